@@ -1,0 +1,74 @@
+"""mandao: the Python client for the Mandao (entinfo.cn, 漫道) SMS gateway.
+
+>>> import mandao
+>>> print(mandao.explain(-4).english)
+The balance does not cover this send.
+
+zeep and requests are imported on the first request, not here.
+"""
+
+import logging
+
+from ._client import Client
+from ._codes import CODES, Category, CodeInfo, Retry, explain
+from ._compose import Estimate, estimate
+from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, Timeouts
+from ._errors import (
+    AuthenticationError,
+    ConcurrentHostUse,
+    DuplicateSubmission,
+    GatewayError,
+    GatewayInternalError,
+    GatewayUnreachable,
+    InsufficientBalance,
+    InvalidParameter,
+    InvalidRecipients,
+    MandaoError,
+    OutcomeUnknown,
+    ProtocolError,
+    RateLimited,
+    UnknownCode,
+    ValidationError,
+)
+from ._operations import OPERATIONS, PROTOCOLS, Operation
+from ._results import AccountInfo, RegistrationResult, SendResult
+from ._version import __version__
+
+__all__ = [
+    "CODES",
+    "DEFAULT_ACCOUNT_HOSTS",
+    "DEFAULT_HOSTS",
+    "OPERATIONS",
+    "PROTOCOLS",
+    "AccountInfo",
+    "AuthenticationError",
+    "Category",
+    "Client",
+    "CodeInfo",
+    "ConcurrentHostUse",
+    "DuplicateSubmission",
+    "Estimate",
+    "GatewayError",
+    "GatewayInternalError",
+    "GatewayUnreachable",
+    "InsufficientBalance",
+    "InvalidParameter",
+    "InvalidRecipients",
+    "MandaoError",
+    "Operation",
+    "OutcomeUnknown",
+    "ProtocolError",
+    "RateLimited",
+    "RegistrationResult",
+    "Retry",
+    "SendResult",
+    "Timeouts",
+    "UnknownCode",
+    "ValidationError",
+    "__version__",
+    "estimate",
+    "explain",
+]
+
+# A library never prints on its own: the application decides where records go.
+logging.getLogger("mandao").addHandler(logging.NullHandler())

@@ -1,0 +1,87 @@
+"""Settings passed into a Client: frozen values, never globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ._errors import ValidationError
+
+__all__ = ["DEFAULT_ACCOUNT_HOSTS", "DEFAULT_HOSTS", "Timeouts", "check_hosts"]
+
+#: The send service (vendor doc §4.1): primary, then backup.
+DEFAULT_HOSTS = (
+    "http://sdk.entinfo.cn:8061/webservice.asmx",
+    "http://sdk2.entinfo.cn:8061/webservice.asmx",
+)
+#: The account service (Register, UnRegister; vendor doc §4.2).
+DEFAULT_ACCOUNT_HOSTS = (
+    "http://sdk.entinfo.cn:8060/webservice.asmx",
+    "http://sdk2.entinfo.cn:8060/webservice.asmx",
+)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for a connection, and for the reply once the request is written.
+
+    zeep's own default is to wait forever; mandao never does.
+
+    >>> Timeouts(connect=2, read=10)
+    Timeouts(connect=2, read=10)
+    """
+
+    connect: float = 5.0
+    read: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValidationError(
+                    f"expected a positive number of seconds, got {value!r}",
+                    argument=f"timeout.{name}",
+                )
+
+    @classmethod
+    def of(cls, value: Timeouts | float | tuple[float, float]) -> Timeouts:
+        """Accept a Timeouts, one number for both, or a ``(connect, read)`` pair."""
+        if isinstance(value, Timeouts):
+            return value
+        if isinstance(value, tuple) and len(value) == 2:
+            return cls(*value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return cls(value, value)
+        raise ValidationError(
+            f"expected seconds, a (connect, read) pair or a Timeouts, got {value!r}",
+            argument="timeout",
+        )
+
+
+def check_hosts(hosts: object, *, argument: str) -> tuple[str, ...]:
+    """Service URLs as a tuple, each ``http(s)://host[:port]/path``; raises ValidationError."""
+    if isinstance(hosts, str):
+        hosts = (hosts,)
+    if not isinstance(hosts, (list, tuple)) or not hosts:
+        raise ValidationError("expected a non-empty list of service URLs", argument=argument)
+    for url in hosts:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        try:
+            port_ok = parts is not None and (parts.port is None or parts.port > 0)
+        except ValueError:
+            port_ok = False
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or not port_ok
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValidationError(
+                f"expected a service URL such as {DEFAULT_HOSTS[0]}, got {url!r}",
+                argument=argument,
+            )
+    if len(set(hosts)) != len(hosts):
+        raise ValidationError(f"lists a host twice: {list(hosts)}", argument=argument)
+    return tuple(hosts)

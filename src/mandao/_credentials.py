@@ -1,0 +1,63 @@
+"""The serial and password, and the two forms of ``pwd`` the gateway takes.
+
+The plain password is needed for ``Register``, ``UnRegister``, ``GetBalance`` and
+``UDPPwd``, so it cannot be thrown away; it is kept masked (XOR with a random pad made
+for this object) and unmasked only for the moment a request needs it. Neither form ever
+appears in a repr, a str, a log record or an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from ._errors import ValidationError
+from ._operations import PasswordForm
+
+__all__ = ["SERIAL_PATTERN", "Credentials", "md5_form"]
+
+#: ``XXX-XXX-XXX-XXXXX`` (vendor doc §2.2), e.g. ``SDK-BBX-010-19809``.
+SERIAL_PATTERN = re.compile(r"[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}")
+
+
+def md5_form(sn: str, password: str) -> str:
+    """Upper-case hex MD5 of serial + password, the ``pwd`` of the send operations.
+
+    >>> md5_form("SDK-TST-010-00001", "secret")
+    'E032A153E688698D2D24FFB437C9214A'
+    """
+    return hashlib.md5((sn + password).encode("utf-8")).hexdigest().upper()
+
+
+class Credentials:
+    """A serial and its password; ``pwd(form)`` gives what a request carries."""
+
+    __slots__ = ("_md5", "_masked", "_pad", "sn")
+
+    def __init__(self, sn: str, password: str) -> None:
+        if not isinstance(sn, str) or not SERIAL_PATTERN.fullmatch(sn):
+            raise ValidationError(
+                f"expected a serial of the form XXX-XXX-XXX-XXXXX (e.g. SDK-BBX-010-19809), "
+                f"got {sn!r}",
+                argument="sn",
+            )
+        if not isinstance(password, str) or not password:
+            raise ValidationError("expected a non-empty string", argument="password")
+        self.sn = sn
+        self._md5 = md5_form(sn, password)
+        raw = password.encode("utf-8")
+        self._pad = secrets.token_bytes(len(raw))
+        self._masked = bytes(a ^ b for a, b in zip(raw, self._pad))
+
+    def pwd(self, form: PasswordForm) -> str:
+        """The ``pwd`` field for an operation that takes ``form``."""
+        if form == "md5":
+            return self._md5
+        return bytes(a ^ b for a, b in zip(self._masked, self._pad)).decode("utf-8")
+
+    def __repr__(self) -> str:
+        return f"Credentials(sn={self.sn!r}, password=<hidden>)"
+
+    def __reduce__(self) -> object:
+        raise TypeError("mandao credentials are not picklable")

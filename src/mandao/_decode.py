@@ -1,0 +1,80 @@
+"""From the gateway's result string to a value or one of our exceptions.
+
+The exception class for a code is a column of the code table (``Category``), looked up
+here; there is no per-code branch anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ._codes import Category, CodeInfo, explain
+from ._errors import (
+    AuthenticationError,
+    ConcurrentHostUse,
+    DuplicateSubmission,
+    GatewayError,
+    GatewayInternalError,
+    InsufficientBalance,
+    InvalidParameter,
+    ProtocolError,
+    RateLimited,
+    UnknownCode,
+)
+
+__all__ = ["CATEGORY_ERRORS", "decode", "error_for"]
+
+#: The exception raised for each category of negative code.
+CATEGORY_ERRORS: Mapping[Category, type[GatewayError]] = {
+    Category.ACCOUNT: AuthenticationError,
+    Category.BALANCE: InsufficientBalance,
+    Category.INVALID: InvalidParameter,
+    Category.RATE_LIMITED: RateLimited,
+    Category.DUPLICATE: DuplicateSubmission,
+    Category.CONCURRENT: ConcurrentHostUse,
+    Category.INTERNAL: GatewayInternalError,
+    Category.UNKNOWN: UnknownCode,
+}
+
+
+def error_for(
+    info: CodeInfo,
+    *,
+    raw: str,
+    host: str | None,
+    operation: str | None,
+    rrid: str | None,
+    recipients: tuple[str, ...] = (),
+) -> GatewayError:
+    """The exception for a negative code, carrying where it happened."""
+    cls = CATEGORY_ERRORS.get(info.category, UnknownCode)
+    error = cls(info, raw=raw, host=host, operation=operation, rrid=rrid)
+    if isinstance(error, GatewayInternalError):
+        error.recipients = recipients
+    return error
+
+
+def decode(
+    raw: str,
+    *,
+    host: str,
+    operation: str,
+    rrid: str | None = None,
+    recipients: tuple[str, ...] = (),
+) -> str:
+    """``raw`` if it is a success value; raises the decoded error if it is a negative code."""
+    if not raw.startswith("-"):
+        return raw
+    try:
+        info = explain(raw)
+    except ValueError:
+        raise ProtocolError(
+            f"the result {raw[:60]!r} is neither an id nor a code",
+            host=host,
+            operation=operation,
+            rrid=rrid,
+            recipients=recipients,
+        ) from None
+    raise error_for(
+        info, raw=raw, host=host, operation=operation, rrid=rrid, recipients=recipients
+    )

@@ -1,0 +1,240 @@
+"""The exception hierarchy: one root, split by what the caller should do next.
+
+::
+
+    MandaoError
+    ├── ValidationError (ValueError)      fix the input; nothing was sent
+    │   └── InvalidRecipients             mobiles that are not mainland numbers, with positions
+    ├── GatewayError                      the gateway answered with a negative code
+    │   ├── AuthenticationError           serial, password, registration, permissions, IP binding
+    │   ├── InsufficientBalance           top up the account (-4)
+    │   ├── InvalidParameter              the gateway rejected a field (-5, -6, -9, -10, -6xx)
+    │   ├── RateLimited                   wait, then retry on the same host (-8, -18)
+    │   ├── DuplicateSubmission           already submitted: do not retry (-20)
+    │   ├── ConcurrentHostUse             one serial used on two hosts at once (-19)
+    │   ├── GatewayInternalError          gateway-side failure; also OutcomeUnknown (-11, -14)
+    │   └── UnknownCode                   a code no table knows; the raw value is kept
+    ├── OutcomeUnknown                    the request may or may not have been carried out
+    │   ├── GatewayInternalError          (also a GatewayError, above)
+    │   └── ProtocolError                 the reply could not be decoded (a request went out)
+    └── GatewayUnreachable                provably not sent: no host took the request
+
+Every error carries ``host``, ``operation`` and ``rrid`` where they are known; gateway
+errors carry ``code`` and the decoded :class:`~mandao.CodeInfo`. zeep and requests
+exceptions are translated into these in one place (``mandao._transport``) and never reach
+the caller untranslated; the original is kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._codes import CodeInfo
+
+__all__ = [
+    "AuthenticationError",
+    "ConcurrentHostUse",
+    "DuplicateSubmission",
+    "GatewayError",
+    "GatewayInternalError",
+    "GatewayUnreachable",
+    "InsufficientBalance",
+    "InvalidParameter",
+    "InvalidRecipients",
+    "MandaoError",
+    "OutcomeUnknown",
+    "ProtocolError",
+    "RateLimited",
+    "UnknownCode",
+    "ValidationError",
+]
+
+
+class MandaoError(Exception):
+    """Root of every exception mandao raises.
+
+    Attributes:
+        host: the service URL the request went to, if any.
+        operation: the gateway operation (``mdsmssend``, ``Register``, ...), if any.
+        rrid: the request's rrid, if one was set.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str | None = None,
+        operation: str | None = None,
+        rrid: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.host = host
+        self.operation = operation
+        self.rrid = rrid
+
+    def __str__(self) -> str:
+        where = [
+            f"{name}={value}"
+            for name, value in (
+                ("operation", self.operation),
+                ("host", self.host),
+                ("rrid", self.rrid),
+            )
+            if value
+        ]
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class ValidationError(MandaoError, ValueError):
+    """An argument is invalid; raised before any request is made.
+
+    Attributes:
+        argument: the name of the offending argument (``"mobiles"``, ``"hosts"``, ...).
+    """
+
+    def __init__(self, message: str, *, argument: str, **where: str | None) -> None:
+        super().__init__(f"{argument}: {message}", **where)
+        self.argument = argument
+
+
+class InvalidRecipients(ValidationError):
+    """Some recipients are not mainland mobile numbers; nothing was sent.
+
+    Attributes:
+        invalid: ``(position, value, reason)`` for every bad entry, in order.
+    """
+
+    def __init__(self, invalid: tuple[tuple[int, str, str], ...]) -> None:
+        shown = "; ".join(f"#{pos} {value!r}: {reason}" for pos, value, reason in invalid[:5])
+        more = f"; and {len(invalid) - 5} more" if len(invalid) > 5 else ""
+        super().__init__(f"{len(invalid)} invalid: {shown}{more}", argument="mobiles")
+        self.invalid = invalid
+
+
+class GatewayError(MandaoError):
+    """The gateway answered with a negative result code.
+
+    Attributes:
+        code: the numeric code (``-20``).
+        info: the decoded table row (Chinese text, English gloss, what to do).
+        raw: the result string exactly as the gateway sent it.
+    """
+
+    def __init__(
+        self,
+        info: CodeInfo,
+        *,
+        raw: str | None = None,
+        host: str | None = None,
+        operation: str | None = None,
+        rrid: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"{info.code} {info.english}: {info.hint_en}",
+            host=host,
+            operation=operation,
+            rrid=rrid,
+        )
+        self.info = info
+        self.code = info.code
+        self.raw = raw if raw is not None else str(info.code)
+
+
+class AuthenticationError(GatewayError):
+    """Serial, password, registration state, permission or IP binding is wrong."""
+
+
+class InsufficientBalance(GatewayError):
+    """The balance does not cover this send; top up the account."""
+
+
+class InvalidParameter(GatewayError):
+    """The gateway rejected a field of the request; fix the request."""
+
+
+class RateLimited(GatewayError):
+    """Flow control or a previous submission still pending; wait, then retry."""
+
+
+class DuplicateSubmission(GatewayError):
+    """The same mobile and content were submitted recently; it was not sent again."""
+
+
+class ConcurrentHostUse(GatewayError):
+    """The serial is in use on another interface address at the same time (-19)."""
+
+
+class OutcomeUnknown(MandaoError):
+    """The request may or may not have been carried out; it is never retried for you.
+
+    Reconcile with the gateway's reports (by ``rrid``) before sending again.
+
+    Attributes:
+        recipients: the mobiles of the request, if it was a send.
+        cause: a short description of what happened.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        recipients: tuple[str, ...] = (),
+        host: str | None = None,
+        operation: str | None = None,
+        rrid: str | None = None,
+    ) -> None:
+        super().__init__(message, host=host, operation=operation, rrid=rrid)
+        self.recipients = recipients
+        self.cause = message
+
+
+class GatewayInternalError(GatewayError, OutcomeUnknown):
+    """The gateway reports an internal failure (-11, -14); the outcome is unknown."""
+
+    def __init__(
+        self,
+        info: CodeInfo,
+        *,
+        raw: str | None = None,
+        host: str | None = None,
+        operation: str | None = None,
+        rrid: str | None = None,
+    ) -> None:
+        GatewayError.__init__(self, info, raw=raw, host=host, operation=operation, rrid=rrid)
+        self.recipients: tuple[str, ...] = ()
+        self.cause = self.message
+
+
+class UnknownCode(GatewayError):
+    """A negative code that no table knows; ``raw`` keeps the value as sent."""
+
+
+class GatewayUnreachable(MandaoError):
+    """No host took the request (connection refused, connect timeout, DNS failure).
+
+    The request provably did not reach the gateway, so nothing was sent.
+
+    Attributes:
+        causes: for each host tried, in order, what went wrong.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        causes: tuple[tuple[str, str], ...] = (),
+        host: str | None = None,
+        operation: str | None = None,
+        rrid: str | None = None,
+    ) -> None:
+        super().__init__(message, host=host, operation=operation, rrid=rrid)
+        self.causes = causes
+
+
+class ProtocolError(OutcomeUnknown):
+    """The reply could not be decoded (not XML, a SOAP fault, an error page).
+
+    A request went out, so this is also an :class:`OutcomeUnknown`.
+    """

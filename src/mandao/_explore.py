@@ -1,0 +1,72 @@
+"""zeep's proxies for REPL exploration, with ``sn`` and ``pwd`` already filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._operations import OPERATIONS, Operation
+from ._wsdl import Service
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["ServiceExplorer"]
+
+
+class _PrefilledOperation:
+    """One operation of a zeep proxy; ``sn`` and the right form of ``pwd`` are added."""
+
+    def __init__(self, explorer: ServiceExplorer, op: Operation) -> None:
+        self._explorer = explorer
+        self._op = op
+        self.__doc__ = (
+            f"{op.name}({', '.join(op.params[2:])}) -> str: the raw result string.\n\n"
+            f"Calls zeep's proxy at the active host; sn and pwd ({op.pwd} form) are filled in."
+        )
+
+    def __call__(self, **kwargs: str) -> Any:
+        explorer = self._explorer
+        return explorer._client._call_raw_proxy(explorer.service, self._op, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{self._op.name}({', '.join(self._op.params[2:])}) sn, pwd filled in>"
+
+
+class ServiceExplorer:
+    """One service's operations as attributes; each calls zeep's proxy with credentials set.
+
+    ``proxy`` is zeep's own ``ServiceProxy`` for the active host (credentials not set).
+    """
+
+    def __init__(self, client: Client, service: Service) -> None:
+        self._client = client
+        self.service = service
+
+    @property
+    def operations(self) -> tuple[str, ...]:
+        """Names of the operations of this service."""
+        return tuple(name for name, op in OPERATIONS.items() if op.service == self.service)
+
+    @property
+    def proxy(self) -> Any:
+        """zeep's ``ServiceProxy`` for this service at the active host."""
+        return self._client._zeep_proxy(self.service)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        op = OPERATIONS.get(name)
+        if op is None or op.service != self.service:
+            raise AttributeError(
+                f"the {self.service.name} service has no operation {name!r}; "
+                f"it has {', '.join(self.operations)}"
+            )
+        return _PrefilledOperation(self, op)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self.operations})
+
+    def __repr__(self) -> str:
+        ops = ", ".join(
+            f"{name}({', '.join(OPERATIONS[name].params[2:])})" for name in self.operations
+        )
+        return f"<mandao {self.service.name} service ({self.service.namespace}): {ops}>"

@@ -1,0 +1,100 @@
+"""The gateway's operations as data: service, parameters in order, and the ``pwd`` form.
+
+This is the one table that says which operation takes the MD5 form of the password and
+which the plain password (INTERFACE.md §2): getting it wrong answers ``-2`` for every call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ._wsdl import ACCOUNT, SEND, Service
+
+__all__ = [
+    "BINDINGS",
+    "OPERATIONS",
+    "PROTOCOLS",
+    "Operation",
+    "PasswordForm",
+    "Protocol",
+    "operation",
+]
+
+PasswordForm = Literal["md5", "plain"]
+Protocol = Literal["soap11", "soap12", "http-get", "http-post", "ashx"]
+
+#: Every protocol a ``Client`` can speak, in the order the docs list them.
+PROTOCOLS: tuple[Protocol, ...] = ("soap11", "soap12", "http-get", "http-post", "ashx")
+
+#: The WSDL binding (and port) behind each zeep-carried protocol.
+BINDINGS: dict[Protocol, str] = {
+    "soap11": "WebServiceSoap",
+    "soap12": "WebServiceSoap12",
+    "http-get": "WebServiceHttpGet",
+    "http-post": "WebServiceHttpPost",
+}
+
+_SEND_FIELDS = ("sn", "pwd", "mobile", "content", "ext", "stime", "rrid", "msgfmt")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One gateway operation.
+
+    Attributes:
+        name: the exact, case-sensitive operation name (``mdgetSninfo``).
+        service: the service (and so the WSDL and port) that offers it.
+        params: the parameters in WSDL order.
+        pwd: ``"md5"`` for upper-case hex MD5(sn + password), ``"plain"`` for the password.
+        ashx: whether the vendor's plain-HTTP ``/<name>.ashx`` handler offers it.
+    """
+
+    name: str
+    service: Service
+    params: tuple[str, ...]
+    pwd: PasswordForm
+    ashx: bool = False
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.name}({', '.join(self.params)}) pwd={self.pwd}>"
+
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation("mdsmssend", SEND, _SEND_FIELDS, "md5", ashx=True),
+        Operation("mdgxsend", SEND, _SEND_FIELDS, "md5", ashx=True),
+        Operation("mdgetSninfo", SEND, ("sn", "pwd"), "md5"),
+        Operation(
+            "Register",
+            ACCOUNT,
+            (
+                "sn",
+                "pwd",
+                "province",
+                "city",
+                "trade",
+                "entname",
+                "linkman",
+                "phone",
+                "mobile",
+                "email",
+                "fax",
+                "address",
+                "postcode",
+                "sign",
+            ),
+            "plain",
+        ),
+        Operation("UnRegister", ACCOUNT, ("sn", "pwd"), "plain"),
+        Operation("balance", ACCOUNT, ("sn", "pwd"), "md5"),
+        Operation("GetBalance", ACCOUNT, ("sn", "pwd"), "plain"),
+        Operation("UDPPwd", ACCOUNT, ("sn", "pwd", "newpwd"), "plain"),
+    )
+}
+
+
+def operation(name: str) -> Operation:
+    """The table row for ``name`` (exact case)."""
+    return OPERATIONS[name]

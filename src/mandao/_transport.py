@@ -1,0 +1,300 @@
+"""The only module that imports zeep or requests.
+
+zeep builds and parses every SOAP 1.1, SOAP 1.2, HTTP GET and HTTP POST request from the
+cached WSDLs; requests carries them, and the vendor's ``.ashx`` handlers directly. A call
+has three phases, and what an exception means depends on the phase it comes from:
+
+* **build** (zeep serialises the request): nothing was sent -> ``ValidationError``.
+* **send** (requests): connect failures are provably unsent -> ``GatewayUnreachable``;
+  anything after the request was written -> ``OutcomeUnknown``.
+* **reply** (zeep parses the answer): the request went out -> ``ProtocolError``.
+
+:func:`translate` is the one place where zeep's and requests' exceptions become ours.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import requests
+import urllib3.exceptions
+import zeep
+import zeep.exceptions
+from zeep.wsdl import Document
+
+from ._version import __version__
+from ._errors import (
+    GatewayUnreachable,
+    MandaoError,
+    OutcomeUnknown,
+    ProtocolError,
+    ValidationError,
+)
+from ._config import Timeouts
+from ._operations import BINDINGS, Operation, Protocol
+from ._wsdl import Service
+
+__all__ = [
+    "UPSTREAM_ERRORS",
+    "ZEEP_ERRORS",
+    "Transport",
+    "call_proxy",
+    "document",
+    "operation_parameters",
+    "translate",
+]
+
+Phase = Literal["build", "send", "reply"]
+
+
+#: Every zeep exception class, and what it means once the request has gone out. A test
+#: checks that no class of ``zeep.exceptions`` is missing here.
+ZEEP_ERRORS: Mapping[type[BaseException], type[MandaoError]] = {
+    zeep.exceptions.Error: ProtocolError,
+    zeep.exceptions.Fault: ProtocolError,
+    zeep.exceptions.TransportError: ProtocolError,
+    zeep.exceptions.XMLSyntaxError: ProtocolError,
+    zeep.exceptions.XMLParseError: ProtocolError,
+    zeep.exceptions.UnexpectedElementError: ProtocolError,
+    zeep.exceptions.WsdlSyntaxError: ProtocolError,
+    zeep.exceptions.LookupError: ProtocolError,
+    zeep.exceptions.NamespaceError: ProtocolError,
+    zeep.exceptions.ValidationError: ProtocolError,
+    zeep.exceptions.SignatureVerificationFailed: ProtocolError,
+    zeep.exceptions.IncompleteMessage: ProtocolError,
+    zeep.exceptions.IncompleteOperation: ProtocolError,
+    zeep.exceptions.DTDForbidden: ProtocolError,
+    zeep.exceptions.EntitiesForbidden: ProtocolError,
+    zeep.exceptions.ExternalReferenceForbidden: ProtocolError,
+}
+
+
+def _unsent(exc: requests.RequestException) -> str | None:
+    """Why ``exc`` proves the request never reached the gateway, or None if it may have."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+        return f"invalid URL: {exc}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed"
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        inner = getattr(reason, "reason", reason)
+        if isinstance(inner, urllib3.exceptions.NameResolutionError):
+            return "DNS lookup failed"
+        if isinstance(inner, urllib3.exceptions.NewConnectionError):
+            return "connection refused"
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, requests.ReadTimeout):
+        return "read timeout after the request was written"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection closed or reset after the request was written"
+    if isinstance(exc, zeep.exceptions.Fault):
+        return f"SOAP fault {exc.code or ''}: {str(exc.message)[:200]}".replace("  ", " ")
+    if isinstance(exc, zeep.exceptions.TransportError):
+        return f"HTTP {exc.status_code} without a decodable result"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def translate(
+    exc: BaseException,
+    phase: Phase,
+    *,
+    host: str | None,
+    operation: str | None,
+    rrid: str | None = None,
+    recipients: tuple[str, ...] = (),
+) -> MandaoError:
+    """Our exception for a zeep or requests exception raised in ``phase`` of a call."""
+    where: dict[str, Any] = {"host": host, "operation": operation, "rrid": rrid}
+    if phase == "build":
+        return ValidationError(f"zeep could not build the request: {exc}", argument="request")
+    if isinstance(exc, requests.RequestException):
+        cause = _unsent(exc)
+        if cause is not None:
+            return GatewayUnreachable(cause, causes=((host or "", cause),), **where)
+        return OutcomeUnknown(_describe(exc), recipients=recipients, **where)
+    target = next((ZEEP_ERRORS[k] for k in type(exc).__mro__ if k in ZEEP_ERRORS), None)
+    if target is None:  # not zeep's, not requests': a bug of ours; let it show as one
+        raise exc
+    return ProtocolError(_describe(exc), recipients=recipients, **where)
+
+
+#: What zeep and requests raise; nothing of these reaches a caller untranslated.
+UPSTREAM_ERRORS = (requests.RequestException, zeep.exceptions.Error)
+
+
+def call_proxy(
+    method: Callable[..., Any], kwargs: Mapping[str, str], *, host: str, operation: str
+) -> Any:
+    """Call one of zeep's proxy methods, translating what it raises (REPL exploration)."""
+    try:
+        return method(**kwargs)
+    except UPSTREAM_ERRORS as exc:
+        phase: Phase = "send" if isinstance(exc, requests.RequestException) else "reply"
+        error = translate(exc, phase, host=host, operation=operation)
+        cause = exc
+    if not isinstance(cause, requests.RequestException):
+        error.__cause__ = cause
+    raise error
+
+
+_document_lock = threading.Lock()
+_documents: dict[str, Document] = {}
+_SETTINGS = zeep.Settings(strict=True, xml_huge_tree=False, forbid_dtd=True)
+
+
+def document(service: Service) -> Document:
+    """The parsed WSDL of ``service``: parsed at most once per process, on first use."""
+    with _document_lock:
+        doc = _documents.get(service.name)
+        if doc is None:
+            # A plain zeep transport only reads the local file; the WSDLs import nothing.
+            doc = Document(str(service.path), zeep.Transport(), settings=_SETTINGS)
+            _documents[service.name] = doc
+        return doc
+
+
+class _ZeepTransport(zeep.Transport):  # type: ignore[misc]
+    """zeep's transport without its DEBUG logging of whole envelopes (they hold ``pwd``)."""
+
+    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> Any:
+        return self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout
+        )
+
+    def get(self, address: str, params: dict[str, str], headers: dict[str, str]) -> Any:
+        return self.session.get(
+            address, params=params, headers=headers, timeout=self.operation_timeout
+        )
+
+
+class Transport:
+    """Carries one operation to one host over one protocol; returns the raw result string."""
+
+    def __init__(self, timeouts: Timeouts, session: requests.Session | None = None) -> None:
+        self.timeouts = timeouts
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = f"mandao/{__version__} zeep/{zeep.__version__}"
+        self._zeep = _ZeepTransport(
+            session=self.session, operation_timeout=(timeouts.connect, timeouts.read)
+        )
+        self._clients: dict[str, zeep.Client] = {}
+        self._lock = threading.Lock()
+
+    def zeep_client(self, service: Service) -> zeep.Client:
+        """A zeep client on the shared parsed WSDL of ``service``, carried by our session."""
+        client = self._clients.get(service.name)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(service.name)
+                if client is None:
+                    client = zeep.Client(document(service), transport=self._zeep)
+                    self._clients[service.name] = client
+        return client
+
+    def proxy(self, service: Service, protocol: Protocol, host: str) -> Any:
+        """zeep's service proxy for ``protocol``'s binding at ``host``."""
+        binding = service.binding(BINDINGS[protocol])
+        return self.zeep_client(service).create_service(binding, host)
+
+    def call(
+        self,
+        protocol: Protocol,
+        op: Operation,
+        host: str,
+        fields: Mapping[str, str],
+        *,
+        recipients: tuple[str, ...] = (),
+    ) -> str:
+        """Send ``fields`` to ``op`` at ``host``; the gateway's result string.
+
+        Raises GatewayUnreachable (provably unsent), OutcomeUnknown/ProtocolError (sent, no
+        decodable answer) or ValidationError (zeep could not build the request).
+        """
+        phase: Phase = "build"
+        try:
+            if protocol == "ashx":
+                phase = "send"
+                result: Any = self._ashx(op, host, fields)
+            else:
+                client = self.zeep_client(op.service)
+                binding = client.wsdl.bindings[op.service.binding(BINDINGS[protocol])]
+                send: Callable[[], Any]
+                if protocol in ("soap11", "soap12"):
+                    # ``_create`` is what zeep's own ``send`` calls: the envelope plus the
+                    # HTTP headers (SOAPAction, the SOAP 1.2 action), without sending, so
+                    # the build and send phases stay apart.
+                    envelope, headers = binding._create(op.name, (), fields, client=client)
+
+                    def send() -> Any:
+                        return self._zeep.post_xml(host, envelope, headers)
+
+                else:
+                    serialized = binding.get(op.name).create(**fields)
+                    url = host + serialized.path
+                    method = self._zeep.get if protocol == "http-get" else self._zeep.post
+
+                    def send() -> Any:
+                        return method(url, serialized.content, serialized.headers)
+
+                phase = "send"
+                response = send()
+                phase = "reply"
+                result = binding.process_reply(client, binding.get(op.name), response)
+        except UPSTREAM_ERRORS as exc:
+            error = translate(
+                exc,
+                phase,
+                host=host,
+                operation=op.name,
+                rrid=fields.get("rrid") or None,
+                recipients=recipients,
+            )
+            cause = exc
+        else:
+            error = None
+        if error is not None:
+            # Raised outside the handler: a requests exception's text can hold the URL,
+            # and an HTTP GET URL holds ``pwd``, so it is neither chained nor kept as context.
+            if not isinstance(cause, requests.RequestException):
+                error.__cause__ = cause
+            raise error
+        if not isinstance(result, str) or not result.strip():
+            raise ProtocolError(
+                f"the reply held no result (got {result!r})",
+                host=host,
+                operation=op.name,
+                rrid=fields.get("rrid") or None,
+                recipients=recipients,
+            )
+        return result.strip()
+
+    def _ashx(self, op: Operation, host: str, fields: Mapping[str, str]) -> str:
+        url = f"{host.rsplit('/', 1)[0]}/{op.name}.ashx"
+        response = self.session.post(
+            url, data=dict(fields), timeout=(self.timeouts.connect, self.timeouts.read)
+        )
+        if response.status_code != 200:
+            raise zeep.exceptions.TransportError(
+                status_code=response.status_code, content=response.content[:500]
+            )
+        return response.content.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+
+def operation_parameters(service: Service) -> dict[str, tuple[str, ...]]:
+    """Each operation of ``service``'s SOAP binding and its parameters, read from the WSDL."""
+    binding = document(service).bindings[service.binding(BINDINGS["soap11"])]
+    return {
+        name: tuple(element_name for element_name, _ in op.input.body.type.elements)
+        for name, op in binding._operations.items()
+    }

@@ -1,0 +1,54 @@
+"""Where the cached WSDLs are, and the two services they describe.
+
+The WSDLs ship inside the package (``mandao/wsdl_cache/``) and are never fetched at run
+time. In a source checkout (an editable install) they are read from the repository's
+top-level ``wsdl_cache/`` folder, which is what the wheel packs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["ACCOUNT", "SEND", "Service", "ServiceName", "wsdl_dir"]
+
+ServiceName = Literal["send", "account"]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One of the gateway's two ASMX services."""
+
+    name: ServiceName
+    namespace: str
+    filename: str
+    port: int
+
+    @property
+    def path(self) -> Path:
+        """The cached WSDL file of this service."""
+        return wsdl_dir() / self.filename
+
+    def binding(self, binding_name: str) -> str:
+        """The qualified binding name zeep wants, e.g. ``{http://entinfo.cn/}WebServiceSoap``."""
+        return f"{{{self.namespace}}}{binding_name}"
+
+
+SEND = Service("send", "http://entinfo.cn/", "send-8061.wsdl", 8061)
+ACCOUNT = Service("account", "http://tempuri.org/", "account-8060.wsdl", 8060)
+
+
+@cache
+def wsdl_dir() -> Path:
+    """The folder that holds the cached WSDLs (inside the package, or the source checkout)."""
+    packaged = Path(__file__).resolve().parent / "wsdl_cache"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "wsdl_cache"
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(  # pragma: no cover - a broken installation
+        f"mandao's cached WSDLs are missing: looked in {packaged} and {checkout}"
+    )
