@@ -347,7 +347,14 @@ class Client:
                 continue
             with self._lock:
                 self._hosts[name] = self._hosts[name].after_success(host)
-            value = decode(raw, host=host, operation=op.name, rrid=rrid, recipients=recipients)
+            value = decode(
+                raw,
+                success=op.reply,
+                host=host,
+                operation=op.name,
+                rrid=rrid,
+                recipients=recipients,
+            )
             return value, host, protocol
         raise GatewayUnreachable(
             "no host took the request: "

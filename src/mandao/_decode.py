@@ -6,6 +6,7 @@ here; there is no per-code branch anywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from ._codes import Category, CodeInfo, explain
@@ -57,24 +58,31 @@ def error_for(
 def decode(
     raw: str,
     *,
+    success: str,
     host: str,
     operation: str,
     rrid: str | None = None,
     recipients: tuple[str, ...] = (),
 ) -> str:
-    """``raw`` if it is a success value; raises the decoded error if it is a negative code."""
-    if not raw.startswith("-"):
+    """``raw`` if it matches ``success``; the decoded error if it is a negative code.
+
+    Anything else (an error page through a proxy, a truncated reply) is a ProtocolError:
+    the request went out, so its outcome is unknown.
+    """
+    if re.fullmatch(success, raw):
         return raw
     try:
-        info = explain(raw)
+        info = explain(raw) if raw.startswith("-") else None
     except ValueError:
+        info = None
+    if info is None:
         raise ProtocolError(
-            f"the result {raw[:60]!r} is neither an id nor a code",
+            f"the reply {raw[:60]!r} is neither a result nor a code",
             host=host,
             operation=operation,
             rrid=rrid,
             recipients=recipients,
-        ) from None
+        )
     raise error_for(
         info, raw=raw, host=host, operation=operation, rrid=rrid, recipients=recipients
     )

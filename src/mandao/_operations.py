@@ -48,6 +48,9 @@ class Operation:
         params: the parameters in WSDL order.
         pwd: ``"md5"`` for upper-case hex MD5(sn + password), ``"plain"`` for the password.
         ashx: whether the vendor's plain-HTTP ``/<name>.ashx`` handler offers it.
+        reply: a regular expression every success reply matches; anything else that is
+            not a negative code is an undecodable reply (vendor doc §3.3: an id is at most
+            18 characters, digits in every known example).
     """
 
     name: str
@@ -55,6 +58,7 @@ class Operation:
     params: tuple[str, ...]
     pwd: PasswordForm
     ashx: bool = False
+    reply: str = r"\d{1,18}"
 
     def __repr__(self) -> str:
         return f"<Operation {self.name}({', '.join(self.params)}) pwd={self.pwd}>"
@@ -65,7 +69,7 @@ OPERATIONS: dict[str, Operation] = {
     for op in (
         Operation("mdsmssend", SEND, _SEND_FIELDS, "md5", ashx=True),
         Operation("mdgxsend", SEND, _SEND_FIELDS, "md5", ashx=True),
-        Operation("mdgetSninfo", SEND, ("sn", "pwd"), "md5"),
+        Operation("mdgetSninfo", SEND, ("sn", "pwd"), "md5", reply=r"(?s)\{.*\}|\d+"),
         Operation(
             "Register",
             ACCOUNT,

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+import lxml.etree
 import requests
 import urllib3.exceptions
 import zeep
@@ -49,8 +50,8 @@ __all__ = [
 Phase = Literal["build", "send", "reply"]
 
 
-#: Every zeep exception class, and what it means once the request has gone out. A test
-#: checks that no class of ``zeep.exceptions`` is missing here.
+#: Every zeep exception class (and lxml's, which zeep lets through), and what it means
+#: once the request has gone out. A test checks no class of ``zeep.exceptions`` is missing.
 ZEEP_ERRORS: Mapping[type[BaseException], type[MandaoError]] = {
     zeep.exceptions.Error: ProtocolError,
     zeep.exceptions.Fault: ProtocolError,
@@ -68,6 +69,8 @@ ZEEP_ERRORS: Mapping[type[BaseException], type[MandaoError]] = {
     zeep.exceptions.DTDForbidden: ProtocolError,
     zeep.exceptions.EntitiesForbidden: ProtocolError,
     zeep.exceptions.ExternalReferenceForbidden: ProtocolError,
+    # zeep's HTTP bindings let lxml's own parse errors through.
+    lxml.etree.LxmlError: ProtocolError,
 }
 
 
@@ -97,7 +100,11 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, zeep.exceptions.Fault):
         return f"SOAP fault {exc.code or ''}: {str(exc.message)[:200]}".replace("  ", " ")
     if isinstance(exc, zeep.exceptions.TransportError):
-        return f"HTTP {exc.status_code} without a decodable result"
+        body = exc.content if isinstance(exc.content, bytes) else b""
+        first = body.decode("utf-8", "replace").strip().splitlines()[:1]
+        return f"HTTP {exc.status_code} without a decodable result" + (
+            f": {first[0][:160]}" if first else ""
+        )
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -126,7 +133,7 @@ def translate(
 
 
 #: What zeep and requests raise; nothing of these reaches a caller untranslated.
-UPSTREAM_ERRORS = (requests.RequestException, zeep.exceptions.Error)
+UPSTREAM_ERRORS = (requests.RequestException, zeep.exceptions.Error, lxml.etree.LxmlError)
 
 
 def call_proxy(
@@ -246,6 +253,12 @@ class Transport:
                 phase = "send"
                 response = send()
                 phase = "reply"
+                if protocol in ("http-get", "http-post") and response.status_code != 200:
+                    # zeep's HTTP bindings turn any non-200 into a Fault holding raw bytes;
+                    # the status is what tells the caller what happened.
+                    raise zeep.exceptions.TransportError(
+                        status_code=response.status_code, content=response.content
+                    )
                 result = binding.process_reply(client, binding.get(op.name), response)
         except UPSTREAM_ERRORS as exc:
             error = translate(
@@ -282,7 +295,7 @@ class Transport:
         )
         if response.status_code != 200:
             raise zeep.exceptions.TransportError(
-                status_code=response.status_code, content=response.content[:500]
+                status_code=response.status_code, content=response.content
             )
         return response.content.decode("utf-8", "replace")
 

@@ -1,0 +1,43 @@
+"""The ``mandao`` command line.
+
+Commands that do not talk to the gateway (``--help``, ``explain``) import neither zeep nor
+requests: each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .._version import __version__
+
+__all__ = ["main"]
+
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands live in modules imported only when they run."""
+
+    _commands = {
+        "demo": ("mandao.cli.demo", "demo"),
+        "explain": ("mandao.cli.explain", "explain"),
+        "sandbox": ("mandao.cli.sandbox", "sandbox"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._commands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self._commands.get(cmd_name)
+        if target is None:
+            return None
+        import importlib
+
+        module = importlib.import_module(target[0])
+        command = getattr(module, target[1])
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup)
+@click.version_option(__version__, prog_name="mandao")
+def main() -> None:
+    """mandao: send SMS through the Mandao (entinfo.cn) gateway, and test against a sandbox."""

@@ -1,0 +1,25 @@
+"""``mandao explain CODE``: what a result code means and what to do."""
+
+from __future__ import annotations
+
+import click
+
+from .._codes import explain as explain_code
+from .._errors import ValidationError
+
+__all__ = ["explain"]
+
+
+@click.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain a gateway result CODE (e.g. -20): Chinese text, English gloss, next step.
+
+    Exits 2 when CODE is not an integer. A negative code no table knows is still shown,
+    marked as unknown.
+    """
+    try:
+        info = explain_code(code)
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc), param_hint="CODE") from None
+    click.echo(str(info))

@@ -1,0 +1,84 @@
+"""Sandbox settings as frozen values: one account's set-up, and the gateway's switchable rules.
+
+Every behaviour INTERFACE.md marks low-confidence or leaves unsaid is one field of
+``Rules`` with the chosen default, so a test can flip it (docs/sandbox.md lists them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["DEFAULT_BALANCE", "Rules", "SandboxAccount"]
+
+DEFAULT_BALANCE = 1_000_000
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    """How one serial starts out in the sandbox.
+
+    Args:
+        password: the account password (plain; the sandbox derives the MD5 form itself).
+        balance: messages left; None takes the gateway's ``default_balance``.
+        registered: False makes every call but ``Register`` answer -2 until it registers.
+        disabled: True makes every call answer -12 (serial disabled).
+        ext_allowed: False makes a non-empty ``ext`` answer -9 (no extension permission).
+        allowed_ips: an IP allow-list; a call from any other address answers -22.
+        operations: the operations this serial may call; any other answers -7. None = all.
+        rate_limit: at most this many send calls per second (sliding one-second window),
+            more answer -8. None takes ``Rules.rate_limit``.
+
+    >>> SandboxAccount("secret", balance=10)
+    SandboxAccount(balance=10, registered=True, disabled=False, ext_allowed=True, allowed_ips=None, operations=None, rate_limit=None)
+    """
+
+    password: str = field(repr=False)
+    balance: int | None = None
+    registered: bool = True
+    disabled: bool = False
+    ext_allowed: bool = True
+    allowed_ips: tuple[str, ...] | None = None
+    operations: frozenset[str] | None = None
+    rate_limit: float | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The gateway behaviours the sandbox had to choose; each default is documented.
+
+    Args:
+        register_limit: Register + UnRegister calls that succeed per serial per day (vendor §4.2).
+        register_limit_code: what the call past the limit answers (INTERFACE.md is silent;
+            -8 "flow control" chosen: it is a limit on how often, lifted by waiting).
+        duplicate_window: seconds in which the same mobile + same content answers -20;
+            0 turns the check off (the default, so tests may resend freely).
+        rate_limit: default send calls per second per serial before -8; None = no limit.
+        concurrent_hosts: answer -19 when one serial has a request in flight on another host.
+        host_switch_window: also answer -19 for this many seconds after a serial's last
+            request on another host finished (0 = only truly simultaneous requests).
+        route_by_body: a SOAP request with an empty or missing action is routed by its body
+            element (True) instead of faulting as an unknown SOAPAction (False).
+        http_newline: what separates the XML declaration from ``<string>`` in HTTP GET/POST
+            replies (.NET's XmlWriter default is CRLF).
+        gx_reply: what a successful ``mdgxsend`` with one rrid per mobile returns: the
+            ``"first"`` rrid, or a ``"generated"`` batch id.
+        past_stime_is_immediate: an ``stime`` not in the future is sent at once (True) or
+            still recorded as scheduled (False).
+        max_mobiles: more numbers than this in one call answers -6.
+        count_utf16: bill and limit length in UTF-16 code units (an emoji counts 2, as on a
+            handset) rather than in code points.
+    """
+
+    register_limit: int = 10
+    register_limit_code: str = "-8"
+    duplicate_window: float = 0.0
+    rate_limit: float | None = None
+    concurrent_hosts: bool = True
+    host_switch_window: float = 0.0
+    route_by_body: bool = True
+    http_newline: str = "\r\n"
+    gx_reply: Literal["first", "generated"] = "first"
+    past_stime_is_immediate: bool = True
+    max_mobiles: int = 10000
+    count_utf16: bool = True

@@ -1,0 +1,149 @@
+"""Faults a sandbox host can be told to commit, and the rule that picks one per request.
+
+A ``Fault`` is a frozen value: what goes wrong, for which requests, how often. A host keeps
+a ``FaultPlan`` (ordered; the first fault that fires wins). "How often" is either the next
+``times`` matching requests, or each matching request with ``probability`` (drawn from a
+``random.Random(seed)``, so a run can be replayed), or both (at most ``times`` firings).
+Faults act on operation calls only; ``?wsdl``, help pages and 404s are never failed.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+__all__ = ["FAULT_KINDS", "Fault", "FaultKind", "FaultPlan"]
+
+FaultKind = Literal[
+    "hang",
+    "slow",
+    "drop-before",
+    "drop-after",
+    "http-error",
+    "html",
+    "malformed-xml",
+    "truncated",
+    "huge",
+    "code",
+]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+
+# Faults that replace the reply. Whether the request is carried out first (and so
+# recorded in the ledger) is the fault's ``process``; these are the defaults: an error
+# status or an HTML page says the request never reached the application, a garbled
+# reply says it did and only the answer was lost.
+_PROCESS_DEFAULT = {
+    "http-error": False,
+    "html": False,
+    "malformed-xml": True,
+    "truncated": True,
+    "huge": True,
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault to inject on a host.
+
+    Args:
+        kind: ``hang`` (read the request, never answer), ``slow`` (answer after ``delay``
+            seconds, the request in flight meanwhile), ``drop-before`` / ``drop-after``
+            (reset the connection before / after carrying the request out), ``http-error``
+            (``status`` 500/502/503 with ``body``), ``html`` (an HTML page with status 200),
+            ``malformed-xml``, ``truncated`` (fewer bytes than Content-Length, then close),
+            ``huge`` (a reply of about ``size`` bytes), ``code`` (answer ``code`` instead of
+            carrying the request out).
+        times: fire for the next this many matching requests.
+        probability: fire for each matching request with this probability.
+        seed: seed of the probability draws (None: a fixed seed of 0, still replayable).
+        service: only ``"send"`` or ``"account"`` calls; None = both.
+        operation: only this operation (exact name); None = any.
+        process: for reply-replacing kinds, whether the request is carried out first.
+    """
+
+    kind: FaultKind
+    times: int | None = None
+    probability: float | None = None
+    seed: int | None = None
+    delay: float = 1.0
+    status: int = 500
+    body: str | None = None
+    code: str = "-11"
+    size: int = 8 * 1024 * 1024
+    service: Literal["send", "account"] | None = None
+    operation: str | None = None
+    process: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(FAULT_KINDS)}")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be at least 1")
+        if self.probability is not None and not 0.0 <= self.probability <= 1.0:
+            raise ValueError("probability must be between 0 and 1")
+        if self.delay < 0:
+            raise ValueError("delay must not be negative")
+        if self.times is None and self.probability is None:
+            object.__setattr__(self, "times", 1)
+
+    @property
+    def processes(self) -> bool:
+        """Whether the request is carried out (and recorded) before this fault shows."""
+        if self.kind in ("drop-after", "slow"):
+            return True
+        if self.kind in _PROCESS_DEFAULT:
+            return _PROCESS_DEFAULT[self.kind] if self.process is None else self.process
+        return False
+
+
+@dataclass
+class _Active:
+    fault: Fault
+    remaining: int | None
+    rng: random.Random = field(repr=False)
+
+
+class FaultPlan:
+    """The faults armed on one host, in order; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: list[_Active] = []
+
+    def add(self, fault: Fault) -> None:
+        """Arm ``fault`` after those already armed."""
+        with self._lock:
+            self._active.append(_Active(fault, fault.times, random.Random(fault.seed or 0)))
+
+    def clear(self) -> None:
+        """Disarm every fault."""
+        with self._lock:
+            self._active.clear()
+
+    @property
+    def armed(self) -> list[Fault]:
+        """The faults still armed."""
+        with self._lock:
+            return [a.fault for a in self._active]
+
+    def pick(self, service: str, operation: str) -> Fault | None:
+        """The fault that fires for this request, if any (and count it)."""
+        if not self._active:
+            return None
+        with self._lock:
+            for active in self._active:
+                f = active.fault
+                if f.service is not None and f.service != service:
+                    continue
+                if f.operation is not None and f.operation != operation:
+                    continue
+                if f.probability is not None and active.rng.random() >= f.probability:
+                    continue
+                if active.remaining is not None:
+                    active.remaining -= 1
+                    if active.remaining <= 0:
+                        self._active.remove(active)
+                return f
+        return None

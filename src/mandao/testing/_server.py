@@ -1,0 +1,189 @@
+"""One listening port of a sandbox host: accept loop, one thread per connection, keep-alive.
+
+A ``Listener`` can be up (serving), down (nothing listens: connection refused), or
+black-holed (a socket listens but its accept queue is full, so a client's connect times
+out, as a host that drops SYNs does). ``up`` always re-binds the same port. Everything
+binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from ._http import BadRequest, Request, read_request, render_response
+
+__all__ = ["LOOPBACK", "Handler", "Listener", "Reply"]
+
+LOOPBACK = "127.0.0.1"
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to do with a connection after a request: send ``data``, then maybe close.
+
+    ``hang`` sends nothing and holds the connection open until the client or the host
+    goes away; ``reset`` closes with an RST (SO_LINGER 0) instead of a FIN.
+    """
+
+    data: bytes = b""
+    close: bool = False
+    hang: bool = False
+    reset: bool = False
+
+
+# handler(request, peer_ip, closing): closing is set when the listener goes down, so a
+# slow reply can wait on it instead of sleeping through a shutdown.
+Handler = Callable[[Request, str, threading.Event], Reply]
+
+
+class Listener:
+    """One port of a sandbox host."""
+
+    def __init__(self, handler: Handler, port: int = 0) -> None:
+        self._handler = handler
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._fillers: list[socket.socket] = []
+        self._conns: set[socket.socket] = set()
+        self._closing = threading.Event()
+        self._port = port
+        self.state: Literal["up", "down", "blackhole"] = "down"
+
+    @property
+    def port(self) -> int:
+        """The bound port (stable across down/up)."""
+        return self._port
+
+    def _bind(self, backlog: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Re-binding the same port right after down() must not fail on TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, self._port))
+            sock.listen(backlog)
+        except OSError:
+            sock.close()
+            raise
+        self._port = sock.getsockname()[1]
+        return sock
+
+    def up(self) -> None:
+        """Listen and serve (again) on the same port."""
+        with self._lock:
+            if self.state == "up":
+                return
+            self._teardown()
+            sock = self._bind(128)
+            self._sock = sock
+            self._closing = threading.Event()
+            self.state = "up"
+            closing = self._closing
+        threading.Thread(target=self._accept_loop, args=(sock, closing), daemon=True).start()
+
+    def down(self) -> None:
+        """Stop listening and cut every open connection: new connects are refused."""
+        with self._lock:
+            self._teardown()
+            self.state = "down"
+
+    def blackhole(self) -> None:
+        """Listen without ever accepting, with a full accept queue: connects time out."""
+        with self._lock:
+            self._teardown()
+            sock = self._bind(0)
+            self._sock = sock
+            # Fill the accept queue from our own side until one more connect would hang.
+            for _ in range(64):
+                filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                filler.settimeout(0.05)
+                try:
+                    filler.connect((LOOPBACK, self._port))
+                except OSError:
+                    filler.close()
+                    break
+                self._fillers.append(filler)
+            self.state = "blackhole"
+
+    def _teardown(self) -> None:
+        self._closing.set()
+        if self._sock is not None:
+            try:
+                # shutdown wakes the thread blocked in accept(); close alone may not.
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._sock.close()
+            self._sock = None
+        for filler in self._fillers:
+            filler.close()
+        self._fillers.clear()
+        for conn in list(self._conns):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._conns.clear()
+
+    def _accept_loop(self, sock: socket.socket, closing: threading.Event) -> None:
+        while not closing.is_set():
+            try:
+                conn, peer = sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                if closing.is_set():
+                    conn.close()
+                    return
+                self._conns.add(conn)
+            threading.Thread(target=self._serve, args=(conn, peer[0], closing), daemon=True).start()
+
+    def _serve(self, conn: socket.socket, peer: str, closing: threading.Event) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rfile = conn.makefile("rb", buffering=65536)
+        try:
+            while not closing.is_set():
+                try:
+                    request = read_request(rfile, lambda: conn.sendall(_CONTINUE))
+                except BadRequest as exc:
+                    conn.sendall(
+                        render_response(
+                            400, "text/plain; charset=utf-8", str(exc).encode(), keep_alive=False
+                        )
+                    )
+                    return
+                if request is None:
+                    return
+                reply = self._handler(request, peer, closing)
+                if reply.hang:
+                    self._hang(conn, closing)
+                    return
+                if reply.data:
+                    conn.sendall(reply.data)
+                if reply.reset:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    return
+                if reply.close or not request.keep_alive:
+                    return
+        except OSError:
+            return
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            rfile.close()
+            conn.close()
+
+    @staticmethod
+    def _hang(conn: socket.socket, closing: threading.Event) -> None:
+        # Hold the connection, reading and discarding, until the client gives up or the
+        # host goes down: the thread must not outlive either.
+        while not closing.is_set():
+            readable, _, _ = select.select([conn], [], [], 0.1)
+            if readable and not conn.recv(65536):
+                return

@@ -1,0 +1,52 @@
+"""The public surface: sorted, deliberate, and light to import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import mandao
+import mandao.testing
+
+
+def test_all_is_sorted_and_complete() -> None:
+    """__all__ is sorted and every name in it exists."""
+    assert mandao.__all__ == sorted(mandao.__all__)
+    assert all(hasattr(mandao, name) for name in mandao.__all__)
+
+
+def test_nothing_becomes_public_by_accident() -> None:
+    """Every public attribute of mandao is in __all__ or is one of its subpackages."""
+    public = {
+        name
+        for name, value in vars(mandao).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public == set(mandao.__all__) - {"__version__"}
+    modules = {n for n, v in vars(mandao).items() if isinstance(v, types.ModuleType) and not n.startswith("_")}
+    assert modules <= {"testing", "cli"}
+
+
+def test_testing_all_is_sorted() -> None:
+    """mandao.testing has a sorted __all__ of names that exist."""
+    assert mandao.testing.__all__ == sorted(mandao.testing.__all__)
+    assert all(hasattr(mandao.testing, name) for name in mandao.testing.__all__)
+
+
+def test_import_does_not_load_zeep_or_requests() -> None:
+    """import mandao and Client(...) leave zeep and requests unimported until a request."""
+    code = (
+        "import sys, mandao\n"
+        "mandao.Client('SDK-TST-010-00001', 'secret')\n"
+        "print(sorted(m for m in ('zeep', 'requests', 'lxml') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_package_ships_py_typed() -> None:
+    """The package is marked as typed (PEP 561)."""
+    from importlib.resources import files
+
+    assert files("mandao").joinpath("py.typed").is_file()
