@@ -20,11 +20,11 @@ def test_md5_form_is_upper_hex_of_serial_then_password() -> None:
     """pwd for send operations is upper-case hex MD5(sn + password), serial first."""
     assert md5_form(SN, PASSWORD) == MD5
     assert len(MD5) == 32
-    assert MD5 == MD5.upper()
+    assert MD5.upper() == MD5
 
 
 def test_password_form_per_operation_follows_interface_table() -> None:
-    """mdsmssend/mdgxsend/mdgetSninfo/balance take MD5; Register/UnRegister/GetBalance/UDPPwd plain."""
+    """Send operations and balance take the MD5 form; the other account ones the plain one."""
     forms = {name: op.pwd for name, op in OPERATIONS.items()}
     assert forms == {
         "mdsmssend": "md5",
@@ -51,7 +51,9 @@ def test_password_is_not_kept_in_plain_text_on_the_object() -> None:
         pickle.dumps(creds)
 
 
-@pytest.mark.parametrize("sn", ["", "SDK-TST-010-0001", "SDK_TST_010_00001", "SDK-TST-010-00001 ", 12])
+@pytest.mark.parametrize(
+    "sn", ["", "SDK-TST-010-0001", "SDK_TST_010_00001", "SDK-TST-010-00001 ", 12]
+)
 def test_malformed_serial_is_refused_naming_the_argument(sn: object) -> None:
     """A serial not of the form XXX-XXX-XXX-XXXXX raises ValidationError naming sn."""
     with pytest.raises(mandao.ValidationError) as info:

@@ -22,7 +22,8 @@ def test_every_zeep_exception_class_is_mapped() -> None:
     classes = {
         obj
         for _, obj in inspect.getmembers(zeep.exceptions, inspect.isclass)
-        if issubclass(obj, BaseException) and obj.__module__.startswith("zeep")
+        if issubclass(obj, BaseException)
+        and obj.__module__.startswith("zeep")
         and not issubclass(obj, Warning)  # ZeepWarning is warned, never raised
     }
     assert len(classes) >= 10
@@ -163,9 +164,7 @@ def test_connect_timeout_on_a_full_accept_queue_is_unreachable() -> None:
             filler.connect_ex(("127.0.0.1", port))
             fillers.append(filler)
         url = f"http://127.0.0.1:{port}/webservice.asmx"
-        client = mandao.Client(
-            "SDK-TST-010-00001", "secret", hosts=[url], timeout=(0.3, 5)
-        )
+        client = mandao.Client("SDK-TST-010-00001", "secret", hosts=[url], timeout=(0.3, 5))
         with pytest.raises(mandao.GatewayUnreachable) as info:
             client.send(**PAYLOAD)
         assert info.value.causes == ((url, "connect timeout"),)

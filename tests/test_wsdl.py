@@ -52,7 +52,9 @@ def test_schema_is_asmx_shaped(service: Service) -> None:
         assert [p.get("name") for p in params] == list(OPERATIONS[name].params)
         for p in params:
             assert (p.get("minOccurs"), p.get("maxOccurs"), p.get("type")) == ("0", "1", "s:string")
-        result = schema.find(f"s:element[@name='{name}Response']/s:complexType/s:sequence/s:element", NS)
+        result = schema.find(
+            f"s:element[@name='{name}Response']/s:complexType/s:sequence/s:element", NS
+        )
         assert result is not None
         assert (result.get("name"), result.get("type")) == (f"{name}Result", "s:string")
     assert schema.find("s:element[@name='string']", NS) is not None

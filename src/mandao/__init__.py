@@ -7,7 +7,7 @@ The balance does not cover this send.
 zeep and requests are imported on the first request, not here.
 """
 
-import logging
+import logging as _logging
 
 from ._client import Client
 from ._codes import CODES, Category, CodeInfo, Retry, explain
@@ -71,4 +71,4 @@ __all__ = [
 ]
 
 # A library never prints on its own: the application decides where records go.
-logging.getLogger("mandao").addHandler(logging.NullHandler())
+_logging.getLogger("mandao").addHandler(_logging.NullHandler())

@@ -38,6 +38,7 @@ logger = logging.getLogger("mandao")
 #: Most numbers one request may carry (vendor doc §2.2); batching is the caller's for now.
 MAX_RECIPIENTS = 10_000
 
+_DEFAULT_TIMEOUTS = Timeouts()
 _REGISTER_FIELDS = OPERATIONS["Register"].params[2:]
 _OPTIONAL_REGISTER_FIELDS = frozenset({"fax"})
 
@@ -74,7 +75,7 @@ class Client:
         hosts: Iterable[str] = DEFAULT_HOSTS,
         account_hosts: Iterable[str] = DEFAULT_ACCOUNT_HOSTS,
         protocol: Protocol = "soap11",
-        timeout: Timeouts | float | tuple[float, float] = Timeouts(),
+        timeout: Timeouts | float | tuple[float, float] = _DEFAULT_TIMEOUTS,
         session: requests.Session | None = None,
     ) -> None:
         if protocol not in PROTOCOLS:

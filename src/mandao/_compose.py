@@ -175,7 +175,7 @@ class Estimate:
     """What a message costs: characters, segments, and billable messages.
 
     >>> estimate("验证码 1234【示例】", recipients=3)
-    Estimate(characters=13, segments=1, recipients=3, billable=3)
+    Estimate(characters=12, segments=1, recipients=3, billable=3)
     """
 
     characters: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import Any
 
 from ._errors import ValidationError
 from ._operations import PasswordForm
@@ -33,7 +34,7 @@ def md5_form(sn: str, password: str) -> str:
 class Credentials:
     """A serial and its password; ``pwd(form)`` gives what a request carries."""
 
-    __slots__ = ("_md5", "_masked", "_pad", "sn")
+    __slots__ = ("_masked", "_md5", "_pad", "sn")
 
     def __init__(self, sn: str, password: str) -> None:
         if not isinstance(sn, str) or not SERIAL_PATTERN.fullmatch(sn):
@@ -48,16 +49,16 @@ class Credentials:
         self._md5 = md5_form(sn, password)
         raw = password.encode("utf-8")
         self._pad = secrets.token_bytes(len(raw))
-        self._masked = bytes(a ^ b for a, b in zip(raw, self._pad))
+        self._masked = bytes(a ^ b for a, b in zip(raw, self._pad, strict=True))
 
     def pwd(self, form: PasswordForm) -> str:
         """The ``pwd`` field for an operation that takes ``form``."""
         if form == "md5":
             return self._md5
-        return bytes(a ^ b for a, b in zip(self._masked, self._pad)).decode("utf-8")
+        return bytes(a ^ b for a, b in zip(self._masked, self._pad, strict=True)).decode("utf-8")
 
     def __repr__(self) -> str:
         return f"Credentials(sn={self.sn!r}, password=<hidden>)"
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[Any, ...]:
         raise TypeError("mandao credentials are not picklable")

@@ -83,6 +83,4 @@ def decode(
             rrid=rrid,
             recipients=recipients,
         )
-    raise error_for(
-        info, raw=raw, host=host, operation=operation, rrid=rrid, recipients=recipients
-    )
+    raise error_for(info, raw=raw, host=host, operation=operation, rrid=rrid, recipients=recipients)

@@ -132,7 +132,7 @@ class GatewayError(MandaoError):
         rrid: str | None = None,
     ) -> None:
         super().__init__(
-            f"{info.code} {info.english}: {info.hint_en}",
+            f"{info.code} {info.english} → {info.hint_en}",
             host=host,
             operation=operation,
             rrid=rrid,

@@ -84,9 +84,7 @@ class AccountInfo:
         return cls(count, data, host, protocol)
 
     def __repr__(self) -> str:
-        return (
-            f"<AccountInfo balance={self.balance} via {self.protocol} @ {short_host(self.host)}>"
-        )
+        return f"<AccountInfo balance={self.balance} via {self.protocol} @ {short_host(self.host)}>"
 
 
 @dataclass(frozen=True)

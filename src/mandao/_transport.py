@@ -25,7 +25,7 @@ import zeep
 import zeep.exceptions
 from zeep.wsdl import Document
 
-from ._version import __version__
+from ._config import Timeouts
 from ._errors import (
     GatewayUnreachable,
     MandaoError,
@@ -33,8 +33,8 @@ from ._errors import (
     ProtocolError,
     ValidationError,
 )
-from ._config import Timeouts
 from ._operations import BINDINGS, Operation, Protocol
+from ._version import __version__
 from ._wsdl import Service
 
 __all__ = [
@@ -162,12 +162,13 @@ def document(service: Service) -> Document:
         doc = _documents.get(service.name)
         if doc is None:
             # A plain zeep transport only reads the local file; the WSDLs import nothing.
-            doc = Document(str(service.path), zeep.Transport(), settings=_SETTINGS)
+            loader: Any = zeep.Transport()  # zeep annotates this parameter wrongly
+            doc = Document(str(service.path), loader, settings=_SETTINGS)
             _documents[service.name] = doc
         return doc
 
 
-class _ZeepTransport(zeep.Transport):  # type: ignore[misc]
+class _ZeepTransport(zeep.Transport):
     """zeep's transport without its DEBUG logging of whole envelopes (they hold ``pwd``)."""
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> Any:
@@ -225,13 +226,14 @@ class Transport:
         decodable answer) or ValidationError (zeep could not build the request).
         """
         phase: Phase = "build"
+        error: MandaoError | None = None
         try:
             if protocol == "ashx":
                 phase = "send"
                 result: Any = self._ashx(op, host, fields)
             else:
                 client = self.zeep_client(op.service)
-                binding = client.wsdl.bindings[op.service.binding(BINDINGS[protocol])]
+                binding: Any = client.wsdl.bindings[op.service.binding(BINDINGS[protocol])]
                 send: Callable[[], Any]
                 if protocol in ("soap11", "soap12"):
                     # ``_create`` is what zeep's own ``send`` calls: the envelope plus the
@@ -270,8 +272,6 @@ class Transport:
                 recipients=recipients,
             )
             cause = exc
-        else:
-            error = None
         if error is not None:
             # Raised outside the handler: a requests exception's text can hold the URL,
             # and an HTTP GET URL holds ``pwd``, so it is neither chained nor kept as context.

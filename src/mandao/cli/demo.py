@@ -44,9 +44,9 @@ def demo(protocol: str) -> None:
     and decodes an error the gateway returns.
     """
     import mandao
-    from mandao.testing import SandboxGateway
+    from mandao.testing import SandboxAccount, SandboxGateway
 
-    with SandboxGateway(accounts={SN: PASSWORD}, registered=False) as gw:
+    with SandboxGateway(accounts={SN: SandboxAccount(PASSWORD, registered=False)}) as gw:
         click.echo(f"Sandbox gateway up: primary {gw.hosts[0]}, backup {gw.hosts[1]}")
         client = gw.client(SN, PASSWORD, protocol=protocol)
         click.echo(f"Client: {client!r}")
@@ -58,7 +58,10 @@ def demo(protocol: str) -> None:
         click.echo(repr(client.send(["13800138000", "139 0013 9000"], "验证码 1234【示例】")))
 
         _step("A text per number (mdgxsend)")
-        personal = {"13800138000": "张三您好，明早 9 点开会【示例】", "13900139000": "李四您好【示例】"}
+        personal = {
+            "13800138000": "张三您好，明早 9 点开会【示例】",
+            "13900139000": "李四您好【示例】",
+        }
         click.echo(repr(client.send_personalized(personal)))
 
         _step("Account information (mdgetSninfo)")

@@ -10,7 +10,7 @@ from .._errors import ValidationError
 __all__ = ["explain"]
 
 
-@click.command()
+@click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("code")
 def explain(code: str) -> None:
     """Explain a gateway result CODE (e.g. -20): Chinese text, English gloss, next step.

@@ -118,6 +118,16 @@ class Backend:
             for key, value in changes.items():
                 setattr(acct, key, value)
 
+    def serials(self) -> list[str]:
+        """Every serial, in the order added."""
+        with self._lock:
+            return list(self._accounts)
+
+    def password(self, sn: str) -> str:
+        """The serial's current password (UDPPwd may have changed it)."""
+        with self._lock:
+            return self._get(sn).password
+
     def _get(self, sn: str) -> _Account:
         try:
             return self._accounts[sn]
@@ -198,7 +208,9 @@ class Backend:
             self.refuse(call, ctx, result)
         return result
 
-    def _auth(self, call: Call, ctx: CallContext, form: PwdForm, *, registered: bool = True) -> _Account | str:
+    def _auth(
+        self, call: Call, ctx: CallContext, form: PwdForm, *, registered: bool = True
+    ) -> _Account | str:
         sn, pwd = call.get("sn").strip(), call.get("pwd").strip()
         bad = check_serial(sn, pwd)
         if bad:
@@ -230,7 +242,9 @@ class Backend:
             return acct
         if op == "mdgetSninfo":
             # Key order and Balance-as-string are the sandbox's pick (INTERFACE.md: low).
-            return json.dumps({"SN": call.get("sn").strip(), "Balance": str(acct.balance)}, separators=(",", ":"))
+            return json.dumps(
+                {"SN": call.get("sn").strip(), "Balance": str(acct.balance)}, separators=(",", ":")
+            )
         if op in ("balance", "GetBalance"):
             return str(acct.balance)
         if op == "UnRegister":
@@ -314,7 +328,7 @@ class Backend:
                     time=now_dt,
                     segments=item.segments,
                 )
-                for item, rrid in zip(items, rrids)
+                for item, rrid in zip(items, rrids, strict=True)
             ]
         )
         if window > 0:
@@ -331,5 +345,7 @@ class Backend:
         if len(distinct) == 1:
             return given[0], given
         # mdgxsend with one rrid per mobile: which single value the call returns is a choice.
-        reply = given[0] if self.rules.gx_reply == "first" and given[0] else f"{next(self._ids):018d}"
+        reply = (
+            given[0] if self.rules.gx_reply == "first" and given[0] else f"{next(self._ids):018d}"
+        )
         return reply, [r or reply for r in given]

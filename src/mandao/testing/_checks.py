@@ -111,7 +111,11 @@ def plan_send(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> 
             return "-604"
         if len(mobiles) > rules.max_mobiles:
             return "-6"
-        ext, stime, rrid = call.get("ext").strip(), call.get("stime").strip(), call.get("rrid").strip()
+        ext, stime, rrid = (
+            call.get("ext").strip(),
+            call.get("stime").strip(),
+            call.get("rrid").strip(),
+        )
         bad = _check_fields(ext, stime, rrid, ext_allowed)
         if bad:
             return bad
@@ -142,8 +146,9 @@ def plan_send(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> 
     for spread in (exts, stimes, rrids):
         if isinstance(spread, str):
             return spread
-    assert isinstance(exts, list) and isinstance(stimes, list) and isinstance(rrids, list)
-    for e, s, r in zip(exts, stimes, rrids):
+    if isinstance(exts, str) or isinstance(stimes, str) or isinstance(rrids, str):
+        return "-6"  # unreachable: each was returned just above; this narrows the types
+    for e, s, r in zip(exts, stimes, rrids, strict=True):
         bad = _check_fields(e, s, r, ext_allowed)
         if bad:
             return bad
@@ -156,5 +161,5 @@ def plan_send(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> 
         return "-10"
     return [
         Item(m, t, e, s, r, _is_scheduled(s, now, rules), segments(t, utf16=rules.count_utf16))
-        for m, t, e, s, r in zip(mobiles, texts, exts, stimes, rrids)
+        for m, t, e, s, r in zip(mobiles, texts, exts, stimes, rrids, strict=True)
     ]

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["DEFAULT_BALANCE", "Rules", "SandboxAccount"]
+__all__ = ["DEFAULT_BALANCE", "DEFAULT_PASSWORD", "DEFAULT_SN", "Rules", "SandboxAccount"]
 
 DEFAULT_BALANCE = 1_000_000
+# The account the pytest fixture and `mandao sandbox` create when none is given.
+DEFAULT_SN = "SDK-TST-010-00001"
+DEFAULT_PASSWORD = "secret"
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,8 @@ class SandboxAccount:
         rate_limit: at most this many send calls per second (sliding one-second window),
             more answer -8. None takes ``Rules.rate_limit``.
 
-    >>> SandboxAccount("secret", balance=10)
-    SandboxAccount(balance=10, registered=True, disabled=False, ext_allowed=True, allowed_ips=None, operations=None, rate_limit=None)
+    >>> SandboxAccount("secret", balance=10, ext_allowed=False).ext_allowed
+    False
     """
 
     password: str = field(repr=False)

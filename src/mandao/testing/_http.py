@@ -127,7 +127,7 @@ def read_request(rfile: BinaryIO, send_continue: object = None) -> Request | Non
 
 def _read_body(rfile: BinaryIO, headers: Mapping[str, str]) -> bytes:
     if "chunked" in headers.get("transfer-encoding", "").lower():
-        chunks = []
+        chunks: list[bytes] = []
         total = 0
         while True:
             size_line = _readline(rfile).split(b";", 1)[0].strip()

@@ -190,7 +190,7 @@ class Ledger:
 
     # -- export -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, list[dict[str, Any]]]:
-        """Everything as plain JSON-able data: ``{"messages": [...], "rejections": [...], "faults": [...]}``."""
+        """Everything as JSON-able data: lists under ``messages``, ``rejections``, ``faults``."""
         return {
             "messages": [_as_dict(m) for m in self.messages],
             "rejections": [_as_dict(r) for r in self.rejections],

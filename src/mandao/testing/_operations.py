@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ACCOUNT_SERVICE", "SEND_SERVICE", "Operation", "ServiceSpec", "ServiceName"]
+__all__ = ["ACCOUNT_SERVICE", "SEND_SERVICE", "Operation", "ServiceName", "ServiceSpec"]
 
 ServiceName = Literal["send", "account"]
 PwdForm = Literal["md5", "plain"]

@@ -8,13 +8,14 @@ binds 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import BinaryIO, Literal, cast
 
 from ._http import BadRequest, Request, read_request, render_response
 
@@ -114,21 +115,17 @@ class Listener:
     def _teardown(self) -> None:
         self._closing.set()
         if self._sock is not None:
-            try:
-                # shutdown wakes the thread blocked in accept(); close alone may not.
+            # shutdown wakes the thread blocked in accept(); close alone may not.
+            with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._sock.close()
             self._sock = None
         for filler in self._fillers:
             filler.close()
         self._fillers.clear()
         for conn in list(self._conns):
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._conns.clear()
 
     def _accept_loop(self, sock: socket.socket, closing: threading.Event) -> None:
@@ -146,7 +143,7 @@ class Listener:
 
     def _serve(self, conn: socket.socket, peer: str, closing: threading.Event) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        rfile = conn.makefile("rb", buffering=65536)
+        rfile = cast(BinaryIO, conn.makefile("rb", buffering=65536))
         try:
             while not closing.is_set():
                 try:

@@ -89,7 +89,7 @@ def _stack(first_line: str, frames: tuple[str, ...]) -> str:
 
 
 def soap_fault(version: Protocol, code: str, text: str) -> Immediate:
-    """An ASMX ``soap:Fault`` (HTTP 500) for SOAP 1.1 or 1.2; code is Client/Server/VersionMismatch."""
+    """An ASMX ``soap:Fault`` (HTTP 500); code is Client, Server or VersionMismatch."""
     if version == "soap12":
         code12 = {"Client": "Sender", "Server": "Receiver"}.get(code, code)
         body = (
@@ -114,7 +114,8 @@ def _unknown_action(version: Protocol, action: str) -> Immediate:
         f"HTTP Header {header}: {action}.",
         (
             "System.Web.Services.Protocols.Soap11ServerProtocolHelper.RouteRequest()",
-            "System.Web.Services.Protocols.SoapServerProtocol.RouteRequest(SoapServerMessage message)",
+            "System.Web.Services.Protocols.SoapServerProtocol.RouteRequest("
+            "SoapServerMessage message)",
             "System.Web.Services.Protocols.SoapServerProtocol.Initialize()",
             "System.Web.Services.Protocols.ServerProtocolFactory.Create(Type type, "
             "HttpContext context, HttpRequest request, HttpResponse response, "
@@ -153,7 +154,9 @@ def not_found(path: str) -> Immediate:
 
 def help_page(service: ServiceSpec) -> Immediate:
     """The service help page ``GET /webservice.asmx`` shows, listing the operations."""
-    items = "".join(f'<li><a href="webservice.asmx?op={o.name}">{o.name}</a></li>' for o in service.operations)
+    items = "".join(
+        f'<li><a href="webservice.asmx?op={o.name}">{o.name}</a></li>' for o in service.operations
+    )
     body = (
         "<html><head><title>WebService Web Service</title></head><body>"
         f"<h1>WebService</h1><p>The following operations are supported.</p><ul>{items}</ul>"
@@ -162,7 +165,9 @@ def help_page(service: ServiceSpec) -> Immediate:
     return Immediate(200, HTML_UTF8, body.encode("utf-8"))
 
 
-def parse(request: Request, service: ServiceSpec, *, route_by_body: bool = True) -> Call | Immediate | None:
+def parse(
+    request: Request, service: ServiceSpec, *, route_by_body: bool = True
+) -> Call | Immediate | None:
     """Decode ``request`` for ``service``; None means "serve the WSDL"."""
     path = request.path.lower()
     if path == "/webservice.asmx":
@@ -171,7 +176,9 @@ def parse(request: Request, service: ServiceSpec, *, route_by_body: bool = True)
                 return None
             return help_page(service)
         if request.method != "POST":
-            return plain_500(f"System.InvalidOperationException: Request format is invalid: {request.method}.")
+            return plain_500(
+                f"System.InvalidOperationException: Request format is invalid: {request.method}."
+            )
         ctype = request.content_type
         if ctype == "text/xml":
             return _parse_soap(request, service, "soap11", route_by_body)
@@ -183,15 +190,22 @@ def parse(request: Request, service: ServiceSpec, *, route_by_body: bool = True)
         )
     if path.startswith("/webservice.asmx/"):
         return _parse_http(request, service, request.path[len("/webservice.asmx/") :])
-    if service.ashx and path in ("/mdsmssend.ashx", "/mdgxsend.ashx") and request.method in ("GET", "POST"):
+    if (
+        service.ashx
+        and path in ("/mdsmssend.ashx", "/mdgxsend.ashx")
+        and request.method in ("GET", "POST")
+    ):
         fields = parse_pairs(request.query)
         if request.method == "POST":
             # Request["x"] looks in the query string first, then the form.
-            for key, value in parse_pairs(_body_text(request), _charset(request) or "utf-8").items():
+            for key, value in parse_pairs(
+                _body_text(request), _charset(request) or "utf-8"
+            ).items():
                 fields.setdefault(key, value)
         operation = path[1:-5]
         op = service.operation(operation)
-        assert op is not None
+        if op is None:  # pragma: no cover - both .ashx names are send operations
+            return not_found(request.path)
         # An .ashx handler reads Request["x"]: a missing field is simply empty.
         return Call("ashx", operation, {name: fields.get(name, "") for name in op.params})
     return not_found(request.path)
@@ -236,7 +250,9 @@ def _parse_http(request: Request, service: ServiceSpec, name: str) -> Call | Imm
     return Call(protocol, op.name, {p: fields[p] for p in op.params})
 
 
-def _parse_soap(request: Request, service: ServiceSpec, version: Protocol, route_by_body: bool) -> Call | Immediate:
+def _parse_soap(
+    request: Request, service: ServiceSpec, version: Protocol, route_by_body: bool
+) -> Call | Immediate:
     charset = _charset(request)
     try:
         if charset is None:
@@ -259,8 +275,7 @@ def _parse_soap(request: Request, service: ServiceSpec, version: Protocol, route
             )
         return _unreadable(
             version,
-            f"System.InvalidOperationException: <{qname.localname} xmlns='{qname.namespace or ''}'> "
-            "was not expected.",
+            _not_expected(qname),
         )
     body = root.find(f"{{{env_ns}}}Body")
     element = None if body is None else next((c for c in body if isinstance(c.tag, str)), None)
@@ -270,7 +285,11 @@ def _parse_soap(request: Request, service: ServiceSpec, version: Protocol, route
         op = service.operation_for_action(action)
         if op is None:
             return _unknown_action(version, action)
-    elif route_by_body and element is not None and etree.QName(element).namespace == service.namespace:
+    elif (
+        route_by_body
+        and element is not None
+        and etree.QName(element).namespace == service.namespace
+    ):
         op = service.operation(etree.QName(element).localname)
         if op is None:
             return _unknown_action(version, "")
@@ -282,13 +301,20 @@ def _parse_soap(request: Request, service: ServiceSpec, version: Protocol, route
     if eq.localname != op.name or eq.namespace != service.namespace:
         return _unreadable(
             version,
-            f"System.InvalidOperationException: <{eq.localname} xmlns='{eq.namespace or ''}'> was not expected.",
+            _not_expected(eq),
         )
     params: dict[str, str | None] = {}
     for name in op.params:
         child = element.find(f"{{{service.namespace}}}{name}")
         params[name] = None if child is None else (child.text or "")
     return Call(version, op.name, params)
+
+
+def _not_expected(name: etree.QName) -> str:
+    return (
+        f"System.InvalidOperationException: <{name.localname} xmlns='{name.namespace or ''}'> "
+        "was not expected."
+    )
 
 
 def _action(request: Request, version: Protocol) -> str:
@@ -300,7 +326,9 @@ def _action(request: Request, version: Protocol) -> str:
     return raw.strip().strip('"').strip()
 
 
-def render_result(call: Call, service: ServiceSpec, value: str, *, http_newline: str = "\r\n") -> Immediate:
+def render_result(
+    call: Call, service: ServiceSpec, value: str, *, http_newline: str = "\r\n"
+) -> Immediate:
     """The success reply carrying ``value`` in the shape of ``call``'s protocol."""
     text = escape(value)
     if call.protocol == "ashx":

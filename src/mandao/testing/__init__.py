@@ -1,0 +1,40 @@
+"""A local Mandao gateway to test against: ``SandboxGateway``, its ledger, its faults.
+
+>>> from mandao.testing import SandboxGateway
+>>> with SandboxGateway(accounts={"SDK-TST-010-00001": "secret"}) as gw:
+...     len(gw.hosts), len(gw.account_hosts)
+(2, 2)
+
+See docs/sandbox.md (behaviour, choices, faults) and docs/testing-your-code.md (pytest).
+"""
+
+from __future__ import annotations
+
+from ._backend import AccountState
+from ._billing import segments
+from ._checks import md5_pwd
+from ._config import DEFAULT_BALANCE, DEFAULT_PASSWORD, DEFAULT_SN, Rules, SandboxAccount
+from ._faults import FAULT_KINDS, Fault, FaultKind
+from ._host import SandboxHost
+from ._ledger import FaultEvent, Ledger, LedgerEntry, Rejection
+from ._sandbox import SandboxGateway
+
+__all__ = [
+    "DEFAULT_BALANCE",
+    "DEFAULT_PASSWORD",
+    "DEFAULT_SN",
+    "FAULT_KINDS",
+    "AccountState",
+    "Fault",
+    "FaultEvent",
+    "FaultKind",
+    "Ledger",
+    "LedgerEntry",
+    "Rejection",
+    "Rules",
+    "SandboxAccount",
+    "SandboxGateway",
+    "SandboxHost",
+    "md5_pwd",
+    "segments",
+]

@@ -1,0 +1,149 @@
+"""``SandboxGateway``: two sandbox hosts sharing one account back end, and a ledger."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._backend import AccountState, Backend
+from ._checks import md5_pwd
+from ._config import DEFAULT_BALANCE, Rules, SandboxAccount
+from ._host import SandboxHost
+from ._ledger import Ledger
+
+if TYPE_CHECKING:
+    from mandao import Client
+
+__all__ = ["SandboxGateway"]
+
+
+class SandboxGateway:
+    """A local Mandao gateway: a primary and a backup host, both services on each.
+
+    Args:
+        accounts: serial → password, or serial → :class:`SandboxAccount` for more set-up.
+            These start registered, with ``default_balance`` messages, unless told otherwise.
+        rules: the switchable behaviours (:class:`Rules`); defaults are documented there.
+        default_balance: the balance of an account that does not set one.
+        primary_ports, backup_ports: (send port, account port) of each host; 0 = any free port.
+        clock: the time source for windows, the daily Register limit and ``stime``.
+
+    >>> from mandao.testing import SandboxGateway
+    >>> with SandboxGateway(accounts={"SDK-TST-010-00001": "secret"}) as gw:
+    ...     gw.hosts[0].startswith("http://127.0.0.1:"), gw.balance("SDK-TST-010-00001")
+    (True, 1000000)
+    """
+
+    def __init__(
+        self,
+        accounts: Mapping[str, str | SandboxAccount] | None = None,
+        *,
+        rules: Rules | None = None,
+        default_balance: int = DEFAULT_BALANCE,
+        primary_ports: tuple[int, int] = (0, 0),
+        backup_ports: tuple[int, int] = (0, 0),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ledger = Ledger()
+        self.rules = rules or Rules()
+        self._backend = Backend(
+            self.rules, self.ledger, default_balance=default_balance, clock=clock
+        )
+        for sn, account in (accounts or {}).items():
+            self.add_account(sn, account)
+        self.primary = SandboxHost("primary", self._backend, primary_ports)
+        self.backup = SandboxHost("backup", self._backend, backup_ports)
+        self._started = False
+
+    def __repr__(self) -> str:
+        state = "running" if self._started else "stopped"
+        return f"<SandboxGateway {state} hosts={self.hosts if self._started else []}>"
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> SandboxGateway:
+        """Bind and serve all four ports (127.0.0.1 only)."""
+        if not self._started:
+            try:
+                self.primary.up()
+                self.backup.up()
+            except OSError:
+                self.stop()
+                raise
+            self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Close every port and connection; safe to call twice."""
+        self.primary.down()
+        self.backup.down()
+        self._started = False
+
+    def __enter__(self) -> SandboxGateway:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- addresses --------------------------------------------------------------------
+    @property
+    def hosts(self) -> list[str]:
+        """[primary send URL, backup send URL], as ``Client(hosts=...)`` takes them."""
+        return [self.primary.send_url, self.backup.send_url]
+
+    @property
+    def account_hosts(self) -> list[str]:
+        """[primary account URL, backup account URL], for ``Client(account_hosts=...)``."""
+        return [self.primary.account_url, self.backup.account_url]
+
+    def client(self, sn: str, password: str, **kwargs: Any) -> Client:
+        """A ``mandao.Client`` pointed at this gateway's hosts (extra keywords passed on)."""
+        import mandao  # lazily: the sandbox itself never needs the client
+
+        return mandao.Client(
+            sn=sn, password=password, hosts=self.hosts, account_hosts=self.account_hosts, **kwargs
+        )
+
+    def client_for(self, sn: str | None = None, **kwargs: Any) -> Client:
+        """A ``mandao.Client`` for a sandbox serial (default: the first), with its password."""
+        serial = sn or self.serials[0]
+        return self.client(serial, self._backend.password(serial), **kwargs)
+
+    # -- accounts -------------------------------------------------------------------------
+    @property
+    def serials(self) -> list[str]:
+        """The serials the sandbox knows, in the order they were added."""
+        return self._backend.serials()
+
+    def add_account(self, sn: str, account: str | SandboxAccount) -> None:
+        """Add (or replace) a serial; a bare string is its password."""
+        self._backend.add_account(
+            sn, SandboxAccount(account) if isinstance(account, str) else account
+        )
+
+    def account(self, sn: str) -> AccountState:
+        """A snapshot of the serial's state (balance, registered, switches)."""
+        return self._backend.state(sn)
+
+    def update_account(self, sn: str, **changes: Any) -> None:
+        """Change a serial in place: ``gw.update_account(sn, disabled=True)``."""
+        self._backend.update_account(sn, **changes)
+
+    def balance(self, sn: str) -> int:
+        """Messages left on the serial."""
+        return self._backend.state(sn).balance
+
+    def set_balance(self, sn: str, balance: int) -> None:
+        """Set the serial's balance (in messages)."""
+        self._backend.update_account(sn, balance=balance)
+
+    @staticmethod
+    def pwd(sn: str, password: str) -> str:
+        """The MD5 form of ``pwd`` (upper-case hex MD5 of sn + password)."""
+        return md5_pwd(sn, password)

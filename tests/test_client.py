@@ -1,0 +1,275 @@
+"""Client against the sandbox: every operation on every protocol, results and decoded errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import mandao
+from mandao.testing import SandboxAccount, SandboxGateway
+
+from .conftest import PASSWORD, SN
+
+PROTOCOLS = ["soap11", "soap12", "http-get", "http-post", "ashx"]
+TRICKY = "a+b, c&d <x> 100% 空 格 验证码 😀【示例】"
+REGISTRATION = {
+    "province": "北京",
+    "city": "北京",
+    "trade": "IT",
+    "entname": "示例科技",
+    "linkman": "张三",
+    "phone": "010-12345678",
+    "mobile": "13800138000",
+    "email": "a@example.com",
+    "fax": "",
+    "address": "北京市海淀区 1 号",
+    "postcode": "100000",
+    "sign": "示例",
+}
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_group_send_arrives_exactly_on_every_protocol(
+    gateway: SandboxGateway, protocol: str
+) -> None:
+    """mdsmssend carries + , & < % spaces, Chinese and an emoji unchanged to the ledger."""
+    client = gateway.client(SN, PASSWORD, protocol=protocol)
+    result = client.send(["13800138000", "13900139000"], TRICKY, rrid="777")
+    assert (result.id, result.rrid, result.protocol) == ("777", "777", protocol)
+    assert result.host == gateway.hosts[0]
+    entries = gateway.ledger.messages
+    assert [(e.mobile, e.content, e.protocol, e.operation) for e in entries] == [
+        ("13800138000", TRICKY, protocol, "mdsmssend"),
+        ("13900139000", TRICKY, protocol, "mdsmssend"),
+    ]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_personalised_send_keeps_lists_parallel_on_every_protocol(
+    gateway: SandboxGateway, protocol: str
+) -> None:
+    """mdgxsend: each text is encoded alone, so commas inside a text keep the lists aligned."""
+    client = gateway.client(SN, PASSWORD, protocol=protocol)
+    texts = {"13800138000": "张三, 您好, 1+1=2【示例】", "13900139000": TRICKY}
+    result = client.send_personalized(texts)
+    assert result.operation == "mdgxsend"
+    assert result.id.isdigit()
+    assert {e.mobile: e.content for e in gateway.ledger.messages} == texts
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_account_operations_work_on_every_protocol(protocol: str) -> None:
+    """Register, mdgetSninfo, balance and UnRegister decode on every protocol."""
+    with SandboxGateway(
+        accounts={SN: SandboxAccount(PASSWORD, registered=False, balance=50)}
+    ) as gw:
+        client = gw.client(SN, PASSWORD, protocol=protocol)
+        registered = client.register(**REGISTRATION)
+        assert (registered.operation, registered.code) == ("Register", 0)
+        info = client.account()
+        assert info.balance == 50
+        assert info.fields["SN"] == SN
+        assert client.balance() == 50
+        assert client.unregister().code == 0
+        with pytest.raises(mandao.AuthenticationError) as after:
+            client.account()
+        assert after.value.code == -2
+
+
+def test_result_repr_shows_what_a_user_asks_first(client: mandao.Client) -> None:
+    """The SendResult repr names id, rrid, operation, protocol, host, recipients, segments."""
+    result = client.send(["13800138000", "13900139000"], "字" * 71 + "【示例】", rrid="42")
+    text = repr(result)
+    for part in (
+        "id=42",
+        "rrid=42",
+        "mdsmssend",
+        "soap11",
+        "2 recipients",
+        "2 segments",
+        "4 billable",
+    ):
+        assert part in text
+    assert "13800138000" not in text  # numbers are personal data: counts only
+
+
+def test_balance_goes_down_by_what_the_result_says_is_billable(
+    client: mandao.Client, gateway: SandboxGateway
+) -> None:
+    """The billable count on the result matches what the sandbox charged."""
+    before = client.account().balance
+    result = client.send(["13800138000", "13900139000", "15000150000"], "字" * 140 + "【示例】")
+    assert result.billable == 9
+    assert before is not None
+    assert client.account().balance == before - result.billable == gateway.balance(SN)
+
+
+def test_second_register_is_a_decoded_authentication_error(client: mandao.Client) -> None:
+    """An already-registered serial gets -1, raised as AuthenticationError with code and host."""
+    with pytest.raises(mandao.AuthenticationError) as info:
+        client.register(**REGISTRATION)
+    error = info.value
+    assert (error.code, error.operation, error.host) == (-1, "Register", client.account_hosts[0])
+    assert error.info.chinese
+
+
+def test_insufficient_balance_is_its_own_class(gateway: SandboxGateway) -> None:
+    """-4 raises InsufficientBalance carrying rrid and host; nothing reaches the ledger."""
+    gateway.add_account("SDK-TST-010-00002", SandboxAccount(PASSWORD, balance=1))
+    client = gateway.client("SDK-TST-010-00002", PASSWORD)
+    with pytest.raises(mandao.InsufficientBalance) as info:
+        client.send(["13800138000", "13900139000"], "余额测试【示例】", rrid="9")
+    assert (info.value.code, info.value.rrid, info.value.host) == (-4, "9", gateway.hosts[0])
+    assert gateway.ledger.messages == []
+
+
+def test_wrong_password_is_authentication_error_without_secrets(gateway: SandboxGateway) -> None:
+    """A wrong password gives -2; neither password appears in the error."""
+    client = gateway.client(SN, "wrong-password")
+    with pytest.raises(mandao.AuthenticationError) as info:
+        client.send("13800138000", "密码测试【示例】")
+    assert info.value.code == -2
+    assert "wrong-password" not in str(info.value) + repr(info.value)
+
+
+def test_unknown_code_is_decoded_with_its_raw_value(
+    client: mandao.Client, gateway: SandboxGateway
+) -> None:
+    """A code no table knows raises UnknownCode keeping the raw reply."""
+    gateway.primary.fail("code", code="-777")
+    with pytest.raises(mandao.UnknownCode) as info:
+        client.send("13800138000", "未知返回值【示例】")
+    assert (info.value.code, info.value.raw, info.value.info.known) == (-777, "-777", False)
+
+
+def test_internal_error_code_is_outcome_unknown(
+    client: mandao.Client, gateway: SandboxGateway
+) -> None:
+    """-11 is both a GatewayError and an OutcomeUnknown carrying the recipients."""
+    gateway.primary.fail("code", code="-11")
+    with pytest.raises(mandao.OutcomeUnknown) as info:
+        client.send("13800138000", "内部错误【示例】")
+    assert isinstance(info.value, mandao.GatewayInternalError)
+    assert info.value.recipients == ("13800138000",)
+
+
+def test_refused_primary_moves_to_backup_and_stays(gateway: SandboxGateway) -> None:
+    """Connection refused on the primary: the same call goes to the backup, which stays active."""
+    client = gateway.client(SN, PASSWORD)
+    gateway.primary.down()
+    first = client.send("13800138000", "切换一【示例】")
+    assert first.host == gateway.hosts[1]
+    gateway.primary.up()
+    second = client.send("13900139000", "切换二【示例】")
+    assert second.host == gateway.hosts[1]
+    assert {e.host for e in gateway.ledger.messages} == {gateway.hosts[1]}
+    assert client.active_host() == gateway.hosts[1]
+
+
+def test_account_service_fails_over_on_its_own_hosts(gateway: SandboxGateway) -> None:
+    """The account service has its own host list and its own active host."""
+    client = gateway.client(SN, PASSWORD)
+    gateway.primary.down()
+    assert client.balance() > 0
+    assert client.active_host("account") == gateway.account_hosts[1]
+
+
+def test_service_explorer_fills_sn_and_pwd(client: mandao.Client, gateway: SandboxGateway) -> None:
+    """client.service calls zeep's proxy with sn and the right pwd form; raw strings come back."""
+    raw = client.service.mdgetSninfo()
+    assert json.loads(raw)["SN"] == SN
+    sent = client.service.mdsmssend(
+        mobile="13800138000",
+        content="%E6%8E%A2%E7%B4%A2%E3%80%90%E7%A4%BA%E4%BE%8B%E3%80%91",
+        ext="",
+        stime="",
+        rrid="5",
+        msgfmt="",
+    )
+    assert sent == "5"
+    assert gateway.ledger.messages[0].content == "探索【示例】"
+    assert client.account_service.GetBalance().isdigit()  # plain-password operation
+    assert "mdgxsend" in dir(client.service)
+    assert "mdsmssend(mobile, content" in repr(client.service)
+    with pytest.raises(AttributeError, match="Register"):
+        client.service.Register  # noqa: B018 - the attribute access is the test
+
+
+def test_service_explorer_translates_transport_errors(gateway: SandboxGateway) -> None:
+    """A raw proxy call to a refused host raises GatewayUnreachable, not a requests error."""
+    client = gateway.client(SN, PASSWORD)
+    gateway.primary.down()
+    with pytest.raises(mandao.GatewayUnreachable):
+        client.service.mdgetSninfo()
+
+
+def test_operations_lists_both_wsdls_with_parameters(client: mandao.Client) -> None:
+    """client.operations has the 8 operations with parameters and pwd form."""
+    ops = {op.name: op for op in client.operations}
+    assert set(ops) == {
+        "mdsmssend",
+        "mdgxsend",
+        "mdgetSninfo",
+        "Register",
+        "UnRegister",
+        "balance",
+        "GetBalance",
+        "UDPPwd",
+    }
+    assert ops["Register"].params[-1] == "sign"
+    assert ops["Register"].pwd == "plain"
+    assert ops["mdgetSninfo"].pwd == "md5"
+
+
+BAD_INPUTS = [
+    ("send", {"mobiles": [], "content": "空列表【示例】"}, "mobiles"),
+    ("send", {"mobiles": ["13800138000"], "content": 42}, "content"),
+    ("send", {"mobiles": ["13800138000", "12"], "content": "坏号码【示例】"}, "mobiles"),
+    ("send", {"mobiles": "13800138000", "content": "x【示例】", "ext": "abc"}, "ext"),
+    ("send", {"mobiles": "13800138000", "content": "x【示例】", "rrid": "1" * 19}, "rrid"),
+    ("send_personalized", {"messages": {}}, "messages"),
+    ("send_personalized", {"messages": [("13800138000",)]}, "messages"),
+    ("register", {"province": "北京"}, "city"),
+]
+
+
+@pytest.mark.parametrize(("method", "kwargs", "argument"), BAD_INPUTS)
+def test_bad_arguments_fail_before_any_request(
+    client: mandao.Client,
+    gateway: SandboxGateway,
+    method: str,
+    kwargs: dict[str, object],
+    argument: str,
+) -> None:
+    """Each bad argument raises a ValueError subclass naming it; the sandbox saw nothing."""
+    with pytest.raises(mandao.ValidationError) as info:
+        getattr(client, method)(**kwargs)
+    assert isinstance(info.value, ValueError)
+    assert info.value.argument == argument
+    assert gateway.ledger.messages == []
+    assert gateway.ledger.rejections == []
+    assert client._transport is None  # not even a connection was prepared
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"protocol": "smtp"}, "protocol"),
+        ({"hosts": ["sdk.entinfo.cn:8061"]}, "hosts"),
+        ({"hosts": ["ftp://127.0.0.1/webservice.asmx"]}, "hosts"),
+        ({"hosts": []}, "hosts"),
+        ({"account_hosts": ["http://"]}, "account_hosts"),
+        ({"sn": "SDK-TST-010"}, "sn"),
+    ],
+)
+def test_bad_construction_fails_naming_the_argument(
+    gateway: SandboxGateway, kwargs: dict[str, object], argument: str
+) -> None:
+    """An unknown protocol, a malformed host URL or serial raises before any request."""
+    full: dict[str, object] = {"sn": SN, "password": PASSWORD, "hosts": gateway.hosts, **kwargs}
+    with pytest.raises(mandao.ValidationError) as info:
+        mandao.Client(**full)  # type: ignore[arg-type]
+    assert info.value.argument == argument
+    assert gateway.ledger.messages == []
+    assert gateway.ledger.rejections == []

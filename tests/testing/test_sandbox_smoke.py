@@ -1,0 +1,85 @@
+"""The first slice: every protocol reaches both services and the ledger records the truth."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from mandao.testing import SandboxGateway
+
+SN = "SDK-TST-010-00001"
+PASSWORD = "secret"
+
+PROTOCOLS = ["soap11", "soap12", "http-get", "http-post", "ashx"]
+TRICKY = "a+b, c&d <e> 100% 你好 😀【示例】"
+
+
+def test_hosts_are_loopback_urls(gw):
+    """hosts and account_hosts are four distinct 127.0.0.1 webservice.asmx URLs."""
+    urls = gw.hosts + gw.account_hosts
+    assert len(set(urls)) == 4
+    assert all(u.startswith("http://127.0.0.1:") and u.endswith("/webservice.asmx") for u in urls)
+    assert gw.hosts == [gw.primary.send_url, gw.backup.send_url]
+    assert gw.account_hosts == [gw.primary.account_url, gw.backup.account_url]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_send_every_protocol_records_decoded_content(raw, gw, protocol):
+    """mdsmssend over each protocol is accepted and the ledger holds exactly the original text."""
+    result = raw.send("13800138000,13900139000", TRICKY, protocol)
+    assert len(result) == 18
+    assert result.isdigit()
+    entries = gw.ledger.messages
+    assert [e.mobile for e in entries] == ["13800138000", "13900139000"]
+    assert {e.content for e in entries} == {TRICKY}
+    assert {(e.protocol, e.operation, e.id, e.host) for e in entries} == {
+        (protocol, "mdsmssend", result, gw.primary.send_url)
+    }
+
+
+@pytest.mark.parametrize("protocol", ["soap11", "soap12", "http-get", "http-post"])
+def test_account_service_every_protocol(raw, gw, protocol):
+    """GetBalance answers on the account port over every ASMX protocol."""
+    assert raw.call(protocol, "GetBalance") == str(gw.balance(SN))
+
+
+def test_rrid_is_returned_and_recorded(raw, gw):
+    """A given rrid is the success value and the ledger entry's rrid and id."""
+    assert raw.send("13800138000", "hi【示例】", rrid="123456789012345678") == "123456789012345678"
+    (entry,) = gw.ledger.for_mobile("13800138000")
+    assert entry.rrid == entry.id == "123456789012345678"
+
+
+def test_wrong_hash_is_minus_2(raw, gw):
+    """A lower-case MD5 pwd is a wrong password (-2) and nothing is recorded."""
+    pwd = SandboxGateway.pwd(SN, PASSWORD).lower()
+    assert raw.call("soap11", "mdsmssend", mobile="1", content="x", pwd=pwd) == "-2"
+    assert len(gw.ledger) == 0
+    assert [r.code for r in gw.ledger.rejections] == ["-2"]
+
+
+def test_wsdl_is_rewritten_to_own_address(gw):
+    """?wsdl on each port serves its own service's WSDL with that port's address."""
+    for url, ns in [
+        (gw.primary.send_url, "http://entinfo.cn/"),
+        (gw.backup.account_url, "http://tempuri.org/"),
+    ]:
+        with urllib.request.urlopen(url + "?wsdl", timeout=5) as resp:
+            text = resp.read().decode("utf-8")
+        assert f'targetNamespace="{ns}"' in text
+        assert "sdk.entinfo.cn" not in text
+        assert text.count(f'location="{url}"') == 4
+
+
+def test_mdgetsninfo_json_shape(raw, gw):
+    """mdgetSninfo answers {"SN":...,"Balance":"<digits>"} with keys in that order."""
+    value = raw.call("soap11", "mdgetSninfo")
+    assert value == f'{{"SN":"{SN}","Balance":"{gw.balance(SN)}"}}'
+
+
+def test_balance_is_charged(raw, gw):
+    """An accepted send lowers the balance by segments × recipients."""
+    before = gw.balance(SN)
+    raw.send("1,2,3", "你" * 71)  # 71 double-byte characters: 2 segments
+    assert gw.balance(SN) == before - 6
