@@ -140,3 +140,18 @@ def raw(gw: SandboxGateway) -> Iterator[Raw]:
     caller = Raw(gw)
     yield caller
     caller.session.close()
+
+
+@pytest.fixture
+def raw_for() -> Iterator[Any]:
+    """A factory of raw callers for gateways a test builds itself."""
+    made: list[Raw] = []
+
+    def make(gateway: SandboxGateway, sn: str = SN, password: str = PASSWORD) -> Raw:
+        caller = Raw(gateway, sn, password)
+        made.append(caller)
+        return caller
+
+    yield make
+    for caller in made:
+        caller.session.close()
