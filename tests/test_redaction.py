@@ -1,0 +1,45 @@
+"""Secrets in logs: with every logger at DEBUG, no protocol lets pwd or the password out."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import mandao
+from mandao._credentials import md5_form
+from mandao._redact import redact
+from mandao.testing import SandboxGateway
+
+from .conftest import PASSWORD, SN
+
+
+@pytest.mark.parametrize("protocol", ["soap11", "soap12", "http-get", "http-post", "ashx"])
+def test_debug_logging_everywhere_never_shows_credentials(
+    gateway: SandboxGateway, protocol: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Root logger at DEBUG while every operation runs: no password, no MD5 form in any record."""
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger().setLevel(logging.DEBUG)
+    client = gateway.client(SN, PASSWORD, protocol=protocol)
+    client.send("13800138000", "日志测试【示例】")
+    client.send_personalized({"13800138000": "日志测试二【示例】"})
+    client.account()
+    client.balance()
+    client.account_service.GetBalance()
+    with pytest.raises(mandao.AuthenticationError):
+        client.register(**{f: "x" for f in mandao.OPERATIONS["Register"].params[2:]})
+    gateway.primary.down()
+    client.send("13800138000", "日志测试三【示例】")  # fails over: warning records
+    text = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    assert len(caplog.records) > 3  # urllib3 and mandao did log
+    assert PASSWORD not in text
+    assert md5_form(SN, PASSWORD) not in text
+
+
+def test_redact_covers_query_form_and_xml_forms() -> None:
+    """pwd= and newpwd= in URLs and forms, and <pwd> elements with prefixes, are masked."""
+    assert redact("a?sn=1&pwd=ABC&x=1") == "a?sn=1&pwd=***&x=1"
+    assert redact("sn=1&newpwd=n3w") == "sn=1&newpwd=***"
+    assert redact("<pwd>p</pwd><soap:pwd>q</soap:pwd>") == "<pwd>***</pwd><soap:pwd>***</soap:pwd>"
+    assert redact("nothing to hide") == "nothing to hide"
