@@ -62,7 +62,7 @@ def test_state_is_shared_between_hosts(fresh, gw):
 
 
 def test_register_limit_eleventh_gets_the_chosen_code(fresh):
-    """Register + UnRegister succeed 10 times a day; the 11th answers Rules.register_limit_code (-8)."""
+    """Register + UnRegister succeed 10 times a day; the 11th answers -8 (the chosen code)."""
     answers = [fresh.call("soap11", "Register" if i % 2 == 0 else "UnRegister") for i in range(11)]
     assert answers == ["0"] * 10 + ["-8"]
 

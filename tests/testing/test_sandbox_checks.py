@@ -200,7 +200,7 @@ def test_mdgxsend_list_codes(raw, fields, code):
 
 
 def test_mdgxsend_per_mobile_rrid_returns_first(raw, gw):
-    """With one rrid per mobile each entry keeps its own; the call returns the first (Rules.gx_reply)."""
+    """With one rrid per mobile each entry keeps its own; the call returns the first."""
     assert raw.call("ashx", "mdgxsend", mobile="1,2", content="a,b", rrid="11,22") == "11"
     assert [e.rrid for e in gw.ledger.messages] == ["11", "22"]
     assert {e.id for e in gw.ledger.messages} == {"11"}

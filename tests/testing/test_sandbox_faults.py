@@ -86,7 +86,7 @@ def test_timeout_mode_makes_connect_time_out(raw, gw):
 
 
 def test_hang_reads_and_never_answers(raw, gw):
-    """A hang fault takes the request and never answers: the client's read times out; nothing recorded."""
+    """A hang fault reads the request and never answers (read timeout); nothing is recorded."""
     gw.primary.fail("hang")
     with pytest.raises(requests.exceptions.ReadTimeout):
         raw.session.post(
@@ -150,7 +150,7 @@ def test_html_page_with_200(raw, gw):
 
 
 def test_malformed_xml_reply(raw, gw):
-    """A malformed-xml fault answers 200 text/xml that no XML parser accepts; the send is recorded."""
+    """A malformed-xml fault answers 200 text/xml no parser accepts; the send is recorded."""
     gw.primary.fail("malformed-xml")
     resp = raw.soap11("mdsmssend", mobile="1", content="x")
     assert resp.status_code == 200
@@ -170,8 +170,8 @@ def test_truncated_body(raw, gw):
         ]
     )
     assert 0 < len(body) < length
+    raw.gw.primary.fail("truncated")
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        raw.gw.primary.fail("truncated")
         raw.soap11("mdsmssend", mobile="2", content="x")
 
 
@@ -184,7 +184,7 @@ def test_huge_body(raw, gw):
 
 
 def test_forced_code_for_next_n(raw, gw):
-    """A code fault answers the code for the next N calls (recorded as forced rejections), then normal."""
+    """A code fault answers its code for the next N calls (forced rejections), then normal."""
     gw.backup.fail("code", code="-11", times=2)
     answers = [raw.send("1", f"m{i}", host="backup") for i in range(3)]
     assert answers[:2] == ["-11", "-11"]
@@ -206,7 +206,7 @@ def test_probability_with_seed_replays(raw_for):
 
 
 def test_fault_filters_and_clear(raw, gw):
-    """operation=/service= limit which calls a fault hits; clear_faults disarms it; ?wsdl is never failed."""
+    """operation=/service= narrow a fault; clear_faults disarms it; ?wsdl is never failed."""
     gw.primary.fail("http-error", status=503, operation="mdgxsend", times=5)
     gw.primary.fail("http-error", status=500, service="account", times=5)
     assert requests.get(gw.primary.send_url + "?wsdl", timeout=5).status_code == 200
