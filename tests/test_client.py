@@ -7,26 +7,13 @@ import json
 import pytest
 
 import mandao
+from mandao.cli.demo import REGISTRATION
 from mandao.testing import SandboxAccount, SandboxGateway
 
 from .conftest import PASSWORD, SN
 
 PROTOCOLS = ["soap11", "soap12", "http-get", "http-post", "ashx"]
 TRICKY = "a+b, c&d <x> 100% 空 格 验证码 😀【示例】"
-REGISTRATION = {
-    "province": "北京",
-    "city": "北京",
-    "trade": "IT",
-    "entname": "示例科技",
-    "linkman": "张三",
-    "phone": "010-12345678",
-    "mobile": "13800138000",
-    "email": "a@example.com",
-    "fax": "",
-    "address": "北京市海淀区 1 号",
-    "postcode": "100000",
-    "sign": "示例",
-}
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

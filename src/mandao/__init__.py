@@ -11,9 +11,10 @@ import logging as _logging
 
 from ._client import Client
 from ._codes import CODES, Category, CodeInfo, Retry, explain
-from ._compose import Estimate, estimate
+from ._compose import Estimate, UnencodableWarning, estimate
 from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, Timeouts
 from ._errors import (
+    AllHostsFailed,
     AuthenticationError,
     ConcurrentHostUse,
     DuplicateSubmission,
@@ -30,8 +31,18 @@ from ._errors import (
     UnknownCode,
     ValidationError,
 )
+from ._failover import FailoverPolicy
+from ._journal import Journal, JournalError
+from ._journal_hook import DuplicateGuard
 from ._operations import OPERATIONS, PROTOCOLS, Operation
-from ._results import AccountInfo, RegistrationResult, SendResult
+from ._results import (
+    AccountInfo,
+    Batch,
+    DryRun,
+    PreparedRequest,
+    RegistrationResult,
+    SendResult,
+)
 from ._version import __version__
 
 __all__ = [
@@ -41,28 +52,37 @@ __all__ = [
     "OPERATIONS",
     "PROTOCOLS",
     "AccountInfo",
+    "AllHostsFailed",
     "AuthenticationError",
+    "Batch",
     "Category",
     "Client",
     "CodeInfo",
     "ConcurrentHostUse",
+    "DryRun",
+    "DuplicateGuard",
     "DuplicateSubmission",
     "Estimate",
+    "FailoverPolicy",
     "GatewayError",
     "GatewayInternalError",
     "GatewayUnreachable",
     "InsufficientBalance",
     "InvalidParameter",
     "InvalidRecipients",
+    "Journal",
+    "JournalError",
     "MandaoError",
     "Operation",
     "OutcomeUnknown",
+    "PreparedRequest",
     "ProtocolError",
     "RateLimited",
     "RegistrationResult",
     "Retry",
     "SendResult",
     "Timeouts",
+    "UnencodableWarning",
     "UnknownCode",
     "ValidationError",
     "__version__",

@@ -2,41 +2,65 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
+import random
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from ._compose import (
-    encode_content,
-    estimate,
-    normalize_mobiles,
-    segments,
-    validate_content,
-    validate_fields,
+from ._batch import (
+    DEFAULT_BATCH,
+    DEFAULT_GX_BATCH,
+    Plan,
+    plan_group,
+    plan_many,
+    plan_personal,
+    run,
 )
+from ._batch import batch_size as check_batch_size
+from ._codes import Category
+from ._compose import ContentRules, Estimate, collect_mobiles, estimate
 from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, Timeouts, check_hosts
 from ._credentials import Credentials
 from ._decode import decode
-from ._errors import GatewayUnreachable, ValidationError
+from ._errors import (
+    AllHostsFailed,
+    GatewayError,
+    GatewayUnreachable,
+    OutcomeUnknown,
+    ValidationError,
+)
 from ._explore import ServiceExplorer
-from ._failover import HostState
+from ._failover import FailoverPolicy, HostState, RetryBudget
+from ._journal_hook import DuplicateGuard, Recorder, journal_of, registration_guard
 from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
-from ._results import AccountInfo, RegistrationResult, SendResult, short_host
+from ._results import (
+    AccountInfo,
+    Batch,
+    DryRun,
+    PreparedRequest,
+    RegistrationResult,
+    SendResult,
+    short_host,
+)
 from ._wsdl import ACCOUNT, SEND, Service, ServiceName
 
 if TYPE_CHECKING:
+    from os import PathLike
+
     import requests
 
+    from ._journal import Journal
     from ._transport import Transport
 
 __all__ = ["Client"]
 
 logger = logging.getLogger("mandao")
-
-#: Most numbers one request may carry (vendor doc §2.2); batching is the caller's for now.
-MAX_RECIPIENTS = 10_000
 
 _DEFAULT_TIMEOUTS = Timeouts()
 _REGISTER_FIELDS = OPERATIONS["Register"].params[2:]
@@ -56,6 +80,22 @@ class Client:
             operations only, so other operations go by ``"http-post"``).
         timeout: seconds, a ``(connect, read)`` pair, or a :class:`Timeouts`.
         session: a ``requests.Session`` to carry the requests (proxies, TLS settings).
+        failover: how to fail over between hosts and retry -8/-18 (a :class:`FailoverPolicy`).
+        signature: the name to add as ``【name】`` to content that carries no ``【…】``.
+        signature_position: add it at the ``"end"`` (default) or the ``"start"``.
+        require_signature: refuse content with no signature when none is configured
+            (vendor doc §3.2); False sends it as given.
+        unencodable: characters GBK cannot carry, in GB text: ``"warn"`` (default, an
+            :class:`UnencodableWarning`), ``"error"`` (a ValidationError) or ``"allow"``.
+        max_segments: refuse content that would bill more segments per message.
+        batch_size: numbers per request, 1 … 10000 (default 5000; 1000 for ``mdgxsend``).
+        journal: where every send attempt is recorded before it leaves (docs/journal.md):
+            True (default) for ``journal.sqlite3`` in the user data folder (or
+            ``$MANDAO_JOURNAL``), a path, a :class:`Journal`, or None to keep no journal.
+        duplicate_guard: check the journal for the same number and text sent recently
+            (a :class:`DuplicateGuard`); None (default) sends without looking.
+        registration_guard: refuse the eleventh Register/UnRegister of a day for this
+            serial, counted in the journal (vendor doc §4.2); False to force one.
 
     Raises:
         ValidationError: an argument is malformed; nothing is sent.
@@ -64,7 +104,7 @@ class Client:
 
         >>> client = Client(sn="SDK-TST-010-00001", password="secret")
         >>> client
-        <mandao.Client sn=SDK-TST-010-00001 protocol=soap11 send=sdk.entinfo.cn:8061 account=sdk.entinfo.cn:8060>
+        <mandao.Client sn=SDK-TST-010-00001 protocol=soap11 send=sdk.entinfo.cn:8061 account=sdk.entinfo.cn:8060 journal=...>
     """  # noqa: E501
 
     def __init__(
@@ -77,6 +117,16 @@ class Client:
         protocol: Protocol = "soap11",
         timeout: Timeouts | float | tuple[float, float] = _DEFAULT_TIMEOUTS,
         session: requests.Session | None = None,
+        failover: FailoverPolicy | None = None,
+        signature: str | None = None,
+        signature_position: Literal["end", "start"] = "end",
+        require_signature: bool = True,
+        unencodable: Literal["warn", "error", "allow"] = "warn",
+        max_segments: int | None = None,
+        batch_size: int | None = None,
+        journal: Journal | str | os.PathLike[str] | bool | None = True,
+        duplicate_guard: DuplicateGuard | None = None,
+        registration_guard: bool = True,
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValidationError(
@@ -92,6 +142,48 @@ class Client:
         self._session = session
         self._transport: Transport | None = None
         self._lock = threading.Lock()
+        self._failover = failover or FailoverPolicy()
+        self._rules = ContentRules(
+            signature, signature_position, require_signature, unencodable, max_segments
+        )
+        self._batch_size_set = None if batch_size is None else check_batch_size(batch_size, 0)
+        self._batch_size = self._batch_size_set or DEFAULT_BATCH
+        #: The send journal (None when off).
+        self.journal = journal_of(journal)
+        self._duplicate_guard = duplicate_guard
+        self._registration_guard = registration_guard
+
+    @classmethod
+    def from_config(cls, path: str | PathLike[str] | None = None, **overrides: Any) -> Client:
+        """A client from the config file, the environment and ``overrides`` (highest first).
+
+        The file is ``path``, else ``$MANDAO_CONFIG``, else ``./mandao.toml``, else
+        ``mandao.toml`` in the user config folder; ``MANDAO_SN``, ``MANDAO_PASSWORD``,
+        ``MANDAO_HOSTS``, ... override it (see docs/cli.md). Keywords that are not
+        settings (``session``, ``batch_size``, ...) go to the constructor as they are.
+
+        Raises:
+            ConfigError: the file is missing, malformed, or holds a password others can read.
+            ValidationError: a setting is invalid, or sn/password are not set anywhere.
+
+        Example::
+
+            >>> Client.from_config(sn="SDK-TST-010-00001", password="x")  # doctest: +SKIP
+        """
+        from ._settings import FILE_KEYS, load_settings
+
+        settings = load_settings(
+            path, overrides={k: v for k, v in overrides.items() if k in FILE_KEYS}
+        )
+        kwargs = settings.client_kwargs()
+        kwargs.update((k, v) for k, v in overrides.items() if k not in FILE_KEYS)
+        for name in ("sn", "password"):
+            if name not in kwargs:
+                raise ValidationError(
+                    "not set: give it, set MANDAO_" + name.upper() + " or put it in mandao.toml",
+                    argument=name,
+                )
+        return cls(**kwargs)
 
     # -- what a user calls ------------------------------------------------------------
 
@@ -114,6 +206,38 @@ class Client:
         """Where requests to ``service`` go now."""
         return self._hosts[service].active_host
 
+    @overload
+    def send(
+        self,
+        mobiles: str | Iterable[str],
+        content: str,
+        *,
+        ext: str = ...,
+        at: datetime | str | None = ...,
+        rrid: str | None = ...,
+        msgfmt: str | int | None = ...,
+        skip_invalid: bool = ...,
+        batch_size: int | None = ...,
+        progress: Callable[[Batch], object] | None = ...,
+        dry_run: Literal[False] = ...,
+    ) -> SendResult: ...
+
+    @overload
+    def send(
+        self,
+        mobiles: str | Iterable[str],
+        content: str,
+        *,
+        ext: str = ...,
+        at: datetime | str | None = ...,
+        rrid: str | None = ...,
+        msgfmt: str | int | None = ...,
+        skip_invalid: bool = ...,
+        batch_size: int | None = ...,
+        progress: Callable[[Batch], object] | None = ...,
+        dry_run: Literal[True],
+    ) -> DryRun: ...
+
     def send(
         self,
         mobiles: str | Iterable[str],
@@ -123,47 +247,75 @@ class Client:
         at: datetime | str | None = None,
         rrid: str | None = None,
         msgfmt: str | int | None = None,
-    ) -> SendResult:
-        """Send one text to one or many numbers (``mdsmssend``).
+        skip_invalid: bool = False,
+        batch_size: int | None = None,
+        progress: Callable[[Batch], object] | None = None,
+        dry_run: bool = False,
+    ) -> SendResult | DryRun:
+        """Send one text to one or many numbers (``mdsmssend``, in batches).
 
         Args:
             mobiles: one number or an iterable of numbers; ``+86``, spaces and dashes are
-                removed, duplicates sent once.
-            content: the text, with its signature (``【示例】``).
+                removed, duplicates sent once (and listed in ``result.duplicates``).
+            content: the text; the client's signature is added when it carries no ``【…】``.
             ext: extension digits (up to 9), if the account may use them.
             at: a time to deliver (China time for naive datetimes), or None for now.
-            rrid: up to 18 digits to identify this submission; the gateway echoes it.
-            msgfmt: 0, 3, 4, 8 or 15 (None: the gateway's default).
+            rrid: up to 18 digits to identify this submission; the gateway echoes it. With
+                several batches, batch *i* carries ``rrid + i``. None: a fresh one each.
+            msgfmt: 0, 3, 4, 8 or 15 (None: 0 for ASCII text, 15 otherwise).
+            skip_invalid: send to the valid numbers and list the rest in ``result.skipped``
+                instead of raising :class:`InvalidRecipients`.
+            batch_size: numbers per request (1 … 10000; default the client's, 5000).
+            progress: called with each :class:`Batch` as it finishes.
+            dry_run: build the requests and return a :class:`DryRun`; send nothing.
 
         Raises:
             ValidationError: an argument is invalid; nothing is sent.
-            GatewayError: the gateway answered with a negative code (a subclass says which).
-            OutcomeUnknown: the request went out but no decodable answer came back.
-            GatewayUnreachable: no host took the request; nothing was sent.
+            GatewayError: the gateway answered the first request with a negative code.
+            OutcomeUnknown: the first request went out but no decodable answer came back.
+            GatewayUnreachable: no host took the first request; nothing was sent.
+            A later batch's failure is not raised: see :class:`SendResult`.
 
         Example::
 
             >>> client.send(["13800138000"], "验证码 1234【示例】")  # doctest: +SKIP
             <SendResult id=... mdsmssend via soap11 @ ...: 1 recipient, 1 segment, 1 billable>
         """
-        recipients = normalize_mobiles(mobiles)
-        _check_count(recipients)
-        validate_content(content)
-        ext, stime, rrid_field, fmt = validate_fields(ext=ext, rrid=rrid, msgfmt=msgfmt, at=at)
-        fields = {
-            "mobile": ",".join(recipients),
-            "content": encode_content(content),
-            "ext": ext,
-            "stime": stime,
-            "rrid": rrid_field,
-            "msgfmt": fmt,
-        }
-        result, host, protocol = self._call(OPERATIONS["mdsmssend"], fields, recipients)
-        cost = estimate(content, recipients=len(recipients))
-        return SendResult(
-            result, rrid_field or None, "mdsmssend", host, protocol, recipients,
-            cost.segments, cost.billable, stime,
+        plan = plan_group(
+            self._rules, mobiles, content, ext=ext, at=at, rrid=rrid, msgfmt=msgfmt,
+            skip_invalid=skip_invalid, size=check_batch_size(batch_size, self._batch_size),
         )  # fmt: skip
+        return self._execute(plan, progress, dry_run)
+
+    @overload
+    def send_personalized(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        ext: str = ...,
+        at: datetime | str | None = ...,
+        rrid: str | None = ...,
+        msgfmt: str | int | None = ...,
+        skip_invalid: bool = ...,
+        batch_size: int | None = ...,
+        progress: Callable[[Batch], object] | None = ...,
+        dry_run: Literal[False] = ...,
+    ) -> SendResult: ...
+
+    @overload
+    def send_personalized(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        ext: str = ...,
+        at: datetime | str | None = ...,
+        rrid: str | None = ...,
+        msgfmt: str | int | None = ...,
+        skip_invalid: bool = ...,
+        batch_size: int | None = ...,
+        progress: Callable[[Batch], object] | None = ...,
+        dry_run: Literal[True],
+    ) -> DryRun: ...
 
     def send_personalized(
         self,
@@ -173,12 +325,18 @@ class Client:
         at: datetime | str | None = None,
         rrid: str | None = None,
         msgfmt: str | int | None = None,
-    ) -> SendResult:
-        """Send each number its own text in one request (``mdgxsend``).
+        skip_invalid: bool = False,
+        batch_size: int | None = None,
+        progress: Callable[[Batch], object] | None = None,
+        dry_run: bool = False,
+    ) -> SendResult | DryRun:
+        """Send each number its own text (``mdgxsend``, 1000 pairs a request by default).
 
         Args:
-            messages: ``{mobile: content}`` or ``(mobile, content)`` pairs.
-            ext, at, rrid, msgfmt: as for :meth:`send`, one value for the whole request.
+            messages: ``{mobile: content}`` or ``(mobile, content)`` pairs; an identical
+                pair given twice is sent once.
+            ext, at, rrid, msgfmt, skip_invalid, progress, dry_run: as for :meth:`send`.
+            batch_size: pairs per request (default the client's, else 1000).
 
         Raises:
             As :meth:`send`.
@@ -187,36 +345,141 @@ class Client:
 
             >>> client.send_personalized({"13800138000": "张三您好【示例】"})  # doctest: +SKIP
         """
-        pairs = list(messages.items() if isinstance(messages, Mapping) else messages)
-        if not pairs:
-            raise ValidationError("no messages given", argument="messages")
-        for position, pair in enumerate(pairs):
-            if not isinstance(pair, tuple) or len(pair) != 2:
-                raise ValidationError(
-                    f"item #{position} is not a (mobile, content) pair: {pair!r}",
-                    argument="messages",
-                )
-        recipients = normalize_mobiles((mobile for mobile, _ in pairs), unique=False)
-        _check_count(recipients)
-        contents = [
-            validate_content(content, argument=f"messages[{position}] content")
-            for position, (_, content) in enumerate(pairs)
-        ]
-        ext, stime, rrid_field, fmt = validate_fields(ext=ext, rrid=rrid, msgfmt=msgfmt, at=at)
-        fields = {
-            "mobile": ",".join(recipients),
-            "content": ",".join(encode_content(text) for text in contents),
-            "ext": ext,
-            "stime": stime,
-            "rrid": rrid_field,
-            "msgfmt": fmt,
-        }
-        result, host, protocol = self._call(OPERATIONS["mdgxsend"], fields, recipients)
-        parts = [segments(text) for text in contents]
-        return SendResult(
-            result, rrid_field or None, "mdgxsend", host, protocol, recipients,
-            max(parts), sum(parts), stime,
+        size = check_batch_size(batch_size, self._batch_size_set or DEFAULT_GX_BATCH)
+        plan = plan_personal(
+            self._rules, messages, ext=ext, at=at, rrid=rrid, msgfmt=msgfmt,
+            skip_invalid=skip_invalid, size=size,
         )  # fmt: skip
+        return self._execute(plan, progress, dry_run)
+
+    @overload
+    def send_many(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        ext: str = ...,
+        at: datetime | str | None = ...,
+        rrid: str | None = ...,
+        msgfmt: str | int | None = ...,
+        skip_invalid: bool = ...,
+        batch_size: int | None = ...,
+        progress: Callable[[Batch], object] | None = ...,
+        dry_run: Literal[False] = ...,
+    ) -> SendResult: ...
+
+    @overload
+    def send_many(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        ext: str = ...,
+        at: datetime | str | None = ...,
+        rrid: str | None = ...,
+        msgfmt: str | int | None = ...,
+        skip_invalid: bool = ...,
+        batch_size: int | None = ...,
+        progress: Callable[[Batch], object] | None = ...,
+        dry_run: Literal[True],
+    ) -> DryRun: ...
+
+    def send_many(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        ext: str = "",
+        at: datetime | str | None = None,
+        rrid: str | None = None,
+        msgfmt: str | int | None = None,
+        skip_invalid: bool = False,
+        batch_size: int | None = None,
+        progress: Callable[[Batch], object] | None = None,
+        dry_run: bool = False,
+    ) -> SendResult | DryRun:
+        """Send (mobile, content) pairs the cheapest way the vendor allows.
+
+        A text shared by several numbers goes as ``mdsmssend`` batches (vendor doc §4.3:
+        never one call per number), every other pair in ``mdgxsend`` batches, in one
+        result whose ``operation`` names both when both were used.
+
+        Args:
+            As :meth:`send_personalized`.
+
+        Raises:
+            As :meth:`send`.
+
+        Example::
+
+            >>> client.send_many([("13800138000", "通知【示例】"), ("13900139000", "通知【示例】")])  # doctest: +SKIP
+        """  # noqa: E501
+        size = self._batch_size_set
+        if batch_size is not None:
+            size = check_batch_size(batch_size, DEFAULT_BATCH)
+        plan = plan_many(
+            self._rules, messages, ext=ext, at=at, rrid=rrid, msgfmt=msgfmt,
+            skip_invalid=skip_invalid, size=size,
+        )  # fmt: skip
+        return self._execute(plan, progress, dry_run)
+
+    def estimate(
+        self, mobiles: str | Iterable[str], content: str, *, skip_invalid: bool = False
+    ) -> Estimate:
+        """What sending ``content`` to ``mobiles`` would cost, signature added and counted.
+
+        Raises:
+            ValidationError: as :meth:`send` would, before sending.
+
+        Example::
+
+            >>> Client("SDK-TST-010-00001", "x", signature="示例").estimate(
+            ...     ["13800138000", "13900139000"], "验证码 1234"
+            ... )
+            Estimate(characters=12, segments=1, recipients=2, billable=2)
+        """
+        found = collect_mobiles(mobiles, skip_invalid=skip_invalid)
+        text = self._rules.prepare(content, "")
+        return estimate(text, recipients=len(found.numbers))
+
+    def _execute(
+        self, plan: Plan, progress: Callable[[Batch], object] | None, dry_run: bool
+    ) -> SendResult | DryRun:
+        """Carry a checked plan out (or, for a dry run, build its requests only)."""
+        if dry_run:
+            # Building opens no connection: the transport only serialises here.
+            transport = self._transport_()
+            host = self.active_host("send")
+            prepared = []
+            for request in plan.requests:
+                op = OPERATIONS[request.operation]
+                fields = {"sn": self.sn, "pwd": "***"}
+                fields.update((name, request.fields.get(name, "")) for name in op.params[2:])
+                built = transport.build(self._protocol_for(op), op, fields)
+                method, url, headers, body = transport.render(built, host)
+                prepared.append(
+                    PreparedRequest(op.name, method, url, headers, body, request.recipients)
+                )
+            return DryRun(
+                tuple(prepared), plan.estimate, plan.recipients, plan.skipped, plan.duplicates
+            )
+        if self._duplicate_guard is not None and self.journal is not None:
+            plan = self._duplicate_guard.apply(self.journal, self.sn, plan)
+        # Which batch of which call each request is, for the journal.
+        call_id, index, total = (
+            f"{os.getpid()}-{next(_CALLS)}",
+            itertools.count(),
+            len(plan.requests),
+        )
+        return run(
+            plan.requests,
+            lambda name, fields, recipients: self._call(
+                OPERATIONS[name], fields, recipients, (call_id, next(index), total)
+            ),
+            recipients=plan.recipients,
+            segments=plan.estimate.segments,
+            scheduled=plan.scheduled,
+            skipped=plan.skipped,
+            duplicates=plan.duplicates,
+            progress=progress,
+        )
 
     def account(self) -> AccountInfo:
         """The account's information (``mdgetSninfo``), decoded: ``.balance`` and ``.fields``."""
@@ -242,6 +505,8 @@ class Client:
         Raises:
             ValidationError: a field is missing, unknown or empty.
             AuthenticationError: already registered (-1) or bad credentials (-2).
+            ValidationError: the journal holds 10 Register/UnRegister calls of this serial
+                today (vendor doc §4.2) and the client's ``registration_guard`` is on.
         """
         unknown = sorted(set(fields) - set(_REGISTER_FIELDS))
         if unknown:
@@ -259,10 +524,15 @@ class Client:
                 )
             if not value.strip() and name not in _OPTIONAL_REGISTER_FIELDS:
                 raise ValidationError("is empty; the vendor wants every field", argument=name)
+        registration_guard(self.journal, self.sn, "Register", not self._registration_guard)
         return self._registration(OPERATIONS["Register"], dict(fields))
 
     def unregister(self) -> RegistrationResult:
-        """Unregister the serial (with Register, at most 10 times a day; vendor doc §4.2)."""
+        """Unregister the serial (with Register, at most 10 times a day; vendor doc §4.2).
+
+        With a journal, the eleventh of the day is refused (see ``registration_guard``).
+        """
+        registration_guard(self.journal, self.sn, "UnRegister", not self._registration_guard)
         return self._registration(OPERATIONS["UnRegister"], {})
 
     # -- exploration --------------------------------------------------------------------
@@ -304,7 +574,8 @@ class Client:
         return (
             f"<mandao.Client sn={self.sn} protocol={self.protocol} "
             f"send={short_host(self.active_host('send'))} "
-            f"account={short_host(self.active_host('account'))}>"
+            f"account={short_host(self.active_host('account'))} "
+            f"journal={self.journal.path if self.journal else 'off'}>"
         )
 
     # -- the one path every request takes -----------------------------------------------
@@ -324,46 +595,154 @@ class Client:
         return "http-post" if self.protocol == "ashx" and not op.ashx else self.protocol
 
     def _call(
-        self, op: Operation, values: Mapping[str, str], recipients: tuple[str, ...]
+        self,
+        op: Operation,
+        values: Mapping[str, str],
+        recipients: tuple[str, ...],
+        batch: tuple[str, int, int] | None = None,
     ) -> tuple[str, str, Protocol]:
-        """Send ``op`` to the active host, moving on while hosts provably refuse it.
+        """Send ``op`` to the active host under the failover policy.
 
+        Provably unsent: the next host, at once, same rrid. Sent without a decodable answer:
+        OutcomeUnknown, never re-sent. A code whose ``Retry`` column says ``SAME_HOST``:
+        retried after a jittered backoff, bounded by the policy and the retry budget.
         Returns (result, host, protocol); raises the decoded error for a negative code.
+        Each attempt is journaled: a pending row before it leaves, its outcome after.
         """
         transport = self._transport_()
         protocol = self._protocol_for(op)
         fields = {"sn": self.sn, "pwd": self._credentials.pwd(op.pwd)}
         fields.update((name, values.get(name, "")) for name in op.params[2:])
         rrid = fields.get("rrid") or None
-        name = op.service.name
+        # Built once: every host attempt sends the very same request.
+        built = transport.build(protocol, op, fields)
+        record = Recorder(self.journal, op.name, protocol, fields, recipients, batch)
+        gate = self._gate(op.service.name)
+        policy = self._failover
+        started = time.monotonic()
         causes: list[tuple[str, str]] = []
-        for host in self._hosts[name].attempt_order():
+        tried: set[str] = set()
+        retries = 0
+        host = gate.acquire(tried)
+        while True:
+            began = time.monotonic()
             try:
-                raw = transport.call(protocol, op, host, fields, recipients=recipients)
+                record.begin(host)
+                raw = transport.send(built, host, recipients=recipients)
             except GatewayUnreachable as exc:
+                record.end("unreachable", detail=exc.message)
+                gate.release(
+                    host, partial(HostState.after_unreachable, host=host, now=time.monotonic())
+                )
                 causes.append((host, exc.message))
+                tried.add(host)
                 logger.warning("%s: %s unreachable (%s)", op.name, short_host(host), exc.message)
-                with self._lock:
-                    self._hosts[name] = self._hosts[name].after_unreachable(host)
+                if len(tried) == len(gate.hosts):
+                    raise _all_failed(causes, op.name, rrid) from None
+                if not self._spend():
+                    causes.extend(
+                        (h, "not tried: retry budget exhausted")
+                        for h in gate.hosts
+                        if h not in tried
+                    )
+                    raise _all_failed(causes, op.name, rrid) from None
+                host = gate.acquire(tried)
                 continue
-            with self._lock:
-                self._hosts[name] = self._hosts[name].after_success(host)
-            value = decode(
-                raw,
-                success=op.reply,
-                host=host,
-                operation=op.name,
-                rrid=rrid,
-                recipients=recipients,
+            except OutcomeUnknown as exc:
+                record.end("unknown", detail=exc.message)
+                gate.release(
+                    host,
+                    partial(
+                        HostState.after_failure, host=host, policy=policy, now=time.monotonic()
+                    ),
+                )
+                raise
+            except BaseException as exc:
+                record.end("unknown", detail=f"interrupted: {exc!r}")
+                gate.release(host, None)
+                raise
+            elapsed = time.monotonic() - began
+            gate.release(
+                host,
+                partial(
+                    HostState.after_answer,
+                    host=host,
+                    elapsed=elapsed,
+                    policy=policy,
+                    now=time.monotonic(),
+                ),
             )
+            try:
+                value = decode(
+                    raw,
+                    success=op.reply,
+                    host=host,
+                    operation=op.name,
+                    rrid=rrid,
+                    recipients=recipients,
+                )
+            except GatewayError as exc:
+                unknown = isinstance(exc, OutcomeUnknown)
+                record.end("unknown" if unknown else "rejected", result=str(exc.code))
+                if exc.info.category is Category.CONCURRENT:
+                    logger.error(
+                        "%s: %s answered %s: this serial is in use on another host at the same"
+                        " time; another client shares serial %s. Not retried.",
+                        op.name,
+                        short_host(host),
+                        exc.code,
+                        self.sn,
+                    )
+                delay = policy.retry_delay(
+                    exc.info.retry,
+                    retries=retries,
+                    elapsed=time.monotonic() - started,
+                    rng=self._rng,
+                )
+                if delay is None or not self._spend():
+                    raise
+                retries += 1
+                logger.info(
+                    "%s: %s answered %s; retry %d in %.2fs",
+                    op.name,
+                    short_host(host),
+                    exc.code,
+                    retries,
+                    delay,
+                )
+                time.sleep(delay)
+                host = gate.acquire(set())
+                continue
+            except OutcomeUnknown as exc:
+                record.end("unknown", detail=exc.message)
+                raise
+            record.end("accepted", result=value)
+            self._refund()
             return value, host, protocol
-        raise GatewayUnreachable(
-            "no host took the request: "
-            + "; ".join(f"{short_host(host)}: {cause}" for host, cause in causes),
-            causes=tuple(causes),
-            operation=op.name,
-            rrid=rrid,
-        )
+
+    def _gate(self, name: ServiceName) -> _HostGate:
+        gates: dict[ServiceName, _HostGate] | None = self.__dict__.get("_gates")
+        if gates is None:
+            with self._lock:
+                gates = self.__dict__.get("_gates")
+                if gates is None:
+                    gates = {key: _HostGate(self, key) for key in self._hosts}
+                    self._rng = random.Random()  # noqa: S311 (backoff jitter, not secrets)
+                    self._budget = RetryBudget(self._failover.budget)
+                    self._gates = gates
+        return gates[name]
+
+    def _spend(self) -> bool:
+        with self._lock:
+            after = self._budget.spend(self._failover.retry_cost)
+            if after is None:
+                return False
+            self._budget = after
+            return True
+
+    def _refund(self) -> None:
+        with self._lock:
+            self._budget = self._budget.refund(self._failover.success_refund)
 
     def _registration(self, op: Operation, values: Mapping[str, str]) -> RegistrationResult:
         raw, host, protocol = self._call(op, values, ())
@@ -392,9 +771,80 @@ class Client:
         return call_proxy(method, full, host=host, operation=op.name)
 
 
-def _check_count(recipients: tuple[str, ...]) -> None:
-    if len(recipients) > MAX_RECIPIENTS:
-        raise ValidationError(
-            f"{len(recipients)} numbers; one request takes at most {MAX_RECIPIENTS}",
-            argument="mobiles",
-        )
+_CALLS = itertools.count(1)
+
+
+def _all_failed(causes: list[tuple[str, str]], operation: str, rrid: str | None) -> AllHostsFailed:
+    return AllHostsFailed(
+        "no host took the request: "
+        + "; ".join(f"{short_host(host)}: {cause}" for host, cause in causes),
+        causes=tuple(causes),
+        operation=operation,
+        rrid=rrid,
+    )
+
+
+class _HostGate:
+    """Keeps one service's requests on one host at a time, switches included.
+
+    Requests in flight are counted per gate; a request may start on a host other than the
+    one holding requests in flight only once those have all finished, so one serial never
+    has requests on two hosts at once (-19), even while a switch happens. The host state
+    (a pure :class:`HostState`) is read and replaced only under the gate's condition.
+    """
+
+    def __init__(self, client: Client, name: ServiceName) -> None:
+        self._client = client
+        self._name = name
+        self._cond = threading.Condition()
+        self._host: str | None = None
+        self._in_flight = 0
+        self._probing = False
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return self._client._hosts[self._name].hosts
+
+    def acquire(self, exclude: set[str]) -> str:
+        """Wait until a request may go out, and return the host it goes to."""
+        client = self._client
+        with self._cond:
+            while True:
+                state = client._hosts[self._name]
+                if state.due_return(client._failover, time.monotonic()):
+                    # Admit nothing more to the current host: once it drains, go back.
+                    if self._in_flight > 0:
+                        self._cond.wait()
+                        continue
+                    state = client._hosts[self._name] = state.returned()
+                    self._probing = True
+                    logger.info("%s: cool-down over, back to %s", self._name, state.active_host)
+                if self._probing and self._in_flight > 0:
+                    # Back on the preferred host: one request finds out whether it is well
+                    # before the others follow (a circuit breaker's half-open state).
+                    self._cond.wait()
+                    continue
+                target = next(h for h in state.attempt_order() if h not in exclude)
+                if self._in_flight == 0 or self._host == target:
+                    self._host = target
+                    self._in_flight += 1
+                    return target
+                self._cond.wait()
+
+    def release(self, host: str, change: Callable[[HostState], HostState] | None) -> None:
+        """One request to ``host`` finished; ``change`` gives the state that follows."""
+        with self._cond:
+            self._in_flight -= 1
+            self._probing = False
+            if change is not None:
+                before = self._client._hosts[self._name]
+                after = change(before)
+                if after.active_host != before.active_host:
+                    logger.warning(
+                        "%s: switching from %s to %s",
+                        self._name,
+                        short_host(before.active_host),
+                        short_host(after.active_host),
+                    )
+                self._client._hosts[self._name] = after
+            self._cond.notify_all()

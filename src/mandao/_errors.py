@@ -18,6 +18,8 @@
     │   ├── GatewayInternalError          (also a GatewayError, above)
     │   └── ProtocolError                 the reply could not be decoded (a request went out)
     └── GatewayUnreachable                provably not sent: no host took the request
+        └── AllHostsFailed                every host tried refused it (or the retry budget
+                                          ran out); ``causes`` says why for each host
 
 Every error carries ``host``, ``operation`` and ``rrid`` where they are known; gateway
 errors carry ``code`` and the decoded :class:`~mandao.CodeInfo`. zeep and requests
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from ._codes import CodeInfo
 
 __all__ = [
+    "AllHostsFailed",
     "AuthenticationError",
     "ConcurrentHostUse",
     "DuplicateSubmission",
@@ -191,20 +194,11 @@ class OutcomeUnknown(MandaoError):
 
 
 class GatewayInternalError(GatewayError, OutcomeUnknown):
-    """The gateway reports an internal failure (-11, -14); the outcome is unknown."""
+    """The gateway reports an internal failure (-11, -14); the outcome is unknown.
 
-    def __init__(
-        self,
-        info: CodeInfo,
-        *,
-        raw: str | None = None,
-        host: str | None = None,
-        operation: str | None = None,
-        rrid: str | None = None,
-    ) -> None:
-        GatewayError.__init__(self, info, raw=raw, host=host, operation=operation, rrid=rrid)
-        self.recipients: tuple[str, ...] = ()
-        self.cause = self.message
+    ``GatewayError.__init__`` reaches ``OutcomeUnknown.__init__`` through the MRO, so it
+    carries ``code`` and ``info`` as well as ``recipients`` and ``cause``.
+    """
 
 
 class UnknownCode(GatewayError):
@@ -237,4 +231,12 @@ class ProtocolError(OutcomeUnknown):
     """The reply could not be decoded (not XML, a SOAP fault, an error page).
 
     A request went out, so this is also an :class:`OutcomeUnknown`.
+    """
+
+
+class AllHostsFailed(GatewayUnreachable):
+    """Every host tried refused the request, or the client's retry budget ran out first.
+
+    Nothing was sent. ``causes`` holds ``(host, cause)`` for each host in the order tried;
+    a host skipped because the retry budget was spent appears with that as its cause.
     """

@@ -1,21 +1,131 @@
-"""Which host to use next: a pure value, no I/O.
+"""Which host to use next, and whether to try again: pure values, no I/O.
 
-This slice keeps the rule small and in one place: hosts are tried in order, a host that
-provably did not take the request (refused, connect timeout, DNS) hands over to the next
-one within the same call, and the host that answered stays active for what follows
-(sticky), so one serial never has requests on two hosts by our doing.
+Three frozen values, each changed by returning a new one (urllib3's ``Retry`` is the model),
+so tests drive them with no socket and no clock:
+
+* :class:`FailoverPolicy`: the settings (slowness rule, cool-down, backoff, budget).
+* :class:`HostState`: the hosts of one service, the active one (sticky), and the latency
+  record that says when it has become slow.
+* :class:`RetryBudget`: a token bucket shared by a client, so a sustained outage fails
+  fast instead of multiplying requests (as the AWS SDKs do).
+
+What may be retried after a gateway code is the code table's ``Retry`` column; the client
+asks :meth:`FailoverPolicy.retry_delay` and never branches on a code value.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, replace
 
-__all__ = ["HostState"]
+from ._codes import Retry
+from ._errors import ValidationError
+
+__all__ = ["FailoverPolicy", "HostState", "RetryBudget"]
+
+
+@dataclass(frozen=True)
+class FailoverPolicy:
+    """How a client fails over between hosts and retries rate-limit codes.
+
+    Args:
+        slow_threshold: seconds; an answer slower than this counts as slow.
+        slow_consecutive: this many slow answers in a row on the active host switch the
+            following requests to the next host (the slow request is not re-sent).
+        slow_average: seconds, or None; when set, the host also counts as slow once the
+            moving average of its latencies (weight ``average_weight``) exceeds it.
+        average_weight: weight of the newest sample in the moving average (0 < w <= 1).
+        cooldown: seconds after a switch before requests return to the preferred (first)
+            host; the client returns only when nothing is in flight. None: never return.
+        retry_tries: most retries, on the same host, of a code whose ``Retry`` is
+            ``SAME_HOST`` (-8, -18).
+        retry_time: seconds; no retry starts after this long since the call began.
+        backoff_base, backoff_max: the n-th retry waits a uniformly random time in
+            ``[0, min(backoff_max, backoff_base * 2**n)]`` ("full jitter").
+        budget: tokens in the client's retry budget (0 turns the budget off).
+        retry_cost: tokens a retry or a move to another host takes from the budget.
+        success_refund: tokens a successful call puts back.
+
+    Example::
+
+        >>> policy = FailoverPolicy(slow_threshold=1.0, slow_consecutive=2, cooldown=30)
+        >>> policy.cooldown
+        30
+    """
+
+    slow_threshold: float = 5.0
+    slow_consecutive: int = 3
+    slow_average: float | None = None
+    average_weight: float = 0.2
+    cooldown: float | None = 300.0
+    retry_tries: int = 3
+    retry_time: float = 10.0
+    backoff_base: float = 0.2
+    backoff_max: float = 2.0
+    budget: int = 100
+    retry_cost: int = 5
+    success_refund: int = 1
+
+    def __post_init__(self) -> None:
+        checks = {
+            "slow_threshold": self.slow_threshold > 0,
+            "slow_consecutive": self.slow_consecutive >= 1,
+            "slow_average": self.slow_average is None or self.slow_average > 0,
+            "average_weight": 0 < self.average_weight <= 1,
+            "cooldown": self.cooldown is None or self.cooldown >= 0,
+            "retry_tries": self.retry_tries >= 0,
+            "retry_time": self.retry_time >= 0,
+            "backoff_base": self.backoff_base >= 0,
+            "backoff_max": self.backoff_max >= 0,
+            "budget": self.budget >= 0,
+            "retry_cost": self.retry_cost >= 0,
+            "success_refund": self.success_refund >= 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValidationError(
+                    f"out of range: {getattr(self, name)!r}", argument=f"failover.{name}"
+                )
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based), with full jitter."""
+        return rng.uniform(0.0, min(self.backoff_max, self.backoff_base * 2.0**retry))
+
+    def retry_delay(
+        self, retry: Retry, *, retries: int, elapsed: float, rng: random.Random
+    ) -> float | None:
+        """Seconds to wait before retrying on the same host, or None for no retry.
+
+        ``retry`` is the code's ``Retry`` column, ``retries`` how many were made already,
+        ``elapsed`` seconds since the call began.
+
+        >>> import random
+        >>> p = FailoverPolicy(retry_tries=1)
+        >>> p.retry_delay(Retry.SAME_HOST, retries=0, elapsed=0, rng=random.Random(1)) is None
+        False
+        >>> p.retry_delay(Retry.SAME_HOST, retries=1, elapsed=0, rng=random.Random(1)) is None
+        True
+        >>> p.retry_delay(Retry.NEVER, retries=0, elapsed=0, rng=random.Random(1)) is None
+        True
+        """
+        if retry is not Retry.SAME_HOST or retries >= self.retry_tries:
+            return None
+        delay = self.backoff(retries, rng)
+        if elapsed + delay > self.retry_time:
+            return None
+        return delay
 
 
 @dataclass(frozen=True)
 class HostState:
-    """The hosts of one service and which of them is active.
+    """The hosts of one service, which is active, and how the active one has been answering.
+
+    Args:
+        hosts: service URLs, the preferred one first.
+        active: index of the host requests go to now.
+        switched_at: when (the caller's clock) the client last left the preferred host.
+        slow_streak: slow answers in a row from the active host.
+        average: moving average of the active host's latency, or None before the first.
 
     >>> state = HostState(("http://a/webservice.asmx", "http://b/webservice.asmx"))
     >>> state.active_host
@@ -26,6 +136,9 @@ class HostState:
 
     hosts: tuple[str, ...]
     active: int = 0
+    switched_at: float | None = None
+    slow_streak: int = 0
+    average: float | None = None
 
     @property
     def active_host(self) -> str:
@@ -36,12 +149,95 @@ class HostState:
         """Hosts to try for one call: the active one first, then the others in order."""
         return self.hosts[self.active :] + self.hosts[: self.active]
 
-    def after_unreachable(self, host: str) -> HostState:
+    def _switch(self, now: float) -> HostState:
+        if len(self.hosts) == 1:
+            return replace(self, slow_streak=0, average=None)
+        return HostState(self.hosts, (self.active + 1) % len(self.hosts), now)
+
+    def after_unreachable(self, host: str, now: float = 0.0) -> HostState:
         """The state after ``host`` provably did not take a request: the next host is active."""
         if host != self.active_host:
             return self
-        return replace(self, active=(self.active + 1) % len(self.hosts))
+        return self._switch(now)
+
+    def after_answer(
+        self, host: str, elapsed: float, policy: FailoverPolicy, now: float = 0.0
+    ) -> HostState:
+        """The state after ``host`` answered in ``elapsed`` seconds (any answer, any code).
+
+        A slow active host hands the following requests to the next host.
+
+        >>> p = FailoverPolicy(slow_threshold=1, slow_consecutive=2)
+        >>> s = HostState(("a", "b")).after_answer("a", 3, p).after_answer("a", 3, p)
+        >>> s.active_host
+        'b'
+        """
+        if host != self.active_host:
+            return self
+        streak = self.slow_streak + 1 if elapsed > policy.slow_threshold else 0
+        w = policy.average_weight
+        average = elapsed if self.average is None else w * elapsed + (1 - w) * self.average
+        slow = streak >= policy.slow_consecutive or (
+            policy.slow_average is not None and average > policy.slow_average
+        )
+        if slow:
+            return self._switch(now)
+        return replace(self, slow_streak=streak, average=average)
+
+    def after_failure(self, host: str, policy: FailoverPolicy, now: float = 0.0) -> HostState:
+        """The state after a request to ``host`` went out and got no decodable answer.
+
+        It counts as one slow answer (a read timeout is the slowest answer there is).
+        """
+        return self.after_answer(host, max(policy.slow_threshold * 2, 1e-9), policy, now)
 
     def after_success(self, host: str) -> HostState:
         """The state after ``host`` answered: it stays (or becomes) active."""
-        return replace(self, active=self.hosts.index(host))
+        index = self.hosts.index(host)
+        if index == self.active:
+            return self
+        return replace(self, active=index, slow_streak=0, average=None)
+
+    def due_return(self, policy: FailoverPolicy, now: float) -> bool:
+        """Whether the cool-down since leaving the preferred host is over."""
+        return (
+            self.active != 0
+            and policy.cooldown is not None
+            and self.switched_at is not None
+            and now - self.switched_at >= policy.cooldown
+        )
+
+    def returned(self) -> HostState:
+        """The state back on the preferred host, with a fresh latency record."""
+        return HostState(self.hosts)
+
+
+@dataclass(frozen=True)
+class RetryBudget:
+    """A token bucket shared by a client's calls: retries and failovers spend, successes refill.
+
+    >>> budget = RetryBudget(10)
+    >>> budget.spend(5).spend(5).spend(5) is None
+    True
+    >>> budget.spend(5).refund(2).tokens
+    7
+    """
+
+    capacity: int
+    tokens: int = -1
+
+    def __post_init__(self) -> None:
+        if self.tokens < 0:
+            object.__setattr__(self, "tokens", self.capacity)
+
+    def spend(self, cost: int) -> RetryBudget | None:
+        """The budget after paying ``cost``, or None when it cannot be paid."""
+        if self.capacity == 0:
+            return self  # no budget: retries are bounded by the policy alone
+        if cost > self.tokens:
+            return None
+        return replace(self, tokens=self.tokens - cost)
+
+    def refund(self, amount: int) -> RetryBudget:
+        """The budget after a success puts ``amount`` tokens back (up to capacity)."""
+        return replace(self, tokens=min(self.capacity, self.tokens + amount))

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-__all__ = ["AccountInfo", "RegistrationResult", "SendResult", "short_host"]
+if TYPE_CHECKING:
+    from ._compose import Estimate
+    from ._errors import MandaoError
+
+__all__ = [
+    "AccountInfo",
+    "Batch",
+    "DryRun",
+    "PreparedRequest",
+    "RegistrationResult",
+    "SendResult",
+    "short_host",
+]
+
+#: What became of a batch: accepted, refused by the gateway (not sent), sent with no
+#: decodable answer (may have gone out), or never attempted because an earlier one failed.
+BatchState = Literal["sent", "failed", "unknown", "not_sent"]
 
 
 def short_host(url: str) -> str:
@@ -15,19 +32,57 @@ def short_host(url: str) -> str:
 
 
 @dataclass(frozen=True)
-class SendResult:
-    """A send the gateway accepted.
+class Batch:
+    """One request of a send and what became of it.
 
     Attributes:
-        id: the gateway's id for this submission (it echoes the rrid when one was sent).
-        rrid: the rrid the request carried, or None when the gateway made the id.
-        operation: ``mdsmssend`` (one text) or ``mdgxsend`` (a text per number).
-        host: the service URL that accepted it.
+        index: its place in the call, from 0; ``total`` is how many the call has.
+        operation: ``mdsmssend`` or ``mdgxsend``.
+        recipients: the mobiles it carries (for ``mdgxsend``, one per message).
+        state: ``"sent"``, ``"failed"`` (the gateway refused it: not sent), ``"unknown"``
+            (it went out, no decodable answer) or ``"not_sent"`` (never attempted).
+        id, rrid, host: the gateway's id, the rrid sent, the host that took it.
+        billable: messages it bills when sent.
+        error: the exception for a failed or unknown batch.
+    """
+
+    index: int
+    total: int
+    operation: str
+    recipients: tuple[str, ...] = field(repr=False)
+    state: BatchState
+    billable: int
+    id: str | None = None
+    rrid: str | None = None
+    host: str | None = None
+    error: MandaoError | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """A send the gateway accepted (in one or several batches).
+
+    A call raises when its first request fails: then nothing (or, for an
+    :class:`~mandao.OutcomeUnknown`, at most that request) went out. Once a request
+    went out, a later failure does not raise: the call stops there and returns this,
+    with ``complete`` false and every batch's state in ``batches``.
+
+    Attributes:
+        id: the gateway's id for this submission (it echoes the rrid when one was sent);
+            the first batch's when there are several.
+        rrid: the rrid the (first) request carried, or None when the gateway made the id.
+        operation: ``mdsmssend`` (one text), ``mdgxsend`` (a text per number), or both
+            joined by ``+`` for :meth:`~mandao.Client.send_many`.
+        host: the service URL that accepted it (the first batch's).
         protocol: how it travelled (``soap11``, ``soap12``, ``http-get``, ``http-post``, ``ashx``).
         recipients: the mobiles, normalised, in order.
         segments: billed parts per message (the longest message's, for ``mdgxsend``).
-        billable: messages billed in all (segments x recipients, summed per message).
+        billable: messages billed in all (segments x recipients, summed per message), over
+            the batches that were sent.
         scheduled: the ``stime`` sent, or "" for immediate delivery.
+        batches: every request of the call, in order, with its state.
+        skipped: ``(position, value, reason)`` of numbers left out (``skip_invalid=True``).
+        duplicates: ``(position, number)`` of numbers given more than once, sent once.
     """
 
     id: str
@@ -39,16 +94,80 @@ class SendResult:
     segments: int
     billable: int
     scheduled: str = ""
+    batches: tuple[Batch, ...] = field(default=(), repr=False)
+    skipped: tuple[tuple[int, str, str], ...] = field(default=(), repr=False)
+    duplicates: tuple[tuple[int, str], ...] = field(default=(), repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """True when every batch was sent."""
+        return all(batch.state == "sent" for batch in self.batches)
+
+    def in_state(self, state: BatchState) -> tuple[str, ...]:
+        """The recipients whose batch is in ``state`` (``"sent"``, ``"failed"``, ...)."""
+        return tuple(m for b in self.batches if b.state == state for m in b.recipients)
+
+    @property
+    def sent(self) -> tuple[str, ...]:
+        """Recipients of the batches the gateway accepted."""
+        return self.in_state("sent")
+
+    @property
+    def unsent(self) -> tuple[str, ...]:
+        """Recipients that provably did not go out (a refused or never-attempted batch)."""
+        return self.in_state("failed") + self.in_state("not_sent")
 
     def __repr__(self) -> str:
         when = f" at {self.scheduled!r}" if self.scheduled else ""
+        parts = ""
+        if len(self.batches) > 1:
+            done = sum(1 for b in self.batches if b.state == "sent")
+            parts = f", {done}/{len(self.batches)} batches sent"
         return (
             f"<SendResult id={self.id} rrid={self.rrid or '-'} {self.operation} "
             f"via {self.protocol} @ {short_host(self.host)}: "
             f"{len(self.recipients)} recipient{'s' if len(self.recipients) != 1 else ''}, "
             f"{self.segments} segment{'s' if self.segments != 1 else ''}, "
-            f"{self.billable} billable{when}>"
+            f"{self.billable} billable{when}{parts}>"
         )
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """One request exactly as it would be sent, with ``pwd`` redacted.
+
+    Attributes:
+        operation: the gateway operation.
+        method: ``POST`` or ``GET``.
+        url: where it would go (for HTTP GET, with the query string).
+        headers: the HTTP headers zeep would set.
+        body: the SOAP envelope or the form body ("" for GET).
+        recipients: the mobiles it carries.
+    """
+
+    operation: str
+    method: str
+    url: str
+    headers: dict[str, str] = field(repr=False)
+    body: str = field(repr=False)
+    recipients: tuple[str, ...] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a send would do, built but not sent (``dry_run=True``).
+
+    Attributes:
+        requests: each request, in order, redacted.
+        estimate: characters, segments, recipients and billable messages.
+        recipients, skipped, duplicates: as on :class:`SendResult`.
+    """
+
+    requests: tuple[PreparedRequest, ...]
+    estimate: Estimate
+    recipients: tuple[str, ...] = field(repr=False)
+    skipped: tuple[tuple[int, str, str], ...] = field(default=(), repr=False)
+    duplicates: tuple[tuple[int, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import lxml.etree
@@ -41,6 +42,7 @@ from ._wsdl import Service
 __all__ = [
     "UPSTREAM_ERRORS",
     "ZEEP_ERRORS",
+    "Built",
     "Transport",
     "call_proxy",
     "document",
@@ -172,6 +174,24 @@ def document(service: Service) -> Document:
         return doc
 
 
+@dataclass(frozen=True)
+class Built:
+    """A request serialised for one protocol, not yet addressed to a host.
+
+    Built once per call, so moving to another host sends the very same bytes.
+    """
+
+    protocol: Protocol
+    operation: Operation
+    fields: dict[str, str]
+    payload: Any  # the SOAP envelope (lxml), or the HTTP binding's parameters
+    headers: dict[str, str]
+    path: str  # the HTTP binding's "/<op>", appended to the host URL
+
+    def __repr__(self) -> str:  # fields hold pwd: never show them
+        return f"<Built {self.operation.name} for {self.protocol}>"
+
+
 class _ZeepTransport(zeep.Transport):
     """zeep's transport without its DEBUG logging of whole envelopes (they hold ``pwd``)."""
 
@@ -191,6 +211,7 @@ class Transport:
 
     def __init__(self, timeouts: Timeouts, session: requests.Session | None = None) -> None:
         self.timeouts = timeouts
+        self._owns_session = session is None
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"mandao/{__version__} zeep/{zeep.__version__}"
         self._zeep = _ZeepTransport(
@@ -215,6 +236,33 @@ class Transport:
         binding = service.binding(BINDINGS[protocol])
         return self.zeep_client(service).create_service(binding, host)
 
+    def build(self, protocol: Protocol, op: Operation, fields: Mapping[str, str]) -> Built:
+        """Serialise ``fields`` for ``op`` over ``protocol``, for any host; nothing is sent.
+
+        Raises ValidationError when zeep cannot build the request.
+        """
+        if protocol == "ashx":
+            return Built(protocol, op, dict(fields), None, {}, "")
+        client = self.zeep_client(op.service)
+        binding: Any = client.wsdl.bindings[op.service.binding(BINDINGS[protocol])]
+        try:
+            if protocol in ("soap11", "soap12"):
+                # ``_create`` is what zeep's own ``send`` calls: the envelope plus the HTTP
+                # headers (SOAPAction, the SOAP 1.2 action), without sending anything.
+                envelope, headers = binding._create(op.name, (), fields, client=client)
+                return Built(protocol, op, dict(fields), envelope, dict(headers), "")
+            serialized = binding.get(op.name).create(**fields)
+        except UPSTREAM_ERRORS as exc:
+            raise translate(exc, "build", host=None, operation=op.name) from exc
+        return Built(
+            protocol,
+            op,
+            dict(fields),
+            serialized.content,
+            dict(serialized.headers),
+            serialized.path,
+        )
+
     def call(
         self,
         protocol: Protocol,
@@ -224,40 +272,30 @@ class Transport:
         *,
         recipients: tuple[str, ...] = (),
     ) -> str:
-        """Send ``fields`` to ``op`` at ``host``; the gateway's result string.
+        """Build and send ``fields`` to ``op`` at ``host``; the gateway's result string."""
+        return self.send(self.build(protocol, op, fields), host, recipients=recipients)
 
-        Raises GatewayUnreachable (provably unsent), OutcomeUnknown/ProtocolError (sent, no
-        decodable answer) or ValidationError (zeep could not build the request).
+    def send(self, built: Built, host: str, *, recipients: tuple[str, ...] = ()) -> str:
+        """Send a built request to ``host``; the gateway's result string.
+
+        Raises GatewayUnreachable (provably unsent), or OutcomeUnknown/ProtocolError (sent,
+        no decodable answer).
         """
-        phase: Phase = "build"
+        protocol, op, fields = built.protocol, built.operation, built.fields
+        phase: Phase = "send"
         error: MandaoError | None = None
         try:
             if protocol == "ashx":
-                phase = "send"
                 result: Any = self._ashx(op, host, fields)
             else:
                 client = self.zeep_client(op.service)
                 binding: Any = client.wsdl.bindings[op.service.binding(BINDINGS[protocol])]
-                send: Callable[[], Any]
                 if protocol in ("soap11", "soap12"):
-                    # ``_create`` is what zeep's own ``send`` calls: the envelope plus the
-                    # HTTP headers (SOAPAction, the SOAP 1.2 action), without sending, so
-                    # the build and send phases stay apart.
-                    envelope, headers = binding._create(op.name, (), fields, client=client)
-
-                    def send() -> Any:
-                        return self._zeep.post_xml(host, envelope, headers)
-
+                    response = self._zeep.post_xml(host, built.payload, built.headers)
+                elif protocol == "http-get":
+                    response = self._zeep.get(host + built.path, built.payload, built.headers)
                 else:
-                    serialized = binding.get(op.name).create(**fields)
-                    url = host + serialized.path
-                    method = self._zeep.get if protocol == "http-get" else self._zeep.post
-
-                    def send() -> Any:
-                        return method(url, serialized.content, serialized.headers)
-
-                phase = "send"
-                response = send()
+                    response = self._zeep.post(host + built.path, built.payload, built.headers)
                 phase = "reply"
                 if protocol in ("http-get", "http-post") and response.status_code != 200:
                     # zeep's HTTP bindings turn any non-200 into a Fault holding raw bytes;
@@ -292,6 +330,25 @@ class Transport:
             )
         return result.strip()
 
+    def render(self, built: Built, host: str) -> tuple[str, str, dict[str, str], str]:
+        """What ``send`` would put on the wire to ``host``: (method, url, headers, body)."""
+        if built.protocol == "ashx":
+            url = f"{host.rsplit('/', 1)[0]}/{built.operation.name}.ashx"
+            return _prepared(requests.Request("POST", url, data=built.fields))
+        if built.protocol in ("soap11", "soap12"):
+            body = lxml.etree.tostring(built.payload, encoding="utf-8", xml_declaration=True)
+            return "POST", host, dict(built.headers), body.decode("utf-8")
+        get = built.protocol == "http-get"
+        return _prepared(
+            requests.Request(
+                "GET" if get else "POST",
+                host + built.path,
+                headers=built.headers,
+                params=built.payload if get else None,
+                data=None if get else built.payload,
+            )
+        )
+
     def _ashx(self, op: Operation, host: str, fields: Mapping[str, str]) -> str:
         url = f"{host.rsplit('/', 1)[0]}/{op.name}.ashx"
         response = self.session.post(
@@ -304,8 +361,9 @@ class Transport:
         return response.content.decode("utf-8", "replace")
 
     def close(self) -> None:
-        """Close the pooled connections."""
-        self.session.close()
+        """Close the pooled connections (of a session mandao made; a caller's stays open)."""
+        if self._owns_session:
+            self.session.close()
 
 
 def operation_parameters(service: Service) -> dict[str, tuple[str, ...]]:
@@ -315,3 +373,14 @@ def operation_parameters(service: Service) -> dict[str, tuple[str, ...]]:
         name: tuple(element_name for element_name, _ in op.input.body.type.elements)
         for name, op in binding._operations.items()
     }
+
+
+def _prepared(request: requests.Request) -> tuple[str, str, dict[str, str], str]:
+    prepared = request.prepare()
+    content = prepared.body or ""
+    return (
+        str(prepared.method),
+        str(prepared.url),
+        dict(prepared.headers),
+        content.decode("utf-8") if isinstance(content, bytes) else content,
+    )

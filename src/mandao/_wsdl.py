@@ -2,17 +2,19 @@
 
 The WSDLs ship inside the package (``mandao/wsdl_cache/``) and are never fetched at run
 time. In a source checkout (an editable install) they are read from the repository's
-top-level ``wsdl_cache/`` folder, which is what the wheel packs.
+top-level ``wsdl_cache/`` folder, which is what the wheel packs. A copy that
+``mandao wsdl refresh`` checked and stored in the user cache folder is preferred.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["ACCOUNT", "SEND", "Service", "ServiceName", "wsdl_dir"]
+__all__ = ["ACCOUNT", "SEND", "Service", "ServiceName", "user_wsdl_dir", "wsdl_dir"]
 
 ServiceName = Literal["send", "account"]
 
@@ -28,7 +30,13 @@ class Service:
 
     @property
     def path(self) -> Path:
-        """The cached WSDL file of this service."""
+        """The WSDL in use: a checked user copy (``mandao wsdl refresh``), else the packaged one."""
+        user = user_wsdl_dir() / self.filename
+        return user if user.is_file() else self.packaged_path
+
+    @property
+    def packaged_path(self) -> Path:
+        """The WSDL file shipped with mandao."""
         return wsdl_dir() / self.filename
 
     def binding(self, binding_name: str) -> str:
@@ -38,6 +46,13 @@ class Service:
 
 SEND = Service("send", "http://entinfo.cn/", "send-8061.wsdl", 8061)
 ACCOUNT = Service("account", "http://tempuri.org/", "account-8060.wsdl", 8060)
+
+
+def user_wsdl_dir() -> Path:
+    """Where ``mandao wsdl refresh`` stores checked copies (``$MANDAO_CACHE_DIR``, platformdirs)."""
+    from ._settings import user_cache_dir
+
+    return Path(os.environ.get("MANDAO_CACHE_DIR") or user_cache_dir()) / "wsdl"
 
 
 @cache

@@ -1,7 +1,8 @@
 """The ``mandao`` command line.
 
-Commands that do not talk to the gateway (``--help``, ``explain``) import neither zeep nor
-requests: each command imports what it needs when it runs.
+Commands that do not talk to the gateway (``--help``, ``explain``, ``estimate``, ``codes``,
+``config show``) import neither zeep nor requests: each command imports what it needs when
+it runs. Exit codes: :data:`mandao.cli._common.EXIT_CODES` (docs/cli.md lists them).
 """
 
 from __future__ import annotations
@@ -19,9 +20,18 @@ class _LazyGroup(click.Group):
     """A group whose subcommands live in modules imported only when they run."""
 
     _commands: ClassVar[dict[str, tuple[str, str]]] = {
+        "account": ("mandao.cli.account", "account"),
+        "codes": ("mandao.cli.codes", "codes"),
+        "config": ("mandao.cli.config", "config"),
         "demo": ("mandao.cli.demo", "demo"),
+        "estimate": ("mandao.cli.estimate", "estimate"),
         "explain": ("mandao.cli.explain", "explain"),
+        "journal": ("mandao.cli.journal", "journal"),
+        "register": ("mandao.cli.account", "register"),
         "sandbox": ("mandao.cli.sandbox", "sandbox"),
+        "send": ("mandao.cli.send", "send"),
+        "unregister": ("mandao.cli.account", "unregister"),
+        "wsdl": ("mandao.cli.wsdl", "wsdl"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

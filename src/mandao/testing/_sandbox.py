@@ -103,9 +103,14 @@ class SandboxGateway:
         return [self.primary.account_url, self.backup.account_url]
 
     def client(self, sn: str, password: str, **kwargs: Any) -> Client:
-        """A ``mandao.Client`` pointed at this gateway's hosts (extra keywords passed on)."""
+        """A ``mandao.Client`` pointed at this gateway's hosts (extra keywords passed on).
+
+        It keeps no send journal unless given ``journal=``: sandbox sends do not belong in
+        the journal of real ones.
+        """
         import mandao  # lazily: the sandbox itself never needs the client
 
+        kwargs.setdefault("journal", None)
         return mandao.Client(
             sn=sn, password=password, hosts=self.hosts, account_hosts=self.account_hosts, **kwargs
         )

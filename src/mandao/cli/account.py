@@ -1,0 +1,105 @@
+"""``mandao account``, ``mandao register`` and ``mandao unregister``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ._common import Output, client_options, common_options, make_client
+
+__all__ = ["REGISTER_FIELDS", "account", "register", "unregister"]
+
+#: Register's fields (vendor doc §4.2), with the prompt each gets.
+REGISTER_FIELDS: dict[str, str] = {
+    "province": "Province (省份)",
+    "city": "City (城市)",
+    "trade": "Trade (行业)",
+    "entname": "Company name (企业名称)",
+    "linkman": "Contact person (联系人)",
+    "phone": "Phone (电话)",
+    "mobile": "Mobile (手机)",
+    "email": "Email (电子邮件)",
+    "fax": "Fax (传真, may be empty)",
+    "address": "Address (地址)",
+    "postcode": "Postcode (邮编)",
+    "sign": "Signature (签名)",
+}
+
+
+def _registration(result: Any) -> dict[str, Any]:
+    return {
+        "operation": result.operation,
+        "code": result.code,
+        "host": result.host,
+        "protocol": result.protocol,
+    }
+
+
+@click.command()
+@client_options
+@common_options
+def account(settings: dict[str, Any], out: Output) -> None:
+    """Show the account's information (mdgetSninfo): balance and every field."""
+    with make_client(settings) as client:
+        info = client.account()
+
+    def show() -> None:
+        click.echo(f"balance: {info.balance}")
+        for key, value in info.fields.items():
+            click.echo(f"  {key}: {value}")
+
+    out.result(
+        {"balance": info.balance, "fields": info.fields, "host": info.host,
+         "protocol": info.protocol},
+        show,
+    )  # fmt: skip
+
+
+def _field_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for name in reversed(REGISTER_FIELDS):
+        func = click.option(f"--{name}", help=REGISTER_FIELDS[name])(func)
+    return func
+
+
+@click.command()
+@_field_options
+@client_options
+@common_options
+def register(settings: dict[str, Any], out: Output, **fields: str | None) -> None:
+    """Register the serial once before first use; prompts for fields not given as flags.
+
+    With --json, nothing is prompted: every field except --fax must be given.
+    """
+    values: dict[str, str] = {}
+    for name, label in REGISTER_FIELDS.items():
+        value = fields.get(name)
+        if value is None:
+            if out.json:
+                if name == "fax":
+                    value = ""
+                else:
+                    raise click.UsageError(f"--{name} is required with --json")
+            else:
+                value = click.prompt(label, default="" if name == "fax" else None, err=True)
+        values[name] = value
+    with make_client(settings) as client:
+        result = client.register(**values)
+    out.result(_registration(result), repr(result))
+
+
+@click.command()
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@client_options
+@common_options
+def unregister(yes: bool, settings: dict[str, Any], out: Output) -> None:
+    """Unregister the serial (with register, at most 10 times a day)."""
+    client = make_client(settings)
+    if not yes:
+        if out.json:
+            raise click.UsageError("add --yes to unregister with --json")
+        click.confirm(f"Unregister {client.sn}?", abort=True, err=True)
+    with client:
+        result = client.unregister()
+    out.result(_registration(result), repr(result))

@@ -1,0 +1,87 @@
+"""`mandao account`, `register` and `unregister` against the sandbox."""
+
+from __future__ import annotations
+
+from mandao.testing import SandboxAccount, SandboxGateway
+
+from ._cli_helpers import PASSWORD, SN, as_json, run, sandbox_env
+
+FIELDS = {
+    "province": "北京",
+    "city": "北京",
+    "trade": "IT",
+    "entname": "示例科技",
+    "linkman": "张三",
+    "phone": "010-12345678",
+    "mobile": "13800138000",
+    "email": "a@example.com",
+    "address": "北京市",
+    "postcode": "100000",
+    "sign": "示例",
+}
+
+
+def test_account_json_has_the_balance(gateway: SandboxGateway) -> None:
+    """mandao account --json gives the balance and the gateway's fields."""
+    result = run(["account", "--json"], env=sandbox_env(gateway))
+    assert result.exit_code == 0, result.output
+    data = as_json(result)
+    assert data["balance"] == gateway.balance(SN)
+    assert data["fields"]["SN"] == SN
+
+
+def test_account_over_another_protocol_flag(gateway: SandboxGateway) -> None:
+    """--protocol overrides the environment; the text output shows the balance."""
+    result = run(["account", "--protocol", "http-get"], env=sandbox_env(gateway))
+    assert result.exit_code == 0
+    assert f"balance: {gateway.balance(SN)}" in result.stdout
+
+
+def test_register_with_flags_and_json() -> None:
+    """register --json with every field as a flag registers the serial (fax may be left out)."""
+    with SandboxGateway(accounts={SN: SandboxAccount(PASSWORD, registered=False)}) as gw:
+        flags = [x for name, value in FIELDS.items() for x in (f"--{name}", value)]
+        result = run(["register", *flags, "--json"], env=sandbox_env(gw))
+        assert result.exit_code == 0, result.output
+        assert as_json(result) | {"host": None} == {
+            "operation": "Register", "code": 0, "host": None, "protocol": "soap11",
+        }  # fmt: skip
+        assert gw.account(SN).registered
+
+
+def test_register_prompts_for_missing_fields() -> None:
+    """Without flags, register prompts for each field (fax defaults to empty)."""
+    with SandboxGateway(accounts={SN: SandboxAccount(PASSWORD, registered=False)}) as gw:
+        answers = [*list(FIELDS.values())[:8], "", *list(FIELDS.values())[8:]]
+        result = run(["register"], env=sandbox_env(gw), stdin="\n".join(answers) + "\n")
+        assert result.exit_code == 0, result.output
+        assert "Register ok" in result.stdout
+        assert gw.account(SN).registered
+
+
+def test_register_twice_exits_4_with_the_chinese_text(gateway: SandboxGateway) -> None:
+    """Registering a registered serial is -1 (authentication class): exit 4, 重复注册."""
+    flags = [x for name, value in FIELDS.items() for x in (f"--{name}", value)]
+    result = run(["register", *flags, "--fax", ""], env=sandbox_env(gateway))
+    assert result.exit_code == 4
+    assert "重复注册" in result.stderr
+
+
+def test_register_json_without_fields_is_a_usage_error(gateway: SandboxGateway) -> None:
+    """--json never prompts: a missing field is a usage error (exit 2)."""
+    assert run(["register", "--json"], env=sandbox_env(gateway)).exit_code == 2
+
+
+def test_unregister_confirms_and_no_keeps_the_serial(gateway: SandboxGateway) -> None:
+    """unregister asks first; 'n' aborts (exit 1) and the serial stays registered."""
+    result = run(["unregister"], env=sandbox_env(gateway), stdin="n\n")
+    assert result.exit_code == 1
+    assert gateway.account(SN).registered
+
+
+def test_unregister_yes_unregisters(gateway: SandboxGateway) -> None:
+    """unregister --yes --json unregisters without asking."""
+    result = run(["unregister", "--yes", "--json"], env=sandbox_env(gateway))
+    assert result.exit_code == 0, result.output
+    assert as_json(result)["operation"] == "UnRegister"
+    assert not gateway.account(SN).registered

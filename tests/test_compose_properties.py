@@ -1,0 +1,183 @@
+"""Property tests: any input is either sent exactly as the sandbox records it, or refused
+with our ValidationError before a single message reaches the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import mandao
+from mandao._compose import collect_mobiles
+from mandao.testing import SandboxGateway
+
+from .conftest import PASSWORD, SN
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+_NUMBER = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+_SPACED = st.tuples(
+    st.sampled_from(["", "+86", "0086", "86", "+86 ", " "]),
+    _NUMBER,
+    st.sampled_from(["", " ", "-"]),
+).map(lambda t: t[0] + t[2].join((t[1][:3], t[1][3:7], t[1][7:])))
+_ANY_CHAR = st.characters(blacklist_categories=())  # lone surrogates included
+_JUNK = st.one_of(
+    st.text(_ANY_CHAR, max_size=14),
+    st.sampled_from(
+        ["13800138000,13900139000", "1380013800", "23800138000", "１３８００１３８０００"]
+    ),
+    st.integers(),
+    st.none(),
+)
+# Valid values are drawn more often than bad ones, so that whole sends happen too.
+MOBILES = st.one_of(
+    st.lists(st.one_of(_NUMBER, _SPACED), min_size=1, max_size=8),
+    st.lists(st.one_of(_NUMBER, _NUMBER, _SPACED), min_size=1, max_size=8),
+    st.lists(st.one_of(_NUMBER, _SPACED, _JUNK), max_size=8),
+)
+_PIECES = st.sampled_from(
+    [",", "%", "%2C", "+", " ", "\x00", "\x1b", "\r\n", "&", "<", "【", "】", "【】", "【示例】",
+     "😀", "\ud800", "字", "a", "𠀀", "%u597D"]
+)  # fmt: skip
+_TEXT = st.lists(st.one_of(_PIECES, st.text(_ANY_CHAR, max_size=6)), max_size=12).map("".join)
+CONTENT = st.one_of(
+    _TEXT.map(lambda text: text + "【示例】"),
+    _TEXT.map(lambda text: "【示例】" + text),
+    _TEXT,
+    st.sampled_from(["字" * 497 + "【示例】", "a" * 995 + "【示例】", "x" * 100_000, "【示例】"]),
+    st.integers(),
+)
+_FUTURE = datetime.now() + timedelta(days=30)
+FIELDS = st.fixed_dictionaries(
+    {
+        "ext": st.one_of(st.just(""), st.just(""), st.from_regex(r"[0-9]{1,9}", fullmatch=True),
+                         st.from_regex(r"[0-9]{10}", fullmatch=True), st.text(max_size=3)),
+        "rrid": st.one_of(st.none(), st.none(), st.from_regex(r"[0-9]{1,18}", fullmatch=True),
+                          st.from_regex(r"[0-9]{19}", fullmatch=True), st.text(max_size=3)),
+        "msgfmt": st.sampled_from([None, None, None, 0, "8", 15, "3", 5, "x"]),
+        "at": st.sampled_from([None, None, None, "", _FUTURE, "2000-01-01 00:00:00", "soon"]),
+    }
+)  # fmt: skip
+CLIENTS = st.fixed_dictionaries(
+    {
+        "signature": st.sampled_from([None, "示例"]),
+        "require_signature": st.booleans(),
+        "unencodable": st.sampled_from(["error", "allow"]),
+        "max_segments": st.sampled_from([None, 1, 3]),
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def gateway() -> Iterator[SandboxGateway]:
+    """One sandbox for every example of this module (a fresh one per example is slow)."""
+    with SandboxGateway(accounts={SN: PASSWORD}) as gw:
+        yield gw
+
+
+def _attempt(gateway: SandboxGateway, call: object) -> tuple[object, int]:
+    before = len(gateway.ledger.messages), len(gateway.ledger.rejections)
+    try:
+        result = call()  # type: ignore[operator]
+    except mandao.ValidationError:
+        after = len(gateway.ledger.messages), len(gateway.ledger.rejections)
+        assert after == before, "a refused call reached the sandbox"
+        return None, 0
+    return result, len(gateway.ledger.messages) - before[0]
+
+
+@SETTINGS
+@given(mobiles=MOBILES, content=CONTENT, fields=FIELDS, setup=CLIENTS, skip=st.booleans())
+def test_send_is_accepted_whole_or_refused_before_sending(
+    gateway: SandboxGateway,
+    mobiles: list[object],
+    content: object,
+    fields: dict[str, object],
+    setup: dict[str, object],
+    skip: bool,
+) -> None:
+    """send either gets every recipient into the ledger, or raises ValidationError only."""
+    client = gateway.client(SN, PASSWORD, timeout=(1, 5), **setup)
+    result, added = _attempt(
+        gateway,
+        lambda: client.send(mobiles, content, skip_invalid=skip, batch_size=3, **fields),  # type: ignore[arg-type]
+    )
+    if isinstance(result, mandao.SendResult):
+        assert result.complete
+        assert added == len(result.recipients)
+        assert isinstance(content, str)
+        assert all(content in e.content for e in gateway.ledger.messages[-added:])
+
+
+PAIRS = st.one_of(
+    st.lists(st.tuples(st.one_of(_NUMBER, _SPACED), CONTENT), min_size=1, max_size=6),
+    st.lists(st.tuples(st.one_of(_NUMBER, _SPACED, _JUNK), CONTENT), max_size=6),
+)
+
+
+@SETTINGS
+@given(pairs=PAIRS, fields=FIELDS, setup=CLIENTS, many=st.booleans())
+@example(
+    pairs=[("13800138000", "\ud800【示例】")],
+    fields={"ext": "", "rrid": None, "msgfmt": None, "at": None},
+    setup={"signature": None, "require_signature": True, "unencodable": "allow"},
+    many=False,
+)
+def test_personalised_and_grouped_sends_are_whole_or_refused(
+    gateway: SandboxGateway,
+    pairs: list[tuple[object, object]],
+    fields: dict[str, object],
+    setup: dict[str, object],
+    many: bool,
+) -> None:
+    """send_personalized and send_many send every pair, or raise ValidationError only."""
+    client = gateway.client(SN, PASSWORD, timeout=(1, 5), **setup)
+    method = client.send_many if many else client.send_personalized
+    result, added = _attempt(gateway, lambda: method(pairs, batch_size=2, **fields))  # type: ignore[arg-type]
+    if isinstance(result, mandao.SendResult):
+        assert result.complete
+        assert added == len(result.recipients)
+
+
+@SETTINGS
+@given(mobiles=MOBILES, content=CONTENT, fields=FIELDS, setup=CLIENTS)
+def test_dry_run_raises_only_validation_errors(
+    gateway: SandboxGateway,
+    mobiles: list[object],
+    content: object,
+    fields: dict[str, object],
+    setup: dict[str, object],
+) -> None:
+    """A dry run builds requests or raises ValidationError, and never reaches the sandbox."""
+    client = gateway.client(SN, PASSWORD, **setup)
+    result, added = _attempt(
+        gateway,
+        lambda: client.send(mobiles, content, dry_run=True, skip_invalid=True, **fields),  # type: ignore[arg-type]
+    )
+    assert added == 0
+    if isinstance(result, mandao.DryRun):
+        assert all(gateway.pwd(SN, PASSWORD) not in r.body for r in result.requests)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_NUMBER, _SPACED, st.text(_ANY_CHAR, max_size=24)), max_size=6))
+def test_fast_path_agrees_with_number_by_number_checks(items: list[str]) -> None:
+    """Checking the joined list at once gives what checking each number alone gives."""
+    expected = []
+    for item in items:
+        try:
+            expected.extend(collect_mobiles([item]).numbers)
+        except mandao.ValidationError:
+            expected.append(None)
+    try:
+        got: list[str | None] = list(collect_mobiles(items, skip_invalid=False).numbers)
+    except mandao.ValidationError:
+        assert None in expected or not expected
+        return
+    assert got == list(dict.fromkeys(expected))

@@ -1,0 +1,169 @@
+"""The configuration loader: file, environment and flags; permissions; password_command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import mandao
+from mandao._settings import ConfigError, find_config_file, load_settings, user_config_dir
+from mandao.testing import SandboxGateway
+
+from ._cli_helpers import PASSWORD, SN, as_json, run, sandbox_env
+
+
+def _write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_flags_win_over_environment_and_environment_over_file(tmp_path: Path) -> None:
+    """A flag beats MANDAO_PROTOCOL, which beats the file's protocol; sources say so."""
+    cfg = _write(tmp_path / "m.toml", 'sn = "SDK-AAA-010-00001"\nprotocol = "soap12"\n')
+    env = {"MANDAO_PROTOCOL": "http-get"}
+    s = load_settings(cfg, environ=env)
+    assert s.values["protocol"] == "http-get"
+    assert s.sources["protocol"] == "MANDAO_PROTOCOL"
+    assert s.values["sn"] == "SDK-AAA-010-00001"
+    assert s.sources["sn"] == str(cfg)
+    s = load_settings(cfg, environ=env, overrides={"protocol": "ashx"})
+    assert (s.values["protocol"], s.sources["protocol"]) == ("ashx", "--protocol")
+
+
+def test_file_holds_hosts_timeouts_signature_and_failover(tmp_path: Path) -> None:
+    """Every file key becomes a Client argument: lists, a timeout table, a failover table."""
+    cfg = _write(
+        tmp_path / "m.toml",
+        'sn = "SDK-AAA-010-00001"\npassword = "pw"\nhosts = ["http://a:1/w.asmx"]\n'
+        'signature = "示例"\n[timeout]\nconnect = 2\nread = 9\n[failover]\ncooldown = 60\n',
+    )
+    kwargs = load_settings(cfg, environ={}).client_kwargs()
+    assert kwargs["hosts"] == ("http://a:1/w.asmx",)
+    assert kwargs["timeout"] == mandao.Timeouts(2, 9)
+    assert kwargs["failover"].cooldown == 60
+    assert kwargs["signature"] == "示例"
+    assert kwargs["password"] == "pw"
+
+
+def test_environment_lists_and_timeouts_are_parsed() -> None:
+    """MANDAO_HOSTS is comma-separated; MANDAO_TIMEOUT is SECONDS or CONNECT,READ."""
+    env = {"MANDAO_HOSTS": "http://a:1/w.asmx, http://b:1/w.asmx", "MANDAO_TIMEOUT": "3"}
+    s = load_settings(None, environ=env)
+    assert s.values["hosts"] == ("http://a:1/w.asmx", "http://b:1/w.asmx")
+    assert s.values["timeout"] == (3.0, 3.0)
+    with pytest.raises(ConfigError, match="MANDAO_TIMEOUT"):
+        load_settings(None, environ={"MANDAO_TIMEOUT": "soon"})
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_password_file_readable_by_others_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """A 0644 file with a password is refused, and the message says chmod 600."""
+    cfg = _write(tmp_path / "m.toml", 'password = "pw"\n', mode=0o644)
+    with pytest.raises(ConfigError, match=r"chmod 600") as caught:
+        load_settings(cfg, environ={})
+    assert "pw" not in str(caught.value).replace(str(tmp_path), "")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_file_without_password_may_be_shared(tmp_path: Path) -> None:
+    """Only a file holding a password must be private; password_command is fine at 0644."""
+    cfg = _write(tmp_path / "m.toml", 'password_command = "true"\nsn = "X"\n', mode=0o644)
+    assert load_settings(cfg, environ={}, resolve_password=False).values["sn"] == "X"
+
+
+def test_password_command_first_line_is_the_password(tmp_path: Path) -> None:
+    """password_command runs without a shell and its first output line is the password."""
+    script = tmp_path / "pw.py"
+    script.write_text("print('from-command')\nprint('ignored')\n")
+    cmd = f"{sys.executable} {script}"
+    s = load_settings(None, environ={"MANDAO_PASSWORD_COMMAND": cmd})
+    assert s.password == "from-command"
+    assert "from-command" not in repr(s)
+
+
+def test_failing_password_command_does_not_show_its_output(tmp_path: Path) -> None:
+    """A password_command that fails is reported by status only, never its output."""
+    script = tmp_path / "pw.py"
+    script.write_text("import sys\nprint('leaky-secret')\nsys.exit(3)\n")
+    with pytest.raises(ConfigError, match="status 3") as caught:
+        load_settings(None, environ={"MANDAO_PASSWORD_COMMAND": f"{sys.executable} {script}"})
+    assert "leaky-secret" not in str(caught.value)
+
+
+def test_a_higher_layer_password_replaces_a_lower_password_command(tmp_path: Path) -> None:
+    """password and password_command are one slot: MANDAO_PASSWORD beats the file's command."""
+    cfg = _write(tmp_path / "m.toml", 'password_command = "false"\n')
+    s = load_settings(cfg, environ={"MANDAO_PASSWORD": "env-pw"})
+    assert s.password == "env-pw"
+    assert "password_command" not in s.values
+
+
+def test_unknown_keys_and_bad_toml_are_config_errors(tmp_path: Path) -> None:
+    """A misspelt key and broken TOML are refused, naming the file."""
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_settings(_write(tmp_path / "a.toml", 'hostz = ["x"]\n'), environ={})
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(_write(tmp_path / "b.toml", "sn = \n"), environ={})
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(tmp_path / "missing.toml", environ={})
+
+
+def test_search_order_is_cwd_then_user_config_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """./mandao.toml is found first, then the platformdirs user config folder (a tmp dir)."""
+    monkeypatch.chdir(tmp_path)
+    assert find_config_file() is None
+    user = user_config_dir()
+    assert str(user).startswith(os.environ["XDG_CONFIG_HOME"])
+    user.mkdir(parents=True)
+    _write(user / "mandao.toml", 'sn = "U"\n')
+    assert find_config_file() == user / "mandao.toml"
+    _write(tmp_path / "mandao.toml", 'sn = "C"\n')
+    assert find_config_file() == tmp_path / "mandao.toml"
+
+
+def test_client_from_config_talks_to_the_sandbox(
+    gateway: SandboxGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Client.from_config reads the file and environment; keyword overrides win."""
+    cfg = _write(
+        tmp_path / "m.toml",
+        f'sn = "{SN}"\npassword = "{PASSWORD}"\nprotocol = "soap12"\n'
+        f"hosts = {list(gateway.hosts)!r}\naccount_hosts = {list(gateway.account_hosts)!r}\n",
+    )
+    with mandao.Client.from_config(str(cfg), protocol="http-post") as client:
+        assert client.protocol == "http-post"
+        assert client.account().balance is not None
+    monkeypatch.setenv("MANDAO_CONFIG", str(cfg))
+    with mandao.Client.from_config() as client:
+        assert client.protocol == "soap12"
+
+
+def test_client_from_config_without_credentials_names_what_is_missing() -> None:
+    """With no sn anywhere, from_config raises a ValidationError naming sn."""
+    with pytest.raises(mandao.ValidationError, match="sn"):
+        mandao.Client.from_config()
+
+
+def test_config_show_is_redacted_and_names_sources(gateway: SandboxGateway) -> None:
+    """mandao config show --json gives each value and its source; the password is ***."""
+    result = run(["config", "show", "--json"], env=sandbox_env(gateway))
+    assert result.exit_code == 0, result.output
+    data = as_json(result)
+    assert data["settings"]["password"] == {"value": "***", "source": "MANDAO_PASSWORD"}
+    assert data["settings"]["sn"]["value"] == SN
+    assert PASSWORD not in result.output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_config_show_refuses_an_unsafe_file_with_exit_3(tmp_path: Path) -> None:
+    """The CLI reports an unsafe file as a config error (exit 3) with the chmod fix."""
+    cfg = _write(tmp_path / "m.toml", 'password = "pw"\n', mode=0o640)
+    result = run(["config", "show", "--config", str(cfg)])
+    assert result.exit_code == 3
+    assert "chmod 600" in result.stderr

@@ -1,0 +1,212 @@
+"""The send journal: write-ahead rows, outcomes, guards, privacy of the file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import warnings
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+import mandao
+from mandao import DuplicateGuard, Journal
+from mandao.testing import SandboxGateway
+
+from .conftest import PASSWORD, SN
+
+TEXT = "验证码 1234【示例】"
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    """A journal in a fresh folder."""
+    return Journal(tmp_path / "data" / "journal.sqlite3")
+
+
+@pytest.fixture
+def jclient(gateway: SandboxGateway, journal: Journal) -> mandao.Client:
+    """A sandbox client that journals to ``journal``."""
+    return gateway.client(SN, PASSWORD, timeout=(1, 5), journal=journal)
+
+
+class _Peek(requests.Session):
+    """A session that reads the journal's pending rows as each request leaves."""
+
+    def __init__(self, journal: Journal) -> None:
+        super().__init__()
+        self.journal = journal
+        self.seen: list[list[tuple[str, tuple[str, ...], str]]] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:  # type: ignore[override]
+        self.seen.append([(a.rrid, a.recipients, a.outcome) for a in self.journal.pending()])
+        return super().send(request, **kwargs)  # type: ignore[arg-type]
+
+
+def test_pending_row_is_written_before_the_request_leaves(
+    gateway: SandboxGateway, journal: Journal
+) -> None:
+    """Each request finds its own pending row in the journal as it goes out."""
+    peek = _Peek(journal)
+    client = gateway.client(SN, PASSWORD, journal=journal, session=peek)
+    result = client.send(["13800138000", "13900139000", "13700137000"], TEXT, batch_size=2)
+    rrids = [b.rrid for b in result.batches]
+    assert [[row[0] for row in seen] for seen in peek.seen] == [[r] for r in rrids]
+    assert peek.seen[0][0][1] == ("13800138000", "13900139000")
+    assert journal.pending() == []
+    done = list(journal.attempts())
+    assert [(a.outcome, a.result, a.batch_index, a.batch_total) for a in done] == [
+        ("accepted", rrids[0], 0, 2),
+        ("accepted", rrids[1], 1, 2),
+    ]
+    assert done[0].call_id == done[1].call_id
+    assert done[0].content == TEXT
+
+
+def test_every_outcome_is_recorded(gateway: SandboxGateway, jclient: mandao.Client) -> None:
+    """Accepted, rejected (with code), unreachable and unknown attempts are each recorded."""
+    jclient.send("13800138000", TEXT)
+    gateway.set_balance(SN, 0)
+    with pytest.raises(mandao.InsufficientBalance):
+        jclient.send("13900139000", TEXT)
+    gateway.set_balance(SN, 100)
+    gateway.primary.down()
+    jclient.send("13700137000", TEXT)  # refused on the primary, accepted by the backup
+    gateway.backup.fail("drop-after")
+    with pytest.raises(mandao.OutcomeUnknown):
+        jclient.send("13600136000", TEXT)
+    found = [(a.recipients[0], a.outcome, a.result) for a in jclient.journal.attempts()]  # type: ignore[union-attr]
+    assert [(m, o) for m, o, _ in found] == [
+        ("13800138000", "accepted"),
+        ("13900139000", "rejected"),
+        ("13700137000", "unreachable"),
+        ("13700137000", "accepted"),
+        ("13600136000", "unknown"),
+    ]
+    assert found[1][2] == "-4"
+    hosts = [a.host for a in jclient.journal.attempts(mobile="13700137000")]  # type: ignore[union-attr]
+    assert hosts == gateway.hosts
+
+
+def test_personalized_content_is_kept_per_number(jclient: mandao.Client) -> None:
+    """mdgxsend rows keep each number's own text, commas included, with its segments."""
+    long = "李四" * 40 + "【示例】"
+    jclient.send_personalized({"13800138000": "张三, 您好【示例】", "13900139000": long})
+    (attempt,) = jclient.journal.attempts()  # type: ignore[union-attr]
+    assert attempt.content == ("张三, 您好【示例】", long)
+    assert attempt.text_for("13900139000") == long
+    assert attempt.segments == 2
+
+
+def test_password_and_md5_form_never_reach_the_file(
+    gateway: SandboxGateway, jclient: mandao.Client, journal: Journal
+) -> None:
+    """Neither the password nor md5(sn+password) appears in the database or its WAL."""
+    jclient.send(["13800138000", "13900139000"], TEXT)
+    jclient.send_personalized({"13800138000": "张三您好【示例】"})
+    gateway.primary.fail("http-error", status=503)
+    with pytest.raises(mandao.OutcomeUnknown):
+        jclient.send("13700137000", TEXT)
+    md5 = hashlib.md5((SN + PASSWORD).encode()).hexdigest()
+    blobs = b"".join(p.read_bytes() for p in journal.path.parent.iterdir())
+    journal.close()
+    blobs += journal.path.read_bytes()
+    for secret in (PASSWORD, md5.upper(), md5.lower()):
+        assert secret.encode() not in blobs
+        assert secret.encode("utf-16-le") not in blobs
+
+
+def test_file_is_0600_and_its_new_folder_0700(jclient: mandao.Client, journal: Journal) -> None:
+    """The journal, its -wal/-shm files and the folder mandao made are private to the user."""
+    jclient.send("13800138000", TEXT)
+    assert stat.S_IMODE(journal.path.parent.stat().st_mode) == 0o700
+    for name in os.listdir(journal.path.parent):
+        assert stat.S_IMODE((journal.path.parent / name).stat().st_mode) == 0o600, name
+
+
+def test_default_path_is_in_the_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Client() journals to the user data folder, or $MANDAO_JOURNAL, and shows it in repr."""
+    monkeypatch.delenv("MANDAO_JOURNAL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    client = mandao.Client(SN, PASSWORD)
+    assert client.journal is not None
+    assert client.journal.path == tmp_path / "xdg" / "mandao" / "journal.sqlite3"
+    assert f"journal={client.journal.path}>" in repr(client)
+    monkeypatch.setenv("MANDAO_JOURNAL", str(tmp_path / "elsewhere.db"))
+    assert mandao.Client(SN, PASSWORD).journal.path == tmp_path / "elsewhere.db"  # type: ignore[union-attr]
+    assert "journal=off" in repr(mandao.Client(SN, PASSWORD, journal=None))
+
+
+def test_journal_none_writes_nothing(gateway: SandboxGateway, tmp_path: Path) -> None:
+    """journal=None sends without creating any file; the sandbox's client() keeps none."""
+    client = mandao.Client(
+        SN, PASSWORD, hosts=gateway.hosts, account_hosts=gateway.account_hosts, journal=None
+    )
+    client.send("13800138000", TEXT)
+    assert gateway.client(SN, PASSWORD).journal is None
+    assert not any(tmp_path.iterdir())
+
+
+def test_unwritable_journal_stops_the_send(gateway: SandboxGateway, tmp_path: Path) -> None:
+    """When the pending row cannot be written, nothing is sent and JournalError is raised."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    client = gateway.client(SN, PASSWORD, journal=blocker / "journal.sqlite3")
+    with pytest.raises(mandao.JournalError):
+        client.send("13800138000", TEXT)
+    assert len(gateway.ledger) == 0
+
+
+def test_registration_guard_refuses_the_eleventh_of_the_day(
+    gateway: SandboxGateway, journal: Journal
+) -> None:
+    """Ten Register/UnRegister calls a day go through; the eleventh is refused unless forced."""
+    client = gateway.client(SN, PASSWORD, journal=journal)
+    for _ in range(5):
+        client.unregister()
+        client.register(**_COMPANY)
+    assert journal.registrations(SN) == 10
+    with pytest.raises(mandao.ValidationError, match="10 Register/UnRegister"):
+        client.unregister()
+    assert journal.registrations(SN) == 10
+    assert journal.registrations(SN, date.today() - timedelta(days=2)) == 0
+    forced = gateway.client(SN, PASSWORD, journal=journal, registration_guard=False)
+    with pytest.raises(mandao.GatewayError):  # the sandbox keeps the vendor's limit too
+        forced.unregister()
+    assert journal.registrations(SN) > 10
+
+
+def test_duplicate_guard_skips_warns_or_refuses(gateway: SandboxGateway, journal: Journal) -> None:
+    """The guard finds numbers sent the same text in the window and acts as configured."""
+    plain = gateway.client(SN, PASSWORD, journal=journal)
+    plain.send(["13800138000", "13900139000"], TEXT)
+    skip = gateway.client(SN, PASSWORD, journal=journal, duplicate_guard=DuplicateGuard())
+    with pytest.warns(UserWarning, match=r"2 number\(s\).*138\*\*\*\*8000.*skipped"):
+        result = skip.send(["13800138000", "13900139000", "13700137000"], TEXT)
+    assert result.recipients == ("13700137000",)
+    refuse = gateway.client(
+        SN, PASSWORD, journal=journal, duplicate_guard=DuplicateGuard(action="refuse")
+    )
+    with pytest.raises(mandao.ValidationError, match="nothing sent"):
+        refuse.send_personalized({"13800138000": TEXT, "13600136000": "另一条【示例】"})
+    warn = gateway.client(
+        SN, PASSWORD, journal=journal, duplicate_guard=DuplicateGuard(action="warn")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = warn.send("13800138000", "不同的内容【示例】")
+    assert result.recipients == ("13800138000",)
+    assert len(gateway.ledger.for_mobile("13800138000")) == 2
+    assert gateway.ledger.duplicates() == {}
+
+
+_COMPANY = dict(
+    province="北京", city="北京", trade="IT", entname="示例科技", linkman="张三",
+    phone="010-12345678", mobile="13800138000", email="a@example.com", fax="",
+    address="北京市", postcode="100000", sign="示例",
+)  # fmt: skip
