@@ -52,6 +52,23 @@ def sandbox_process(*extra: str) -> Iterator[tuple[list[str], list[str]]]:
             proc.kill()
 
 
+def byte_compile_mandao() -> None:
+    """Byte-compile mandao's sources, as ``pip install`` does for an installed package.
+
+    zeep in site-packages was byte-compiled when pip installed it; an editable checkout
+    of mandao is not (and ``PYTHONDONTWRITEBYTECODE`` may keep it so). Start-up figures
+    compare installed packages with installed packages.
+    """
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("mandao")
+    assert spec is not None
+    assert spec.submodule_search_locations
+    for folder in spec.submodule_search_locations:
+        compileall.compile_dir(folder, quiet=1)
+
+
 def interleaved(contenders: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
     """Median seconds per call of each contender, run in turn, round by round.
 

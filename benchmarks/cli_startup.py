@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _common import interleaved, report
+from _common import byte_compile_mandao, interleaved, report
 
 MANDAO = str(Path(sys.executable).parent / "mandao")
 
@@ -27,6 +27,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
+    byte_compile_mandao()
     medians = interleaved(
         {
             "python -c pass": lambda: _run(sys.executable, "-c", "pass"),

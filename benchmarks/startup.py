@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _common import interleaved, report
+from _common import byte_compile_mandao, interleaved, report
 
 WSDL = Path(__file__).resolve().parents[1] / "wsdl_cache" / "send-8061.wsdl"
 
@@ -33,6 +33,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
+    byte_compile_mandao()
     medians = interleaved(
         {
             "python -c pass": lambda: _run(EMPTY),

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 import mandao
 import mandao.testing
 
@@ -16,13 +18,18 @@ def _isort_order(names: list[str]) -> list[str]:
 
 
 def test_all_is_sorted_and_complete() -> None:
-    """__all__ is sorted and every name in it exists."""
+    """__all__ is sorted, every name in it exists, and dir() and unknown names behave."""
     assert mandao.__all__ == _isort_order(mandao.__all__)
+    assert set(mandao.__all__) <= set(dir(mandao))
+    with pytest.raises(AttributeError, match="no attribute 'Clinet'"):
+        mandao.Clinet  # type: ignore[attr-defined]  # noqa: B018
     assert all(hasattr(mandao, name) for name in mandao.__all__)
 
 
 def test_nothing_becomes_public_by_accident() -> None:
     """Every public attribute of mandao is in __all__ or is one of its subpackages."""
+    for name in mandao.__all__:  # names load on first use: load them all
+        getattr(mandao, name)
     public = {
         name
         for name, value in vars(mandao).items()

@@ -4,46 +4,78 @@
 >>> print(mandao.explain(-4).english)
 The balance does not cover this send.
 
-zeep and requests are imported on the first request, not here.
+Names load on first use (PEP 562), so ``import mandao`` and the command line's offline
+commands stay light; zeep and requests are imported on the first request.
 """
 
-import logging as _logging
+import importlib as _importlib
+import typing as _typing
 
-from ._client import Client
-from ._codes import CODES, Category, CodeInfo, Retry, explain
-from ._compose import Estimate, UnencodableWarning, estimate
-from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, Timeouts
-from ._errors import (
-    AllHostsFailed,
-    AuthenticationError,
-    ConcurrentHostUse,
-    DuplicateSubmission,
-    GatewayError,
-    GatewayInternalError,
-    GatewayUnreachable,
-    InsufficientBalance,
-    InvalidParameter,
-    InvalidRecipients,
-    MandaoError,
-    OutcomeUnknown,
-    ProtocolError,
-    RateLimited,
-    UnknownCode,
-    ValidationError,
-)
-from ._failover import FailoverPolicy
-from ._journal import Journal, JournalError
-from ._journal_hook import DuplicateGuard
-from ._operations import OPERATIONS, PROTOCOLS, Operation
-from ._results import (
-    AccountInfo,
-    Batch,
-    DryRun,
-    PreparedRequest,
-    RegistrationResult,
-    SendResult,
-)
 from ._version import __version__
+
+if _typing.TYPE_CHECKING:
+    from ._client import (
+        Client,
+    )
+    from ._codes import (
+        CODES,
+        Category,
+        CodeInfo,
+        Retry,
+        explain,
+    )
+    from ._compose import (
+        Estimate,
+        UnencodableWarning,
+        estimate,
+    )
+    from ._config import (
+        DEFAULT_ACCOUNT_HOSTS,
+        DEFAULT_HOSTS,
+        Timeouts,
+    )
+    from ._errors import (
+        AllHostsFailed,
+        AuthenticationError,
+        ConcurrentHostUse,
+        ConfigError,
+        DuplicateSubmission,
+        GatewayError,
+        GatewayInternalError,
+        GatewayUnreachable,
+        InsufficientBalance,
+        InvalidParameter,
+        InvalidRecipients,
+        MandaoError,
+        OutcomeUnknown,
+        ProtocolError,
+        RateLimited,
+        UnknownCode,
+        ValidationError,
+    )
+    from ._failover import (
+        FailoverPolicy,
+    )
+    from ._journal import (
+        Journal,
+        JournalError,
+    )
+    from ._journal_hook import (
+        DuplicateGuard,
+    )
+    from ._operations import (
+        OPERATIONS,
+        PROTOCOLS,
+        Operation,
+    )
+    from ._results import (
+        AccountInfo,
+        Batch,
+        DryRun,
+        PreparedRequest,
+        RegistrationResult,
+        SendResult,
+    )
 
 __all__ = [
     "CODES",
@@ -59,6 +91,7 @@ __all__ = [
     "Client",
     "CodeInfo",
     "ConcurrentHostUse",
+    "ConfigError",
     "DryRun",
     "DuplicateGuard",
     "DuplicateSubmission",
@@ -90,5 +123,61 @@ __all__ = [
     "explain",
 ]
 
-# A library never prints on its own: the application decides where records go.
-_logging.getLogger("mandao").addHandler(_logging.NullHandler())
+#: Where each public name lives; imported when first asked for.
+_EXPORTS: dict[str, str] = {
+    "AccountInfo": "._results",
+    "AllHostsFailed": "._errors",
+    "AuthenticationError": "._errors",
+    "Batch": "._results",
+    "CODES": "._codes",
+    "Category": "._codes",
+    "Client": "._client",
+    "CodeInfo": "._codes",
+    "ConcurrentHostUse": "._errors",
+    "ConfigError": "._errors",
+    "DEFAULT_ACCOUNT_HOSTS": "._config",
+    "DEFAULT_HOSTS": "._config",
+    "DryRun": "._results",
+    "DuplicateGuard": "._journal_hook",
+    "DuplicateSubmission": "._errors",
+    "Estimate": "._compose",
+    "FailoverPolicy": "._failover",
+    "GatewayError": "._errors",
+    "GatewayInternalError": "._errors",
+    "GatewayUnreachable": "._errors",
+    "InsufficientBalance": "._errors",
+    "InvalidParameter": "._errors",
+    "InvalidRecipients": "._errors",
+    "Journal": "._journal",
+    "JournalError": "._journal",
+    "MandaoError": "._errors",
+    "OPERATIONS": "._operations",
+    "Operation": "._operations",
+    "OutcomeUnknown": "._errors",
+    "PROTOCOLS": "._operations",
+    "PreparedRequest": "._results",
+    "ProtocolError": "._errors",
+    "RateLimited": "._errors",
+    "RegistrationResult": "._results",
+    "Retry": "._codes",
+    "SendResult": "._results",
+    "Timeouts": "._config",
+    "UnencodableWarning": "._compose",
+    "UnknownCode": "._errors",
+    "ValidationError": "._errors",
+    "estimate": "._compose",
+    "explain": "._codes",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mandao' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module, __name__), name)
+    globals()[name] = value  # the next lookup is a plain module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

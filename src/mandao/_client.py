@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import random
 import threading
@@ -38,6 +37,7 @@ from ._errors import (
 from ._explore import ServiceExplorer
 from ._failover import FailoverPolicy, HostState, RetryBudget
 from ._journal_hook import DuplicateGuard, Recorder, journal_of, registration_guard
+from ._log import logger
 from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
 from ._results import (
     AccountInfo,
@@ -60,7 +60,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Client"]
 
-logger = logging.getLogger("mandao")
 
 _DEFAULT_TIMEOUTS = Timeouts()
 _REGISTER_FIELDS = OPERATIONS["Register"].params[2:]

@@ -3,6 +3,7 @@
 ::
 
     MandaoError
+    ├── ConfigError                       the configuration is missing, invalid or unsafe
     ├── ValidationError (ValueError)      fix the input; nothing was sent
     │   └── InvalidRecipients             mobiles that are not mainland numbers, with positions
     ├── GatewayError                      the gateway answered with a negative code
@@ -32,12 +33,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ._codes import CodeInfo
 
 __all__ = [
     "AllHostsFailed",
     "AuthenticationError",
     "ConcurrentHostUse",
+    "ConfigError",
     "DuplicateSubmission",
     "GatewayError",
     "GatewayInternalError",
@@ -88,6 +92,18 @@ class MandaoError(Exception):
             if value
         ]
         return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class ConfigError(MandaoError):
+    """The configuration cannot be used (unreadable file, bad value, unsafe permissions).
+
+    Attributes:
+        path: the config file concerned, if any.
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
 
 
 class ValidationError(MandaoError, ValueError):

@@ -8,7 +8,6 @@ stands: the row stays ``pending`` and ``mandao journal pending`` shows it.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import time
@@ -21,13 +20,13 @@ from typing import TYPE_CHECKING, Literal
 from ._compose import encode_content, segments
 from ._errors import ValidationError
 from ._journal import Journal, JournalError, Outcome
+from ._log import logger
 
 if TYPE_CHECKING:
     from ._batch import Plan, Planned
 
 __all__ = ["JOURNALED", "DuplicateGuard", "Recorder", "journal_of", "mask", "registration_guard"]
 
-logger = logging.getLogger("mandao")
 
 #: Operations that change something at the gateway; only these are journaled.
 JOURNALED = frozenset({"mdsmssend", "mdgxsend", "Register", "UnRegister"})

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import MandaoError
+from ._errors import ConfigError
 
 # tomllib, shlex, stat and subprocess are imported where they are used: `mandao explain`
 # and the other offline commands import this module (for ConfigError) and must start fast.
@@ -65,18 +65,6 @@ FILE_KEYS: dict[str, str] = {
 
 _SECRET = ("password", "password_command")
 _LISTS = ("hosts", "account_hosts")
-
-
-class ConfigError(MandaoError):
-    """The configuration cannot be used (unreadable file, bad value, unsafe permissions).
-
-    Attributes:
-        path: the config file concerned, if any.
-    """
-
-    def __init__(self, message: str, *, path: Path | None = None) -> None:
-        super().__init__(f"{path}: {message}" if path else message)
-        self.path = path
 
 
 def user_config_dir() -> Path:

@@ -26,6 +26,7 @@ import zeep
 import zeep.exceptions
 from zeep.wsdl import Document
 
+from . import _log  # noqa: F401 - installs log redaction before any request
 from ._config import Timeouts
 from ._errors import (
     GatewayUnreachable,
@@ -35,7 +36,6 @@ from ._errors import (
     ValidationError,
 )
 from ._operations import BINDINGS, Operation, Protocol
-from ._redact import install as _install_log_redaction
 from ._version import __version__
 from ._wsdl import Service
 
@@ -134,9 +134,6 @@ def translate(
         raise exc
     return ProtocolError(_describe(exc), recipients=recipients, **where)
 
-
-# urllib3 logs HTTP GET request lines (pwd in the query) at DEBUG: redact before anyone sees.
-_install_log_redaction()
 
 #: What zeep and requests raise; nothing of these reaches a caller untranslated.
 UPSTREAM_ERRORS = (requests.RequestException, zeep.exceptions.Error, lxml.etree.LxmlError)

@@ -7,8 +7,6 @@ specific first. Nothing here imports zeep or requests.
 from __future__ import annotations
 
 import functools
-import json
-import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ import click
 from .._errors import (
     AuthenticationError,
     ConcurrentHostUse,
+    ConfigError,
     DuplicateSubmission,
     GatewayError,
     GatewayUnreachable,
@@ -30,7 +29,6 @@ from .._errors import (
     UnknownCode,
     ValidationError,
 )
-from .._settings import ConfigError
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -109,6 +107,8 @@ class Output:
     def result(self, data: Any, text: str | Callable[[], None]) -> None:
         """``data`` as JSON, or ``text`` (a string, or a function that prints)."""
         if self.json:
+            import json  # here, not at the top: offline commands start fast
+
             click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         elif callable(text):
             text()
@@ -132,6 +132,8 @@ class Output:
         if info is not None:
             data["chinese"], data["hint"] = info.chinese, info.hint_en
         if self.json:
+            import json  # here, not at the top: offline commands start fast
+
             click.echo(json.dumps({"error": data}, ensure_ascii=False, indent=2, default=str))
         else:
             click.secho(f"error ({row.name}): {exc}", fg="red", err=True)
@@ -147,6 +149,8 @@ def _setup_logging(verbose: int) -> Callable[[], None] | None:
     """
     if not verbose:
         return None
+    import logging  # here, not at the top: offline commands start fast
+
     from .. import _redact
 
     _redact.install()
