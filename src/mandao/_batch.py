@@ -25,17 +25,14 @@ from ._compose import (
     segments,
     validate_fields,
 )
+from ._config import DEFAULT_BATCH, DEFAULT_GX_BATCH
 from ._errors import GatewayError, GatewayUnreachable, OutcomeUnknown, ValidationError
 from ._results import Batch, BatchState, SendResult
 from ._rrid import make_rrid
 
 __all__ = [
-    "DEFAULT_BATCH",
-    "DEFAULT_GX_BATCH",
-    "MAX_BATCH",
     "Plan",
     "Planned",
-    "batch_size",
     "group_requests",
     "personal_requests",
     "plan_group",
@@ -44,10 +41,6 @@ __all__ = [
     "run",
 ]
 
-#: Most numbers one request may carry (vendor doc §2.2).
-MAX_BATCH = 10_000
-#: Recommended numbers per ``mdsmssend`` and per ``mdgxsend`` request (vendor doc §2.2).
-DEFAULT_BATCH, DEFAULT_GX_BATCH = 5_000, 1_000
 
 #: Carries one request: (operation, fields, recipients) -> (result, host, protocol).
 Call = Callable[[str, Mapping[str, str], tuple[str, ...]], tuple[str, str, str]]
@@ -61,17 +54,6 @@ class Planned:
     fields: dict[str, str] = field(repr=False)
     recipients: tuple[str, ...] = field(repr=False)
     billable: int
-
-
-def batch_size(value: object, default: int) -> int:
-    """``value`` checked as a batch size (1 … 10000), or ``default`` for None."""
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH:
-        raise ValidationError(
-            f"expected a whole number from 1 to {MAX_BATCH}, got {value!r}", argument="batch_size"
-        )
-    return value
 
 
 def _rrids(rrid: str, n: int) -> list[str]:

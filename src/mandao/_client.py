@@ -4,58 +4,47 @@ from __future__ import annotations
 
 import itertools
 import os
-import random
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from ._batch import (
+from ._compose import ContentRules, Estimate, collect_mobiles, estimate
+from ._config import (
+    DEFAULT_ACCOUNT_HOSTS,
     DEFAULT_BATCH,
     DEFAULT_GX_BATCH,
-    Plan,
-    plan_group,
-    plan_many,
-    plan_personal,
-    run,
-)
-from ._batch import batch_size as check_batch_size
-from ._codes import Category
-from ._compose import ContentRules, Estimate, collect_mobiles, estimate
-from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, Timeouts, check_hosts
-from ._credentials import Credentials
-from ._decode import decode
-from ._errors import (
-    AllHostsFailed,
-    GatewayError,
-    GatewayUnreachable,
-    OutcomeUnknown,
-    ValidationError,
-)
-from ._explore import ServiceExplorer
-from ._failover import FailoverPolicy, HostState, RetryBudget
-from ._journal_hook import DuplicateGuard, Recorder, journal_of, registration_guard
-from ._log import logger
-from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
-from ._results import (
-    AccountInfo,
-    Batch,
-    DryRun,
-    PreparedRequest,
-    RegistrationResult,
-    SendResult,
+    DEFAULT_HOSTS,
+    Timeouts,
+    check_hosts,
     short_host,
 )
+from ._config import batch_size as check_batch_size
+from ._credentials import Credentials
+from ._dispatch import Dispatcher
+from ._errors import ValidationError
+from ._explore import ServiceExplorer
+from ._failover import FailoverPolicy
+from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
 from ._wsdl import ACCOUNT, SEND, Service, ServiceName
 
+# Batching, the journal and the result types load with the first send, not here: a
+# Client and its first WSDL parse cost little more than zeep's own (benchmarks/startup.py).
 if TYPE_CHECKING:
     from os import PathLike
 
     import requests
 
+    from ._batch import Plan
     from ._journal import Journal
+    from ._journal_hook import DuplicateGuard
+    from ._results import (
+        AccountInfo,
+        Batch,
+        DryRun,
+        RegistrationResult,
+        SendResult,
+    )
     from ._transport import Transport
 
 __all__ = ["Client"]
@@ -134,23 +123,45 @@ class Client:
         self._credentials = Credentials(sn, password)
         self.protocol: Protocol = protocol
         self.timeouts = Timeouts.of(timeout)
-        self._hosts: dict[ServiceName, HostState] = {
-            "send": HostState(check_hosts(hosts, argument="hosts")),
-            "account": HostState(check_hosts(account_hosts, argument="account_hosts")),
-        }
+        self._failover = failover or FailoverPolicy()
+        self._dispatcher = Dispatcher(
+            sn,
+            {
+                "send": check_hosts(hosts, argument="hosts"),
+                "account": check_hosts(account_hosts, argument="account_hosts"),
+            },
+            self._failover,
+        )
         self._session = session
         self._transport: Transport | None = None
         self._lock = threading.Lock()
-        self._failover = failover or FailoverPolicy()
         self._rules = ContentRules(
             signature, signature_position, require_signature, unencodable, max_segments
         )
         self._batch_size_set = None if batch_size is None else check_batch_size(batch_size, 0)
         self._batch_size = self._batch_size_set or DEFAULT_BATCH
-        #: The send journal (None when off).
-        self.journal = journal_of(journal)
+        # The journal is opened with the first send; a path or a flag is only kept here.
+        self._journal_spec = journal
+        self._journal: Journal | None = None
+        self._journal_resolved = False
+        if not isinstance(journal, (bool, str, os.PathLike)) and journal is not None:
+            self._resolve_journal()  # a Journal object, or a wrong type to refuse now
         self._duplicate_guard = duplicate_guard
         self._registration_guard = registration_guard
+
+    @property
+    def journal(self) -> Journal | None:
+        """The send journal (None when off), opened on first use."""
+        return self._journal if self._journal_resolved else self._resolve_journal()
+
+    def _resolve_journal(self) -> Journal | None:
+        from ._journal_hook import journal_of
+
+        with self._lock:
+            if not self._journal_resolved:
+                self._journal = journal_of(self._journal_spec)
+                self._journal_resolved = True
+        return self._journal
 
     @classmethod
     def from_config(cls, path: str | PathLike[str] | None = None, **overrides: Any) -> Client:
@@ -194,16 +205,16 @@ class Client:
     @property
     def hosts(self) -> tuple[str, ...]:
         """The send-service URLs, in order of preference."""
-        return self._hosts["send"].hosts
+        return self._dispatcher.states["send"].hosts
 
     @property
     def account_hosts(self) -> tuple[str, ...]:
         """The account-service URLs, in order of preference."""
-        return self._hosts["account"].hosts
+        return self._dispatcher.states["account"].hosts
 
     def active_host(self, service: ServiceName = "send") -> str:
         """Where requests to ``service`` go now."""
-        return self._hosts[service].active_host
+        return self._dispatcher.active_host(service)
 
     @overload
     def send(
@@ -280,6 +291,8 @@ class Client:
             >>> client.send(["13800138000"], "验证码 1234【示例】")  # doctest: +SKIP
             <SendResult id=... mdsmssend via soap11 @ ...: 1 recipient, 1 segment, 1 billable>
         """
+        from ._batch import plan_group
+
         plan = plan_group(
             self._rules, mobiles, content, ext=ext, at=at, rrid=rrid, msgfmt=msgfmt,
             skip_invalid=skip_invalid, size=check_batch_size(batch_size, self._batch_size),
@@ -345,6 +358,8 @@ class Client:
             >>> client.send_personalized({"13800138000": "张三您好【示例】"})  # doctest: +SKIP
         """
         size = check_batch_size(batch_size, self._batch_size_set or DEFAULT_GX_BATCH)
+        from ._batch import plan_personal
+
         plan = plan_personal(
             self._rules, messages, ext=ext, at=at, rrid=rrid, msgfmt=msgfmt,
             skip_invalid=skip_invalid, size=size,
@@ -413,6 +428,8 @@ class Client:
         size = self._batch_size_set
         if batch_size is not None:
             size = check_batch_size(batch_size, DEFAULT_BATCH)
+        from ._batch import plan_many
+
         plan = plan_many(
             self._rules, messages, ext=ext, at=at, rrid=rrid, msgfmt=msgfmt,
             skip_invalid=skip_invalid, size=size,
@@ -442,6 +459,9 @@ class Client:
         self, plan: Plan, progress: Callable[[Batch], object] | None, dry_run: bool
     ) -> SendResult | DryRun:
         """Carry a checked plan out (or, for a dry run, build its requests only)."""
+        from ._batch import run
+        from ._results import DryRun, PreparedRequest
+
         if dry_run:
             # Building opens no connection: the transport only serialises here.
             transport = self._transport_()
@@ -483,6 +503,8 @@ class Client:
     def account(self) -> AccountInfo:
         """The account's information (``mdgetSninfo``), decoded: ``.balance`` and ``.fields``."""
         raw, host, protocol = self._call(OPERATIONS["mdgetSninfo"], {}, ())
+        from ._results import AccountInfo
+
         return AccountInfo.parse(raw, host=host, protocol=protocol)
 
     def balance(self) -> int:
@@ -523,6 +545,8 @@ class Client:
                 )
             if not value.strip() and name not in _OPTIONAL_REGISTER_FIELDS:
                 raise ValidationError("is empty; the vendor wants every field", argument=name)
+        from ._journal_hook import registration_guard
+
         registration_guard(self.journal, self.sn, "Register", not self._registration_guard)
         return self._registration(OPERATIONS["Register"], dict(fields))
 
@@ -531,6 +555,8 @@ class Client:
 
         With a journal, the eleventh of the day is refused (see ``registration_guard``).
         """
+        from ._journal_hook import registration_guard
+
         registration_guard(self.journal, self.sn, "UnRegister", not self._registration_guard)
         return self._registration(OPERATIONS["UnRegister"], {})
 
@@ -574,8 +600,19 @@ class Client:
             f"<mandao.Client sn={self.sn} protocol={self.protocol} "
             f"send={short_host(self.active_host('send'))} "
             f"account={short_host(self.active_host('account'))} "
-            f"journal={self.journal.path if self.journal else 'off'}>"
+            f"journal={self._journal_label()}>"
         )
+
+    def _journal_label(self) -> str:
+        # The repr names the journal's file without opening it.
+        spec = self._journal if self._journal_resolved else self._journal_spec
+        if spec is None or spec is False:
+            return "off"
+        if spec is True:
+            from ._journal import default_journal_path
+
+            return str(default_journal_path())
+        return str(getattr(spec, "path", spec))
 
     # -- the one path every request takes -----------------------------------------------
 
@@ -612,136 +649,13 @@ class Client:
         protocol = self._protocol_for(op)
         fields = {"sn": self.sn, "pwd": self._credentials.pwd(op.pwd)}
         fields.update((name, values.get(name, "")) for name in op.params[2:])
-        rrid = fields.get("rrid") or None
         # Built once: every host attempt sends the very same request.
         built = transport.build(protocol, op, fields)
+        from ._journal_hook import Recorder
+
         record = Recorder(self.journal, op.name, protocol, fields, recipients, batch)
-        gate = self._gate(op.service.name)
-        policy = self._failover
-        started = time.monotonic()
-        causes: list[tuple[str, str]] = []
-        tried: set[str] = set()
-        retries = 0
-        host = gate.acquire(tried)
-        while True:
-            began = time.monotonic()
-            try:
-                record.begin(host)
-                raw = transport.send(built, host, recipients=recipients)
-            except GatewayUnreachable as exc:
-                record.end("unreachable", detail=exc.message)
-                gate.release(
-                    host, partial(HostState.after_unreachable, host=host, now=time.monotonic())
-                )
-                causes.append((host, exc.message))
-                tried.add(host)
-                logger.warning("%s: %s unreachable (%s)", op.name, short_host(host), exc.message)
-                if len(tried) == len(gate.hosts):
-                    raise _all_failed(causes, op.name, rrid) from None
-                if not self._spend():
-                    causes.extend(
-                        (h, "not tried: retry budget exhausted")
-                        for h in gate.hosts
-                        if h not in tried
-                    )
-                    raise _all_failed(causes, op.name, rrid) from None
-                host = gate.acquire(tried)
-                continue
-            except OutcomeUnknown as exc:
-                record.end("unknown", detail=exc.message)
-                gate.release(
-                    host,
-                    partial(
-                        HostState.after_failure, host=host, policy=policy, now=time.monotonic()
-                    ),
-                )
-                raise
-            except BaseException as exc:
-                record.end("unknown", detail=f"interrupted: {exc!r}")
-                gate.release(host, None)
-                raise
-            elapsed = time.monotonic() - began
-            gate.release(
-                host,
-                partial(
-                    HostState.after_answer,
-                    host=host,
-                    elapsed=elapsed,
-                    policy=policy,
-                    now=time.monotonic(),
-                ),
-            )
-            try:
-                value = decode(
-                    raw,
-                    success=op.reply,
-                    host=host,
-                    operation=op.name,
-                    rrid=rrid,
-                    recipients=recipients,
-                )
-            except GatewayError as exc:
-                unknown = isinstance(exc, OutcomeUnknown)
-                record.end("unknown" if unknown else "rejected", result=str(exc.code))
-                if exc.info.category is Category.CONCURRENT:
-                    logger.error(
-                        "%s: %s answered %s: this serial is in use on another host at the same"
-                        " time; another client shares serial %s. Not retried.",
-                        op.name,
-                        short_host(host),
-                        exc.code,
-                        self.sn,
-                    )
-                delay = policy.retry_delay(
-                    exc.info.retry,
-                    retries=retries,
-                    elapsed=time.monotonic() - started,
-                    rng=self._rng,
-                )
-                if delay is None or not self._spend():
-                    raise
-                retries += 1
-                logger.info(
-                    "%s: %s answered %s; retry %d in %.2fs",
-                    op.name,
-                    short_host(host),
-                    exc.code,
-                    retries,
-                    delay,
-                )
-                time.sleep(delay)
-                host = gate.acquire(set())
-                continue
-            except OutcomeUnknown as exc:
-                record.end("unknown", detail=exc.message)
-                raise
-            record.end("accepted", result=value)
-            self._refund()
-            return value, host, protocol
-
-    def _gate(self, name: ServiceName) -> _HostGate:
-        gates: dict[ServiceName, _HostGate] | None = self.__dict__.get("_gates")
-        if gates is None:
-            with self._lock:
-                gates = self.__dict__.get("_gates")
-                if gates is None:
-                    gates = {key: _HostGate(self, key) for key in self._hosts}
-                    self._rng = random.Random()  # noqa: S311 (backoff jitter, not secrets)
-                    self._budget = RetryBudget(self._failover.budget)
-                    self._gates = gates
-        return gates[name]
-
-    def _spend(self) -> bool:
-        with self._lock:
-            after = self._budget.spend(self._failover.retry_cost)
-            if after is None:
-                return False
-            self._budget = after
-            return True
-
-    def _refund(self) -> None:
-        with self._lock:
-            self._budget = self._budget.refund(self._failover.success_refund)
+        value, host = self._dispatcher.call(op, built, recipients, record, transport)
+        return value, host, protocol
 
     def _registration(self, op: Operation, values: Mapping[str, str]) -> RegistrationResult:
         raw, host, protocol = self._call(op, values, ())
@@ -749,6 +663,8 @@ class Client:
             code = int(raw)
         except ValueError:
             raise self._bad_result(raw, op.name, host) from None
+        from ._results import RegistrationResult
+
         return RegistrationResult(op.name, code, host, protocol)
 
     @staticmethod
@@ -771,79 +687,3 @@ class Client:
 
 
 _CALLS = itertools.count(1)
-
-
-def _all_failed(causes: list[tuple[str, str]], operation: str, rrid: str | None) -> AllHostsFailed:
-    return AllHostsFailed(
-        "no host took the request: "
-        + "; ".join(f"{short_host(host)}: {cause}" for host, cause in causes),
-        causes=tuple(causes),
-        operation=operation,
-        rrid=rrid,
-    )
-
-
-class _HostGate:
-    """Keeps one service's requests on one host at a time, switches included.
-
-    Requests in flight are counted per gate; a request may start on a host other than the
-    one holding requests in flight only once those have all finished, so one serial never
-    has requests on two hosts at once (-19), even while a switch happens. The host state
-    (a pure :class:`HostState`) is read and replaced only under the gate's condition.
-    """
-
-    def __init__(self, client: Client, name: ServiceName) -> None:
-        self._client = client
-        self._name = name
-        self._cond = threading.Condition()
-        self._host: str | None = None
-        self._in_flight = 0
-        self._probing = False
-
-    @property
-    def hosts(self) -> tuple[str, ...]:
-        return self._client._hosts[self._name].hosts
-
-    def acquire(self, exclude: set[str]) -> str:
-        """Wait until a request may go out, and return the host it goes to."""
-        client = self._client
-        with self._cond:
-            while True:
-                state = client._hosts[self._name]
-                if state.due_return(client._failover, time.monotonic()):
-                    # Admit nothing more to the current host: once it drains, go back.
-                    if self._in_flight > 0:
-                        self._cond.wait()
-                        continue
-                    state = client._hosts[self._name] = state.returned()
-                    self._probing = True
-                    logger.info("%s: cool-down over, back to %s", self._name, state.active_host)
-                if self._probing and self._in_flight > 0:
-                    # Back on the preferred host: one request finds out whether it is well
-                    # before the others follow (a circuit breaker's half-open state).
-                    self._cond.wait()
-                    continue
-                target = next(h for h in state.attempt_order() if h not in exclude)
-                if self._in_flight == 0 or self._host == target:
-                    self._host = target
-                    self._in_flight += 1
-                    return target
-                self._cond.wait()
-
-    def release(self, host: str, change: Callable[[HostState], HostState] | None) -> None:
-        """One request to ``host`` finished; ``change`` gives the state that follows."""
-        with self._cond:
-            self._in_flight -= 1
-            self._probing = False
-            if change is not None:
-                before = self._client._hosts[self._name]
-                after = change(before)
-                if after.active_host != before.active_host:
-                    logger.warning(
-                        "%s: switching from %s to %s",
-                        self._name,
-                        short_host(before.active_host),
-                        short_host(after.active_host),
-                    )
-                self._client._hosts[self._name] = after
-            self._cond.notify_all()

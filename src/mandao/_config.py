@@ -7,7 +7,17 @@ from urllib.parse import urlsplit
 
 from ._errors import ValidationError
 
-__all__ = ["DEFAULT_ACCOUNT_HOSTS", "DEFAULT_HOSTS", "Timeouts", "check_hosts"]
+__all__ = [
+    "DEFAULT_ACCOUNT_HOSTS",
+    "DEFAULT_BATCH",
+    "DEFAULT_GX_BATCH",
+    "DEFAULT_HOSTS",
+    "MAX_BATCH",
+    "Timeouts",
+    "batch_size",
+    "check_hosts",
+    "short_host",
+]
 
 #: The send service (vendor doc §4.1): primary, then backup.
 DEFAULT_HOSTS = (
@@ -85,3 +95,25 @@ def check_hosts(hosts: object, *, argument: str) -> tuple[str, ...]:
     if len(set(hosts)) != len(hosts):
         raise ValidationError(f"lists a host twice: {list(hosts)}", argument=argument)
     return tuple(hosts)
+
+
+def short_host(url: str) -> str:
+    """``host:port`` of a service URL, for reprs."""
+    return urlsplit(url).netloc or url
+
+
+#: Most numbers one request may carry (vendor doc §2.2).
+MAX_BATCH = 10_000
+#: Recommended numbers per ``mdsmssend`` and per ``mdgxsend`` request (vendor doc §2.2).
+DEFAULT_BATCH, DEFAULT_GX_BATCH = 5_000, 1_000
+
+
+def batch_size(value: object, default: int) -> int:
+    """``value`` checked as a batch size (1 … 10000), or ``default`` for None."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH:
+        raise ValidationError(
+            f"expected a whole number from 1 to {MAX_BATCH}, got {value!r}", argument="batch_size"
+        )
+    return value

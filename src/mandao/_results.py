@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlsplit
+
+from ._config import short_host
 
 if TYPE_CHECKING:
     from ._compose import Estimate
@@ -18,17 +19,11 @@ __all__ = [
     "PreparedRequest",
     "RegistrationResult",
     "SendResult",
-    "short_host",
 ]
 
 #: What became of a batch: accepted, refused by the gateway (not sent), sent with no
 #: decodable answer (may have gone out), or never attempted because an earlier one failed.
 BatchState = Literal["sent", "failed", "unknown", "not_sent"]
-
-
-def short_host(url: str) -> str:
-    """``host:port`` of a service URL, for reprs."""
-    return urlsplit(url).netloc or url
 
 
 @dataclass(frozen=True)
