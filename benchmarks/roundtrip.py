@@ -1,7 +1,8 @@
 """One-number send round trip to a sandbox in another process.
 
-mandao's `client.send` against zeep's raw `service.mdsmssend` (same WSDL, same session
-settings) and against a hand-built SOAP 1.1 POST with `requests.Session` (the floor).
+mandao's `client.send` (journal on, as by default) against zeep's raw
+`service.mdsmssend` (same WSDL, same session settings) and against a hand-built SOAP 1.1
+POST with `requests.Session` (the floor).
 Run:
 
     python benchmarks/roundtrip.py [--rounds 2000]
@@ -10,6 +11,7 @@ Run:
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -40,8 +42,15 @@ def main() -> int:
     args = parser.parse_args()
     pwd = md5_form(SN, PASSWORD)
     encoded = quote(TEXT, safe="")
-    with sandbox_process() as (hosts, account_hosts):
-        client = mandao.Client(SN, PASSWORD, hosts=hosts, account_hosts=account_hosts)
+    with sandbox_process() as (hosts, account_hosts), tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        # The default client keeps a send journal; this one keeps it in a scratch folder.
+        client = mandao.Client(
+            SN, PASSWORD, hosts=hosts, account_hosts=account_hosts, journal=scratch / "j.sqlite3"
+        )
+        unjournaled = mandao.Client(
+            SN, PASSWORD, hosts=hosts, account_hosts=account_hosts, journal=None
+        )
 
         raw = zeep.Client(str(WSDL), transport=zeep.Transport(operation_timeout=(5, 30)))
         proxy = raw.create_service("{http://entinfo.cn/}WebServiceSoap", hosts[0])
@@ -56,6 +65,9 @@ def main() -> int:
         def ours() -> None:
             client.send(MOBILE, TEXT)
 
+        def ours_off() -> None:
+            unjournaled.send(MOBILE, TEXT)
+
         def zeep_raw() -> None:
             result = proxy.mdsmssend(
                 sn=SN, pwd=pwd, mobile=MOBILE, content=encoded, ext="", stime="", rrid="", msgfmt=""
@@ -66,13 +78,19 @@ def main() -> int:
             reply = session.post(hosts[0], data=body, headers=headers, timeout=(5, 30))
             assert reply.status_code == 200, reply.text
 
-        for warm in (ours, zeep_raw, by_hand):  # connections open, WSDL parsed, caches warm
+        for warm in (
+            ours,
+            ours_off,
+            zeep_raw,
+            by_hand,
+        ):  # connections open, WSDL parsed, caches warm
             for _ in range(20):
                 warm()
         medians = interleaved(
             {
                 "hand-built requests POST": by_hand,
                 "zeep service.mdsmssend": zeep_raw,
+                "mandao, journal off": ours_off,
                 "mandao client.send": ours,
             },
             args.rounds,
