@@ -14,9 +14,17 @@ SN = "SDK-TST-010-00001"
 PASSWORD = "s3cr3t-Pass"
 
 
-def sandbox_env(gw: SandboxGateway, password: str = PASSWORD) -> dict[str, str]:
-    """MANDAO_* variables for the sandbox account."""
+def sandbox_env(
+    gw: SandboxGateway, password: str = PASSWORD, *, duplicate_action: str = "off"
+) -> dict[str, str]:
+    """MANDAO_* variables for the sandbox account.
+
+    The CLI's duplicate guard is off (tests repeat one send on purpose) unless
+    ``duplicate_action`` says otherwise ("" for the CLI's default).
+    """
+    guard = {"MANDAO_DUPLICATE_ACTION": duplicate_action} if duplicate_action else {}
     return {
+        **guard,
         "MANDAO_SN": SN,
         "MANDAO_PASSWORD": password,
         "MANDAO_HOSTS": ",".join(gw.hosts),

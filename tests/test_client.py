@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -260,3 +261,15 @@ def test_bad_construction_fails_naming_the_argument(
     assert info.value.argument == argument
     assert gateway.ledger.messages == []
     assert gateway.ledger.rejections == []
+
+
+def test_close_writes_the_journals_held_outcomes(gateway: SandboxGateway, tmp_path: Path) -> None:
+    """After close(), another reader of the journal sees the send accepted, not pending."""
+    from mandao import Journal
+
+    path = tmp_path / "journal.sqlite3"
+    with gateway.client(SN, PASSWORD, journal=path) as client:
+        client.send("13800138000", "关闭测试【示例】")
+    reader = Journal(path)
+    assert reader.pending() == []
+    assert [a.outcome for a in reader.attempts()] == ["accepted"]

@@ -10,9 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mandao
+from mandao._batch import plan_group, plan_personal
 from mandao._compose import (
     CHINA,
+    ContentRules,
     encode_content,
+    joined_if_clean,
     normalize_mobiles,
     segments,
     validate_content,
@@ -133,3 +136,39 @@ def test_times_become_china_time_strings() -> None:
     assert stime == later.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
     naive = later.astimezone(CHINA).replace(tzinfo=None)
     assert validate_fields(ext="", rrid=None, msgfmt=None, at=naive)[1] == stime
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["13800138000", "1390013900,"],  # a comma inside an item, lengths still add up
+        ["1380013800", "139001390000"],  # digits shifted from one item to the next
+        ["13800138000", "12900139000"],  # second digit out of 3-9
+        ["13800138000", "23900139000"],  # not starting with 1
+        ["13800138000", "１３９００１３９０００"],  # full-width digits
+        ["13800138000", "139 0013 900"],
+        ["13800138000", 13900139000],
+    ],
+)
+def test_joined_fast_path_refuses_near_misses(items: list[object]) -> None:
+    """The joined-text check says "clean" only when every item is an 11-digit mobile."""
+    assert joined_if_clean(items) is None  # type: ignore[arg-type]
+    assert joined_if_clean(["13800138000", "19900199000"]) == "13800138000,19900199000"
+
+
+def test_batches_slice_the_joined_numbers_exactly() -> None:
+    """Each mdsmssend and mdgxsend batch carries its own numbers, texts and rrid."""
+    numbers = [f"1380013{i:04d}" for i in range(7)]
+    rules = ContentRules(signature="示例")
+    plan = plan_group(rules, numbers, "好", size=3, ext="", at=None, rrid="9", msgfmt=None)
+    assert [r.fields["mobile"] for r in plan.requests] == [
+        ",".join(numbers[i : i + 3]) for i in (0, 3, 6)
+    ]
+    assert [r.recipients for r in plan.requests] == [tuple(numbers[i : i + 3]) for i in (0, 3, 6)]
+    pairs = [(n, f"第{i}条") for i, n in enumerate(numbers)]
+    gx = plan_personal(rules, pairs, size=3, ext="", at=None, rrid="9", msgfmt=None).requests
+    assert [r.fields["rrid"] for r in gx] == ["9", "10", "11"]
+    for request, start in zip(gx, (0, 3, 6), strict=True):
+        assert request.fields["mobile"] == ",".join(numbers[start : start + 3])
+        texts = [unquote(c) for c in request.fields["content"].split(",")]
+        assert texts == [f"第{i}条【示例】" for i in range(start, min(start + 3, 7))]

@@ -3,6 +3,7 @@ with our ValidationError before a single message reaches the ledger."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -11,7 +12,15 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mandao
-from mandao._compose import collect_mobiles
+from mandao._compose import (
+    ContentRules,
+    collect_mobiles,
+    encode_content,
+    encode_contents,
+    estimate,
+    measure_many,
+    segments,
+)
 from mandao.testing import SandboxGateway
 
 from .conftest import PASSWORD, SN
@@ -181,3 +190,55 @@ def test_fast_path_agrees_with_number_by_number_checks(items: list[str]) -> None
         assert None in expected or not expected
         return
     assert got == list(dict.fromkeys(expected))
+
+
+def _outcome(call: object) -> tuple[object, list[str]]:
+    """What ``call()`` gives (its value, or its ValidationError's text and argument), and
+    the warnings it emits."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value: object = call()  # type: ignore[operator]
+        except mandao.ValidationError as exc:
+            value = (str(exc), exc.argument)
+    return value, [str(w.message) for w in caught]
+
+
+_MANY_TEXTS = st.lists(
+    st.one_of(CONTENT, st.sampled_from(["好【其他】", "【其他】好", "a【示例】b", "   ", ""])),
+    min_size=1,
+    max_size=6,
+)
+_RULES = st.builds(
+    ContentRules,
+    signature=st.sampled_from([None, "示例"]),
+    signature_position=st.sampled_from(["end", "start"]),
+    require_signature=st.booleans(),
+    unencodable=st.sampled_from(["error", "warn", "allow"]),
+    max_segments=st.sampled_from([None, 1, 3]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=_MANY_TEXTS, rules=_RULES, msgfmt=st.sampled_from(["", "0", "8", "15"]))
+def test_bulk_text_checks_agree_with_text_by_text_checks(
+    texts: list[object], rules: ContentRules, msgfmt: str
+) -> None:
+    """prepare_many gives the texts, error or warnings that prepare gives text by text."""
+
+    def one_by_one() -> list[str]:
+        return [rules.prepare(t, msgfmt, argument=f"m[{i}]") for i, t in enumerate(texts)]
+
+    expected = _outcome(one_by_one)
+    assert _outcome(lambda: rules.prepare_many(list(texts), msgfmt, "m[{}]", [])) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(_ANY_CHAR.filter(lambda c: not "\ud800" <= c <= "\udfff"), min_size=1)))
+def test_many_texts_encode_and_measure_as_each_alone(texts: list[str]) -> None:
+    """encode_contents and measure_many agree with encode_content and segments per text."""
+    assert encode_contents(texts) == ",".join(encode_content(t) for t in texts)
+    if texts:
+        parts, longest = measure_many(texts)
+        assert parts == [segments(t) for t in texts]
+        assert longest == max(estimate(t).characters for t in texts)

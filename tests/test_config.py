@@ -167,3 +167,81 @@ def test_config_show_refuses_an_unsafe_file_with_exit_3(tmp_path: Path) -> None:
     result = run(["config", "show", "--config", str(cfg)])
     assert result.exit_code == 3
     assert "chmod 600" in result.stderr
+
+
+def test_journal_table_sets_the_file_and_the_duplicate_guard(tmp_path: Path) -> None:
+    """[journal] path and duplicate_window/action become Client(journal=, duplicate_guard=)."""
+    from datetime import timedelta
+
+    cfg = _write(
+        tmp_path / "m.toml",
+        f'[journal]\npath = "{tmp_path / "j.db"}"\nduplicate_window = "2h"\n'
+        'duplicate_action = "skip"\n',
+    )
+    kwargs = load_settings(cfg, environ={}).client_kwargs()
+    assert kwargs["journal"] == str(tmp_path / "j.db")
+    assert kwargs["duplicate_guard"] == mandao.DuplicateGuard(timedelta(hours=2), "skip")
+
+
+def test_journal_table_without_guard_keys_leaves_the_library_guard_off(tmp_path: Path) -> None:
+    """The library's guard stays off unless the file asks; the CLI's defaults fill the gaps."""
+    cfg = _write(tmp_path / "m.toml", "[journal]\nenabled = false\n")
+    settings = load_settings(cfg, environ={})
+    assert settings.client_kwargs()["journal"] is None
+    assert "duplicate_guard" not in settings.client_kwargs()
+    assert settings.duplicate_guard() is None
+    cfg = _write(tmp_path / "m.toml", "[journal]\nduplicate_window = 60\n")
+    guard = load_settings(cfg, environ={}).duplicate_guard(window=600, action="refuse")
+    assert guard is not None
+    assert (guard.window.total_seconds(), guard.action) == (60, "refuse")
+    cfg = _write(tmp_path / "m.toml", '[journal]\nduplicate_action = "off"\n')
+    assert load_settings(cfg, environ={}).duplicate_guard() is None
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [
+        ('pathh = "x"', "unknown key"),
+        ('duplicate_action = "ignore"', "duplicate_action"),
+        ('duplicate_window = "soon"', "duplicate_window"),
+        ("duplicate_window = -5", "duplicate_window"),
+        ('enabled = "no"', "enabled"),
+    ],
+)
+def test_journal_table_refuses_unknown_keys_and_bad_values(
+    tmp_path: Path, table: str, match: str
+) -> None:
+    """A misspelt key or a value of the wrong kind in [journal] is a ConfigError."""
+    cfg = _write(tmp_path / "m.toml", f"[journal]\n{table}\n")
+    with pytest.raises(ConfigError, match=match):
+        load_settings(cfg, environ={})
+
+
+def test_mandao_journal_wins_over_the_file_and_from_config_journal_wins_over_both(
+    tmp_path: Path,
+) -> None:
+    """MANDAO_JOURNAL beats [journal].path (keeping its guard keys); journal=None beats all."""
+    cfg = _write(
+        tmp_path / "m.toml",
+        'sn = "SDK-AAA-010-00001"\npassword = "pw"\n'
+        '[journal]\npath = "/nowhere/j.db"\nduplicate_action = "warn"\n',
+    )
+    settings = load_settings(cfg, environ={"MANDAO_JOURNAL": str(tmp_path / "env.db")})
+    assert settings.client_kwargs()["journal"] == str(tmp_path / "env.db")
+    assert settings.sources["journal"] == "MANDAO_JOURNAL"
+    assert settings.client_kwargs()["duplicate_guard"].action == "warn"
+    client = mandao.Client.from_config(cfg, journal=None)
+    assert client.journal is None
+    client = mandao.Client.from_config(cfg, journal=tmp_path / "kw.db")
+    assert "kw.db" in repr(client)
+
+
+def test_duplicate_guard_environment_variables_override_the_file(tmp_path: Path) -> None:
+    """MANDAO_DUPLICATE_WINDOW / _ACTION set the [journal] guard keys over the file's."""
+    cfg = _write(tmp_path / "m.toml", '[journal]\nduplicate_action = "warn"\n')
+    env = {"MANDAO_DUPLICATE_WINDOW": "90s", "MANDAO_DUPLICATE_ACTION": "skip"}
+    guard = load_settings(cfg, environ=env).duplicate_guard()
+    assert guard is not None
+    assert (guard.window.total_seconds(), guard.action) == (90, "skip")
+    with pytest.raises(ConfigError, match="MANDAO_DUPLICATE_ACTION"):
+        load_settings(None, environ={"MANDAO_DUPLICATE_ACTION": "maybe"})

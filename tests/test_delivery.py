@@ -217,3 +217,75 @@ def test_outcome_unknown_is_never_resent(gw: SandboxGateway) -> None:
             client.send(f"1390013900{n}", f"{kind}【示例】")
     counts = Counter(m.mobile for m in gw.ledger.messages)
     assert all(n == 1 for n in counts.values())
+
+
+def test_personalized_send_carries_one_rrid_per_pair(gw: SandboxGateway) -> None:
+    """send_personalized(rrid=[...]) sends each pair's own rrid, across batches too."""
+    pairs = [
+        ("13800138040", "甲【示例】"),
+        ("13800138041", "乙【示例】"),
+        ("13800138042", "丙【示例】"),
+    ]
+    rrids = ["101", "102", "103"]
+    result = _client(gw).send_personalized(pairs, rrid=rrids, batch_size=2)
+    assert result.complete
+    assert [b.rrid for b in result.batches] == ["101,102", "103"]
+    assert {m.mobile: m.rrid for m in gw.ledger.messages} == dict(
+        zip([n for n, _ in pairs], rrids, strict=True)
+    )
+
+
+def test_per_pair_rrids_follow_the_pairs_kept(gw: SandboxGateway) -> None:
+    """Pairs left out (invalid, or an identical pair again) take their rrid with them."""
+    pairs = [("13800138050", "甲【示例】"), ("bad", "乙【示例】"), ("13800138050", "甲【示例】"),
+             ("13800138051", "丁【示例】")]  # fmt: skip
+    client = _client(gw)
+    client.send_personalized(pairs, rrid=["1", "2", "3", "4"], skip_invalid=True)
+    assert sorted((m.mobile, m.rrid) for m in gw.ledger.messages) == [
+        ("13800138050", "1"),
+        ("13800138051", "4"),
+    ]
+
+
+@pytest.mark.parametrize("rrids", [["1"], ["1", "2", "3"], ["1", "x"], ["1", "1" * 19], "1,2"])
+def test_per_pair_rrids_are_checked_before_sending(gw: SandboxGateway, rrids: object) -> None:
+    """A wrong count (the gateway's -626) or a non-digit rrid is a ValidationError on rrid."""
+    pairs = {"13800138060": "甲【示例】", "13800138061": "乙【示例】"}
+    with pytest.raises(mandao.ValidationError) as info:
+        _client(gw).send_personalized(pairs, rrid=rrids)
+    assert info.value.argument == "rrid"
+    assert len(gw.ledger) == 0
+
+
+class _Count(logging.Filter):
+    """Counts the records the ``mandao`` logger makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.seen.append(record.getMessage())
+        return True
+
+
+def test_failover_logs_only_when_a_handler_listens(
+    gw: SandboxGateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failover's log lines are made for a real handler, and not at all for none."""
+    count = _Count()
+    logger = logging.getLogger("mandao")
+    logger.addFilter(count)
+    try:
+        gw.primary.down()
+        with monkeypatch.context() as quiet:  # no handler but our NullHandler
+            quiet.setattr(logging.getLogger(), "handlers", [])
+            _client(gw).send("13800138070", "无人听【示例】")
+        assert count.seen == []
+        with caplog.at_level(logging.WARNING, logger="mandao"):
+            _client(gw).send("13800138071", "有人听【示例】")
+    finally:
+        logger.removeFilter(count)
+    assert [m for m in count.seen if "unreachable" in m or "switching" in m] == count.seen
+    assert len(count.seen) == 2
+    assert len(caplog.records) == 2

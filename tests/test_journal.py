@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import stat
 import warnings
 from datetime import date, timedelta
@@ -162,6 +163,36 @@ def test_unwritable_journal_stops_the_send(gateway: SandboxGateway, tmp_path: Pa
     assert len(gateway.ledger) == 0
 
 
+def test_journal_failing_on_a_later_batch_returns_the_earlier_batches(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """A pending row refused for batch 2 leaves it and later ones not_sent; batch 1 stands."""
+    journal = Journal(tmp_path / "journal.sqlite3", timeout=0.05)
+    client = gateway.client(SN, PASSWORD, journal=journal)
+    holder = sqlite3.connect(journal.path, isolation_level=None)
+
+    def lock_after_first(batch: mandao.Batch) -> None:
+        if batch.index == 0:  # another writer takes the journal's write lock and keeps it
+            holder.execute("BEGIN IMMEDIATE")
+
+    numbers = ["13800138000", "13900139000", "13700137000"]
+    try:
+        result = client.send(numbers, TEXT, batch_size=1, progress=lock_after_first)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert [b.state for b in result.batches] == ["sent", "not_sent", "not_sent"]
+    assert not result.complete
+    assert isinstance(result.batches[1].error, mandao.JournalError)
+    assert "locked" in str(result.batches[1].error)
+    assert result.id == result.batches[0].id
+    assert [m.mobile for m in gateway.ledger] == numbers[:1]
+    assert journal.pending() == []
+    assert [(a.recipients, a.outcome) for a in journal.attempts()] == [
+        (tuple(numbers[:1]), "accepted")
+    ]
+
+
 def test_registration_guard_refuses_the_eleventh_of_the_day(
     gateway: SandboxGateway, journal: Journal
 ) -> None:
@@ -210,3 +241,17 @@ _COMPANY = dict(
     phone="010-12345678", mobile="13800138000", email="a@example.com", fax="",
     address="北京市", postcode="100000", sign="示例",
 )  # fmt: skip
+
+
+def test_duplicate_guard_drops_the_rrids_of_skipped_pairs(
+    gateway: SandboxGateway, journal: Journal
+) -> None:
+    """Skipping a number of a per-pair-rrid send drops its rrid too: the rest still go."""
+    plain = gateway.client(SN, PASSWORD, journal=journal)
+    plain.send("13800138000", TEXT)
+    skip = gateway.client(SN, PASSWORD, journal=journal, duplicate_guard=DuplicateGuard())
+    messages = {"13800138000": TEXT, "13900139000": "另一条【示例】"}
+    with pytest.warns(UserWarning, match="skipped"):
+        result = skip.send_personalized(messages, rrid=["11", "12"])  # type: ignore[arg-type]
+    assert result.batches[0].rrid == "12"
+    assert [m.rrid for m in gateway.ledger.for_mobile("13900139000")] == ["12"]

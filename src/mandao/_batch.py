@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from ._compose import (
@@ -18,15 +19,19 @@ from ._compose import (
     Estimate,
     Recipients,
     choose_msgfmt,
-    collect_mobiles,
+    collect_mobiles_joined,
     encode_content,
+    encode_contents,
     estimate,
+    joined_if_clean,
+    measure_many,
     normalized_with_positions,
     segments,
     validate_fields,
 )
 from ._config import DEFAULT_BATCH, DEFAULT_GX_BATCH
 from ._errors import GatewayError, GatewayUnreachable, OutcomeUnknown, ValidationError
+from ._journal import JournalError
 from ._results import Batch, BatchState, SendResult
 from ._rrid import make_rrid
 
@@ -70,14 +75,43 @@ def _rrids(rrid: str, n: int) -> list[str]:
     return [f"{int(rrid) + i:0{len(rrid)}d}" for i in range(n)]
 
 
+def _pair_rrids(given: object, found: Recipients, kept: int) -> list[str]:
+    """One rrid per pair given (vendor: ``mdgxsend`` may carry one per mobile), checked,
+    then those of the pairs kept (not skipped, not an identical pair seen before)."""
+    rrids = list(given) if isinstance(given, Iterable) else None
+    total = kept + len(found.skipped) + len(found.duplicates)
+    if rrids is None or any(
+        not isinstance(r, str) or not r.isdigit() or not r.isascii() or len(r) > 18 for r in rrids
+    ):
+        raise ValidationError(
+            f"expected up to 18 digits, or a list of them (one per pair), got {given!r}",
+            argument="rrid",
+        )
+    if len(rrids) != total:  # the gateway's -626
+        raise ValidationError(
+            f"{len(rrids)} rrids for {total} (mobile, content) pairs: give one per pair",
+            argument="rrid",
+        )
+    dropped = {p for p, *_ in found.skipped} | {p for p, _ in found.duplicates}
+    return [r for position, r in enumerate(rrids) if position not in dropped]
+
+
 def _spans(n: int, size: int) -> Iterator[tuple[int, int]]:
     return ((start, min(start + size, n)) for start in range(0, n, size))
 
 
 def group_requests(
-    numbers: Sequence[str], text: str, common: Mapping[str, str], size: int
+    numbers: Sequence[str],
+    text: str,
+    common: Mapping[str, str],
+    size: int,
+    joined: str | None = None,
 ) -> list[Planned]:
-    """``mdsmssend`` requests of ``text`` to ``numbers``, ``size`` numbers each."""
+    """``mdsmssend`` requests of ``text`` to ``numbers``, ``size`` numbers each.
+
+    ``joined``, when given, is ``",".join(numbers)`` of 11-digit numbers: each batch's
+    ``mobile`` field is a slice of it.
+    """
     content = encode_content(text)
     per = segments(text)
     spans = list(_spans(len(numbers), size))
@@ -85,7 +119,8 @@ def group_requests(
     planned = []
     for (start, stop), rrid in zip(spans, rrids, strict=True):
         chunk = tuple(numbers[start:stop])
-        fields = {**common, "mobile": ",".join(chunk), "content": content, "rrid": rrid}
+        mobile = joined[12 * start : 12 * stop - 1] if joined is not None else ",".join(chunk)
+        fields = {**common, "mobile": mobile, "content": content, "rrid": rrid}
         planned.append(Planned("mdsmssend", fields, chunk, per * len(chunk)))
     return planned
 
@@ -95,24 +130,46 @@ def personal_requests(
     common: Mapping[str, str],
     size: int,
     parts: Sequence[int] = (),
+    per_pair: Sequence[str] = (),
 ) -> list[Planned]:
     """``mdgxsend`` requests of ``(number, text)`` pairs, ``size`` pairs each.
 
-    ``parts``, when given, holds each text's segments (computed once by the caller).
+    ``parts``, when given, holds each text's segments (computed once by the caller);
+    ``per_pair``, each pair's rrid (sent comma-joined, one per mobile).
     """
-    spans = list(_spans(len(pairs), size))
-    rrids = _rrids(common.get("rrid", ""), len(spans))
+    numbers = tuple(number for number, _ in pairs)
+    texts = [text for _, text in pairs]
+    parts = parts or measure_many(texts)[0]
+    return _personal(numbers, texts, common, size, parts, per_pair, None)
+
+
+def _personal(
+    numbers: tuple[str, ...],
+    texts: Sequence[str],
+    common: Mapping[str, str],
+    size: int,
+    parts: Sequence[int],
+    per_pair: Sequence[str],
+    joined: str | None,
+) -> list[Planned]:
+    """:func:`personal_requests` of parallel ``numbers`` and ``texts``; ``joined``, when
+    given, is ``",".join(numbers)`` (see :func:`group_requests`)."""
+    spans = list(_spans(len(numbers), size))
+    rrids = (
+        [",".join(per_pair[start:stop]) for start, stop in spans]
+        if per_pair
+        else _rrids(common.get("rrid", ""), len(spans))
+    )
     planned = []
     for (start, stop), rrid in zip(spans, rrids, strict=True):
-        chunk = pairs[start:stop]
+        chunk = numbers[start:stop]
         fields = {
             **common,
-            "mobile": ",".join(number for number, _ in chunk),
-            "content": ",".join(encode_content(text) for _, text in chunk),
+            "mobile": joined[12 * start : 12 * stop - 1] if joined is not None else ",".join(chunk),
+            "content": encode_contents(texts[start:stop]),
             "rrid": rrid,
         }
-        cost = sum(parts[start:stop]) if parts else sum(segments(text) for _, text in chunk)
-        planned.append(Planned("mdgxsend", fields, tuple(n for n, _ in chunk), cost))
+        planned.append(Planned("mdgxsend", fields, chunk, sum(parts[start:stop])))
     return planned
 
 
@@ -135,10 +192,14 @@ def run(
         rrid = request.fields.get("rrid") or None
         try:
             result, host, protocol = call(request.operation, request.fields, request.recipients)
-        except (GatewayError, OutcomeUnknown, GatewayUnreachable) as exc:
+        except (GatewayError, OutcomeUnknown, GatewayUnreachable, JournalError) as exc:
             if index == 0:
                 raise
-            state: BatchState = "unknown" if isinstance(exc, OutcomeUnknown) else "failed"
+            # The journal refusing the pending row stops the request before it leaves.
+            state: BatchState = (
+                "not_sent" if isinstance(exc, JournalError)
+                else "unknown" if isinstance(exc, OutcomeUnknown) else "failed"
+            )  # fmt: skip
             batch = Batch(
                 index, total, request.operation, request.recipients, state,
                 request.billable, None, rrid, exc.host, exc,
@@ -198,10 +259,10 @@ def plan_group(
 ) -> Plan:
     """The ``mdsmssend`` requests of :meth:`~mandao.Client.send`."""
     common = _common(**fields)
-    found = collect_mobiles(mobiles, skip_invalid=skip_invalid)
+    found, joined = collect_mobiles_joined(mobiles, skip_invalid=skip_invalid)
     text = rules.prepare(content, common["msgfmt"])
     common["msgfmt"] = choose_msgfmt(text, common["msgfmt"])
-    requests = group_requests(found.numbers, text, common, size)
+    requests = group_requests(found.numbers, text, common, size, joined)
     cost = estimate(text, recipients=len(found.numbers))
     return Plan(requests, found.numbers, cost, common["stime"], found.skipped, found.duplicates)
 
@@ -216,57 +277,58 @@ def _pairs(messages: object) -> list[tuple[Any, Any]]:
         )
     else:
         pairs = list(messages)
-    for position, pair in enumerate(pairs):
-        if not isinstance(pair, tuple) or len(pair) != 2:
-            raise ValidationError(
-                f"item #{position} is not a (mobile, content) pair: {pair!r}",
-                argument="messages",
-            )
+    # Plain 2-tuples throughout (the common case) are checked by two C-level passes.
+    if not (set(map(type, pairs)) <= {tuple} and set(map(len, pairs)) <= {2}):
+        for position, pair in enumerate(pairs):
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise ValidationError(
+                    f"item #{position} is not a (mobile, content) pair: {pair!r}",
+                    argument="messages",
+                )
     if not pairs:
         raise ValidationError("no messages given", argument="messages")
     return pairs
+
+
+def _checked(
+    rules: ContentRules, messages: object, msgfmt: str, skip_invalid: bool
+) -> tuple[tuple[str, ...], list[str], Recipients, str | None]:
+    """Normalised numbers and their texts (identical pairs once), what was left out, and
+    the numbers joined by commas when the input was clean (see :func:`group_requests`)."""
+    raw = _pairs(messages)
+    numbers, skipped, positions = normalized_with_positions(
+        list(map(itemgetter(0), raw)), skip_invalid=skip_invalid
+    )
+    contents = [raw[p][1] for p in positions] if positions else list(map(itemgetter(1), raw))
+    texts = rules.prepare_many(contents, msgfmt, "messages[{}] content", positions)
+    if len(set(numbers)) == len(numbers):  # no number twice: no pair twice
+        joined = joined_if_clean(numbers)
+        return numbers, texts, Recipients(numbers, skipped, ()), joined
+    order = positions or range(len(raw))
+    seen: dict[tuple[str, str], None] = {}
+    duplicates: list[tuple[int, str]] = []
+    for pair, position in zip(zip(numbers, texts, strict=True), order, strict=True):
+        if pair in seen:
+            duplicates.append((position, pair[0]))
+        else:
+            seen[pair] = None
+    unique = tuple(number for number, _ in seen)
+    kept = [text for _, text in seen]
+    return unique, kept, Recipients(unique, skipped, tuple(duplicates)), None
 
 
 def _checked_pairs(
     rules: ContentRules, messages: object, msgfmt: str, skip_invalid: bool
 ) -> tuple[list[tuple[str, str]], Recipients]:
     """Normalised (number, text) pairs, identical pairs once, and what was left out."""
-    raw = _pairs(messages)
-    numbers, skipped, positions = normalized_with_positions(
-        [mobile for mobile, _ in raw], skip_invalid=skip_invalid
-    )
-    order = positions or range(len(raw))
-    texts = rules.prepare_many(
-        [raw[position][1] for position in order], msgfmt, "messages[{}] content", positions
-    )
-    pairs = list(zip(numbers, texts, strict=True))
-    if len(set(pairs)) == len(pairs):
-        return pairs, Recipients(tuple(numbers), skipped, ())
-    seen: dict[tuple[str, str], None] = {}
-    duplicates: list[tuple[int, str]] = []
-    for pair, position in zip(pairs, order, strict=True):
-        if pair in seen:
-            duplicates.append((position, pair[0]))
-        else:
-            seen[pair] = None
-    unique = list(seen)
-    return unique, Recipients(tuple(n for n, _ in unique), skipped, tuple(duplicates))
+    numbers, texts, found, _ = _checked(rules, messages, msgfmt, skip_invalid)
+    return list(zip(numbers, texts, strict=True)), found
 
 
 def _measure(pairs: Sequence[tuple[str, str]]) -> tuple[list[int], Estimate]:
     """Each text's segments, and the estimate of them all (the longest text's characters)."""
-    parts = [segments(text) for _, text in pairs]
-    longest = max(pairs, key=lambda pair: len(pair[1]))[1]
-    # len() orders texts by UTF-16 units too, unless astral characters (emoji) are about.
-    characters = (
-        max(estimate(text).characters for _, text in pairs)
-        if any(
-            not text.isascii() and len(text.encode("utf-16-le")) != 2 * len(text)
-            for _, text in pairs
-        )
-        else estimate(longest).characters
-    )
-    return parts, Estimate(characters, max(parts), len(pairs), sum(parts))
+    parts, longest = measure_many([text for _, text in pairs])
+    return parts, Estimate(longest, max(parts), len(pairs), sum(parts))
 
 
 def plan_personal(
@@ -278,13 +340,16 @@ def plan_personal(
     **fields: Any,
 ) -> Plan:
     """The ``mdgxsend`` requests of :meth:`~mandao.Client.send_personalized`."""
-    common = _common(**fields)
-    pairs, found = _checked_pairs(rules, messages, common["msgfmt"], skip_invalid)
+    given = fields.get("rrid")
+    per_pair = given is not None and not isinstance(given, str)  # one rrid per pair
+    common = _common(**{**fields, "rrid": None}) if per_pair else _common(**fields)
+    numbers, texts, found, joined = _checked(rules, messages, common["msgfmt"], skip_invalid)
+    rrids = _pair_rrids(given, found, len(texts)) if per_pair else []
     if not common["msgfmt"]:
-        ascii_only = all(text.isascii() for _, text in pairs)
-        common["msgfmt"] = "0" if ascii_only else "15"
-    parts, cost = _measure(pairs)
-    requests = personal_requests(pairs, common, size, parts)
+        common["msgfmt"] = "0" if all(map(str.isascii, texts)) else "15"
+    parts, longest = measure_many(texts)
+    cost = Estimate(longest, max(parts), len(texts), sum(parts))
+    requests = _personal(numbers, texts, common, size, parts, rrids, joined)
     return Plan(
         requests, found.numbers, cost, common["stime"],
         found.skipped, found.duplicates,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -182,11 +182,14 @@ class Client:
         """
         from ._settings import FILE_KEYS, load_settings
 
+        # ``journal`` is a file table and a constructor keyword: given here, it is the
+        # constructor's (a path, a Journal, or None), and wins over the file's table.
         settings = load_settings(
-            path, overrides={k: v for k, v in overrides.items() if k in FILE_KEYS}
+            path,
+            overrides={k: v for k, v in overrides.items() if k in FILE_KEYS and k != "journal"},
         )
         kwargs = settings.client_kwargs()
-        kwargs.update((k, v) for k, v in overrides.items() if k not in FILE_KEYS)
+        kwargs.update((k, v) for k, v in overrides.items() if k not in FILE_KEYS or k == "journal")
         for name in ("sn", "password"):
             if name not in kwargs:
                 raise ValidationError(
@@ -306,7 +309,7 @@ class Client:
         *,
         ext: str = ...,
         at: datetime | str | None = ...,
-        rrid: str | None = ...,
+        rrid: str | Sequence[str] | None = ...,
         msgfmt: str | int | None = ...,
         skip_invalid: bool = ...,
         batch_size: int | None = ...,
@@ -321,7 +324,7 @@ class Client:
         *,
         ext: str = ...,
         at: datetime | str | None = ...,
-        rrid: str | None = ...,
+        rrid: str | Sequence[str] | None = ...,
         msgfmt: str | int | None = ...,
         skip_invalid: bool = ...,
         batch_size: int | None = ...,
@@ -335,7 +338,7 @@ class Client:
         *,
         ext: str = "",
         at: datetime | str | None = None,
-        rrid: str | None = None,
+        rrid: str | Sequence[str] | None = None,
         msgfmt: str | int | None = None,
         skip_invalid: bool = False,
         batch_size: int | None = None,
@@ -347,7 +350,9 @@ class Client:
         Args:
             messages: ``{mobile: content}`` or ``(mobile, content)`` pairs; an identical
                 pair given twice is sent once.
-            ext, at, rrid, msgfmt, skip_invalid, progress, dry_run: as for :meth:`send`.
+            ext, at, msgfmt, skip_invalid, progress, dry_run: as for :meth:`send`.
+            rrid: as for :meth:`send`, or one rrid per pair (the gateway's -626 check:
+                as many as there are pairs).
             batch_size: pairs per request (default the client's, else 1000).
 
         Raises:
@@ -585,7 +590,9 @@ class Client:
         return tuple(found)
 
     def close(self) -> None:
-        """Close pooled connections."""
+        """Write the journal's held outcome rows and close pooled connections."""
+        if self._journal_resolved and self._journal is not None:
+            self._journal.flush()
         if self._transport is not None:
             self._transport.close()
 

@@ -8,6 +8,7 @@ What a code allows is the code table's ``Retry`` column, asked of the policy.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -20,7 +21,7 @@ from ._config import short_host
 from ._decode import decode
 from ._errors import AllHostsFailed, GatewayError, GatewayUnreachable, OutcomeUnknown
 from ._failover import FailoverPolicy, HostState, RetryBudget
-from ._log import logger
+from ._log import heard, logger
 from ._operations import Operation
 from ._wsdl import ServiceName
 
@@ -91,7 +92,10 @@ class Dispatcher:
                 )
                 causes.append((host, exc.message))
                 tried.add(host)
-                logger.warning("%s: %s unreachable (%s)", op.name, short_host(host), exc.message)
+                if heard(logging.WARNING):
+                    logger.warning(
+                        "%s: %s unreachable (%s)", op.name, short_host(host), exc.message
+                    )
                 if len(tried) == len(gate.hosts):
                     raise _all_failed(causes, op.name, rrid) from None
                 if not self._spend():
@@ -139,7 +143,7 @@ class Dispatcher:
             except GatewayError as exc:
                 unknown = isinstance(exc, OutcomeUnknown)
                 record.end("unknown" if unknown else "rejected", result=str(exc.code))
-                if exc.info.category is Category.CONCURRENT:
+                if exc.info.category is Category.CONCURRENT and heard(logging.ERROR):
                     logger.error(
                         "%s: %s answered %s: this serial is in use on another host at the same"
                         " time; another client shares serial %s. Not retried.",
@@ -157,14 +161,15 @@ class Dispatcher:
                 if delay is None or not self._spend():
                     raise
                 retries += 1
-                logger.info(
-                    "%s: %s answered %s; retry %d in %.2fs",
-                    op.name,
-                    short_host(host),
-                    exc.code,
-                    retries,
-                    delay,
-                )
+                if heard(logging.INFO):
+                    logger.info(
+                        "%s: %s answered %s; retry %d in %.2fs",
+                        op.name,
+                        short_host(host),
+                        exc.code,
+                        retries,
+                        delay,
+                    )
                 time.sleep(delay)
                 host = gate.acquire(set())
                 continue
@@ -232,7 +237,8 @@ class _HostGate:
                         continue
                     state = dispatcher.states[self._name] = state.returned()
                     self._probing = True
-                    logger.info("%s: cool-down over, back to %s", self._name, state.active_host)
+                    if heard(logging.INFO):
+                        logger.info("%s: cool-down over, back to %s", self._name, state.active_host)
                 if self._probing and self._in_flight > 0:
                     # Back on the preferred host: one request finds out whether it is well
                     # before the others follow (a circuit breaker's half-open state).
@@ -253,7 +259,7 @@ class _HostGate:
             if change is not None:
                 before = self._dispatcher.states[self._name]
                 after = change(before)
-                if after.active_host != before.active_host:
+                if after.active_host != before.active_host and heard(logging.WARNING):
                     logger.warning(
                         "%s: switching from %s to %s",
                         self._name,

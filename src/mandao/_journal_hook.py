@@ -214,6 +214,10 @@ def _without(request: Planned, drop: set[str], texts: str | list[str]) -> Planne
     kept = [i for i, number in enumerate(request.recipients) if number not in drop]
     numbers = tuple(request.recipients[i] for i in kept)
     fields = {**request.fields, "mobile": ",".join(numbers)}
+    rrid = request.fields.get("rrid", "")
+    if "," in rrid:  # one rrid per mobile: keep those of the numbers kept
+        rrids = rrid.split(",")
+        fields["rrid"] = ",".join(rrids[i] for i in kept)
     if isinstance(texts, str):
         billable = segments(texts) * len(numbers)
     else:

@@ -38,7 +38,8 @@ class Batch:
             (it went out, no decodable answer) or ``"not_sent"`` (never attempted).
         id, rrid, host: the gateway's id, the rrid sent, the host that took it.
         billable: messages it bills when sent.
-        error: the exception for a failed or unknown batch.
+        error: the exception for a failed or unknown batch, or the JournalError that
+            kept a batch (and those after it) from being sent.
     """
 
     index: int

@@ -17,20 +17,26 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ._errors import ConfigError
+
+if TYPE_CHECKING:
+    from ._journal_hook import DuplicateGuard
 
 # tomllib, shlex, stat and subprocess are imported where they are used: `mandao explain`
 # and the other offline commands import this module (for ConfigError) and must start fast.
 
 __all__ = [
+    "DUPLICATE_ACTIONS",
     "ENVIRONMENT",
     "FILE_KEYS",
+    "JOURNAL_KEYS",
     "ConfigError",
     "Settings",
     "find_config_file",
     "load_settings",
+    "parse_duration",
     "parse_timeout",
     "user_cache_dir",
     "user_config_dir",
@@ -48,6 +54,11 @@ ENVIRONMENT: dict[str, str] = {
     "MANDAO_PROTOCOL": "protocol",
     "MANDAO_TIMEOUT": "timeout",
     "MANDAO_SIGNATURE": "signature",
+    # Keys of the [journal] table. MANDAO_JOURNAL is the variable `Journal()` and
+    # `mandao journal` read too.
+    "MANDAO_JOURNAL": "journal.path",
+    "MANDAO_DUPLICATE_WINDOW": "journal.duplicate_window",
+    "MANDAO_DUPLICATE_ACTION": "journal.duplicate_action",
 }
 
 #: Keys a config file may hold, and what each is.
@@ -61,7 +72,18 @@ FILE_KEYS: dict[str, str] = {
     "timeout": "seconds, or a table {connect = 5, read = 30}",
     "signature": "the 【name】 added to content that carries none",
     "failover": "a table of FailoverPolicy fields (slow_threshold, cooldown, ...)",
+    "journal": "a table: path (or enabled = false), duplicate_window, duplicate_action",
 }
+
+#: Keys of the ``[journal]`` table, and what each is.
+JOURNAL_KEYS: dict[str, str] = {
+    "path": "the journal file (default: $MANDAO_JOURNAL, else the user data folder)",
+    "enabled": "false keeps no journal (and so no duplicate guard, no resume)",
+    "duplicate_window": "how far back the duplicate guard looks: seconds, or 10m, 2h, 1d",
+    "duplicate_action": "what the guard does: skip, warn, refuse, or off",
+}
+#: What the duplicate guard may do; ``off`` turns it off.
+DUPLICATE_ACTIONS = ("skip", "warn", "refuse", "off")
 
 _SECRET = ("password", "password_command")
 _LISTS = ("hosts", "account_hosts")
@@ -112,9 +134,40 @@ class Settings:
                 out["failover"] = FailoverPolicy(**self.values["failover"])
             except TypeError as exc:
                 raise ConfigError(f"failover: {exc}", path=self.path) from None
+        journal = self.values.get("journal") or {}
+        if journal.get("enabled") is False:
+            out["journal"] = None
+        elif journal.get("path"):
+            out["journal"] = journal["path"]
+        # The library's guard is off unless the file asks for one (the CLI's is on).
+        if "duplicate_window" in journal or "duplicate_action" in journal:
+            guard = self.duplicate_guard()
+            if guard is not None:
+                out["duplicate_guard"] = guard
         if self.password is not None:
             out["password"] = self.password
         return out
+
+    def duplicate_guard(
+        self, *, window: float = 600.0, action: str = "refuse"
+    ) -> DuplicateGuard | None:
+        """The guard the ``[journal]`` table sets, ``window``/``action`` where it is silent.
+
+        None when the table says ``duplicate_action = "off"`` or ``enabled = false``.
+        """
+        journal = self.values.get("journal") or {}
+        action = journal.get("duplicate_action", action)
+        if action == "off" or journal.get("enabled") is False:
+            return None
+        from datetime import timedelta
+
+        from ._journal_hook import DuplicateGuard
+
+        seconds = journal.get("duplicate_window", window)
+        if action not in ("skip", "warn", "refuse"):
+            raise ConfigError(f"duplicate_action: expected one of {', '.join(DUPLICATE_ACTIONS)}")
+        checked = cast('Literal["skip", "warn", "refuse"]', action)
+        return DuplicateGuard(window=timedelta(seconds=seconds), action=checked)
 
     def redacted(self) -> dict[str, Any]:
         """Every value set, for display: the password as ``***``, never its text."""
@@ -219,6 +272,59 @@ def parse_timeout(value: object, *, where: str) -> tuple[float, float]:
     return pair
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object, *, where: str) -> float:
+    """Seconds from ``600``, ``"600"``, ``"90s"``, ``"10m"``, ``"2h"`` or ``"7d"``.
+
+    >>> parse_duration("10m", where="duplicate_window")
+    600.0
+    """
+    try:
+        if isinstance(value, bool):
+            raise ValueError("expected seconds or a duration like 10m")
+        if isinstance(value, (int, float)):
+            seconds = float(value)
+        elif isinstance(value, str) and value.strip():
+            text = value.strip().lower()
+            unit = _UNITS.get(text[-1])
+            seconds = float(text[:-1]) * unit if unit else float(text)
+        else:
+            raise ValueError("expected seconds or a duration like 10m")
+        if seconds <= 0:
+            raise ValueError("expected a positive duration")
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}: {value!r}") from None
+    return seconds
+
+
+def _journal_table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"journal ({where}): expected a table, got {value!r}")
+    unknown = sorted(set(value) - set(JOURNAL_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"journal ({where}): unknown key(s) {', '.join(unknown)}; "
+            f"known: {', '.join(JOURNAL_KEYS)}"
+        )
+    out = dict(value)
+    if "path" in out and (not isinstance(out["path"], str) or not out["path"]):
+        raise ConfigError(f"journal.path ({where}): expected a file name, got {out['path']!r}")
+    if "enabled" in out and not isinstance(out["enabled"], bool):
+        raise ConfigError(f"journal.enabled ({where}): expected true or false")
+    if "duplicate_window" in out:
+        out["duplicate_window"] = parse_duration(
+            out["duplicate_window"], where=f"journal.duplicate_window ({where})"
+        )
+    if "duplicate_action" in out and out["duplicate_action"] not in DUPLICATE_ACTIONS:
+        raise ConfigError(
+            f"journal.duplicate_action ({where}): expected one of "
+            f"{', '.join(DUPLICATE_ACTIONS)}, got {out['duplicate_action']!r}"
+        )
+    return out
+
+
 def _normalise(key: str, value: Any, where: str) -> Any:
     if value is None:
         return None
@@ -230,6 +336,8 @@ def _normalise(key: str, value: Any, where: str) -> Any:
         return tuple(value)
     if key == "timeout":
         return parse_timeout(value, where=where)
+    if key == "journal":
+        return _journal_table(value, where)
     if key == "failover":
         if not isinstance(value, dict):
             raise ConfigError(f"{key} ({where}): expected a table, got {value!r}")
@@ -304,7 +412,15 @@ def load_settings(
                 where = f"--{key.replace('_', '-')}"
             else:
                 where = origin
-            values[key] = _normalise(key, value, where)
+            if "." in key:  # one key of a table, from the environment
+                key, sub = key.split(".", 1)
+                value = {sub: value}
+            normal = _normalise(key, value, where)
+            if key == "journal" and key in values:
+                # A table merges key by key: MANDAO_JOURNAL moves the file, and keeps the
+                # file's guard settings.
+                normal = {**values[key], **normal}
+            values[key] = normal
             sources[key] = where
 
     password: str | None = values.get("password")

@@ -25,6 +25,7 @@ import urllib3.exceptions
 import zeep
 import zeep.exceptions
 from zeep.wsdl import Document
+from zeep.wsdl.utils import etree_to_string
 
 from . import _log  # noqa: F401 - installs log redaction before any request
 from ._config import Timeouts
@@ -175,7 +176,8 @@ def document(service: Service) -> Document:
 class Built:
     """A request serialised for one protocol, not yet addressed to a host.
 
-    Built once per call, so moving to another host sends the very same bytes.
+    Built once per call, so moving to another host sends the very same bytes: a SOAP
+    envelope is turned into its bytes here, once, not again on each attempt.
     """
 
     protocol: Protocol
@@ -184,6 +186,7 @@ class Built:
     payload: Any  # the SOAP envelope (lxml), or the HTTP binding's parameters
     headers: dict[str, str]
     path: str  # the HTTP binding's "/<op>", appended to the host URL
+    body: bytes = b""  # SOAP: the envelope's bytes, as zeep's ``post_xml`` would send them
 
     def __repr__(self) -> str:  # fields hold pwd: never show them
         return f"<Built {self.operation.name} for {self.protocol}>"
@@ -247,7 +250,8 @@ class Transport:
                 # ``_create`` is what zeep's own ``send`` calls: the envelope plus the HTTP
                 # headers (SOAPAction, the SOAP 1.2 action), without sending anything.
                 envelope, headers = binding._create(op.name, (), fields, client=client)
-                return Built(protocol, op, dict(fields), envelope, dict(headers), "")
+                body = etree_to_string(envelope)
+                return Built(protocol, op, dict(fields), envelope, dict(headers), "", body)
             serialized = binding.get(op.name).create(**fields)
         except UPSTREAM_ERRORS as exc:
             raise translate(exc, "build", host=None, operation=op.name) from exc
@@ -288,7 +292,8 @@ class Transport:
                 client = self.zeep_client(op.service)
                 binding: Any = client.wsdl.bindings[op.service.binding(BINDINGS[protocol])]
                 if protocol in ("soap11", "soap12"):
-                    response = self._zeep.post_xml(host, built.payload, built.headers)
+                    # zeep's ``post_xml`` minus the serialising, done once in ``build``.
+                    response = self._zeep.post(host, built.body, built.headers)
                 elif protocol == "http-get":
                     response = self._zeep.get(host + built.path, built.payload, built.headers)
                 else:
@@ -333,8 +338,7 @@ class Transport:
             url = f"{host.rsplit('/', 1)[0]}/{built.operation.name}.ashx"
             return _prepared(requests.Request("POST", url, data=built.fields))
         if built.protocol in ("soap11", "soap12"):
-            body = lxml.etree.tostring(built.payload, encoding="utf-8", xml_declaration=True)
-            return "POST", host, dict(built.headers), body.decode("utf-8")
+            return "POST", host, dict(built.headers), built.body.decode("utf-8")
         get = built.protocol == "http-get"
         return _prepared(
             requests.Request(

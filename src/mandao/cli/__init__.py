@@ -30,6 +30,7 @@ class _LazyGroup(click.Group):
         "register": ("mandao.cli.account", "register"),
         "sandbox": ("mandao.cli.sandbox", "sandbox"),
         "send": ("mandao.cli.send", "send"),
+        "send-file": ("mandao.cli.send_file", "send_file"),
         "unregister": ("mandao.cli.account", "unregister"),
         "wsdl": ("mandao.cli.wsdl", "wsdl"),
     }

@@ -41,6 +41,7 @@ __all__ = [
     "client_options",
     "common_options",
     "exit_code_for",
+    "guard_option",
     "make_client",
 ]
 
@@ -248,9 +249,43 @@ def client_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def make_client(settings: dict[str, Any]) -> Client:
-    """A Client from --config, the environment and the flags (flags win)."""
+#: The command line's duplicate guard (issue 6: off in the library, on in the CLI) where
+#: the config file's ``[journal]`` table is silent: the same number and text within 10
+#: minutes refuses the whole send, naming the numbers. Refuse rather than skip: a re-run
+#: command is a mistake to stop and show, not to half-carry out.
+GUARD_WINDOW = 600.0
+GUARD_ACTION = "refuse"
+
+
+def make_client(settings: dict[str, Any], *, duplicate_guard: bool = False) -> Client:
+    """A Client from --config, the environment and the flags (flags win).
+
+    ``duplicate_guard``: check the journal before sending (``send``, ``send-file``), with
+    the ``[journal]`` table's window and action, else :data:`GUARD_WINDOW`/``GUARD_ACTION``.
+    """
     from .._client import Client
 
     overrides = {k: v for k, v in settings.items() if k != "config_path" and v is not None}
+    if duplicate_guard:
+        from .._settings import load_settings
+
+        # Read without running password_command: from_config runs it once, below.
+        found = load_settings(
+            settings.get("config_path"), overrides=overrides, resolve_password=False
+        )
+        overrides["duplicate_guard"] = found.duplicate_guard(
+            window=GUARD_WINDOW, action=GUARD_ACTION
+        )
     return Client.from_config(settings.get("config_path"), **overrides)
+
+
+def guard_option(func: F) -> F:
+    """``--no-duplicate-guard``; the command receives ``duplicate_guard: bool``."""
+    return click.option(
+        "--no-duplicate-guard",
+        "duplicate_guard",
+        is_flag=True,
+        flag_value=False,
+        default=True,
+        help="Send even to numbers the journal shows were sent the same text just now.",
+    )(func)

@@ -8,7 +8,14 @@ from typing import Any, TextIO
 
 import click
 
-from ._common import EXIT_PARTIAL, Output, client_options, common_options, make_client
+from ._common import (
+    EXIT_PARTIAL,
+    Output,
+    client_options,
+    common_options,
+    guard_option,
+    make_client,
+)
 
 __all__ = ["CONFIRM_ABOVE", "read_numbers", "send"]
 
@@ -70,6 +77,7 @@ def _batches(result: Any) -> list[dict[str, Any]]:
 @click.option(
     "--yes", "-y", is_flag=True, help=f"Do not ask before sending over {CONFIRM_ABOVE} messages."
 )
+@guard_option
 @client_options
 @common_options
 def send(
@@ -83,13 +91,16 @@ def send(
     skip_invalid: bool,
     dry_run: bool,
     yes: bool,
+    duplicate_guard: bool,
     settings: dict[str, Any],
     out: Output,
 ) -> None:
     """Send TEXT to NUMBERS (also from --file, or '-' for stdin).
 
     Before a send of more than 100 billable messages, shows recipients, segments and
-    billable messages and asks to go on (--yes skips the question).
+    billable messages and asks to go on (--yes skips the question). Numbers the journal
+    shows were sent the same text in the last 10 minutes refuse the send (exit 2), unless
+    --no-duplicate-guard.
     """
     mobiles = [n for n in numbers if n != "-"]
     from_stdin = "-" in numbers or (number_file is not None and number_file.name == "<stdin>")
@@ -102,7 +113,7 @@ def send(
 
     if signature is not None:
         settings = {**settings, "signature": signature}
-    client = make_client(settings)
+    client = make_client(settings, duplicate_guard=duplicate_guard)
     with client:
         cost = client.estimate(mobiles, text, skip_invalid=skip_invalid)
         if dry_run:

@@ -1,0 +1,249 @@
+"""`mandao send-file`: CSV campaigns, encodings, validation, confirmation, resume, the guard."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from mandao.testing import SandboxGateway
+
+from ._cli_helpers import as_json, run, sandbox_env
+
+NOTICE = "明早 9 点停水【示例】"
+ROWS = [
+    ("13800138000", NOTICE),
+    ("13900139000", NOTICE),
+    ("13700137000", "张三您好，您的快递已到【示例】"),
+    ("13600136000", "李四您好，您的快递已到【示例】"),
+]
+
+
+@pytest.fixture
+def env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
+    """The sandbox account, the CLI's default guard, the journal in a temporary folder."""
+    return {
+        **sandbox_env(gateway, duplicate_action=""),
+        "MANDAO_JOURNAL": str(tmp_path / "journal.sqlite3"),
+    }
+
+
+def _csv(path: Path, rows: list[tuple[str, ...]], header: str = "mobile,content",
+         encoding: str = "utf-8") -> Path:  # fmt: skip
+    lines = [header, *(",".join(row) for row in rows)]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+def _sent(gateway: SandboxGateway) -> Counter[tuple[str, str]]:
+    return Counter((m.mobile, m.content) for m in gateway.ledger.messages)
+
+
+def test_campaign_groups_shared_texts_and_personalises_the_rest(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """A shared text goes by mdsmssend, the others by mdgxsend; each row once; exit 0."""
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", ROWS)), "--yes", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    data = as_json(result)
+    assert (data["recipients"], data["billable"], data["sent"]) == (4, 4, 4)
+    assert data["groups"][0]["operations"] == ["mdgxsend", "mdsmssend"]
+    assert data["complete"] is True
+    assert _sent(gateway) == Counter(ROWS)
+    by_mobile = {m.mobile: m.operation for m in gateway.ledger.messages}
+    assert by_mobile["13800138000"] == "mdsmssend"
+    assert by_mobile["13700137000"] == "mdgxsend"
+
+
+def test_rows_group_by_ext_and_at(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Rows with another ext or delivery time go in their own send, with those fields."""
+    later = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=1)).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    rows = [("13800138000", NOTICE, "", ""), ("13900139000", NOTICE, "12", ""),
+            ("13700137000", NOTICE, "", later)]  # fmt: skip
+    path = _csv(tmp_path / "c.csv", rows, header="mobile,content,ext,at")
+    data = as_json(run(["send-file", str(path), "--yes", "--json"], env=env))
+    assert [(g["ext"], g["at"] is not None) for g in data["groups"]] == [
+        ("", False), ("12", False), ("", True),
+    ]  # fmt: skip
+    sent = {m.mobile: m for m in gateway.ledger.messages}
+    assert sent["13900139000"].ext == "12"
+    assert sent["13700137000"].stime == later + ":00"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "named"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8 (with BOM)"), ("gbk", "gbk")]
+)
+def test_utf8_bom_and_gbk_files_are_read_and_named(
+    env: dict[str, str], tmp_path: Path, encoding: str, named: str
+) -> None:
+    """UTF-8 with or without BOM and GBK (Chinese Excel) are read; the encoding is named."""
+    path = _csv(tmp_path / "c.csv", ROWS, encoding=encoding)
+    data = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))
+    assert (data["encoding"], data["recipients"]) == (named, 4)
+
+
+def test_invalid_rows_are_listed_by_line_and_nothing_is_sent(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Bad rows stop the whole file before any send (exit 2); --skip-invalid sends the rest."""
+    rows = [*ROWS[:2], ("12345", NOTICE), ("13500135000", ""), ("13400134000", NOTICE, "x")]
+    path = _csv(tmp_path / "c.csv", rows)
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 2
+    message = as_json(result)["error"]["message"]
+    assert "line 4 (mobile)" in message
+    assert "line 5 (content)" in message
+    assert "line 6 (row)" in message
+    assert len(gateway.ledger.messages) == 0
+    result = run(["send-file", str(path), "--yes", "--skip-invalid", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [b["line"] for b in as_json(result)["invalid"]] == [4, 5, 6]
+    assert _sent(gateway) == Counter(ROWS[:2])
+
+
+def test_a_header_row_naming_mobile_and_content_is_required(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A file without the header (or with an unknown column) is refused: exit 2."""
+    headless = tmp_path / "n.csv"
+    headless.write_text("13800138000,hi【示例】\n", encoding="utf-8")
+    assert run(["send-file", str(headless), "--json"], env=env).exit_code == 2
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", ROWS, "mobile,text")), "--json"],
+                 env=env)  # fmt: skip
+    assert result.exit_code == 2
+    assert "header" in as_json(result)["error"]["message"]
+
+
+def test_repeated_rows_are_sent_once(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """The same number, text, ext and at twice in the file is one message."""
+    path = _csv(tmp_path / "c.csv", [*ROWS, ROWS[0], ROWS[2]])
+    data = as_json(run(["send-file", str(path), "--yes", "--json"], env=env))
+    assert data["repeated"] == 2
+    assert _sent(gateway) == Counter(ROWS)
+
+
+def test_dry_run_shows_the_plan_and_sends_nothing(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """--dry-run prints recipients, segments, billable per group; the ledger stays empty."""
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", ROWS)), "--dry-run"], env=env)
+    assert result.exit_code == 0
+    assert "4 recipient(s) in 1 group(s), 4 billable" in result.stdout
+    assert "nothing sent" in result.stdout
+    assert len(gateway.ledger.messages) == 0
+
+
+def test_asks_first_and_no_sends_nothing(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Without --yes the plan is shown and the user asked; no aborts with exit 1."""
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", ROWS))], env=env, stdin="n\n")
+    assert result.exit_code == 1
+    assert "4 billable" in result.stderr
+    assert len(gateway.ledger.messages) == 0
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", ROWS))], env=env, stdin="y\n")
+    assert result.exit_code == 0, result.output
+    assert len(gateway.ledger.messages) == 4
+
+
+def test_json_without_yes_is_refused(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """With --json there is no one to ask: without --yes, exit 2 and nothing sent."""
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", ROWS)), "--json"], env=env)
+    assert result.exit_code == 2
+    assert as_json(result)["error"]["argument"] == "yes"
+    assert len(gateway.ledger.messages) == 0
+
+
+def _interrupted(gateway: SandboxGateway, env: dict[str, str], path: Path) -> None:
+    """Send ``path`` with the connection dropped after the personalised request went out."""
+    gateway.primary.fail("drop-after", operation="mdgxsend", times=1)
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 14, result.output
+    data = as_json(result)
+    assert [g["state"] for g in data["groups"]] == ["partial", "not_sent"]
+
+
+def test_an_interrupted_campaign_resumes_without_sending_anyone_twice(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Run 2 skips what was accepted, lists the unknown rows and asks; no pair goes twice."""
+    rows = [*ROWS, ("13300133000", NOTICE, "7"), ("13200132000", "王五您好【示例】", "7")]
+    path = _csv(tmp_path / "c.csv", [r if len(r) == 3 else (*r, "") for r in rows],
+                header="mobile,content,ext")  # fmt: skip
+    _interrupted(gateway, env, path)
+    # Answer "no" to sending the unknown ones again, "yes" to the rest.
+    result = run(["send-file", str(path)], env=env, stdin="n\ny\n")
+    assert result.exit_code == 0, result.output
+    assert "2 row(s) already accepted" in result.stderr
+    assert "2 row(s) of unknown outcome" in result.stderr
+    assert "137****7000" in result.stderr
+    assert _sent(gateway) == Counter((r[0], r[1]) for r in rows)
+    assert max(_sent(gateway).values()) == 1
+    again = as_json(run(["send-file", str(path), "--yes", "--skip-unknown", "--json"], env=env))
+    assert (again["already_accepted"], again["sent"]) == (4, 0)
+
+
+def test_unknown_rows_with_json_need_a_flag(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """--json with rows of unknown outcome and neither flag is refused; the flags decide."""
+    path = _csv(tmp_path / "c.csv", ROWS)
+    gateway.primary.fail("drop-after", operation="mdgxsend", times=1)
+    assert run(["send-file", str(path), "--yes", "--json"], env=env).exit_code == 14
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 2
+    assert "--resend-unknown or --skip-unknown" in as_json(result)["error"]["message"]
+    skipped = as_json(run(["send-file", str(path), "--yes", "--skip-unknown", "--json"], env=env))
+    assert (skipped["unknown_action"], skipped["sent"]) == ("skip", 0)
+    resent = as_json(run(["send-file", str(path), "--yes", "--resend-unknown", "--json"], env=env))
+    assert (resent["unknown_action"], resent["sent"]) == ("resend", 2)
+    assert [u["mobile"] for u in resent["unknown"]] == ["137****7000", "136****6000"]
+    # The dropped request had gone through: resending, as asked, delivers those twice.
+    assert _sent(gateway)[ROWS[2]] == 2
+
+
+def test_send_refuses_the_same_text_to_the_same_number_within_ten_minutes(
+    gateway: SandboxGateway, env: dict[str, str]
+) -> None:
+    """The CLI's duplicate guard is on: a repeated send exits 2 naming the numbers."""
+    args = ["send", "13800138000", "-t", NOTICE, "--json"]
+    assert run(args, env=env).exit_code == 0
+    result = run(args, env=env)
+    assert result.exit_code == 2
+    assert "138****8000" in as_json(result)["error"]["message"]
+    assert run([*args, "--no-duplicate-guard"], env=env).exit_code == 0
+    assert len(gateway.ledger.messages) == 2
+
+
+def test_journal_table_sets_the_guard_or_turns_the_journal_off(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """[journal] duplicate_action = "warn" sends again; enabled = false: no guard, no resume."""
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text('[journal]\nduplicate_action = "warn"\n', encoding="utf-8")
+    args = ["send", "13800138000", "-t", NOTICE, "--config", str(cfg), "--json"]
+    assert run(args, env=env).exit_code == 0
+    with pytest.warns(UserWarning, match="sending anyway"):
+        assert run(args, env=env).exit_code == 0
+    cfg.write_text("[journal]\nenabled = false\n", encoding="utf-8")
+    path = _csv(tmp_path / "c.csv", ROWS)
+    result = run(["send-file", str(path), "--yes", "--config", str(cfg)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "journal off" in result.stderr
+    assert len(gateway.ledger.messages) == 6
+
+
+def test_a_bad_resume_window_is_a_usage_error(env: dict[str, str], tmp_path: Path) -> None:
+    """--resume-window takes seconds or 12h/3d; anything else exits 2 before reading."""
+    path = _csv(tmp_path / "c.csv", ROWS)
+    assert run(["send-file", str(path), "--resume-window", "soon"], env=env).exit_code == 2
