@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from ._compose import ContentRules, Estimate, collect_mobiles, estimate
 from ._config import (
     DEFAULT_ACCOUNT_HOSTS,
     DEFAULT_BATCH,
@@ -21,11 +20,10 @@ from ._config import (
 )
 from ._config import batch_size as check_batch_size
 from ._credentials import Credentials
-from ._dispatch import Dispatcher
 from ._errors import ValidationError
 from ._explore import ServiceExplorer
-from ._failover import FailoverPolicy
 from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
+from ._rules import ContentRules
 from ._wsdl import ACCOUNT, SEND, Service, ServiceName
 
 # Batching, the journal and the result types load with the first send, not here: a
@@ -36,6 +34,9 @@ if TYPE_CHECKING:
     import requests
 
     from ._batch import Plan
+    from ._compose import Estimate
+    from ._dispatch import Dispatcher
+    from ._failover import FailoverPolicy
     from ._journal import Journal
     from ._journal_hook import DuplicateGuard
     from ._results import (
@@ -123,15 +124,14 @@ class Client:
         self._credentials = Credentials(sn, password)
         self.protocol: Protocol = protocol
         self.timeouts = Timeouts.of(timeout)
-        self._failover = failover or FailoverPolicy()
-        self._dispatcher = Dispatcher(
-            sn,
-            {
-                "send": check_hosts(hosts, argument="hosts"),
-                "account": check_hosts(account_hosts, argument="account_hosts"),
-            },
-            self._failover,
-        )
+        self._hosts: dict[ServiceName, tuple[str, ...]] = {
+            "send": check_hosts(hosts, argument="hosts"),
+            "account": check_hosts(account_hosts, argument="account_hosts"),
+        }
+        self._failover = failover
+        # Made with the first request (or the first look at the active host): the failover
+        # machinery need not load for a client that is only built or explored.
+        self._dispatcher_: Dispatcher | None = None
         self._session = session
         self._transport: Transport | None = None
         self._lock = threading.Lock()
@@ -208,16 +208,18 @@ class Client:
     @property
     def hosts(self) -> tuple[str, ...]:
         """The send-service URLs, in order of preference."""
-        return self._dispatcher.states["send"].hosts
+        return self._hosts["send"]
 
     @property
     def account_hosts(self) -> tuple[str, ...]:
         """The account-service URLs, in order of preference."""
-        return self._dispatcher.states["account"].hosts
+        return self._hosts["account"]
 
     def active_host(self, service: ServiceName = "send") -> str:
         """Where requests to ``service`` go now."""
-        return self._dispatcher.active_host(service)
+        if self._dispatcher_ is None:
+            return self._hosts[service][0]
+        return self._dispatcher_.active_host(service)
 
     @overload
     def send(
@@ -456,6 +458,8 @@ class Client:
             ... )
             Estimate(characters=12, segments=1, recipients=2, billable=2)
         """
+        from ._compose import collect_mobiles, estimate
+
         found = collect_mobiles(mobiles, skip_invalid=skip_invalid)
         text = self._rules.prepare(content, "")
         return estimate(text, recipients=len(found.numbers))
@@ -634,6 +638,17 @@ class Client:
                     self._transport = Transport(self.timeouts, self._session)
         return self._transport
 
+    def _dispatcher(self) -> Dispatcher:
+        if self._dispatcher_ is None:
+            with self._lock:
+                if self._dispatcher_ is None:
+                    from ._dispatch import Dispatcher
+                    from ._failover import FailoverPolicy
+
+                    policy = self._failover or FailoverPolicy()
+                    self._dispatcher_ = Dispatcher(self.sn, self._hosts, policy)
+        return self._dispatcher_
+
     def _protocol_for(self, op: Operation) -> Protocol:
         return "http-post" if self.protocol == "ashx" and not op.ashx else self.protocol
 
@@ -661,7 +676,7 @@ class Client:
         from ._journal_hook import Recorder
 
         record = Recorder(self.journal, op.name, protocol, fields, recipients, batch)
-        value, host = self._dispatcher.call(op, built, recipients, record, transport)
+        value, host = self._dispatcher().call(op, built, recipients, record, transport)
         return value, host, protocol
 
     def _registration(self, op: Operation, values: Mapping[str, str]) -> RegistrationResult:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import repeat
 
 from ._errors import InvalidRecipients, ValidationError
+from ._rules import ContentRules, check_signature
 
 __all__ = [
     "CHINA",
@@ -34,6 +35,8 @@ __all__ = [
     "measure_many",
     "normalize_mobiles",
     "normalized_with_positions",
+    "prepare_text",
+    "prepare_texts",
     "segments",
     "validate_content",
     "validate_fields",
@@ -248,19 +251,6 @@ def _all_signed(joined: str, texts: list[str]) -> bool:
     return bool(start and joined.startswith(start[0]) and joined.count("\x00" + start[0]) == n - 1)
 
 
-def check_signature(signature: object) -> str | None:
-    """The ``signature`` setting as given, checked: text without brackets, or None."""
-    if signature is None:
-        return None
-    if not isinstance(signature, str) or not signature.strip():
-        raise ValidationError(f"expected non-empty text, got {signature!r}", argument="signature")
-    if "【" in signature or "】" in signature:
-        raise ValidationError(
-            f"give the name without 【】 (they are added), got {signature!r}", argument="signature"
-        )
-    return signature
-
-
 def apply_signature(
     content: str,
     signature: str | None,
@@ -473,128 +463,96 @@ def measure_many(texts: Sequence[str]) -> tuple[list[int], int]:
     return parts, longest
 
 
-_POSITIONS = ("end", "start")
-_POLICIES = ("warn", "error", "allow")
-
-
-@dataclass(frozen=True)
-class ContentRules:
-    """The client's content settings, and the one path every text takes before it is sent.
-
-    ``prepare`` checks the text, adds the signature, checks length (signature counted),
-    GBK and ``max_segments``, in that order.
-    """
-
-    signature: str | None = None
-    signature_position: str = "end"
-    require_signature: bool = True
-    unencodable: str = "warn"
-    max_segments: int | None = None
-
-    def __post_init__(self) -> None:
-        check_signature(self.signature)
-        for name, value, allowed in (
-            ("signature_position", self.signature_position, _POSITIONS),
-            ("unencodable", self.unencodable, _POLICIES),
-        ):
-            if value not in allowed:
-                raise ValidationError(
-                    f"expected one of {', '.join(map(repr, allowed))}, got {value!r}",
-                    argument=name,
-                )
-        limit = self.max_segments
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
-        ):
-            raise ValidationError(
-                f"expected a positive whole number or None, got {limit!r}", argument="max_segments"
-            )
-
-    def prepare(self, content: object, msgfmt: str, *, argument: str = "content") -> str:
-        """The text as it will be sent, or a ValidationError naming ``argument``."""
-        text = validate_content(content, argument=argument)
-        text = apply_signature(
-            text,
-            self.signature,
-            position=self.signature_position,
-            required=self.require_signature,
+def prepare_text(
+    self: ContentRules, content: object, msgfmt: str, *, argument: str = "content"
+) -> str:
+    """The text as it will be sent, or a ValidationError naming ``argument``."""
+    text = validate_content(content, argument=argument)
+    text = apply_signature(
+        text,
+        self.signature,
+        position=self.signature_position,
+        required=self.require_signature,
+        argument=argument,
+    )
+    if text is not content:
+        validate_content(text, argument=argument)
+    check_gbk(text, choose_msgfmt(text, msgfmt), self.unencodable, argument=argument)
+    if self.max_segments is not None and segments(text) > self.max_segments:
+        raise ValidationError(
+            f"would bill {segments(text)} segments per message; max_segments is "
+            f"{self.max_segments} ({_units(text)} characters, signature counted)",
             argument=argument,
         )
-        if text is not content:
-            validate_content(text, argument=argument)
-        check_gbk(text, choose_msgfmt(text, msgfmt), self.unencodable, argument=argument)
-        if self.max_segments is not None and segments(text) > self.max_segments:
-            raise ValidationError(
-                f"would bill {segments(text)} segments per message; max_segments is "
-                f"{self.max_segments} ({_units(text)} characters, signature counted)",
-                argument=argument,
-            )
-        return text
+    return text
 
-    def prepare_many(
-        self, contents: list[object], msgfmt: str, argument: str, positions: list[int]
-    ) -> list[str]:
-        """:meth:`prepare` for many texts at once; ``argument`` names each by its position
-        in the caller's list (``positions[i]``, or ``i`` when ``positions`` is empty).
 
-        Every check runs over all texts together (C-level passes over the joined text, a
-        ``map`` for the signature); when one does not clear them all, each text takes
-        :meth:`prepare` in order, which raises naming the first bad one.
-        """
-        texts = self._prepare_all(contents, msgfmt)
-        if texts is not None:
-            return texts
-        return self._prepare_each(contents, msgfmt, argument, positions)
+def prepare_texts(
+    self: ContentRules, contents: list[object], msgfmt: str, argument: str, positions: list[int]
+) -> list[str]:
+    """:meth:`prepare` for many texts at once; ``argument`` names each by its position
+    in the caller's list (``positions[i]``, or ``i`` when ``positions`` is empty).
 
-    def _prepare_all(self, contents: list[object], msgfmt: str) -> list[str] | None:
-        """The texts as :meth:`prepare` returns them, or None when any check is not met."""
-        try:
-            joined = "\x00".join(contents)  # type: ignore[arg-type]  # TypeError: not all str
-        except TypeError:
+    Every check runs over all texts together (C-level passes over the joined text, a
+    ``map`` for the signature); when one does not clear them all, each text takes
+    :meth:`prepare` in order, which raises naming the first bad one.
+    """
+    texts = _prepare_all(self, contents, msgfmt)
+    if texts is not None:
+        return texts
+    return _prepare_each(self, contents, msgfmt, argument, positions)
+
+
+def _prepare_all(self: ContentRules, contents: list[object], msgfmt: str) -> list[str] | None:
+    """The texts as :meth:`prepare` returns them, or None when any check is not met."""
+    try:
+        joined = "\x00".join(contents)  # type: ignore[arg-type]  # TypeError: not all str
+    except TypeError:
+        return None
+    # A NUL inside a text would make the joined text ambiguous: take the full path.
+    if joined.count("\x00") != len(contents) - 1:
+        return None
+    texts: list[str] = contents  # type: ignore[assignment]  # all str, checked above
+    if not _all_signed(joined, texts) and not all(map(_SIGNED.search, texts)):
+        unsigned = [i for i, text in enumerate(texts) if not _SIGNED.search(text)]
+        if self.signature is None and self.require_signature:
             return None
-        # A NUL inside a text would make the joined text ambiguous: take the full path.
-        if joined.count("\x00") != len(contents) - 1:
+        texts = list(texts)
+        for i in unsigned:
+            if not texts[i].strip():
+                return None  # empty: refused with its reason by prepare
+            if self.signature is not None:
+                texts[i] = apply_signature(
+                    texts[i], self.signature, position=self.signature_position
+                )
+        joined = "\x00".join(texts)
+    # A signed text is not empty. Lone surrogates fail the strict encode; astral
+    # characters count twice in UTF-16: both take the per-text path.
+    try:
+        if len(joined.encode("utf-16-le")) != 2 * len(joined):
             return None
-        texts: list[str] = contents  # type: ignore[assignment]  # all str, checked above
-        if not _all_signed(joined, texts) and not all(map(_SIGNED.search, texts)):
-            unsigned = [i for i, text in enumerate(texts) if not _SIGNED.search(text)]
-            if self.signature is None and self.require_signature:
-                return None
-            texts = list(texts)
-            for i in unsigned:
-                if not texts[i].strip():
-                    return None  # empty: refused with its reason by prepare
-                if self.signature is not None:
-                    texts[i] = apply_signature(
-                        texts[i], self.signature, position=self.signature_position
-                    )
-            joined = "\x00".join(texts)
-        # A signed text is not empty. Lone surrogates fail the strict encode; astral
-        # characters count twice in UTF-16: both take the per-text path.
+    except UnicodeEncodeError:
+        return None
+    if max(map(len, texts)) > _MAX_WIDE and any(
+        len(text) > (_MAX_ASCII if text.isascii() else _MAX_WIDE) for text in texts
+    ):
+        return None
+    if self.unencodable != "allow" and msgfmt in _GB_FORMATS and not joined.isascii():
         try:
-            if len(joined.encode("utf-16-le")) != 2 * len(joined):
-                return None
+            joined.encode("gbk")
         except UnicodeEncodeError:
-            return None
-        if max(map(len, texts)) > _MAX_WIDE and any(
-            len(text) > (_MAX_ASCII if text.isascii() else _MAX_WIDE) for text in texts
-        ):
-            return None
-        if self.unencodable != "allow" and msgfmt in _GB_FORMATS and not joined.isascii():
-            try:
-                joined.encode("gbk")
-            except UnicodeEncodeError:
-                return None  # reported (or warned about) per text, with positions
-        if self.max_segments is not None and max(measure_many(texts)[0]) > self.max_segments:
-            return None
-        return texts
+            return None  # reported (or warned about) per text, with positions
+    if self.max_segments is not None and max(measure_many(texts)[0]) > self.max_segments:
+        return None
+    return texts
 
-    def _prepare_each(
-        self, contents: list[object], msgfmt: str, argument: str, positions: list[int]
-    ) -> list[str]:
-        """:meth:`prepare` on each text in order (raising for the first bad one)."""
-        texts = []
-        for index, content in enumerate(contents):
-            name = argument.format(positions[index] if positions else index)
-            texts.append(self.prepare(content, msgfmt, argument=name))
-        return texts
+
+def _prepare_each(
+    self: ContentRules, contents: list[object], msgfmt: str, argument: str, positions: list[int]
+) -> list[str]:
+    """:meth:`prepare` on each text in order (raising for the first bad one)."""
+    texts = []
+    for index, content in enumerate(contents):
+        name = argument.format(positions[index] if positions else index)
+        texts.append(prepare_text(self, content, msgfmt, argument=name))
+    return texts

@@ -9,8 +9,8 @@ appears in a repr, a str, a log record or an exception.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-import secrets
 from typing import Any
 
 from ._errors import ValidationError
@@ -48,7 +48,7 @@ class Credentials:
         self.sn = sn
         self._md5 = md5_form(sn, password)
         raw = password.encode("utf-8")
-        self._pad = secrets.token_bytes(len(raw))
+        self._pad = os.urandom(len(raw))
         self._masked = bytes(a ^ b for a, b in zip(raw, self._pad, strict=True))
 
     def pwd(self, form: PasswordForm) -> str:

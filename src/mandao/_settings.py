@@ -38,7 +38,6 @@ __all__ = [
     "load_settings",
     "parse_duration",
     "parse_timeout",
-    "user_cache_dir",
     "user_config_dir",
 ]
 
@@ -94,13 +93,6 @@ def user_config_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir("mandao", appauthor=False))
-
-
-def user_cache_dir() -> Path:
-    """The user cache folder (platformdirs; ``$XDG_CACHE_HOME/mandao`` on Linux)."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("mandao", appauthor=False))
 
 
 @dataclass(frozen=True)

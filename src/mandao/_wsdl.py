@@ -50,9 +50,12 @@ ACCOUNT = Service("account", "http://tempuri.org/", "account-8060.wsdl", 8060)
 
 def user_wsdl_dir() -> Path:
     """Where ``mandao wsdl refresh`` stores checked copies (``$MANDAO_CACHE_DIR``, platformdirs)."""
-    from ._settings import user_cache_dir
+    given = os.environ.get("MANDAO_CACHE_DIR")
+    if given:
+        return Path(given) / "wsdl"
+    import platformdirs  # here: only a first WSDL parse needs it
 
-    return Path(os.environ.get("MANDAO_CACHE_DIR") or user_cache_dir()) / "wsdl"
+    return platformdirs.user_cache_path("mandao", appauthor=False) / "wsdl"
 
 
 @cache
