@@ -4,7 +4,7 @@ Commands that do not talk to the gateway must not pay for zeep: the target is â‰
 the time of a process that only imports zeep. Also shown, not targeted: `mandao codes`,
 `mandao estimate`, and `python -c pass` (the interpreter's own floor). Run:
 
-    python benchmarks/cli_startup.py [--rounds 15]
+    python benchmarks/cli_startup.py [--rounds 31]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _run(*command: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=31)
     args = parser.parse_args()
     byte_compile_mandao()
     medians = interleaved(

@@ -2,7 +2,7 @@
 
 Whole fresh processes, alternated, so each pays the same interpreter start. Run:
 
-    python benchmarks/startup.py [--rounds 31]
+    python benchmarks/startup.py [--rounds 101]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _run(code: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--rounds", type=int, default=101)
     args = parser.parse_args()
     byte_compile_mandao()
     medians = interleaved(
