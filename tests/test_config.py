@@ -245,3 +245,17 @@ def test_duplicate_guard_environment_variables_override_the_file(tmp_path: Path)
     assert (guard.window.total_seconds(), guard.action) == (90, "skip")
     with pytest.raises(ConfigError, match="MANDAO_DUPLICATE_ACTION"):
         load_settings(None, environ={"MANDAO_DUPLICATE_ACTION": "maybe"})
+
+
+def test_journal_command_uses_the_config_files_journal_path(tmp_path: Path) -> None:
+    """`mandao journal --config FILE path` prints the [journal] path the file sets."""
+    from click.testing import CliRunner
+
+    from mandao.cli import main
+
+    target = tmp_path / "campaigns" / "journal.sqlite3"
+    config = tmp_path / "mandao.toml"
+    config.write_text(f'[journal]\npath = "{target}"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["journal", "--config", str(config), "path"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().splitlines()[0] == str(target)

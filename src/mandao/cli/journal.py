@@ -42,12 +42,34 @@ def _fail(exc: JournalError) -> None:
     "path",
     envvar="MANDAO_JOURNAL",
     type=click.Path(dir_okay=False),
-    help="The journal file (default: $MANDAO_JOURNAL, else the user data folder).",
+    help="The journal file (default: $MANDAO_JOURNAL, else the config file's [journal] path, "
+    "else the user data folder).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The config file whose [journal] path to use (default: found as other commands do).",
 )
 @click.pass_context
-def journal(ctx: click.Context, path: str | None) -> None:
+def journal(ctx: click.Context, path: str | None, config: str | None) -> None:
     """The send journal: every attempt to send, kept tamper-evident (docs/journal.md)."""
-    ctx.obj = path
+    ctx.obj = path or _configured_path(config)
+
+
+def _configured_path(config: str | None) -> str | None:
+    """The ``[journal] path`` of the config file, if there is one (no password is read)."""
+    from .._errors import ConfigError
+    from .._settings import load_settings
+
+    try:
+        settings = load_settings(config, resolve_password=False)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(_EXIT_JOURNAL)
+    table = settings.values.get("journal") or {}
+    configured = table.get("path") if isinstance(table, dict) else None
+    return str(configured) if configured else None
 
 
 @journal.command()
