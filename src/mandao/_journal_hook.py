@@ -86,7 +86,18 @@ def _texts(operation: str, content: str) -> str | list[str]:
 class Recorder:
     """Journal rows of one request: a pending row per attempt, then its outcome."""
 
-    __slots__ = ("_attempt", "_batch", "_began", "_fields", "_journal", "_op", "_protocol", "_to")
+    __slots__ = (
+        "_attempt",
+        "_batch",
+        "_began",
+        "_fields",
+        "_journal",
+        "_op",
+        "_protocol",
+        "_segments",
+        "_texts",
+        "_to",
+    )
 
     def __init__(
         self,
@@ -102,18 +113,20 @@ class Recorder:
         self._batch = batch or ("", 0, 1)
         self._attempt: int | None = None
         self._began = 0.0
+        # Decoded once per request, not once per attempt (a failover makes several).
+        content = fields.get("content", "") if self._journal is not None else ""
+        self._texts: str | list[str] = _texts(operation, content) if content else ""
+        self._segments = _segments(self._texts) if self._texts else 0
 
     def begin(self, host: str) -> None:
         """Write the ``pending`` row of an attempt to ``host``; raises JournalError."""
         if self._journal is None:
             return
-        fields = self._fields
-        content = fields.get("content", "")
-        texts = _texts(self._op, content) if content else ""
+        fields, texts = self._fields, self._texts
         self._attempt = self._journal.begin(
             sn=fields.get("sn", ""), operation=self._op, protocol=self._protocol, host=host,
             rrid=fields.get("rrid", ""), recipients=self._to, content=texts,
-            segments=_segments(texts), call_id=self._batch[0],
+            segments=self._segments, call_id=self._batch[0],
             batch_index=self._batch[1], batch_total=self._batch[2],
         )  # fmt: skip
         self._began = time.monotonic()
