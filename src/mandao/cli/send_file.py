@@ -303,11 +303,8 @@ def send_file(
                 )
             _describe_plan(report, dry=False)
             click.confirm("Send?", abort=True, err=True)
-        try:
-            complete = _send(client, groups, report)
-        finally:
-            if client.journal is not None:
-                client.journal.flush()  # outcomes are written lazily; a resume reads them
+        # Leaving ``with client`` writes the journal's held outcomes, which a resume reads.
+        complete = _send(client, groups, report)
     out.result(report, lambda: _describe_result(report))
     if not complete:
         raise SystemExit(EXIT_PARTIAL.code)
