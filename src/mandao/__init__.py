@@ -46,6 +46,7 @@ if _typing.TYPE_CHECKING:
         InsufficientBalance,
         InvalidParameter,
         InvalidRecipients,
+        JournalError,
         MandaoError,
         OutcomeUnknown,
         ProtocolError,
@@ -58,7 +59,6 @@ if _typing.TYPE_CHECKING:
     )
     from ._journal import (
         Journal,
-        JournalError,
     )
     from ._journal_hook import (
         DuplicateGuard,
@@ -149,7 +149,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidParameter": "._errors",
     "InvalidRecipients": "._errors",
     "Journal": "._journal",
-    "JournalError": "._journal",
+    "JournalError": "._errors",
     "MandaoError": "._errors",
     "OPERATIONS": "._operations",
     "Operation": "._operations",

@@ -30,8 +30,13 @@ from ._compose import (
     validate_fields,
 )
 from ._config import DEFAULT_BATCH, DEFAULT_GX_BATCH
-from ._errors import GatewayError, GatewayUnreachable, OutcomeUnknown, ValidationError
-from ._journal import JournalError
+from ._errors import (
+    GatewayError,
+    GatewayUnreachable,
+    JournalError,
+    OutcomeUnknown,
+    ValidationError,
+)
 from ._results import Batch, BatchState, SendResult
 from ._rrid import make_rrid
 

@@ -4,6 +4,7 @@
 
     MandaoError
     ├── ConfigError                       the configuration is missing, invalid or unsafe
+    ├── JournalError                      the send journal cannot be written, read or pruned
     ├── ValidationError (ValueError)      fix the input; nothing was sent
     │   └── InvalidRecipients             mobiles that are not mainland numbers, with positions
     ├── GatewayError                      the gateway answered with a negative code
@@ -49,6 +50,7 @@ __all__ = [
     "InsufficientBalance",
     "InvalidParameter",
     "InvalidRecipients",
+    "JournalError",
     "MandaoError",
     "OutcomeUnknown",
     "ProtocolError",
@@ -104,6 +106,14 @@ class ConfigError(MandaoError):
     def __init__(self, message: str, *, path: Path | None = None) -> None:
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
+
+
+class JournalError(MandaoError):
+    """The journal cannot be written or read, or refuses an operation (a too-young prune).
+
+    Raised before a request leaves when its ``pending`` row cannot be written: nothing was
+    sent.
+    """
 
 
 class ValidationError(MandaoError, ValueError):

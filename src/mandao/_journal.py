@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal
 
-from ._errors import MandaoError
+from ._errors import JournalError
 from ._journal_attempt import _ATTEMPTS, CHINA, Attempt, instant
 from ._journal_chain import PruneResult, Verification, insert_rows, now, prune_rows, verify_chain
 from ._journal_writer import HeldRows
@@ -60,14 +60,6 @@ CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
 CREATE INDEX IF NOT EXISTS entries_attempt ON entries (attempt) WHERE attempt IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-
-class JournalError(MandaoError):
-    """The journal cannot be written or read, or refuses an operation (a too-young prune).
-
-    Raised before a request leaves when its ``pending`` row cannot be written: nothing was
-    sent.
-    """
 
 
 def default_journal_path() -> Path:
