@@ -191,13 +191,6 @@ class HostState:
         """
         return self.after_answer(host, max(policy.slow_threshold * 2, 1e-9), policy, now)
 
-    def after_success(self, host: str) -> HostState:
-        """The state after ``host`` answered: it stays (or becomes) active."""
-        index = self.hosts.index(host)
-        if index == self.active:
-            return self
-        return replace(self, active=index, slow_streak=0, average=None)
-
     def due_return(self, policy: FailoverPolicy, now: float) -> bool:
         """Whether the cool-down since leaving the preferred host is over."""
         return (

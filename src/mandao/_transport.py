@@ -264,18 +264,6 @@ class Transport:
             serialized.path,
         )
 
-    def call(
-        self,
-        protocol: Protocol,
-        op: Operation,
-        host: str,
-        fields: Mapping[str, str],
-        *,
-        recipients: tuple[str, ...] = (),
-    ) -> str:
-        """Build and send ``fields`` to ``op`` at ``host``; the gateway's result string."""
-        return self.send(self.build(protocol, op, fields), host, recipients=recipients)
-
     def send(self, built: Built, host: str, *, recipients: tuple[str, ...] = ()) -> str:
         """Send a built request to ``host``; the gateway's result string.
 
