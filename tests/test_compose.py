@@ -1,4 +1,4 @@
-"""Composing a request: numbers, content checks, field encoding, segments."""
+"""Composing a request: content checks, field encoding, segments, batch slicing."""
 
 from __future__ import annotations
 
@@ -15,41 +15,10 @@ from mandao._compose import (
     CHINA,
     ContentRules,
     encode_content,
-    joined_if_clean,
-    normalize_mobiles,
     segments,
     validate_content,
     validate_fields,
 )
-
-
-def test_numbers_are_normalised_and_deduplicated_in_order() -> None:
-    """Spaces, dashes, +86/0086/86 prefixes go; a repeated number is kept once, first place."""
-    got = normalize_mobiles(
-        ["13800138000", "+86 139-0013-9000", "008615000150000", "8613800138000", "186 0000 0000"]
-    )
-    assert got == ("13800138000", "13900139000", "15000150000", "18600000000")
-
-
-def test_one_number_string_and_generators_are_accepted() -> None:
-    """A single string is one recipient; any iterable (a generator) works."""
-    assert normalize_mobiles("13800138000") == ("13800138000",)
-    assert normalize_mobiles(n for n in ["13800138000"]) == ("13800138000",)
-
-
-def test_invalid_numbers_are_all_listed_with_positions() -> None:
-    """InvalidRecipients names each bad entry and its position."""
-    with pytest.raises(mandao.InvalidRecipients) as info:
-        normalize_mobiles(["13800138000", "12345", "23800138000", 13800138000])  # type: ignore[list-item]
-    assert [pos for pos, _, _ in info.value.invalid] == [1, 2, 3]
-    assert info.value.argument == "mobiles"
-    assert "#1 '12345'" in str(info.value)
-
-
-def test_empty_recipients_are_refused() -> None:
-    """An empty list is a ValidationError naming mobiles."""
-    with pytest.raises(mandao.ValidationError, match="mobiles"):
-        normalize_mobiles([])
 
 
 @pytest.mark.parametrize(
@@ -136,24 +105,6 @@ def test_times_become_china_time_strings() -> None:
     assert stime == later.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
     naive = later.astimezone(CHINA).replace(tzinfo=None)
     assert validate_fields(ext="", rrid=None, msgfmt=None, at=naive)[1] == stime
-
-
-@pytest.mark.parametrize(
-    "items",
-    [
-        ["13800138000", "1390013900,"],  # a comma inside an item, lengths still add up
-        ["1380013800", "139001390000"],  # digits shifted from one item to the next
-        ["13800138000", "12900139000"],  # second digit out of 3-9
-        ["13800138000", "23900139000"],  # not starting with 1
-        ["13800138000", "１３９００１３９０００"],  # full-width digits
-        ["13800138000", "139 0013 900"],
-        ["13800138000", 13900139000],
-    ],
-)
-def test_joined_fast_path_refuses_near_misses(items: list[object]) -> None:
-    """The joined-text check says "clean" only when every item is an 11-digit mobile."""
-    assert joined_if_clean(items) is None  # type: ignore[arg-type]
-    assert joined_if_clean(["13800138000", "19900199000"]) == "13800138000,19900199000"
 
 
 def test_batches_slice_the_joined_numbers_exactly() -> None:

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 import mandao
 from mandao._compose import (
     ContentRules,
-    collect_mobiles,
     encode_content,
     encode_contents,
     estimate,
     measure_many,
     segments,
 )
+from mandao._numbers import collect_mobiles
 from mandao.testing import SandboxGateway
 
 from .conftest import PASSWORD, SN

@@ -63,6 +63,10 @@ if _typing.TYPE_CHECKING:
     from ._journal_hook import (
         DuplicateGuard,
     )
+    from ._numbers import (
+        Numbers,
+        normalize_mobiles,
+    )
     from ._operations import (
         OPERATIONS,
         PROTOCOLS,
@@ -106,6 +110,7 @@ __all__ = [
     "Journal",
     "JournalError",
     "MandaoError",
+    "Numbers",
     "Operation",
     "OutcomeUnknown",
     "PreparedRequest",
@@ -121,6 +126,7 @@ __all__ = [
     "__version__",
     "estimate",
     "explain",
+    "normalize_mobiles",
 ]
 
 #: Where each public name lives; imported when first asked for.
@@ -151,6 +157,7 @@ _EXPORTS: dict[str, str] = {
     "Journal": "._journal",
     "JournalError": "._errors",
     "MandaoError": "._errors",
+    "Numbers": "._numbers",
     "OPERATIONS": "._operations",
     "Operation": "._operations",
     "OutcomeUnknown": "._errors",
@@ -167,6 +174,7 @@ _EXPORTS: dict[str, str] = {
     "ValidationError": "._errors",
     "estimate": "._compose",
     "explain": "._codes",
+    "normalize_mobiles": "._numbers",
 }
 
 

@@ -17,15 +17,11 @@ from typing import Any
 from ._compose import (
     ContentRules,
     Estimate,
-    Recipients,
     choose_msgfmt,
-    collect_mobiles_joined,
     encode_content,
     encode_contents,
     estimate,
-    joined_if_clean,
     measure_many,
-    normalized_with_positions,
     segments,
     validate_fields,
 )
@@ -37,6 +33,7 @@ from ._errors import (
     OutcomeUnknown,
     ValidationError,
 )
+from ._numbers import Numbers, Recipients, collect_mobiles, normalized
 from ._results import Batch, BatchState, SendResult
 from ._rrid import make_rrid
 
@@ -53,7 +50,7 @@ __all__ = [
 
 
 #: Carries one request: (operation, fields, recipients) -> (result, host, protocol).
-Call = Callable[[str, Mapping[str, str], tuple[str, ...]], tuple[str, str, str]]
+Call = Callable[[str, Mapping[str, str], Numbers], tuple[str, str, str]]
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ class Planned:
 
     operation: str
     fields: dict[str, str] = field(repr=False)
-    recipients: tuple[str, ...] = field(repr=False)
+    recipients: Numbers = field(repr=False)
     billable: int
 
 
@@ -106,26 +103,17 @@ def _spans(n: int, size: int) -> Iterator[tuple[int, int]]:
 
 
 def group_requests(
-    numbers: Sequence[str],
-    text: str,
-    common: Mapping[str, str],
-    size: int,
-    joined: str | None = None,
+    numbers: Numbers, text: str, common: Mapping[str, str], size: int
 ) -> list[Planned]:
-    """``mdsmssend`` requests of ``text`` to ``numbers``, ``size`` numbers each.
-
-    ``joined``, when given, is ``",".join(numbers)`` of 11-digit numbers: each batch's
-    ``mobile`` field is a slice of it.
-    """
+    """``mdsmssend`` requests of ``text`` to ``numbers``, ``size`` numbers each."""
     content = encode_content(text)
     per = segments(text)
     spans = list(_spans(len(numbers), size))
     rrids = _rrids(common.get("rrid", ""), len(spans))
     planned = []
     for (start, stop), rrid in zip(spans, rrids, strict=True):
-        chunk = tuple(numbers[start:stop])
-        mobile = joined[12 * start : 12 * stop - 1] if joined is not None else ",".join(chunk)
-        fields = {**common, "mobile": mobile, "content": content, "rrid": rrid}
+        chunk = numbers[start:stop]
+        fields = {**common, "mobile": chunk.joined, "content": content, "rrid": rrid}
         planned.append(Planned("mdsmssend", fields, chunk, per * len(chunk)))
     return planned
 
@@ -142,23 +130,21 @@ def personal_requests(
     ``parts``, when given, holds each text's segments (computed once by the caller);
     ``per_pair``, each pair's rrid (sent comma-joined, one per mobile).
     """
-    numbers = tuple(number for number, _ in pairs)
+    numbers = Numbers._of(",".join(number for number, _ in pairs))
     texts = [text for _, text in pairs]
     parts = parts or measure_many(texts)[0]
-    return _personal(numbers, texts, common, size, parts, per_pair, None)
+    return _personal(numbers, texts, common, size, parts, per_pair)
 
 
 def _personal(
-    numbers: tuple[str, ...],
+    numbers: Numbers,
     texts: Sequence[str],
     common: Mapping[str, str],
     size: int,
     parts: Sequence[int],
     per_pair: Sequence[str],
-    joined: str | None,
 ) -> list[Planned]:
-    """:func:`personal_requests` of parallel ``numbers`` and ``texts``; ``joined``, when
-    given, is ``",".join(numbers)`` (see :func:`group_requests`)."""
+    """:func:`personal_requests` of parallel ``numbers`` and ``texts``."""
     spans = list(_spans(len(numbers), size))
     rrids = (
         [",".join(per_pair[start:stop]) for start, stop in spans]
@@ -170,7 +156,7 @@ def _personal(
         chunk = numbers[start:stop]
         fields = {
             **common,
-            "mobile": joined[12 * start : 12 * stop - 1] if joined is not None else ",".join(chunk),
+            "mobile": chunk.joined,
             "content": encode_contents(texts[start:stop]),
             "rrid": rrid,
         }
@@ -182,7 +168,7 @@ def run(
     planned: Sequence[Planned],
     call: Call,
     *,
-    recipients: tuple[str, ...],
+    recipients: Numbers,
     segments: int,
     scheduled: str,
     skipped: tuple[tuple[int, str, str], ...] = (),
@@ -239,7 +225,7 @@ class Plan:
     """Every request of one call, checked and encoded, before anything is sent."""
 
     requests: list[Planned] = field(repr=False)
-    recipients: tuple[str, ...] = field(repr=False)
+    recipients: Numbers = field(repr=False)
     estimate: Estimate
     scheduled: str
     skipped: tuple[tuple[int, str, str], ...] = ()
@@ -264,10 +250,10 @@ def plan_group(
 ) -> Plan:
     """The ``mdsmssend`` requests of :meth:`~mandao.Client.send`."""
     common = _common(**fields)
-    found, joined = collect_mobiles_joined(mobiles, skip_invalid=skip_invalid)
+    found = collect_mobiles(mobiles, skip_invalid=skip_invalid)
     text = rules.prepare(content, common["msgfmt"])
     common["msgfmt"] = choose_msgfmt(text, common["msgfmt"])
-    requests = group_requests(found.numbers, text, common, size, joined)
+    requests = group_requests(found.numbers, text, common, size)
     cost = estimate(text, recipients=len(found.numbers))
     return Plan(requests, found.numbers, cost, common["stime"], found.skipped, found.duplicates)
 
@@ -297,36 +283,34 @@ def _pairs(messages: object) -> list[tuple[Any, Any]]:
 
 def _checked(
     rules: ContentRules, messages: object, msgfmt: str, skip_invalid: bool
-) -> tuple[tuple[str, ...], list[str], Recipients, str | None]:
-    """Normalised numbers and their texts (identical pairs once), what was left out, and
-    the numbers joined by commas when the input was clean (see :func:`group_requests`)."""
+) -> tuple[Numbers, list[str], Recipients]:
+    """Normalised numbers and their texts (identical pairs once), and what was left out."""
     raw = _pairs(messages)
-    numbers, skipped, positions = normalized_with_positions(
+    numbers, items, skipped, positions = normalized(
         list(map(itemgetter(0), raw)), skip_invalid=skip_invalid
     )
     contents = [raw[p][1] for p in positions] if positions else list(map(itemgetter(1), raw))
     texts = rules.prepare_many(contents, msgfmt, "messages[{}] content", positions)
-    if len(set(numbers)) == len(numbers):  # no number twice: no pair twice
-        joined = joined_if_clean(numbers)
-        return numbers, texts, Recipients(numbers, skipped, ()), joined
+    if len(set(items)) == len(items):  # no number twice: no pair twice
+        return numbers, texts, Recipients(numbers, skipped, ())
     order = positions or range(len(raw))
     seen: dict[tuple[str, str], None] = {}
     duplicates: list[tuple[int, str]] = []
-    for pair, position in zip(zip(numbers, texts, strict=True), order, strict=True):
+    for pair, position in zip(zip(items, texts, strict=True), order, strict=True):
         if pair in seen:
             duplicates.append((position, pair[0]))
         else:
             seen[pair] = None
-    unique = tuple(number for number, _ in seen)
+    unique = Numbers._of(",".join(number for number, _ in seen))
     kept = [text for _, text in seen]
-    return unique, kept, Recipients(unique, skipped, tuple(duplicates)), None
+    return unique, kept, Recipients(unique, skipped, tuple(duplicates))
 
 
 def _checked_pairs(
     rules: ContentRules, messages: object, msgfmt: str, skip_invalid: bool
 ) -> tuple[list[tuple[str, str]], Recipients]:
     """Normalised (number, text) pairs, identical pairs once, and what was left out."""
-    numbers, texts, found, _ = _checked(rules, messages, msgfmt, skip_invalid)
+    numbers, texts, found = _checked(rules, messages, msgfmt, skip_invalid)
     return list(zip(numbers, texts, strict=True)), found
 
 
@@ -348,13 +332,13 @@ def plan_personal(
     given = fields.get("rrid")
     per_pair = given is not None and not isinstance(given, str)  # one rrid per pair
     common = _common(**{**fields, "rrid": None}) if per_pair else _common(**fields)
-    numbers, texts, found, joined = _checked(rules, messages, common["msgfmt"], skip_invalid)
+    numbers, texts, found = _checked(rules, messages, common["msgfmt"], skip_invalid)
     rrids = _pair_rrids(given, found, len(texts)) if per_pair else []
     if not common["msgfmt"]:
         common["msgfmt"] = "0" if all(map(str.isascii, texts)) else "15"
     parts, longest = measure_many(texts)
     cost = Estimate(longest, max(parts), len(texts), sum(parts))
-    requests = _personal(numbers, texts, common, size, parts, rrids, joined)
+    requests = _personal(numbers, texts, common, size, parts, rrids)
     return Plan(
         requests, found.numbers, cost, common["stime"],
         found.skipped, found.duplicates,
@@ -382,7 +366,9 @@ def plan_many(
     for text, numbers in by_text.items():
         if len(numbers) > 1:
             group = {**common, "msgfmt": choose_msgfmt(text, given_fmt)}
-            requests += group_requests(numbers, text, group, size or DEFAULT_BATCH)
+            requests += group_requests(
+                Numbers._of(",".join(numbers)), text, group, size or DEFAULT_BATCH
+            )
         else:
             single.append((numbers[0], text))
     if single:

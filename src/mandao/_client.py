@@ -458,7 +458,8 @@ class Client:
             ... )
             Estimate(characters=12, segments=1, recipients=2, billable=2)
         """
-        from ._compose import collect_mobiles, estimate
+        from ._compose import estimate
+        from ._numbers import collect_mobiles
 
         found = collect_mobiles(mobiles, skip_invalid=skip_invalid)
         text = self._rules.prepare(content, "")
@@ -656,7 +657,7 @@ class Client:
         self,
         op: Operation,
         values: Mapping[str, str],
-        recipients: tuple[str, ...],
+        recipients: Sequence[str],
         batch: tuple[str, int, int] | None = None,
     ) -> tuple[str, str, Protocol]:
         """Send ``op`` to the active host under the failover policy.

@@ -1,4 +1,5 @@
-"""What goes into a request: recipients, content encoding, field checks, segment counting.
+"""What goes into a request besides its numbers: content checks and encoding, the other
+fields, segment counting (numbers live in ``_numbers``).
 
 Everything here runs before a request is made, so a bad argument raises
 :class:`~mandao.ValidationError` and nothing reaches the gateway.
@@ -8,33 +9,27 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import repeat
 
-from ._errors import InvalidRecipients, ValidationError
+from ._errors import ValidationError
 from ._rules import ContentRules, check_signature
 
 __all__ = [
     "CHINA",
     "ContentRules",
     "Estimate",
-    "Recipients",
     "UnencodableWarning",
     "apply_signature",
     "check_gbk",
     "check_signature",
     "choose_msgfmt",
-    "collect_mobiles",
-    "collect_mobiles_joined",
     "encode_content",
     "encode_contents",
     "estimate",
-    "joined_if_clean",
     "measure_many",
-    "normalize_mobiles",
-    "normalized_with_positions",
     "prepare_text",
     "prepare_texts",
     "segments",
@@ -45,161 +40,11 @@ __all__ = [
 #: China Standard Time, the gateway's clock for ``stime`` (no daylight saving).
 CHINA = timezone(timedelta(hours=8), "CST")
 
-_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
-_SEPARATORS = re.compile(r"[\s\-()]")
-_PREFIXES = ("+86", "0086", "86")
-
 #: Vendor doc §3.1: one message up to 70 characters (140 if every one is single-byte),
 #: longer text is billed per 67.
 _SINGLE, _SINGLE_ASCII, _PER_PART = 70, 140, 67
 #: Code -10: at most 500 double-byte or 1000 single-byte characters.
 _MAX_WIDE, _MAX_ASCII = 500, 1000
-
-
-@dataclass(frozen=True)
-class Recipients:
-    """The numbers of one call, normalised, with what was left out and why.
-
-    Attributes:
-        numbers: 11-digit mobiles, in order, each once.
-        skipped: ``(position, value, reason)`` of entries left out (``skip_invalid=True``).
-        duplicates: ``(position, number)`` of entries already seen earlier in the call.
-    """
-
-    numbers: tuple[str, ...]
-    skipped: tuple[tuple[int, str, str], ...] = ()
-    duplicates: tuple[tuple[int, str], ...] = field(default=())
-
-
-def normalize_mobiles(mobiles: str | Iterable[str], *, unique: bool = True) -> tuple[str, ...]:
-    """Recipients as 11-digit mainland mobiles, in order, each once (unless ``unique=False``).
-
-    Accepts one number or any iterable of numbers; removes spaces, dashes and a ``+86``,
-    ``0086`` or ``86`` prefix. Raises :class:`~mandao.InvalidRecipients` naming every
-    bad entry and its position, or :class:`~mandao.ValidationError` for an empty list.
-
-    >>> normalize_mobiles(["138 0013 8000", "+86 139-0013-9000", "13800138000"])
-    ('13800138000', '13900139000')
-    """
-    if not unique:
-        return normalized_with_positions(mobiles, skip_invalid=False)[0]
-    return collect_mobiles(mobiles).numbers
-
-
-def collect_mobiles(mobiles: str | Iterable[str], *, skip_invalid: bool = False) -> Recipients:
-    """Normalise, validate and de-duplicate ``mobiles``; see :class:`Recipients`.
-
-    Raises :class:`~mandao.InvalidRecipients` for bad entries (unless ``skip_invalid``), and
-    :class:`~mandao.ValidationError` when no number is left.
-
-    >>> collect_mobiles(["13800138000", "x", "13800138000"], skip_invalid=True)
-    Recipients(numbers=('13800138000',), skipped=((1, 'x', ...),), duplicates=((2, '13800138000'),))
-    """
-    return collect_mobiles_joined(mobiles, skip_invalid=skip_invalid)[0]
-
-
-def collect_mobiles_joined(
-    mobiles: str | Iterable[str], *, skip_invalid: bool = False
-) -> tuple[Recipients, str | None]:
-    """:func:`collect_mobiles`, plus ``numbers`` joined by commas when that came for free
-    (the input was clean and held no repeats), else None."""
-    numbers, skipped, positions, joined = _normalized(mobiles, skip_invalid)
-    # A set is about 3x cheaper than dict.fromkeys on a million new strings, and lists
-    # without repeats are the common case; order-keeping de-duplication only when needed.
-    if len(set(numbers)) == len(numbers):
-        return Recipients(numbers, skipped, ()), joined
-    unique = tuple(dict.fromkeys(numbers))
-    seen: set[str] = set()
-    found = []
-    for index, number in enumerate(numbers):
-        if number in seen:
-            found.append((positions[index] if positions else index, number))
-        else:
-            seen.add(number)
-    return Recipients(unique, skipped, tuple(found)), None
-
-
-_DIGITS_ONLY = b"0123456789"
-
-
-def joined_if_clean(items: list[str] | tuple[str, ...]) -> str | None:
-    """``items`` joined with commas when every item already is an 11-digit mobile, else None.
-
-    C-level passes over the joined text instead of a regex per item: once the digits are
-    deleted, exactly n-1 commas must be left, one at every 12th position; so no item holds
-    a comma and each is the 11 digits between two of them. The joined text is each batch's
-    ``mobile`` field, sliced.
-    """
-    try:
-        joined = ",".join(items)
-    except TypeError:
-        return None
-    n = len(items)
-    if len(joined) != 12 * n - 1 or not joined.isascii():
-        return None
-    raw = joined.encode("ascii")
-    commas = b"," * (n - 1)
-    clean = (
-        raw.translate(None, _DIGITS_ONLY) == commas
-        and raw[11::12] == commas
-        and raw[0::12] == b"1" * n
-        and not raw[1::12].translate(None, b"3456789")
-    )
-    return joined if clean else None
-
-
-def normalized_with_positions(
-    mobiles: str | Iterable[str], *, skip_invalid: bool
-) -> tuple[tuple[str, ...], tuple[tuple[int, str, str], ...], list[int]]:
-    """(numbers, skipped, original position of each number; [] when they are 0..n-1)."""
-    return _normalized(mobiles, skip_invalid)[:3]
-
-
-def _normalized(
-    mobiles: str | Iterable[str], skip_invalid: bool
-) -> tuple[tuple[str, ...], tuple[tuple[int, str, str], ...], list[int], str | None]:
-    """:func:`normalized_with_positions`, plus the numbers joined by commas when the input
-    was already clean (None when a number had to be cleaned or left out)."""
-    if isinstance(mobiles, str):
-        mobiles = (mobiles,)
-    elif not isinstance(mobiles, Iterable):
-        raise ValidationError(
-            f"expected a mobile number or an iterable of them, got {type(mobiles).__name__}",
-            argument="mobiles",
-        )
-    items = mobiles if isinstance(mobiles, (list, tuple)) else list(mobiles)
-    joined = joined_if_clean(items) if items else None
-    if joined is not None:
-        return tuple(items), (), [], joined
-    numbers: list[str] = []
-    positions: list[int] = []
-    bad: list[tuple[int, str, str]] = []
-    for position, raw in enumerate(items):
-        if not isinstance(raw, str):
-            bad.append((position, repr(raw), f"not a string ({type(raw).__name__})"))
-            continue
-        number = raw if _MOBILE.fullmatch(raw) else _clean(raw)
-        if number is None:
-            bad.append((position, raw, "not an 11-digit mainland mobile (1[3-9]xxxxxxxxx)"))
-        else:
-            numbers.append(number)
-            positions.append(position)
-    if bad and not skip_invalid:
-        raise InvalidRecipients(tuple(bad))
-    if not numbers:
-        raise ValidationError(
-            "no valid recipients given" if bad else "no recipients given", argument="mobiles"
-        )
-    return tuple(numbers), tuple(bad), positions if bad else [], None
-
-
-def _clean(raw: str) -> str | None:
-    number = _SEPARATORS.sub("", raw)
-    for prefix in _PREFIXES:
-        if number.startswith(prefix) and len(number) == len(prefix) + 11:
-            number = number[len(prefix) :]
-            break
-    return number if _MOBILE.fullmatch(number) else None
 
 
 def validate_content(content: object, *, argument: str = "content") -> str:

@@ -7,7 +7,7 @@ here; there is no per-code branch anywhere.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ._codes import Category, CodeInfo, explain
 from ._errors import (
@@ -45,7 +45,7 @@ def error_for(
     host: str | None,
     operation: str | None,
     rrid: str | None,
-    recipients: tuple[str, ...] = (),
+    recipients: Sequence[str] = (),
 ) -> GatewayError:
     """The exception for a negative code, carrying where it happened."""
     cls = CATEGORY_ERRORS.get(info.category, UnknownCode)
@@ -62,7 +62,7 @@ def decode(
     host: str,
     operation: str,
     rrid: str | None = None,
-    recipients: tuple[str, ...] = (),
+    recipients: Sequence[str] = (),
 ) -> str:
     """``raw`` if it matches ``success``; the decoded error if it is a negative code.
 

@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -62,7 +62,7 @@ class Dispatcher:
         self,
         op: Operation,
         built: Built,
-        recipients: tuple[str, ...],
+        recipients: Sequence[str],
         record: Recorder,
         transport: Transport,
     ) -> tuple[str, str]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from ._codes import CodeInfo
@@ -209,7 +210,7 @@ class OutcomeUnknown(MandaoError):
         self,
         message: str,
         *,
-        recipients: tuple[str, ...] = (),
+        recipients: Sequence[str] = (),
         host: str | None = None,
         operation: str | None = None,
         rrid: str | None = None,

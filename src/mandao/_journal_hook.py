@@ -21,6 +21,7 @@ from ._compose import encode_content, segments
 from ._errors import ValidationError
 from ._journal import Journal, JournalError, Outcome
 from ._log import logger
+from ._numbers import Numbers
 
 if TYPE_CHECKING:
     from ._batch import Plan, Planned
@@ -217,16 +218,15 @@ class DuplicateGuard:
         if not requests:
             raise ValidationError(message + "; nothing left to send", argument="mobiles")
         gone = set(found)
-        return replace(
-            plan, requests=requests, recipients=tuple(m for m in plan.recipients if m not in gone)
-        )
+        kept = Numbers._of(",".join(m for m in plan.recipients if m not in gone))
+        return replace(plan, requests=requests, recipients=kept)
 
 
 def _without(request: Planned, drop: set[str], texts: str | list[str]) -> Planned:
     """``request`` without the numbers in ``drop`` (and their texts)."""
     kept = [i for i, number in enumerate(request.recipients) if number not in drop]
-    numbers = tuple(request.recipients[i] for i in kept)
-    fields = {**request.fields, "mobile": ",".join(numbers)}
+    numbers = Numbers._of(",".join(request.recipients[i] for i in kept))
+    fields = {**request.fields, "mobile": numbers.joined}
     rrid = request.fields.get("rrid", "")
     if "," in rrid:  # one rrid per mobile: keep those of the numbers kept
         rrids = rrid.split(",")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ._config import short_host
+from ._numbers import Numbers
 
 if TYPE_CHECKING:
     from ._compose import Estimate
@@ -45,7 +46,7 @@ class Batch:
     index: int
     total: int
     operation: str
-    recipients: tuple[str, ...] = field(repr=False)
+    recipients: Numbers = field(repr=False)
     state: BatchState
     billable: int
     id: str | None = None
@@ -86,7 +87,7 @@ class SendResult:
     operation: str
     host: str
     protocol: str
-    recipients: tuple[str, ...] = field(repr=False)
+    recipients: Numbers = field(repr=False)
     segments: int
     billable: int
     scheduled: str = ""
@@ -99,17 +100,19 @@ class SendResult:
         """True when every batch was sent."""
         return all(batch.state == "sent" for batch in self.batches)
 
-    def in_state(self, state: BatchState) -> tuple[str, ...]:
+    def in_state(self, state: BatchState) -> Numbers:
         """The recipients whose batch is in ``state`` (``"sent"``, ``"failed"``, ...)."""
-        return tuple(m for b in self.batches if b.state == state for m in b.recipients)
+        return Numbers._of(
+            ",".join(b.recipients.joined for b in self.batches if b.state == state and b.recipients)
+        )
 
     @property
-    def sent(self) -> tuple[str, ...]:
+    def sent(self) -> Numbers:
         """Recipients of the batches the gateway accepted."""
         return self.in_state("sent")
 
     @property
-    def unsent(self) -> tuple[str, ...]:
+    def unsent(self) -> Numbers:
         """Recipients that provably did not go out (a refused or never-attempted batch)."""
         return self.in_state("failed") + self.in_state("not_sent")
 
@@ -146,7 +149,7 @@ class PreparedRequest:
     url: str
     headers: dict[str, str] = field(repr=False)
     body: str = field(repr=False)
-    recipients: tuple[str, ...] = field(repr=False)
+    recipients: Numbers = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ class DryRun:
 
     requests: tuple[PreparedRequest, ...]
     estimate: Estimate
-    recipients: tuple[str, ...] = field(repr=False)
+    recipients: Numbers = field(repr=False)
     skipped: tuple[tuple[int, str, str], ...] = field(default=(), repr=False)
     duplicates: tuple[tuple[int, str], ...] = field(default=(), repr=False)
 

@@ -15,7 +15,7 @@ has three phases, and what an exception means depends on the phase it comes from
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -119,7 +119,7 @@ def translate(
     host: str | None,
     operation: str | None,
     rrid: str | None = None,
-    recipients: tuple[str, ...] = (),
+    recipients: Sequence[str] = (),
 ) -> MandaoError:
     """Our exception for a zeep or requests exception raised in ``phase`` of a call."""
     where: dict[str, Any] = {"host": host, "operation": operation, "rrid": rrid}
@@ -264,7 +264,7 @@ class Transport:
             serialized.path,
         )
 
-    def send(self, built: Built, host: str, *, recipients: tuple[str, ...] = ()) -> str:
+    def send(self, built: Built, host: str, *, recipients: Sequence[str] = ()) -> str:
         """Send a built request to ``host``; the gateway's result string.
 
         Raises GatewayUnreachable (provably unsent), or OutcomeUnknown/ProtocolError (sent,

@@ -114,7 +114,8 @@ def _at(value: str) -> datetime | None:
 
 def check_rows(client: Client, text: str) -> tuple[list[Row], list[dict[str, Any]]]:
     """Every record checked as the send would check it: the rows, and the bad ones."""
-    from .._compose import normalize_mobiles, validate_fields
+    from .._compose import validate_fields
+    from .._numbers import normalize_mobiles
 
     rows: list[Row] = []
     bad: list[dict[str, Any]] = []

@@ -1,0 +1,121 @@
+"""Recipients: normalising, checking, de-duplicating, and the compact Numbers sequence."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mandao
+from mandao._numbers import Numbers, collect_mobiles, joined_if_clean, normalize_mobiles
+
+MOBILES = st.lists(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), max_size=30)
+
+
+def test_numbers_are_normalised_and_deduplicated_in_order() -> None:
+    """Spaces, dashes, +86/0086/86 prefixes go; a repeated number is kept once, first place."""
+    got = normalize_mobiles(
+        ["13800138000", "+86 139-0013-9000", "008615000150000", "8613800138000", "186 0000 0000"]
+    )
+    assert got == ("13800138000", "13900139000", "15000150000", "18600000000")
+
+
+def test_one_number_string_and_generators_are_accepted() -> None:
+    """A single string is one recipient; any iterable (a generator) works."""
+    assert normalize_mobiles("13800138000") == ("13800138000",)
+    assert normalize_mobiles(n for n in ["13800138000"]) == ("13800138000",)
+
+
+def test_invalid_numbers_are_all_listed_with_positions() -> None:
+    """InvalidRecipients names each bad entry and its position."""
+    with pytest.raises(mandao.InvalidRecipients) as info:
+        normalize_mobiles(["13800138000", "12345", "23800138000", 13800138000])  # type: ignore[list-item]
+    assert [pos for pos, _, _ in info.value.invalid] == [1, 2, 3]
+    assert info.value.argument == "mobiles"
+    assert "#1 '12345'" in str(info.value)
+
+
+def test_empty_recipients_are_refused() -> None:
+    """An empty list is a ValidationError naming mobiles."""
+    with pytest.raises(mandao.ValidationError, match="mobiles"):
+        normalize_mobiles([])
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["13800138000", "1390013900,"],  # a comma inside an item, lengths still add up
+        ["1380013800", "139001390000"],  # digits shifted from one item to the next
+        ["13800138000", "12900139000"],  # second digit out of 3-9
+        ["13800138000", "23900139000"],  # not starting with 1
+        ["13800138000", "１３９００１３９０００"],  # full-width digits
+        ["13800138000", "139 0013 900"],
+        ["13800138000", 13900139000],
+    ],
+)
+def test_joined_fast_path_refuses_near_misses(items: list[object]) -> None:
+    """The joined-text check says "clean" only when every item is an 11-digit mobile."""
+    assert joined_if_clean(items) is None  # type: ignore[arg-type]
+    assert joined_if_clean(["13800138000", "19900199000"]) == "13800138000,19900199000"
+
+
+@given(MOBILES, st.integers(-35, 35), st.integers(-35, 35), st.sampled_from([None, 1, 2, -1]))
+def test_numbers_behave_as_the_tuple_of_the_same_numbers(
+    items: list[str], start: int, stop: int, step: int | None
+) -> None:
+    """Length, indexing, slicing (any step), iteration, membership, index, count, equality,
+    hashing, repr, + and pickling all agree with a tuple of the same numbers."""
+    numbers, expected = Numbers(items), tuple(items)
+    assert len(numbers) == len(expected)
+    assert list(numbers) == list(expected)
+    assert numbers == expected
+    assert expected == numbers
+    assert numbers == list(expected)
+    assert hash(numbers) == hash(expected)
+    assert repr(numbers) == repr(expected)
+    assert numbers[start:stop:step] == expected[start:stop:step]
+    assert isinstance(numbers[start:stop], Numbers)
+    if -len(expected) <= start < len(expected):
+        assert numbers[start] == expected[start]
+    else:
+        with pytest.raises(IndexError):
+            numbers[start]
+    for value in [*expected[:3], "13800138000", "3800138000,", "1380013800"]:
+        assert (value in numbers) == (value in expected)
+        assert numbers.count(value) == expected.count(value)
+        if value in expected:
+            assert numbers.index(value) == expected.index(value)
+        else:
+            with pytest.raises(ValueError, match="not in Numbers"):
+                numbers.index(value)
+    assert numbers + Numbers(items[:2]) == expected + tuple(items[:2])
+    assert pickle.loads(pickle.dumps(numbers)) == numbers  # noqa: S301 - our own bytes
+    assert numbers.joined == ",".join(expected)
+
+
+def test_numbers_refuse_what_is_not_an_eleven_digit_mobile() -> None:
+    """Numbers checks what it is given; it never compares equal to a non-sequence."""
+    with pytest.raises(ValueError, match="normalize_mobiles"):
+        Numbers(["13800138000", "138 0013 8000"])
+    assert Numbers(["13800138000"]) != "13800138000"
+    assert Numbers() == ()
+    assert not Numbers()
+
+
+def test_a_million_clean_numbers_are_held_as_one_string() -> None:
+    """A clean million keeps no reference to the caller's strings: one joined text, and
+    each batch slice a piece of it."""
+    items = [f"1{3 + i % 7}{i:09d}" for i in range(1_000_000)]
+    found = collect_mobiles(items)
+    assert found.numbers.joined == ",".join(items)
+    assert not found.duplicates
+    assert found.numbers[5000:10000] == tuple(items[5000:10000])
+
+
+def test_duplicates_are_reported_at_their_positions_and_sent_once() -> None:
+    """A repeat (also one that differs only in its spelling) is kept once, at first place."""
+    found = collect_mobiles(["13800138000", "13900139000", "+86 138 0013 8000", "13900139000"])
+    assert found.numbers == ("13800138000", "13900139000")
+    assert found.duplicates == ((2, "13800138000"), (3, "13900139000"))
