@@ -275,3 +275,42 @@ def test_close_writes_the_journals_held_outcomes(gateway: SandboxGateway, tmp_pa
     reader = Journal(path)
     assert reader.pending() == []
     assert [a.outcome for a in reader.attempts()] == ["accepted"]
+
+
+def test_prepare_content_is_the_text_a_send_sends(gateway: SandboxGateway) -> None:
+    """prepare_content adds the signature as a send does, and refuses what a send refuses."""
+    client = gateway.client(SN, PASSWORD, signature="示例", max_segments=1, journal=None)
+    text = client.prepare_content("明早 9 点停水")
+    assert text == "明早 9 点停水【示例】"
+    client.send("13800138000", "明早 9 点停水")
+    assert [m.content for m in gateway.ledger.messages] == [text]
+    for bad in ("", "长" * 80):  # empty; more segments than max_segments
+        with pytest.raises(mandao.ValidationError) as info:
+            client.prepare_content(bad)
+        assert info.value.argument == "content"
+    unsigned = gateway.client(SN, PASSWORD, journal=None)
+    with pytest.raises(mandao.ValidationError, match="signature"):
+        unsigned.prepare_content("没有签名")
+    assert unsigned._transport is None  # checking opened nothing
+
+
+def test_duplicate_guard_can_be_read_turned_on_and_off(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """The property returns what was given or set; set to None, a repeat is sent again."""
+    from datetime import timedelta
+
+    guard = mandao.DuplicateGuard(window=timedelta(minutes=5), action="refuse")
+    with gateway.client(SN, PASSWORD, journal=tmp_path / "j.sqlite3") as client:
+        assert client.duplicate_guard is None
+        client.duplicate_guard = guard
+        assert client.duplicate_guard is guard
+        client.send("13800138000", "重复测试【示例】")
+        with pytest.raises(mandao.ValidationError, match="138\\*\\*\\*\\*8000"):
+            client.send("13800138000", "重复测试【示例】")
+        client.duplicate_guard = None
+        assert client.duplicate_guard is None
+        client.send("13800138000", "重复测试【示例】")
+    assert len(gateway.ledger.messages) == 2
+    built = mandao.Client(SN, PASSWORD, duplicate_guard=guard, journal=None)
+    assert built.duplicate_guard is guard

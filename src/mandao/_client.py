@@ -154,6 +154,18 @@ class Client:
         """The send journal (None when off), opened on first use."""
         return self._journal if self._journal_resolved else self._resolve_journal()
 
+    @property
+    def duplicate_guard(self) -> DuplicateGuard | None:
+        """The check of the journal for recent identical sends (the constructor's argument).
+
+        Set it to a :class:`DuplicateGuard`, or to None to send without looking.
+        """
+        return self._duplicate_guard
+
+    @duplicate_guard.setter
+    def duplicate_guard(self, guard: DuplicateGuard | None) -> None:
+        self._duplicate_guard = guard
+
     def _resolve_journal(self) -> Journal | None:
         from ._journal_hook import journal_of
 
@@ -462,8 +474,21 @@ class Client:
         from ._numbers import collect_mobiles
 
         found = collect_mobiles(mobiles, skip_invalid=skip_invalid)
-        text = self._rules.prepare(content, "")
-        return estimate(text, recipients=len(found.numbers))
+        return estimate(self.prepare_content(content), recipients=len(found.numbers))
+
+    def prepare_content(self, content: str) -> str:
+        """The text exactly as a send would send it: signature added, length, GBK and
+        segment rules checked (what the journal records of it).
+
+        Raises:
+            ValidationError: as :meth:`send` would, before sending.
+
+        Example::
+
+            >>> Client("SDK-TST-010-00001", "x", signature="示例").prepare_content("验证码 1234")
+            '验证码 1234【示例】'
+        """
+        return self._rules.prepare(content, "")
 
     def _execute(
         self, plan: Plan, progress: Callable[[Batch], object] | None, dry_run: bool

@@ -1,20 +1,27 @@
-"""``mandao send-file FILE``: a campaign from a CSV file, resumable through the journal.
+"""``mandao send-file FILE``: a campaign from a CSV file or an Excel sheet, resumable
+through the journal.
+
+A CSV file is read as UTF-8 or GBK (what Excel on a Chinese Windows exports); an ``.xlsx``
+or ``.xlsm`` workbook (its first sheet, or ``--sheet NAME``) through openpyxl, the
+``excel`` extra, imported only for such a file. Both become the same records (sheet cells
+as their CSV export would read: ``13800138000``, not ``13800138000.0``), numbered by line
+or sheet row, so the rest does not know which it was read from.
 
 The whole file is read and checked before anything is sent. Rows go out by ``(ext, at)``
 group, each group through :meth:`mandao.Client.send_many` (a text shared by several
 numbers as group sends, the rest as personalised sends). With the journal on, a second
 run skips every (mobile, text) the journal records as accepted and asks about the ones
 whose outcome it does not know, so an interrupted campaign resumes without sending
-anyone twice. Excel files are not read: no spreadsheet library is a dependency (export
-the sheet as CSV; GBK exports from Chinese Excel are read as they are).
+anyone twice.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._errors import MandaoError, ValidationError
+from .._errors import ConfigError, MandaoError, ValidationError
 from ._common import (
     EXIT_PARTIAL,
     Output,
@@ -36,7 +43,7 @@ if TYPE_CHECKING:
     from .._client import Client
     from .._journal import Journal
 
-__all__ = ["COLUMNS", "Row", "decode", "send_file"]
+__all__ = ["COLUMNS", "Row", "decode", "read_sheet", "send_file"]
 
 #: Columns a file may have; the first two are required.
 COLUMNS = ("mobile", "content", "ext", "at")
@@ -46,6 +53,13 @@ _ENCODINGS = ("utf-8", "gbk", "gb18030")
 #: Delivery times as spreadsheets write them (China time); seconds may be left out.
 _AT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
 _SHOW = 20
+#: Workbooks read through openpyxl (the ``excel`` extra); any other file is read as CSV.
+_SHEET_SUFFIXES = (".xlsx", ".xlsm")
+#: What in an Excel number format is not a date or time code: [locale], "text", \x.
+_FORMAT_LITERALS = re.compile(r'\[[^\]]*\]|"[^"]*"|\\.')
+
+#: (line or sheet row, {column: value}, more cells than the header has columns)
+Record = tuple[int, dict[str, str], bool]
 
 
 @dataclass(frozen=True)
@@ -77,10 +91,77 @@ def decode(raw: bytes) -> tuple[str, str]:
     )
 
 
-def _records(text: str) -> Iterator[tuple[int, dict[str, str], bool]]:
-    """(line, {column: value}, too many cells) of each non-empty record after the header."""
+def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
+    while True:
+        line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
+        cells = next(reader, None)
+        if cells is None:
+            return
+        yield line, cells
+
+
+def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, list[str]]], str]:
+    """The non-empty rows of a workbook's first sheet (or ``sheet``), numbered by sheet
+    row, each cell as text a CSV export would hold; and the sheet's name.
+
+    Raises:
+        ConfigError: openpyxl (the ``excel`` extra) is not installed.
+        ValidationError: not a workbook openpyxl can read, or no such sheet.
+    """
+    try:
+        from openpyxl import load_workbook
+    except ImportError:
+        raise ConfigError(
+            f'reading {path.name} needs openpyxl: pip install "mandao[excel]" '
+            "(or save the sheet as CSV)"
+        ) from None
+    book = None
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        sheets = {ws.title: ws for ws in book.worksheets}
+        ws = sheets.get(sheet) if sheet is not None else next(iter(sheets.values()), None)
+        if ws is None:
+            raise ValidationError(
+                f"no worksheet {sheet!r}; the workbook has {', '.join(sheets) or 'none'}",
+                argument="sheet",
+            )
+        ws.reset_dimensions()  # a writer's wrong <dimension> would cut the rows short
+        rows = []
+        for number, values in enumerate(ws.iter_rows(), start=1):
+            cells = [_cell(c.value, c.number_format) for c in values]
+            while cells and not cells[-1].strip():
+                cells.pop()  # a sheet row has no length: trailing blanks are not cells
+            if cells:
+                rows.append((number, cells))
+        return rows, ws.title
+    except ValidationError:
+        raise
+    except Exception as exc:  # a damaged file fails deep inside zipfile or the XML parser
+        raise ValidationError(f"not a workbook openpyxl can read: {exc}", argument="FILE") from exc
+    finally:
+        if book is not None:
+            book.close()
+
+
+def _cell(value: object, number_format: str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a mobile or ext typed as a number
+    if isinstance(value, datetime):
+        if "h" not in _FORMAT_LITERALS.sub("", number_format or "").lower():
+            # A date with no time: refused as in CSV, rather than sent at midnight.
+            return value.strftime("%Y-%m-%d")
+        # Excel stores days: round to the second, as typed.
+        return (value + timedelta(microseconds=500_000)).strftime(_AT_FORMATS[0])
+    return str(value)
+
+
+def _records(rows: Iterable[tuple[int, list[str]]]) -> Iterator[Record]:
+    """Each non-empty record after the header row (see :data:`Record`)."""
+    rows = iter(rows)
+    header = [h.strip().lower() for h in next(rows, (0, []))[1]]
     missing = [c for c in COLUMNS[:2] if c not in header]
     unknown = [h for h in header if h not in COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
@@ -89,11 +170,7 @@ def _records(text: str) -> Iterator[tuple[int, dict[str, str], bool]]:
             f"{', '.join(COLUMNS[2:])}), each once; got {', '.join(header) or 'nothing'}",
             argument="FILE",
         )
-    while True:
-        line = reader.line_num + 1
-        cells = next(reader, None)
-        if cells is None:
-            return
+    for line, cells in rows:
         if not any(c.strip() for c in cells):
             continue
         padded = cells + [""] * (len(header) - len(cells))
@@ -112,20 +189,20 @@ def _at(value: str) -> datetime | None:
     raise ValidationError(f"expected 'yyyy-MM-dd HH:mm[:ss]', got {value!r}", argument="at")
 
 
-def check_rows(client: Client, text: str) -> tuple[list[Row], list[dict[str, Any]]]:
+def check_rows(client: Client, records: Iterable[Record]) -> tuple[list[Row], list[dict[str, Any]]]:
     """Every record checked as the send would check it: the rows, and the bad ones."""
     from .._compose import validate_fields
     from .._numbers import normalize_mobiles
 
     rows: list[Row] = []
     bad: list[dict[str, Any]] = []
-    for line, record, extra in _records(text):
+    for line, record, extra in records:
         try:
             if extra:
                 raise ValidationError("more cells than the header has columns", argument="row")
             mobile = normalize_mobiles([record["mobile"]])[0]
             # The text as it will be sent (signature added): what the journal records.
-            sent = client._rules.prepare(record["content"], "")
+            sent = client.prepare_content(record["content"])
             ext, stime, _, _ = validate_fields(
                 ext=record.get("ext", "").strip(),
                 rrid=None,
@@ -175,6 +252,9 @@ def _masked(row: Row) -> dict[str, Any]:
 
 @click.command("send-file")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--sheet", metavar="NAME", help="The worksheet of an .xlsx FILE to read (default: the first)."
+)
 @click.option("--skip-invalid", is_flag=True, help="Send the valid rows, list the bad ones.")
 @click.option(
     "--dry-run", is_flag=True, help="Check the file and show what would go; send nothing."
@@ -201,6 +281,7 @@ def _masked(row: Row) -> dict[str, Any]:
 @common_options
 def send_file(
     file: Path,
+    sheet: str | None,
     skip_invalid: bool,
     dry_run: bool,
     yes: bool,
@@ -211,25 +292,34 @@ def send_file(
     settings: dict[str, Any],
     out: Output,
 ) -> None:
-    """Send a campaign from FILE, a CSV with a header row: mobile,content[,ext][,at].
+    """Send a campaign from FILE, a CSV file or an Excel sheet (.xlsx) with a header row:
+    mobile,content[,ext][,at].
 
     Identical texts (same ext and at) go as group sends, the rest as personalised sends.
     Shows recipients, segments and billable messages and asks first (--yes does not).
     Rows the journal records as accepted are skipped, so a second run resumes an
     interrupted campaign; rows of unknown outcome are listed and asked about.
     """
-    from .._settings import ConfigError, parse_duration
+    from .._settings import parse_duration
 
     try:
         window = timedelta(seconds=parse_duration(resume_window, where="--resume-window"))
     except ConfigError as exc:
         raise click.BadParameter(str(exc), param_hint="--resume-window") from None
-    text, encoding = decode(file.read_bytes())
+    rows_read: Iterable[tuple[int, list[str]]]
+    encoding: str | None = None
+    if file.suffix.lower() in _SHEET_SUFFIXES:
+        rows_read, sheet = read_sheet(file, sheet)
+    elif sheet is not None:
+        raise click.BadParameter("only for an .xlsx or .xlsm FILE", param_hint="--sheet")
+    else:
+        text, encoding = decode(file.read_bytes())
+        rows_read = _csv_rows(text)
     if signature is not None:
         settings = {**settings, "signature": signature}
     client = make_client(settings, duplicate_guard=duplicate_guard)
     with client:
-        rows, bad = check_rows(client, text)
+        rows, bad = check_rows(client, _records(rows_read))
         if bad and not skip_invalid:
             listed = "; ".join(f"line {b['line']} ({b['column']}): {b['message']}" for b in bad)
             raise ValidationError(
@@ -241,6 +331,7 @@ def send_file(
         report: dict[str, Any] = {
             "file": str(file),
             "encoding": encoding,
+            "sheet": sheet,
             "rows": len(rows) + len(bad),
             "invalid": bad,
             "repeated": len(rows) - len(unique),
@@ -274,7 +365,7 @@ def send_file(
                 todo = sorted([*todo, *unsure], key=lambda r: r.line)
                 # The operator has just been shown these and said to send them: the guard
                 # would refuse exactly them. The resume check above covers the rest.
-                client._duplicate_guard = None
+                client.duplicate_guard = None
         report["unknown_action"] = unknown if unsure else None
 
         groups = _groups(todo)
@@ -350,7 +441,8 @@ def _send(
 def _describe_read(report: dict[str, Any], bad: list[dict[str, Any]], unsure: list[Row]) -> None:
     err = sys.stderr
     click.echo(
-        f"{report['file']} ({report['encoding']}): {report['rows']} row(s)"
+        f"{report['file']} ({report['encoding'] or 'sheet ' + report['sheet']}): "
+        f"{report['rows']} row(s)"
         + (f", {len(bad)} invalid (skipped)" if bad else "")
         + (f", {report['repeated']} repeated (sent once)" if report["repeated"] else ""),
         file=err,

@@ -1,0 +1,220 @@
+"""`mandao send-file` with an Excel workbook: cells as text, sheet rows, the same pipeline."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from mandao.cli.send_file import read_sheet
+from mandao.testing import SandboxGateway
+
+from ._cli_helpers import as_json, run, sandbox_env
+
+NOTICE = "明早 9 点停水【示例】"
+PARCEL = "张三您好，您的快递已到【示例】"
+#: Tomorrow 09:30 China time, as Excel holds a typed date and time: a naive datetime.
+LATER = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=1)).replace(
+    hour=9, minute=30, second=0, microsecond=0, tzinfo=None
+)
+
+
+@pytest.fixture
+def env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
+    """The sandbox account, the CLI's default guard, the journal in a temporary folder."""
+    return {
+        **sandbox_env(gateway, duplicate_action=""),
+        "MANDAO_JOURNAL": str(tmp_path / "journal.sqlite3"),
+    }
+
+
+def _xlsx(path: Path, *sheets: tuple[str, list[tuple[object, ...]]]) -> Path:
+    """A workbook with one worksheet per (title, rows); None leaves a cell empty."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets:
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append(list(row))
+    book.save(path)
+    return path
+
+
+def _sent(gateway: SandboxGateway) -> Counter[tuple[str, str]]:
+    return Counter((m.mobile, m.content) for m in gateway.ledger.messages)
+
+
+CAMPAIGN = [
+    (" Mobile ", "CONTENT", "Ext", "at"),  # header names match as in CSV: any case, spaces
+    (13800138000, NOTICE, None, None),  # a number typed into the cell: an int
+    (13900139000.0, NOTICE, 12, None),  # a float, and a numeric ext
+    ("13700137000", PARCEL, None, LATER),  # a date and time cell
+]
+
+
+def test_numeric_cells_and_a_datetime_at_are_sent_as_typed(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Numbers become 11 digits (not 13900139000.0), the datetime the stime; all arrive."""
+    path = _xlsx(tmp_path / "c.xlsx", ("Campaign", CAMPAIGN))
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    data = as_json(result)
+    assert (data["sheet"], data["encoding"], data["rows"], data["sent"]) == ("Campaign", None, 3, 3)
+    assert _sent(gateway) == Counter(
+        [("13800138000", NOTICE), ("13900139000", NOTICE), ("13700137000", PARCEL)]
+    )
+    sent = {m.mobile: m for m in gateway.ledger.messages}
+    assert sent["13900139000"].ext == "12"
+    assert sent["13700137000"].stime == LATER.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_a_sheet_plans_exactly_as_the_same_csv(env: dict[str, str], tmp_path: Path) -> None:
+    """A workbook and the CSV with the same rows give the same dry-run plan and rows."""
+    csv = tmp_path / "c.csv"
+    csv.write_text(
+        "mobile,content,ext,at\n13800138000,{n},,\n13900139000,{n},12,\n13700137000,{p},,{at}\n"
+        .format(n=NOTICE, p=PARCEL, at=LATER.strftime("%Y/%m/%d %H:%M")),
+        encoding="utf-8",
+    )  # fmt: skip
+    xlsx = _xlsx(tmp_path / "c.xlsx", ("Sheet1", CAMPAIGN))
+    plans = [
+        as_json(run(["send-file", str(p), "--dry-run", "--json"], env=env)) for p in (csv, xlsx)
+    ]
+    for plan in plans:
+        del plan["file"], plan["encoding"], plan["sheet"]
+    assert plans[0] == plans[1]
+    assert len(plans[0]["groups"]) == 3
+
+
+def test_a_bad_row_is_named_by_its_sheet_row_and_nothing_is_sent(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Empty rows are skipped but counted: the bad row's number is the one Excel shows."""
+    rows: list[tuple[object, ...]] = [
+        ("mobile", "content"),
+        (13800138000, NOTICE),
+        (),  # row 3: empty
+        (None, None),  # row 4: empty cells
+        (12345, NOTICE),  # row 5: not a mobile
+        (13600136000, NOTICE, "stray"),  # row 6: a cell beyond the header
+    ]
+    path = _xlsx(tmp_path / "c.xlsx", ("Sheet1", rows))
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 2
+    message = as_json(result)["error"]["message"]
+    assert "line 5 (mobile)" in message
+    assert "line 6 (row)" in message
+    assert gateway.ledger.messages == []
+    result = run(["send-file", str(path), "--yes", "--skip-invalid", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [b["line"] for b in as_json(result)["invalid"]] == [5, 6]
+    assert _sent(gateway) == Counter([("13800138000", NOTICE)])
+
+
+def test_a_date_without_a_time_is_refused_not_sent_at_midnight(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """An `at` cell formatted as a date only is refused by row, as the CSV's date would be."""
+    rows = [CAMPAIGN[0], CAMPAIGN[1], ("13700137000", PARCEL, None, LATER.date())]
+    result = run(["send-file", str(_xlsx(tmp_path / "c.xlsx", ("S", rows))), "--yes", "--json"],
+                 env=env)  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        f"line 3 (at): at: expected 'yyyy-MM-dd HH:mm[:ss]', got '{LATER.date()}'"
+        in (as_json(result)["error"]["message"])
+    )
+    assert gateway.ledger.messages == []
+
+
+def test_dry_run_names_the_sheet_and_sends_nothing(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """--dry-run on a workbook shows the plan and which sheet was read; the ledger stays empty."""
+    path = _xlsx(tmp_path / "c.xlsx", ("活动", CAMPAIGN))
+    result = run(["send-file", str(path), "--dry-run"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "(sheet 活动): 3 row(s)" in result.stderr
+    assert "3 recipient(s) in 3 group(s)" in result.stdout
+    assert "nothing sent" in result.stdout
+    assert gateway.ledger.messages == []
+
+
+def test_a_second_run_resumes_from_the_journal(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Rows the journal records as accepted are skipped on the next run of the same sheet."""
+    path = _xlsx(tmp_path / "c.xlsx", ("Sheet1", CAMPAIGN))
+    assert run(["send-file", str(path), "--yes", "--json"], env=env).exit_code == 0
+    again = as_json(run(["send-file", str(path), "--yes", "--json"], env=env))
+    assert (again["already_accepted"], again["sent"]) == (3, 0)
+    assert len(gateway.ledger.messages) == 3
+
+
+def test_sheet_picks_a_worksheet_and_an_unknown_one_is_refused(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """--sheet NAME reads that sheet; a name the workbook lacks exits 2 listing its sheets."""
+    notes = ("说明", [("这一页不是名单",)])
+    path = _xlsx(tmp_path / "c.xlsx", notes, ("名单", CAMPAIGN[:2]))
+    assert run(["send-file", str(path), "--dry-run", "--json"], env=env).exit_code == 2
+    data = as_json(run(["send-file", str(path), "--sheet", "名单", "--dry-run", "--json"], env=env))
+    assert (data["sheet"], data["recipients"]) == ("名单", 1)
+    result = run(["send-file", str(path), "--sheet", "Sheet9", "--json"], env=env)
+    assert result.exit_code == 2
+    error = as_json(result)["error"]
+    assert error["argument"] == "sheet"
+    assert "说明, 名单" in error["message"]
+    csv = tmp_path / "c.csv"
+    csv.write_text(f"mobile,content\n13800138000,{NOTICE}\n", encoding="utf-8")
+    assert run(["send-file", str(csv), "--sheet", "名单"], env=env).exit_code == 2
+    assert gateway.ledger.messages == []
+
+
+def test_a_damaged_workbook_is_invalid_input(env: dict[str, str], tmp_path: Path) -> None:
+    """A file named .xlsx that is not a workbook exits 2 saying so."""
+    path = tmp_path / "c.xlsx"
+    path.write_bytes(b"mobile,content\n")
+    result = run(["send-file", str(path), "--json"], env=env)
+    assert result.exit_code == 2
+    assert "not a workbook" in as_json(result)["error"]["message"]
+
+
+def test_without_openpyxl_a_workbook_is_a_config_error_naming_the_extra(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With openpyxl not importable: exit 3, pip install "mandao[excel]" or save as CSV."""
+    path = _xlsx(tmp_path / "c.xlsx", ("Sheet1", CAMPAIGN))
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # the next import raises ImportError
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 3
+    message = as_json(result)["error"]["message"]
+    assert 'pip install "mandao[excel]"' in message
+    assert "CSV" in message
+    assert gateway.ledger.messages == []
+
+
+def test_read_sheet_gives_text_cells_numbered_by_row(tmp_path: Path) -> None:
+    """Leading and trailing blanks go; whole floats lose .0; times round to the second."""
+    stamp = datetime(2026, 11, 26, 8, 59, 59, 999_000)  # what a float day can come back as
+    rows: list[tuple[object, ...]] = [
+        (),
+        ("mobile", "content", None, None),
+        (13800138000.0, 1.5, None, "  "),
+        (None, "x", stamp),
+        (None, "y", date(2026, 11, 26)),  # a date alone stays a date
+    ]
+    path = _xlsx(tmp_path / "c.xlsx", ("S", rows))
+    assert read_sheet(path) == (
+        [
+            (2, ["mobile", "content"]),
+            (3, ["13800138000", "1.5"]),
+            (4, ["", "x", "2026-11-26 09:00:00"]),
+            (5, ["", "y", "2026-11-26"]),
+        ],
+        "S",
+    )
