@@ -41,6 +41,24 @@ def test_explain_json_is_the_table_row() -> None:
     assert data["chinese"] == mandao.explain(-4).chinese
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["-20", "--json"], ["--json", "-20"], ["--json", "--", "-20"], ["-20", "-v", "--json"]],
+    ids=" ".join,
+)
+def test_explain_takes_a_negative_code_wherever_it_stands(args: list[str]) -> None:
+    """A negative CODE is the argument, before or after the flags, with or without --."""
+    result = run(["explain", *args])
+    assert result.exit_code == 0, result.output
+    assert as_json(result)["code"] == -20
+
+
+@pytest.mark.parametrize("args", [["-x"], ["-20", "-30"], ["--", "-20", "-30"]], ids=" ".join)
+def test_explain_refuses_what_is_not_one_code(args: list[str]) -> None:
+    """A dash that is no integer, or two codes, is a usage error (exit 2)."""
+    assert run(["explain", *args]).exit_code == 2
+
+
 def test_codes_lists_the_whole_table() -> None:
     """codes --json holds every row of mandao.CODES, with its Chinese text."""
     result = run(["codes", "--json"])

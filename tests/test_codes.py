@@ -250,7 +250,7 @@ def test_main_refuses_a_file_without_markers(tmp_path: Path) -> None:
 
 def test_module_imports_only_light_modules() -> None:
     """_codes imports only the standard library and _errors, so `mandao explain` starts fast."""
-    allowed = {"__future__", "contextlib", "enum", "re", "types", "collections.abc", "dataclasses"}
+    allowed = {"__future__", "contextlib", "enum", "re", "types", "collections.abc", "typing"}
     allowed |= {"_errors", "argparse", "pathlib"}
     tree = ast.parse(SRC.read_text(encoding="utf-8"))
     for node in ast.walk(tree):

@@ -11,7 +11,25 @@ from ._common import Output, common_options
 __all__ = ["explain"]
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+def _negative(arg: str) -> bool:
+    return arg[:1] == "-" and arg[1:].isdigit()
+
+
+class _CodeCommand(click.Command):
+    """Takes a negative CODE (``-20``, the usual case) as the argument it is.
+
+    click would first look it up as an option (and load difflib to suggest one); putting
+    it after ``--`` says what it is. Other unknown dashes still reach CODE's check.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args and any(map(_negative, args)):
+            codes = [arg for arg in args if _negative(arg)]
+            args = [arg for arg in args if not _negative(arg)] + ["--", *codes]
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_CodeCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("code")
 @common_options
 def explain(code: str, out: Output) -> None:
