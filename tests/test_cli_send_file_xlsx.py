@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from mandao.cli.send_file import read_sheet
+from mandao.cli._table import read_sheet
 from mandao.testing import SandboxGateway
 
 from ._cli_helpers import as_json, run, sandbox_env

@@ -1,0 +1,150 @@
+"""Reading a campaign table: CSV or Excel, into records with their line/row numbers.
+
+A CSV file is read as UTF-8 or GBK (what Excel on a Chinese Windows exports); an ``.xlsx``
+or ``.xlsm`` workbook (its first sheet, or a named one) through openpyxl, the ``excel``
+extra, imported only for such a file. Both become the same records (sheet cells as their
+CSV export would read: ``13800138000``, not ``13800138000.0``), numbered by line or sheet
+row, so ``send-file`` does not know which it was read from.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from .._errors import ConfigError, ValidationError
+
+__all__ = [
+    "AT_FORMAT",
+    "COLUMNS",
+    "SHEET_SUFFIXES",
+    "Record",
+    "csv_rows",
+    "decode",
+    "read_sheet",
+    "records_of",
+]
+
+#: Columns a file may have; the first two are required.
+COLUMNS = ("mobile", "content", "ext", "at")
+#: Encodings tried in order when the file has no UTF-8 BOM. GB18030 contains GBK, so
+#: GBK is named when it is enough (what Excel on a Chinese Windows writes).
+_ENCODINGS = ("utf-8", "gbk", "gb18030")
+#: How a date-and-time cell is written out: the first ``at`` form send-file accepts.
+AT_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: Workbooks read through openpyxl (the ``excel`` extra); any other file is read as CSV.
+SHEET_SUFFIXES = (".xlsx", ".xlsm")
+#: What in an Excel number format is not a date or time code: [locale], "text", \x.
+_FORMAT_LITERALS = re.compile(r'\[[^\]]*\]|"[^"]*"|\\.')
+
+#: (line or sheet row, {column: value}, more cells than the header has columns)
+Record = tuple[int, dict[str, str], bool]
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was read in (UTF-8 with or without BOM, GBK).
+
+    >>> decode("手机".encode("gbk"))
+    ('手机', 'gbk')
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "utf-8 (with BOM)"
+    for encoding in _ENCODINGS:
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError(  # pragma: no cover - gb18030 decodes any byte string
+        "neither UTF-8 nor GBK/GB18030", argument="FILE"
+    )
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record of ``text`` with the line it starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
+        cells = next(reader, None)
+        if cells is None:
+            return
+        yield line, cells
+
+
+def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, list[str]]], str]:
+    """The non-empty rows of a workbook's first sheet (or ``sheet``), numbered by sheet
+    row, each cell as text a CSV export would hold; and the sheet's name.
+
+    Raises:
+        ConfigError: openpyxl (the ``excel`` extra) is not installed.
+        ValidationError: not a workbook openpyxl can read, or no such sheet.
+    """
+    try:
+        from openpyxl import load_workbook
+    except ImportError:
+        raise ConfigError(
+            f'reading {path.name} needs openpyxl: pip install "mandao[excel]" '
+            "(or save the sheet as CSV)"
+        ) from None
+    book = None
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        sheets = {ws.title: ws for ws in book.worksheets}
+        ws = sheets.get(sheet) if sheet is not None else next(iter(sheets.values()), None)
+        if ws is None:
+            raise ValidationError(
+                f"no worksheet {sheet!r}; the workbook has {', '.join(sheets) or 'none'}",
+                argument="sheet",
+            )
+        ws.reset_dimensions()  # a writer's wrong <dimension> would cut the rows short
+        rows = []
+        for number, values in enumerate(ws.iter_rows(), start=1):
+            cells = [_cell(c.value, c.number_format) for c in values]
+            while cells and not cells[-1].strip():
+                cells.pop()  # a sheet row has no length: trailing blanks are not cells
+            if cells:
+                rows.append((number, cells))
+        return rows, ws.title
+    except ValidationError:
+        raise
+    except Exception as exc:  # a damaged file fails deep inside zipfile or the XML parser
+        raise ValidationError(f"not a workbook openpyxl can read: {exc}", argument="FILE") from exc
+    finally:
+        if book is not None:
+            book.close()
+
+
+def _cell(value: object, number_format: str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a mobile or ext typed as a number
+    if isinstance(value, datetime):
+        if "h" not in _FORMAT_LITERALS.sub("", number_format or "").lower():
+            # A date with no time: refused as in CSV, rather than sent at midnight.
+            return value.strftime("%Y-%m-%d")
+        # Excel stores days: round to the second, as typed.
+        return (value + timedelta(microseconds=500_000)).strftime(AT_FORMAT)
+    return str(value)
+
+
+def records_of(rows: Iterable[tuple[int, list[str]]]) -> Iterator[Record]:
+    """Each non-empty record after the header row (see :data:`Record`)."""
+    rows = iter(rows)
+    header = [h.strip().lower() for h in next(rows, (0, []))[1]]
+    missing = [c for c in COLUMNS[:2] if c not in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        raise ValidationError(
+            f"the header row must name the columns {', '.join(COLUMNS[:2])} (and optionally "
+            f"{', '.join(COLUMNS[2:])}), each once; got {', '.join(header) or 'nothing'}",
+            argument="FILE",
+        )
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        padded = cells + [""] * (len(header) - len(cells))
+        yield line, dict(zip(header, padded, strict=False)), len(cells) > len(header)
