@@ -59,6 +59,67 @@ def test_environment_lists_and_timeouts_are_parsed() -> None:
         load_settings(None, environ={"MANDAO_TIMEOUT": "soon"})
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("10", (10, 10)),
+        (" 5 , 30 ", (5, 30)),
+        ({"connect": 2, "read": 9}, (2, 9)),
+        ({"read": 60}, (mandao.Timeouts().connect, 60)),
+        ([5, 30], (5, 30)),
+        (7, (7, 7)),
+        ((1, 2), (1, 2)),
+        (mandao.Timeouts(1, 2), (1, 2)),
+    ],
+    ids=repr,
+)
+def test_timeouts_parse_reads_text_tables_lists_and_what_of_takes(
+    value: object, expected: tuple[float, float]
+) -> None:
+    """Timeouts.parse takes every form a file, variable or flag holds; a missing key defaults."""
+    assert mandao.Timeouts.parse(value) == mandao.Timeouts(*expected)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "soon",
+        "",
+        "1,2,3",
+        "0",
+        "5,-1",
+        "nan",
+        "inf",
+        {"conect": 2},
+        {"connect": "5"},
+        [1, 2, 3],
+        True,
+        None,
+    ],
+    ids=repr,
+)
+def test_timeouts_parse_refuses_anything_else_naming_timeout(value: object) -> None:
+    """Malformed, non-positive or non-finite seconds and unknown keys are ValidationErrors."""
+    with pytest.raises(mandao.ValidationError, match="timeout"):
+        mandao.Timeouts.parse(value)
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [
+        ("connect = 0", r"timeout\.connect \(.*m\.toml\): expected a positive"),
+        ("conect = 2", r"timeout \(.*m\.toml\): unknown key\(s\) conect"),
+    ],
+)
+def test_bad_timeout_in_the_file_is_a_config_error_naming_the_file(
+    tmp_path: Path, table: str, match: str
+) -> None:
+    """A bad [timeout] table is a ConfigError (not a ValidationError) naming file and key."""
+    cfg = _write(tmp_path / "m.toml", f"[timeout]\n{table}\n")
+    with pytest.raises(ConfigError, match=match):
+        load_settings(cfg, environ={})
+
+
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 def test_password_file_readable_by_others_is_refused_with_the_fix(tmp_path: Path) -> None:
     """A 0644 file with a password is refused, and the message says chmod 600."""

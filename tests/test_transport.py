@@ -183,7 +183,7 @@ def test_default_timeouts_are_finite() -> None:
     assert transport._zeep.operation_timeout == (client.timeouts.connect, client.timeouts.read)
 
 
-@pytest.mark.parametrize("timeout", [0, -1, "5", (1, 2, 3), True])
+@pytest.mark.parametrize("timeout", [0, -1, "5", (1, 2, 3), True, float("inf"), float("nan")])
 def test_bad_timeouts_are_refused(timeout: object) -> None:
     """A non-positive or malformed timeout raises ValidationError naming timeout."""
     with pytest.raises(mandao.ValidationError, match="timeout"):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
 
 from ._errors import ValidationError
@@ -47,7 +50,12 @@ class Timeouts:
     def __post_init__(self) -> None:
         for name in ("connect", "read"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            # Infinity, or NaN (the text "nan" gives it), would wait forever: mandao never does.
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not (0 < value < math.inf)
+            ):
                 raise ValidationError(
                     f"expected a positive number of seconds, got {value!r}",
                     argument=f"timeout.{name}",
@@ -66,6 +74,45 @@ class Timeouts:
             f"expected seconds, a (connect, read) pair or a Timeouts, got {value!r}",
             argument="timeout",
         )
+
+    @classmethod
+    def parse(cls, value: object) -> Timeouts:
+        """A timeout as a config file, an environment variable or a flag holds it.
+
+        Text (``"10"`` or ``"5,30"``), a table (``{connect = 5, read = 30}``; a key left
+        out keeps its default), a two-item list, or anything :meth:`of` accepts. Only
+        here is text accepted: a library argument that is a string is a mistake.
+
+        Raises:
+            ValidationError: none of these, or not positive seconds.
+
+        >>> Timeouts.parse("5,30")
+        Timeouts(connect=5.0, read=30.0)
+        >>> Timeouts.parse({"read": 60})
+        Timeouts(connect=5.0, read=60)
+        """
+        if isinstance(value, str):
+            try:
+                parts = [float(part) for part in value.split(",")]
+            except ValueError:
+                parts = []
+            if len(parts) not in (1, 2):
+                raise ValidationError(
+                    f"expected SECONDS or CONNECT,READ, got {value!r}", argument="timeout"
+                )
+            return cls(parts[0], parts[-1])
+        if isinstance(value, Mapping):
+            unknown = sorted(str(key) for key in value if key not in ("connect", "read"))
+            if unknown:
+                raise ValidationError(
+                    f"unknown key(s) {', '.join(unknown)}; expected connect, read",
+                    argument="timeout",
+                )
+            return cls(**value)
+        if isinstance(value, list):
+            value = tuple(value)  # a TOML array
+        # of() checks the type at run time: anything else is refused there, by name.
+        return cls.of(cast("Timeouts | float | tuple[float, float]", value))
 
 
 def check_hosts(hosts: object, *, argument: str) -> tuple[str, ...]:

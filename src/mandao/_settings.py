@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from ._errors import ConfigError
+from ._errors import ConfigError, ValidationError
 
 if TYPE_CHECKING:
     from ._journal_hook import DuplicateGuard
@@ -234,34 +234,20 @@ def _read_file(path: Path) -> dict[str, Any]:
 def parse_timeout(value: object, *, where: str) -> tuple[float, float]:
     """``10``, ``"5,30"``, ``[5, 30]`` or ``{connect=5, read=30}`` → (connect, read).
 
+    :meth:`mandao.Timeouts.parse` reads the value; its ValidationError
+    becomes a ConfigError naming where the value came from.
+
     >>> parse_timeout("5,30", where="MANDAO_TIMEOUT")
     (5.0, 30.0)
     """
-    try:
-        if isinstance(value, dict):
-            from ._config import Timeouts
+    from ._config import Timeouts
 
-            unknown = set(value) - {"connect", "read"}
-            if unknown:
-                raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")
-            base = Timeouts()
-            pair = (float(value.get("connect", base.connect)), float(value.get("read", base.read)))
-        elif isinstance(value, str):
-            parts = [float(p) for p in value.split(",")]
-            if len(parts) not in (1, 2):
-                raise ValueError("expected SECONDS or CONNECT,READ")
-            pair = (parts[0], parts[-1])
-        elif isinstance(value, (list, tuple)) and len(value) == 2:
-            pair = (float(value[0]), float(value[1]))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            pair = (float(value), float(value))
-        else:
-            raise ValueError("expected seconds, CONNECT,READ or {connect, read}")
-        if min(pair) <= 0:
-            raise ValueError("expected positive seconds")
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"timeout ({where}): {exc}: {value!r}") from None
-    return pair
+    try:
+        timeouts = Timeouts.parse(value)
+    except ValidationError as exc:
+        message = exc.message.removeprefix(f"{exc.argument}: ")
+        raise ConfigError(f"{exc.argument} ({where}): {message}") from None
+    return float(timeouts.connect), float(timeouts.read)
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
