@@ -69,17 +69,24 @@ def byte_compile_mandao() -> None:
         compileall.compile_dir(folder, quiet=1)
 
 
-def interleaved(contenders: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+def interleaved(
+    contenders: dict[str, Callable[..., object]],
+    rounds: int,
+    setup: dict[str, Callable[[], object]] | None = None,
+) -> dict[str, float]:
     """Median seconds per call of each contender, run in turn, round by round.
 
     Interleaving spreads the machine's noise over all contenders alike, so the ratios
-    between them hold even when the absolute times wander.
+    between them hold even when the absolute times wander. A contender named in
+    ``setup`` is called with what its setup returns, made afresh (and untimed) each round.
     """
     samples: dict[str, list[float]] = {name: [] for name in contenders}
+    setup = setup or {}
     for _ in range(rounds):
         for name, call in contenders.items():
+            args = (setup[name](),) if name in setup else ()
             start = time.perf_counter()
-            call()
+            call(*args)
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(times) for name, times in samples.items()}
 
