@@ -37,7 +37,8 @@ class Numbers(Sequence[str]):
 
     Held as one comma-joined string (:attr:`joined`, the gateway's ``mobile`` field), so a
     million numbers take 12 MB and slicing copies text. It compares equal to a tuple or a
-    list of the same numbers and prints like a tuple.
+    list of the same numbers and prints like a tuple (for ``json.dumps``, give it
+    ``list(numbers)``).
 
     >>> numbers = Numbers(["13800138000", "13900139000"])
     >>> numbers
