@@ -86,16 +86,17 @@ def test_help_lists_every_command() -> None:
         ["codes"],
         ["config", "show"],
         ["send", "--help"],
+        ["send-file", "--help"],
         ["wsdl", "--help"],
     ],
     ids=lambda a: " ".join(a),
 )
-def test_offline_commands_do_not_import_zeep_or_requests(args: list[str]) -> None:
-    """As a process, the command runs without loading zeep or requests."""
+def test_offline_commands_do_not_import_zeep_requests_or_rich(args: list[str]) -> None:
+    """As a process, the command runs without loading zeep, requests or rich."""
     code = (
         "import sys; from mandao.cli import main\n"
         f"try:\n    main({args!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-        "print('LOADED', sorted(m for m in ('zeep', 'requests') if m in sys.modules))"
+        "print('LOADED', sorted(m for m in ('zeep', 'requests', 'rich') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -131,3 +131,30 @@ def test_unreachable_hosts_exit_11(gateway: SandboxGateway) -> None:
 def test_missing_numbers_is_a_usage_error(gateway: SandboxGateway) -> None:
     """No numbers at all: click usage error, exit 2."""
     assert run(["send", "-t", TEXT], env=sandbox_env(gateway)).exit_code == 2
+
+
+def test_a_send_of_several_batches_draws_its_bar_on_stderr_only(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """Over one batch (5000) the bar goes to stderr, never stdout; --json has none and parses."""
+    numbers = tmp_path / "n.txt"
+    numbers.write_text("\n".join(_many(5001)), encoding="utf-8")
+    env = sandbox_env(gateway)
+    result = run(["send", "--file", str(numbers), "-t", TEXT, "--yes", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [b["recipients"] for b in as_json(result)["batches"]] == [5000, 1]
+    assert "sending" not in result.stderr
+    result = run(["send", "--file", str(numbers), "-t", "第二条【示例】", "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("<SendResult ")
+    assert result.stdout.count("\n") == 1
+    assert "5001/5001" in result.stderr
+    assert "2 batch(es)" in result.stderr
+    assert "\x1b" not in result.stderr  # not a terminal: no escape codes
+
+
+def test_a_one_batch_send_draws_no_bar(gateway: SandboxGateway) -> None:
+    """A send that fits one batch shows no progress bar."""
+    result = run(["send", *_many(3), "-t", TEXT], env=sandbox_env(gateway))
+    assert result.exit_code == 0, result.output
+    assert "sending" not in result.stderr

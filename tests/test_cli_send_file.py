@@ -247,3 +247,21 @@ def test_a_bad_resume_window_is_a_usage_error(env: dict[str, str], tmp_path: Pat
     """--resume-window takes seconds or 12h/3d; anything else exits 2 before reading."""
     path = _csv(tmp_path / "c.csv", ROWS)
     assert run(["send-file", str(path), "--resume-window", "soon"], env=env).exit_code == 2
+
+
+def test_the_progress_bar_goes_to_stderr_and_not_with_json(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Text output: the bar (rows sent of rows) is on stderr, the result alone on stdout;
+    --json draws none and its stdout parses."""
+    path = _csv(tmp_path / "c.csv", ROWS)
+    result = run(["send-file", str(path), "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "4/4" in result.stderr
+    assert "━" not in result.stdout
+    assert result.stdout.startswith("sent: 4 of 4 billable message(s)")
+    other = _csv(tmp_path / "d.csv", [(m, "第二批【示例】") for m, _ in ROWS])
+    result = run(["send-file", str(other), "--yes", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert as_json(result)["sent"] == 4
+    assert "sending" not in result.stderr

@@ -16,6 +16,7 @@ from ._common import (
     guard_option,
     make_client,
 )
+from ._progress import progress_bar
 
 __all__ = ["CONFIRM_ABOVE", "read_numbers", "send"]
 
@@ -98,7 +99,8 @@ def send(
     """Send TEXT to NUMBERS (also from --file, or '-' for stdin).
 
     Before a send of more than 100 billable messages, shows recipients, segments and
-    billable messages and asks to go on (--yes skips the question). Numbers the journal
+    billable messages and asks to go on (--yes skips the question). A send of several
+    batches shows a progress bar on stderr (not with --json). Numbers the journal
     shows were sent the same text in the last 10 minutes refuse the send (exit 2), unless
     --no-duplicate-guard.
     """
@@ -152,7 +154,15 @@ def send(
                     "or --json was given, so there is no one to ask)"
                 )
             click.confirm(question, abort=True, err=True)
-        result = client.send(mobiles, text, ext=ext, at=at, rrid=rrid, skip_invalid=skip_invalid)
+        from .._config import DEFAULT_BATCH
+
+        # The command line never sets a batch size (no flag, no config key): the client's
+        # is the default, so the estimate's recipients say whether there is more than one.
+        several = cost.recipients > DEFAULT_BATCH
+        with progress_bar(cost.recipients, "sending", enabled=several and not out.json) as bar:
+            result = client.send(
+                mobiles, text, ext=ext, at=at, rrid=rrid, skip_invalid=skip_invalid, progress=bar
+            )
 
     data = {
         "id": result.id,

@@ -33,6 +33,7 @@ from ._common import (
     guard_option,
     make_client,
 )
+from ._progress import progress_bar
 from ._table import (
     AT_FORMAT,
     SHEET_SUFFIXES,
@@ -284,7 +285,7 @@ def send_file(
             _describe_plan(report, dry=False)
             click.confirm("Send?", abort=True, err=True)
         # Leaving ``with client`` writes the journal's held outcomes, which a resume reads.
-        complete = _send(client, groups, report)
+        complete = _send(client, groups, report, show_progress=not out.json)
     out.result(report, lambda: _describe_result(report))
     if not complete:
         raise SystemExit(EXIT_PARTIAL.code)
@@ -294,22 +295,25 @@ def _send(
     client: Client,
     groups: dict[tuple[str, str], list[tuple[str, str]]],
     report: dict[str, Any],
+    *,
+    show_progress: bool,
 ) -> bool:
-    """Send group after group; the first failure stops the campaign. True if all went."""
+    """Send group after group; the first failure stops the campaign. True if all went.
+
+    With ``show_progress`` a bar of the rows sent goes to stderr (not with ``--json``).
+    """
     from .send import _batches
 
     total = sum(len(pairs) for pairs in groups.values())
     sent_any = False
     complete = True
-    with click.progressbar(length=total, label="sending", file=sys.stderr) as bar:
+    with progress_bar(total, "sending", enabled=show_progress) as advance:
         for entry, ((ext, at), pairs) in zip(report["groups"], groups.items(), strict=True):
             if not complete:
                 entry["state"] = "not_sent"
                 continue
             try:
-                result = client.send_many(
-                    pairs, ext=ext, at=at or None, progress=lambda b: bar.update(len(b.recipients))
-                )
+                result = client.send_many(pairs, ext=ext, at=at or None, progress=advance)
             except MandaoError as exc:
                 if not sent_any:
                     raise  # nothing went out: the error's own exit code says what to do

@@ -1,0 +1,80 @@
+"""The progress bar of a long send: recipients and batches done, on stderr, through rich.
+
+rich is imported only when a bar is drawn, so commands that draw none (``--help``,
+``estimate``, ``--json`` runs, ...) do not load it. The bar goes to a rich ``Console`` on
+stderr, which draws and redraws it on a terminal only: on a file or a pipe it writes the
+final state once, as plain text. stdout, which carries the result text or JSON, is never
+touched (rich's own redirection of stdout is turned off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .._results import Batch
+
+__all__ = ["progress_bar"]
+
+
+def _ignore(batch: Batch) -> None:
+    """What a disabled bar does with a finished batch: nothing."""
+
+
+@contextmanager
+def progress_bar(
+    total: int, label: str, *, enabled: bool, console: Console | None = None
+) -> Iterator[Callable[[Batch], None]]:
+    """A bar of ``total`` recipients while the block runs; yields what to call with each
+    finished :class:`mandao.Batch` (a ``progress=`` callback of the client's sends).
+
+    Args:
+        total: recipients the send carries (the bar's 100%).
+        label: the text before the bar.
+        enabled: False draws nothing and imports nothing (``--json``, a one-batch send).
+        console: where to draw (tests); default a rich Console on stderr.
+
+    Example::
+
+        >>> with progress_bar(3, "sending", enabled=False) as advance:
+        ...     client.send(numbers, text, progress=advance)  # doctest: +SKIP
+    """
+    if not enabled:
+        yield _ignore
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[batches]} batch(es)"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console if console is not None else Console(stderr=True),
+        # On a terminal rich would otherwise send prints to stdout through its console,
+        # which writes to stderr: the result must stay on stdout.
+        redirect_stdout=False,
+    )
+    task = progress.add_task(label, total=total, batches=0)
+    batches = 0
+
+    def advance(batch: Batch) -> None:
+        nonlocal batches
+        batches += 1
+        progress.update(task, advance=len(batch.recipients), batches=batches)
+
+    with progress:
+        yield advance
