@@ -50,7 +50,6 @@ def test_empty_recipients_are_refused() -> None:
         ["1380013800", "139001390000"],  # digits shifted from one item to the next
         ["13800138000", "12900139000"],  # second digit out of 3-9
         ["13800138000", "23900139000"],  # not starting with 1
-        ["13800138000", "１３９００１３９０００"],  # full-width digits
         ["13800138000", "139 0013 900"],
         ["13800138000", 13900139000],
     ],
@@ -119,3 +118,32 @@ def test_duplicates_are_reported_at_their_positions_and_sent_once() -> None:
     found = collect_mobiles(["13800138000", "13900139000", "+86 138 0013 8000", "13900139000"])
     assert found.numbers == ("13800138000", "13900139000")
     assert found.duplicates == ((2, "13800138000"), (3, "13900139000"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "number"),
+    [
+        ("１３８００１３８０００", "13800138000"),  # full-width digits, as an IME types them
+        (
+            "＋８６　１３８　００１３　８０００",
+            "13800138000",
+        ),  # full-width plus, CJK spaces
+        ("138–0013–8000", "13800138000"),  # en dashes (Word's autocorrect)
+        ("(+86) 138.0013.8000", "13800138000"),
+        ("0086-138-0013-8000", "13800138000"),
+    ],
+)
+def test_unusual_but_unambiguous_forms_are_read(raw: str, number: str) -> None:
+    """Full-width characters, other dashes, dots and brackets are read, not refused."""
+    assert normalize_mobiles([raw]) == (number,)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["1380013800O", "tel:13800138000", "call 13800138000", "13800138000 ext 12", "١٣٨٠٠١٣٨٠٠٠"],
+)
+def test_nothing_is_guessed(raw: str) -> None:
+    """A letter for a digit, a URI, words around the number, an extension or digits of
+    another script are refused, never turned into some number."""
+    with pytest.raises(mandao.InvalidRecipients):
+        normalize_mobiles([raw])

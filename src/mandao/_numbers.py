@@ -9,6 +9,7 @@ strings once the call is over.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
@@ -25,7 +26,8 @@ __all__ = [
 ]
 
 _MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
-_SEPARATORS = re.compile(r"[\s\-()]")
+#: Spaces, parentheses, dots, and dashes of every kind (Word turns "-" into "–").
+_SEPARATORS = re.compile(r"[\s\-().\u2010-\u2015\u2212]")
 _PREFIXES = ("+86", "0086", "86")
 _DIGITS = b"0123456789"
 #: Each number takes 11 characters and a comma in the joined text.
@@ -170,12 +172,15 @@ class Recipients:
 def normalize_mobiles(mobiles: str | Iterable[str], *, unique: bool = True) -> Numbers:
     """Recipients as 11-digit mainland mobiles, in order, each once (unless ``unique=False``).
 
-    Accepts one number or any iterable of numbers; removes spaces, dashes and a ``+86``,
-    ``0086`` or ``86`` prefix. Raises :class:`~mandao.InvalidRecipients` naming every
+    Accepts one number or any iterable of numbers; reads full-width digits and signs as
+    ASCII (NFKC); removes spaces, dots, parentheses, dashes and a ``+86``, ``0086`` or
+    ``86`` prefix. Raises :class:`~mandao.InvalidRecipients` naming every
     bad entry and its position, or :class:`~mandao.ValidationError` for an empty list.
 
     >>> normalize_mobiles(["138 0013 8000", "+86 139-0013-9000", "13800138000"])
     ('13800138000', '13900139000')
+    >>> normalize_mobiles(["＋８６ １５０ ００１５ ００００", "(0086) 186.0000.0000"])
+    ('15000150000', '18600000000')
     """
     if not unique:
         return normalized(mobiles, skip_invalid=False)[0]
@@ -272,7 +277,11 @@ def normalized(
 
 
 def _clean(raw: str) -> str | None:
-    number = _SEPARATORS.sub("", raw)
+    # NFKC turns the full-width digits, plus and brackets that Chinese input methods type
+    # into ASCII. Nothing is guessed beyond that: phonenumbers, which the issue suggests,
+    # pulls a number out of any text and reads letters as keypad digits, so a typo would
+    # reach somebody else's phone instead of being reported.
+    number = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
     for prefix in _PREFIXES:
         if number.startswith(prefix) and len(number) == len(prefix) + 11:
             number = number[len(prefix) :]
