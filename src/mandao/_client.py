@@ -494,10 +494,9 @@ class Client:
         self, plan: Plan, progress: Callable[[Batch], object] | None, dry_run: bool
     ) -> SendResult | DryRun:
         """Carry a checked plan out (or, for a dry run, build its requests only)."""
-        from ._batch import run
-        from ._results import DryRun, PreparedRequest
-
         if dry_run:
+            from ._results import DryRun, PreparedRequest
+
             # Building opens no connection: the transport only serialises here.
             transport = self._transport_()
             host = self.active_host("send")
@@ -514,6 +513,8 @@ class Client:
             return DryRun(
                 tuple(prepared), plan.estimate, plan.recipients, plan.skipped, plan.duplicates
             )
+        from ._batch import run
+
         if self._duplicate_guard is not None and self.journal is not None:
             plan = self._duplicate_guard.apply(self.journal, self.sn, plan)
         # Which batch of which call each request is, for the journal.

@@ -16,7 +16,7 @@ asks :meth:`FailoverPolicy.retry_delay` and never branches on a code value.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ._codes import Retry
 from ._errors import ValidationError
@@ -151,7 +151,7 @@ class HostState:
 
     def _switch(self, now: float) -> HostState:
         if len(self.hosts) == 1:
-            return replace(self, slow_streak=0, average=None)
+            return HostState(self.hosts, self.active, self.switched_at)
         return HostState(self.hosts, (self.active + 1) % len(self.hosts), now)
 
     def after_unreachable(self, host: str, now: float = 0.0) -> HostState:
@@ -182,7 +182,8 @@ class HostState:
         )
         if slow:
             return self._switch(now)
-        return replace(self, slow_streak=streak, average=average)
+        # The constructor, not dataclasses.replace: this runs on every answer.
+        return HostState(self.hosts, self.active, self.switched_at, streak, average)
 
     def after_failure(self, host: str, policy: FailoverPolicy, now: float = 0.0) -> HostState:
         """The state after a request to ``host`` went out and got no decodable answer.
@@ -229,8 +230,10 @@ class RetryBudget:
             return self  # no budget: retries are bounded by the policy alone
         if cost > self.tokens:
             return None
-        return replace(self, tokens=self.tokens - cost)
+        return RetryBudget(self.capacity, self.tokens - cost)
 
     def refund(self, amount: int) -> RetryBudget:
         """The budget after a success puts ``amount`` tokens back (up to capacity)."""
-        return replace(self, tokens=min(self.capacity, self.tokens + amount))
+        if self.tokens >= self.capacity:
+            return self  # full, as after most successes: nothing to make
+        return RetryBudget(self.capacity, min(self.capacity, self.tokens + amount))
