@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -119,6 +120,34 @@ def test_one_client_many_threads(gateway: SandboxGateway, tmp_path: Path) -> Non
     assert journal.verify().ok
     assert len(list(journal.attempts(outcome="accepted"))) == 160
     _check_against_ledger(journal, gateway)
+
+
+def test_flush_waits_for_a_write_under_way(tmp_path: Path) -> None:
+    """flush() (what runs at exit) waits for a write another thread has begun and then
+    writes what is still held: rows the timer took are never dropped by a flush that
+    found nothing to do while they were on their way."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    seq = journal.begin(sn=SN, operation="mdsmssend", host="http://h/", recipients=["13800138000"])
+    journal.complete(seq, "accepted", result="1", wait=False)
+    taken = threading.Event()
+
+    def writer_that_gives_up() -> None:
+        # As the timer's write does: take the held rows under the lock; here the write
+        # fails and the rows are held again before the lock is let go.
+        with journal._lock:
+            rows = journal._held.take()
+            taken.set()
+            time.sleep(0.2)
+            journal._held.give_back(rows)
+
+    thread = threading.Thread(target=writer_that_gives_up)
+    thread.start()
+    taken.wait()
+    journal.flush()
+    thread.join()
+    with sqlite3.connect(tmp_path / "j.sqlite3") as conn:
+        outcomes = conn.execute("SELECT count(*) FROM entries WHERE kind = 'outcome'").fetchone()
+    assert outcomes == (1,)
 
 
 def test_processes_share_one_journal_under_faults(gateway: SandboxGateway, tmp_path: Path) -> None:

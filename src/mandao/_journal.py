@@ -141,7 +141,12 @@ class Journal:
 
     def flush(self) -> None:
         """Write the outcomes held by ``complete(..., wait=False)`` now."""
-        if self._held:
+        # Wait for a write under way first: the timer's may have taken the held rows. At
+        # exit this flush is what keeps them, since the interpreter then stops the timer's
+        # thread wherever it is, and rows taken but not committed would be lost.
+        with self._lock:
+            held = bool(self._held)
+        if held:
             self._append()
 
     def close(self) -> None:
