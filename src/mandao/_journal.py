@@ -26,6 +26,7 @@ from ._errors import JournalError
 from ._journal_attempt import _ATTEMPTS, CHINA, Attempt, instant
 from ._journal_chain import PruneResult, Verification, insert_rows, now, prune_rows, verify_chain
 from ._journal_writer import HeldRows
+from ._numbers import Numbers
 
 __all__ = [
     "RETENTION",
@@ -60,6 +61,11 @@ CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
 CREATE INDEX IF NOT EXISTS entries_attempt ON entries (attempt) WHERE attempt IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+def _joined(recipients: Sequence[str]) -> str:
+    # A send's Numbers already is the comma-joined text: no split and join again.
+    return recipients.joined if isinstance(recipients, Numbers) else ",".join(recipients)
 
 
 def default_journal_path() -> Path:
@@ -214,7 +220,7 @@ class Journal:
         return self._append(
             {
                 "kind": "attempt", "sn": sn, "operation": operation, "protocol": protocol,
-                "host": host, "rrid": rrid or "", "recipients": ",".join(recipients),
+                "host": host, "rrid": rrid or "", "recipients": _joined(recipients),
                 "content": content if single else None,
                 "contents": None if single else json.dumps(list(content), ensure_ascii=False),
                 "segments": segments, "call_id": call_id, "batch_index": batch_index,
