@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import mandao
-from mandao._numbers import Numbers, collect_mobiles, joined_if_clean, normalize_mobiles
+from mandao import _numbers
+from mandao._numbers import Numbers, collect_mobiles, joined_if_clean, normalize_mobiles, repeats
 
 MOBILES = st.lists(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), max_size=30)
 
@@ -147,3 +149,77 @@ def test_nothing_is_guessed(raw: str) -> None:
     another script are refused, never turned into some number."""
     with pytest.raises(mandao.InvalidRecipients):
         normalize_mobiles([raw])
+
+
+def _first_seen(items: list[str]) -> list[int]:
+    """The indexes of entries equal to an earlier one, the plain way."""
+    return [i for i, number in enumerate(items) if number in items[:i]]
+
+
+# Few distinct numbers, so that lists repeat some; they differ in any one digit.
+REPEATING = st.lists(
+    st.sampled_from(["13800138000", "13800138001", "19800138000", "13900138000", "13800188000"])
+    | st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(REPEATING)
+def test_bulk_repeats_find_what_a_plain_scan_finds(items: list[str]) -> None:
+    """The numpy path (sorted packed keys) gives the same indexes as a plain scan."""
+    pytest.importorskip("numpy")
+    assert _numbers._repeats_sorted(",".join(items), len(items)) == _first_seen(items)
+
+
+def test_bulk_keys_tell_every_digit_apart() -> None:
+    """Two numbers that differ in one digit, at any of the ten places, never share a key."""
+    pytest.importorskip("numpy")
+    base = "13800138000"
+    variants = [base] + [
+        base[:place] + digit + base[place + 1 :]
+        for place in range(1, 11)
+        for digit in ("3456789" if place == 1 else "0123456789")
+        if digit != base[place]
+    ]
+    assert _numbers._repeats_sorted(",".join(variants), len(variants)) == []
+    doubled = variants + variants[::-1]
+    found = _numbers._repeats_sorted(",".join(doubled), len(doubled))
+    assert found == list(range(len(variants), len(doubled)))
+
+
+@pytest.mark.parametrize("numpy_installed", [True, False])
+def test_big_lists_are_deduplicated_alike_with_or_without_numpy(
+    numpy_installed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above BULK, with or without numpy: the same numbers kept, the same duplicates at the
+    same input positions (skipped entries counted), the first of each kept in place."""
+    if numpy_installed:
+        pytest.importorskip("numpy")
+    else:
+        monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy raises ImportError
+    monkeypatch.setattr(_numbers, "BULK", 1000)
+    items = [f"1{3 + i % 7}{i:09d}" for i in range(3000)]
+    given_ = ["bad", *items[:1500], "13800138000", items[10], *items[1500:], items[2999]]
+    found = collect_mobiles(given_, skip_invalid=True)
+    assert found.skipped[0][:2] == (0, "bad")
+    assert found.duplicates == ((1502, items[10]), (3003, items[2999]))
+    assert found.numbers == (*items[:1500], "13800138000", *items[1500:])
+    clean = collect_mobiles(items + items[:5])  # the clean input's own list, no positions
+    assert clean.duplicates == tuple((3000 + i, items[i]) for i in range(5))
+    assert clean.numbers.joined == ",".join(items)
+    assert repeats(Numbers(items), items) == []
+
+
+def test_the_bulk_path_is_taken_above_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At BULK numbers, repeats() asks numpy (when installed); below, it does not."""
+    pytest.importorskip("numpy")
+    calls: list[int] = []
+    real = _numbers._repeats_sorted
+    monkeypatch.setattr(
+        _numbers, "_repeats_sorted", lambda joined, n: calls.append(n) or real(joined, n)
+    )
+    items = [f"1{3 + i % 7}{i:09d}" for i in range(_numbers.BULK)]
+    assert repeats(Numbers(items), items) == []
+    assert repeats(Numbers(items[:-1]), items[:-1]) == []
+    assert calls == [_numbers.BULK]

@@ -53,11 +53,13 @@ def test_testing_all_is_sorted() -> None:
 
 
 def test_import_does_not_load_zeep_or_requests() -> None:
-    """import mandao and Client(...) leave zeep and requests unimported until a request."""
+    """import mandao and Client(...) leave zeep and requests unimported until a request;
+    numpy (the bulk extra) waits for a list of BULK numbers."""
     code = (
         "import sys, mandao\n"
         "mandao.Client('SDK-TST-010-00001', 'secret')\n"
-        "print(sorted(m for m in ('zeep', 'requests', 'lxml') if m in sys.modules))\n"
+        "mandao.normalize_mobiles(['13800138000', '13800138000', '139 0013 9000'] * 999)\n"
+        "print(sorted(m for m in ('zeep', 'requests', 'lxml', 'numpy') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -33,7 +33,7 @@ from ._errors import (
     OutcomeUnknown,
     ValidationError,
 )
-from ._numbers import Numbers, Recipients, collect_mobiles, normalized
+from ._numbers import Numbers, Recipients, collect_mobiles, normalized, repeats
 from ._results import Batch, BatchState, SendResult
 from ._rrid import make_rrid
 
@@ -291,7 +291,7 @@ def _checked(
     )
     contents = [raw[p][1] for p in positions] if positions else list(map(itemgetter(1), raw))
     texts = rules.prepare_many(contents, msgfmt, "messages[{}] content", positions)
-    if len(set(items)) == len(items):  # no number twice: no pair twice
+    if not repeats(numbers, items):  # no number twice: no pair twice
         return numbers, texts, Recipients(numbers, skipped, ())
     order = positions or range(len(raw))
     seen: dict[tuple[str, str], None] = {}
