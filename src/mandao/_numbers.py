@@ -34,6 +34,9 @@ _PREFIXES = ("+86", "0086", "86")
 _DIGITS = b"0123456789"
 #: Each number takes 11 characters and a comma in the joined text.
 _W = 12
+#: How many numbers make :func:`repeats` use numpy, when installed: about 10 ms of set
+#: work here, while numpy's import (0.05-0.1 s) is paid once per process.
+BULK = 50_000
 
 
 class Numbers(Sequence[str]):
@@ -231,11 +234,6 @@ def repeats(numbers: Numbers, items: Sequence[str]) -> list[int]:
         else:
             seen.add(number)
     return later
-
-
-#: How many numbers make :func:`repeats` use numpy (about 10 ms of set work here; numpy's
-#: import, about 0.1 s, is paid once per process).
-BULK = 50_000
 
 
 def _repeats_sorted(joined: str, n: int) -> list[int] | None:
