@@ -49,6 +49,7 @@ __all__ = [
     "UPSTREAM_ERRORS",
     "ZEEP_ERRORS",
     "Built",
+    "Session",
     "Transport",
     "call_proxy",
     "document",
