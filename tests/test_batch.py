@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections import Counter
 
@@ -228,6 +229,32 @@ def test_personalised_sends_batch_by_1000_and_drop_identical_pairs(
     assert result.duplicates == ((25, NUMBERS[0]),)
     small = _client(gateway).send_personalized(pairs[:25], batch_size=10, rrid="7")
     assert [b.rrid for b in small.batches] == ["7", "8", "9"]
+
+
+@pytest.mark.parametrize("path", ["numpy", "set"])
+def test_big_send_paths_deduplicate_alike(
+    gateway: SandboxGateway, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Sends at or over BULK numbers (lowered here to 10) find the same repeats through numpy
+    (the bulk extra) as through a set: group, personalised and mixed sends alike."""
+    from mandao import _numbers
+
+    if path == "numpy":
+        pytest.importorskip("numpy")
+    else:
+        monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy raises ImportError
+    monkeypatch.setattr(_numbers, "BULK", 10)
+    client = _client(gateway)
+    group = client.send([*NUMBERS, "+86 138 0013 0003", NUMBERS[7]], "你好【示例】")
+    assert group.duplicates == ((25, NUMBERS[3]), (26, NUMBERS[7]))
+    assert group.recipients == tuple(NUMBERS)
+    pairs = [(n, f"您好 {i}【示例】") for i, n in enumerate(NUMBERS)]
+    personal = client.send_personalized([*pairs, pairs[4], (NUMBERS[4], "另一条【示例】")])
+    assert personal.duplicates == ((25, NUMBERS[4]),)
+    assert len(personal.recipients) == 26
+    mixed = client.send_many([*pairs, pairs[0]])
+    assert mixed.duplicates == ((25, NUMBERS[0]),)
+    assert len(gateway.ledger.messages) == 25 + 26 + 25
 
 
 def test_oversized_rrid_sequence_is_refused(client: mandao.Client) -> None:
