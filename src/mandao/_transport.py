@@ -217,7 +217,7 @@ class Session(requests.Session):
 
     requests looks up ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``, ``NO_PROXY`` and the CA
     bundle variables (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) on every request, which
-    costs about 0.1 ms here, a twentieth of a loopback round trip. This session looks
+    costs 0.1-0.2 ms here, about a tenth of a loopback round trip. This session looks
     them up the first time it talks to a scheme and host (as httpx does when a client is
     made) and reuses the answer; arguments given to a request still win over them.
     """
