@@ -290,3 +290,28 @@ def test_row_hash_is_the_piecewise_hash_journals_were_written_with(
     """Hashing the joined text gives the digest of hashing piece by piece, so every
     journal already written still verifies."""
     assert row_hash(prev, values) == _piecewise_hash(prev, values)
+
+
+def test_a_journal_made_with_the_first_meta_table_still_works(tmp_path: Path) -> None:
+    """Journals made before meta became WITHOUT ROWID (one page a write, not two) keep their
+    table as it is, append to it, and verify."""
+    from mandao._journal import _SCHEMA
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(_SCHEMA.replace(") WITHOUT ROWID;", ");"))
+    conn.close()
+    with Journal(path) as journal:
+        _fill(journal, 3)
+        assert journal.verify().ok
+        assert journal.verify().rows == 6
+    conn = sqlite3.connect(path)
+    (meta,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'meta'").fetchone()
+    conn.close()
+    assert "WITHOUT ROWID" not in meta
+    with Journal(tmp_path / "new.sqlite3") as journal:
+        _fill(journal, 1)
+    conn = sqlite3.connect(tmp_path / "new.sqlite3")
+    (meta,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'meta'").fetchone()
+    conn.close()
+    assert "WITHOUT ROWID" in meta
