@@ -65,6 +65,19 @@ def test_import_does_not_load_zeep_or_requests() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_start_up_defines_no_dataclass() -> None:
+    """Making a Client and parsing its WSDL define no dataclass (each costs about a
+    millisecond at import, and start-up is a measured target): the classes on that path
+    are NamedTuples."""
+    code = (
+        "import sys, mandao\n"
+        "mandao.Client('SDK-TST-010-00001', 'secret').service.proxy\n"
+        "print('dataclasses' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_package_ships_py_typed() -> None:
     """The package is marked as typed (PEP 561)."""
     from importlib.resources import files

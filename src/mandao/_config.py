@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import cast
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from ._errors import ValidationError
@@ -34,22 +33,29 @@ DEFAULT_ACCOUNT_HOSTS = (
 )
 
 
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds to wait for a connection, and for the reply once the request is written.
+class _Seconds(NamedTuple):
+    connect: float = 5.0
+    read: float = 30.0
+
+
+class Timeouts(_Seconds):
+    """Seconds to wait for a connection, and for the reply once the request is written:
+    an immutable ``(connect, read)`` pair.
 
     zeep's own default is to wait forever; mandao never does.
 
     >>> Timeouts(connect=2, read=10)
     Timeouts(connect=2, read=10)
+    >>> Timeouts(2, 10) == (2, 10)
+    True
     """
 
-    connect: float = 5.0
-    read: float = 30.0
+    # A NamedTuple, not a dataclass: defining a dataclass costs about a millisecond at
+    # import, and start-up is a measured target (benchmarks/startup.py).
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        for name in ("connect", "read"):
-            value = getattr(self, name)
+    def __new__(cls, connect: float = 5.0, read: float = 30.0) -> Timeouts:
+        for name, value in (("connect", connect), ("read", read)):
             # Infinity, or NaN (the text "nan" gives it), would wait forever: mandao never does.
             if (
                 isinstance(value, bool)
@@ -60,6 +66,12 @@ class Timeouts:
                     f"expected a positive number of seconds, got {value!r}",
                     argument=f"timeout.{name}",
                 )
+        return super().__new__(cls, connect, read)
+
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Any:  # type: ignore[override]
+        # What _replace builds with: through __new__, so its values are checked too.
+        return cls(*iterable)
 
     @classmethod
     def of(cls, value: Timeouts | float | tuple[float, float]) -> Timeouts:

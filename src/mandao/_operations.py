@@ -6,8 +6,7 @@ which the plain password (INTERFACE.md §2): getting it wrong answers ``-2`` for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ._wsdl import ACCOUNT, SEND, Service
 
@@ -38,8 +37,7 @@ BINDINGS: dict[Protocol, str] = {
 _SEND_FIELDS = ("sn", "pwd", "mobile", "content", "ext", "stime", "rrid", "msgfmt")
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(NamedTuple):
     """One gateway operation.
 
     Attributes:

@@ -6,7 +6,8 @@ with the first send; this module stays small so that making a Client stays cheap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from ._errors import ValidationError
 
@@ -29,38 +30,57 @@ def check_signature(signature: object) -> str | None:
     return signature
 
 
-@dataclass(frozen=True)
-class ContentRules:
-    """The client's content settings, and the one path every text takes before it is sent.
-
-    ``prepare`` checks the text, adds the signature, checks length (signature counted),
-    GBK and ``max_segments``, in that order.
-    """
-
+class _Settings(NamedTuple):
     signature: str | None = None
     signature_position: str = "end"
     require_signature: bool = True
     unencodable: str = "warn"
     max_segments: int | None = None
 
-    def __post_init__(self) -> None:
-        check_signature(self.signature)
+
+class ContentRules(_Settings):
+    """The client's content settings, and the one path every text takes before it is sent.
+
+    ``prepare`` checks the text, adds the signature, checks length (signature counted),
+    GBK and ``max_segments``, in that order.
+    """
+
+    # A NamedTuple, not a dataclass, as Timeouts: a Client is made at start-up.
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        signature: str | None = None,
+        signature_position: str = "end",
+        require_signature: bool = True,
+        unencodable: str = "warn",
+        max_segments: int | None = None,
+    ) -> ContentRules:
+        check_signature(signature)
         for name, value, allowed in (
-            ("signature_position", self.signature_position, _POSITIONS),
-            ("unencodable", self.unencodable, _POLICIES),
+            ("signature_position", signature_position, _POSITIONS),
+            ("unencodable", unencodable, _POLICIES),
         ):
             if value not in allowed:
                 raise ValidationError(
                     f"expected one of {', '.join(map(repr, allowed))}, got {value!r}",
                     argument=name,
                 )
-        limit = self.max_segments
+        limit = max_segments
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
         ):
             raise ValidationError(
                 f"expected a positive whole number or None, got {limit!r}", argument="max_segments"
             )
+        return super().__new__(
+            cls, signature, signature_position, require_signature, unencodable, max_segments
+        )
+
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Any:  # type: ignore[override]
+        # What _replace builds with: through __new__, so its values are checked too.
+        return cls(*iterable)
 
     def prepare(self, content: object, msgfmt: str, *, argument: str = "content") -> str:
         """The text as it will be sent, or a ValidationError naming ``argument``."""

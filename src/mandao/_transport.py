@@ -17,8 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import lxml.etree
@@ -178,8 +177,7 @@ def document(service: Service) -> Document:
         return doc
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(NamedTuple):
     """A request serialised for one protocol, not yet addressed to a host.
 
     Built once per call, so moving to another host sends the very same bytes: a SOAP

@@ -9,18 +9,16 @@ top-level ``wsdl_cache/`` folder, which is what the wheel packs. A copy that
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = ["ACCOUNT", "SEND", "Service", "ServiceName", "user_wsdl_dir", "wsdl_dir"]
 
 ServiceName = Literal["send", "account"]
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(NamedTuple):
     """One of the gateway's two ASMX services."""
 
     name: ServiceName
