@@ -8,7 +8,7 @@ against a sandbox in another process: one-number sends (target ≤ 1.15x) and
 process, all journaling to one file; then every journal row is checked against the
 sandbox's ledger and the chain is verified.
 
-    python benchmarks/journal.py [sends] [--rounds 1000] [--batch-rounds 30]
+    python benchmarks/journal.py [sends] [--rounds 1000] [--batch-rounds 60]
     python benchmarks/journal.py writers [--processes 8] [--sends 1000]
 """
 
@@ -138,7 +138,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("mode", nargs="?", choices=["sends", "writers"], default="sends")
     parser.add_argument("--rounds", type=int, default=1000)
-    parser.add_argument("--batch-rounds", type=int, default=30)
+    parser.add_argument("--batch-rounds", type=int, default=60)
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--sends", type=int, default=1000)
     args = parser.parse_args()
