@@ -30,7 +30,7 @@ def check_signature(signature: object) -> str | None:
     return signature
 
 
-class _Settings(NamedTuple):
+class _Fields(NamedTuple):
     signature: str | None = None
     signature_position: str = "end"
     require_signature: bool = True
@@ -38,7 +38,7 @@ class _Settings(NamedTuple):
     max_segments: int | None = None
 
 
-class ContentRules(_Settings):
+class ContentRules(_Fields):
     """The client's content settings, and the one path every text takes before it is sent.
 
     ``prepare`` checks the text, adds the signature, checks length (signature counted),
