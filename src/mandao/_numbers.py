@@ -35,7 +35,7 @@ _DIGITS = b"0123456789"
 #: Each number takes 11 characters and a comma in the joined text.
 _W = 12
 #: How many numbers make :func:`repeats` use numpy, when installed: about 10 ms of set
-#: work here, while numpy's import (0.05-0.1 s) is paid once per process.
+#: work here, while numpy's import (0.05-0.15 s) is paid once per process.
 BULK = 50_000
 
 
