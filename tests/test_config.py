@@ -320,3 +320,27 @@ def test_journal_command_uses_the_config_files_journal_path(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["journal", "--config", str(config), "path"])
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[0] == str(target)
+
+
+def test_timeouts_and_content_rules_are_checked_however_they_are_made() -> None:
+    """Timeouts and ContentRules are NamedTuples: made directly or by _replace, a bad value
+    is refused; they pickle; a Timeouts is its (connect, read) pair."""
+    import pickle
+
+    from mandao._rules import ContentRules
+
+    timeouts = mandao.Timeouts(2, 10)
+    assert timeouts == (2, 10)
+    assert timeouts._replace(read=5) == mandao.Timeouts(2, 5)
+    assert pickle.loads(pickle.dumps(timeouts)) == timeouts  # noqa: S301 (our own bytes)
+    with pytest.raises(mandao.ValidationError, match=r"timeout\.read"):
+        timeouts._replace(read=-1)
+    rules = ContentRules("示例", max_segments=2)
+    assert rules._replace(max_segments=3).max_segments == 3
+    assert pickle.loads(pickle.dumps(rules)) == rules  # noqa: S301 (our own bytes)
+    with pytest.raises(mandao.ValidationError, match="unencodable"):
+        rules._replace(unencodable="ignore")
+    with pytest.raises(mandao.ValidationError, match="signature"):
+        rules._replace(signature="【示例】")
+    with pytest.raises(AttributeError):
+        timeouts.read = 1  # type: ignore[misc]
