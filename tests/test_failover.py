@@ -11,7 +11,7 @@ import pytest
 
 import mandao
 from mandao._codes import CODES, Retry
-from mandao._failover import FailoverPolicy, HostState, RetryBudget
+from mandao._core.failover import FailoverPolicy, HostState, RetryBudget
 from mandao._rrid import make_rrid
 
 HOSTS = ("http://a/ws.asmx", "http://b/ws.asmx")

@@ -54,7 +54,7 @@ if _typing.TYPE_CHECKING:
         UnknownCode,
         ValidationError,
     )
-    from ._failover import (
+    from ._core.failover import (
         FailoverPolicy,
     )
     from ._journal import (
@@ -147,7 +147,7 @@ _EXPORTS: dict[str, str] = {
     "DuplicateGuard": "._journal_hook",
     "DuplicateSubmission": "._errors",
     "Estimate": "._compose",
-    "FailoverPolicy": "._failover",
+    "FailoverPolicy": "._core.failover",
     "GatewayError": "._errors",
     "GatewayInternalError": "._errors",
     "GatewayUnreachable": "._errors",

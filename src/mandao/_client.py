@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ._batch import Plan
     from ._compose import Estimate
     from ._dispatch import Dispatcher
-    from ._failover import FailoverPolicy
+    from ._core.failover import FailoverPolicy
     from ._journal import Journal
     from ._journal_hook import DuplicateGuard
     from ._results import (
@@ -670,7 +670,7 @@ class Client:
             with self._lock:
                 if self._dispatcher_ is None:
                     from ._dispatch import Dispatcher
-                    from ._failover import FailoverPolicy
+                    from ._core.failover import FailoverPolicy
 
                     policy = self._failover or FailoverPolicy()
                     self._dispatcher_ = Dispatcher(self.sn, self._hosts, policy)

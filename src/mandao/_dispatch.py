@@ -1,8 +1,8 @@
 """The one path every request takes: host choice, failover, retries, in-flight gating.
 
 A :class:`Dispatcher` belongs to one client. It keeps, per service, the pure
-:class:`~mandao._failover.HostState` and a gate that holds one serial's requests on one
-host at a time; it spends from the client's :class:`~mandao._failover.RetryBudget`.
+:class:`~mandao._core.failover.HostState` and a gate that holds one serial's requests on one
+host at a time; it spends from the client's :class:`~mandao._core.failover.RetryBudget`.
 What a code allows is the code table's ``Retry`` column, asked of the policy.
 """
 
@@ -20,7 +20,7 @@ from ._codes import Category
 from ._config import short_host
 from ._decode import decode
 from ._errors import AllHostsFailed, GatewayError, GatewayUnreachable, OutcomeUnknown
-from ._failover import FailoverPolicy, HostState, RetryBudget
+from ._core.failover import FailoverPolicy, HostState, RetryBudget
 from ._log import heard, logger
 from ._operations import Operation
 from ._wsdl import ServiceName

@@ -120,7 +120,7 @@ class Settings:
             connect, read = self.values["timeout"]
             out["timeout"] = Timeouts(connect, read)
         if self.values.get("failover"):
-            from ._failover import FailoverPolicy
+            from ._core.failover import FailoverPolicy
 
             try:
                 out["failover"] = FailoverPolicy(**self.values["failover"])

@@ -18,8 +18,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from ._codes import Retry
-from ._errors import ValidationError
+from .._codes import Retry
+from .._errors import ValidationError
 
 __all__ = ["FailoverPolicy", "HostState", "RetryBudget"]
 
