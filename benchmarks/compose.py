@@ -33,18 +33,18 @@ import lxml.etree
 import zeep
 
 from _common import interleaved, report
-from mandao import _numbers
-from mandao._batch import Planned, plan_group, plan_personal
-from mandao._compose import ContentRules
-from mandao._config import Timeouts
+from mandao._compose import numbers as _numbers
+from mandao._compose.content import ContentRules
+from mandao._compose.plan import Planned, plan_group, plan_personal
 from mandao._operations import OPERATIONS
-from mandao._transport import Transport
+from mandao._transports import codec
+from mandao._transports.wsdl import Wsdl
 
 WSDL = Path(__file__).resolve().parents[1] / "wsdl_cache" / "send-8061.wsdl"
 HOST = "http://127.0.0.1:9/webservice.asmx"
 TEXT = "您的订单已发货，请留意查收【示例】"
 RULES = ContentRules(unencodable="error")
-TRANSPORT = Transport(Timeouts())  # builds only: no request is sent
+BUILDER = Wsdl()  # builds only: no request is sent
 FIXED = {"ext": "", "at": None, "rrid": "100000000000000000", "msgfmt": None}
 
 
@@ -68,7 +68,7 @@ def _envelopes(planned: list[Planned]) -> int:
     for request in planned:
         op = OPERATIONS[request.operation]
         fields = {"sn": "SDK-TST-010-00001", "pwd": "***", **request.fields}
-        size += len(TRANSPORT.render(TRANSPORT.build("soap11", op, fields), HOST)[3])
+        size += len(codec.encode(BUILDER.build("soap11", op, fields), HOST).body)
     return size
 
 

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import mandao
 from _common import PASSWORD, SN, interleaved, report, sandbox_process
-from mandao._journal_export import reconcile
 from mandao.testing import SandboxGateway
 
 TEXT = "您的验证码是 123456，5 分钟内有效【示例】"
@@ -123,7 +122,7 @@ def writers(args: argparse.Namespace) -> bool:
         ledger = {(m.rrid, m.mobile) for m in gw.ledger.messages}
         attempts = list(journal.attempts())
         accepted = {(a.rrid, n) for a in attempts if a.outcome == "accepted" for n in a.recipients}
-        result = reconcile(journal, ledger)
+        result = journal.reconcile(ledger)
         print(f"{args.processes} processes x {args.sends} sends in {elapsed:.1f}s: {totals}")
         print(f"faults fired: {len(gw.ledger.faults)}; ledger messages: {len(ledger)}; "
               f"journal attempts: {len(attempts)}, rows: {check.rows}")  # fmt: skip

@@ -237,7 +237,7 @@ def test_big_send_paths_deduplicate_alike(
 ) -> None:
     """Sends at or over BULK numbers (lowered here to 10) find the same repeats through numpy
     (the bulk extra) as through a set: group, personalised and mixed sends alike."""
-    from mandao import _numbers
+    from mandao._compose import numbers as _numbers
 
     if path == "numpy":
         pytest.importorskip("numpy")

@@ -114,13 +114,15 @@ def test_every_exception_class_has_an_exit_code(cls: type[BaseException]) -> Non
 
 
 def test_exit_codes_follow_what_to_do_next() -> None:
-    """Outcome-unknown beats gateway-error for -11; unreachable, balance, auth are distinct."""
+    """Outcome-unknown beats gateway-error for -11; unreachable, balance, auth, quota differ."""
     info = mandao.explain(-11)
     internal = _errors.GatewayInternalError(info)
     assert exit_code_for(internal).code == 10
     assert exit_code_for(_errors.AllHostsFailed("x")).code == 11
     assert exit_code_for(_errors.InsufficientBalance(mandao.explain(-4))).code == 5
     assert exit_code_for(_errors.AuthenticationError(mandao.explain(-2))).code == 4
+    quota = _errors.RegistrationQuotaExceeded("spent", operation="Register")
+    assert exit_code_for(quota).code == 15
     codes = [row.code for _, row in EXIT_CODES]
     assert len(codes) == len(set(codes))
 

@@ -13,7 +13,14 @@ from mandao.cli._progress import progress_bar
 
 
 def _batch(index: int, total: int, mobiles: list[str]) -> Batch:
-    return Batch(index, total, "mdsmssend", Numbers(mobiles), "sent", len(mobiles))
+    return Batch(
+        index=index,
+        total=total,
+        operation="mdsmssend",
+        recipients=Numbers(mobiles),
+        state="sent",
+        billable=len(mobiles),
+    )
 
 
 def _mobiles(start: int, n: int) -> list[str]:
@@ -38,7 +45,14 @@ def test_a_failed_batch_still_moves_the_bar() -> None:
     """A batch reported as failed counts as done: the bar shows how far the send got."""
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=100, color_system=None)
-    failed = Batch(1, 3, "mdsmssend", Numbers(_mobiles(2, 2)), "failed", 2)
+    failed = Batch(
+        index=1,
+        total=3,
+        operation="mdsmssend",
+        recipients=Numbers(_mobiles(2, 2)),
+        state="failed",
+        billable=2,
+    )
     with progress_bar(6, "sending", enabled=True, console=console) as advance:
         advance(_batch(0, 3, _mobiles(0, 2)))
         advance(failed)

@@ -157,12 +157,26 @@ def test_refused_primary_moves_to_backup_and_stays(gateway: SandboxGateway) -> N
     assert client.active_host() == gateway.hosts[1]
 
 
-def test_account_service_fails_over_on_its_own_hosts(gateway: SandboxGateway) -> None:
-    """The account service has its own host list and its own active host."""
+def test_account_failover_moves_the_send_service_too(gateway: SandboxGateway) -> None:
+    """Both services of a serial use one host (-19): an account failover moves sends too."""
     client = gateway.client(SN, PASSWORD)
     gateway.primary.down()
     assert client.balance() > 0
     assert client.active_host("account") == gateway.account_hosts[1]
+    assert client.active_host("send") == gateway.hosts[1]
+    gateway.primary.up()
+    assert client.send("13800138000", "跟随【示例】").host == gateway.hosts[1]
+
+
+def test_account_service_follows_the_send_services_host(gateway: SandboxGateway) -> None:
+    """After sends moved to the backup, balance() asks the backup's account service."""
+    client = gateway.client(SN, PASSWORD)
+    gateway.primary.down()
+    assert client.send("13800138000", "切换【示例】").host == gateway.hosts[1]
+    gateway.primary.up()
+    assert client.balance() > 0
+    assert client.active_host("account") == gateway.account_hosts[1]
+    assert {e.host for e in gateway.ledger.messages} == {gateway.hosts[1]}
 
 
 def test_service_explorer_fills_sn_and_pwd(client: mandao.Client, gateway: SandboxGateway) -> None:

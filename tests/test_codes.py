@@ -1,4 +1,4 @@
-"""The result-code table: its invariants, explain(), and the generated docs table."""
+"""The result-code table: its invariants, explain(), decode(), and the generated docs table."""
 
 from __future__ import annotations
 
@@ -10,11 +10,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mandao import _codes
-from mandao._codes import CODES, Category, CodeInfo, Retry, explain, markdown_table
+from mandao import _codes, _errors
+from mandao._codes import (
+    CODES,
+    Category,
+    CodeInfo,
+    RetryRule,
+    decode,
+    error_for,
+    explain,
+    markdown_table,
+)
 from mandao._errors import ValidationError
 
 SRC = Path(_codes.__file__)
+PACKAGE = SRC.parent
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "codes.md"
 
 # The codes of the vendor document's §2.1 (-21/-22 is one vendor row) and of INTERFACE.md §4.
@@ -67,11 +77,11 @@ def test_text_columns_are_filled_and_trimmed() -> None:
 
 
 def test_every_row_is_known_with_valid_enums() -> None:
-    """Every row is known, with a Category and a Retry member."""
+    """Every row is known, with a Category and a RetryRule member."""
     for info in CODES.values():
         assert info.known
         assert isinstance(info.category, Category)
-        assert isinstance(info.retry, Retry)
+        assert isinstance(info.retry, RetryRule)
         assert info.category is not Category.UNKNOWN
 
 
@@ -83,15 +93,45 @@ def test_categories_follow_the_brief() -> None:
 
 def test_retry_column_encodes_delivery_safety() -> None:
     """-8/-18 retry on the same host, -11/-14 are never retried, all others are not retried."""
-    assert {c for c, i in CODES.items() if i.retry is Retry.SAME_HOST} == {-8, -18}
-    assert {c for c, i in CODES.items() if i.retry is Retry.NEVER} == {-11, -14}
-    assert CODES[-20].retry is Retry.NO
-    assert CODES[-19].retry is Retry.NO
+    assert {c for c, i in CODES.items() if i.retry is RetryRule.SAME_HOST} == {-8, -18}
+    assert {c for c, i in CODES.items() if i.retry is RetryRule.NEVER} == {-11, -14}
+    assert CODES[-20].retry is RetryRule.NO
+    assert CODES[-19].retry is RetryRule.NO
 
 
-def test_no_returned_code_allows_another_host() -> None:
-    """A returned code proves a host took the request, so no row allows another host."""
-    assert not any(info.other_host for info in CODES.values())
+def test_no_retry_rule_allows_another_host() -> None:
+    """A returned code proves a host took the request, so no rule sends it to another host."""
+    assert {rule.value for rule in RetryRule} == {"no", "same_host", "never"}
+    assert not hasattr(CODES[-8], "other_host")
+
+
+EXPECTED_ERROR = {
+    Category.ACCOUNT: _errors.AuthenticationError,
+    Category.BALANCE: _errors.InsufficientBalance,
+    Category.INVALID: _errors.InvalidParameter,
+    Category.RATE_LIMITED: _errors.RateLimited,
+    Category.DUPLICATE: _errors.DuplicateSubmission,
+    Category.CONCURRENT: _errors.ConcurrentHostUse,
+    Category.INTERNAL: _errors.GatewayInternalError,
+}
+
+
+def test_error_column_names_the_exception_of_each_code() -> None:
+    """A success row raises nothing; every other row names the GatewayError of its kind."""
+    for info in CODES.values():
+        if info.category is Category.SUCCESS:
+            assert info.error is None, info
+        else:
+            assert info.error is EXPECTED_ERROR[info.category], info
+
+
+def test_internal_errors_are_also_outcome_unknown() -> None:
+    """-11 and -14 raise a class that is both a GatewayError and an OutcomeUnknown."""
+    for code in (-11, -14):
+        error = CODES[code].error
+        assert error is not None
+        assert issubclass(error, _errors.GatewayError)
+        assert issubclass(error, _errors.OutcomeUnknown)
 
 
 def test_vendor_row_21_22_becomes_two_identical_rows() -> None:
@@ -117,7 +157,7 @@ def test_codes_mapping_is_read_only() -> None:
     with pytest.raises(TypeError):
         CODES[-20] = CODES[-19]  # type: ignore[index]
     with pytest.raises(AttributeError):
-        CODES[-20].retry = Retry.SAME_HOST  # type: ignore[misc]
+        CODES[-20].retry = RetryRule.SAME_HOST  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("form", [-20, "-20", " -20 ", "\t-20\n", "-020"])
@@ -133,9 +173,9 @@ def test_explain_unknown_negative_code_keeps_value() -> None:
         -7777,
         False,
         Category.UNKNOWN,
-        Retry.NO,
+        RetryRule.NO,
     )
-    assert not info.other_host
+    assert info.error is _errors.UnknownCode
     assert info.chinese
     assert info.hint_en
 
@@ -144,7 +184,8 @@ def test_explain_non_negative_value_is_an_id() -> None:
     """A non-negative value outside the table is a success id, known=False, value kept."""
     info = explain("210936472831121439")
     assert info.code == 210936472831121439
-    assert (info.known, info.category, info.retry) == (False, Category.SUCCESS, Retry.NO)
+    assert (info.known, info.category, info.retry) == (False, Category.SUCCESS, RetryRule.NO)
+    assert info.error is None
 
 
 @pytest.mark.parametrize(
@@ -196,8 +237,24 @@ def test_repr_is_one_concise_line() -> None:
 
 def test_code_info_can_be_built_directly() -> None:
     """CodeInfo takes its fields in the documented order, known defaulting to True."""
-    info = CodeInfo(-1, "X", "中", "", "E.", "Do.", Category.INVALID, Retry.NO, False, "mandao")
+    info = CodeInfo(
+        -1,
+        "X",
+        "中",
+        "",
+        "E.",
+        "Do.",
+        Category.INVALID,
+        RetryRule.NO,
+        _errors.InvalidParameter,
+        "x",
+    )
     assert info.known
+    assert (info.retry, info.error, info.source) == (
+        RetryRule.NO,
+        _errors.InvalidParameter,
+        "x",
+    )
 
 
 def test_markdown_table_has_a_row_per_code() -> None:
@@ -206,6 +263,7 @@ def test_markdown_table_has_a_row_per_code() -> None:
     assert len(lines) == len(CODES) + 2
     assert [line.split(" | ")[0] for line in lines[2:]] == [f"| `{c}`" for c in CODES]
     assert all(line.count(" | ") == 9 for line in lines[2:])
+    assert "| `InsufficientBalance` |" in lines[2 + list(CODES).index(-4)]
 
 
 def test_docs_table_matches_the_code() -> None:
@@ -248,13 +306,78 @@ def test_main_refuses_a_file_without_markers(tmp_path: Path) -> None:
     assert page.read_text("utf-8") == "no markers\n"
 
 
-def test_module_imports_only_light_modules() -> None:
-    """_codes imports only the standard library and _errors, so `mandao explain` starts fast."""
-    allowed = {"__future__", "contextlib", "enum", "re", "types", "collections.abc", "typing"}
-    allowed |= {"_errors", "argparse", "pathlib"}
-    tree = ast.parse(SRC.read_text(encoding="utf-8"))
+def test_table_modules_import_only_light_modules() -> None:
+    """The table's modules import only the standard library, _errors and each other, so
+    `mandao explain` starts fast."""
+    stdlib = {"__future__", "contextlib", "enum", "re", "types", "collections.abc", "typing"}
+    ours = {"_code_info", "_code_table", "_code_table_params", "_errors"}
+    allowed = stdlib | ours | {"argparse", "pathlib"}
+    for name in ("_codes", "_code_info", "_code_table", "_code_table_params"):
+        tree = ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert {alias.name for alias in node.names} <= allowed, name
+            elif isinstance(node, ast.ImportFrom):
+                assert node.module in allowed, (name, node.module)
+
+
+def test_row_type_imports_nothing_of_mandao() -> None:
+    """_code_info imports no mandao module: _codes and _errors both import it, no cycle."""
+    tree = ast.parse((PACKAGE / "_code_info.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            assert {alias.name for alias in node.names} <= allowed
-        elif isinstance(node, ast.ImportFrom):
-            assert node.module in allowed, node.module
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0, node.module
+
+
+SUCCESS = r"\d{1,18}"
+WHERE = {"host": "http://h/ws.asmx", "operation": "mdsmssend", "rrid": "42"}
+
+
+def test_decode_returns_a_reply_that_matches_success() -> None:
+    """A reply matching the operation's success pattern comes back unchanged."""
+    assert decode("210936472831121439", success=SUCCESS, **WHERE) == "210936472831121439"
+
+
+@pytest.mark.parametrize("code", sorted(c for c, i in CODES.items() if c < 0))
+def test_decode_raises_the_error_column_of_each_negative_code(code: int) -> None:
+    """A negative code raises its row's class, carrying raw, code, where and recipients."""
+    with pytest.raises(_errors.GatewayError) as caught:
+        decode(str(code), success=SUCCESS, recipients=("13800138000",), **WHERE)
+    error = caught.value
+    assert type(error) is CODES[code].error
+    assert (error.code, error.raw, error.info) == (code, str(code), CODES[code])
+    assert (error.host, error.operation, error.rrid) == tuple(WHERE.values())
+    assert error.recipients == ("13800138000",)
+
+
+def test_decode_of_an_internal_error_is_an_outcome_unknown_without_cause() -> None:
+    """-11 is an OutcomeUnknown with the request's recipients and no exception as cause."""
+    with pytest.raises(_errors.OutcomeUnknown) as caught:
+        decode("-11", success=SUCCESS, recipients=("13800138000",), **WHERE)
+    assert isinstance(caught.value, _errors.GatewayInternalError)
+    assert caught.value.recipients == ("13800138000",)
+    assert caught.value.cause is None
+
+
+def test_decode_keeps_the_raw_value_of_an_unknown_code() -> None:
+    """A negative code no table knows raises UnknownCode with the value as sent."""
+    with pytest.raises(_errors.UnknownCode) as caught:
+        decode("-7777", success=SUCCESS, **WHERE)
+    assert (caught.value.code, caught.value.raw) == (-7777, "-7777")
+    assert not caught.value.info.known
+
+
+@pytest.mark.parametrize("raw", ["", "<html>502</html>", "-", "-abc", "-20x", "OK"])
+def test_decode_of_anything_else_is_a_protocol_error(raw: str) -> None:
+    """A reply that is neither a success nor a code is a ProtocolError (outcome unknown)."""
+    with pytest.raises(_errors.ProtocolError) as caught:
+        decode(raw, success=SUCCESS, recipients=("13800138000",), **WHERE)
+    assert caught.value.recipients == ("13800138000",)
+    assert (caught.value.host, caught.value.operation) == (WHERE["host"], WHERE["operation"])
+
+
+def test_error_for_a_success_row_is_an_unknown_code() -> None:
+    """A row with no exception (a success) given to error_for becomes UnknownCode, value kept."""
+    error = error_for(CODES[0], raw="0", host=None, operation=None, rrid=None)
+    assert isinstance(error, _errors.UnknownCode)
+    assert error.raw == "0"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import dataclasses
+import pickle
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -10,15 +14,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mandao
-from mandao._batch import plan_group, plan_personal
-from mandao._compose import (
-    CHINA,
+from mandao._compose.content import (
     ContentRules,
     encode_content,
-    segments,
+    encode_contents,
     validate_content,
-    validate_fields,
 )
+from mandao._compose.fields import CHINA, validate_fields
+from mandao._compose.plan import plan_group, plan_personal
+from mandao._compose.rrid import make_rrid
+from mandao._compose.segments import segments
 
 
 @pytest.mark.parametrize(
@@ -100,7 +105,7 @@ def test_fields_are_checked_as_the_gateway_would() -> None:
 
 def test_times_become_china_time_strings() -> None:
     """Aware datetimes are converted to China time; naive ones are taken as China time."""
-    later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    later = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     _, stime, _, _ = validate_fields(ext="", rrid=None, msgfmt=None, at=later)
     assert stime == later.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
     naive = later.astimezone(CHINA).replace(tzinfo=None)
@@ -123,3 +128,77 @@ def test_batches_slice_the_joined_numbers_exactly() -> None:
         assert request.fields["mobile"] == ",".join(numbers[start : start + 3])
         texts = [unquote(c) for c in request.fields["content"].split(",")]
         assert texts == [f"第{i}条【示例】" for i in range(start, min(start + 3, 7))]
+
+
+@pytest.mark.parametrize(
+    ("settings", "argument"),
+    [
+        ({"signature": "【示例】"}, "signature"),
+        ({"signature": " "}, "signature"),
+        ({"signature_position": "middle"}, "signature_position"),
+        ({"unencodable": "ignore"}, "unencodable"),
+        ({"max_segments": 0}, "max_segments"),
+        ({"max_segments": True}, "max_segments"),
+    ],
+)
+def test_content_rules_refuse_a_bad_value_however_made(
+    settings: dict[str, object], argument: str
+) -> None:
+    """A bad setting is refused when ContentRules is made and through dataclasses.replace."""
+    with pytest.raises(mandao.ValidationError) as made:
+        ContentRules(**settings)  # type: ignore[arg-type]
+    assert made.value.argument == argument
+    with pytest.raises(mandao.ValidationError) as replaced:
+        dataclasses.replace(ContentRules(signature="示例"), **settings)
+    assert replaced.value.argument == argument
+
+
+def test_content_rules_are_a_frozen_keyword_only_value() -> None:
+    """ContentRules pickles, hashes, cannot be changed or made positionally, and is not a tuple."""
+    rules = ContentRules(signature="示例", max_segments=2)
+    assert pickle.loads(pickle.dumps(rules)) == rules  # noqa: S301 (our own bytes)
+    assert hash(rules) == hash(ContentRules(signature="示例", max_segments=2))
+    assert dataclasses.replace(rules, max_segments=3).max_segments == 3
+    assert rules != ("示例", "end", True, "warn", 2)
+    assert not isinstance(rules, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rules.signature = "其他"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        ContentRules("示例")  # type: ignore[misc]
+
+
+def test_many_texts_name_the_first_bad_one_and_warn_only_up_to_it() -> None:
+    """A text failing a late rule is named before a later text failing an early one; the
+    warnings of the texts up to it are given, none after it."""
+    rules = ContentRules(signature="示例", max_segments=1)
+    texts: list[object] = ["好😀", "字" * 80, "", "又😀"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(mandao.ValidationError, match="2 segments") as info:
+            rules.prepare_many(texts, "", "m[{}]", [4, 7, 9, 12])
+    assert info.value.argument == "m[7]"
+    assert [str(w.message)[:5] for w in caught] == ["m[4]:"]
+    assert caught[0].filename == __file__  # the caller's line, not mandao's internals
+    assert texts == ["好😀", "字" * 80, "", "又😀"]
+
+
+def test_public_functions_refuse_bad_input_with_validation_error() -> None:
+    """Bad input to estimate, encode_content(s), make_rrid and validate_fields is a
+    ValidationError naming the argument, never a bare ValueError."""
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: mandao.estimate("好", recipients=-1), "recipients"),
+        (lambda: mandao.estimate(b"x"), "content"),  # type: ignore[arg-type]
+        (lambda: encode_content("a\ud800"), "content"),
+        (lambda: encode_contents(["a", "b\udc00"]), "content[1]"),
+        (lambda: make_rrid(clock=float("nan")), "clock"),
+        (
+            lambda: validate_fields(
+                ext="", rrid=None, msgfmt=None, at=datetime.max.replace(tzinfo=UTC)
+            ),
+            "at",
+        ),
+    ]
+    for call, argument in cases:
+        with pytest.raises(mandao.ValidationError) as info:
+            call()
+        assert info.value.argument == argument

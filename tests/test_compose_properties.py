@@ -3,6 +3,7 @@ with our ValidationError before a single message reaches the ledger."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -12,15 +13,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mandao
-from mandao._compose import (
-    ContentRules,
-    encode_content,
-    encode_contents,
-    estimate,
-    measure_many,
-    segments,
-)
-from mandao._numbers import collect_mobiles
+from mandao._compose.content import ContentRules, encode_content, encode_contents
+from mandao._compose.numbers import collect_mobiles
+from mandao._compose.segments import estimate, measure_many, segments
 from mandao.testing import SandboxGateway
 
 from .conftest import PASSWORD, SN
@@ -224,13 +219,79 @@ _RULES = st.builds(
 def test_bulk_text_checks_agree_with_text_by_text_checks(
     texts: list[object], rules: ContentRules, msgfmt: str
 ) -> None:
-    """prepare_many gives the texts, error or warnings that prepare gives text by text."""
+    """prepare_many gives the texts, error or warnings that prepare gives text by text, and
+    that the rules written plainly, one text at a time, give."""
 
     def one_by_one() -> list[str]:
         return [rules.prepare(t, msgfmt, argument=f"m[{i}]") for i, t in enumerate(texts)]
 
     expected = _outcome(one_by_one)
-    assert _outcome(lambda: rules.prepare_many(list(texts), msgfmt, "m[{}]", [])) == expected
+    given_ = list(texts)
+    assert _outcome(lambda: rules.prepare_many(given_, msgfmt, "m[{}]", [])) == expected
+    assert given_ == texts  # the caller's list is left as it was
+    assert _outcome(lambda: [_spec(rules, t, msgfmt, f"m[{i}]") for i, t in enumerate(texts)]) == (
+        expected
+    )
+
+
+def _spec(rules: ContentRules, content: object, msgfmt: str, argument: str) -> str:
+    """The content rules written plainly, one text at a time, from the vendor doc: what
+    the implementation (one pass per rule over all texts) must agree with."""
+
+    def refuse(message: str) -> mandao.ValidationError:
+        return mandao.ValidationError(message, argument=argument)
+
+    def check(text: str) -> int:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise refuse(
+                f"holds a character UTF-8 cannot carry at position {exc.start} "
+                "(a lone surrogate); fix the text"
+            ) from None
+        units = len(text.encode("utf-16-le")) // 2
+        limit, kind = (1000, "single-byte") if text.isascii() else (500, "double-byte")
+        if units > limit:
+            raise refuse(
+                f"is {units} characters; the gateway takes at most {limit} {kind} characters (-10)"
+            )
+        return units
+
+    if not isinstance(content, str):
+        raise refuse(f"expected text (str), got {type(content).__name__}")
+    if not content.strip():
+        raise refuse("is empty")
+    units, text = check(content), content
+    if not re.search("【[^【】]+】", text):
+        if rules.signature is not None:
+            tag = f"【{rules.signature}】"
+            text = tag + text if rules.signature_position == "start" else text + tag
+            units = check(text)
+        elif rules.require_signature:
+            raise refuse(
+                "carries no 【signature】 and the client has none configured; add one, set "
+                "Client(signature=...), or Client(require_signature=False)"
+            )
+    if rules.unencodable != "allow" and msgfmt in ("", "15"):
+        bad = [(i, ch) for i, ch in enumerate(text) if not _gbk_carries(ch)]
+        if bad:
+            shown = ", ".join(f"#{i} {ch!r} (U+{ord(ch):04X})" for i, ch in bad[:5])
+            more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+            message = (
+                f"holds {len(bad)} character(s) GBK cannot carry: {shown}{more}; "
+                "send with msgfmt=8 (UCS2) or remove them"
+            )
+            if rules.unencodable == "error":
+                raise refuse(message)
+            warnings.warn(f"{argument}: {message}", mandao.UnencodableWarning, stacklevel=2)
+    single = 140 if text.isascii() else 70
+    parts = 1 if units <= single else -(-units // 67)
+    if rules.max_segments is not None and parts > rules.max_segments:
+        raise refuse(
+            f"would bill {parts} segments per message; max_segments is {rules.max_segments} "
+            f"({units} characters, signature counted)"
+        )
+    return text
 
 
 @settings(max_examples=300, deadline=None)
@@ -242,3 +303,11 @@ def test_many_texts_encode_and_measure_as_each_alone(texts: list[str]) -> None:
         parts, longest = measure_many(texts)
         assert parts == [segments(t) for t in texts]
         assert longest == max(estimate(t).characters for t in texts)
+
+
+def _gbk_carries(ch: str) -> bool:
+    try:
+        ch.encode("gbk")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import mandao
-from mandao._settings import ConfigError, find_config_file, load_settings, user_config_dir
+from mandao._config_file import ConfigError, find_config_file, load_settings, user_config_dir
 from mandao.testing import SandboxGateway
 
 from ._cli_helpers import PASSWORD, SN, as_json, run, sandbox_env
@@ -322,25 +322,48 @@ def test_journal_command_uses_the_config_files_journal_path(tmp_path: Path) -> N
     assert result.output.strip().splitlines()[0] == str(target)
 
 
-def test_timeouts_and_content_rules_are_checked_however_they_are_made() -> None:
-    """Timeouts and ContentRules are NamedTuples: made directly or by _replace, a bad value
-    is refused; they pickle; a Timeouts is its (connect, read) pair."""
+def test_timeouts_are_a_frozen_value_checked_however_it_is_made() -> None:
+    """Timeouts is a frozen dataclass: made directly or by dataclasses.replace, a bad value
+    is refused; it pickles and hashes; it is not a tuple and does not equal one."""
+    import dataclasses
     import pickle
 
-    from mandao._rules import ContentRules
-
     timeouts = mandao.Timeouts(2, 10)
-    assert timeouts == (2, 10)
-    assert timeouts._replace(read=5) == mandao.Timeouts(2, 5)
+    assert (timeouts.connect, timeouts.read) == (2, 10)
+    assert timeouts != (2, 10)
+    assert not isinstance(timeouts, tuple)
+    assert dataclasses.replace(timeouts, read=5) == mandao.Timeouts(2, 5)
     assert pickle.loads(pickle.dumps(timeouts)) == timeouts  # noqa: S301 (our own bytes)
+    assert hash(timeouts) == hash(mandao.Timeouts(2, 10))
     with pytest.raises(mandao.ValidationError, match=r"timeout\.read"):
-        timeouts._replace(read=-1)
-    rules = ContentRules("示例", max_segments=2)
-    assert rules._replace(max_segments=3).max_segments == 3
-    assert pickle.loads(pickle.dumps(rules)) == rules  # noqa: S301 (our own bytes)
-    with pytest.raises(mandao.ValidationError, match="unencodable"):
-        rules._replace(unencodable="ignore")
-    with pytest.raises(mandao.ValidationError, match="signature"):
-        rules._replace(signature="【示例】")
+        dataclasses.replace(timeouts, read=-1)
     with pytest.raises(AttributeError):
         timeouts.read = 1  # type: ignore[misc]
+
+
+def test_content_rules_are_checked_however_they_are_made() -> None:
+    """ContentRules made directly or by dataclasses.replace refuses a bad value, and pickles."""
+    import dataclasses
+    import pickle
+
+    from mandao._compose.content import ContentRules
+
+    rules = ContentRules(signature="示例", max_segments=2)
+    assert dataclasses.replace(rules, max_segments=3).max_segments == 3
+    assert pickle.loads(pickle.dumps(rules)) == rules  # noqa: S301 (our own bytes)
+    with pytest.raises(mandao.ValidationError, match="unencodable"):
+        dataclasses.replace(rules, unencodable="ignore")
+    with pytest.raises(mandao.ValidationError, match="signature"):
+        dataclasses.replace(rules, signature="【示例】")
+
+
+@pytest.mark.parametrize(
+    "hosts", ["http://[::1/webservice.asmx", "http://h:99999/x", "ftp://h/x", ["http://h/x"] * 2]
+)
+def test_bad_hosts_are_a_validation_error_never_a_bare_value_error(hosts: object) -> None:
+    """A URL urlsplit itself refuses is reported like any other bad host: ValidationError."""
+    from mandao._config import check_hosts
+
+    with pytest.raises(mandao.ValidationError) as caught:
+        check_hosts(hosts, argument="hosts")
+    assert caught.value.argument == "hosts"

@@ -72,3 +72,11 @@ def test_client_repr_str_and_logs_never_show_the_password(caplog: pytest.LogCapt
     assert PASSWORD not in shown
     assert MD5 not in shown
     assert MD5.lower() not in shown
+
+
+def test_a_password_utf8_cannot_encode_is_a_validation_error() -> None:
+    """A lone surrogate in the password is refused as ValidationError, not UnicodeEncodeError."""
+    with pytest.raises(mandao.ValidationError) as caught:
+        Credentials("SDK-TST-010-00001", "pass\ud800word")
+    assert caught.value.argument == "password"
+    assert "\ud800" not in str(caught.value)

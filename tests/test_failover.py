@@ -10,9 +10,10 @@ import threading
 import pytest
 
 import mandao
-from mandao._codes import CODES, Retry
+from mandao._codes import CODES
+from mandao._codes import RetryRule as Retry
+from mandao._compose.rrid import make_rrid
 from mandao._core.failover import FailoverPolicy, HostState, RetryBudget
-from mandao._rrid import make_rrid
 
 HOSTS = ("http://a/ws.asmx", "http://b/ws.asmx")
 POLICY = FailoverPolicy(slow_threshold=1.0, slow_consecutive=3, cooldown=60)
@@ -181,7 +182,7 @@ def test_rrid_unique_across_threads() -> None:
 
 def test_rrid_unique_across_processes() -> None:
     """Four processes started together make no rrid in common."""
-    code = "from mandao._rrid import make_rrid\nprint(*(make_rrid() for _ in range(2000)))"
+    code = "from mandao._compose.rrid import make_rrid\nprint(*(make_rrid() for _ in range(2000)))"
     procs = [
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         for _ in range(4)

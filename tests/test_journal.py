@@ -7,7 +7,7 @@ import os
 import sqlite3
 import stat
 import warnings
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -202,8 +202,13 @@ def test_registration_guard_refuses_the_eleventh_of_the_day(
         client.unregister()
         client.register(**_COMPANY)
     assert journal.registrations(SN) == 10
-    with pytest.raises(mandao.ValidationError, match="10 Register/UnRegister"):
+    with pytest.raises(mandao.RegistrationQuotaExceeded, match="10 Register/UnRegister") as refused:
         client.unregister()
+    china = timezone(timedelta(hours=8))
+    tomorrow = datetime.now(china).date() + timedelta(days=1)
+    assert refused.value.operation == "UnRegister"
+    assert refused.value.retry_after == datetime.combine(tomorrow, time(), tzinfo=china)
+    assert "wait" in str(refused.value)
     assert journal.registrations(SN) == 10
     assert journal.registrations(SN, date.today() - timedelta(days=2)) == 0
     forced = gateway.client(SN, PASSWORD, journal=journal, registration_guard=False)
@@ -255,3 +260,28 @@ def test_duplicate_guard_drops_the_rrids_of_skipped_pairs(
         result = skip.send_personalized(messages, rrid=["11", "12"])  # type: ignore[arg-type]
     assert result.batches[0].rrid == "12"
     assert [m.rrid for m in gateway.ledger.for_mobile("13900139000")] == ["12"]
+
+
+def test_bad_arguments_raise_validation_errors(journal: Journal) -> None:
+    """A bad outcome or time bound raises ValidationError naming the argument, not ValueError."""
+    seq = journal.begin(sn=SN, operation="mdsmssend", host="http://h/", recipients=["13800138000"])
+    with pytest.raises(mandao.ValidationError, match="outcome: expected one of accepted") as bad:
+        journal.complete(seq, "sent")  # type: ignore[arg-type]
+    assert bad.value.argument == "outcome"
+    with pytest.raises(mandao.ValidationError, match="since: expected an ISO date") as when:
+        list(journal.attempts(since="yesterday"))
+    assert when.value.argument == "since"
+    with pytest.raises(mandao.ValidationError, match="before: "):
+        journal.prune("last year")
+    assert [a.outcome for a in journal.attempts()] == ["pending"]
+
+
+def test_a_row_modified_into_nonsense_raises_journal_error(journal: Journal) -> None:
+    """Per-number texts that are no longer JSON make reading say where, as a JournalError."""
+    journal.begin(sn=SN, operation="mdgxsend", host="http://h/", recipients=["13800138000"],
+                  content=["张三您好【示例】"])  # fmt: skip
+    journal.close()
+    with sqlite3.connect(journal.path) as conn:
+        conn.execute("UPDATE entries SET contents = '[not json' WHERE seq = 1")
+    with pytest.raises(mandao.JournalError, match=r"cannot read row 1 .*journal verify"):
+        list(journal.attempts())

@@ -6,7 +6,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mandao import Journal, JournalError
-from mandao._journal_chain import row_hash
+from mandao._journal import row_hash
 from mandao.cli import main
 
 SN = "SDK-TST-010-00001"
@@ -169,16 +169,16 @@ def test_cli_verify_exits_non_zero_on_a_break(journal: Journal) -> None:
 
 def _age(journal: Journal, days: int, upto: int) -> None:
     """Make rows 1 … upto look ``days`` old, re-hashing them as if written then."""
-    from mandao._journal_chain import COLUMNS, GENESIS, row_hash
+    from mandao._journal import GENESIS, HASHED
 
-    old = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="microseconds")
+    old = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
     journal.close()
     conn = sqlite3.connect(journal.path)
     with conn:
         conn.execute("UPDATE entries SET time = ? WHERE seq <= ?", (old, upto))
         prev = GENESIS
         for row in conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM entries ORDER BY seq"  # noqa: S608
+            f"SELECT {', '.join(HASHED)} FROM entries ORDER BY seq"  # noqa: S608
         ).fetchall():
             digest = row_hash(prev, row)
             conn.execute(
@@ -217,7 +217,7 @@ def test_prune_keeps_the_chain_verifiable(journal: Journal) -> None:
 
 def test_prune_with_override_may_empty_the_journal(journal: Journal) -> None:
     """With override, every row can go; the chain continues from the anchor."""
-    result = journal.prune(datetime.now(timezone.utc) + timedelta(seconds=1), override=True)
+    result = journal.prune(datetime.now(UTC) + timedelta(seconds=1), override=True)
     assert result.removed == 10
     _fill(journal, 1)
     check = journal.verify()
@@ -292,26 +292,11 @@ def test_row_hash_is_the_piecewise_hash_journals_were_written_with(
     assert row_hash(prev, values) == _piecewise_hash(prev, values)
 
 
-def test_a_journal_made_with_the_first_meta_table_still_works(tmp_path: Path) -> None:
-    """Journals made before meta became WITHOUT ROWID (one page a write, not two) keep their
-    table as it is, append to it, and verify."""
-    from mandao._journal import _SCHEMA
-
-    path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.executescript(_SCHEMA.replace(") WITHOUT ROWID;", ");"))
-    conn.close()
-    with Journal(path) as journal:
-        _fill(journal, 3)
-        assert journal.verify().ok
-        assert journal.verify().rows == 6
-    conn = sqlite3.connect(path)
-    (meta,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'meta'").fetchone()
-    conn.close()
-    assert "WITHOUT ROWID" not in meta
-    with Journal(tmp_path / "new.sqlite3") as journal:
+def test_a_forged_head_record_is_a_journal_error(journal: Journal) -> None:
+    """A meta head that is not SEQ:HASH stops verify and writes with a JournalError."""
+    _raw(journal, "UPDATE meta SET value = 'ten' WHERE key = 'head'")
+    with pytest.raises(JournalError, match="holds head = 'ten', not SEQ:HASH"):
+        journal.verify()
+    _raw(journal, "DELETE FROM entries", "INSERT INTO meta VALUES ('anchor', 'x:y')")
+    with pytest.raises(JournalError, match="anchor"):
         _fill(journal, 1)
-    conn = sqlite3.connect(tmp_path / "new.sqlite3")
-    (meta,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'meta'").fetchone()
-    conn.close()
-    assert "WITHOUT ROWID" in meta

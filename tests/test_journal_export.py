@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import mandao
 from mandao import Journal
-from mandao._journal_export import export, rows
+from mandao._journal import export, read_ledger, rows
 from mandao.cli import main
 from mandao.testing import SandboxGateway
 
@@ -65,7 +65,7 @@ def test_export_filters_by_mobile_rrid_and_outcome(filled: Journal) -> None:
 
 def test_export_filters_by_time_range(filled: Journal) -> None:
     """since/until bound the attempts' times (until exclusive)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert len(list(rows(filled, since=now - timedelta(hours=1)))) == 3
     assert list(rows(filled, since=now + timedelta(minutes=1))) == []
     assert list(rows(filled, until=now - timedelta(hours=1))) == []
@@ -124,3 +124,21 @@ def test_cli_on_a_missing_journal_exits_3(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["journal", "--journal", str(tmp_path / "no"), "verify"])
     assert result.exit_code == 3
     assert "no journal at" in result.output
+
+
+def test_journal_reconcile_and_a_ledger_that_is_none(filled: Journal, tmp_path: Path) -> None:
+    """Journal.reconcile holds unknown attempts against pairs; a file that is no ledger is a
+    ValidationError, and `pending --against` it exits 2."""
+    filled.begin(sn=SN, operation="mdsmssend", host="http://h/", recipients=["13500135000"],
+                 content="x【示例】", rrid="444")  # fmt: skip
+    found = filled.reconcile([("444", "13500135000"), ("555", "13400134000")])
+    assert [(a.rrid, m) for a, m in found.sent] == [("444", "13500135000")]
+    assert (found.absent, found.unjournaled) == ([], [("555", "13400134000")])
+    bad = tmp_path / "ledger.json"
+    bad.write_text('[{"rrid": "1"}]', encoding="utf-8")
+    with pytest.raises(mandao.ValidationError, match="is not a ledger"):
+        read_ledger(bad)
+    args = ["journal", "--journal", str(filled.path), "pending", "--against", str(bad)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "is not a ledger" in result.output

@@ -18,7 +18,6 @@ from click.testing import CliRunner
 
 import mandao
 from mandao import Journal
-from mandao._journal_export import reconcile
 from mandao.cli import main
 from mandao.testing import SandboxGateway
 
@@ -75,7 +74,7 @@ def _check_against_ledger(journal: Journal, gw: SandboxGateway) -> None:
     }
     assert accepted <= ledger
     assert ledger <= maybe
-    assert reconcile(journal, ledger).unjournaled == []
+    assert journal.reconcile(ledger).unjournaled == []
 
 
 def test_threads_share_one_journal(tmp_path: Path) -> None:

@@ -10,8 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mandao
-from mandao import _numbers
-from mandao._numbers import Numbers, collect_mobiles, joined_if_clean, normalize_mobiles, repeats
+from mandao._compose import numbers as _numbers
+from mandao._compose.numbers import (
+    Numbers,
+    collect_mobiles,
+    joined_if_clean,
+    normalize_mobiles,
+    repeats,
+)
 
 MOBILES = st.lists(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), max_size=30)
 
@@ -97,9 +103,16 @@ def test_numbers_behave_as_the_tuple_of_the_same_numbers(
 
 
 def test_numbers_refuse_what_is_not_an_eleven_digit_mobile() -> None:
-    """Numbers checks what it is given; it never compares equal to a non-sequence."""
-    with pytest.raises(ValueError, match="normalize_mobiles"):
-        Numbers(["13800138000", "138 0013 8000"])
+    """Numbers checks what it is given (a ValidationError naming ``numbers``, a ValueError
+    still); it never compares equal to a non-sequence."""
+    for bad in (["13800138000", "138 0013 8000"], "13800138000", [13800138000]):
+        with pytest.raises(mandao.ValidationError, match="normalize_mobiles") as info:
+            Numbers(bad)  # type: ignore[arg-type]
+        assert info.value.argument == "numbers"
+        assert isinstance(info.value, ValueError)
+    tail: list[str] = ["138"]
+    with pytest.raises(mandao.ValidationError):
+        _ = Numbers(["13800138000"]) + tail  # the list added is checked as Numbers(...) is
     assert Numbers(["13800138000"]) != "13800138000"
     assert Numbers() == ()
     assert not Numbers()

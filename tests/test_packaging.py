@@ -54,7 +54,7 @@ def test_installed_layout_reads_wsdls_from_inside_the_package(wheel: Path, tmp_p
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(tmp_path)
     code = (
-        "import mandao._wsdl as w, mandao._transport as t;"
+        "import mandao._wsdl as w, mandao._transports.wsdl as t;"
         "print(w.wsdl_dir());"
         "print(sorted(t.operation_parameters(w.ACCOUNT)))"
     )

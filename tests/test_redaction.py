@@ -43,3 +43,31 @@ def test_redact_covers_query_form_and_xml_forms() -> None:
     assert redact("sn=1&newpwd=n3w") == "sn=1&newpwd=***"
     assert redact("<pwd>p</pwd><soap:pwd>q</soap:pwd>") == "<pwd>***</pwd><soap:pwd>***</soap:pwd>"
     assert redact("nothing to hide") == "nothing to hide"
+
+
+def test_outcome_unknown_keeps_its_cause_with_credentials_redacted() -> None:
+    """OutcomeUnknown.cause is the original exception, its text, URL and request redacted."""
+    import traceback
+
+    import requests
+
+    url = f"http://127.0.0.1:9/webservice.asmx/mdsmssend?sn={SN}&pwd=E032A1SECRET"
+    request = requests.Request("GET", url).prepare()
+    inner = OSError(f"Max retries exceeded with url: {url}")
+    exc = requests.ReadTimeout(inner, request=request)
+    exc.__cause__ = ValueError(f"<pwd>{PASSWORD}</pwd>")
+    error = mandao.OutcomeUnknown("read timeout", cause=exc, operation="mdsmssend")
+    assert error.cause is exc
+    shown = "".join(traceback.format_exception(error.cause)) + str(exc.request.url)
+    assert "E032A1SECRET" not in shown
+    assert PASSWORD not in shown
+    assert "pwd=***" in str(error.cause)
+    assert exc.request.url.endswith("pwd=***")
+
+
+def test_outcome_unknown_without_a_cause_has_none() -> None:
+    """An OutcomeUnknown made without an exception (the gateway said so) has cause None."""
+    assert mandao.OutcomeUnknown("no answer").cause is None
+    internal = mandao.GatewayInternalError(mandao.explain(-11), recipients=("13800138000",))
+    assert internal.cause is None
+    assert internal.recipients == ("13800138000",)

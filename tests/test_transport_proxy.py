@@ -1,4 +1,4 @@
-"""Proxies from the environment (HTTP_PROXY, NO_PROXY): honoured, and read once per host."""
+"""Proxies from the environment (HTTP_PROXY, NO_PROXY): honoured on every request."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mandao._transport import Session
 from mandao.testing import SandboxGateway
 
 from .conftest import PASSWORD, SN
@@ -113,41 +112,15 @@ def test_no_proxy_sends_directly(
     assert len(gateway.ledger.messages) == 1
 
 
-def test_the_environment_is_read_once_per_client_and_host(
+def test_the_environment_is_read_on_every_request(
     plain_environment: pytest.MonkeyPatch, gateway: SandboxGateway
 ) -> None:
-    """A client keeps the proxy it found on its first request to a host; a new client
-    reads the environment again."""
+    """As in requests: a proxy removed from the environment is no longer used, same client."""
     with _forwarding_proxy() as (proxy, seen):
         plain_environment.setenv("HTTP_PROXY", proxy)
         with gateway.client(SN, PASSWORD, timeout=(2, 5)) as client:
             client.send("13800138000", TEXT)
             plain_environment.delenv("HTTP_PROXY")
             client.send("13900139000", TEXT)
-        assert len(seen) == 2
-        with gateway.client(SN, PASSWORD, timeout=(2, 5)) as fresh:
-            fresh.send("15000150000", TEXT)
-        assert len(seen) == 2
-    assert len(gateway.ledger.messages) == 3
-
-
-def test_explicit_request_settings_win_over_the_environment(
-    plain_environment: pytest.MonkeyPatch,
-) -> None:
-    """As in requests: a request's own proxies and verify win; the environment fills gaps."""
-    plain_environment.setenv("HTTP_PROXY", "http://127.0.0.1:1")
-    plain_environment.setenv("REQUESTS_CA_BUNDLE", "/env/bundle.pem")
-    session = Session()
-    merged = session.merge_environment_settings(
-        "http://127.0.0.1:8061/webservice.asmx", {"http": "http://127.0.0.1:2"}, None, None, None
-    )
-    assert merged["proxies"]["http"] == "http://127.0.0.1:2"
-    assert merged["verify"] == "/env/bundle.pem"
-    merged = session.merge_environment_settings(
-        "http://127.0.0.1:8061/other", {}, None, False, None
-    )
-    assert merged["proxies"]["http"] == "http://127.0.0.1:1"
-    assert merged["verify"] is False
-    session.trust_env = False
-    merged = session.merge_environment_settings("http://127.0.0.1:8061/x", {}, None, None, None)
-    assert "http" not in merged["proxies"]
+        assert len(seen) == 1
+    assert len(gateway.ledger.messages) == 2

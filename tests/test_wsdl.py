@@ -94,7 +94,7 @@ def test_messages_parts_and_bindings_follow_asmx_naming(service: Service) -> Non
 
 def test_operations_read_by_zeep_match_the_table() -> None:
     """What zeep reads from both WSDLs is exactly the operations table, in order."""
-    from mandao._transport import operation_parameters
+    from mandao._transports.wsdl import operation_parameters
 
     for service in SERVICES:
         assert operation_parameters(service) == {
@@ -121,12 +121,12 @@ def test_parsing_needs_no_network_and_is_lazy_and_once() -> None:
         import mandao
         from mandao._wsdl import ACCOUNT, SEND
         client = mandao.Client("SDK-TST-010-00001", "secret")
-        client._transport_().zeep_client(SEND)
+        client._wsdl().client(SEND)
         client.service.proxy
         assert parsed == ["send-8061.wsdl"], parsed
-        mandao.Client("SDK-TST-010-00002", "secret")._transport_().zeep_client(SEND)
+        mandao.Client("SDK-TST-010-00002", "secret")._wsdl().client(SEND)
         client.account_service.proxy
-        client._transport_().zeep_client(ACCOUNT)
+        client._wsdl().client(ACCOUNT)
         assert parsed == ["send-8061.wsdl", "account-8060.wsdl"], parsed
         print("ok")
         """

@@ -4,74 +4,64 @@
 >>> print(mandao.explain(-4).english)
 The balance does not cover this send.
 
-Names load on first use (PEP 562), so ``import mandao`` and the command line's offline
-commands stay light; zeep and requests are imported on the first request.
+This module is the whole public surface: ``__all__``, sorted. The codes and the exception
+tree import at once; every other name loads on first use (PEP 562) from the module
+``_EDGE`` names, and the ``TYPE_CHECKING`` block says the same to type checkers (a test
+checks the three agree). ``mandao explain`` and the command line's other offline commands
+import this module too, and must start in a third of zeep's time
+(``benchmarks/cli_startup.py``): importing the composing rules, the settings, the core and
+the results (their frozen dataclasses, typing and dataclasses themselves) costs more than
+that budget allows.
 """
 
-import importlib as _importlib
 import typing as _typing
 
+from ._code_info import Category, CodeInfo, ErrorClass, RetryRule
+from ._codes import CODES, explain
+from ._errors import (
+    AllHostsFailed,
+    AuthenticationError,
+    ConcurrentHostUse,
+    ConfigError,
+    DuplicateSubmission,
+    GatewayError,
+    GatewayInternalError,
+    GatewayUnreachable,
+    InsufficientBalance,
+    InvalidParameter,
+    InvalidRecipients,
+    JournalError,
+    MandaoError,
+    OutcomeUnknown,
+    ProtocolError,
+    RateLimited,
+    RegistrationQuotaExceeded,
+    UnknownCode,
+    ValidationError,
+)
 from ._version import __version__
 
+# The I/O edge, for type checkers; at run time each name is imported on first use, from
+# the module _EDGE names (tests/test_public_api.py checks that the two agree). A name moves
+# to the import block above once its module is cheap to import (benchmarks/cli_startup.py).
 if _typing.TYPE_CHECKING:
-    from ._client import (
-        Client,
-    )
-    from ._codes import (
-        CODES,
-        Category,
-        CodeInfo,
-        Retry,
-        explain,
-    )
-    from ._compose import (
-        Estimate,
-        UnencodableWarning,
-        estimate,
-    )
-    from ._config import (
-        DEFAULT_ACCOUNT_HOSTS,
-        DEFAULT_HOSTS,
-        Timeouts,
-    )
-    from ._errors import (
-        AllHostsFailed,
-        AuthenticationError,
-        ConcurrentHostUse,
-        ConfigError,
-        DuplicateSubmission,
-        GatewayError,
-        GatewayInternalError,
-        GatewayUnreachable,
-        InsufficientBalance,
-        InvalidParameter,
-        InvalidRecipients,
-        JournalError,
-        MandaoError,
-        OutcomeUnknown,
-        ProtocolError,
-        RateLimited,
-        UnknownCode,
-        ValidationError,
-    )
-    from ._core.failover import (
-        FailoverPolicy,
-    )
+    from ._client import Client
+    from ._compose.content import UnencodableWarning
+    from ._compose.numbers import Numbers, normalize_mobiles
+    from ._compose.segments import Estimate, estimate
+    from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, Timeouts
+    from ._core.failover import FailoverPolicy
+    from ._explore import ServiceExplorer
     from ._journal import (
-        Journal,
-    )
-    from ._journal_hook import (
+        Attempt,
         DuplicateGuard,
+        Journal,
+        Problem,
+        PruneResult,
+        Reconciliation,
+        Verification,
     )
-    from ._numbers import (
-        Numbers,
-        normalize_mobiles,
-    )
-    from ._operations import (
-        OPERATIONS,
-        PROTOCOLS,
-        Operation,
-    )
+    from ._operations import OPERATIONS, PROTOCOLS, Operation
     from ._results import (
         AccountInfo,
         Batch,
@@ -80,6 +70,39 @@ if _typing.TYPE_CHECKING:
         RegistrationResult,
         SendResult,
     )
+    from ._wsdl import Service
+
+#: Where each name of the I/O edge lives: imported on first use, then a plain attribute.
+_EDGE = {
+    "DEFAULT_ACCOUNT_HOSTS": "._config",
+    "DEFAULT_HOSTS": "._config",
+    "Estimate": "._compose.segments",
+    "Numbers": "._compose.numbers",
+    "OPERATIONS": "._operations",
+    "Operation": "._operations",
+    "PROTOCOLS": "._operations",
+    "Service": "._wsdl",
+    "Timeouts": "._config",
+    "UnencodableWarning": "._compose.content",
+    "estimate": "._compose.segments",
+    "normalize_mobiles": "._compose.numbers",
+    "AccountInfo": "._results",
+    "Attempt": "._journal",
+    "Batch": "._results",
+    "Client": "._client",
+    "DryRun": "._results",
+    "DuplicateGuard": "._journal",
+    "FailoverPolicy": "._core.failover",
+    "Journal": "._journal",
+    "PreparedRequest": "._results",
+    "Problem": "._journal",
+    "PruneResult": "._journal",
+    "Reconciliation": "._journal",
+    "RegistrationResult": "._results",
+    "SendResult": "._results",
+    "ServiceExplorer": "._explore",
+    "Verification": "._journal",
+}
 
 __all__ = [
     "CODES",
@@ -89,6 +112,7 @@ __all__ = [
     "PROTOCOLS",
     "AccountInfo",
     "AllHostsFailed",
+    "Attempt",
     "AuthenticationError",
     "Batch",
     "Category",
@@ -99,6 +123,7 @@ __all__ = [
     "DryRun",
     "DuplicateGuard",
     "DuplicateSubmission",
+    "ErrorClass",
     "Estimate",
     "FailoverPolicy",
     "GatewayError",
@@ -114,77 +139,52 @@ __all__ = [
     "Operation",
     "OutcomeUnknown",
     "PreparedRequest",
+    "Problem",
     "ProtocolError",
+    "PruneResult",
     "RateLimited",
+    "Reconciliation",
+    "RegistrationQuotaExceeded",
     "RegistrationResult",
-    "Retry",
+    "RetryRule",
     "SendResult",
+    "Service",
+    "ServiceExplorer",
     "Timeouts",
     "UnencodableWarning",
     "UnknownCode",
     "ValidationError",
+    "Verification",
     "__version__",
     "estimate",
     "explain",
     "normalize_mobiles",
 ]
 
-#: Where each public name lives; imported when first asked for.
-_EXPORTS: dict[str, str] = {
-    "AccountInfo": "._results",
-    "AllHostsFailed": "._errors",
-    "AuthenticationError": "._errors",
-    "Batch": "._results",
-    "CODES": "._codes",
-    "Category": "._codes",
-    "Client": "._client",
-    "CodeInfo": "._codes",
-    "ConcurrentHostUse": "._errors",
-    "ConfigError": "._errors",
-    "DEFAULT_ACCOUNT_HOSTS": "._config",
-    "DEFAULT_HOSTS": "._config",
-    "DryRun": "._results",
-    "DuplicateGuard": "._journal_hook",
-    "DuplicateSubmission": "._errors",
-    "Estimate": "._compose",
-    "FailoverPolicy": "._core.failover",
-    "GatewayError": "._errors",
-    "GatewayInternalError": "._errors",
-    "GatewayUnreachable": "._errors",
-    "InsufficientBalance": "._errors",
-    "InvalidParameter": "._errors",
-    "InvalidRecipients": "._errors",
-    "Journal": "._journal",
-    "JournalError": "._errors",
-    "MandaoError": "._errors",
-    "Numbers": "._numbers",
-    "OPERATIONS": "._operations",
-    "Operation": "._operations",
-    "OutcomeUnknown": "._errors",
-    "PROTOCOLS": "._operations",
-    "PreparedRequest": "._results",
-    "ProtocolError": "._errors",
-    "RateLimited": "._errors",
-    "RegistrationResult": "._results",
-    "Retry": "._codes",
-    "SendResult": "._results",
-    "Timeouts": "._config",
-    "UnencodableWarning": "._compose",
-    "UnknownCode": "._errors",
-    "ValidationError": "._errors",
-    "estimate": "._compose",
-    "explain": "._codes",
-    "normalize_mobiles": "._numbers",
-}
+#: Names kept for one release after a rename: old name -> (new name, the object).
+_DEPRECATED = {"Retry": ("RetryRule", RetryRule)}
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mandao' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module, __name__), name)
-    globals()[name] = value  # the next lookup is a plain module attribute
-    return value
+def __getattr__(name: str) -> object:
+    """The I/O edge, imported on first use, and the deprecated names, with a warning."""
+    module = _EDGE.get(name)
+    if module is not None:
+        import importlib
+
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # the next lookup is a plain module attribute
+        return value
+    if name in _DEPRECATED:
+        import warnings
+
+        new, value = _DEPRECATED[name]
+        warnings.warn(
+            f"mandao.{name} is deprecated and goes in 0.3.0; use mandao.{new}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return value
+    raise AttributeError(f"module 'mandao' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple, cast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
 
 from ._errors import ValidationError
@@ -33,29 +34,33 @@ DEFAULT_ACCOUNT_HOSTS = (
 )
 
 
-class _Seconds(NamedTuple):
-    connect: float = 5.0
-    read: float = 30.0
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for a connection, and for the reply once the request is written.
 
+    zeep's own default is to wait forever; mandao never does. Frozen: change one with
+    :func:`dataclasses.replace`, which checks the new values too.
 
-class Timeouts(_Seconds):
-    """Seconds to wait for a connection, and for the reply once the request is written:
-    an immutable ``(connect, read)`` pair.
+    Args:
+        connect: seconds to wait for a connection to a host.
+        read: seconds to wait for the reply once the request is written.
 
-    zeep's own default is to wait forever; mandao never does.
+    Raises:
+        ValidationError: a value is not a positive, finite number of seconds
+            (``argument="timeout.connect"`` or ``"timeout.read"``).
 
     >>> Timeouts(connect=2, read=10)
     Timeouts(connect=2, read=10)
-    >>> Timeouts(2, 10) == (2, 10)
-    True
+    >>> Timeouts(2, 10).read
+    10
     """
 
-    # A NamedTuple, not a dataclass: defining a dataclass costs about a millisecond at
-    # import, and start-up is a measured target (benchmarks/startup.py).
-    __slots__ = ()
+    connect: float = 5.0
+    read: float = 30.0
 
-    def __new__(cls, connect: float = 5.0, read: float = 30.0) -> Timeouts:
-        for name, value in (("connect", connect), ("read", read)):
+    def __post_init__(self) -> None:
+        for name in ("connect", "read"):
+            value = getattr(self, name)
             # Infinity, or NaN (the text "nan" gives it), would wait forever: mandao never does.
             if (
                 isinstance(value, bool)
@@ -66,12 +71,6 @@ class Timeouts(_Seconds):
                     f"expected a positive number of seconds, got {value!r}",
                     argument=f"timeout.{name}",
                 )
-        return super().__new__(cls, connect, read)
-
-    @classmethod
-    def _make(cls, iterable: Iterable[Any]) -> Any:  # type: ignore[override]
-        # What _replace builds with: through __new__, so its values are checked too.
-        return cls(*iterable)
 
     @classmethod
     def of(cls, value: Timeouts | float | tuple[float, float]) -> Timeouts:
@@ -134,11 +133,12 @@ def check_hosts(hosts: object, *, argument: str) -> tuple[str, ...]:
     if not isinstance(hosts, (list, tuple)) or not hosts:
         raise ValidationError("expected a non-empty list of service URLs", argument=argument)
     for url in hosts:
-        parts = urlsplit(url) if isinstance(url, str) else None
         try:
+            # urlsplit itself refuses some URLs ("http://[::1"), .port others ("h:99999").
+            parts = urlsplit(url) if isinstance(url, str) else None
             port_ok = parts is not None and (parts.port is None or parts.port > 0)
         except ValueError:
-            port_ok = False
+            parts, port_ok = None, False
         if (
             parts is None
             or parts.scheme not in ("http", "https")

@@ -45,9 +45,14 @@ class Credentials:
             )
         if not isinstance(password, str) or not password:
             raise ValidationError("expected a non-empty string", argument="password")
+        try:
+            raw = password.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no bytes to hash or send
+            raise ValidationError(
+                "expected text that UTF-8 can encode", argument="password"
+            ) from None
         self.sn = sn
         self._md5 = md5_form(sn, password)
-        raw = password.encode("utf-8")
         self._pad = os.urandom(len(raw))
         self._masked = bytes(a ^ b for a, b in zip(raw, self._pad, strict=True))
 

@@ -5,6 +5,8 @@
     MandaoError
     ├── ConfigError                       the configuration is missing, invalid or unsafe
     ├── JournalError                      the send journal cannot be written, read or pruned
+    ├── RegistrationQuotaExceeded         Register/UnRegister quota spent: not sent; wait
+    │                                     until ``retry_after``
     ├── ValidationError (ValueError)      fix the input; nothing was sent
     │   └── InvalidRecipients             mobiles that are not mainland numbers, with positions
     ├── GatewayError                      the gateway answered with a negative code
@@ -16,7 +18,8 @@
     │   ├── ConcurrentHostUse             one serial used on two hosts at once (-19)
     │   ├── GatewayInternalError          gateway-side failure; also OutcomeUnknown (-11, -14)
     │   └── UnknownCode                   a code no table knows; the raw value is kept
-    ├── OutcomeUnknown                    the request may or may not have been carried out
+    ├── OutcomeUnknown                    the request may or may not have been carried out;
+    │   │                                 ``cause`` keeps the (redacted) original exception
     │   ├── GatewayInternalError          (also a GatewayError, above)
     │   └── ProtocolError                 the reply could not be decoded (a request went out)
     └── GatewayUnreachable                provably not sent: no host took the request
@@ -24,9 +27,11 @@
                                           ran out); ``causes`` says why for each host
 
 Every error carries ``host``, ``operation`` and ``rrid`` where they are known; gateway
-errors carry ``code`` and the decoded :class:`~mandao.CodeInfo`. zeep and requests
-exceptions are translated into these in one place (``mandao._transport``) and never reach
-the caller untranslated; the original is kept as ``__cause__``.
+errors carry ``code``, the decoded :class:`~mandao.CodeInfo` and the request's
+``recipients``. Which GatewayError a code raises is the code table's ``error`` column
+(``mandao.explain(-20).error``). zeep and requests exceptions are translated into these in
+one place (``mandao._transport``) and never reach the caller untranslated; the original is
+kept, redacted, as ``__cause__`` (and as ``cause`` on an OutcomeUnknown).
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
     from pathlib import Path
 
-    from ._codes import CodeInfo
+    from ._code_info import CodeInfo
 
 __all__ = [
     "AllHostsFailed",
@@ -56,6 +62,7 @@ __all__ = [
     "OutcomeUnknown",
     "ProtocolError",
     "RateLimited",
+    "RegistrationQuotaExceeded",
     "UnknownCode",
     "ValidationError",
 ]
@@ -117,6 +124,35 @@ class JournalError(MandaoError):
     """
 
 
+class RegistrationQuotaExceeded(MandaoError):
+    """The day's Register/UnRegister quota for this serial is spent; nothing was sent.
+
+    The gateway allows 10 such calls a day per serial (vendor doc §4.2); the count starts
+    again at midnight China time (UTC+8). Wait until ``retry_after`` before calling again.
+
+    Attributes:
+        operation: ``"Register"`` or ``"UnRegister"``.
+        retry_after: when the quota starts again (timezone-aware), if known.
+
+    Example::
+
+        >>> from datetime import datetime, timedelta, timezone
+        >>> midnight = datetime(2026, 5, 2, tzinfo=timezone(timedelta(hours=8)))
+        >>> error = RegistrationQuotaExceeded(
+        ...     "10 calls today", operation="Register", retry_after=midnight
+        ... )
+        >>> print(error)
+        10 calls today; retry after 2026-05-02 00:00:00+08:00 (operation=Register)
+    """
+
+    def __init__(
+        self, message: str, *, operation: str, retry_after: datetime | None = None
+    ) -> None:
+        shown = f"{message}; retry after {retry_after.isoformat(' ')}" if retry_after else message
+        super().__init__(shown, operation=operation)
+        self.retry_after = retry_after
+
+
 class ValidationError(MandaoError, ValueError):
     """An argument is invalid; raised before any request is made.
 
@@ -150,6 +186,7 @@ class GatewayError(MandaoError):
         code: the numeric code (``-20``).
         info: the decoded table row (Chinese text, English gloss, what to do).
         raw: the result string exactly as the gateway sent it.
+        recipients: the mobiles of the request, if it was a send.
     """
 
     def __init__(
@@ -160,6 +197,7 @@ class GatewayError(MandaoError):
         host: str | None = None,
         operation: str | None = None,
         rrid: str | None = None,
+        recipients: Sequence[str] = (),
     ) -> None:
         super().__init__(
             f"{info.code} {info.english} → {info.hint_en}",
@@ -170,6 +208,9 @@ class GatewayError(MandaoError):
         self.info = info
         self.code = info.code
         self.raw = raw if raw is not None else str(info.code)
+        # After super().__init__: on a GatewayInternalError, OutcomeUnknown.__init__ (next
+        # in the MRO) has set recipients to its default by now.
+        self.recipients = recipients
 
 
 class AuthenticationError(GatewayError):
@@ -203,7 +244,10 @@ class OutcomeUnknown(MandaoError):
 
     Attributes:
         recipients: the mobiles of the request, if it was a send.
-        cause: a short description of what happened.
+        cause: the exception that left the outcome unknown (requests' ``ReadTimeout``,
+            zeep's ``Fault``, ...), its credentials redacted; None when the gateway itself
+            said so (a GatewayInternalError) or nothing was raised. As urllib3's
+            ``MaxRetryError.reason``.
     """
 
     def __init__(
@@ -214,17 +258,24 @@ class OutcomeUnknown(MandaoError):
         host: str | None = None,
         operation: str | None = None,
         rrid: str | None = None,
+        cause: BaseException | None = None,
     ) -> None:
         super().__init__(message, host=host, operation=operation, rrid=rrid)
         self.recipients = recipients
-        self.cause = message
+        if cause is not None:
+            # Here, not in the transport: whoever makes one, the caller never sees a pwd.
+            from ._redact import redact_exception
+
+            cause = redact_exception(cause)
+        self.cause = cause
 
 
 class GatewayInternalError(GatewayError, OutcomeUnknown):
     """The gateway reports an internal failure (-11, -14); the outcome is unknown.
 
     ``GatewayError.__init__`` reaches ``OutcomeUnknown.__init__`` through the MRO, so it
-    carries ``code`` and ``info`` as well as ``recipients`` and ``cause``.
+    carries ``code`` and ``info`` as well as ``recipients`` and ``cause`` (None: the gateway
+    answered).
     """
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._operations import OPERATIONS, Operation
+from ._operations import OPERATIONS, Operation, PasswordForm, Protocol
 from ._wsdl import Service
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._transports.sync import SyncTransport
+    from ._transports.wsdl import Wsdl
+
+#: Calls one operation of a service at the active host, sn and pwd added: (op, kwargs) -> result.
+Caller = Callable[[Operation, Mapping[str, str]], Any]
 
 __all__ = ["ServiceExplorer"]
 
@@ -26,8 +30,7 @@ class _PrefilledOperation:
         )
 
     def __call__(self, **kwargs: str) -> Any:
-        explorer = self._explorer
-        return explorer._client._call_raw_proxy(explorer.service, self._op, kwargs)
+        return self._explorer._call(self._op, kwargs)
 
     def __repr__(self) -> str:
         return f"<{self._op.name}({', '.join(self._op.params[2:])}) sn, pwd filled in>"
@@ -39,9 +42,34 @@ class ServiceExplorer:
     ``proxy`` is zeep's own ``ServiceProxy`` for the active host (credentials not set).
     """
 
-    def __init__(self, client: Client, service: Service) -> None:
-        self._client = client
+    def __init__(self, service: Service, call: Caller, proxy: Callable[[], Any]) -> None:
         self.service = service
+        self._call = call
+        self._proxy = proxy
+
+    @classmethod
+    def over(
+        cls,
+        service: Service,
+        protocol: Protocol,
+        *,
+        host: Callable[[], str],
+        pwd: Callable[[PasswordForm], str],
+        sn: str,
+        wsdl: Callable[[], Wsdl],
+        transport: Callable[[], SyncTransport],
+    ) -> ServiceExplorer:
+        """The explorer of ``service`` at the client's active ``host``, zeep carrying it."""
+        from ._transports.proxy import call_proxy, service_proxy
+
+        def proxy() -> Any:
+            return service_proxy(wsdl(), transport(), service, protocol, host())
+
+        def call(op: Operation, kwargs: Mapping[str, str]) -> Any:
+            full = {"sn": sn, "pwd": pwd(op.pwd), **kwargs}
+            return call_proxy(getattr(proxy(), op.name), full, host=host(), operation=op.name)
+
+        return cls(service, call, proxy)
 
     @property
     def operations(self) -> tuple[str, ...]:
@@ -51,7 +79,7 @@ class ServiceExplorer:
     @property
     def proxy(self) -> Any:
         """zeep's ``ServiceProxy`` for this service at the active host."""
-        return self._client._zeep_proxy(self.service)
+        return self._proxy()
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         op = OPERATIONS.get(name)

@@ -6,6 +6,8 @@ which the plain password (INTERFACE.md §2): getting it wrong answers ``-2`` for
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Literal, NamedTuple
 
 from ._wsdl import ACCOUNT, SEND, Service
@@ -62,39 +64,42 @@ class Operation(NamedTuple):
         return f"<Operation {self.name}({', '.join(self.params)}) pwd={self.pwd}>"
 
 
-OPERATIONS: dict[str, Operation] = {
-    op.name: op
-    for op in (
-        Operation("mdsmssend", SEND, _SEND_FIELDS, "md5", ashx=True),
-        Operation("mdgxsend", SEND, _SEND_FIELDS, "md5", ashx=True),
-        Operation("mdgetSninfo", SEND, ("sn", "pwd"), "md5", reply=r"(?s)\{.*\}|\d+"),
-        Operation(
-            "Register",
-            ACCOUNT,
-            (
-                "sn",
-                "pwd",
-                "province",
-                "city",
-                "trade",
-                "entname",
-                "linkman",
-                "phone",
-                "mobile",
-                "email",
-                "fax",
-                "address",
-                "postcode",
-                "sign",
+#: Every operation by its exact name; read-only (a view: nothing may change the table).
+OPERATIONS: Mapping[str, Operation] = MappingProxyType(
+    {
+        op.name: op
+        for op in (
+            Operation("mdsmssend", SEND, _SEND_FIELDS, "md5", ashx=True),
+            Operation("mdgxsend", SEND, _SEND_FIELDS, "md5", ashx=True),
+            Operation("mdgetSninfo", SEND, ("sn", "pwd"), "md5", reply=r"(?s)\{.*\}|\d+"),
+            Operation(
+                "Register",
+                ACCOUNT,
+                (
+                    "sn",
+                    "pwd",
+                    "province",
+                    "city",
+                    "trade",
+                    "entname",
+                    "linkman",
+                    "phone",
+                    "mobile",
+                    "email",
+                    "fax",
+                    "address",
+                    "postcode",
+                    "sign",
+                ),
+                "plain",
             ),
-            "plain",
-        ),
-        Operation("UnRegister", ACCOUNT, ("sn", "pwd"), "plain"),
-        Operation("balance", ACCOUNT, ("sn", "pwd"), "md5"),
-        Operation("GetBalance", ACCOUNT, ("sn", "pwd"), "plain"),
-        Operation("UDPPwd", ACCOUNT, ("sn", "pwd", "newpwd"), "plain"),
-    )
-}
+            Operation("UnRegister", ACCOUNT, ("sn", "pwd"), "plain"),
+            Operation("balance", ACCOUNT, ("sn", "pwd"), "md5"),
+            Operation("GetBalance", ACCOUNT, ("sn", "pwd"), "plain"),
+            Operation("UDPPwd", ACCOUNT, ("sn", "pwd", "newpwd"), "plain"),
+        )
+    }
+)
 
 
 def operation(name: str) -> Operation:

@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from ._compose.numbers import Numbers
 from ._config import short_host
-from ._numbers import Numbers
 
 if TYPE_CHECKING:
-    from ._compose import Estimate
+    from ._compose.segments import Estimate
     from ._errors import MandaoError
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
 BatchState = Literal["sent", "failed", "unknown", "not_sent"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Batch:
     """One request of a send and what became of it.
 
@@ -55,7 +55,7 @@ class Batch:
     error: MandaoError | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SendResult:
     """A send the gateway accepted (in one or several batches).
 
@@ -131,7 +131,7 @@ class SendResult:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PreparedRequest:
     """One request exactly as it would be sent, with ``pwd`` redacted.
 
@@ -152,7 +152,7 @@ class PreparedRequest:
     recipients: Numbers = field(repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DryRun:
     """What a send would do, built but not sent (``dry_run=True``).
 
@@ -169,7 +169,7 @@ class DryRun:
     duplicates: tuple[tuple[int, str], ...] = field(default=(), repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AccountInfo:
     """What ``mdgetSninfo`` says of the account.
 
@@ -199,13 +199,13 @@ class AccountInfo:
             count = int(str(balance)) if balance is not None else None
         except ValueError:
             count = None
-        return cls(count, data, host, protocol)
+        return cls(balance=count, fields=data, host=host, protocol=protocol)
 
     def __repr__(self) -> str:
         return f"<AccountInfo balance={self.balance} via {self.protocol} @ {short_host(self.host)}>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RegistrationResult:
     """A ``Register`` or ``UnRegister`` the gateway accepted (it answers ``0``)."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .._codes import Retry
+from .._codes import RetryRule as Retry
 from .._errors import ValidationError
 
 __all__ = ["FailoverPolicy", "HostState", "RetryBudget"]

@@ -25,6 +25,7 @@ from .._errors import (
     MandaoError,
     OutcomeUnknown,
     RateLimited,
+    RegistrationQuotaExceeded,
     UnknownCode,
     ValidationError,
 )
@@ -69,6 +70,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (DuplicateSubmission, ExitCode(8, "duplicate", "already submitted recently; not resent")),
     (ConcurrentHostUse, ExitCode(9, "concurrent", "serial in use on another host (-19)")),
     (GatewayUnreachable, ExitCode(11, "unreachable", "no host took the request; not sent")),
+    (RegistrationQuotaExceeded, ExitCode(15, "quota", "the day's Register quota is spent")),
     (UnknownCode, ExitCode(12, "unknown-code", "a code no table knows")),
     (GatewayError, ExitCode(13, "gateway-error", "the gateway answered another error code")),
     (MandaoError, ExitCode(1, "error", "any other mandao error")),
@@ -123,7 +125,7 @@ class Output:
             "exit": row.code,
             "kind": row.name,
         }
-        for attr in ("code", "host", "operation", "rrid", "argument"):
+        for attr in ("code", "host", "operation", "rrid", "argument", "retry_after"):
             value = getattr(exc, attr, None)
             if value is not None:
                 data[attr] = value
@@ -265,7 +267,7 @@ def make_client(settings: dict[str, Any], *, duplicate_guard: bool = False) -> C
 
     overrides = {k: v for k, v in settings.items() if k != "config_path" and v is not None}
     if duplicate_guard:
-        from .._settings import load_settings
+        from .._config_file import load_settings
 
         # Read without running password_command: from_config runs it once, below.
         found = load_settings(

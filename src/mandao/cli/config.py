@@ -29,7 +29,7 @@ def show(config_path: str | None, out: Output) -> None:
 
     password_command is shown, not run.
     """
-    from .._settings import FILE_NAME, load_settings, user_config_dir
+    from .._config_file import FILE_NAME, load_settings, user_config_dir
 
     settings = load_settings(config_path, resolve_password=False)
     values = settings.redacted()

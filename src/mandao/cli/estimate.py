@@ -18,12 +18,11 @@ __all__ = ["estimate"]
 @common_options
 def estimate(text: str, recipients: int, signature: str | None, out: Output) -> None:
     """What TEXT costs: characters, segments per message, billable messages (no network)."""
-    from .._compose import ContentRules
-    from .._compose import estimate as estimate_text
+    from .._compose.content import ContentRules
+    from .._compose.content import estimate as estimate_text
 
-    prepared = ContentRules(signature, require_signature=False, unencodable="allow").prepare(
-        text, ""
-    )
+    rules = ContentRules(signature=signature, require_signature=False, unencodable="allow")
+    prepared = rules.prepare(text, "")
     cost = estimate_text(prepared, recipients=recipients)
     data = {"text": prepared, **dataclasses.asdict(cost)}
     out.result(

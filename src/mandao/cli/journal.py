@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from .._errors import ValidationError
 from .._journal import RETENTION, Journal, JournalError, default_journal_path
 
 __all__ = ["journal"]
@@ -59,8 +60,8 @@ def journal(ctx: click.Context, path: str | None, config: str | None) -> None:
 
 def _configured_path(config: str | None) -> str | None:
     """The ``[journal] path`` of the config file, if there is one (no password is read)."""
+    from .._config_file import load_settings
     from .._errors import ConfigError
-    from .._settings import load_settings
 
     try:
         settings = load_settings(config, resolve_password=False)
@@ -102,8 +103,7 @@ def pending(
     ``not sent`` (complete ledger), or ``unknown`` (a record that may be incomplete).
     Attempts that ended ``unknown`` (OutcomeUnknown) are included then too.
     """
-    from .._journal_export import read_ledger, reconcile
-    from .._journal_hook import mask
+    from .._journal import mask, read_ledger
 
     book = _open(ctx)
     show = (lambda n: n) if unmask else mask
@@ -130,7 +130,9 @@ def pending(
             if not as_json:
                 click.echo(f"{len(found)} pending attempt(s)", err=True)
             ctx.exit(_EXIT_PROBLEM if found else 0)
-        result = reconcile(book, read_ledger(against))
+        result = book.reconcile(read_ledger(against))
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--against") from None
     except JournalError as exc:
         _fail(exc)
         return
@@ -251,14 +253,14 @@ def export(
     rrid: str | None, outcome: str | None, unmask: bool, output: Any,
 ) -> None:  # fmt: skip
     """Write attempts as JSON Lines or CSV, filtered; numbers masked unless --unmask."""
-    from .._journal_export import export as write
+    from .._journal import export as write
 
     try:
         count = write(
             _open(ctx), output, "csv" if fmt == "csv" else "jsonl", unmask=unmask,
             since=since, until=until, mobile=mobile, rrid=rrid, outcome=outcome,
         )  # fmt: skip
-    except ValueError as exc:
+    except ValidationError as exc:
         raise click.BadParameter(str(exc)) from None
     except JournalError as exc:
         _fail(exc)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,8 +80,8 @@ def _at(value: str) -> datetime | None:
 
 def check_rows(client: Client, records: Iterable[Record]) -> tuple[list[Row], list[dict[str, Any]]]:
     """Every record checked as the send would check it: the rows, and the bad ones."""
-    from .._compose import validate_fields
-    from .._numbers import normalize_mobiles
+    from .._compose.fields import validate_fields
+    from .._compose.numbers import normalize_mobiles
 
     rows: list[Row] = []
     bad: list[dict[str, Any]] = []
@@ -112,7 +112,7 @@ def journal_states(
     """(mobile, text) → ``accepted`` or ``unknown`` (pending, or outcome unknown) from
     the journal's sends of the last ``window``; an accepted attempt wins over others."""
     wanted = {r.mobile for r in rows}
-    since = datetime.now(timezone.utc) - window
+    since = datetime.now(UTC) - window
     states: dict[tuple[str, str], str] = {}
     for attempt in journal.attempts(since=since, sn=sn, operation=("mdsmssend", "mdgxsend")):
         if attempt.outcome in ("rejected", "unreachable"):
@@ -133,7 +133,7 @@ def _groups(rows: list[Row]) -> dict[tuple[str, str], list[tuple[str, str]]]:
 
 
 def _masked(row: Row) -> dict[str, Any]:
-    from .._journal_hook import mask
+    from .._journal import mask
 
     short = row.text if len(row.text) <= 30 else row.text[:29] + "…"
     return {"line": row.line, "mobile": mask(row.mobile), "content": short}
@@ -189,7 +189,7 @@ def send_file(
     Rows the journal records as accepted are skipped, so a second run resumes an
     interrupted campaign; rows of unknown outcome are listed and asked about.
     """
-    from .._settings import parse_duration
+    from .._config_file import parse_duration
 
     try:
         window = timedelta(seconds=parse_duration(resume_window, where="--resume-window"))

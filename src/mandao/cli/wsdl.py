@@ -168,7 +168,7 @@ def refresh(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / target_service.filename
     target.write_bytes(report["_body"])
-    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     (folder / (target_service.filename + ".source")).write_text(f"{report['url']}\n{stamp}\n")
     report["stored"] = str(target)
     _report(out, report, f"stored: {target}")

@@ -10,10 +10,10 @@ See docs/sandbox.md (behaviour, choices, faults) and docs/testing-your-code.md (
 
 from __future__ import annotations
 
-from ._backend import AccountState
+from ._accounts import DEFAULT_BALANCE, DEFAULT_PASSWORD, DEFAULT_SN, AccountState, SandboxAccount
 from ._billing import segments
 from ._checks import md5_pwd
-from ._config import DEFAULT_BALANCE, DEFAULT_PASSWORD, DEFAULT_SN, Rules, SandboxAccount
+from ._choices import Rules
 from ._faults import FAULT_KINDS, Fault, FaultKind
 from ._host import SandboxHost
 from ._ledger import FaultEvent, Ledger, LedgerEntry, Rejection

@@ -1,8 +1,10 @@
 """Parameter checks of the send operations, as pure functions: a plan, or the code to answer.
 
-The order of the checks is a choice (the vendor names the codes, not their precedence);
-docs/sandbox.md lists it. Account-dependent checks (-2, -12, -22, -7, -8, -20, -4) are in
-``_backend``; this module needs only the request and two account switches.
+One planner per send operation (``plan_sms`` for ``mdsmssend``, ``plan_gx`` for
+``mdgxsend``); their rows in ``_handlers.HANDLERS`` name them. The order of the checks is a
+choice (the vendor names the codes, not their precedence); docs/sandbox.md lists it.
+Account-dependent checks (-2, -12, -22, -7, -8, -20, -4) are in ``_handlers``; this module
+needs only the request, the rules and one account switch.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from ._billing import segments, too_long
-from ._config import Rules
+from ._choices import Rules
 from ._urlcode import url_decode
 from ._wire import Call
 
-__all__ = ["Item", "check_serial", "md5_pwd", "plan_send"]
+__all__ = ["Item", "Planner", "check_serial", "md5_pwd", "plan_gx", "plan_sms"]
 
 _SN = re.compile(r"^[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}$")
 _MSGFMT = frozenset({"", "0", "3", "4", "8", "15"})
@@ -44,6 +47,16 @@ class Item:
     rrid: str
     scheduled: bool
     segments: int
+
+
+class Planner(Protocol):
+    """What a send handler calls to check its request: ``plan_sms`` or ``plan_gx``."""
+
+    def __call__(
+        self, call: Call, rules: Rules, now: datetime, *, ext_allowed: bool
+    ) -> list[Item] | str:
+        """The items to send, or the code to answer."""
+        ...
 
 
 def check_serial(sn: str, pwd: str) -> str | None:
@@ -96,40 +109,49 @@ def _is_scheduled(stime: str, now: datetime, rules: Rules) -> bool:
     return datetime.strptime(stime, _STIME_FORMAT) > now
 
 
-def plan_send(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> list[Item] | str:
-    """Check an ``mdsmssend``/``mdgxsend`` call's fields; the items to send, or a code."""
+def plan_sms(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> list[Item] | str:
+    """Check an ``mdsmssend`` call's fields: one text to many numbers; the items, or a code."""
     raw_mobile = call.get("mobile").strip()
     raw_content = call.get("content")
     if not raw_mobile:
         return "-604"
     if not raw_content:
         return "-605"
-    if call.operation == "mdsmssend":
-        # Stray empty items ("138…,,139…", a trailing comma) are skipped, not refused.
-        mobiles = [m.strip() for m in raw_mobile.split(",") if m.strip()]
-        if not mobiles:
-            return "-604"
-        if len(mobiles) > rules.max_mobiles:
-            return "-6"
-        ext, stime, rrid = (
-            call.get("ext").strip(),
-            call.get("stime").strip(),
-            call.get("rrid").strip(),
-        )
-        bad = _check_fields(ext, stime, rrid, ext_allowed)
-        if bad:
-            return bad
-        if call.get("msgfmt").strip() not in _MSGFMT:
-            return "-611"
-        text = url_decode(raw_content)
-        if not text:
-            return "-605"
-        if too_long(text, utf16=rules.count_utf16):
-            return "-10"
-        n_seg = segments(text, utf16=rules.count_utf16)
-        sched = _is_scheduled(stime, now, rules)
-        return [Item(m, text, ext, stime, rrid, sched, n_seg) for m in mobiles]
-    # mdgxsend: parallel lists; mobiles and content must line up one to one.
+    # Stray empty items ("138…,,139…", a trailing comma) are skipped, not refused.
+    mobiles = [m.strip() for m in raw_mobile.split(",") if m.strip()]
+    if not mobiles:
+        return "-604"
+    if len(mobiles) > rules.max_mobiles:
+        return "-6"
+    ext, stime, rrid = (
+        call.get("ext").strip(),
+        call.get("stime").strip(),
+        call.get("rrid").strip(),
+    )
+    bad = _check_fields(ext, stime, rrid, ext_allowed)
+    if bad:
+        return bad
+    if call.get("msgfmt").strip() not in _MSGFMT:
+        return "-611"
+    text = url_decode(raw_content)
+    if not text:
+        return "-605"
+    if too_long(text, utf16=rules.count_utf16):
+        return "-10"
+    n_seg = segments(text, utf16=rules.count_utf16)
+    sched = _is_scheduled(stime, now, rules)
+    return [Item(m, text, ext, stime, rrid, sched, n_seg) for m in mobiles]
+
+
+def plan_gx(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> list[Item] | str:
+    """Check an ``mdgxsend`` call's fields: parallel lists, one text per number; or a code."""
+    raw_mobile = call.get("mobile").strip()
+    raw_content = call.get("content")
+    if not raw_mobile:
+        return "-604"
+    if not raw_content:
+        return "-605"
+    # Parallel lists: mobiles and content must line up one to one.
     mobiles = [m.strip() for m in raw_mobile.split(",")]
     if any(not m for m in mobiles):
         return "-604"

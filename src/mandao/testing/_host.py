@@ -1,6 +1,8 @@
 """One sandbox host (like sdk.entinfo.cn): a send port and an account port, and its faults.
 
-The host turns a decoded call into a reply, applying the fault picked for the request:
+A listener hands each request straight to ``SandboxHost._handle``, which decodes it
+(``_wire.parse``) and has ``_handlers.answer`` carry it out, applying the fault picked for
+the request:
 ``hang`` and ``drop-before`` act before anything is carried out; ``slow`` waits with the
 request in flight; reply-replacing faults run the request first when the fault says so.
 """
@@ -10,16 +12,17 @@ from __future__ import annotations
 import re
 import threading
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, Literal
 
-from .._wsdl import ACCOUNT, SEND
-from ._backend import Backend, CallContext
+from .._wsdl import Service
 from ._faults import Fault, FaultPlan
+from ._handlers import CallContext, answer, refuse
 from ._http import Request, render_response
 from ._ledger import FaultEvent
-from ._operations import ACCOUNT_SERVICE, SEND_SERVICE, ServiceSpec
 from ._server import LOOPBACK, Listener, Reply
+from ._services import ACCOUNT_SERVICE, SEND_SERVICE, ServiceSpec
+from ._state import GatewayState
 from ._wire import XML_UTF8, Call, Immediate, parse, render_result
 
 __all__ = ["SandboxHost"]
@@ -41,9 +44,8 @@ _HTML_200 = (
 
 
 @cache
-def _wsdl_bytes(service: str) -> bytes:
-    path = SEND.path if service == "send" else ACCOUNT.path
-    return path.read_bytes()
+def _wsdl_bytes(wsdl: Service) -> bytes:
+    return wsdl.path.read_bytes()
 
 
 class SandboxHost:
@@ -54,12 +56,12 @@ class SandboxHost:
     same ports. ``fail(kind, ...)`` arms a fault (see :class:`Fault`).
     """
 
-    def __init__(self, name: str, backend: Backend, ports: tuple[int, int] = (0, 0)) -> None:
+    def __init__(self, name: str, state: GatewayState, ports: tuple[int, int] = (0, 0)) -> None:
         self.name = name
-        self._backend = backend
+        self._state = state
         self._plan = FaultPlan()
-        self._send = Listener(self._handler(SEND_SERVICE), ports[0])
-        self._account = Listener(self._handler(ACCOUNT_SERVICE), ports[1])
+        self._send = Listener(partial(self._handle, SEND_SERVICE), ports[0])
+        self._account = Listener(partial(self._handle, ACCOUNT_SERVICE), ports[1])
 
     def __repr__(self) -> str:
         urls = f"send={self.send_url} account={self.account_url}"
@@ -136,23 +138,17 @@ class SandboxHost:
         return self._plan.armed
 
     # -- serving ----------------------------------------------------------------------------
-    def _handler(self, service: ServiceSpec) -> Any:
-        def handle(request: Request, peer: str, closing: threading.Event) -> Reply:
-            return self._handle(service, request, peer, closing)
-
-        return handle
-
     def _url(self, service: ServiceSpec) -> str:
         return self.send_url if service is SEND_SERVICE else self.account_url
 
     def _wsdl(self, service: ServiceSpec) -> bytes:
         location = f'location="{self._url(service)}"'.encode()
-        return _LOCATION.sub(location, _wsdl_bytes(service.name))
+        return _LOCATION.sub(location, _wsdl_bytes(service.wsdl))
 
     def _handle(
         self, service: ServiceSpec, request: Request, peer: str, closing: threading.Event
     ) -> Reply:
-        rules = self._backend.rules
+        rules = self._state.rules
         keep = request.keep_alive
         parsed = parse(request, service, route_by_body=rules.route_by_body)
         if parsed is None:
@@ -161,15 +157,15 @@ class SandboxHost:
             return _send(parsed, keep)
         call = parsed
         ctx = CallContext(self.name, self.send_url, self._url(service), peer)
-        fault = self._plan.pick(service.name, call.operation)
+        fault = self._plan.pick(service.name, call.op.name)
         if fault is None:
             return _send(self._run(call, ctx, service, closing, None), keep)
-        self._backend.ledger.note_fault(
+        self._state.ledger.note_fault(
             FaultEvent(
                 ctx.service_url,
                 fault.kind,
-                call.operation,
-                datetime.fromtimestamp(self._backend.clock()),
+                call.op.name,
+                datetime.fromtimestamp(self._state.clock()),
             )
         )
         if fault.kind == "hang":
@@ -177,7 +173,7 @@ class SandboxHost:
         if fault.kind == "drop-before":
             return Reply(reset=True)
         if fault.kind == "code":
-            value = self._backend.call(call, ctx, forced=fault.code)
+            value = answer(call, self._state, ctx, forced=fault.code)
             return _send(render_result(call, service, value, http_newline=rules.http_newline), keep)
         if fault.kind in ("http-error", "html"):
             if fault.processes:
@@ -210,17 +206,17 @@ class SandboxHost:
         closing: threading.Event,
         fault: Fault | None,
     ) -> Immediate:
-        backend = self._backend
+        state = self._state
         sn = call.get("sn").strip()
-        entered = backend.enter(sn, self.name)
+        entered = state.enter(sn, self.name)
         try:
             if fault is not None and fault.kind == "slow":
                 closing.wait(fault.delay)
-            value = backend.call(call, ctx) if entered else backend.refuse(call, ctx, "-19")
+            value = answer(call, state, ctx) if entered else refuse(call, state, ctx, "-19")
         finally:
             if entered:
-                backend.leave(sn, self.name)
-        return render_result(call, service, value, http_newline=backend.rules.http_newline)
+                state.leave(sn, self.name)
+        return render_result(call, service, value, http_newline=state.rules.http_newline)
 
 
 def _send(reply: Immediate, keep_alive: bool) -> Reply:

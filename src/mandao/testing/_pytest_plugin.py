@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._config import DEFAULT_PASSWORD, DEFAULT_SN
+from ._accounts import DEFAULT_PASSWORD, DEFAULT_SN
 from ._sandbox import SandboxGateway
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""``SandboxGateway``: two sandbox hosts sharing one account back end, and a ledger."""
+"""``SandboxGateway``: two sandbox hosts sharing one gateway state, and a ledger."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ._backend import AccountState, Backend
+from ._accounts import DEFAULT_BALANCE, AccountState, SandboxAccount
 from ._checks import md5_pwd
-from ._config import DEFAULT_BALANCE, Rules, SandboxAccount
+from ._choices import Rules
 from ._host import SandboxHost
 from ._ledger import Ledger
+from ._state import GatewayState
 
 if TYPE_CHECKING:
     from mandao import Client
@@ -48,13 +49,13 @@ class SandboxGateway:
     ) -> None:
         self.ledger = Ledger()
         self.rules = rules or Rules()
-        self._backend = Backend(
+        self._state = GatewayState(
             self.rules, self.ledger, default_balance=default_balance, clock=clock
         )
         for sn, account in (accounts or {}).items():
             self.add_account(sn, account)
-        self.primary = SandboxHost("primary", self._backend, primary_ports)
-        self.backup = SandboxHost("backup", self._backend, backup_ports)
+        self.primary = SandboxHost("primary", self._state, primary_ports)
+        self.backup = SandboxHost("backup", self._state, backup_ports)
         self._started = False
 
     def __repr__(self) -> str:
@@ -118,35 +119,35 @@ class SandboxGateway:
     def client_for(self, sn: str | None = None, **kwargs: Any) -> Client:
         """A ``mandao.Client`` for a sandbox serial (default: the first), with its password."""
         serial = sn or self.serials[0]
-        return self.client(serial, self._backend.password(serial), **kwargs)
+        return self.client(serial, self._state.password(serial), **kwargs)
 
     # -- accounts -------------------------------------------------------------------------
     @property
     def serials(self) -> list[str]:
         """The serials the sandbox knows, in the order they were added."""
-        return self._backend.serials()
+        return self._state.serials()
 
     def add_account(self, sn: str, account: str | SandboxAccount) -> None:
         """Add (or replace) a serial; a bare string is its password."""
-        self._backend.add_account(
+        self._state.add_account(
             sn, SandboxAccount(account) if isinstance(account, str) else account
         )
 
     def account(self, sn: str) -> AccountState:
         """A snapshot of the serial's state (balance, registered, switches)."""
-        return self._backend.state(sn)
+        return self._state.snapshot(sn)
 
     def update_account(self, sn: str, **changes: Any) -> None:
         """Change a serial in place: ``gw.update_account(sn, disabled=True)``."""
-        self._backend.update_account(sn, **changes)
+        self._state.update_account(sn, **changes)
 
     def balance(self, sn: str) -> int:
         """Messages left on the serial."""
-        return self._backend.state(sn).balance
+        return self._state.snapshot(sn).balance
 
     def set_balance(self, sn: str, balance: int) -> None:
         """Set the serial's balance (in messages)."""
-        self._backend.update_account(sn, balance=balance)
+        self._state.update_account(sn, balance=balance)
 
     @staticmethod
     def pwd(sn: str, password: str) -> str:

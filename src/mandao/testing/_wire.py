@@ -1,7 +1,7 @@
 """The five ways a request reaches the gateway, decoded into one ``Call``; and the replies.
 
-Byte shapes follow INTERFACE.md §3 (what an ASP.NET ``.asmx`` runtime sends): one-line SOAP
-envelopes, ``soap:Fault`` for an unknown SOAPAction or an unreadable envelope, a plain-text
+Byte shapes are those an ASP.NET ``.asmx`` runtime sends: one-line SOAP envelopes,
+``soap:Fault`` for an unknown SOAPAction or an unreadable envelope, a plain-text
 ``System.InvalidOperationException`` (HTTP 500) for a missing HTTP GET/POST parameter, a
 ``<string>`` document for HTTP GET/POST, plain text from the ``.ashx`` handlers.
 """
@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from ._http import Request
-from ._operations import Operation, ServiceSpec
+from ._services import Operation, ServiceSpec
 from ._urlcode import parse_pairs
 
 __all__ = [
@@ -60,7 +60,7 @@ class Call:
     """
 
     protocol: Protocol
-    operation: str
+    op: Operation  # which operation: ``op.name`` is its exact name, ``op.pwd`` its pwd form
     params: dict[str, str | None]
 
     def get(self, name: str) -> str:
@@ -190,11 +190,8 @@ def parse(
         )
     if path.startswith("/webservice.asmx/"):
         return _parse_http(request, service, request.path[len("/webservice.asmx/") :])
-    if (
-        service.ashx
-        and path in ("/mdsmssend.ashx", "/mdgxsend.ashx")
-        and request.method in ("GET", "POST")
-    ):
+    ashx = service.ashx_operation(path)
+    if ashx is not None and request.method in ("GET", "POST"):
         fields = parse_pairs(request.query)
         if request.method == "POST":
             # Request["x"] looks in the query string first, then the form.
@@ -202,12 +199,8 @@ def parse(
                 _body_text(request), _charset(request) or "utf-8"
             ).items():
                 fields.setdefault(key, value)
-        operation = path[1:-5]
-        op = service.operation(operation)
-        if op is None:  # pragma: no cover - both .ashx names are send operations
-            return not_found(request.path)
         # An .ashx handler reads Request["x"]: a missing field is simply empty.
-        return Call("ashx", operation, {name: fields.get(name, "") for name in op.params})
+        return Call("ashx", ashx, {name: fields.get(name, "") for name in ashx.params})
     return not_found(request.path)
 
 
@@ -247,7 +240,7 @@ def _parse_http(request: Request, service: ServiceSpec, name: str) -> Call | Imm
                     "System.Web.Services.Protocols.WebServiceHandler.CoreProcessRequest()",
                 ),
             )
-    return Call(protocol, op.name, {p: fields[p] for p in op.params})
+    return Call(protocol, op, {p: fields[p] for p in op.params})
 
 
 def _parse_soap(
@@ -307,7 +300,7 @@ def _parse_soap(
     for name in op.params:
         child = element.find(f"{{{service.namespace}}}{name}")
         params[name] = None if child is None else (child.text or "")
-    return Call(version, op.name, params)
+    return Call(version, op, params)
 
 
 def _not_expected(name: etree.QName) -> str:
@@ -337,7 +330,7 @@ def render_result(
         body = f'{_XML_DECL}{http_newline}<string xmlns="{service.namespace}">{text}</string>'
         return Immediate(200, XML_UTF8, body.encode("utf-8"))
     env_ns, ctype = (SOAP11_NS, XML_UTF8) if call.protocol == "soap11" else (SOAP12_NS, SOAP12_UTF8)
-    op = call.operation
+    op = call.op.name
     body = (
         f'{_XML_DECL}<soap:Envelope xmlns:soap="{env_ns}"{_XSI_XSD}><soap:Body>'
         f'<{op}Response xmlns="{service.namespace}"><{op}Result>{text}</{op}Result></{op}Response>'

@@ -1,0 +1,375 @@
+"""What every client shares, with no I/O: settings, planning, dry runs, the journal's spec.
+
+:class:`BaseClient` checks the constructor's arguments, turns a call's arguments into a
+checked :class:`~mandao._compose.plan.Plan`, builds dry runs, and holds the host groups,
+the retry policy and the journal. ``Client`` (and later an async twin) add only the
+driving of the core over their kind of I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar
+
+from ._compose.content import ContentRules
+from ._config import (
+    DEFAULT_ACCOUNT_HOSTS,
+    DEFAULT_BATCH,
+    DEFAULT_GX_BATCH,
+    DEFAULT_HOSTS,
+    Timeouts,
+    check_hosts,
+    short_host,
+)
+from ._config import batch_size as check_batch_size
+from ._credentials import Credentials
+from ._errors import ValidationError
+from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
+from ._wsdl import ServiceName
+
+if TYPE_CHECKING:
+    from ._compose.content import Estimate
+    from ._compose.plan import Plan
+    from ._core.failover import FailoverPolicy
+    from ._journal import DuplicateGuard, Journal
+    from ._results import Batch, DryRun
+    from ._transports.wsdl import Built, Wsdl
+
+__all__ = ["BaseClient", "GroupOptions", "PersonalOptions"]
+
+_DEFAULT_TIMEOUTS = Timeouts()
+_REGISTER_FIELDS = OPERATIONS["Register"].params[2:]
+_OPTIONAL_REGISTER_FIELDS = frozenset({"fax"})
+_CALLS = itertools.count(1)
+
+
+class _Options(TypedDict, total=False):
+    ext: str
+    at: datetime | str | None
+    msgfmt: str | int | None
+    skip_invalid: bool
+    batch_size: int | None
+    progress: Callable[[Batch], object] | None
+
+
+class GroupOptions(_Options, total=False):
+    """The keywords of ``send`` and ``send_many`` besides ``dry_run``."""
+
+    rrid: str | None
+
+
+class PersonalOptions(_Options, total=False):
+    """The keywords of ``send_personalized`` besides ``dry_run``."""
+
+    rrid: str | Sequence[str] | None
+
+
+#: What carries a client's requests: a ``requests.Session`` for ``Client``.
+S = TypeVar("S")
+
+
+class BaseClient(Generic[S]):
+    """Settings and planning shared by the clients (see :class:`mandao.Client`)."""
+
+    def __init__(
+        self,
+        sn: str,
+        password: str,
+        *,
+        hosts: Iterable[str] = DEFAULT_HOSTS,
+        account_hosts: Iterable[str] = DEFAULT_ACCOUNT_HOSTS,
+        protocol: Protocol = "soap11",
+        timeout: Timeouts | float | tuple[float, float] = _DEFAULT_TIMEOUTS,
+        session: S | None = None,
+        failover: FailoverPolicy | None = None,
+        signature: str | None = None,
+        signature_position: Literal["end", "start"] = "end",
+        require_signature: bool = True,
+        unencodable: Literal["warn", "error", "allow"] = "warn",
+        max_segments: int | None = None,
+        batch_size: int | None = None,
+        journal: Journal | str | os.PathLike[str] | bool | None = True,
+        duplicate_guard: DuplicateGuard | None = None,
+        registration_guard: bool = True,
+    ) -> None:
+        if protocol not in PROTOCOLS:
+            raise ValidationError(
+                f"expected one of {', '.join(PROTOCOLS)}, got {protocol!r}", argument="protocol"
+            )
+        self._credentials = Credentials(sn, password)
+        self.protocol: Protocol = protocol
+        self.timeouts = Timeouts.of(timeout)
+        self._session = session
+        self._hosts: dict[ServiceName, tuple[str, ...]] = {
+            "send": check_hosts(hosts, argument="hosts"),
+            "account": check_hosts(account_hosts, argument="account_hosts"),
+        }
+        self._failover = failover
+        self._lock = threading.Lock()
+        self._rng = random.Random()  # noqa: S311 (backoff jitter, not secrets)
+        self._rules = ContentRules(
+            signature=signature,
+            signature_position=signature_position,
+            require_signature=require_signature,
+            unencodable=unencodable,
+            max_segments=max_segments,
+        )
+        self._batch_size_set = None if batch_size is None else check_batch_size(batch_size, 0)
+        self._batch_size = self._batch_size_set or DEFAULT_BATCH
+        # The journal is opened with the first send; a path or a flag is only kept here.
+        self._journal_spec = journal
+        self._journal: Journal | None = None
+        self._journal_resolved = False
+        if not isinstance(journal, (bool, str, os.PathLike)) and journal is not None:
+            self._resolve_journal()  # a Journal object, or a wrong type to refuse now
+        self._duplicate_guard = duplicate_guard
+        self._registration_guard = registration_guard
+        self._wsdl_: Wsdl | None = None
+
+    # -- settings -----------------------------------------------------------------------
+
+    @property
+    def sn(self) -> str:
+        """The serial number."""
+        return self._credentials.sn
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The send-service URLs, in order of preference."""
+        return self._hosts["send"]
+
+    @property
+    def account_hosts(self) -> tuple[str, ...]:
+        """The account-service URLs, in order of preference."""
+        return self._hosts["account"]
+
+    @property
+    def journal(self) -> Journal | None:
+        """The send journal (None when off), opened on first use."""
+        return self._journal if self._journal_resolved else self._resolve_journal()
+
+    @property
+    def duplicate_guard(self) -> DuplicateGuard | None:
+        """The check of the journal for recent identical sends (the constructor's argument).
+
+        Set it to a :class:`DuplicateGuard`, or to None to send without looking.
+        """
+        return self._duplicate_guard
+
+    @duplicate_guard.setter
+    def duplicate_guard(self, guard: DuplicateGuard | None) -> None:
+        self._duplicate_guard = guard
+
+    def active_host(self, service: ServiceName = "send") -> str:
+        """Where requests to ``service`` go now."""
+        return self._hosts[service][0]
+
+    def _resolve_journal(self) -> Journal | None:
+        from ._journal import journal_of
+
+        with self._lock:
+            if not self._journal_resolved:
+                self._journal = journal_of(self._journal_spec)
+                self._journal_resolved = True
+        return self._journal
+
+    @staticmethod
+    def _config_kwargs(
+        path: str | os.PathLike[str] | None, overrides: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The constructor's keywords from the config file, the environment and ``overrides``."""
+        from ._config_file import FILE_KEYS, load_settings
+
+        # ``journal`` is a file table and a constructor keyword: given here, it is the
+        # constructor's (a path, a Journal, or None), and wins over the file's table.
+        settings = load_settings(
+            path,
+            overrides={k: v for k, v in overrides.items() if k in FILE_KEYS and k != "journal"},
+        )
+        kwargs = settings.client_kwargs()
+        kwargs.update((k, v) for k, v in overrides.items() if k not in FILE_KEYS or k == "journal")
+        for name in ("sn", "password"):
+            if name not in kwargs:
+                raise ValidationError(
+                    "not set: give it, set MANDAO_" + name.upper() + " or put it in mandao.toml",
+                    argument=name,
+                )
+        return kwargs
+
+    def _policy(self) -> FailoverPolicy:
+        from ._core.failover import FailoverPolicy
+
+        return self._failover or FailoverPolicy()
+
+    # -- planning (no I/O) --------------------------------------------------------------
+
+    def _plan(
+        self, kind: Literal["group", "personal", "many"], given: Any, options: Mapping[str, Any]
+    ) -> Plan:
+        """The checked plan of one call; raises ValidationError before anything is sent."""
+        from ._compose import plan
+
+        size = options.get("batch_size")
+        common = {
+            "ext": options.get("ext", ""),
+            "at": options.get("at"),
+            "rrid": options.get("rrid"),
+            "msgfmt": options.get("msgfmt"),
+            "skip_invalid": options.get("skip_invalid", False),
+        }
+        if kind == "group":
+            mobiles, content = given
+            sized = check_batch_size(size, self._batch_size)
+            return plan.plan_group(self._rules, mobiles, content, size=sized, **common)
+        if kind == "personal":
+            sized = check_batch_size(size, self._batch_size_set or DEFAULT_GX_BATCH)
+            return plan.plan_personal(self._rules, given, size=sized, **common)
+        many = self._batch_size_set if size is None else check_batch_size(size, DEFAULT_BATCH)
+        return plan.plan_many(self._rules, given, size=many, **common)
+
+    def _guarded(self, plan: Plan) -> Plan:
+        """``plan`` less what the duplicate guard finds in the journal."""
+        if self._duplicate_guard is not None and self.journal is not None:
+            from ._journal import guarded
+
+            return guarded(self._duplicate_guard, self.journal, self.sn, plan)
+        return plan
+
+    @staticmethod
+    def _call_id() -> str:
+        """Which call a journal row's batch belongs to: unique in this process."""
+        return f"{os.getpid()}-{next(_CALLS)}"
+
+    def estimate(
+        self, mobiles: str | Iterable[str], content: str, *, skip_invalid: bool = False
+    ) -> Estimate:
+        """What sending ``content`` to ``mobiles`` would cost, signature added and counted.
+
+        Raises:
+            ValidationError: as :meth:`send` would, before sending.
+
+        Example::
+
+            >>> import mandao
+            >>> mandao.Client("SDK-TST-010-00001", "x", signature="示例").estimate(
+            ...     ["13800138000", "13900139000"], "验证码 1234"
+            ... )
+            Estimate(characters=12, segments=1, recipients=2, billable=2)
+        """
+        from ._compose.content import estimate
+        from ._compose.numbers import collect_mobiles
+
+        found = collect_mobiles(mobiles, skip_invalid=skip_invalid)
+        return estimate(self.prepare_content(content), recipients=len(found.numbers))
+
+    def prepare_content(self, content: str) -> str:
+        """The text exactly as a send would send it: signature added, length, GBK and
+        segment rules checked (what the journal records of it).
+
+        Raises:
+            ValidationError: as :meth:`send` would, before sending.
+
+        Example::
+
+            >>> import mandao
+            >>> client = mandao.Client("SDK-TST-010-00001", "x", signature="示例")
+            >>> client.prepare_content("验证码 1234")
+            '验证码 1234【示例】'
+        """
+        return self._rules.prepare(content, "")
+
+    def _check_register(self, fields: Mapping[str, object]) -> None:
+        unknown = sorted(set(fields) - set(_REGISTER_FIELDS))
+        if unknown:
+            raise ValidationError(
+                f"unknown field(s) {', '.join(unknown)}; Register takes "
+                f"{', '.join(_REGISTER_FIELDS)}",
+                argument=unknown[0],
+            )
+        for name in _REGISTER_FIELDS:
+            value = fields.get(name)
+            if not isinstance(value, str):
+                raise ValidationError(
+                    "missing" if value is None else f"expected text, got {type(value).__name__}",
+                    argument=name,
+                )
+            if not value.strip() and name not in _OPTIONAL_REGISTER_FIELDS:
+                raise ValidationError("is empty; the vendor wants every field", argument=name)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _wsdl(self) -> Wsdl:
+        # zeep is imported on first use, so `import mandao` and the offline CLI stay light.
+        if self._wsdl_ is None:
+            with self._lock:
+                if self._wsdl_ is None:
+                    from ._transports.wsdl import Wsdl
+
+                    self._wsdl_ = Wsdl()
+        return self._wsdl_
+
+    def _protocol_for(self, op: Operation) -> Protocol:
+        return "http-post" if self.protocol == "ashx" and not op.ashx else self.protocol
+
+    def _build(self, op: Operation, values: Mapping[str, str], pwd: str) -> Built:
+        """``op``'s request with ``values``, built once: every host attempt sends it as is."""
+        fields = {"sn": self.sn, "pwd": pwd}
+        fields.update((name, values.get(name, "")) for name in op.params[2:])
+        return self._wsdl().build(self._protocol_for(op), op, fields)
+
+    def _dry_run(self, plan: Plan) -> DryRun:
+        """Each request of ``plan`` as it would go to the active host, ``pwd`` redacted."""
+        from ._results import DryRun, PreparedRequest
+        from ._transports.codec import encode
+
+        host = self.active_host("send")
+        prepared = []
+        for request in plan.requests:
+            wire = encode(self._build(OPERATIONS[request.operation], request.fields, "***"), host)
+            prepared.append(
+                PreparedRequest(
+                    operation=request.operation,
+                    method=wire.method,
+                    url=wire.url,
+                    headers=dict(wire.headers),
+                    body=wire.body.decode("utf-8"),
+                    recipients=request.recipients,
+                )
+            )
+        return DryRun(
+            requests=tuple(prepared),
+            estimate=plan.estimate,
+            recipients=plan.recipients,
+            skipped=plan.skipped,
+            duplicates=plan.duplicates,
+        )
+
+    @staticmethod
+    def _bad_result(raw: str, operation: str, host: str) -> Exception:
+        from ._errors import ProtocolError
+
+        return ProtocolError(f"unexpected result {raw[:60]!r}", host=host, operation=operation)
+
+    def __repr__(self) -> str:
+        return (
+            f"<mandao.{type(self).__name__} sn={self.sn} protocol={self.protocol} "
+            f"send={short_host(self.active_host('send'))} "
+            f"account={short_host(self.active_host('account'))} "
+            f"journal={self._journal_label()}>"
+        )
+
+    def _journal_label(self) -> str:
+        # The repr names the journal's file without opening it.
+        spec = self._journal if self._journal_resolved else self._journal_spec
+        if spec is None or spec is False:
+            return "off"
+        if spec is True:
+            from ._journal import default_journal_path
+
+            return str(default_journal_path())
+        return str(getattr(spec, "path", spec))

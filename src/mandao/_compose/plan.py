@@ -1,0 +1,305 @@
+"""Splitting a send into requests: their fields, recipients, rrids and cost, checked and
+encoded before anything is sent.
+
+The gateway takes at most 10000 numbers a request (5000 recommended; 1000 for
+``mdgxsend``). Carrying the requests out, one after another, is the core's job
+(``mandao._core.batches``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+from .._config import DEFAULT_BATCH, DEFAULT_GX_BATCH
+from .._errors import ValidationError
+from .content import ContentRules, choose_msgfmt, encode_content, encode_contents
+from .fields import validate_fields
+from .numbers import Numbers, Recipients, collect_mobiles, normalized, repeats
+from .rrid import make_rrid
+from .segments import Estimate, estimate, measure_many, segments
+
+__all__ = [
+    "Plan",
+    "Planned",
+    "group_requests",
+    "personal_requests",
+    "plan_group",
+    "plan_many",
+    "plan_personal",
+]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One request to make: its operation, its fields (no sn/pwd), whom it reaches, its cost."""
+
+    operation: str
+    fields: dict[str, str] = field(repr=False)
+    recipients: Numbers = field(repr=False)
+    billable: int
+
+
+def _rrids(rrid: str, n: int) -> list[str]:
+    """One rrid per batch: the given one, then the next numbers (same width), or fresh ones."""
+    if not rrid:
+        return [make_rrid() for _ in range(n)]
+    if n == 1:
+        return [rrid]
+    last = int(rrid) + n - 1
+    if len(str(last)) > 18:
+        raise ValidationError(
+            f"{n} batches need rrids {rrid} … {last}, which pass 18 digits", argument="rrid"
+        )
+    return [f"{int(rrid) + i:0{len(rrid)}d}" for i in range(n)]
+
+
+def _pair_rrids(given: object, found: Recipients, kept: int) -> list[str]:
+    """One rrid per pair given (vendor: ``mdgxsend`` may carry one per mobile), checked,
+    then those of the pairs kept (not skipped, not an identical pair seen before)."""
+    rrids = list(given) if isinstance(given, Iterable) else None
+    total = kept + len(found.skipped) + len(found.duplicates)
+    if rrids is None or any(
+        not isinstance(r, str) or not r.isdigit() or not r.isascii() or len(r) > 18 for r in rrids
+    ):
+        raise ValidationError(
+            f"expected up to 18 digits, or a list of them (one per pair), got {given!r}",
+            argument="rrid",
+        )
+    if len(rrids) != total:  # the gateway's -626
+        raise ValidationError(
+            f"{len(rrids)} rrids for {total} (mobile, content) pairs: give one per pair",
+            argument="rrid",
+        )
+    dropped = {p for p, *_ in found.skipped} | {p for p, _ in found.duplicates}
+    return [r for position, r in enumerate(rrids) if position not in dropped]
+
+
+def _spans(n: int, size: int) -> Iterator[tuple[int, int]]:
+    return ((start, min(start + size, n)) for start in range(0, n, size))
+
+
+def group_requests(
+    numbers: Numbers, text: str, common: Mapping[str, str], size: int
+) -> list[Planned]:
+    """``mdsmssend`` requests of ``text`` to ``numbers``, ``size`` numbers each."""
+    content = encode_content(text)
+    per = segments(text)
+    spans = list(_spans(len(numbers), size))
+    rrids = _rrids(common.get("rrid", ""), len(spans))
+    planned = []
+    for (start, stop), rrid in zip(spans, rrids, strict=True):
+        chunk = numbers[start:stop]
+        fields = {**common, "mobile": chunk.joined, "content": content, "rrid": rrid}
+        planned.append(Planned("mdsmssend", fields, chunk, per * len(chunk)))
+    return planned
+
+
+def personal_requests(
+    pairs: Sequence[tuple[str, str]],
+    common: Mapping[str, str],
+    size: int,
+    parts: Sequence[int] = (),
+    per_pair: Sequence[str] = (),
+) -> list[Planned]:
+    """``mdgxsend`` requests of ``(number, text)`` pairs, ``size`` pairs each.
+
+    ``parts``, when given, holds each text's segments (computed once by the caller);
+    ``per_pair``, each pair's rrid (sent comma-joined, one per mobile).
+    """
+    numbers = Numbers._of(",".join(number for number, _ in pairs))
+    texts = [text for _, text in pairs]
+    parts = parts or measure_many(texts)[0]
+    return _personal(numbers, texts, common, size, parts, per_pair)
+
+
+def _personal(
+    numbers: Numbers,
+    texts: Sequence[str],
+    common: Mapping[str, str],
+    size: int,
+    parts: Sequence[int],
+    per_pair: Sequence[str],
+) -> list[Planned]:
+    """:func:`personal_requests` of parallel ``numbers`` and ``texts``."""
+    spans = list(_spans(len(numbers), size))
+    rrids = (
+        [",".join(per_pair[start:stop]) for start, stop in spans]
+        if per_pair
+        else _rrids(common.get("rrid", ""), len(spans))
+    )
+    planned = []
+    for (start, stop), rrid in zip(spans, rrids, strict=True):
+        chunk = numbers[start:stop]
+        fields = {
+            **common,
+            "mobile": chunk.joined,
+            "content": encode_contents(texts[start:stop]),
+            "rrid": rrid,
+        }
+        planned.append(Planned("mdgxsend", fields, chunk, sum(parts[start:stop])))
+    return planned
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every request of one call, checked and encoded, before anything is sent."""
+
+    requests: list[Planned] = field(repr=False)
+    recipients: Numbers = field(repr=False)
+    estimate: Estimate
+    scheduled: str
+    skipped: tuple[tuple[int, str, str], ...] = ()
+    duplicates: tuple[tuple[int, str], ...] = ()
+
+
+def _common(
+    *, ext: str, at: datetime | str | None, rrid: str | None, msgfmt: str | int | None
+) -> dict[str, str]:
+    ext, stime, rrid_field, fmt = validate_fields(ext=ext, rrid=rrid, msgfmt=msgfmt, at=at)
+    return {"ext": ext, "stime": stime, "rrid": rrid_field, "msgfmt": fmt}
+
+
+def plan_group(
+    rules: ContentRules,
+    mobiles: str | Iterable[str],
+    content: object,
+    *,
+    size: int,
+    skip_invalid: bool = False,
+    **fields: Any,
+) -> Plan:
+    """The ``mdsmssend`` requests of :meth:`~mandao.Client.send`."""
+    common = _common(**fields)
+    found = collect_mobiles(mobiles, skip_invalid=skip_invalid)
+    text = rules.prepare(content, common["msgfmt"])
+    common["msgfmt"] = choose_msgfmt(text, common["msgfmt"])
+    requests = group_requests(found.numbers, text, common, size)
+    cost = estimate(text, recipients=len(found.numbers))
+    return Plan(requests, found.numbers, cost, common["stime"], found.skipped, found.duplicates)
+
+
+def _pairs(messages: object) -> list[tuple[Any, Any]]:
+    if isinstance(messages, Mapping):
+        pairs = list(messages.items())
+    elif isinstance(messages, (str, bytes)) or not isinstance(messages, Iterable):
+        raise ValidationError(
+            f"expected a mapping or (mobile, content) pairs, got {type(messages).__name__}",
+            argument="messages",
+        )
+    else:
+        pairs = list(messages)
+    # Plain 2-tuples throughout (the common case) are checked by two C-level passes.
+    if not (set(map(type, pairs)) <= {tuple} and set(map(len, pairs)) <= {2}):
+        for position, pair in enumerate(pairs):
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise ValidationError(
+                    f"item #{position} is not a (mobile, content) pair: {pair!r}",
+                    argument="messages",
+                )
+    if not pairs:
+        raise ValidationError("no messages given", argument="messages")
+    return pairs
+
+
+def _checked(
+    rules: ContentRules, messages: object, msgfmt: str, skip_invalid: bool
+) -> tuple[Numbers, list[str], Recipients]:
+    """Normalised numbers and their texts (identical pairs once), and what was left out."""
+    raw = _pairs(messages)
+    numbers, items, skipped, positions = normalized(
+        list(map(itemgetter(0), raw)), skip_invalid=skip_invalid
+    )
+    contents = [raw[p][1] for p in positions] if positions else list(map(itemgetter(1), raw))
+    texts = rules.prepare_many(contents, msgfmt, "messages[{}] content", positions)
+    if not repeats(numbers, items):  # no number twice: no pair twice
+        return numbers, texts, Recipients(numbers, skipped, ())
+    order = positions or range(len(raw))
+    seen: dict[tuple[str, str], None] = {}
+    duplicates: list[tuple[int, str]] = []
+    for pair, position in zip(zip(items, texts, strict=True), order, strict=True):
+        if pair in seen:
+            duplicates.append((position, pair[0]))
+        else:
+            seen[pair] = None
+    unique = Numbers._of(",".join(number for number, _ in seen))
+    kept = [text for _, text in seen]
+    return unique, kept, Recipients(unique, skipped, tuple(duplicates))
+
+
+def _checked_pairs(
+    rules: ContentRules, messages: object, msgfmt: str, skip_invalid: bool
+) -> tuple[list[tuple[str, str]], Recipients]:
+    """Normalised (number, text) pairs, identical pairs once, and what was left out."""
+    numbers, texts, found = _checked(rules, messages, msgfmt, skip_invalid)
+    return list(zip(numbers, texts, strict=True)), found
+
+
+def _measure(pairs: Sequence[tuple[str, str]]) -> tuple[list[int], Estimate]:
+    """Each text's segments, and the estimate of them all (the longest text's characters)."""
+    parts, longest = measure_many([text for _, text in pairs])
+    return parts, Estimate(longest, max(parts), len(pairs), sum(parts))
+
+
+def plan_personal(
+    rules: ContentRules,
+    messages: object,
+    *,
+    size: int,
+    skip_invalid: bool = False,
+    **fields: Any,
+) -> Plan:
+    """The ``mdgxsend`` requests of :meth:`~mandao.Client.send_personalized`."""
+    given = fields.get("rrid")
+    per_pair = given is not None and not isinstance(given, str)  # one rrid per pair
+    common = _common(**{**fields, "rrid": None}) if per_pair else _common(**fields)
+    numbers, texts, found = _checked(rules, messages, common["msgfmt"], skip_invalid)
+    rrids = _pair_rrids(given, found, len(texts)) if per_pair else []
+    if not common["msgfmt"]:
+        common["msgfmt"] = "0" if all(map(str.isascii, texts)) else "15"
+    parts, longest = measure_many(texts)
+    cost = Estimate(longest, max(parts), len(texts), sum(parts))
+    requests = _personal(numbers, texts, common, size, parts, rrids)
+    return Plan(
+        requests, found.numbers, cost, common["stime"],
+        found.skipped, found.duplicates,
+    )  # fmt: skip
+
+
+def plan_many(
+    rules: ContentRules,
+    messages: object,
+    *,
+    size: int | None,
+    skip_invalid: bool = False,
+    **fields: Any,
+) -> Plan:
+    """:meth:`~mandao.Client.send_many`: a text shared by several numbers goes as
+    ``mdsmssend`` batches (vendor doc §4.3), every other pair in ``mdgxsend`` batches."""
+    common = _common(**fields)
+    given_fmt = common["msgfmt"]
+    pairs, found = _checked_pairs(rules, messages, given_fmt, skip_invalid)
+    by_text: dict[str, list[str]] = {}
+    for number, text in pairs:
+        by_text.setdefault(text, []).append(number)
+    requests: list[Planned] = []
+    single: list[tuple[str, str]] = []
+    for text, numbers in by_text.items():
+        if len(numbers) > 1:
+            group = {**common, "msgfmt": choose_msgfmt(text, given_fmt)}
+            requests += group_requests(
+                Numbers._of(",".join(numbers)), text, group, size or DEFAULT_BATCH
+            )
+        else:
+            single.append((numbers[0], text))
+    if single:
+        ascii_only = all(text.isascii() for _, text in single)
+        gx = {**common, "msgfmt": given_fmt or ("0" if ascii_only else "15")}
+        requests += personal_requests(single, gx, size or DEFAULT_GX_BATCH)
+    return Plan(
+        requests, found.numbers, _measure(pairs)[1], common["stime"],
+        found.skipped, found.duplicates,
+    )  # fmt: skip

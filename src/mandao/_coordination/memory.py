@@ -1,0 +1,97 @@
+"""One serial's admission and retry budget, shared by the threads of one process.
+
+The state is the pure :class:`~mandao._core.admission.Admission`; this store keeps the
+current value under a condition variable, and a thread told to wait by
+:func:`~mandao._core.admission.admit` waits until a request is released (or a cool-down
+may have ended).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from .._core.admission import Admission, HostGroups, admit, release
+from .._core.call import Admit, Granted, Release, Released
+from .._core.failover import FailoverPolicy, RetryBudget
+
+__all__ = ["SerialStore"]
+
+
+class SerialStore:
+    """The admission state and retry budget of one serial, for threads."""
+
+    def __init__(
+        self, groups: HostGroups, policy: FailoverPolicy, *, limit: int | None = None
+    ) -> None:
+        self.policy = policy
+        self._cond = threading.Condition()
+        self._state = Admission.start(groups, limit)
+        self._budget = RetryBudget(policy.budget)
+
+    @property
+    def state(self) -> Admission:
+        """The admission state now."""
+        return self._state
+
+    def active_host(self, service: str) -> str:
+        """Where requests to ``service`` go now (the active group's URL, else the first)."""
+        state = self._state
+        serving = state.groups.serving(service)
+        group = state.active if state.active in serving else serving[0]
+        url = state.groups.url(service, group)
+        assert url is not None  # noqa: S101 (serving lists groups with a URL)
+        return url
+
+    def admit(self, effect: Admit) -> Granted:
+        """Wait for a slot, as :func:`admit` rules; the grant."""
+        groups = self._state.groups
+        serving = tuple(
+            (g, url)
+            for g in groups.serving(effect.service)
+            if (url := groups.url(effect.service, g)) is not None
+        )
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                state, group = admit(
+                    self._state,
+                    self.policy,
+                    service=effect.service,
+                    exclude=effect.exclude,
+                    now=now,
+                )
+                self._state = state
+                if group is not None:
+                    url = groups.url(effect.service, group)
+                    assert url is not None  # noqa: S101
+                    return Granted(group, url, serving, now)
+                self._cond.wait(self._wake_after(now))
+
+    def _wake_after(self, now: float) -> float | None:
+        """Seconds until a cool-down ends (a wait must then look again), or None."""
+        hosts, cooldown = self._state.hosts, self.policy.cooldown
+        if hosts.active == 0 or cooldown is None or hosts.switched_at is None:
+            return None
+        return max(0.0, hosts.switched_at + cooldown - now)
+
+    def release(self, effect: Release) -> Released:
+        """The request left its group; pay ``spend`` from the budget, add ``refund``."""
+        with self._cond:
+            self._state = release(
+                self._state,
+                self.policy,
+                group=effect.group,
+                change=effect.change,
+                elapsed=effect.elapsed,
+                now=time.monotonic(),
+            )
+            paid = True
+            if effect.spend:
+                after = self._budget.spend(effect.spend)
+                paid = after is not None
+                self._budget = after or self._budget
+            if effect.refund:
+                self._budget = self._budget.refund(effect.refund)
+            self._cond.notify_all()
+        return Released(paid)

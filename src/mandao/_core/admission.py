@@ -1,0 +1,202 @@
+"""Who may send now, and where: one serial's host groups and its requests in flight.
+
+The gateway serialises a serial. It answers ``-19`` when one serial is used on two
+interface addresses at once, and (by default) ``-18`` when a serial submits again before its
+last submission has returned. Both of a host's services (the send service on 8061, the
+account service on 8060) are one address. So admission is per serial, over **host groups**:
+group *i* is the *i*-th send URL paired with the account URL of the same host, and both
+services follow one active group.
+
+Everything here is a value changed by returning a new one; a driver keeps the current
+:class:`Admission` behind its own lock (a thread condition, an asyncio primitive, a shared
+store) and waits when :func:`admit` says wait.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._config import short_host
+from .failover import FailoverPolicy, HostState
+
+__all__ = ["Admission", "Change", "HostGroups", "admit", "release"]
+
+logger = logging.getLogger("mandao")
+
+
+@dataclass(frozen=True, slots=True)
+class HostGroups:
+    """One serial's hosts: per group, each service's URL (or None where it has none).
+
+    Send and account URLs are paired by hostname when both lists name each host once;
+    otherwise by position (a sandbox serves both on 127.0.0.1, on other ports).
+
+    >>> groups = HostGroups.pair({
+    ...     "send": ("http://a:8061/webservice.asmx", "http://b:8061/webservice.asmx"),
+    ...     "account": ("http://b:8060/webservice.asmx", "http://a:8060/webservice.asmx"),
+    ... })
+    >>> groups.url("account", 0)
+    'http://a:8060/webservice.asmx'
+    """
+
+    urls: Mapping[str, tuple[str | None, ...]]
+
+    @property
+    def size(self) -> int:
+        """How many groups there are."""
+        return max((len(urls) for urls in self.urls.values()), default=0)
+
+    @classmethod
+    def pair(cls, hosts: Mapping[Any, Iterable[str]]) -> HostGroups:
+        """The groups of per-service URL lists, each preferred first."""
+        lists = {service: tuple(urls) for service, urls in hosts.items()}
+        names = {service: [urlsplit(u).hostname for u in urls] for service, urls in lists.items()}
+        first = next(iter(names.values()), [])
+        by_name = all(len(set(n)) == len(n) and set(n) == set(first) for n in names.values())
+        if not by_name or len(set(first)) < 2:
+            size = max((len(urls) for urls in lists.values()), default=0)
+            return cls(
+                {
+                    s: tuple(u[i] if i < len(u) else None for i in range(size))
+                    for s, u in lists.items()
+                }
+            )
+        order = first  # the first service's order of preference names the groups
+        return cls({s: tuple(lists[s][names[s].index(name)] for name in order) for s in lists})
+
+    def url(self, service: str, group: int) -> str | None:
+        """The URL of ``service`` in ``group``, or None."""
+        urls = self.urls[service]
+        return urls[group] if group < len(urls) else None
+
+    def serving(self, service: str) -> tuple[int, ...]:
+        """The groups that have a URL for ``service``."""
+        return tuple(i for i, url in enumerate(self.urls[service]) if url is not None)
+
+
+class Change(Enum):
+    """What a finished request says about its host group."""
+
+    UNREACHABLE = "unreachable"  # provably never reached it: the next group becomes active
+    ANSWERED = "answered"  # answered (any code) in some seconds: maybe slow
+    NO_ANSWER = "no-answer"  # sent, no decodable answer: counts as a slow answer
+    NONE = "none"  # interrupted: nothing learnt
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """One serial's admission state.
+
+    Attributes:
+        groups: the serial's host groups.
+        hosts: the failover state over group indices (as text: ``"0"``, ``"1"``, ...).
+        in_flight: requests admitted and not yet released.
+        group: the group those requests went to (None when none is in flight).
+        probing: back on the preferred group after a cool-down: one request goes first.
+        limit: most requests in flight at once (None: no limit).
+    """
+
+    groups: HostGroups
+    hosts: HostState
+    in_flight: int = 0
+    group: int | None = None
+    probing: bool = False
+    limit: int | None = None
+
+    @classmethod
+    def start(cls, groups: HostGroups, limit: int | None = None) -> Admission:
+        """The state before any request: the preferred group active, nothing in flight."""
+        return cls(groups, HostState(tuple(str(i) for i in range(groups.size))), limit=limit)
+
+    @property
+    def active(self) -> int:
+        """The group requests go to now."""
+        return self.hosts.active
+
+
+def admit(
+    state: Admission,
+    policy: FailoverPolicy,
+    *,
+    service: str,
+    exclude: frozenset[int] = frozenset(),
+    now: float,
+) -> tuple[Admission, int | None]:
+    """Admit one request to a group serving ``service``, not one in ``exclude``.
+
+    Returns the new state and the group granted, or the state and None: wait until a
+    request is released, then ask again. A request may start on another group than the
+    one with requests in flight only once those have all finished (``-19``), and never
+    past ``limit`` requests in flight (``-18``).
+
+    >>> p = FailoverPolicy()
+    >>> groups = HostGroups.pair({"send": ("http://a/x.asmx", "http://b/x.asmx")})
+    >>> s, g = admit(Admission.start(groups, limit=1), p, service="send", now=0)
+    >>> g, admit(s, p, service="send", now=0)[1]
+    (0, None)
+    """
+    if state.hosts.due_return(policy, now):
+        # Admit nothing more to the current group: once it drains, go back.
+        if state.in_flight > 0:
+            return state, None
+        state = replace(state, hosts=state.hosts.returned(), probing=True)
+        logger.info("cool-down over, back to %s", _label(state, service, 0))
+    if state.probing and state.in_flight > 0:
+        # Back on the preferred group: one request finds out whether it is well before
+        # the others follow (a circuit breaker's half-open state).
+        return state, None
+    if state.limit is not None and state.in_flight >= state.limit:
+        return state, None
+    serving = state.groups.serving(service)
+    order = (int(label) for label in state.hosts.attempt_order())
+    target = next((g for g in order if g in serving and g not in exclude), None)
+    if target is None:
+        raise LookupError("no group left to admit to")  # the caller counts its tries
+    if state.in_flight == 0 or state.group == target:
+        return replace(state, in_flight=state.in_flight + 1, group=target), target
+    return state, None
+
+
+def release(
+    state: Admission,
+    policy: FailoverPolicy,
+    *,
+    group: int,
+    change: Change,
+    elapsed: float = 0.0,
+    now: float,
+) -> Admission:
+    """The state after one request to ``group`` finished; ``change`` says how."""
+    hosts, label = state.hosts, str(group)
+    if change is Change.UNREACHABLE:
+        hosts = hosts.after_unreachable(label, now=now)
+    elif change is Change.ANSWERED:
+        hosts = hosts.after_answer(label, elapsed, policy, now=now)
+    elif change is Change.NO_ANSWER:
+        hosts = hosts.after_failure(label, policy, now=now)
+    if hosts.active != state.hosts.active:
+        logger.warning(
+            "switching from %s to %s",
+            _label(state, None, state.hosts.active),
+            _label(state, None, hosts.active),
+        )
+    in_flight = state.in_flight - 1
+    return replace(
+        state,
+        hosts=hosts,
+        in_flight=in_flight,
+        group=state.group if in_flight else None,
+        probing=False,
+    )
+
+
+def _label(state: Admission, service: str | None, group: int) -> str:
+    """A group's host for log lines: its URL for ``service`` (else any of its URLs)."""
+    services = [service] if service else list(state.groups.urls)
+    url = next((u for s in services if (u := state.groups.url(s, group))), None)
+    return short_host(url) if url else f"group {group}"

@@ -1,0 +1,61 @@
+"""The send journal: a tamper-evident SQLite log of every attempt to send.
+
+What other modules import, from here (the submodules are free to change):
+
+- :mod:`.columns`: the one list of the ``entries`` table's columns (:class:`Entry`), from
+  which its schema, INSERT, SELECTs and hashed columns are made.
+- :mod:`.store`: the file, its schema version and migrations.
+- :mod:`.chain`: hashing, appending, pruning, verifying.
+- :mod:`.held`: outcome rows held briefly and written with the next row.
+- :mod:`.attempt`: an attempt as read back; :mod:`.journal`: :class:`Journal`.
+- :mod:`.recorder`: the :class:`Recorder` the send path writes through.
+- :mod:`.guards`: :class:`DuplicateGuard` and :func:`registration_guard`.
+- :mod:`.exports`, :mod:`.ledger`: exports for an inquiry, reconciling with a ledger.
+"""
+
+from .._errors import JournalError
+from .attempt import CHINA, Attempt, instant
+from .chain import GENESIS, Problem, PruneResult, Verification, row_hash
+from .columns import HASHED, Column, Entry
+from .content import mask
+from .exports import FIELDS, export, rows
+from .guards import REGISTRATIONS_PER_DAY, DuplicateGuard, guarded, registration_guard
+from .journal import OUTCOMES, RETENTION, Journal, Outcome
+from .ledger import Reconciliation, read_ledger, reconcile
+from .recorder import JOURNALED, Recorder, journal_of
+from .store import SCHEMA_VERSION, default_journal_path
+
+__all__ = [
+    "CHINA",
+    "FIELDS",
+    "GENESIS",
+    "HASHED",
+    "JOURNALED",
+    "OUTCOMES",
+    "REGISTRATIONS_PER_DAY",
+    "RETENTION",
+    "SCHEMA_VERSION",
+    "Attempt",
+    "Column",
+    "DuplicateGuard",
+    "Entry",
+    "Journal",
+    "JournalError",
+    "Outcome",
+    "Problem",
+    "PruneResult",
+    "Reconciliation",
+    "Recorder",
+    "Verification",
+    "default_journal_path",
+    "export",
+    "guarded",
+    "instant",
+    "journal_of",
+    "mask",
+    "read_ledger",
+    "reconcile",
+    "registration_guard",
+    "row_hash",
+    "rows",
+]

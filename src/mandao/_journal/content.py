@@ -1,0 +1,54 @@
+"""What the journal reads from a request: its text(s) as sent, their segments, masked numbers."""
+
+from __future__ import annotations
+
+import re
+
+from .._compose.segments import segments
+
+__all__ = ["mask", "segments_of", "texts_of", "unquote"]
+
+
+def mask(mobile: str) -> str:
+    """``13800138000`` → ``138****8000`` (vendor terms, item 9: keep customers' data private).
+
+    >>> mask("13800138000")
+    '138****8000'
+    """
+    return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) >= 8 else "*" * len(mobile)
+
+
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
+def unquote(text: str) -> str:
+    """``urllib.parse.unquote``, about 3x faster on Chinese text (one decode per run).
+
+    >>> from urllib.parse import unquote as reference
+    >>> unquote("%E9%AA%8C%E8%AF%81%E7%A0%81%201%2C%E3%80%90a%E3%80%91") == reference(
+    ...     "%E9%AA%8C%E8%AF%81%E7%A0%81%201%2C%E3%80%90a%E3%80%91")
+    True
+    """
+    if "%" not in text:
+        return text
+    return _ESCAPES.sub(
+        lambda run: bytes.fromhex(run.group().replace("%", "")).decode("utf-8", "replace"), text
+    )
+
+
+def texts_of(operation: str, content: str) -> str | list[str]:
+    """The text(s) as sent, from the percent-encoded ``content`` field.
+
+    >>> texts_of("mdgxsend", "a%2C1,b")
+    ['a,1', 'b']
+    """
+    if operation == "mdgxsend":
+        return [unquote(part) for part in content.split(",")]
+    return unquote(content)
+
+
+def segments_of(texts: str | list[str]) -> int:
+    """Billed parts per message: of the text, or the longest of per-number texts."""
+    if isinstance(texts, str):
+        return segments(texts) if texts else 0
+    return max(segments(text) for text in texts)

@@ -1,0 +1,98 @@
+"""Attempts of unknown outcome held against a record of what the gateway accepted."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from .._errors import ValidationError
+from .attempt import Attempt
+
+__all__ = ["Reconciliation", "read_ledger", "reconcile"]
+
+
+class _Attempts(Protocol):
+    """What reconciling reads: a :class:`~.journal.Journal` (kept abstract: no import cycle)."""
+
+    def attempts(
+        self, *, sn: str | None = ..., operation: str | Sequence[str] | None = ...
+    ) -> Iterator[Attempt]: ...
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Pending (or unknown) attempts held against a record of what the gateway accepted.
+
+    Attributes:
+        sent: ``(attempt, mobile)`` the record shows as accepted.
+        absent: ``(attempt, mobile)`` the record does not show: not sent if the record is
+            complete (the sandbox's ledger), otherwise not known (reports may lag).
+        unjournaled: ``(rrid, mobile)`` in the record with no attempt in the journal.
+    """
+
+    sent: list[tuple[Attempt, str]] = field(default_factory=list)
+    absent: list[tuple[Attempt, str]] = field(default_factory=list)
+    unjournaled: list[tuple[str, str]] = field(default_factory=list)
+
+
+def reconcile(
+    journal: _Attempts, accepted: Iterable[tuple[str, str]], *, sn: str | None = None
+) -> Reconciliation:
+    """Hold every attempt whose outcome is ``pending`` or ``unknown`` against ``accepted``,
+    the ``(rrid, mobile)`` pairs the gateway took (a ledger, or the gateway's reports).
+
+    The public way is :meth:`Journal.reconcile <mandao.Journal.reconcile>`.
+    """
+    known = set(accepted)
+    result = Reconciliation()
+    journaled: set[tuple[str, str]] = set()
+    for attempt in journal.attempts(sn=sn, operation=("mdsmssend", "mdgxsend")):
+        pairs = [(attempt.rrid, number) for number in attempt.recipients]
+        journaled.update(pairs)
+        if attempt.outcome not in ("pending", "unknown"):
+            continue
+        for pair in pairs:
+            (result.sent if pair in known else result.absent).append((attempt, pair[1]))
+    result.unjournaled.extend(sorted(known - journaled))
+    return result
+
+
+def read_ledger(path: str | Path) -> list[tuple[str, str]]:
+    """``(rrid, mobile)`` pairs from a file: the sandbox ledger's JSON (``gw.ledger.export``),
+    JSON Lines, or CSV, each with ``rrid`` and ``mobile`` fields.
+
+    Raises:
+        ValidationError: the file cannot be read, or is none of those.
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read {source}: {exc}", argument="ledger") from exc
+    try:
+        items = _items(source, text)
+        return [(str(item["rrid"]), str(item["mobile"])) for item in items]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError(
+            f"{source} is not a ledger ({type(exc).__name__}: {exc}): give the sandbox "
+            "ledger's JSON, JSON Lines or CSV, each item with rrid and mobile",
+            argument="ledger",
+        ) from exc
+
+
+def _items(source: Path, text: str) -> list[dict[str, Any]]:
+    if source.suffix.lower() == ".csv":
+        return list(csv.DictReader(text.splitlines()))
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        whole = None
+    if isinstance(whole, dict) and "messages" in whole:
+        return list(whole["messages"])
+    if isinstance(whole, list):
+        return whole
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -1,0 +1,37 @@
+"""What an exception of requests proves about a request: never sent, or maybe sent."""
+
+from __future__ import annotations
+
+import requests
+import urllib3.exceptions
+
+from .._redact import redact
+
+__all__ = ["after_sending", "unsent"]
+
+
+def unsent(exc: requests.RequestException) -> str | None:
+    """Why ``exc`` proves the request never reached the gateway, or None if it may have."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+        return f"invalid URL: {redact(str(exc))}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed"
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        inner = getattr(reason, "reason", reason)
+        if isinstance(inner, urllib3.exceptions.NameResolutionError):
+            return "DNS lookup failed"
+        if isinstance(inner, urllib3.exceptions.NewConnectionError):
+            return "connection refused"
+    return None
+
+
+def after_sending(exc: requests.RequestException) -> str:
+    """What ``exc`` says of a request that may have reached the gateway."""
+    if isinstance(exc, requests.ReadTimeout):
+        return "read timeout after the request was written"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection closed or reset after the request was written"
+    return f"{type(exc).__name__}: {redact(str(exc))[:200]}"

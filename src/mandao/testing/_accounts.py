@@ -1,0 +1,117 @@
+"""Sandbox accounts: how a serial starts out, its live record, and a snapshot of it.
+
+``SandboxAccount`` is what a test passes in; ``Account`` is the record the handlers change
+(under the gateway state's lock); ``AccountState`` is the copy a test reads back.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date
+
+__all__ = [
+    "DEFAULT_BALANCE",
+    "DEFAULT_PASSWORD",
+    "DEFAULT_SN",
+    "Account",
+    "AccountState",
+    "SandboxAccount",
+]
+
+DEFAULT_BALANCE = 1_000_000
+# The account the pytest fixture and `mandao sandbox` create when none is given.
+DEFAULT_SN = "SDK-TST-010-00001"
+DEFAULT_PASSWORD = "secret"
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    """How one serial starts out in the sandbox.
+
+    Args:
+        password: the account password (plain; the sandbox derives the MD5 form itself).
+        balance: messages left; None takes the gateway's ``default_balance``.
+        registered: False makes every call but ``Register`` answer -2 until it registers.
+        disabled: True makes every call answer -12 (serial disabled).
+        ext_allowed: False makes a non-empty ``ext`` answer -9 (no extension permission).
+        allowed_ips: an IP allow-list; a call from any other address answers -22.
+        operations: the operations this serial may call; any other answers -7. None = all.
+        rate_limit: at most this many send calls per second (sliding one-second window),
+            more answer -8. None takes ``Rules.rate_limit``.
+
+    >>> SandboxAccount("secret", balance=10, ext_allowed=False).ext_allowed
+    False
+    """
+
+    password: str = field(repr=False)
+    balance: int | None = None
+    registered: bool = True
+    disabled: bool = False
+    ext_allowed: bool = True
+    allowed_ips: tuple[str, ...] | None = None
+    operations: frozenset[str] | None = None
+    rate_limit: float | None = None
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """A snapshot of one serial's state in the sandbox (password left out)."""
+
+    sn: str
+    balance: int
+    registered: bool
+    disabled: bool
+    ext_allowed: bool
+    allowed_ips: tuple[str, ...] | None
+    operations: frozenset[str] | None
+    rate_limit: float | None
+    register_changes_today: int
+    registration: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Account:
+    """One serial's live record: its set-up fields, and what the handlers keep count of."""
+
+    password: str = field(repr=False)
+    balance: int
+    registered: bool
+    disabled: bool
+    ext_allowed: bool
+    allowed_ips: tuple[str, ...] | None
+    operations: frozenset[str] | None
+    rate_limit: float | None
+    changes_day: date | None = None
+    changes: int = 0
+    registration: dict[str, str] = field(default_factory=dict)
+    recent_sends: deque[float] = field(default_factory=deque)
+
+    @classmethod
+    def start(cls, setup: SandboxAccount, default_balance: int) -> Account:
+        """The record of a serial set up as ``setup``."""
+        return cls(
+            password=setup.password,
+            balance=default_balance if setup.balance is None else setup.balance,
+            registered=setup.registered,
+            disabled=setup.disabled,
+            ext_allowed=setup.ext_allowed,
+            allowed_ips=setup.allowed_ips,
+            operations=setup.operations,
+            rate_limit=setup.rate_limit,
+        )
+
+    def snapshot(self, sn: str, today: date) -> AccountState:
+        """A copy of this record as ``sn``'s :class:`AccountState` on the day ``today``."""
+        return AccountState(
+            sn=sn,
+            balance=self.balance,
+            registered=self.registered,
+            disabled=self.disabled,
+            ext_allowed=self.ext_allowed,
+            allowed_ips=self.allowed_ips,
+            operations=self.operations,
+            rate_limit=self.rate_limit,
+            register_changes_today=self.changes if self.changes_day == today else 0,
+            registration=dict(self.registration),
+        )

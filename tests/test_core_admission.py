@@ -1,0 +1,115 @@
+"""The sans-IO core: admission of one serial's requests over its host groups (no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mandao._core.admission import Admission, Change, HostGroups, admit, release
+from mandao._core.failover import FailoverPolicy
+
+SEND = ("http://a.example:8061/webservice.asmx", "http://b.example:8061/webservice.asmx")
+ACCOUNT = ("http://a.example:8060/webservice.asmx", "http://b.example:8060/webservice.asmx")
+POLICY = FailoverPolicy(cooldown=30)
+
+
+def _start(limit: int | None = None) -> Admission:
+    return Admission.start(HostGroups.pair({"send": SEND, "account": ACCOUNT}), limit)
+
+
+def test_groups_pair_services_by_hostname() -> None:
+    """The account URL of a group is the one on the send URL's host, whatever the order."""
+    groups = HostGroups.pair({"send": SEND, "account": ACCOUNT[::-1]})
+    assert groups.url("account", 0) == ACCOUNT[0]
+    assert groups.url("account", 1) == ACCOUNT[1]
+
+
+def test_groups_pair_by_position_when_hostnames_do_not_tell() -> None:
+    """On one hostname (a sandbox on 127.0.0.1), group i is the i-th URL of each list."""
+    send = ("http://127.0.0.1:1/webservice.asmx", "http://127.0.0.1:2/webservice.asmx")
+    account = ("http://127.0.0.1:3/webservice.asmx",)
+    groups = HostGroups.pair({"send": send, "account": account})
+    assert groups.urls == {"send": send, "account": (account[0], None)}
+    assert groups.serving("account") == (0,)
+
+
+def test_requests_share_the_group_in_flight() -> None:
+    """Without a limit, any number of requests go to the group already in flight."""
+    state = _start()
+    for expected in (1, 2, 3):
+        state, group = admit(state, POLICY, service="send", now=0)
+        assert (group, state.in_flight) == (0, expected)
+
+
+def test_the_limit_holds_requests_in_flight() -> None:
+    """With limit=1 a second request waits until the first is released (the -18 rule)."""
+    state, group = admit(_start(limit=1), POLICY, service="send", now=0)
+    assert group == 0
+    waiting, none = admit(state, POLICY, service="account", now=0)
+    assert none is None
+    assert waiting.in_flight == 1
+    state = release(state, POLICY, group=0, change=Change.ANSWERED, elapsed=0.1, now=0)
+    assert admit(state, POLICY, service="account", now=0)[1] == 0
+
+
+def test_no_request_starts_on_another_group_while_one_is_in_flight() -> None:
+    """A switch waits until the old group drains: never two addresses at once (-19)."""
+    state, _ = admit(_start(), POLICY, service="send", now=0)
+    state, _ = admit(state, POLICY, service="send", now=0)
+    state = release(state, POLICY, group=0, change=Change.UNREACHABLE, now=1)
+    assert (state.active, state.in_flight) == (1, 1)
+    assert admit(state, POLICY, service="send", now=1)[1] is None
+    state = release(state, POLICY, group=0, change=Change.ANSWERED, elapsed=0.1, now=1)
+    assert admit(state, POLICY, service="send", now=1)[1] == 1
+
+
+def test_the_account_service_follows_the_send_service() -> None:
+    """After the send service moves to group 1, account requests go there too."""
+    state, _ = admit(_start(), POLICY, service="send", now=0)
+    state = release(state, POLICY, group=0, change=Change.UNREACHABLE, now=0)
+    state, group = admit(state, POLICY, service="account", now=0)
+    assert group == 1
+    assert state.groups.url("account", group) == ACCOUNT[1]
+
+
+def test_excluded_groups_are_skipped() -> None:
+    """A call that found group 0 unreachable is admitted to group 1."""
+    _, group = admit(_start(), POLICY, service="send", exclude=frozenset({0}), now=0)
+    assert group == 1
+
+
+def test_excluding_every_group_is_a_driver_bug() -> None:
+    """Asking for a slot with every group excluded is refused, not answered with a wait."""
+    with pytest.raises(LookupError):
+        admit(_start(), POLICY, service="send", exclude=frozenset({0, 1}), now=0)
+
+
+def test_after_the_cooldown_one_request_probes_the_preferred_group() -> None:
+    """Once the cool-down is over, the first request goes back alone; others wait for it."""
+    state, _ = admit(_start(), POLICY, service="send", now=0)
+    state = release(state, POLICY, group=0, change=Change.UNREACHABLE, now=0)
+    assert state.active == 1
+    state, probe = admit(state, POLICY, service="send", now=31)
+    assert (probe, state.probing) == (0, True)
+    assert admit(state, POLICY, service="send", now=31)[1] is None
+    state = release(state, POLICY, group=0, change=Change.ANSWERED, elapsed=0.1, now=31)
+    assert admit(state, POLICY, service="send", now=31)[1] == 0
+
+
+def test_a_due_return_waits_for_the_backup_to_drain() -> None:
+    """With a request still on the backup, the return to the primary waits."""
+    state, _ = admit(_start(), POLICY, service="send", now=0)
+    state = release(state, POLICY, group=0, change=Change.UNREACHABLE, now=0)
+    state, group = admit(state, POLICY, service="send", now=1)
+    assert group == 1
+    assert admit(state, POLICY, service="send", now=40)[1] is None
+
+
+def test_an_unanswered_request_counts_as_slow() -> None:
+    """A request without an answer counts as one slow answer on its group."""
+    policy = FailoverPolicy(slow_consecutive=2)
+    state, _ = admit(_start(), policy, service="send", now=0)
+    state = release(state, policy, group=0, change=Change.NO_ANSWER, now=0)
+    assert (state.active, state.hosts.slow_streak) == (0, 1)
+    state, _ = admit(state, policy, service="send", now=0)
+    state = release(state, policy, group=0, change=Change.NO_ANSWER, now=0)
+    assert state.active == 1

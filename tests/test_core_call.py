@@ -1,0 +1,267 @@
+"""The sans-IO core: one call's attempts, driven by a scripted driver (no sockets, no threads).
+
+Each row of the decision table in docs/reliability.md is a case below, its expected outcome
+written out: which hosts were tried, what the journal recorded, what was raised.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from dataclasses import dataclass, field
+
+import pytest
+
+import mandao
+from mandao._core.admission import Admission, Change, HostGroups, admit, release
+from mandao._core.call import (
+    Admit,
+    Answered,
+    Effect,
+    Granted,
+    Pause,
+    Record,
+    Release,
+    Released,
+    Reply,
+    Transmit,
+    Unanswered,
+    Unsent,
+    attempts,
+)
+from mandao._core.failover import FailoverPolicy, RetryBudget
+
+A, B = "http://a:8061/webservice.asmx", "http://b:8061/webservice.asmx"
+UNSENT = Unsent("connection refused")
+
+
+def _unknown(message: str) -> Unanswered:
+    return Unanswered(mandao.OutcomeUnknown(message, host=A, operation="mdsmssend"))
+
+
+@dataclass
+class Script:
+    """A driver that answers each Transmit with the next scripted reply."""
+
+    replies: list[Unsent | Unanswered | str]
+    policy: FailoverPolicy = field(default_factory=FailoverPolicy)
+    hosts: tuple[str, ...] = (A, B)
+    transmitted: list[str] = field(default_factory=list)
+    records: list[str] = field(default_factory=list)
+    pauses: list[float] = field(default_factory=list)
+    releases: list[Change] = field(default_factory=list)
+    now: float = 0.0
+
+    def __post_init__(self) -> None:
+        groups = HostGroups.pair({"send": self.hosts})
+        self.state = Admission.start(groups)
+        self.budget = RetryBudget(self.policy.budget)
+
+    def handle(self, effect: Effect) -> Reply:
+        if isinstance(effect, Admit):
+            self.state, group = admit(
+                self.state, self.policy, service="send", exclude=effect.exclude, now=self.now
+            )
+            assert group is not None, "a single caller never waits"
+            serving = tuple(enumerate(self.hosts))
+            return Granted(group, self.hosts[group], serving, self.now)
+        if isinstance(effect, Transmit):
+            self.transmitted.append(effect.url)
+            reply = self.replies.pop(0)
+            if isinstance(reply, str):
+                self.now += 0.01
+                return Answered(reply, 0.01, self.now)
+            return reply
+        if isinstance(effect, Record):
+            self.records.append(effect.outcome)
+            return None
+        if isinstance(effect, Release):
+            self.releases.append(effect.change)
+            self.state = release(
+                self.state,
+                self.policy,
+                group=effect.group,
+                change=effect.change,
+                elapsed=effect.elapsed,
+                now=self.now,
+            )
+            paid = True
+            if effect.spend:
+                after = self.budget.spend(effect.spend)
+                paid, self.budget = after is not None, after or self.budget
+            return Released(paid)
+        assert isinstance(effect, Pause)
+        self.pauses.append(effect.seconds)
+        self.now += effect.seconds
+        return None
+
+    def run(self) -> tuple[str, str] | BaseException:
+        steps: Generator[Effect, Reply, tuple[str, str]] = attempts(
+            "mdsmssend",
+            "send",
+            r"\d{1,18}",
+            self.policy,
+            rrid="1",
+            recipients=("13800138000",),
+            rng=random.Random(7),  # noqa: S311 (jitter, seeded)
+        )
+        reply: Reply = None
+        try:
+            while True:
+                reply = self.handle(steps.send(reply))
+        except StopIteration as stop:
+            result: tuple[str, str] = stop.value
+            return result
+        except mandao.MandaoError as exc:
+            return exc
+
+
+# (row of the table, scripted replies, hosts sent to, journal outcomes, result or exception)
+TABLE = [
+    (
+        "refused on the primary: the backup at once, same request",
+        [UNSENT, "123"],
+        [A, B],
+        ["unreachable", "accepted"],
+        ("123", B),
+    ),
+    (
+        "refused everywhere: AllHostsFailed with each host's cause",
+        [UNSENT, UNSENT],
+        [A, B],
+        ["unreachable", "unreachable"],
+        "AllHostsFailed",
+    ),
+    (
+        "read timeout after writing: OutcomeUnknown, never re-sent",
+        [_unknown("read timeout after the request was written")],
+        [A],
+        ["unknown"],
+        "OutcomeUnknown",
+    ),
+    (
+        "a malformed reply: ProtocolError, never re-sent",
+        ["<html>proxy</html>"],
+        [A],
+        ["unknown"],
+        "ProtocolError",
+    ),
+    ("-11: GatewayInternalError, never re-sent", ["-11"], [A], ["unknown"], "GatewayInternalError"),
+    ("-14: GatewayInternalError, never re-sent", ["-14"], [A], ["unknown"], "GatewayInternalError"),
+    (
+        "-8 then success: retried on the same host",
+        ["-8", "456"],
+        [A, A],
+        ["rejected", "accepted"],
+        ("456", A),
+    ),
+    (
+        "-18 four times: three retries, then RateLimited",
+        ["-18", "-18", "-18", "-18"],
+        [A, A, A, A],
+        ["rejected"] * 4,
+        "RateLimited",
+    ),
+    ("-20: DuplicateSubmission, never retried", ["-20"], [A], ["rejected"], "DuplicateSubmission"),
+    ("-19: ConcurrentHostUse, never retried", ["-19"], [A], ["rejected"], "ConcurrentHostUse"),
+    ("-4: InsufficientBalance, never retried", ["-4"], [A], ["rejected"], "InsufficientBalance"),
+    ("-2: AuthenticationError, never retried", ["-2"], [A], ["rejected"], "AuthenticationError"),
+    ("success: the id", ["789"], [A], ["accepted"], ("789", A)),
+]
+
+
+@pytest.mark.parametrize(
+    ("row", "replies", "sent_to", "records", "expected"), TABLE, ids=[row[0] for row in TABLE]
+)
+def test_decision_table(
+    row: str,
+    replies: list[Unsent | Unanswered | str],
+    sent_to: list[str],
+    records: list[str],
+    expected: tuple[str, str] | str,
+) -> None:
+    """Each row of the reliability table: hosts tried, journal outcomes, result or error."""
+    script = Script(list(replies))
+    outcome = script.run()
+    assert script.transmitted == sent_to
+    assert script.records == records
+    if isinstance(expected, str):
+        assert type(outcome).__name__ == expected
+    else:
+        assert outcome == expected
+    assert script.state.in_flight == 0, "every admitted request was released"
+
+
+def test_all_failed_names_every_host_and_its_cause() -> None:
+    """AllHostsFailed lists each host with its cause, in the order tried."""
+    outcome = Script([Unsent("connection refused"), Unsent("connect timeout")]).run()
+    assert isinstance(outcome, mandao.AllHostsFailed)
+    assert outcome.causes == ((A, "connection refused"), (B, "connect timeout"))
+
+
+def test_an_empty_retry_budget_leaves_the_backup_untried() -> None:
+    """With no tokens for a move, the backup is named as not tried and nothing more is sent."""
+    script = Script([UNSENT], policy=FailoverPolicy(budget=4, retry_cost=5))
+    outcome = script.run()
+    assert isinstance(outcome, mandao.AllHostsFailed)
+    assert outcome.causes == ((A, "connection refused"), (B, "not tried: retry budget exhausted"))
+    assert script.transmitted == [A]
+
+
+def test_rate_limit_retries_do_not_draw_from_the_failover_budget() -> None:
+    """-18 retries are bounded by retry_tries alone: an empty budget still retries them."""
+    script = Script(["-18", "-18", "1"], policy=FailoverPolicy(budget=4, retry_cost=5))
+    assert script.run() == ("1", A)
+    assert len(script.pauses) == 2
+
+
+def test_rate_limit_retries_stop_at_retry_time() -> None:
+    """No retry starts once retry_time has passed since the call began."""
+    policy = FailoverPolicy(retry_tries=10, retry_time=0.0)
+    script = Script(["-8", "1"], policy=policy)
+    assert isinstance(script.run(), mandao.RateLimited)
+    assert script.pauses == []
+
+
+def test_backoff_is_full_jitter_within_bounds() -> None:
+    """The n-th retry waits within [0, min(backoff_max, backoff_base * 2**n)]."""
+    policy = FailoverPolicy(retry_tries=3, backoff_base=0.1, backoff_max=0.25)
+    script = Script(["-8", "-8", "-8", "1"], policy=policy)
+    assert script.run() == ("1", A)
+    assert [0 <= p <= bound for p, bound in zip(script.pauses, [0.1, 0.2, 0.25], strict=True)] == [
+        True,
+        True,
+        True,
+    ]
+
+
+def test_a_slow_answer_moves_the_following_requests_not_this_one() -> None:
+    """Slow answers are not re-sent; after slow_consecutive of them the next call goes to B."""
+    policy = FailoverPolicy(slow_threshold=0.001, slow_consecutive=1)
+    script = Script(["1"], policy=policy)
+    assert script.run() == ("1", A)
+    assert script.state.active == 1
+    assert script.transmitted == [A]
+
+
+def test_an_interrupt_while_sending_is_recorded_unknown_and_released() -> None:
+    """An exception thrown at the Transmit (Ctrl-C, a journal error) settles the attempt."""
+    rng = random.Random(1)  # noqa: S311 (jitter, seeded)
+    steps = attempts(
+        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(), rng=rng
+    )
+    assert isinstance(steps.send(None), Admit)
+    assert isinstance(steps.send(Granted(0, A, ((0, A),), 0.0)), Transmit)
+    assert steps.throw(KeyboardInterrupt()) == Record(
+        "unknown", detail="interrupted: KeyboardInterrupt()"
+    )
+    assert steps.send(None) == Release(0, Change.NONE)
+    with pytest.raises(KeyboardInterrupt):
+        steps.send(Released(True))
+
+
+def test_an_unknown_outcome_keeps_the_host() -> None:
+    """An unanswered request counts as slow on its host but never moves this call."""
+    script = Script([_unknown("reset")])
+    assert isinstance(script.run(), mandao.OutcomeUnknown)
+    assert script.releases == [Change.NO_ANSWER]

@@ -1,0 +1,71 @@
+"""The exception tree: its shape, what each error carries, and its docstring drawing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import mandao
+from mandao import _errors
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def test_every_exception_is_exported_and_drawn_in_the_tree() -> None:
+    """Each class of _errors is public in mandao and appears in the tree of the docstring."""
+    doc = _errors.__doc__ or ""
+    for name in _errors.__all__:
+        assert getattr(mandao, name) is getattr(_errors, name), name
+        assert f" {name} " in doc or f" {name}\n" in doc, name
+    drawn = Path(_errors.__file__).read_text(encoding="utf-8").count("├──")
+    assert drawn >= 5
+
+
+def test_registration_quota_exceeded_says_when_to_try_again() -> None:
+    """RegistrationQuotaExceeded is a MandaoError with operation and retry_after in its text."""
+    midnight = datetime(2026, 5, 2, tzinfo=CHINA)
+    error = mandao.RegistrationQuotaExceeded(
+        "10 Register/UnRegister calls today", operation="Register", retry_after=midnight
+    )
+    assert isinstance(error, mandao.MandaoError)
+    assert not isinstance(error, (mandao.GatewayError, mandao.OutcomeUnknown))
+    assert (error.operation, error.retry_after, error.host, error.rrid) == (
+        "Register",
+        midnight,
+        None,
+        None,
+    )
+    assert "2026-05-02 00:00:00+08:00" in str(error)
+    assert "operation=Register" in str(error)
+
+
+def test_registration_quota_exceeded_without_a_time() -> None:
+    """retry_after is optional; the message is then shown as given."""
+    error = mandao.RegistrationQuotaExceeded("quota spent", operation="UnRegister")
+    assert error.retry_after is None
+    assert str(error) == "quota spent (operation=UnRegister)"
+
+
+def test_registration_quota_exceeded_arguments_are_keywords() -> None:
+    """operation and retry_after are keyword-only, so a call site says what each is."""
+    with pytest.raises(TypeError):
+        mandao.RegistrationQuotaExceeded("x", "Register")  # type: ignore[misc]
+
+
+def test_gateway_errors_carry_recipients_and_internal_errors_are_outcome_unknown() -> None:
+    """Any GatewayError keeps the request's recipients; -11's class is both kinds."""
+    error = mandao.InsufficientBalance(mandao.explain(-4), recipients=("13800138000",))
+    assert error.recipients == ("13800138000",)
+    assert mandao.RateLimited(mandao.explain(-8)).recipients == ()
+    internal = mandao.GatewayInternalError(mandao.explain(-11), raw="-11", rrid="7")
+    assert isinstance(internal, mandao.OutcomeUnknown)
+    assert (internal.code, internal.raw, internal.rrid, internal.cause) == (-11, "-11", "7", None)
+
+
+def test_explain_of_text_raises_only_our_validation_error() -> None:
+    """explain('abc') raises mandao.ValidationError (a ValueError subclass), never a bare one."""
+    with pytest.raises(mandao.ValidationError) as caught:
+        mandao.explain("abc")
+    assert type(caught.value) is mandao.ValidationError
