@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mandao._core.admission import Admission, Change, HostGroups, admit, release
+from mandao._core.admission import Admission, Change, admit, release
 from mandao._core.failover import FailoverPolicy
+from mandao._core.hosts import HostGroups
 
 SEND = ("http://a.example:8061/webservice.asmx", "http://b.example:8061/webservice.asmx")
 ACCOUNT = ("http://a.example:8060/webservice.asmx", "http://b.example:8060/webservice.asmx")

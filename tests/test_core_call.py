@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import mandao
-from mandao._core.admission import Admission, Change, HostGroups, admit, release
+from mandao._core.admission import Admission, Change, admit, release
 from mandao._core.call import (
     Admit,
     Answered,
@@ -30,6 +30,7 @@ from mandao._core.call import (
     attempts,
 )
 from mandao._core.failover import FailoverPolicy, RetryBudget
+from mandao._core.hosts import HostGroups
 
 A, B = "http://a:8061/webservice.asmx", "http://b:8061/webservice.asmx"
 UNSENT = Unsent("connection refused")
@@ -103,7 +104,7 @@ class Script:
             self.policy,
             rrid="1",
             recipients=("13800138000",),
-            rng=random.Random(7),  # noqa: S311 (jitter, seeded)
+            rng=random.Random(7),
         )
         reply: Reply = None
         try:
@@ -246,18 +247,39 @@ def test_a_slow_answer_moves_the_following_requests_not_this_one() -> None:
 
 def test_an_interrupt_while_sending_is_recorded_unknown_and_released() -> None:
     """An exception thrown at the Transmit (Ctrl-C, a journal error) settles the attempt."""
-    rng = random.Random(1)  # noqa: S311 (jitter, seeded)
+    rng = random.Random(1)
     steps = attempts(
         "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(), rng=rng
     )
     assert isinstance(steps.send(None), Admit)
     assert isinstance(steps.send(Granted(0, A, ((0, A),), 0.0)), Transmit)
-    assert steps.throw(KeyboardInterrupt()) == Record(
+    assert steps.throw(KeyboardInterrupt()) == Release(0, Change.NONE)
+    assert steps.send(Released(True)) == Record(
         "unknown", detail="interrupted: KeyboardInterrupt()"
     )
-    assert steps.send(None) == Release(0, Change.NONE)
     with pytest.raises(KeyboardInterrupt):
-        steps.send(Released(True))
+        steps.send(None)
+
+
+def test_a_journal_failing_to_write_an_outcome_has_released_the_slot() -> None:
+    """The slot is released before the outcome row: an error there cannot keep the serial."""
+    steps = attempts(
+        "mdsmssend",
+        "send",
+        r"\d+",
+        FailoverPolicy(),
+        rrid=None,
+        recipients=(),
+        rng=random.Random(1),
+    )
+    steps.send(None)
+    steps.send(Granted(0, A, ((0, A),), 0.0))
+    assert steps.send(Answered("123", 0.01, 0.01)) == Release(
+        0, Change.ANSWERED, elapsed=0.01, refund=FailoverPolicy().success_refund
+    )
+    assert steps.send(Released(True)) == Record("accepted", result="123")
+    with pytest.raises(KeyboardInterrupt):
+        steps.throw(KeyboardInterrupt())
 
 
 def test_an_unknown_outcome_keeps_the_host() -> None:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 import mandao
-from mandao._core.call import Unanswered, Unsent
-from mandao._core.wire import Broken, Exchange, Fault, Malformed, Response, Result, classify
+from mandao._core.wire import (
+    Broken,
+    Exchange,
+    Fault,
+    Malformed,
+    Response,
+    Result,
+    Unanswered,
+    Unsent,
+    classify,
+)
 
 CASES: list[tuple[str, Exchange, str, str]] = [
     ("refused", Broken("connect", "connection refused"), "Unsent", "connection refused"),

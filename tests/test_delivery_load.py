@@ -77,7 +77,7 @@ def test_sixteen_threads_through_an_outage() -> None:
 @pytest.mark.slow
 def test_soak_five_percent_faults() -> None:
     """5,000 sends with a seeded 5% fault mix: every call in one state, nothing doubled."""
-    rng = random.Random(20261125)  # noqa: S311 (a seeded, repeatable fault mix)
+    rng = random.Random(20261125)
     with SandboxGateway(accounts={SN: PASSWORD}) as gw:
         for kind in FAULT_KINDS:
             gw.primary.add_fault(

@@ -20,7 +20,7 @@ POLICY = FailoverPolicy(slow_threshold=1.0, slow_consecutive=3, cooldown=60)
 
 
 def _rng(seed: int) -> random.Random:
-    return random.Random(seed)  # noqa: S311 (seeded draws for a repeatable test)
+    return random.Random(seed)
 
 
 def test_unreachable_active_host_moves_to_the_next() -> None:

@@ -178,7 +178,7 @@ def test_default_timeouts_are_finite() -> None:
     client = mandao.Client("SDK-TST-010-00001", "secret")
     assert 0 < client.timeouts.connect < 60
     assert 0 < client.timeouts.read < 120
-    assert client._transport_().timeouts == client.timeouts
+    assert client._sending()[0].timeouts == client.timeouts
 
 
 @pytest.mark.parametrize("timeout", [0, -1, "5", (1, 2, 3), True, float("inf"), float("nan")])

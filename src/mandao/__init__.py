@@ -4,20 +4,19 @@
 >>> print(mandao.explain(-4).english)
 The balance does not cover this send.
 
-This module is the whole public surface: ``__all__``, sorted. The codes and the exception
-tree import at once; every other name loads on first use (PEP 562) from the module
+This module is the whole public surface: ``__all__``, sorted. The exception tree imports
+at once; every other name loads on first use (PEP 562) from the module
 ``_EDGE`` names, and the ``TYPE_CHECKING`` block says the same to type checkers (a test
 checks the three agree). ``mandao explain`` and the command line's other offline commands
 import this module too, and must start in a third of zeep's time
 (``benchmarks/cli_startup.py``): importing the composing rules, the settings, the core and
 the results (their frozen dataclasses, typing and dataclasses themselves) costs more than
-that budget allows.
+that budget allows, and a ``Client`` with its first WSDL parse must cost at most a tenth more
+than zeep's own (``benchmarks/startup.py``): it loads neither the code table nor the core.
 """
 
 import typing as _typing
 
-from ._code_info import Category, CodeInfo, ErrorClass, RetryRule
-from ._codes import CODES, explain
 from ._errors import (
     AllHostsFailed,
     AuthenticationError,
@@ -46,6 +45,8 @@ from ._version import __version__
 # to the import block above once its module is cheap to import (benchmarks/cli_startup.py).
 if _typing.TYPE_CHECKING:
     from ._client import Client
+    from ._code_info import Category, CodeInfo, ErrorClass, RetryRule
+    from ._codes import CODES, explain
     from ._compose.content import UnencodableWarning
     from ._compose.numbers import Numbers, normalize_mobiles
     from ._compose.segments import Estimate, estimate
@@ -74,6 +75,12 @@ if _typing.TYPE_CHECKING:
 
 #: Where each name of the I/O edge lives: imported on first use, then a plain attribute.
 _EDGE = {
+    "CODES": "._codes",
+    "Category": "._code_info",
+    "CodeInfo": "._code_info",
+    "ErrorClass": "._code_info",
+    "RetryRule": "._code_info",
+    "explain": "._codes",
     "DEFAULT_ACCOUNT_HOSTS": "._config",
     "DEFAULT_HOSTS": "._config",
     "Estimate": "._compose.segments",
@@ -162,7 +169,7 @@ __all__ = [
 ]
 
 #: Names kept for one release after a rename: old name -> (new name, the object).
-_DEPRECATED = {"Retry": ("RetryRule", RetryRule)}
+_DEPRECATED = {"Retry": ("RetryRule", "._code_info")}
 
 
 def __getattr__(name: str) -> object:
@@ -175,9 +182,11 @@ def __getattr__(name: str) -> object:
         globals()[name] = value  # the next lookup is a plain module attribute
         return value
     if name in _DEPRECATED:
+        import importlib
         import warnings
 
-        new, value = _DEPRECATED[name]
+        new, module = _DEPRECATED[name]
+        value = getattr(importlib.import_module(module, __name__), new)
         warnings.warn(
             f"mandao.{name} is deprecated and goes in 0.3.0; use mandao.{new}",
             DeprecationWarning,

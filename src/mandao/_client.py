@@ -16,7 +16,7 @@ from ._wsdl import ACCOUNT, SEND, Service, ServiceName
 if TYPE_CHECKING:
     from os import PathLike
 
-    import requests  # noqa: F401 (named in the base class, as text)
+    import requests
 
     from ._compose.plan import Plan, Planned
     from ._coordination.memory import SerialStore
@@ -70,6 +70,7 @@ class Client(BaseClient["requests.Session"]):
 
     # Made with the first request: the driver need not load for a client only built.
     _transport: SyncTransport | None = None
+    _carrier: requests.Session | None = None
     _store_: SerialStore | None = None
 
     @classmethod
@@ -348,15 +349,15 @@ class Client(BaseClient["requests.Session"]):
             pwd=self._credentials.pwd,
             sn=self.sn,
             wsdl=self._wsdl,
-            transport=self._transport_,
+            carrier=lambda: (self._requests(), self.timeouts),
         )
 
     def close(self) -> None:
         """Write the journal's held outcome rows and close pooled connections."""
         if self._journal_resolved and self._journal is not None:
             self._journal.flush()
-        if self._transport is not None:
-            self._transport.close()
+        if self._carrier is not None and self._session is None:
+            self._carrier.close()  # mandao's own session; a caller's stays open
 
     def __enter__(self) -> Client:
         return self
@@ -366,25 +367,28 @@ class Client(BaseClient["requests.Session"]):
 
     # -- the one path every request takes -----------------------------------------------
 
-    def _transport_(self) -> SyncTransport:
-        if self._transport is None:
+    def _requests(self) -> requests.Session:
+        """The session that carries this client's requests: the one given, or its own."""
+        if self._carrier is None:
             with self._lock:
-                if self._transport is None:
+                if self._carrier is None:
+                    from ._transports.session import session
+
+                    self._carrier = session(self._session)
+        return self._carrier
+
+    def _sending(self) -> tuple[SyncTransport, SerialStore]:
+        """The transport and the serial's admission store, made with the first request."""
+        if self._transport is None or self._store_ is None:
+            carrier = self._requests()
+            with self._lock:
+                if self._transport is None or self._store_ is None:
+                    from ._coordination.memory import SerialStore
                     from ._transports.sync import SyncTransport
 
-                    self._transport = SyncTransport(self.timeouts, self._session)
-        return self._transport
-
-    def _store(self) -> SerialStore:
-        if self._store_ is None:
-            with self._lock:
-                if self._store_ is None:
-                    from ._coordination.memory import SerialStore
-                    from ._core.admission import HostGroups
-
-                    groups = HostGroups.pair(self._hosts)
-                    self._store_ = SerialStore(groups, self._policy())
-        return self._store_
+                    self._store_ = SerialStore(self._groups, self._policy())
+                    self._transport = SyncTransport(self.timeouts, carrier)
+        return self._transport, self._store_
 
     def _call(
         self,
@@ -402,13 +406,8 @@ class Client(BaseClient["requests.Session"]):
 
         built = self._build(op, values, self._credentials.pwd(op.pwd))
         record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch)
+        transport, store = self._sending()
         value, url = call(
-            built,
-            recipients,
-            record,
-            transport=self._transport_(),
-            store=self._store(),
-            rng=self._rng,
-            sn=self.sn,
+            built, recipients, record, transport=transport, store=store, rng=self._rng, sn=self.sn
         )
         return value, url, built.protocol

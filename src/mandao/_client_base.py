@@ -27,6 +27,7 @@ from ._config import (
     short_host,
 )
 from ._config import batch_size as check_batch_size
+from ._core.hosts import HostGroups
 from ._credentials import Credentials
 from ._errors import ValidationError
 from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
@@ -109,6 +110,7 @@ class BaseClient(Generic[S]):
             "send": check_hosts(hosts, argument="hosts"),
             "account": check_hosts(account_hosts, argument="account_hosts"),
         }
+        self._groups = HostGroups.pair(self._hosts)
         self._failover = failover
         self._lock = threading.Lock()
         self._rng = random.Random()  # noqa: S311 (backoff jitter, not secrets)
@@ -167,7 +169,7 @@ class BaseClient(Generic[S]):
 
     def active_host(self, service: ServiceName = "send") -> str:
         """Where requests to ``service`` go now."""
-        return self._hosts[service][0]
+        return self._groups.first(service)
 
     def _resolve_journal(self) -> Journal | None:
         from ._journal import journal_of

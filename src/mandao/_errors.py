@@ -30,7 +30,7 @@ Every error carries ``host``, ``operation`` and ``rrid`` where they are known; g
 errors carry ``code``, the decoded :class:`~mandao.CodeInfo` and the request's
 ``recipients``. Which GatewayError a code raises is the code table's ``error`` column
 (``mandao.explain(-20).error``). zeep and requests exceptions are translated into these in
-one place (``mandao._transport``) and never reach the caller untranslated; the original is
+one place (``mandao._transports``) and never reach the caller untranslated; the original is
 kept, redacted, as ``__cause__`` (and as ``cause`` on an OutcomeUnknown).
 """
 
@@ -245,9 +245,11 @@ class OutcomeUnknown(MandaoError):
     Attributes:
         recipients: the mobiles of the request, if it was a send.
         cause: the exception that left the outcome unknown (requests' ``ReadTimeout``,
-            zeep's ``Fault``, ...), its credentials redacted; None when the gateway itself
-            said so (a GatewayInternalError) or nothing was raised. As urllib3's
-            ``MaxRetryError.reason``.
+            ``ConnectionError``, ...), its credentials redacted and its traceback dropped;
+            None when no exception was raised: the gateway itself said so (a
+            GatewayInternalError), or the reply could not be read (a ProtocolError, whose
+            message says what it held: a status, a SOAP fault, an error page). As
+            urllib3's ``MaxRetryError.reason``.
     """
 
     def __init__(

@@ -9,7 +9,9 @@ from ._operations import OPERATIONS, Operation, PasswordForm, Protocol
 from ._wsdl import Service
 
 if TYPE_CHECKING:
-    from ._transports.sync import SyncTransport
+    import requests
+
+    from ._config import Timeouts
     from ._transports.wsdl import Wsdl
 
 #: Calls one operation of a service at the active host, sn and pwd added: (op, kwargs) -> result.
@@ -57,13 +59,13 @@ class ServiceExplorer:
         pwd: Callable[[PasswordForm], str],
         sn: str,
         wsdl: Callable[[], Wsdl],
-        transport: Callable[[], SyncTransport],
+        carrier: Callable[[], tuple[requests.Session, Timeouts]],
     ) -> ServiceExplorer:
         """The explorer of ``service`` at the client's active ``host``, zeep carrying it."""
         from ._transports.proxy import call_proxy, service_proxy
 
         def proxy() -> Any:
-            return service_proxy(wsdl(), transport(), service, protocol, host())
+            return service_proxy(wsdl(), carrier(), service, protocol, host())
 
         def call(op: Operation, kwargs: Mapping[str, str]) -> Any:
             full = {"sn": sn, "pwd": pwd(op.pwd), **kwargs}

@@ -71,7 +71,8 @@ def redact_exception(exc: BaseException) -> BaseException:
     Rewrites the text of its ``args`` and of its attributes (urllib3's ``MaxRetryError``
     keeps the URL, query included), the ``url`` and ``body`` of a request it holds
     (requests' ``exc.request``), and does the same for every exception it leads to
-    (``args``, attributes such as ``reason``, ``__cause__``, ``__context__``).
+    (``args``, attributes such as ``reason``, ``__cause__``, ``__context__``). Tracebacks
+    are dropped: their frames' locals hold the request's URL and body.
 
     >>> error = OSError("GET /x?sn=S&pwd=E032A1 failed")
     >>> redact_exception(error) is error, str(error)
@@ -84,6 +85,8 @@ def redact_exception(exc: BaseException) -> BaseException:
         if id(current) in seen:
             continue
         seen.add(id(current))
+        # Its frames' locals hold what it was raised about (an HTTP GET's URL, with pwd).
+        current.__traceback__ = None
         found: list[object] = list(current.args)
         current.args = tuple(_redact_value(arg) for arg in current.args)
         attributes = getattr(current, "__dict__", {})

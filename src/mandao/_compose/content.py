@@ -1,8 +1,7 @@
 """What a text must be to go out: the client's content rules, the signature, GBK.
 
-The ``content`` field's encoding lives in ``encoding``, what a text costs in ``segments``,
-the other fields' checks in ``fields``; their public names are importable from here too,
-as the one place for content.
+The ``content`` field's encoding lives in ``encoding``, what a text costs in ``segments``
+(both importable from here too), the other fields' checks in ``fields``.
 
 Everything here runs before a request is made, so a bad argument raises
 :class:`~mandao.ValidationError` and nothing reaches the gateway. Each rule is written once,
@@ -23,7 +22,6 @@ from typing import cast
 
 from .._errors import ValidationError
 from .encoding import encode_content, encode_contents, lone_surrogate, surrogate_message
-from .fields import validate_fields
 from .segments import (
     MAX_ASCII,
     MAX_WIDE,
@@ -49,7 +47,6 @@ __all__ = [
     "measure_many",
     "segments",
     "validate_content",
-    "validate_fields",
 ]
 
 _POSITIONS = ("end", "start")

@@ -2,8 +2,8 @@
 
 The state is the pure :class:`~mandao._core.admission.Admission`; this store keeps the
 current value under a condition variable, and a thread told to wait by
-:func:`~mandao._core.admission.admit` waits until a request is released (or a cool-down
-may have ended).
+:func:`~mandao._core.admission.admit` waits until a request is released: admit only says
+wait while a request is in flight.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 import time
 
-from .._core.admission import Admission, HostGroups, admit, release
+from .._core.admission import Admission, admit, release
 from .._core.call import Admit, Granted, Release, Released
 from .._core.failover import FailoverPolicy, RetryBudget
+from .._core.hosts import HostGroups
 
 __all__ = ["SerialStore"]
 
@@ -35,13 +36,8 @@ class SerialStore:
         return self._state
 
     def active_host(self, service: str) -> str:
-        """Where requests to ``service`` go now (the active group's URL, else the first)."""
-        state = self._state
-        serving = state.groups.serving(service)
-        group = state.active if state.active in serving else serving[0]
-        url = state.groups.url(service, group)
-        assert url is not None  # noqa: S101 (serving lists groups with a URL)
-        return url
+        """Where requests to ``service`` go now."""
+        return self._state.groups.first(service, self._state.active)
 
     def admit(self, effect: Admit) -> Granted:
         """Wait for a slot, as :func:`admit` rules; the grant."""
@@ -66,14 +62,8 @@ class SerialStore:
                     url = groups.url(effect.service, group)
                     assert url is not None  # noqa: S101
                     return Granted(group, url, serving, now)
-                self._cond.wait(self._wake_after(now))
-
-    def _wake_after(self, now: float) -> float | None:
-        """Seconds until a cool-down ends (a wait must then look again), or None."""
-        hosts, cooldown = self._state.hosts, self.policy.cooldown
-        if hosts.active == 0 or cooldown is None or hosts.switched_at is None:
-            return None
-        return max(0.0, hosts.switched_at + cooldown - now)
+                # Every "wait" has a request in flight, whose release wakes us.
+                self._cond.wait()
 
     def release(self, effect: Release) -> Released:
         """The request left its group; pay ``spend`` from the budget, add ``refund``."""

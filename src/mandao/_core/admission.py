@@ -15,68 +15,16 @@ store) and waits when :func:`admit` says wait.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any
-from urllib.parse import urlsplit
 
 from .._config import short_host
 from .failover import FailoverPolicy, HostState
+from .hosts import HostGroups
 
 __all__ = ["Admission", "Change", "HostGroups", "admit", "release"]
 
 logger = logging.getLogger("mandao")
-
-
-@dataclass(frozen=True, slots=True)
-class HostGroups:
-    """One serial's hosts: per group, each service's URL (or None where it has none).
-
-    Send and account URLs are paired by hostname when both lists name each host once;
-    otherwise by position (a sandbox serves both on 127.0.0.1, on other ports).
-
-    >>> groups = HostGroups.pair({
-    ...     "send": ("http://a:8061/webservice.asmx", "http://b:8061/webservice.asmx"),
-    ...     "account": ("http://b:8060/webservice.asmx", "http://a:8060/webservice.asmx"),
-    ... })
-    >>> groups.url("account", 0)
-    'http://a:8060/webservice.asmx'
-    """
-
-    urls: Mapping[str, tuple[str | None, ...]]
-
-    @property
-    def size(self) -> int:
-        """How many groups there are."""
-        return max((len(urls) for urls in self.urls.values()), default=0)
-
-    @classmethod
-    def pair(cls, hosts: Mapping[Any, Iterable[str]]) -> HostGroups:
-        """The groups of per-service URL lists, each preferred first."""
-        lists = {service: tuple(urls) for service, urls in hosts.items()}
-        names = {service: [urlsplit(u).hostname for u in urls] for service, urls in lists.items()}
-        first = next(iter(names.values()), [])
-        by_name = all(len(set(n)) == len(n) and set(n) == set(first) for n in names.values())
-        if not by_name or len(set(first)) < 2:
-            size = max((len(urls) for urls in lists.values()), default=0)
-            return cls(
-                {
-                    s: tuple(u[i] if i < len(u) else None for i in range(size))
-                    for s, u in lists.items()
-                }
-            )
-        order = first  # the first service's order of preference names the groups
-        return cls({s: tuple(lists[s][names[s].index(name)] for name in order) for s in lists})
-
-    def url(self, service: str, group: int) -> str | None:
-        """The URL of ``service`` in ``group``, or None."""
-        urls = self.urls[service]
-        return urls[group] if group < len(urls) else None
-
-    def serving(self, service: str) -> tuple[int, ...]:
-        """The groups that have a URL for ``service``."""
-        return tuple(i for i, url in enumerate(self.urls[service]) if url is not None)
 
 
 class Change(Enum):
@@ -111,6 +59,8 @@ class Admission:
     @classmethod
     def start(cls, groups: HostGroups, limit: int | None = None) -> Admission:
         """The state before any request: the preferred group active, nothing in flight."""
+        if limit is not None and limit < 1:
+            raise ValueError(f"at least one request must be let in flight, not {limit}")
         return cls(groups, HostState(tuple(str(i) for i in range(groups.size))), limit=limit)
 
     @property

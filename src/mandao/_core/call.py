@@ -1,7 +1,7 @@
 """One call's attempts, as a generator of effects: every decision, none of the I/O.
 
 In the style of h11 and httpcore: :func:`attempts` yields what it needs done and receives
-what happened. A driver (``mandao._transports.sync`` for threads) is a short loop that
+what happened. A driver (``mandao._sync`` for threads) is a short loop that
 carries each effect out:
 
 * :class:`Admit` -> a :class:`Granted`: wait until the serial may send, on which host group.
@@ -30,6 +30,7 @@ from .._config import short_host
 from .._errors import AllHostsFailed, GatewayError, OutcomeUnknown
 from .admission import Change
 from .failover import FailoverPolicy
+from .wire import Unanswered, Unsent
 
 __all__ = [
     "Admit",
@@ -76,24 +77,12 @@ class Transmit(NamedTuple):
     url: str
 
 
-class Unsent(NamedTuple):
-    """The request provably never reached the host (refused, DNS, connect timeout)."""
-
-    reason: str
-
-
 class Answered(NamedTuple):
     """The host answered with the result text ``raw`` after ``elapsed`` seconds."""
 
     raw: str
     elapsed: float
     now: float
-
-
-class Unanswered(NamedTuple):
-    """The request went out and no decodable answer came back: ``error`` says how."""
-
-    error: OutcomeUnknown
 
 
 class Record(NamedTuple):
@@ -159,11 +148,12 @@ def attempts(
         try:
             happened = yield Transmit(grant.url)
         except BaseException as exc:
-            yield Record("unknown", detail=f"interrupted: {exc!r}")
             yield Release(grant.group, Change.NONE)
+            yield Record("unknown", detail=f"interrupted: {exc!r}")
             raise
+        # Each attempt releases its slot before its outcome row is written: a journal
+        # that fails to write (or an interrupt there) cannot keep the serial's slot.
         if isinstance(happened, Unsent):
-            yield Record("unreachable", detail=happened.reason)
             causes.append((grant.url, happened.reason))
             tried.add(grant.group)
             logger.warning(
@@ -173,6 +163,7 @@ def attempts(
             released = yield Release(
                 grant.group, Change.UNREACHABLE, spend=0 if last else policy.retry_cost
             )
+            yield Record("unreachable", detail=happened.reason)
             if last:
                 raise _all_failed(causes, operation, rrid)
             assert isinstance(released, Released)  # noqa: S101
@@ -187,10 +178,11 @@ def attempts(
             assert isinstance(grant, Granted)  # noqa: S101
             continue
         if isinstance(happened, Unanswered):
-            yield Record("unknown", detail=happened.error.message)
             yield Release(grant.group, Change.NO_ANSWER)
+            yield Record("unknown", detail=happened.error.message)
             raise happened.error
         assert isinstance(happened, Answered)  # noqa: S101
+        answered = Release(grant.group, Change.ANSWERED, elapsed=happened.elapsed)
         try:
             value = decode(
                 happened.raw,
@@ -201,9 +193,9 @@ def attempts(
                 recipients=recipients,
             )
         except GatewayError as exc:
+            yield answered
             unknown = isinstance(exc, OutcomeUnknown)
             yield Record("unknown" if unknown else "rejected", result=str(exc.code))
-            yield Release(grant.group, Change.ANSWERED, elapsed=happened.elapsed)
             if exc.info.category is Category.CONCURRENT:
                 logger.error(
                     "%s: %s answered %s: this serial is in use on another host at the same"
@@ -232,13 +224,11 @@ def attempts(
             assert isinstance(grant, Granted)  # noqa: S101
             continue
         except OutcomeUnknown as exc:
+            yield answered
             yield Record("unknown", detail=exc.message)
-            yield Release(grant.group, Change.ANSWERED, elapsed=happened.elapsed)
             raise
+        yield answered._replace(refund=policy.success_refund)
         yield Record("accepted", result=value)
-        yield Release(
-            grant.group, Change.ANSWERED, elapsed=happened.elapsed, refund=policy.success_refund
-        )
         return value, grant.url
 
 

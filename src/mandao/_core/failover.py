@@ -9,8 +9,9 @@ so tests drive them with no socket and no clock:
 * :class:`RetryBudget`: a token bucket shared by a client, so a sustained outage fails
   fast instead of multiplying requests (as the AWS SDKs do).
 
-What may be retried after a gateway code is the code table's ``Retry`` column; the client
-asks :meth:`FailoverPolicy.retry_delay` and never branches on a code value.
+What may be retried after a gateway code is the code table's ``retry`` column (a
+``RetryRule``); the client asks :meth:`FailoverPolicy.retry_delay` and never branches on a
+code value.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .._codes import RetryRule as Retry
+from .._code_info import RetryRule
 from .._errors import ValidationError
 
 __all__ = ["FailoverPolicy", "HostState", "RetryBudget"]
@@ -37,7 +38,7 @@ class FailoverPolicy:
         average_weight: weight of the newest sample in the moving average (0 < w <= 1).
         cooldown: seconds after a switch before requests return to the preferred (first)
             host; the client returns only when nothing is in flight. None: never return.
-        retry_tries: most retries, on the same host, of a code whose ``Retry`` is
+        retry_tries: most retries, on the same host, of a code whose ``retry`` is
             ``SAME_HOST`` (-8, -18).
         retry_time: seconds; no retry starts after this long since the call began.
         backoff_base, backoff_max: the n-th retry waits a uniformly random time in
@@ -92,23 +93,23 @@ class FailoverPolicy:
         return rng.uniform(0.0, min(self.backoff_max, self.backoff_base * 2.0**retry))
 
     def retry_delay(
-        self, retry: Retry, *, retries: int, elapsed: float, rng: random.Random
+        self, retry: RetryRule, *, retries: int, elapsed: float, rng: random.Random
     ) -> float | None:
         """Seconds to wait before retrying on the same host, or None for no retry.
 
-        ``retry`` is the code's ``Retry`` column, ``retries`` how many were made already,
+        ``retry`` is the code's ``retry`` column, ``retries`` how many were made already,
         ``elapsed`` seconds since the call began.
 
         >>> import random
         >>> p = FailoverPolicy(retry_tries=1)
-        >>> p.retry_delay(Retry.SAME_HOST, retries=0, elapsed=0, rng=random.Random(1)) is None
+        >>> p.retry_delay(RetryRule.SAME_HOST, retries=0, elapsed=0, rng=random.Random(1)) is None
         False
-        >>> p.retry_delay(Retry.SAME_HOST, retries=1, elapsed=0, rng=random.Random(1)) is None
+        >>> p.retry_delay(RetryRule.SAME_HOST, retries=1, elapsed=0, rng=random.Random(1)) is None
         True
-        >>> p.retry_delay(Retry.NEVER, retries=0, elapsed=0, rng=random.Random(1)) is None
+        >>> p.retry_delay(RetryRule.NEVER, retries=0, elapsed=0, rng=random.Random(1)) is None
         True
         """
-        if retry is not Retry.SAME_HOST or retries >= self.retry_tries:
+        if retry is not RetryRule.SAME_HOST or retries >= self.retry_tries:
             return None
         delay = self.backoff(retries, rng)
         if elapsed + delay > self.retry_time:

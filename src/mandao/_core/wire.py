@@ -15,12 +15,34 @@ from collections.abc import Callable, Sequence
 from typing import Literal, NamedTuple
 
 from .._errors import OutcomeUnknown, ProtocolError
-from .call import Unanswered, Unsent
 
-__all__ = ["ROWS", "Broken", "Fault", "Malformed", "Response", "Result", "Row", "classify"]
+__all__ = [
+    "ROWS",
+    "Broken",
+    "Fault",
+    "Malformed",
+    "Response",
+    "Result",
+    "Row",
+    "Unanswered",
+    "Unsent",
+    "classify",
+]
 
 Phase = Literal["connect", "sent"]
 OutcomeClass = Literal["unsent", "answered", "unknown"]
+
+
+class Unsent(NamedTuple):
+    """The request provably never reached the host (refused, DNS, connect timeout)."""
+
+    reason: str
+
+
+class Unanswered(NamedTuple):
+    """The request went out and no decodable answer came back: ``error`` says how."""
+
+    error: OutcomeUnknown
 
 
 class Broken(NamedTuple):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -125,6 +126,27 @@ def default_journal_path() -> Path:
     return platformdirs.user_data_path("mandao", appauthor=False) / "journal.sqlite3"
 
 
+def _write_ahead(conn: sqlite3.Connection, timeout: float) -> None:
+    """Put the journal in WAL mode (a lasting property of the file), once.
+
+    Switching the mode takes the file alone and does not wait in SQLite's busy handler:
+    two connections opening a new journal at once (threads of a process, or processes)
+    would see "database is locked". So the switch is made only if the file is not in WAL
+    mode yet, and retried for up to ``timeout`` while another connection holds the file.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)  # another connection is creating or migrating the file
+
+
 def connect(path: Path, *, timeout: float, durable: bool) -> sqlite3.Connection:
     """Open (creating it 0600, its new folder 0700) and migrate the journal at ``path``.
 
@@ -143,7 +165,7 @@ def connect(path: Path, *, timeout: float, durable: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _write_ahead(conn, timeout)
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         _migrate(conn, path)
     except (sqlite3.Error, JournalError) as exc:

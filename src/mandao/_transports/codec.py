@@ -29,5 +29,8 @@ def response(built: Built, status: int, body: bytes) -> Response:
         parsed = soap.parse(built.operation, built.protocol, body)
     else:
         parsed = http.parse(built.operation, built.protocol, body)
+    if status == 200:
+        return Response(status, parsed)
+    # The first line names the error page in messages (a 200's result needs none).
     lines = body[:400].decode("utf-8", "replace").strip().splitlines()
     return Response(status, parsed, redact(lines[0]) if lines else "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 import requests
 import urllib3.exceptions
 
@@ -17,7 +19,9 @@ def unsent(exc: requests.RequestException) -> str | None:
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
         return f"invalid URL: {redact(str(exc))}"
     if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS handshake failed"
+        # urllib3 wraps every TLS error alike, one while reading the reply included: only a
+        # certificate refused proves the request never left.
+        return "TLS certificate not accepted" if _refused_certificate(exc) else None
     if isinstance(exc, requests.ConnectionError):
         reason = exc.args[0] if exc.args else None
         inner = getattr(reason, "reason", reason)
@@ -28,10 +32,27 @@ def unsent(exc: requests.RequestException) -> str | None:
     return None
 
 
+def _refused_certificate(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        pending += [*current.args, getattr(current, "reason", None)]
+        pending += [current.__cause__, current.__context__]
+    return False
+
+
 def after_sending(exc: requests.RequestException) -> str:
     """What ``exc`` says of a request that may have reached the gateway."""
     if isinstance(exc, requests.ReadTimeout):
         return "read timeout after the request was written"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS failure; the request may have been written"
     if isinstance(exc, requests.ConnectionError):
         return "connection closed or reset after the request was written"
     return f"{type(exc).__name__}: {redact(str(exc))[:200]}"

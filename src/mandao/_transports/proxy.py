@@ -22,7 +22,7 @@ from .failures import after_sending, unsent
 from .wsdl import Wsdl
 
 if TYPE_CHECKING:
-    from .sync import SyncTransport
+    from .._config import Timeouts
 
 __all__ = ["ZEEP_ERRORS", "ZeepTransport", "call_proxy", "service_proxy"]
 
@@ -34,11 +34,8 @@ class ZeepTransport(zeep.Transport):
     """zeep's transport on our session, without its DEBUG logging of whole envelopes
     (they hold ``pwd``)."""
 
-    def __init__(self, transport: SyncTransport) -> None:
-        timeouts = transport.timeouts
-        super().__init__(
-            session=transport.session, operation_timeout=(timeouts.connect, timeouts.read)
-        )
+    def __init__(self, session: requests.Session, timeouts: Timeouts) -> None:
+        super().__init__(session=session, operation_timeout=(timeouts.connect, timeouts.read))
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> Any:
         return self.session.post(
@@ -52,10 +49,14 @@ class ZeepTransport(zeep.Transport):
 
 
 def service_proxy(
-    wsdl: Wsdl, transport: SyncTransport, service: Service, protocol: Protocol, host: str
+    wsdl: Wsdl,
+    carrier: tuple[requests.Session, Timeouts],
+    service: Service,
+    protocol: Protocol,
+    host: str,
 ) -> Any:
     """zeep's ``ServiceProxy`` for ``service`` at ``host``, carried by our session."""
-    return wsdl.proxy(service, protocol, host, ZeepTransport(transport))
+    return wsdl.proxy(service, protocol, host, ZeepTransport(*carrier))
 
 
 def call_proxy(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .._core.wire import Fault, Malformed, Result
 from .._operations import Operation
+from .._redact import redact
 from . import xml
 from .wire import WireRequest
 from .wsdl import Built
@@ -32,7 +33,8 @@ def _fault(fault: xml.Element, envelope: str) -> Fault:
     else:
         code = fault.findtext(f"{{{envelope}}}Code/{{{envelope}}}Value")
         message = fault.findtext(f"{{{envelope}}}Reason/{{{envelope}}}Text")
-    return Fault((code or "").strip(), (message or "").strip())
+    # A fault string may echo the request, pwd included.
+    return Fault(redact((code or "").strip()), redact((message or "").strip()))
 
 
 def parse(op: Operation, protocol: str, body: bytes) -> Result | Fault | Malformed:

@@ -8,12 +8,9 @@ Redirects are never followed: a 3xx is an answer, and the wire table says what i
 from __future__ import annotations
 
 import requests
-import zeep
 
-from .. import _log  # noqa: F401 - installs log redaction before any request
 from .._config import Timeouts
 from .._core.wire import Broken, Exchange
-from .._version import __version__
 from . import codec
 from .failures import after_sending, unsent
 from .wsdl import Built
@@ -35,11 +32,9 @@ def broken(exc: requests.RequestException) -> Broken:
 class SyncTransport:
     """Carries built requests with one pooled ``requests.Session``."""
 
-    def __init__(self, timeouts: Timeouts, session: requests.Session | None = None) -> None:
+    def __init__(self, timeouts: Timeouts, session: requests.Session) -> None:
         self.timeouts = timeouts
-        self._owns_session = session is None
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = f"mandao/{__version__} zeep/{zeep.__version__}"
+        self.session = session
 
     def exchange(self, built: Built, host: str) -> Exchange:
         """Send ``built`` to the service URL ``host``; what happened on the wire."""
@@ -56,8 +51,3 @@ class SyncTransport:
             return codec.response(built, response.status_code, response.content)
         except requests.RequestException as exc:
             return broken(exc)
-
-    def close(self) -> None:
-        """Close the pooled connections (of a session mandao made; a caller's stays open)."""
-        if self._owns_session:
-            self.session.close()
