@@ -114,3 +114,17 @@ def test_an_unanswered_request_counts_as_slow() -> None:
     state, _ = admit(state, policy, service="send", now=0)
     state = release(state, policy, group=0, change=Change.NO_ANSWER, now=0)
     assert state.active == 1
+
+
+def test_a_host_in_one_list_only_is_a_group_of_its_own() -> None:
+    """hosts=[a, b], account_hosts=[b]: account calls share b's group, never a's."""
+    groups = HostGroups.pair({"send": SEND, "account": ACCOUNT[1:]})
+    assert groups.urls == {"send": SEND, "account": (None, ACCOUNT[1])}
+    assert groups.first("account") == ACCOUNT[1]
+    assert groups.first("send", active=1) == SEND[1]
+
+
+def test_an_in_flight_limit_below_one_is_refused() -> None:
+    """A limit of 0 would admit nothing, ever: it is refused when the state is made."""
+    with pytest.raises(ValueError, match="at least one"):
+        _start(limit=0)

@@ -31,9 +31,16 @@ def test_every_zeep_exception_class_is_translated() -> None:
     assert missing == []
 
 
+redirect_to: list[str] = [""]
+
+
 @contextmanager
 def _server(behaviour: str) -> Iterator[str]:
-    """A one-purpose loopback HTTP peer; yields its service URL."""
+    """A one-purpose loopback HTTP peer; yields its service URL.
+
+    ``redirect302`` / ``redirect307`` answer every request with that status, pointing at
+    ``redirect_to[0]``.
+    """
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
@@ -53,6 +60,15 @@ def _server(behaviour: str) -> Iterator[str]:
             try:
                 conn.recv(65536)
             except OSError:
+                continue
+            if behaviour.startswith("redirect"):
+                status = behaviour.removeprefix("redirect")
+                target = redirect_to[0]
+                conn.sendall(
+                    f"HTTP/1.1 {status} Moved\r\nLocation: {target}\r\n"
+                    "Content-Length: 0\r\nConnection: close\r\n\r\n".encode()
+                )
+                conn.close()
                 continue
             replies = {
                 "http500": b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
@@ -186,3 +202,16 @@ def test_bad_timeouts_are_refused(timeout: object) -> None:
     """A non-positive or malformed timeout raises ValidationError naming timeout."""
     with pytest.raises(mandao.ValidationError, match="timeout"):
         mandao.Client("SDK-TST-010-00001", "secret", timeout=timeout)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("status", ["302", "307"])
+@pytest.mark.parametrize("protocol", ["soap11", "soap12", "http-get", "http-post", "ashx"])
+def test_a_redirect_is_never_followed(status: str, protocol: str) -> None:
+    """A 3xx is an unknown outcome: the other host, outside the configured list, gets nothing."""
+    with _server("silent") as elsewhere:
+        redirect_to[0] = elsewhere
+        with _server(f"redirect{status}") as url:
+            client = _client([url], protocol)
+            with pytest.raises(mandao.ProtocolError, match=f"HTTP {status} redirect"):
+                client.send(**PAYLOAD)
+    assert client.active_host() == url
