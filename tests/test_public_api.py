@@ -77,6 +77,7 @@ PUBLIC = {
     "RegistrationResult",
     "RetryRule",
     "SendResult",
+    "SerialBusy",
     "Service",
     "ServiceExplorer",
     "Timeouts",

@@ -35,6 +35,7 @@ from ._errors import (
     ProtocolError,
     RateLimited,
     RegistrationQuotaExceeded,
+    SerialBusy,
     UnknownCode,
     ValidationError,
 )
@@ -155,6 +156,7 @@ __all__ = [
     "RegistrationResult",
     "RetryRule",
     "SendResult",
+    "SerialBusy",
     "Service",
     "ServiceExplorer",
     "Timeouts",

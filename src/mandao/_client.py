@@ -42,6 +42,8 @@ class Client(BaseClient["requests.Session"]):
         timeout: seconds, a ``(connect, read)`` pair, or a :class:`Timeouts`.
         session: a ``requests.Session`` to carry the requests (proxies, TLS settings).
         failover: how to fail over between hosts and retry -8/-18 (a :class:`FailoverPolicy`).
+        max_in_flight: most requests of the serial in flight at once, across the process's
+            Clients of it (default 1: the gateway's ``-18`` past it); None for no limit.
         signature: the name to add as ``【name】`` to content that carries no ``【…】``.
         signature_position: add it at the ``"end"`` (default) or the ``"start"``.
         require_signature: refuse content with no signature when none is configured
@@ -383,10 +385,14 @@ class Client(BaseClient["requests.Session"]):
             carrier = self._requests()
             with self._lock:
                 if self._transport is None or self._store_ is None:
-                    from ._coordination.memory import SerialStore
+                    from ._coordination.memory import shared
                     from ._transports.sync import SyncTransport
 
-                    self._store_ = SerialStore(self._groups, self._policy())
+                    # Every Client of this serial, journal and hosts in the process.
+                    key = (self.sn, self._journal_label(), tuple(self._groups.urls.items()))
+                    self._store_ = shared(
+                        key, self._groups, self._policy(), limit=self._max_in_flight
+                    )
                     self._transport = SyncTransport(self.timeouts, carrier)
         return self._transport, self._store_
 

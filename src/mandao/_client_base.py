@@ -88,6 +88,7 @@ class BaseClient(Generic[S]):
         timeout: Timeouts | float | tuple[float, float] = _DEFAULT_TIMEOUTS,
         session: S | None = None,
         failover: FailoverPolicy | None = None,
+        max_in_flight: int | None = 1,
         signature: str | None = None,
         signature_position: Literal["end", "start"] = "end",
         require_signature: bool = True,
@@ -111,6 +112,16 @@ class BaseClient(Generic[S]):
             "account": check_hosts(account_hosts, argument="account_hosts"),
         }
         self._groups = HostGroups.pair(self._hosts)
+        if max_in_flight is not None and (
+            isinstance(max_in_flight, bool)
+            or not isinstance(max_in_flight, int)
+            or max_in_flight < 1
+        ):
+            raise ValidationError(
+                f"expected a whole number of requests, 1 or more, or None, got {max_in_flight!r}",
+                argument="max_in_flight",
+            )
+        self._max_in_flight = max_in_flight
         self._failover = failover
         self._lock = threading.Lock()
         self._rng = random.Random()  # noqa: S311 (backoff jitter, not secrets)

@@ -44,22 +44,26 @@ class Timeouts:
     Args:
         connect: seconds to wait for a connection to a host.
         read: seconds to wait for the reply once the request is written.
+        wait: seconds a call may wait for a slot of its serial (``max_in_flight`` requests
+            of a serial at a time); past it the call fails, not sent, as
+            :class:`~mandao.SerialBusy`.
 
     Raises:
         ValidationError: a value is not a positive, finite number of seconds
-            (``argument="timeout.connect"`` or ``"timeout.read"``).
+            (``argument="timeout.connect"``, ``"timeout.read"`` or ``"timeout.wait"``).
 
     >>> Timeouts(connect=2, read=10)
-    Timeouts(connect=2, read=10)
+    Timeouts(connect=2, read=10, wait=60.0)
     >>> Timeouts(2, 10).read
     10
     """
 
     connect: float = 5.0
     read: float = 30.0
+    wait: float = 60.0
 
     def __post_init__(self) -> None:
-        for name in ("connect", "read"):
+        for name in ("connect", "read", "wait"):
             value = getattr(self, name)
             # Infinity, or NaN (the text "nan" gives it), would wait forever: mandao never does.
             if (
@@ -98,9 +102,9 @@ class Timeouts:
             ValidationError: none of these, or not positive seconds.
 
         >>> Timeouts.parse("5,30")
-        Timeouts(connect=5.0, read=30.0)
+        Timeouts(connect=5.0, read=30.0, wait=60.0)
         >>> Timeouts.parse({"read": 60})
-        Timeouts(connect=5.0, read=60)
+        Timeouts(connect=5.0, read=60, wait=60.0)
         """
         if isinstance(value, str):
             try:

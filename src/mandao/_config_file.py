@@ -69,7 +69,8 @@ FILE_KEYS: dict[str, str] = {
     "protocol": "soap11, soap12, http-get, http-post or ashx",
     "timeout": "seconds, or a table {connect = 5, read = 30}",
     "signature": "the 【name】 added to content that carries none",
-    "failover": "a table of FailoverPolicy fields (slow_threshold, cooldown, ...)",
+    "failover": "a table of FailoverPolicy fields (slow_threshold, cooldown, ...) and "
+    "max_in_flight",
     "journal": "a table: path (or enabled = false), duplicate_window, duplicate_action",
 }
 
@@ -121,8 +122,12 @@ class Settings:
         if self.values.get("failover"):
             from ._core.failover import FailoverPolicy
 
+            table = dict(self.values["failover"])
+            # The serial's in-flight limit sits with the failover settings in the file.
+            if "max_in_flight" in table:
+                out["max_in_flight"] = table.pop("max_in_flight")
             try:
-                out["failover"] = FailoverPolicy(**self.values["failover"])
+                out["failover"] = FailoverPolicy(**table)
             except TypeError as exc:
                 raise ConfigError(f"failover: {exc}", path=self.path) from None
         journal = self.values.get("journal") or {}

@@ -23,8 +23,10 @@
     │   ├── GatewayInternalError          (also a GatewayError, above)
     │   └── ProtocolError                 the reply could not be decoded (a request went out)
     └── GatewayUnreachable                provably not sent: no host took the request
-        └── AllHostsFailed                every host tried refused it (or the retry budget
-                                          ran out); ``causes`` says why for each host
+        ├── AllHostsFailed                every host tried refused it (or the retry budget
+        │                                 ran out); ``causes`` says why for each host
+        └── SerialBusy                    waited ``Timeouts.wait`` for a slot of the serial
+                                          (``max_in_flight``) and got none
 
 Every error carries ``host``, ``operation`` and ``rrid`` where they are known; gateway
 errors carry ``code``, the decoded :class:`~mandao.CodeInfo` and the request's
@@ -63,6 +65,7 @@ __all__ = [
     "ProtocolError",
     "RateLimited",
     "RegistrationQuotaExceeded",
+    "SerialBusy",
     "UnknownCode",
     "ValidationError",
 ]
@@ -305,6 +308,23 @@ class GatewayUnreachable(MandaoError):
     ) -> None:
         super().__init__(message, host=host, operation=operation, rrid=rrid)
         self.causes = causes
+
+
+class SerialBusy(GatewayUnreachable):
+    """The call waited its ``Timeouts.wait`` for a slot of the serial and got none: not sent.
+
+    The gateway takes ``max_in_flight`` requests of a serial at a time (by default one,
+    ``-18`` past it); other calls of the serial held every slot all that time.
+
+    Attributes:
+        waited: seconds the call waited.
+    """
+
+    def __init__(
+        self, message: str, *, waited: float, operation: str | None = None, rrid: str | None = None
+    ) -> None:
+        super().__init__(message, operation=operation, rrid=rrid)
+        self.waited = waited
 
 
 class ProtocolError(OutcomeUnknown):

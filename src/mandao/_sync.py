@@ -79,7 +79,7 @@ def call(
     def handle(effect: Effect) -> Reply:
         nonlocal began
         if isinstance(effect, Admit):
-            return store.admit(effect)
+            return store.admit(effect, wait=transport.timeouts.wait, sn=sn)
         if isinstance(effect, Transmit):
             record.begin(effect.url)
             began = time.monotonic()
@@ -101,9 +101,15 @@ def call(
         return None
 
     steps = attempts(
-        op.name, op.service.name, op.reply, store.policy,
-        rrid=rrid, recipients=recipients, rng=rng, sn=sn,
-    )  # fmt: skip
+        op.name,
+        op.service.name,
+        op.reply,
+        store.policy,
+        rrid=rrid,
+        recipients=recipients,
+        rng=rng,
+        sn=sn,
+    )
     return drive(steps, handle)
 
 

@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Planned:
     """One request to make: its operation, its fields (no sn/pwd), whom it reaches, its cost."""
 
@@ -94,7 +94,11 @@ def group_requests(
     for (start, stop), rrid in zip(spans, rrids, strict=True):
         chunk = numbers[start:stop]
         fields = {**common, "mobile": chunk.joined, "content": content, "rrid": rrid}
-        planned.append(Planned("mdsmssend", fields, chunk, per * len(chunk)))
+        planned.append(
+            Planned(
+                operation="mdsmssend", fields=fields, recipients=chunk, billable=per * len(chunk)
+            )
+        )
     return planned
 
 
@@ -140,11 +144,14 @@ def _personal(
             "content": encode_contents(texts[start:stop]),
             "rrid": rrid,
         }
-        planned.append(Planned("mdgxsend", fields, chunk, sum(parts[start:stop])))
+        billable = sum(parts[start:stop])
+        planned.append(
+            Planned(operation="mdgxsend", fields=fields, recipients=chunk, billable=billable)
+        )
     return planned
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Plan:
     """Every request of one call, checked and encoded, before anything is sent."""
 
@@ -179,7 +186,14 @@ def plan_group(
     common["msgfmt"] = choose_msgfmt(text, common["msgfmt"])
     requests = group_requests(found.numbers, text, common, size)
     cost = estimate(text, recipients=len(found.numbers))
-    return Plan(requests, found.numbers, cost, common["stime"], found.skipped, found.duplicates)
+    return Plan(
+        requests=requests,
+        recipients=found.numbers,
+        estimate=cost,
+        scheduled=common["stime"],
+        skipped=found.skipped,
+        duplicates=found.duplicates,
+    )
 
 
 def _pairs(messages: object) -> list[tuple[Any, Any]]:
@@ -264,9 +278,13 @@ def plan_personal(
     cost = Estimate(longest, max(parts), len(texts), sum(parts))
     requests = _personal(numbers, texts, common, size, parts, rrids)
     return Plan(
-        requests, found.numbers, cost, common["stime"],
-        found.skipped, found.duplicates,
-    )  # fmt: skip
+        requests=requests,
+        recipients=found.numbers,
+        estimate=cost,
+        scheduled=common["stime"],
+        skipped=found.skipped,
+        duplicates=found.duplicates,
+    )
 
 
 def plan_many(
@@ -300,6 +318,10 @@ def plan_many(
         gx = {**common, "msgfmt": given_fmt or ("0" if ascii_only else "15")}
         requests += personal_requests(single, gx, size or DEFAULT_GX_BATCH)
     return Plan(
-        requests, found.numbers, _measure(pairs)[1], common["stime"],
-        found.skipped, found.duplicates,
-    )  # fmt: skip
+        requests=requests,
+        recipients=found.numbers,
+        estimate=_measure(pairs)[1],
+        scheduled=common["stime"],
+        skipped=found.skipped,
+        duplicates=found.duplicates,
+    )

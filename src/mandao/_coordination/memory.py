@@ -1,22 +1,34 @@
-"""One serial's admission and retry budget, shared by the threads of one process.
+"""One serial's admission and retry budget, shared by every caller of it in one process.
 
-The state is the pure :class:`~mandao._core.admission.Admission`; this store keeps the
-current value under a condition variable, and a thread told to wait by
-:func:`~mandao._core.admission.admit` waits until a request is released: admit only says
-wait while a request is in flight.
+The state is the pure :class:`~mandao._core.admission.Admission`; a store keeps the
+current value under a condition variable. Callers wait in FIFO order: only the first in
+line asks :func:`~mandao._core.admission.admit`, which says wait only while a request is
+in flight, whose release wakes the line. Each waits at most its ``Timeouts.wait``.
+
+:func:`shared` gives every ``Client`` of one serial, journal location and host lists the
+same store, so two Clients in one process (a web app's per-request Clients, a worker
+beside it) obey ``-18`` and ``-19`` together, while a fresh sandbox on new ports (new host
+lists) starts from a fresh state.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
+import weakref
+from collections import deque
 
 from .._core.admission import Admission, admit, release
 from .._core.call import Admit, Granted, Release, Released
 from .._core.failover import FailoverPolicy, RetryBudget
 from .._core.hosts import HostGroups
+from .._errors import SerialBusy
 
-__all__ = ["SerialStore"]
+__all__ = ["SerialStore", "shared"]
+
+logger = logging.getLogger("mandao")
 
 
 class SerialStore:
@@ -26,9 +38,15 @@ class SerialStore:
         self, groups: HostGroups, policy: FailoverPolicy, *, limit: int | None = None
     ) -> None:
         self.policy = policy
-        self._cond = threading.Condition()
-        self._state = Admission.start(groups, limit)
         self._budget = RetryBudget(policy.budget)
+        self._reset(Admission.start(groups, limit))
+
+    def _reset(self, state: Admission) -> None:
+        """``state``, a new lock and an empty line (a forked child's: the parent's are not
+        its, nor are the parent's requests in flight)."""
+        self._state = state
+        self._cond = threading.Condition()
+        self._line: deque[object] = deque()
 
     @property
     def state(self) -> Admission:
@@ -39,31 +57,57 @@ class SerialStore:
         """Where requests to ``service`` go now."""
         return self._state.groups.first(service, self._state.active)
 
-    def admit(self, effect: Admit) -> Granted:
-        """Wait for a slot, as :func:`admit` rules; the grant."""
+    def admit(self, effect: Admit, *, wait: float, sn: str = "") -> Granted:
+        """Wait (first come, first served) for a slot, as :func:`admit` rules; the grant.
+
+        Raises:
+            SerialBusy: no slot came within ``wait`` seconds; nothing was sent.
+        """
         groups = self._state.groups
         serving = tuple(
             (g, url)
             for g in groups.serving(effect.service)
             if (url := groups.url(effect.service, g)) is not None
         )
+        ticket = object()
+        start = time.monotonic()
         with self._cond:
-            while True:
-                now = time.monotonic()
-                state, group = admit(
-                    self._state,
-                    self.policy,
-                    service=effect.service,
-                    exclude=effect.exclude,
-                    now=now,
-                )
-                self._state = state
-                if group is not None:
-                    url = groups.url(effect.service, group)
-                    assert url is not None  # noqa: S101
-                    return Granted(group, url, serving, now)
-                # Every "wait" has a request in flight, whose release wakes us.
-                self._cond.wait()
+            self._line.append(ticket)
+            try:
+                while True:
+                    now = time.monotonic()
+                    if self._line[0] is ticket:
+                        state, group = admit(
+                            self._state,
+                            self.policy,
+                            service=effect.service,
+                            exclude=effect.exclude,
+                            now=now,
+                        )
+                        self._state = state
+                        if group is not None:
+                            url = groups.url(effect.service, group)
+                            assert url is not None  # noqa: S101
+                            if now - start > 1.0:
+                                logger.info("serial %s: waited %.1fs for a slot", sn, now - start)
+                            return Granted(group, url, serving, now)
+                    left = start + wait - now
+                    if left <= 0:
+                        raise self._busy(sn, now - start)
+                    self._cond.wait(left)
+            finally:
+                self._line.remove(ticket)
+                self._cond.notify_all()  # the next in line may go now
+
+    def _busy(self, sn: str, waited: float) -> SerialBusy:
+        limit = self._state.limit
+        return SerialBusy(
+            f"not sent: waited {waited:.1f}s for a slot of serial {sn} "
+            f"(max_in_flight={limit if limit is not None else 'unlimited'}, "
+            f"{self._state.in_flight} in flight); raise Timeouts.wait, or send fewer calls "
+            "at once",
+            waited=waited,
+        )
 
     def release(self, effect: Release) -> Released:
         """The request left its group; pay ``spend`` from the budget, add ``refund``."""
@@ -85,3 +129,34 @@ class SerialStore:
                 self._budget = self._budget.refund(effect.refund)
             self._cond.notify_all()
         return Released(paid)
+
+
+_stores: weakref.WeakValueDictionary[tuple[object, ...], SerialStore] = (
+    weakref.WeakValueDictionary()
+)
+_stores_lock = threading.Lock()
+
+
+def shared(
+    key: tuple[object, ...], groups: HostGroups, policy: FailoverPolicy, *, limit: int | None
+) -> SerialStore:
+    """The store of ``key`` (serial, journal location, host groups) in this process.
+
+    The first caller's ``policy`` and ``limit`` make it; later callers of the same key get
+    it as it is. It lives while a client holds it.
+    """
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            store = _stores[key] = SerialStore(groups, policy, limit=limit)
+        return store
+
+
+def _after_fork() -> None:
+    # Requests in flight were the parent's; a lock held by one of its threads never frees.
+    for store in list(_stores.values()):
+        state = store.state
+        store._reset(Admission.start(state.groups, state.limit))
+
+
+os.register_at_fork(after_in_child=_after_fork)

@@ -25,7 +25,7 @@ from .._errors import ValidationError
 __all__ = ["FailoverPolicy", "HostState", "RetryBudget"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FailoverPolicy:
     """How a client fails over between hosts and retries rate-limit codes.
 
@@ -117,7 +117,7 @@ class FailoverPolicy:
         return delay
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HostState:
     """The hosts of one service, which is active, and how the active one has been answering.
 
@@ -207,7 +207,7 @@ class HostState:
         return HostState(self.hosts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RetryBudget:
     """A token bucket shared by a client's calls: retries and failovers spend, successes refill.
 

@@ -46,7 +46,7 @@ def registration_guard(journal: Journal | None, sn: str, operation: str, force: 
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DuplicateGuard:
     """Check the journal before sending for the same number and text sent recently.
 

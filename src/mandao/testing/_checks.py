@@ -109,14 +109,21 @@ def _is_scheduled(stime: str, now: datetime, rules: Rules) -> bool:
     return datetime.strptime(stime, _STIME_FORMAT) > now
 
 
-def plan_sms(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> list[Item] | str:
-    """Check an ``mdsmssend`` call's fields: one text to many numbers; the items, or a code."""
+def _given(call: Call) -> tuple[str, str] | str:
+    """A send's ``mobile`` and ``content`` fields, or the code for the one left empty."""
     raw_mobile = call.get("mobile").strip()
     raw_content = call.get("content")
     if not raw_mobile:
         return "-604"
-    if not raw_content:
-        return "-605"
+    return (raw_mobile, raw_content) if raw_content else "-605"
+
+
+def plan_sms(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> list[Item] | str:
+    """Check an ``mdsmssend`` call's fields: one text to many numbers; the items, or a code."""
+    given = _given(call)
+    if isinstance(given, str):
+        return given
+    raw_mobile, raw_content = given
     # Stray empty items ("138…,,139…", a trailing comma) are skipped, not refused.
     mobiles = [m.strip() for m in raw_mobile.split(",") if m.strip()]
     if not mobiles:
@@ -145,12 +152,10 @@ def plan_sms(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> l
 
 def plan_gx(call: Call, rules: Rules, now: datetime, *, ext_allowed: bool) -> list[Item] | str:
     """Check an ``mdgxsend`` call's fields: parallel lists, one text per number; or a code."""
-    raw_mobile = call.get("mobile").strip()
-    raw_content = call.get("content")
-    if not raw_mobile:
-        return "-604"
-    if not raw_content:
-        return "-605"
+    given = _given(call)
+    if isinstance(given, str):
+        return given
+    raw_mobile, raw_content = given
     # Parallel lists: mobiles and content must line up one to one.
     mobiles = [m.strip() for m in raw_mobile.split(",")]
     if any(not m for m in mobiles):

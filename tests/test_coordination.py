@@ -1,0 +1,131 @@
+"""One serial, many callers in one process: a shared store, a FIFO line, a bounded wait."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+import mandao
+from mandao._coordination.memory import SerialStore
+from mandao._core.admission import Change
+from mandao._core.call import Admit, Release
+from mandao._core.failover import FailoverPolicy
+from mandao._core.hosts import HostGroups
+
+SN = "SDK-TST-010-00001"
+HOSTS = ("http://127.0.0.1:1/webservice.asmx", "http://127.0.0.1:2/webservice.asmx")
+ACCOUNT = ("http://127.0.0.1:3/webservice.asmx", "http://127.0.0.1:4/webservice.asmx")
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Wait for ``condition``; the bound only guards against a hang, it is no timing."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.001)
+
+
+def _store(limit: int | None = 1) -> SerialStore:
+    return SerialStore(HostGroups.pair({"send": HOSTS}), FailoverPolicy(), limit=limit)
+
+
+def test_clients_of_one_serial_journal_and_hosts_share_one_store() -> None:
+    """Two Clients alike share admission; other hosts (a new sandbox) get their own."""
+    make = mandao.Client
+    a = make(SN, "x", hosts=HOSTS, account_hosts=ACCOUNT, journal=None)
+    b = make(SN, "y", hosts=HOSTS, account_hosts=ACCOUNT, journal=None)
+    other = make(SN, "x", hosts=HOSTS[::-1], account_hosts=ACCOUNT, journal=None)
+    assert a._sending()[1] is b._sending()[1]
+    assert other._sending()[1] is not a._sending()[1]
+
+
+def test_a_second_request_waits_for_the_first_with_one_slot() -> None:
+    """max_in_flight=1: nothing is admitted while a request is in flight."""
+    store = _store(limit=1)
+    first = store.admit(Admit("send"), wait=5)
+    with pytest.raises(mandao.SerialBusy) as info:
+        store.admit(Admit("send"), wait=0.05)
+    assert info.value.waited >= 0.05
+    assert "max_in_flight=1" in str(info.value)
+    assert isinstance(info.value, mandao.GatewayUnreachable)  # not sent
+    store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
+    assert store.admit(Admit("send"), wait=5).group == 0
+
+
+def test_waiters_are_served_first_come_first_served() -> None:
+    """Three callers queue behind a held slot; they get it in the order they came."""
+    store = _store(limit=1)
+    held = store.admit(Admit("send"), wait=5)
+    order: list[str] = []
+
+    def caller(name: str) -> None:
+        grant = store.admit(Admit("send"), wait=10)
+        order.append(name)
+        store.release(Release(grant.group, Change.ANSWERED, elapsed=0.01))
+
+    threads = []
+    for name in ("one", "two", "three"):
+        thread = threading.Thread(target=caller, args=(name,))
+        thread.start()
+        threads.append(thread)
+        _until(lambda n=len(threads): len(store._line) == n)
+    store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
+    for thread in threads:
+        thread.join(10)
+    assert order == ["one", "two", "three"]
+    assert store.state.in_flight == 0
+
+
+def test_threads_never_exceed_the_limit() -> None:
+    """16 threads through a store with max_in_flight=2: never more than two in flight.
+
+    Each holder waits for a partner before leaving: two slots let pairs meet, and a
+    broken limit lets a crowd in (the peak shows it).
+    """
+    store = _store(limit=2)
+    lock = threading.Lock()
+    pair = threading.Barrier(2, timeout=10)
+    in_flight = peak = 0
+
+    def caller() -> None:
+        nonlocal in_flight, peak
+        for _ in range(20):
+            grant = store.admit(Admit("send"), wait=10)
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            pair.wait()
+            with lock:
+                in_flight -= 1
+            store.release(Release(grant.group, Change.ANSWERED, elapsed=0.01))
+
+    threads = [threading.Thread(target=caller) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert 1 <= peak <= 2
+    assert store.state.in_flight == 0
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "1"])
+def test_a_bad_max_in_flight_is_refused(bad: object) -> None:
+    """max_in_flight is a whole number of requests, 1 or more, or None."""
+    with pytest.raises(mandao.ValidationError) as info:
+        mandao.Client(SN, "x", max_in_flight=bad, journal=None)  # type: ignore[arg-type]
+    assert info.value.argument == "max_in_flight"
+
+
+def test_max_in_flight_comes_from_the_config_files_failover_table(tmp_path: object) -> None:
+    """[failover] max_in_flight = 4 in mandao.toml reaches the Client."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    config = tmp_path / "mandao.toml"
+    config.write_text(f'sn = "{SN}"\n[failover]\nmax_in_flight = 4\ncooldown = 10\n')
+    client = mandao.Client.from_config(config, password="x", journal=None)
+    assert client._max_in_flight == 4
+    assert client._policy().cooldown == 10
