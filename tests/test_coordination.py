@@ -67,11 +67,11 @@ def test_waiters_are_served_first_come_first_served() -> None:
         store.release(Release(grant.group, Change.ANSWERED, elapsed=0.01))
 
     threads = []
-    for name in ("one", "two", "three"):
+    for queued, name in enumerate(("one", "two", "three"), start=1):
         thread = threading.Thread(target=caller, args=(name,))
         thread.start()
         threads.append(thread)
-        _until(lambda n=len(threads): len(store._line) == n)
+        _until(lambda queued=queued: len(store._line) == queued)
     store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
     for thread in threads:
         thread.join(10)
