@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -190,3 +191,19 @@ def test_rrid_unique_across_processes() -> None:
     made = [rrid for p in procs for rrid in p.communicate()[0].split()]
     assert len(made) == 8000
     assert len(set(made)) == 8000
+
+
+def test_rrid_node_is_not_the_process_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Containers number processes alike: two processes that are both pid 1 differ.
+
+    The node is drawn from ten million values, so this fails once in ten million runs.
+    """
+    from mandao._compose import rrid
+
+    monkeypatch.setattr(os, "getpid", lambda: 1)
+    monkeypatch.setattr(rrid, "_pid", -1)  # a new process
+    first = make_rrid(clock=1_800_000_000.0)
+    monkeypatch.setattr(rrid, "_pid", -1)  # another new process, also pid 1
+    second = make_rrid(clock=1_800_000_000.0)
+    assert first[:9] == second[:9]  # the same second
+    assert first[9:16] != second[9:16]

@@ -1,12 +1,13 @@
-"""Client-made rrids: 18 digits, unique across the threads and processes of one machine.
+"""Client-made rrids: 18 digits, unique across threads, processes, containers and machines.
 
-Layout: ``SSSSSSSSS PPPPPPP CC``, nine digits of seconds since 2020-01-01 UTC, seven of the
-process id (Linux allows at most 4,194,304), two of a counter. Within a process the pair
-(seconds, counter) is one sequence that only goes up: when more than 100 rrids are made in
-one second, the sequence runs ahead of the clock instead of repeating. Two live processes
-never share a pid, so their rrids differ; a later process reusing a pid starts from its own
-clock, which is past any second the earlier one used unless that one ran ahead of the clock
-(over 100 rrids a second, sustained) and the pid came round again within that lead.
+Layout: ``SSSSSSSSS NNNNNNN CC``, nine digits of seconds since 2020-01-01 UTC, seven of a
+node number, two of a counter. Within a process the pair (seconds, counter) is one
+sequence that only goes up: when more than 100 rrids are made in one second, the sequence
+runs ahead of the clock instead of repeating. The node is drawn at random (from the
+operating system's generator) once per process, and again in a forked child: a process
+id would not do, as containers number their processes alike (every worker is pid 1 or 7).
+Two processes share a node with odds of one in ten million; their rrids then still differ
+unless they also make one in the same second with the same counter.
 
 The first digit is not 0 until 2051 (the gateway may store an rrid as a number), and the
 value stays below 2**63.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 import threading
 import time
 
@@ -29,6 +31,7 @@ _PER_SECOND = 100
 _lock = threading.Lock()
 _last = 0
 _pid = -1
+_node = 0
 
 
 def make_rrid(clock: float | None = None) -> str:
@@ -41,7 +44,7 @@ def make_rrid(clock: float | None = None) -> str:
     >>> len(rrid), rrid.isdigit(), rrid != make_rrid()
     (18, True, True)
     """
-    global _last, _pid
+    global _last, _pid, _node
     if clock is None:
         clock = time.time()
     elif not isinstance(clock, (int, float)) or not math.isfinite(clock):
@@ -51,9 +54,9 @@ def make_rrid(clock: float | None = None) -> str:
     now = int(clock - _EPOCH) * _PER_SECOND
     with _lock:
         pid = os.getpid()
-        if pid != _pid:  # a forked child starts its own sequence
-            _pid, _last = pid, 0
+        if pid != _pid:  # a new process, or a forked child: its own node and sequence
+            _pid, _last, _node = pid, 0, secrets.randbelow(10**7)
         _last = max(_last + 1, now)
-        sequence = _last
+        sequence, node = _last, _node
     seconds, counter = divmod(sequence, _PER_SECOND)
-    return f"{seconds % 10**9:09d}{pid % 10**7:07d}{counter:02d}"
+    return f"{seconds % 10**9:09d}{node:07d}{counter:02d}"
