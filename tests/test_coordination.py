@@ -14,8 +14,10 @@ from mandao._core.admission import Change
 from mandao._core.call import Admit, Release
 from mandao._core.failover import FailoverPolicy
 from mandao._core.hosts import HostGroups
+from mandao.testing import SandboxGateway
 
-SN = "SDK-TST-010-00001"
+from .conftest import PASSWORD, SN
+
 HOSTS = ("http://127.0.0.1:1/webservice.asmx", "http://127.0.0.1:2/webservice.asmx")
 ACCOUNT = ("http://127.0.0.1:3/webservice.asmx", "http://127.0.0.1:4/webservice.asmx")
 
@@ -129,3 +131,34 @@ def test_max_in_flight_comes_from_the_config_files_failover_table(tmp_path: obje
     client = mandao.Client.from_config(config, password="x", journal=None)
     assert client._max_in_flight == 4
     assert client._policy().cooldown == 10
+
+
+def test_a_send_that_waited_for_the_serial_says_so(client: mandao.Client) -> None:
+    """A send queued behind another caller's slot reports the wait in SendResult.waited."""
+    _, store = client._sending()
+    held = store.admit(Admit("send"), wait=5)
+    results: list[mandao.SendResult] = []
+    sender = threading.Thread(
+        target=lambda: results.append(client.send("13800138000", "等【示例】"))
+    )
+    sender.start()
+    _until(lambda: len(store._line) == 1)
+    store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
+    sender.join(10)
+    (result,) = results
+    assert result.waited > 0
+    assert result.batches[0].waited == result.waited
+
+
+def test_another_client_of_the_serial_waits_too(gateway: SandboxGateway) -> None:
+    """Two Clients of one serial in a process share the slot: the second waits for the first."""
+    first = gateway.client(SN, PASSWORD, timeout=(1, 5))
+    second = gateway.client(SN, PASSWORD, timeout=mandao.Timeouts(1, 5, wait=0.1))
+    _, store = first._sending()
+    assert second._sending()[1] is store
+    held = store.admit(Admit("account"), wait=5)  # first's balance() in flight, say
+    with pytest.raises(mandao.SerialBusy):
+        second.send("13800138000", "等【示例】")
+    assert gateway.ledger.messages == []  # not sent
+    store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
+    assert second.send("13800138000", "不等【示例】").id

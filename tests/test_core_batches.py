@@ -7,7 +7,7 @@ import pytest
 import mandao
 from mandao._compose.content import ContentRules
 from mandao._compose.plan import Plan, plan_group
-from mandao._core.batches import batches
+from mandao._core.batches import Sent, batches
 
 NUMBERS = [f"1380013{i:04d}" for i in range(5)]
 
@@ -29,7 +29,7 @@ def _drive(plan: Plan, answers: list[str | Exception]) -> mandao.SendResult:
             if isinstance(answer, Exception):
                 steps.throw(answer)
             else:
-                steps.send((answer, "http://a/webservice.asmx", "soap11"))
+                steps.send(Sent(answer, "http://a/webservice.asmx", "soap11", waited=0.5))
     except StopIteration as stop:
         result: mandao.SendResult = stop.value
         return result
@@ -44,6 +44,7 @@ def test_every_batch_sent_makes_a_complete_result() -> None:
     assert [b.rrid for b in result.batches] == ["100", "101", "102"]
     assert result.billable == 5
     assert list(result.sent) == NUMBERS
+    assert result.waited == 1.5  # each batch's wait for the serial, summed
 
 
 def test_a_first_batch_failure_is_raised() -> None:

@@ -17,6 +17,7 @@ from mandao._core.admission import Admission, Change, admit, release
 from mandao._core.call import (
     Admit,
     Answered,
+    Done,
     Effect,
     Granted,
     Pause,
@@ -97,7 +98,8 @@ class Script:
         return None
 
     def run(self) -> tuple[str, str] | BaseException:
-        steps: Generator[Effect, Reply, tuple[str, str]] = attempts(
+        """(result, url) of the call, or what it raised."""
+        steps: Generator[Effect, Reply, Done] = attempts(
             "mdsmssend",
             "send",
             r"\d{1,18}",
@@ -111,8 +113,9 @@ class Script:
             while True:
                 reply = self.handle(steps.send(reply))
         except StopIteration as stop:
-            result: tuple[str, str] = stop.value
-            return result
+            result, url, waited = stop.value
+            assert waited == 0.0, "the scripted driver never waits"
+            return result, url
         except mandao.MandaoError as exc:
             return exc
 

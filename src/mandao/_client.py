@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ._compose.plan import Plan, Planned
     from ._coordination.memory import SerialStore
+    from ._core.batches import Sent
     from ._results import AccountInfo, DryRun, RegistrationResult, SendResult
     from ._transports.sync import SyncTransport
 
@@ -259,9 +260,11 @@ class Client(BaseClient["requests.Session"]):
         plan = self._guarded(plan)
         call_id, index, total = self._call_id(), itertools.count(), len(plan.requests)
 
-        def send_one(request: Planned) -> tuple[str, str, str]:
-            op = OPERATIONS[request.operation]
-            return self._call(op, request.fields, request.recipients, (call_id, next(index), total))
+        def send_one(request: Planned) -> Sent:
+            batch = (call_id, next(index), total)
+            return self._call(
+                OPERATIONS[request.operation], request.fields, request.recipients, batch
+            )
 
         return send_plan(plan, send_one, options.get("progress"))
 
@@ -269,14 +272,14 @@ class Client(BaseClient["requests.Session"]):
 
     def account(self) -> AccountInfo:
         """The account's information (``mdgetSninfo``), decoded: ``.balance`` and ``.fields``."""
-        raw, host, protocol = self._call(OPERATIONS["mdgetSninfo"], {}, ())
+        raw, host, protocol, _ = self._call(OPERATIONS["mdgetSninfo"], {}, ())
         from ._results import AccountInfo
 
         return AccountInfo.parse(raw, host=host, protocol=protocol)
 
     def balance(self) -> int:
         """Messages left on the account (the account service's ``balance``)."""
-        raw, host, _ = self._call(OPERATIONS["balance"], {}, ())
+        raw, host, _, _ = self._call(OPERATIONS["balance"], {}, ())
         try:
             return int(raw)
         except ValueError:
@@ -311,7 +314,7 @@ class Client(BaseClient["requests.Session"]):
         from ._results import RegistrationResult
 
         registration_guard(self.journal, self.sn, op.name, not self._registration_guard)
-        raw, host, protocol = self._call(op, values, ())
+        raw, host, protocol, _ = self._call(op, values, ())
         try:
             code = int(raw)
         except ValueError:
@@ -329,18 +332,6 @@ class Client(BaseClient["requests.Session"]):
     def account_service(self) -> ServiceExplorer:
         """zeep's account-service proxy (``Register``, ``UnRegister``, ...), sn/pwd set."""
         return self._explorer(ACCOUNT)
-
-    @property
-    def operations(self) -> tuple[Operation, ...]:
-        """Every operation of both cached WSDLs, with its parameters, as zeep reads them."""
-        from ._transports.wsdl import operation_parameters
-
-        found = []
-        for service in (SEND, ACCOUNT):
-            for name, params in operation_parameters(service).items():
-                known = OPERATIONS[name]
-                found.append(Operation(name, service, params, known.pwd, known.ashx))
-        return tuple(found)
 
     def _explorer(self, service: Service) -> ServiceExplorer:
         protocol: Protocol = "soap11" if self.protocol == "ashx" else self.protocol
@@ -402,18 +393,19 @@ class Client(BaseClient["requests.Session"]):
         values: Mapping[str, str],
         recipients: Sequence[str],
         batch: tuple[str, int, int] | None = None,
-    ) -> tuple[str, str, Protocol]:
-        """Send ``op`` under the serial's admission and failover; (result, url, protocol).
+    ) -> Sent:
+        """Send ``op`` under the serial's admission and failover: result, url, protocol, waited.
 
         Each attempt is journaled: a pending row before it leaves, its outcome after.
         """
+        from ._core.batches import Sent
         from ._journal import Recorder
         from ._sync import call
 
         built = self._build(op, values, self._credentials.pwd(op.pwd))
         record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch)
         transport, store = self._sending()
-        value, url = call(
+        done = call(
             built, recipients, record, transport=transport, store=store, rng=self._rng, sn=self.sn
         )
-        return value, url, built.protocol
+        return Sent(done.result, done.url, built.protocol, done.waited)

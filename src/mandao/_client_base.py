@@ -31,7 +31,7 @@ from ._core.hosts import HostGroups
 from ._credentials import Credentials
 from ._errors import ValidationError
 from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
-from ._wsdl import ServiceName
+from ._wsdl import ACCOUNT, SEND, ServiceName
 
 if TYPE_CHECKING:
     from ._compose.content import Estimate
@@ -325,6 +325,18 @@ class BaseClient(Generic[S]):
 
                     self._wsdl_ = Wsdl()
         return self._wsdl_
+
+    @property
+    def operations(self) -> tuple[Operation, ...]:
+        """Every operation of both cached WSDLs, with its parameters, as zeep reads them."""
+        from ._transports.wsdl import operation_parameters
+
+        found = []
+        for service in (SEND, ACCOUNT):
+            for name, params in operation_parameters(service).items():
+                known = OPERATIONS[name]
+                found.append(Operation(name, service, params, known.pwd, known.ashx))
+        return tuple(found)
 
     def _protocol_for(self, op: Operation) -> Protocol:
         return "http-post" if self.protocol == "ashx" and not op.ashx else self.protocol

@@ -41,6 +41,7 @@ class Batch:
         billable: messages it bills when sent.
         error: the exception for a failed or unknown batch, or the JournalError that
             kept a batch (and those after it) from being sent.
+        waited: seconds the request waited for a slot of the serial (``max_in_flight``).
     """
 
     index: int
@@ -53,6 +54,7 @@ class Batch:
     rrid: str | None = None
     host: str | None = None
     error: MandaoError | None = field(default=None, repr=False)
+    waited: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,6 +82,7 @@ class SendResult:
         batches: every request of the call, in order, with its state.
         skipped: ``(position, value, reason)`` of numbers left out (``skip_invalid=True``).
         duplicates: ``(position, number)`` of numbers given more than once, sent once.
+        waited: seconds the call's requests waited for slots of the serial, in all.
     """
 
     id: str
@@ -94,6 +97,7 @@ class SendResult:
     batches: tuple[Batch, ...] = field(default=(), repr=False)
     skipped: tuple[tuple[int, str, str], ...] = field(default=(), repr=False)
     duplicates: tuple[tuple[int, str], ...] = field(default=(), repr=False)
+    waited: float = field(default=0.0, repr=False)
 
     @property
     def complete(self) -> bool:

@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._core.batches import batches
+from ._core.batches import Sent, batches
 from ._core.call import (
     Admit,
     Answered,
+    Done,
     Effect,
     Pause,
     Record,
@@ -70,8 +71,8 @@ def call(
     store: SerialStore,
     rng: random.Random,
     sn: str,
-) -> tuple[str, str]:
-    """Send ``built`` under the serial's admission and failover; (result, url)."""
+) -> Done:
+    """Send ``built`` under the serial's admission and failover; (result, url, waited)."""
     op = built.operation
     rrid = built.fields.get("rrid") or None
     began = 0.0
@@ -115,7 +116,7 @@ def call(
 
 def send_plan(
     plan: Plan,
-    send_one: Callable[[Planned], tuple[str, str, str]],
+    send_one: Callable[[Planned], Sent],
     progress: Callable[[Batch], object] | None = None,
 ) -> SendResult:
     """Send ``plan``'s batches in order with ``send_one``; the folded result."""

@@ -90,7 +90,7 @@ class SerialStore:
                             assert url is not None  # noqa: S101
                             if now - start > 1.0:
                                 logger.info("serial %s: waited %.1fs for a slot", sn, now - start)
-                            return Granted(group, url, serving, now)
+                            return Granted(group, url, serving, now, now - start)
                     left = start + wait - now
                     if left <= 0:
                         raise self._busy(sn, now - start)

@@ -7,13 +7,13 @@ unknown outcome, or never attempted.
 
 :func:`batches` is a generator, like :func:`mandao._core.call.attempts`: it yields each
 planned request, the driver sends it (through ``attempts``) and sends back
-``(result, url, protocol)``, or throws the exception the request ended in.
+a :class:`Sent`, or throws the exception the request ended in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._errors import GatewayError, GatewayUnreachable, JournalError, OutcomeUnknown
 from .._results import Batch, BatchState, SendResult
@@ -23,8 +23,15 @@ if TYPE_CHECKING:
 
 __all__ = ["batches"]
 
-#: What a driver sends back for one request: (result, url, protocol).
-Sent = tuple[str, str, str]
+
+class Sent(NamedTuple):
+    """What a driver sends back for one request."""
+
+    result: str
+    url: str
+    protocol: str
+    waited: float = 0.0
+
 
 #: The exceptions that end one batch (any other propagates at once).
 BATCH_ERRORS = (GatewayError, OutcomeUnknown, GatewayUnreachable, JournalError)
@@ -59,7 +66,7 @@ def batches(
 
     for index, request in enumerate(planned):
         try:
-            result, host, protocol = yield request
+            result, host, protocol, waited = yield request
         except BATCH_ERRORS as exc:
             if index == 0:
                 raise
@@ -72,7 +79,7 @@ def batches(
             if progress is not None:
                 progress(failed)
             break
-        sent = batch(index, request, "sent", id=result, host=host)
+        sent = batch(index, request, "sent", id=result, host=host, waited=waited)
         done.append(sent)
         if progress is not None:
             progress(sent)
@@ -90,4 +97,5 @@ def batches(
         batches=tuple(done),
         skipped=plan.skipped,
         duplicates=plan.duplicates,
+        waited=sum(b.waited for b in done),
     )

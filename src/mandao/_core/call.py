@@ -15,7 +15,8 @@ carries each effect out:
 
 An exception the driver meets while carrying an effect out (an interrupt, a journal that
 cannot write) is thrown into the generator, which settles the attempt and re-raises it.
-The generator returns ``(result, url)`` or raises the decoded error.
+The generator returns a :class:`Done` (result, url, seconds waited) or raises the decoded
+error.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from .wire import Unanswered, Unsent
 __all__ = [
     "Admit",
     "Answered",
+    "Done",
     "Effect",
     "Granted",
     "Pause",
@@ -62,13 +64,24 @@ class Admit(NamedTuple):
 class Granted(NamedTuple):
     """A slot on ``group``, whose URL for the service is ``url``.
 
-    ``serving`` lists every group serving the service, with its URL, in preference order.
+    ``serving`` lists every group serving the service, with its URL, in preference order;
+    ``waited`` is how long the driver waited for the slot.
     """
 
     group: int
     url: str
     serving: tuple[tuple[int, str], ...]
     now: float
+    waited: float = 0.0
+
+
+class Done(NamedTuple):
+    """A call's end: the result text, the URL that answered, and seconds spent waiting for
+    the serial's slots (every attempt's)."""
+
+    result: str
+    url: str
+    waited: float
 
 
 class Transmit(NamedTuple):
@@ -129,7 +142,7 @@ def attempts(
     recipients: Sequence[str],
     rng: random.Random,
     sn: str = "",
-) -> Generator[Effect, Reply, tuple[str, str]]:
+) -> Generator[Effect, Reply, Done]:
     """Carry one built request to the gateway under ``policy`` (see ``docs/reliability.md``).
 
     Provably unsent: the next group, at once, the very same request, paid from the retry
@@ -143,7 +156,7 @@ def attempts(
     retries = 0
     grant = yield Admit(service)
     assert isinstance(grant, Granted)  # noqa: S101 (the driver's contract)
-    started = grant.now
+    started, waited = grant.now, grant.waited
     while True:
         try:
             happened = yield Transmit(grant.url)
@@ -176,6 +189,7 @@ def attempts(
                 raise _all_failed(causes, operation, rrid)
             grant = yield Admit(service, frozenset(tried))
             assert isinstance(grant, Granted)  # noqa: S101
+            waited += grant.waited
             continue
         if isinstance(happened, Unanswered):
             yield Release(grant.group, Change.NO_ANSWER)
@@ -222,6 +236,7 @@ def attempts(
             yield Pause(delay)
             grant = yield Admit(service)
             assert isinstance(grant, Granted)  # noqa: S101
+            waited += grant.waited
             continue
         except OutcomeUnknown as exc:
             yield answered
@@ -229,7 +244,7 @@ def attempts(
             raise
         yield answered._replace(refund=policy.success_refund)
         yield Record("accepted", result=value)
-        return value, grant.url
+        return Done(value, grant.url, waited)
 
 
 def _all_failed(causes: list[tuple[str, str]], operation: str, rrid: str | None) -> AllHostsFailed:
