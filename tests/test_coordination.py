@@ -58,27 +58,52 @@ def test_a_second_request_waits_for_the_first_with_one_slot() -> None:
 
 
 def test_waiters_are_served_first_come_first_served() -> None:
-    """Three callers queue behind a held slot; they get it in the order they came."""
-    store = _store(limit=1)
+    """A later caller that could go now still waits behind the first in line.
+
+    One slot of two is held on group 0. The first in line must go to group 1 (group 0 is
+    excluded), which has to wait until group 0 drains; the second could share group 0
+    at once, but is not let past the first.
+    """
+    store = _store(limit=2)
     held = store.admit(Admit("send"), wait=5)
     order: list[str] = []
 
-    def caller(name: str) -> None:
-        grant = store.admit(Admit("send"), wait=10)
+    def caller(name: str, exclude: frozenset[int]) -> None:
+        grant = store.admit(Admit("send", exclude), wait=10)
         order.append(name)
         store.release(Release(grant.group, Change.ANSWERED, elapsed=0.01))
 
-    threads = []
-    for queued, name in enumerate(("one", "two", "three"), start=1):
-        thread = threading.Thread(target=caller, args=(name,))
-        thread.start()
-        threads.append(thread)
-        _until(lambda queued=queued: len(store._line) == queued)
+    first = threading.Thread(target=caller, args=("first", frozenset({0})))
+    first.start()
+    _until(lambda: len(store._line) == 1)
+    second = threading.Thread(target=caller, args=("second", frozenset()))
+    second.start()
+    _until(lambda: len(store._line) == 2)
+    with store._cond:  # both have queued and gone to sleep: the lock is free again
+        assert store.state.in_flight == 1
     store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
-    for thread in threads:
-        thread.join(10)
-    assert order == ["one", "two", "three"]
+    first.join(10)
+    second.join(10)
+    assert order == ["first", "second"]
     assert store.state.in_flight == 0
+
+
+def test_an_interrupt_once_granted_gives_the_slot_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C between the grant and its delivery leaves no slot taken for ever."""
+    from mandao._coordination import memory
+
+    store = _store(limit=1)
+
+    def interrupted(*args: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(memory, "Granted", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        store.admit(Admit("send"), wait=5)
+    monkeypatch.undo()
+    assert store.state.in_flight == 0
+    assert len(store._line) == 0
+    assert store.admit(Admit("send"), wait=0.5).group == 0
 
 
 def test_threads_never_exceed_the_limit() -> None:
@@ -157,8 +182,10 @@ def test_another_client_of_the_serial_waits_too(gateway: SandboxGateway) -> None
     _, store = first._sending()
     assert second._sending()[1] is store
     held = store.admit(Admit("account"), wait=5)  # first's balance() in flight, say
-    with pytest.raises(mandao.SerialBusy):
+    with pytest.raises(mandao.SerialBusy) as info:
         second.send("13800138000", "等【示例】")
+    assert info.value.operation == "mdsmssend"
+    assert info.value.rrid
     assert gateway.ledger.messages == []  # not sent
     store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
     assert second.send("13800138000", "不等【示例】").id

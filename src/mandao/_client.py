@@ -406,6 +406,13 @@ class Client(BaseClient["requests.Session"]):
         record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch)
         transport, store = self._sending()
         done = call(
-            built, recipients, record, transport=transport, store=store, rng=self._rng, sn=self.sn
+            built,
+            recipients,
+            record,
+            transport=transport,
+            store=store,
+            policy=self._policy(),
+            rng=self._rng,
+            sn=self.sn,
         )
         return Sent(done.result, done.url, built.protocol, done.waited)

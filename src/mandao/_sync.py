@@ -30,6 +30,7 @@ from ._core.wire import classify
 if TYPE_CHECKING:
     from ._compose.plan import Plan, Planned
     from ._coordination.memory import SerialStore
+    from ._core.failover import FailoverPolicy
     from ._journal import Recorder
     from ._results import Batch, SendResult
     from ._transports.sync import SyncTransport
@@ -69,6 +70,7 @@ def call(
     *,
     transport: SyncTransport,
     store: SerialStore,
+    policy: FailoverPolicy,
     rng: random.Random,
     sn: str,
 ) -> Done:
@@ -105,7 +107,7 @@ def call(
         op.name,
         op.service.name,
         op.reply,
-        store.policy,
+        policy,
         rrid=rrid,
         recipients=recipients,
         rng=rng,

@@ -34,6 +34,14 @@ _pid = -1
 _node = 0
 
 
+def _after_fork() -> None:
+    global _lock
+    _lock = threading.Lock()  # a parent's thread may have held it: it never frees here
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def make_rrid(clock: float | None = None) -> str:
     """A fresh 18-digit rrid; ``clock`` (seconds since the epoch) stands in for the time.
 

@@ -8,7 +8,7 @@ in flight, whose release wakes the line. Each waits at most its ``Timeouts.wait`
 :func:`shared` gives every ``Client`` of one serial, journal location and host lists the
 same store, so two Clients in one process (a web app's per-request Clients, a worker
 beside it) obey ``-18`` and ``-19`` together, while a fresh sandbox on new ports (new host
-lists) starts from a fresh state.
+lists) starts from a fresh state. A store lives as long as the process.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections import deque
 
-from .._core.admission import Admission, admit, release
+from .._core.admission import Admission, Change, admit, release
 from .._core.call import Admit, Granted, Release, Released
 from .._core.failover import FailoverPolicy, RetryBudget
 from .._core.hosts import HostGroups
@@ -71,33 +70,41 @@ class SerialStore:
         )
         ticket = object()
         start = time.monotonic()
+        granted: int | None = None
         with self._cond:
             self._line.append(ticket)
             try:
                 while True:
                     now = time.monotonic()
                     if self._line[0] is ticket:
-                        state, group = admit(
+                        self._state, granted = admit(
                             self._state,
                             self.policy,
                             service=effect.service,
                             exclude=effect.exclude,
                             now=now,
                         )
-                        self._state = state
-                        if group is not None:
-                            url = groups.url(effect.service, group)
+                        if granted is not None:
+                            url = groups.url(effect.service, granted)
                             assert url is not None  # noqa: S101
                             if now - start > 1.0:
                                 logger.info("serial %s: waited %.1fs for a slot", sn, now - start)
-                            return Granted(group, url, serving, now, now - start)
+                            return Granted(granted, url, serving, now, now - start)
                     left = start + wait - now
                     if left <= 0:
                         raise self._busy(sn, now - start)
                     self._cond.wait(left)
+            except BaseException:
+                if granted is not None:  # interrupted once granted: the slot goes back
+                    self._state = release(
+                        self._state, self.policy, group=granted, change=Change.NONE, now=now
+                    )
+                raise
             finally:
-                self._line.remove(ticket)
-                self._cond.notify_all()  # the next in line may go now
+                try:
+                    self._line.remove(ticket)
+                finally:
+                    self._cond.notify_all()  # the next in line may go now
 
     def _busy(self, sn: str, waited: float) -> SerialBusy:
         limit = self._state.limit
@@ -131,9 +138,9 @@ class SerialStore:
         return Released(paid)
 
 
-_stores: weakref.WeakValueDictionary[tuple[object, ...], SerialStore] = (
-    weakref.WeakValueDictionary()
-)
+# Kept for the life of the process: Clients made per request, one after another, still
+# find the serial's host state and budget where the last one left them.
+_stores: dict[tuple[object, ...], SerialStore] = {}
 _stores_lock = threading.Lock()
 
 
@@ -142,18 +149,29 @@ def shared(
 ) -> SerialStore:
     """The store of ``key`` (serial, journal location, host groups) in this process.
 
-    The first caller's ``policy`` and ``limit`` make it; later callers of the same key get
-    it as it is. It lives while a client holds it.
+    The first caller's ``policy`` (for switching hosts) and ``limit`` make it; a later
+    caller of the same key with another ``limit`` is warned, and gets it as it is.
     """
     with _stores_lock:
         store = _stores.get(key)
         if store is None:
             store = _stores[key] = SerialStore(groups, policy, limit=limit)
+        elif store.state.limit != limit:
+            logger.warning(
+                "serial %s: max_in_flight=%s asked, but this process's Clients of the serial "
+                "already use %s; keeping %s",
+                key[0],
+                limit,
+                store.state.limit,
+                store.state.limit,
+            )
         return store
 
 
 def _after_fork() -> None:
     # Requests in flight were the parent's; a lock held by one of its threads never frees.
+    global _stores_lock
+    _stores_lock = threading.Lock()
     for store in list(_stores.values()):
         state = store.state
         store._reset(Admission.start(state.groups, state.limit))

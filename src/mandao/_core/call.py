@@ -28,7 +28,7 @@ from typing import Literal, NamedTuple
 
 from .._codes import Category, decode
 from .._config import short_host
-from .._errors import AllHostsFailed, GatewayError, OutcomeUnknown
+from .._errors import AllHostsFailed, GatewayError, OutcomeUnknown, SerialBusy
 from .admission import Change
 from .failover import FailoverPolicy
 from .wire import Unanswered, Unsent
@@ -154,8 +154,7 @@ def attempts(
     causes: list[tuple[str, str]] = []
     tried: set[int] = set()
     retries = 0
-    grant = yield Admit(service)
-    assert isinstance(grant, Granted)  # noqa: S101 (the driver's contract)
+    grant = yield from _admitted(Admit(service), operation, rrid, causes)
     started, waited = grant.now, grant.waited
     while True:
         try:
@@ -187,8 +186,7 @@ def attempts(
                     if group not in tried
                 )
                 raise _all_failed(causes, operation, rrid)
-            grant = yield Admit(service, frozenset(tried))
-            assert isinstance(grant, Granted)  # noqa: S101
+            grant = yield from _admitted(Admit(service, frozenset(tried)), operation, rrid, causes)
             waited += grant.waited
             continue
         if isinstance(happened, Unanswered):
@@ -234,8 +232,7 @@ def attempts(
                 delay,
             )
             yield Pause(delay)
-            grant = yield Admit(service)
-            assert isinstance(grant, Granted)  # noqa: S101
+            grant = yield from _admitted(Admit(service), operation, rrid, causes)
             waited += grant.waited
             continue
         except OutcomeUnknown as exc:
@@ -245,6 +242,20 @@ def attempts(
         yield answered._replace(refund=policy.success_refund)
         yield Record("accepted", result=value)
         return Done(value, grant.url, waited)
+
+
+def _admitted(
+    admit: Admit, operation: str, rrid: str | None, causes: list[tuple[str, str]]
+) -> Generator[Effect, Reply, Granted]:
+    """The grant of ``admit``; a SerialBusy the driver throws names the call and what the
+    hosts tried before said."""
+    try:
+        grant = yield admit
+    except SerialBusy as exc:
+        exc.operation, exc.rrid, exc.causes = operation, rrid, tuple(causes)
+        raise
+    assert isinstance(grant, Granted)  # noqa: S101 (the driver's contract)
+    return grant
 
 
 def _all_failed(causes: list[tuple[str, str]], operation: str, rrid: str | None) -> AllHostsFailed:
