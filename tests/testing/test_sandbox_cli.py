@@ -101,3 +101,49 @@ def test_runs_prints_urls_serves_and_stops_on_ctrl_c(tmp_path):
     assert proc.returncode == 0, err
     assert "stopped: 1 message(s) accepted" in out
     assert '"mobile": "1"' in ledger.read_text(encoding="utf-8")
+
+
+def _rules_line(*args: str) -> str:
+    """Start ``mandao sandbox`` with ``args``, return its printed rules line, stop it."""
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mandao.cli.sandbox", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = next((line for line in proc.stdout if line.strip().startswith("rules")), "")
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return line.strip()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), "rules    -18 past 1 in flight per serial, -19 on overlap across hosts"),
+        (
+            ("--max-in-flight", "8", "--host-switch-window", "2.5"),
+            "rules    -18 past 8 in flight per serial, -19 on overlap or within 2.5 s across hosts",
+        ),
+        (("--no-concurrent-check",), "rules    -18 past 1 in flight per serial, no -19"),
+        (("--no-serial-rules", "--max-in-flight", "4"), "rules    no -18, no -19"),
+    ],
+)
+def test_serial_rule_flags(args, expected):
+    """-18 and -19 are on by default; the flags change or switch them off, as printed."""
+    assert _rules_line(*args) == expected
+
+
+def test_max_in_flight_below_one_is_a_usage_error():
+    """--max-in-flight 0 exits with a usage error before listening."""
+    result = CliRunner().invoke(sandbox, ["--max-in-flight", "0"])
+    assert result.exit_code == 2
+    assert "--max-in-flight" in result.output

@@ -20,6 +20,7 @@ EXPECTED = {
     "Fault",
     "FaultEvent",
     "FaultKind",
+    "Hold",
     "Ledger",
     "LedgerEntry",
     "Rejection",

@@ -69,6 +69,16 @@ def _parse_account(spec: str, balance: int, registered: bool) -> tuple[str, Sand
     return sn, SandboxAccount(password, balance=balance, registered=registered)
 
 
+def _serial_rules(rules: Rules) -> str:
+    limit = rules.max_in_flight
+    minus_18 = f"-18 past {limit} in flight per serial" if limit is not None else "no -18"
+    if not rules.concurrent_hosts:
+        return f"{minus_18}, no -19"
+    window = rules.host_switch_window
+    minus_19 = f"-19 on overlap or within {window:g} s" if window else "-19 on overlap"
+    return f"{minus_18}, {minus_19} across hosts"
+
+
 @click.command("sandbox")
 @click.option(
     "--port",
@@ -113,7 +123,24 @@ def _parse_account(spec: str, balance: int, registered: bool) -> tuple[str, Sand
 @click.option(
     "--rate-limit", type=float, default=None, help="Send calls per second per serial before -8."
 )
+@click.option(
+    "--max-in-flight",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Requests of one serial processed at once (both hosts, both services) before -18.",
+)
+@click.option(
+    "--host-switch-window",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Also -19 for this many seconds after a serial's last request on the other host.",
+)
 @click.option("--no-concurrent-check", is_flag=True, help="Never answer -19.")
+@click.option(
+    "--no-serial-rules", is_flag=True, help="Never answer -18 or -19 (any number in flight)."
+)
 @click.option(
     "--fault",
     "faults",
@@ -145,7 +172,10 @@ def sandbox(
     unregistered: bool,
     duplicate_window: float,
     rate_limit: float | None,
+    max_in_flight: int,
+    host_switch_window: float,
     no_concurrent_check: bool,
+    no_serial_rules: bool,
     faults: tuple[str, ...],
     downs: tuple[str, ...],
     ledger_path: str | None,
@@ -163,7 +193,9 @@ def sandbox(
     rules = Rules(
         duplicate_window=duplicate_window,
         rate_limit=rate_limit,
-        concurrent_hosts=not no_concurrent_check,
+        max_in_flight=None if no_serial_rules else max_in_flight,
+        concurrent_hosts=not (no_concurrent_check or no_serial_rules),
+        host_switch_window=host_switch_window,
     )
     gw = SandboxGateway(
         parsed_accounts,
@@ -197,6 +229,7 @@ def sandbox(
         click.echo(f"  account  {sn}  balance {state.balance}, {registered}")
     for host_name, fault in parsed_faults:
         click.echo(f"  fault    {host_name}: {fault.kind}")
+    click.echo(f"  rules    {_serial_rules(rules)}")
 
     stop = threading.Event()
 

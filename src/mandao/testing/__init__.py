@@ -14,7 +14,7 @@ from ._accounts import DEFAULT_BALANCE, DEFAULT_PASSWORD, DEFAULT_SN, AccountSta
 from ._billing import segments
 from ._checks import md5_pwd
 from ._choices import Rules
-from ._faults import FAULT_KINDS, Fault, FaultKind
+from ._faults import FAULT_KINDS, Fault, FaultKind, Hold
 from ._host import SandboxHost
 from ._ledger import FaultEvent, Ledger, LedgerEntry, Rejection
 from ._sandbox import SandboxGateway
@@ -28,6 +28,7 @@ __all__ = [
     "Fault",
     "FaultEvent",
     "FaultKind",
+    "Hold",
     "Ledger",
     "LedgerEntry",
     "Rejection",

@@ -10,6 +10,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 
+from ._choices import check_max_in_flight
+
 __all__ = [
     "DEFAULT_BALANCE",
     "DEFAULT_PASSWORD",
@@ -39,6 +41,9 @@ class SandboxAccount:
         operations: the operations this serial may call; any other answers -7. None = all.
         rate_limit: at most this many send calls per second (sliding one-second window),
             more answer -8. None takes ``Rules.rate_limit``.
+        max_in_flight: at most this many requests of the serial processed at once (both
+            services, both hosts); one more answers -18. None takes ``Rules.max_in_flight``
+            (1 by default, as the gateway's "no multi-threading" default).
 
     >>> SandboxAccount("secret", balance=10, ext_allowed=False).ext_allowed
     False
@@ -52,6 +57,10 @@ class SandboxAccount:
     allowed_ips: tuple[str, ...] | None = None
     operations: frozenset[str] | None = None
     rate_limit: float | None = None
+    max_in_flight: int | None = None
+
+    def __post_init__(self) -> None:
+        check_max_in_flight(self.max_in_flight)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class AccountState:
     allowed_ips: tuple[str, ...] | None
     operations: frozenset[str] | None
     rate_limit: float | None
+    max_in_flight: int | None
     register_changes_today: int
     registration: dict[str, str] = field(default_factory=dict)
 
@@ -82,6 +92,7 @@ class Account:
     allowed_ips: tuple[str, ...] | None
     operations: frozenset[str] | None
     rate_limit: float | None
+    max_in_flight: int | None = None
     changes_day: date | None = None
     changes: int = 0
     registration: dict[str, str] = field(default_factory=dict)
@@ -99,6 +110,7 @@ class Account:
             allowed_ips=setup.allowed_ips,
             operations=setup.operations,
             rate_limit=setup.rate_limit,
+            max_in_flight=setup.max_in_flight,
         )
 
     def snapshot(self, sn: str, today: date) -> AccountState:
@@ -112,6 +124,7 @@ class Account:
             allowed_ips=self.allowed_ips,
             operations=self.operations,
             rate_limit=self.rate_limit,
+            max_in_flight=self.max_in_flight,
             register_changes_today=self.changes if self.changes_day == today else 0,
             registration=dict(self.registration),
         )

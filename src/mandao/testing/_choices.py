@@ -8,9 +8,9 @@ flip it (docs/sandbox.md lists them).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["Rules"]
+__all__ = ["Rules", "check_max_in_flight"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,12 @@ class Rules:
         duplicate_window: seconds in which the same mobile + same content answers -20;
             0 turns the check off (the default, so tests may resend freely).
         rate_limit: default send calls per second per serial before -8; None = no limit.
-        concurrent_hosts: answer -19 when one serial has a request in flight on another host.
+        max_in_flight: most requests of one serial being processed at once, over both
+            services and both hosts, before -18 (the gateway's default is one: "上次提交没有
+            等待返回不能继续提交"); an account's own ``max_in_flight`` wins; None = no -18
+            for accounts that set none.
+        concurrent_hosts: answer -19 when one serial has a request in flight on another host
+            (the two services of one host are one address).
         host_switch_window: also answer -19 for this many seconds after a serial's last
             request on another host finished (0 = only truly simultaneous requests).
         route_by_body: a SOAP request with an empty or missing action is routed by its body
@@ -41,12 +46,15 @@ class Rules:
 
     >>> Rules(duplicate_window=60).duplicate_window, Rules().register_limit
     (60, 10)
+    >>> Rules().max_in_flight, Rules.without_serial_rules().max_in_flight
+    (1, None)
     """
 
     register_limit: int = 10
     register_limit_code: str = "-8"
     duplicate_window: float = 0.0
     rate_limit: float | None = None
+    max_in_flight: int | None = 1
     concurrent_hosts: bool = True
     host_switch_window: float = 0.0
     route_by_body: bool = True
@@ -55,3 +63,21 @@ class Rules:
     past_stime_is_immediate: bool = True
     max_mobiles: int = 10000
     count_utf16: bool = True
+
+    def __post_init__(self) -> None:
+        check_max_in_flight(self.max_in_flight)
+        if self.host_switch_window < 0:
+            raise ValueError("host_switch_window must not be negative")
+
+    @classmethod
+    def without_serial_rules(cls, **fields: Any) -> Rules:
+        """These rules with -18 and -19 switched off (``max_in_flight=None``, no -19)."""
+        return cls(**{"max_in_flight": None, "concurrent_hosts": False, **fields})
+
+
+def check_max_in_flight(value: int | None) -> None:
+    """Raise ValueError unless ``value`` is None or a whole number of requests, 1 or more."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_in_flight must be None or a whole number, 1 or more, not {value!r}")

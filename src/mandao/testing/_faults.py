@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultKind", "FaultPlan"]
+__all__ = ["FAULT_KINDS", "Fault", "FaultKind", "FaultPlan", "Hold"]
 
 FaultKind = Literal[
     "hang",
@@ -147,3 +147,74 @@ class FaultPlan:
                         self._active.remove(active)
                 return f
         return None
+
+
+class Hold:
+    """Holds a host's next ``times`` admitted requests open until ``release()`` (for tests).
+
+    A held request has passed authentication and holds its serial's in-flight slot (so
+    -18 and -19 apply to the serial's other requests); once released it is answered as
+    usual. Taking the host down lets held requests go too (their connections are cut).
+    ``wait(n)`` blocks until ``n`` requests have been held: a test waits on that, never on
+    a sleep. Build one with ``SandboxHost.hold()``.
+    """
+
+    def __init__(
+        self,
+        times: int = 1,
+        *,
+        service: Literal["send", "account"] | None = None,
+        operation: str | None = None,
+    ) -> None:
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self.service = service
+        self.operation = operation
+        self._left = times
+        self._held = 0
+        self._cond = threading.Condition()
+        self._released = threading.Event()
+
+    def __enter__(self) -> Hold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    @property
+    def held(self) -> int:
+        """How many requests this hold has taken so far."""
+        with self._cond:
+            return self._held
+
+    @property
+    def done(self) -> bool:
+        """Whether this hold will take no more requests (released, or ``times`` taken)."""
+        with self._cond:
+            return self._left <= 0 or self._released.is_set()
+
+    def take(self, service: str, operation: str) -> bool:
+        """Whether this request is to be held (and count it)."""
+        if self.service not in (None, service) or self.operation not in (None, operation):
+            return False
+        with self._cond:
+            if self._left <= 0 or self._released.is_set():
+                return False
+            self._left -= 1
+            self._held += 1
+            self._cond.notify_all()
+            return True
+
+    def keep(self, closing: threading.Event) -> None:
+        """Block a taken request until ``release()`` or until the host goes (``closing``)."""
+        while not self._released.wait(0.05) and not closing.is_set():
+            pass
+
+    def wait(self, n: int = 1, timeout: float | None = 10.0) -> bool:
+        """Block until ``n`` requests have been held; False if ``timeout`` passed first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._held >= n, timeout)
+
+    def release(self) -> None:
+        """Let every held request go, and hold no more."""
+        self._released.set()

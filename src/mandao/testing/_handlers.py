@@ -1,11 +1,12 @@
 """What each operation does: one table, ``HANDLERS``, from operation name to handler.
 
 A handler is a row: the function that answers the operation once its caller is known,
-and whether the serial must be registered already. ``answer`` is the one way in: it
-authenticates the caller (the checks every operation shares, in the documented order),
-runs the row's function under the gateway state's lock, and records a negative result as
-a ``Rejection``. Adding an operation is adding its parameters to ``_services`` and a row
-here.
+and whether the serial must be registered already. ``admit`` comes first: it authenticates
+the caller (the checks every operation shares, in the documented order) and takes one of
+the serial's in-flight slots (-19, -18). ``answer`` then authenticates again (the account
+may have changed while a slow request waited), runs the row's function under the gateway
+state's lock, and records a negative result as a ``Rejection``. Adding an operation is
+adding its parameters to ``_services`` and a row here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ._ledger import LedgerEntry, Rejection
 from ._state import GatewayState
 from ._wire import Call
 
-__all__ = ["HANDLERS", "CallContext", "Handler", "answer", "refuse"]
+__all__ = ["HANDLERS", "CallContext", "Handler", "admit", "answer", "refuse"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,22 @@ class Handler:
 
     run: Callable[[Call, Account, GatewayState, CallContext], str]
     registered: bool = True
+
+
+def admit(call: Call, state: GatewayState, ctx: CallContext) -> str | None:
+    """Authenticate ``call`` and take an in-flight slot of its serial; None, or the code.
+
+    The caller's checks come first (-601 to -7): a request the gateway cannot tie to a
+    serial keeps that answer and holds no slot. Then -19 and -18
+    (``GatewayState.take_slot``). An admitted call holds its slot until
+    ``state.release_slot(sn, ctx.host_name)``; the code is not recorded here (``refuse``).
+    """
+    handler = HANDLERS[call.op.name]
+    with state.lock:
+        caller = _authenticate(call, state, ctx, registered=handler.registered)
+        if isinstance(caller, str):
+            return caller
+        return state.take_slot(call.get("sn").strip(), ctx.host_name, caller)
 
 
 def answer(call: Call, state: GatewayState, ctx: CallContext, *, forced: str | None = None) -> str:

@@ -3,8 +3,10 @@
 A listener hands each request straight to ``SandboxHost._handle``, which decodes it
 (``_wire.parse``) and has ``_handlers.answer`` carry it out, applying the fault picked for
 the request:
-``hang`` and ``drop-before`` act before anything is carried out; ``slow`` waits with the
-request in flight; reply-replacing faults run the request first when the fault says so.
+``hang`` and ``drop-before`` act before anything is carried out (the request never
+reached the application, so it holds no in-flight slot of its serial); ``slow`` waits with
+the request in flight (its slot held, -18 / -19 apply); reply-replacing faults run the
+request first when the fault says so; ``code`` answers without running it (no slot).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from functools import cache, partial
 from typing import Any, Literal
 
 from .._wsdl import Service
-from ._faults import Fault, FaultPlan
-from ._handlers import CallContext, answer, refuse
+from ._faults import Fault, FaultPlan, Hold
+from ._handlers import CallContext, admit, answer, refuse
 from ._http import Request, render_response
 from ._ledger import FaultEvent
 from ._server import LOOPBACK, Listener, Reply
@@ -60,6 +62,8 @@ class SandboxHost:
         self.name = name
         self._state = state
         self._plan = FaultPlan()
+        self._holds: list[Hold] = []
+        self._holds_lock = threading.Lock()
         self._send = Listener(partial(self._handle, SEND_SERVICE), ports[0])
         self._account = Listener(partial(self._handle, ACCOUNT_SERVICE), ports[1])
 
@@ -137,6 +141,31 @@ class SandboxHost:
         """The faults still armed on this host."""
         return self._plan.armed
 
+    def hold(
+        self,
+        times: int = 1,
+        *,
+        service: Literal["send", "account"] | None = None,
+        operation: str | None = None,
+    ) -> Hold:
+        """Hold this host's next ``times`` admitted requests open until ``release()``.
+
+        ``with gw.primary.hold() as held:`` start a send in a thread, ``held.wait()``; the
+        serial is busy until the block ends (see :class:`Hold`).
+        """
+        hold = Hold(times, service=service, operation=operation)
+        with self._holds_lock:
+            self._holds.append(hold)
+        return hold
+
+    def _hold_for(self, service: str, operation: str) -> Hold | None:
+        with self._holds_lock:
+            self._holds = [h for h in self._holds if not h.done]
+            for hold in self._holds:
+                if hold.take(service, operation):
+                    return hold
+        return None
+
     # -- serving ----------------------------------------------------------------------------
     def _url(self, service: ServiceSpec) -> str:
         return self.send_url if service is SEND_SERVICE else self.account_url
@@ -207,15 +236,22 @@ class SandboxHost:
         fault: Fault | None,
     ) -> Immediate:
         state = self._state
-        sn = call.get("sn").strip()
-        entered = state.enter(sn, self.name)
-        try:
-            if fault is not None and fault.kind == "slow":
-                closing.wait(fault.delay)
-            value = answer(call, state, ctx) if entered else refuse(call, state, ctx, "-19")
-        finally:
-            if entered:
-                state.leave(sn, self.name)
+        refused = admit(call, state, ctx)
+        if refused is not None:
+            value = refuse(call, state, ctx, refused)
+        else:
+            # The slot is held from here until the answer is ready, and given back before
+            # the reply is written: a client that sends again once it has read the reply
+            # must never meet its own earlier request still counted (-18 / -19).
+            try:
+                hold = self._hold_for(service.name, call.op.name)
+                if hold is not None:
+                    hold.keep(closing)
+                if fault is not None and fault.kind == "slow":
+                    closing.wait(fault.delay)
+                value = answer(call, state, ctx)
+            finally:
+                state.release_slot(call.get("sn").strip(), self.name)
         return render_result(call, service, value, http_newline=state.rules.http_newline)
 
 

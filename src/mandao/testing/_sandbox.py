@@ -149,6 +149,18 @@ class SandboxGateway:
         """Set the serial's balance (in messages)."""
         self._state.update_account(sn, balance=balance)
 
+    def in_flight(self, sn: str) -> dict[str, int]:
+        """Requests of ``sn`` being processed now, per host name (``{"primary": 1}``)."""
+        return self._state.in_flight(sn)
+
+    def wait_in_flight(self, sn: str, count: int = 1, timeout: float | None = 10.0) -> bool:
+        """Block until exactly ``count`` requests of ``sn`` are being processed.
+
+        For tests that hold a request open (a ``slow`` fault, ``host.hold()``) and must
+        know it holds its slot before they go on; False if ``timeout`` passed first.
+        """
+        return self._state.wait_in_flight(sn, count, timeout)
+
     @staticmethod
     def pwd(sn: str, password: str) -> str:
         """The MD5 form of ``pwd`` (upper-case hex MD5 of sn + password)."""

@@ -1,4 +1,4 @@
-"""The state every sandbox host shares: accounts, the ledger, and the -19/-20 bookkeeping.
+"""The state every sandbox host shares: accounts, the ledger, the -18/-19/-20 bookkeeping.
 
 One ``GatewayState`` per ``SandboxGateway``: the real hosts share one back end, so a
 Register on the primary is seen by the backup, and a balance drained on one is drained on
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from ._accounts import Account, AccountState, SandboxAccount
-from ._choices import Rules
+from ._choices import Rules, check_max_in_flight
 from ._ledger import Ledger
 
 __all__ = ["GatewayState"]
@@ -41,11 +41,14 @@ class GatewayState:
         self.default_balance = default_balance
         self.clock = clock
         self.lock = threading.Lock()
+        # Notified whenever a request takes or gives back an in-flight slot.
+        self._slots_changed = threading.Condition(self.lock)
         self.accounts: dict[str, Account] = {}
         # (sn, mobile, decoded content) -> when it was last accepted, for -20.
         self.recent: dict[tuple[str, str, str], float] = {}
+        # sn -> host name -> requests in flight there / when its last one there finished.
         self._in_flight: dict[str, dict[str, int]] = {}
-        self._last_host: dict[str, tuple[str, float]] = {}
+        self._last_done: dict[str, dict[str, float]] = {}
         # 18 digits, all digits, different from one run to the next (as the gateway's are).
         start = 10**17 + (int(time.time()) % 10**9) * 10**8
         self._ids = itertools.count(start)
@@ -70,6 +73,8 @@ class GatewayState:
         unknown = set(changes) - allowed
         if unknown:
             raise TypeError(f"unknown account field(s): {sorted(unknown)}")
+        if "max_in_flight" in changes:
+            check_max_in_flight(changes["max_in_flight"])  # type: ignore[arg-type]
         with self.lock:
             acct = self._get(sn)
             for key, value in changes.items():
@@ -96,28 +101,49 @@ class GatewayState:
         except KeyError:
             raise KeyError(f"the sandbox has no account {sn!r}") from None
 
-    # -- -19: one serial, one interface address at a time ----------------------------
-    def enter(self, sn: str, host: str) -> bool:
-        """Mark a request of ``sn`` in flight on ``host``; False if that breaks the -19 rule."""
-        if not sn:
-            return True
-        with self.lock:
-            flights = self._in_flight.setdefault(sn, {})
-            if self.rules.concurrent_hosts:
-                if any(n > 0 for h, n in flights.items() if h != host):
-                    return False
-                last = self._last_host.get(sn)
-                window = self.rules.host_switch_window
-                if window > 0 and last and last[0] != host and self.clock() - last[1] < window:
-                    return False
-            flights[host] = flights.get(host, 0) + 1
-            return True
+    # -- -18 / -19: how a serial's requests may overlap ---------------------------------
+    def take_slot(self, sn: str, host: str, acct: Account) -> str | None:
+        """Mark a request of ``sn`` (``acct``) in flight on ``host``, or the code refusing it.
 
-    def leave(self, sn: str, host: str) -> None:
-        """The request marked by ``enter`` has finished."""
-        if not sn:
-            return
+        Call under ``lock``, after authentication. ``-19``: the serial has a request in
+        flight on another host, or (``host_switch_window``) finished one there less than the
+        window ago. ``-18``: ``max_in_flight`` of its requests are in flight already, over
+        every host and service. None: taken; ``release_slot`` gives it back.
+        """
+        rules = self.rules
+        flights = self._in_flight.setdefault(sn, {})
+        if rules.concurrent_hosts:
+            if any(n > 0 for h, n in flights.items() if h != host):
+                return "-19"
+            window = rules.host_switch_window
+            if window > 0:
+                now = self.clock()
+                done = self._last_done.get(sn, {})
+                if any(h != host and now - t < window for h, t in done.items()):
+                    return "-19"
+        limit = acct.max_in_flight if acct.max_in_flight is not None else rules.max_in_flight
+        if limit is not None and sum(flights.values()) >= limit:
+            return "-18"
+        flights[host] = flights.get(host, 0) + 1
+        self._slots_changed.notify_all()
+        return None
+
+    def release_slot(self, sn: str, host: str) -> None:
+        """The request a ``take_slot`` let in has finished (takes ``lock`` itself)."""
         with self.lock:
             flights = self._in_flight.get(sn, {})
             flights[host] = max(0, flights.get(host, 0) - 1)
-            self._last_host[sn] = (host, self.clock())
+            self._last_done.setdefault(sn, {})[host] = self.clock()
+            self._slots_changed.notify_all()
+
+    def in_flight(self, sn: str) -> dict[str, int]:
+        """Requests of ``sn`` being processed now, per host name (hosts with none left out)."""
+        with self.lock:
+            return {h: n for h, n in self._in_flight.get(sn, {}).items() if n > 0}
+
+    def wait_in_flight(self, sn: str, count: int, timeout: float | None) -> bool:
+        """Block until exactly ``count`` requests of ``sn`` are in flight; False on timeout."""
+        with self._slots_changed:
+            return self._slots_changed.wait_for(
+                lambda: sum(self._in_flight.get(sn, {}).values()) == count, timeout
+            )
