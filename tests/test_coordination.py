@@ -14,7 +14,7 @@ from mandao._core.admission import Change
 from mandao._core.call import Admit, Release
 from mandao._core.failover import FailoverPolicy
 from mandao._core.hosts import HostGroups
-from mandao.testing import SandboxGateway
+from mandao.testing import Fault, SandboxGateway
 
 from .conftest import PASSWORD, SN
 
@@ -189,3 +189,48 @@ def test_another_client_of_the_serial_waits_too(gateway: SandboxGateway) -> None
     assert gateway.ledger.messages == []  # not sent
     store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
     assert second.send("13800138000", "不等【示例】").id
+
+
+def test_two_clients_and_16_threads_with_a_flapping_primary(gateway: SandboxGateway) -> None:
+    """Two Clients of one serial, 16 threads, the primary going down and up: the sandbox
+    (enforcing -18 and -19) answers neither, nothing is sent twice, every call ends in one
+    known state."""
+    policy = mandao.FailoverPolicy(cooldown=0.01)
+    clients = [gateway.client(SN, PASSWORD, timeout=(1, 5), failover=policy) for _ in range(2)]
+    for host in (gateway.primary, gateway.backup):
+        # Each request stays in flight a few ms: without the client's limit they overlap.
+        host.add_fault(Fault("slow", delay=0.005, times=10**6))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def sender(n: int) -> None:
+        client = clients[n % 2]
+        for i in range(15):
+            if n == 0 and i % 3 == 0:  # one thread flaps the primary as it goes
+                (gateway.primary.down if i % 6 == 0 else gateway.primary.up)()
+            try:
+                result = client.send(f"138{n:04d}{i:04d}", f"并发 {n}-{i}【示例】")
+                outcome = "sent" if result.complete else "partial"
+            except mandao.OutcomeUnknown:
+                outcome = "unknown"
+            except mandao.GatewayUnreachable:
+                outcome = "unsent"
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    gateway.primary.up()
+    assert len(outcomes) == 16 * 15  # every call accounted for
+    codes = [r.code for r in gateway.ledger.rejections]
+    assert codes.count("-18") == 0
+    assert codes.count("-19") == 0
+    mobiles = [m.mobile for m in gateway.ledger.messages]
+    assert len(mobiles) == len(set(mobiles))  # nothing sent twice
+    assert (
+        outcomes.count("sent") <= len(mobiles) <= outcomes.count("sent") + outcomes.count("unknown")
+    )
+    assert outcomes.count("sent") > 0
