@@ -79,7 +79,7 @@ def test_waiters_are_served_first_come_first_served() -> None:
     second = threading.Thread(target=caller, args=("second", frozenset()))
     second.start()
     _until(lambda: len(store._line) == 2)
-    with store._cond:  # both have queued and gone to sleep: the lock is free again
+    with store._lock:  # both have queued and gone to sleep: the lock is free again
         assert store.state.in_flight == 1
     store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
     first.join(10)

@@ -1,9 +1,10 @@
 """One serial's admission and retry budget, shared by every caller of it in one process.
 
 The state is the pure :class:`~mandao._core.admission.Admission`; a store keeps the
-current value under a condition variable. Callers wait in FIFO order: only the first in
-line asks :func:`~mandao._core.admission.admit`, which says wait only while a request is
-in flight, whose release wakes the line. Each waits at most its ``Timeouts.wait``.
+current value under a lock. Callers wait in FIFO order, each on a condition of its own:
+only the first in line asks :func:`~mandao._core.admission.admit`, which says wait only
+while a request is in flight, and a release wakes only the first in line (no herd of
+woken threads fighting for the slot). Each waits at most its ``Timeouts.wait``.
 
 :func:`shared` gives every ``Client`` of one serial, journal location and host lists the
 same store, so two Clients in one process (a web app's per-request Clients, a worker
@@ -44,8 +45,9 @@ class SerialStore:
         """``state``, a new lock and an empty line (a forked child's: the parent's are not
         its, nor are the parent's requests in flight)."""
         self._state = state
-        self._cond = threading.Condition()
-        self._line: deque[object] = deque()
+        self._lock = threading.Lock()
+        # Each waiter's own condition, in order of arrival: a release wakes only the first.
+        self._line: deque[threading.Condition] = deque()
 
     @property
     def state(self) -> Admission:
@@ -68,10 +70,10 @@ class SerialStore:
             for g in groups.serving(effect.service)
             if (url := groups.url(effect.service, g)) is not None
         )
-        ticket = object()
+        ticket = threading.Condition(self._lock)
         start = time.monotonic()
         granted: int | None = None
-        with self._cond:
+        with self._lock:
             self._line.append(ticket)
             try:
                 while True:
@@ -93,7 +95,7 @@ class SerialStore:
                     left = start + wait - now
                     if left <= 0:
                         raise self._busy(sn, now - start)
-                    self._cond.wait(left)
+                    ticket.wait(left)
             except BaseException:
                 if granted is not None:  # interrupted once granted: the slot goes back
                     self._state = release(
@@ -104,7 +106,7 @@ class SerialStore:
                 try:
                     self._line.remove(ticket)
                 finally:
-                    self._cond.notify_all()  # the next in line may go now
+                    self._wake()  # the next in line may go now
 
     def _busy(self, sn: str, waited: float) -> SerialBusy:
         limit = self._state.limit
@@ -116,9 +118,14 @@ class SerialStore:
             waited=waited,
         )
 
+    def _wake(self) -> None:
+        """Wake the first in line (the lock held)."""
+        if self._line:
+            self._line[0].notify()
+
     def release(self, effect: Release) -> Released:
         """The request left its group; pay ``spend`` from the budget, add ``refund``."""
-        with self._cond:
+        with self._lock:
             self._state = release(
                 self._state,
                 self.policy,
@@ -134,7 +141,7 @@ class SerialStore:
                 self._budget = after or self._budget
             if effect.refund:
                 self._budget = self._budget.refund(effect.refund)
-            self._cond.notify_all()
+            self._wake()
         return Released(paid)
 
 
