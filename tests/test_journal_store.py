@@ -8,7 +8,7 @@ import json
 import os
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ from mandao._journal import HASHED, SCHEMA_VERSION, Entry
 SN = "SDK-TST-010-00001"
 
 # Every earlier schema, as the SQL mandao ran (``git log -p`` of the old _journal.py). Files
-# of versions 1 and 2 record no version (user_version 0); later ones do. Each new schema
-# version adds its predecessor here.
+# of versions 1 and 2 first recorded no version (user_version 0); from 2 on mandao records
+# it (see OLD_FILES). Each new schema version adds its predecessor here.
 LEGACY: dict[int, str] = {
     # 3360046: the first journal.
     1: """
@@ -70,6 +70,10 @@ _OLD_INSERT = (
     f"VALUES ({', '.join('?' * (len(_OLD_COLUMNS) + 2))})"
 )
 _GENESIS = "0" * 64
+
+# (schema, user_version as the file records it): 1 and 2 as first written, unrecorded;
+# 2 and later as mandao has recorded them since.
+OLD_FILES = [(1, 0), (2, 0), *((version, version) for version in sorted(LEGACY) if version >= 2)]
 
 
 def _old_hash(prev: str, values: list[object]) -> str:
@@ -135,11 +139,11 @@ class _OldWriter:
         self.append(kind="prune", detail=json.dumps(detail), outcome="")
 
 
-def _old_journal(path: Path, version: int) -> str:
+def _old_journal(path: Path, version: int, recorded: int = 0) -> str:
     """A journal of schema ``version`` with rows of every kind; return its head (SEQ:HASH)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(LEGACY[version])
-    conn.execute(f"PRAGMA user_version = {version if version > 2 else 0}")
+    conn.execute(f"PRAGMA user_version = {recorded}")
     old = _OldWriter(conn)
     first = old.attempt(["13800000000"], "早先的一条【示例】", "900")
     old.outcome(first, "accepted", "900")
@@ -175,7 +179,7 @@ def _shape(path: Path) -> dict[str, Any]:
 
 def test_every_earlier_schema_has_a_fixture() -> None:
     """Each schema version before the current one is recreated here, so each is tested
-    (2 also as the current one's tables from before versions were recorded)."""
+    (2 both as written before versions were recorded and after)."""
     assert set(range(1, SCHEMA_VERSION)) <= set(LEGACY) <= set(range(1, SCHEMA_VERSION + 1))
 
 
@@ -198,14 +202,16 @@ def test_hashed_columns_keep_the_order_journals_were_written_with() -> None:
     assert Entry._fields == (*_OLD_COLUMNS, "prev", "hash")
 
 
-@pytest.mark.parametrize("version", sorted(LEGACY))
-def test_an_old_journal_migrates_and_its_chain_still_verifies(tmp_path: Path, version: int) -> None:
+@pytest.mark.parametrize(("version", "recorded"), OLD_FILES)
+def test_an_old_journal_migrates_and_its_chain_still_verifies(
+    tmp_path: Path, version: int, recorded: int
+) -> None:
     """A journal of each earlier schema, written the old way, is brought to the current
     schema on open: same tables as a new one, every old row readable, the chain (and the
     head recorded before) verifying, and new rows appended to it."""
     path = tmp_path / "old.sqlite3"
-    head = _old_journal(path, version)
-    assert _shape(path)["user_version"] == (version if version > 2 else 0)
+    head = _old_journal(path, version, recorded)
+    assert _shape(path)["user_version"] == recorded
     seq, _, digest = head.partition(":")
     with Journal(path) as journal:
         check = journal.verify(expect_head=(int(seq), digest))
@@ -238,11 +244,11 @@ def test_an_old_journal_migrates_and_its_chain_still_verifies(tmp_path: Path, ve
     assert _shape(path) == _shape(fresh)
 
 
-@pytest.mark.parametrize("version", sorted(LEGACY))
-def test_migrating_keeps_tampering_visible(tmp_path: Path, version: int) -> None:
+@pytest.mark.parametrize(("version", "recorded"), OLD_FILES)
+def test_migrating_keeps_tampering_visible(tmp_path: Path, version: int, recorded: int) -> None:
     """An old row edited before the upgrade is still reported after it."""
     path = tmp_path / "old.sqlite3"
-    _old_journal(path, version)
+    _old_journal(path, version, recorded)
     conn = sqlite3.connect(path)
     with conn:
         conn.execute("UPDATE entries SET content = '改过【示例】' WHERE seq = 4")
@@ -250,6 +256,30 @@ def test_migrating_keeps_tampering_visible(tmp_path: Path, version: int) -> None
     problem = Journal(path).verify().problem
     assert problem is not None
     assert (problem.seq, problem.kind) == (4, "modified")
+
+
+@pytest.mark.parametrize(("version", "recorded"), OLD_FILES)
+def test_the_duplicate_guard_finds_what_an_old_journal_sent(
+    tmp_path: Path, version: int, recorded: int
+) -> None:
+    """The index a migration adds starts empty; the guard's first look fills it from the
+    old rows (pending and accepted attempts count, a rejected one does not)."""
+    path = tmp_path / "old.sqlite3"
+    _old_journal(path, version, recorded)
+    with Journal(path) as journal:
+        assert journal.verify().ok  # opened: migrated
+        conn = sqlite3.connect(path)
+        assert conn.execute("SELECT count(*) FROM sent").fetchone() == (0,)
+        pairs = [
+            ("13800138000", "验证码 1234【示例】"),
+            ("13500135000", "断电前的一条【示例】"),
+            ("13600136000", "李四【示例】"),
+            ("13800000000", "早先的一条【示例】"),
+        ]
+        assert journal.duplicates(pairs, timedelta(hours=1), sn=SN) == set(pairs[:2])
+        assert conn.execute("SELECT count(*) FROM sent").fetchone() == (5,)
+        conn.close()
+        assert journal.verify().ok
 
 
 def test_one_migration_when_many_open_an_old_journal_at_once(tmp_path: Path) -> None:

@@ -121,32 +121,112 @@ def test_one_client_many_threads(gateway: SandboxGateway, tmp_path: Path) -> Non
     _check_against_ledger(journal, gateway)
 
 
-def test_flush_waits_for_a_write_under_way(tmp_path: Path) -> None:
-    """flush() (what runs at exit) waits for a write another thread has begun and then
-    writes what is still held: rows the timer took are never dropped by a flush that
-    found nothing to do while they were on their way."""
+# Sends once, says so, then waits to be killed: args are hosts, account hosts, journal.
+SEND_THEN_WAIT = r"""
+import json, sys, time, mandao
+hosts, account_hosts, path = sys.argv[1:4]
+client = mandao.Client(
+    "SDK-TST-010-00001", "s3cr3t-Pass", hosts=json.loads(hosts),
+    account_hosts=json.loads(account_hosts), journal=path, timeout=(2, 10),
+)
+client.send("13800138000", "杀前的一条【示例】")
+print("sent", flush=True)
+time.sleep(60)
+"""
+
+
+def test_an_outcome_is_committed_before_send_returns(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """The moment send() returns, another connection reads the attempt accepted: nothing
+    is held in memory (no flush, no close, no timer)."""
+    path = tmp_path / "j.sqlite3"
+    client = gateway.client(SN, PASSWORD, journal=path)
+    for i in range(3):
+        client.send("13800138000", f"第 {i} 条【示例】")
+        with sqlite3.connect(path) as conn:
+            rows = conn.execute("SELECT kind, outcome FROM entries ORDER BY seq").fetchall()
+        assert rows == [("attempt", "pending"), ("outcome", "accepted")] * (i + 1)
+
+
+def test_a_sender_killed_after_send_returns_leaves_nothing_pending(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """SIGKILL right after send() returned: the journal has the attempt and its outcome."""
+    path = tmp_path / "j.sqlite3"
+    child = subprocess.Popen(
+        [sys.executable, "-c", SEND_THEN_WAIT, json.dumps(gateway.hosts),
+         json.dumps(gateway.account_hosts), str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "sent"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate(timeout=30)
+    journal = Journal(path)
+    assert journal.pending() == []
+    (attempt,) = journal.attempts()
+    assert (attempt.outcome, attempt.recipients) == ("accepted", ("13800138000",))
+    assert journal.verify().ok
+    _check_against_ledger(journal, gateway)
+
+
+def test_a_connection_never_chains_to_a_head_another_has_moved(tmp_path: Path) -> None:
+    """Two journals (two connections) on one file, writing in turn, and a third writer
+    behind their backs: each appends after the true last row (a head remembered from its
+    own last write is used only while no one else has written)."""
+    path = tmp_path / "j.sqlite3"
+    first, second = Journal(path), Journal(path)
+    for i in range(6):
+        writer = first if i % 3 else second
+        seq = writer.begin(sn=SN, operation="mdsmssend", host="h", recipients=["13800138000"])
+        writer.complete(seq, "accepted")
+        if i == 3:  # a writer outside mandao's classes: its own connection, same code
+            with Journal(path) as third:
+                third.begin(sn=SN, operation="Register", host="h")
+    check = first.verify()
+    assert check.ok, check.problem
+    assert check.rows == 13
+    assert [a.seq for a in second.attempts()] == [1, 3, 5, 7, 9, 10, 12]
+
+
+def test_complete_wait_is_deprecated_and_writes_at_once(tmp_path: Path) -> None:
+    """complete(wait=False) still works: it warns, and the row is written before it returns."""
     journal = Journal(tmp_path / "j.sqlite3")
     seq = journal.begin(sn=SN, operation="mdsmssend", host="http://h/", recipients=["13800138000"])
-    journal.complete(seq, "accepted", result="1", wait=False)
-    taken = threading.Event()
-
-    def writer_that_gives_up() -> None:
-        # As the timer's write does: take the held rows under the lock; here the write
-        # fails and the rows are held again before the lock is let go.
-        with journal._lock:
-            rows = journal._held.take()
-            taken.set()
-            time.sleep(0.2)
-            journal._held.give_back(rows)
-
-    thread = threading.Thread(target=writer_that_gives_up)
-    thread.start()
-    taken.wait()
-    journal.flush()
-    thread.join()
+    with pytest.warns(DeprecationWarning, match="wait"):
+        done = journal.complete(seq, "accepted", result="1", wait=False)
+    assert done == seq + 1
+    journal.flush()  # kept, and does nothing
     with sqlite3.connect(tmp_path / "j.sqlite3") as conn:
         outcomes = conn.execute("SELECT count(*) FROM entries WHERE kind = 'outcome'").fetchone()
     assert outcomes == (1,)
+
+
+def test_an_outcome_the_journal_refuses_is_logged_and_the_send_stands(
+    gateway: SandboxGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """A journal error writing the outcome row is logged as an error naming the row; the
+    send returns its result (it went out), and the attempt stays pending."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    client = gateway.client(SN, PASSWORD, journal=journal)
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise mandao.JournalError("cannot write the journal: disk I/O error")
+
+    monkeypatch.setattr(journal, "complete", refuse)
+    with caplog.at_level("ERROR", logger="mandao"):
+        result = client.send("13800138000", "写不进的结果【示例】")
+    assert result.recipients == ("13800138000",)
+    assert len(gateway.ledger.for_mobile("13800138000")) == 1
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "outcome of row 1 (accepted) was not written" in record.getMessage()
+    assert "disk I/O error" in record.getMessage()
+    (stuck,) = journal.pending()
+    assert stuck.seq == 1
 
 
 def test_processes_share_one_journal_under_faults(gateway: SandboxGateway, tmp_path: Path) -> None:

@@ -346,9 +346,7 @@ class Client(BaseClient["requests.Session"]):
         )
 
     def close(self) -> None:
-        """Write the journal's held outcome rows and close pooled connections."""
-        if self._journal_resolved and self._journal is not None:
-            self._journal.flush()
+        """Close pooled connections (every journal row was written when its call returned)."""
         if self._carrier is not None and self._session is None:
             self._carrier.close()  # mandao's own session; a caller's stays open
 

@@ -6,7 +6,7 @@ What other modules import, from here (the submodules are free to change):
   which its schema, INSERT, SELECTs and hashed columns are made.
 - :mod:`.store`: the file, its schema version and migrations.
 - :mod:`.chain`: hashing, appending, pruning, verifying.
-- :mod:`.held`: outcome rows held briefly and written with the next row.
+- :mod:`.sent`: the duplicate guard's index of numbers and texts sent.
 - :mod:`.attempt`: an attempt as read back; :mod:`.journal`: :class:`Journal`.
 - :mod:`.recorder`: the :class:`Recorder` the send path writes through.
 - :mod:`.guards`: :class:`DuplicateGuard` and :func:`registration_guard`.

@@ -23,7 +23,7 @@ import os
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Literal
 
@@ -35,9 +35,11 @@ __all__ = [
     "Problem",
     "PruneResult",
     "Verification",
+    "head_of",
     "insert_rows",
     "now",
     "prune_rows",
+    "refuse_early_prune",
     "row_hash",
     "verify_chain",
 ]
@@ -62,15 +64,15 @@ def row_hash(prev: str, values: Sequence[object]) -> str:
     # One text, encoded and hashed once: the same bytes as hashing the pieces in turn
     # (UTF-8 of a concatenation is the concatenation of the UTF-8s), at a third the cost.
     parts = [prev]
+    append = parts.append
     for value in values:
-        if value is None:
-            parts.append("\nn0:")
-        elif isinstance(value, str):
-            size = len(value) if value.isascii() else len(value.encode())
-            parts.append(f"\ns{size}:{value}")
+        if isinstance(value, str):
+            append(f"\ns{len(value) if value.isascii() else len(value.encode())}:{value}")
+        elif value is None:
+            append("\nn0:")
         else:
             text = repr(value)
-            parts.append(f"\n{'i' if isinstance(value, int) else 'f'}{len(text)}:{text}")
+            append(f"\n{'i' if isinstance(value, int) else 'f'}{len(text)}:{text}")
     return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
@@ -230,27 +232,66 @@ class PruneResult:
     anchor_hash: str
 
 
-def insert_rows(conn: sqlite3.Connection, *rows: Mapping[str, object]) -> int:
+#: A row of nothing but NULLs, by column name: what :func:`insert_rows` fills in.
+_EMPTY: dict[str, object] = dict.fromkeys(NAMES)
+_values = itemgetter(*NAMES)
+_hashed_values = itemgetter(*HASHED)
+_LAST = "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"
+_HEAD = "INSERT OR REPLACE INTO meta (key, value) VALUES ('head', ?)"
+
+
+def head_of(conn: sqlite3.Connection) -> tuple[int, str]:
+    """The last row's ``(seq, hash)``, or the anchor's (the genesis when none)."""
+    last = conn.execute(_LAST).fetchone()
+    return (int(last[0]), str(last[1])) if last else _meta(conn, "anchor") or (0, GENESIS)
+
+
+def insert_rows(
+    conn: sqlite3.Connection, *rows: Mapping[str, object], head: tuple[int, str] | None = None
+) -> tuple[int, str]:
     """Append ``rows`` (column name to value; others are NULL) after the last row, or the
-    anchor, inside an open transaction; return the last seq.
+    anchor, inside an open write transaction; return the new head ``(seq, hash)``.
 
     Each row gets its ``seq``, this process's ``pid``, ``prev`` and ``hash``; and the time
-    now unless it has one (a held outcome keeps the time it came).
+    now unless it has one. ``head``: the last row's ``(seq, hash)`` when the caller knows
+    that no one else has written since it read it (else it is read here).
     """
-    last = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (int(last[0]), str(last[1])) if last else _meta(conn, "anchor") or (0, GENESIS)
+    seq, prev = head if head is not None else head_of(conn)
     stamp, pid = now(), os.getpid()
     lines = []
     for row in rows:
         seq += 1
-        full = {**row, "seq": seq, "pid": pid, "time": row.get("time") or stamp}
-        digest = row_hash(prev, [full.get(name) for name in HASHED])
+        full = _EMPTY.copy()
+        full.update(row)
+        full["seq"], full["pid"] = seq, pid
+        if full["time"] is None:
+            full["time"] = stamp
+        digest = row_hash(prev, _hashed_values(full))
         full["prev"], full["hash"] = prev, digest
-        lines.append([full.get(name) for name in NAMES])
+        lines.append(_values(full))
         prev = digest
-    conn.executemany(INSERT, lines)
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('head', ?)", (f"{seq}:{prev}",))
-    return seq
+    if len(lines) == 1:
+        conn.execute(INSERT, lines[0])
+    else:
+        conn.executemany(INSERT, lines)
+    conn.execute(_HEAD, (f"{seq}:{prev}",))
+    return seq, prev
+
+
+def refuse_early_prune(cutoff: str, retention: timedelta, least: timedelta) -> None:
+    """Raise :class:`JournalError` for a ``retention`` below ``least`` (the vendor's six
+    months) or a ``cutoff`` younger than ``retention``."""
+    if retention < least:
+        raise JournalError(
+            f"retention below {least.days} days needs override=True "
+            "(vendor terms, item 6: keep send logs six months)"
+        )
+    oldest_allowed = datetime.now(UTC) - retention
+    if cutoff > oldest_allowed.isoformat(timespec="microseconds"):
+        raise JournalError(
+            f"refusing to prune rows younger than {retention.days} days "
+            f"(before {oldest_allowed.date()} at the latest); pass override=True"
+        )
 
 
 def prune_rows(conn: sqlite3.Connection, cutoff: str) -> PruneResult:
@@ -263,6 +304,7 @@ def prune_rows(conn: sqlite3.Connection, cutoff: str) -> PruneResult:
     if last is None:
         return PruneResult(0, 0, "")
     removed = conn.execute("DELETE FROM entries WHERE seq <= ?", (last[0],)).rowcount
+    conn.execute("DELETE FROM sent WHERE attempt <= ?", (last[0],))  # the guard's index
     anchor_seq, anchor_hash = int(last[0]), str(last[1])
     conn.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('anchor', ?)",

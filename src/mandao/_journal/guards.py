@@ -75,14 +75,14 @@ def guarded(guard: DuplicateGuard, journal: Journal, sn: str, plan: Plan) -> Pla
     keep: list[Planned] = []
     for request in plan.requests:
         texts = texts_of(request.operation, request.fields.get("content", ""))
-        if isinstance(texts, str):
-            seen = set(journal.recent_duplicates(request.recipients, texts, guard.window, sn=sn))
-        else:
-            seen = {
-                number
-                for number, text in zip(request.recipients, texts, strict=True)
-                if journal.recent_duplicates((number,), text, guard.window, sn=sn)
-            }
+        pairs = (
+            [(number, texts) for number in request.recipients]
+            if isinstance(texts, str)
+            else list(zip(request.recipients, texts, strict=True))
+        )
+        # One indexed lookup per request (batch), whatever the window holds.
+        hits = journal.duplicates(pairs, guard.window, sn=sn)
+        seen = {number for number, text in pairs if (number, text) in hits} if hits else set()
         found += [n for n in request.recipients if n in seen]
         keep.append(_without(request, seen, texts) if seen else request)
     if not found:

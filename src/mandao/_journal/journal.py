@@ -1,15 +1,10 @@
 """The send journal: every attempt to send, written before it leaves, in a hash chain.
 
-One SQLite file (WAL mode), append-only: an attempt is a ``pending`` row written before
-the request goes out; its outcome is a second row that names it, written after. Many
-threads and many processes may write one file: each write is one ``BEGIN IMMEDIATE``
-transaction that reads the last row's hash and appends the new row, so the chain has one
-order whoever writes. See :mod:`mandao._journal.chain` for the chain and its checks, and
-:mod:`mandao._journal.store` for the file and its schema.
-
-Why outcome rows instead of updating the attempt: an update would have to re-hash the row
-and every row after it (or leave the chain unable to tell a completion from an edit);
-appending keeps every row's hash fixed from the moment it is written.
+One SQLite file (WAL mode), append-only: a ``pending`` row before the request goes out,
+then an outcome row that names it (an update would change a hashed row). Threads and
+processes share one file: each write is one ``BEGIN IMMEDIATE`` transaction that appends
+after the last row's hash, so the chain has one order. The chain and its checks are in
+:mod:`mandao._journal.chain`, the file and its schema in :mod:`mandao._journal.store`.
 """
 
 from __future__ import annotations
@@ -18,7 +13,9 @@ import json
 import os
 import sqlite3
 import threading
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -26,10 +23,17 @@ from typing import Literal
 from .._compose.numbers import Numbers
 from .._errors import JournalError, ValidationError
 from .attempt import CHINA, Attempt, instant
-from .chain import PruneResult, Verification, insert_rows, now, prune_rows, verify_chain
+from .chain import (
+    PruneResult,
+    Verification,
+    insert_rows,
+    prune_rows,
+    refuse_early_prune,
+    verify_chain,
+)
 from .columns import ATTEMPTS, joined
-from .held import HeldRows
 from .ledger import Reconciliation, reconcile
+from .sent import SENDS, candidates, catch_up, confirmed, index_attempt
 from .store import connect, default_journal_path
 
 __all__ = [
@@ -86,7 +90,12 @@ class Journal:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
-        self._held = HeldRows(self.flush)
+        # The chain's head as this connection last wrote it, and the file's data_version
+        # then: unchanged, no other connection has written since (see _append).
+        self._head: tuple[int, str] | None = None
+        self._version = -1
+        # Set by the first duplicate check: from then on this journal indexes its sends.
+        self._indexing = False
 
     def __repr__(self) -> str:
         return f"<mandao.Journal {self.path}>"
@@ -96,22 +105,17 @@ class Journal:
         """The connection of this process (a forked child opens its own)."""
         if self._conn is None or self._pid != os.getpid():
             self._conn = connect(self.path, timeout=self._timeout, durable=self._durable)
-            self._pid = os.getpid()
+            self._pid, self._head = os.getpid(), None
         return self._conn
 
     def flush(self) -> None:
-        """Write the outcomes held by ``complete(..., wait=False)`` now."""
-        # Wait for a write under way first: the timer's may have taken the held rows. At
-        # exit this flush is what keeps them, since the interpreter then stops the timer's
-        # thread wherever it is, and rows taken but not committed would be lost.
-        with self._lock:
-            held = bool(self._held)
-        if held:
-            self._append()
+        """Nothing to do: every row is committed before the call that writes it returns.
+
+        Kept so that code written for the journals that held outcome rows still runs.
+        """
 
     def close(self) -> None:
-        """Write queued outcomes and close the connection (the next use opens it again)."""
-        self.flush()
+        """Close the connection (the next use opens it again)."""
         with self._lock:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
@@ -123,29 +127,40 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _append(self, *rows: dict[str, object]) -> int:
-        """Append held rows, then ``rows``, chained, in one ``BEGIN IMMEDIATE`` transaction;
-        return the last seq."""
-        with self._lock:
-            held = self._held.take()
+    def _append(
+        self, row: dict[str, object], sent: tuple[str, str | Sequence[str]] | None = None
+    ) -> int:
+        """Append ``row``, chained, in one ``BEGIN IMMEDIATE`` transaction, committed when
+        this returns; return its seq. ``sent``: its numbers (joined) and text(s), for the
+        duplicate index when this journal keeps it (see :mod:`~.sent`)."""
+        with self._lock, self._writing("write") as conn:
+            # Read inside the write lock: data_version moves when another connection (a
+            # thread's, a process's, sqlite3's) has committed since this one last did;
+            # unmoved, the head this connection wrote is the head.
+            (version,) = conn.execute("PRAGMA data_version").fetchone()
+            known = self._head if version == self._version else None
+            head = insert_rows(conn, row, head=known)
+            if sent is not None and self._indexing:
+                index_attempt(conn, head[0] - 1, head[0], *sent)
+        self._head, self._version = head, version
+        return head[0]
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        """A ``BEGIN IMMEDIATE`` transaction, committed when the block ends, rolled back
+        (and the cached head forgotten) when it raises; SQLite's errors as JournalError."""
+        try:
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                conn = self._connect()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    seq = insert_rows(conn, *held, *rows)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-            except (sqlite3.Error, JournalError) as exc:
-                self._held.give_back(held)
-                if isinstance(exc, JournalError):
-                    raise
-                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+                yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                self._held.give_back(held)
+                self._head = None
+                conn.execute("ROLLBACK")
                 raise
-            return seq
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot {what} the journal {self.path}: {exc}") from exc
 
     # -- writing -----------------------------------------------------------------------
     def begin(
@@ -171,15 +186,17 @@ class Journal:
             JournalError: the row could not be written; do not send.
         """
         single = isinstance(content, str)
+        mobiles = _joined(recipients)
         return self._append(
             {
                 "kind": "attempt", "sn": sn, "operation": operation, "protocol": protocol,
-                "host": host, "rrid": rrid or "", "recipients": _joined(recipients),
+                "host": host, "rrid": rrid or "", "recipients": mobiles,
                 "content": content if single else None,
                 "contents": None if single else json.dumps(list(content), ensure_ascii=False),
                 "segments": segments, "call_id": call_id, "batch_index": batch_index,
                 "batch_total": batch_total, "outcome": "pending",
-            }
+            },
+            (mobiles, content) if operation in SENDS else None,
         )  # fmt: skip
 
     def complete(
@@ -190,16 +207,17 @@ class Journal:
         result: str = "",
         detail: str = "",
         latency: float | None = None,
-        wait: bool = True,
-    ) -> int | None:
-        """Record the outcome of ``attempt`` (a row of its own, chained); return its seq.
+        wait: bool | None = None,
+    ) -> int:
+        """Record the outcome of ``attempt`` (a row of its own, chained, committed when
+        this returns); return its seq.
 
         Args:
             outcome: ``accepted`` (``result`` is the gateway's id), ``rejected`` (``result``
                 is the code), ``unknown`` or ``unreachable`` (``detail`` says why).
             latency: seconds from sending to the answer.
-            wait: False holds the row and returns None: it is written with the next row,
-                on a read, or within 50 ms (see :mod:`mandao._journal.held`).
+            wait: deprecated and ignored: the row is always written before this returns
+                (it used to be held in memory with ``wait=False``).
 
         Raises:
             ValidationError: ``outcome`` is not one of those four.
@@ -211,24 +229,32 @@ class Journal:
                 argument="outcome",
             )
         row: dict[str, object] = {
-            "time": now(), "kind": "outcome", "attempt": attempt, "outcome": outcome,
+            "kind": "outcome", "attempt": attempt, "outcome": outcome,
             "result": result, "detail": detail,
             "latency_ms": None if latency is None else round(latency * 1000, 3),
         }  # fmt: skip
-        if not wait:
-            with self._lock:
-                self._held.add(row)
-            return None
+        if wait is not None:
+            warnings.warn(
+                "Journal.complete(wait=...) is deprecated and ignored: the outcome row is "
+                "always committed before complete() returns",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         return self._append(row)
 
     # -- reading -----------------------------------------------------------------------
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        self.flush()
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """This process's connection, under the lock; SQLite's errors as JournalError."""
         with self._lock:
             try:
-                return self._connect().execute(sql, params).fetchall()
+                yield self._connect()
             except sqlite3.Error as exc:
                 raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self._reading() as conn:
+            return conn.execute(sql, params).fetchall()
 
     def attempts(
         self,
@@ -271,7 +297,13 @@ class Journal:
             names = [operation] if isinstance(operation, str) else list(operation)
             sql += f" AND a.operation IN ({', '.join('?' * len(names))})"
             params.extend(names)
-        for row in self._read(sql + " ORDER BY a.seq", params):
+        for found in self._select(sql + " ORDER BY a.seq", params):
+            if mobile is None or mobile in found.recipients:
+                yield found
+
+    def _select(self, sql: str, params: Sequence[object]) -> Iterator[Attempt]:
+        """The attempts an :data:`~.columns.ATTEMPTS` query finds."""
+        for row in self._read(sql, params):
             sent, done = joined(row)
             try:
                 found = Attempt._of(sent, done)
@@ -280,8 +312,7 @@ class Journal:
                     f"cannot read row {sent.seq} of the journal {self.path} ({exc}): it was "
                     "modified outside mandao; `mandao journal verify` shows where"
                 ) from exc
-            if mobile is None or mobile in found.recipients:
-                yield found
+            yield found
 
     def pending(self) -> list[Attempt]:
         """Attempts with no outcome: in flight now, or cut off by a crash (outcome unknown)."""
@@ -292,28 +323,41 @@ class Journal:
 
         ``expect_head``: a ``(seq, hash)`` recorded earlier (``verify().head_*``), checked too.
         """
-        self.flush()
-        with self._lock:
-            try:
-                return verify_chain(self._connect(), expect_head)
-            except sqlite3.Error as exc:
-                raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
+        with self._reading() as conn:
+            return verify_chain(conn, expect_head)
 
     def recent_duplicates(
         self, mobiles: Iterable[str], content: str, window: timedelta, *, sn: str | None = None
     ) -> tuple[str, ...]:
         """Numbers of ``mobiles`` already sent ``content`` within ``window`` (accepted,
         pending or of unknown outcome: refused and unreachable attempts did not go out)."""
-        wanted = set(mobiles)
-        since = datetime.now(UTC) - window
-        found: dict[str, None] = {}
-        for attempt in self.attempts(since=since, sn=sn, operation=("mdsmssend", "mdgxsend")):
-            if attempt.outcome in ("rejected", "unreachable"):
-                continue
-            for number in wanted.intersection(attempt.recipients):
-                if attempt.text_for(number) == content:
-                    found[number] = None
-        return tuple(m for m in mobiles if m in found) if found else ()
+        numbers = list(mobiles)
+        found = self.duplicates([(m, content) for m in numbers], window, sn=sn)
+        return tuple(m for m in numbers if (m, content) in found)
+
+    def duplicates(
+        self, pairs: Iterable[tuple[str, str]], window: timedelta, *, sn: str | None = None
+    ) -> set[tuple[str, str]]:
+        """The ``(mobile, text)`` pairs of ``pairs`` already sent within ``window``, as
+        :meth:`recent_duplicates` counts them: one indexed lookup, whatever the window holds.
+
+        The first call brings the journal's duplicate index up to date, and from then on
+        this journal keeps it so as it writes (see :mod:`mandao._journal.sent`).
+        """
+        wanted: dict[str, set[str]] = {}
+        for mobile, text in pairs:
+            wanted.setdefault(mobile, set()).add(text)
+        if not wanted:
+            return set()
+        since = instant(datetime.now(UTC) - window)
+        with self._reading() as conn:
+            catch_up(conn)
+            self._indexing = True
+            seqs = candidates(conn, [(m, t) for m, ts in wanted.items() for t in ts], since, sn)
+        if not seqs:
+            return set()
+        query = ATTEMPTS + " AND a.seq IN (SELECT value FROM json_each(?)) ORDER BY a.seq"  # noqa: S608
+        return confirmed(self._select(query, [json.dumps(seqs)]), wanted)
 
     def registrations(self, sn: str, day: date | None = None) -> int:
         """``Register``/``UnRegister`` attempts that may have reached the gateway for ``sn``
@@ -346,34 +390,14 @@ class Journal:
         becomes the anchor, kept in ``meta`` and in a chained ``prune`` row.
         """
         cutoff = instant(before, argument="before")
-        self.flush()
         if not override:
-            if retention < RETENTION:
-                raise JournalError(
-                    f"retention below {RETENTION.days} days needs override=True "
-                    "(vendor terms, item 6: keep send logs six months)"
-                )
-            oldest_allowed = datetime.now(UTC) - retention
-            if cutoff > oldest_allowed.isoformat(timespec="microseconds"):
-                raise JournalError(
-                    f"refusing to prune rows younger than {retention.days} days "
-                    f"(before {oldest_allowed.date()} at the latest); pass override=True"
-                )
+            refuse_early_prune(cutoff, retention, RETENTION)
             checked = self.verify()
             if not checked.ok:
                 raise JournalError(f"the chain does not verify ({checked.problem}); not pruning")
-        with self._lock:
-            try:
-                conn = self._connect()
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    result = prune_rows(conn, cutoff)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise JournalError(f"cannot prune the journal {self.path}: {exc}") from exc
+        with self._lock, self._writing("prune") as conn:
+            self._head = None  # pruning moves the chain's start and appends a row
+            result = prune_rows(conn, cutoff)
         return result
 
     def reconcile(

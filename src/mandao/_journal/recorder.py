@@ -92,14 +92,15 @@ class Recorder:
         self._began = time.monotonic()
 
     def end(self, outcome: Outcome, *, result: str = "", detail: str = "") -> None:
-        """Write the outcome of the attempt begun last (if any)."""
+        """Write (commit) the outcome of the attempt begun last, if any, before the send
+        returns or raises; a journal error is logged, not raised (the send happened)."""
         if self._journal is None or self._attempt is None:
             return
         attempt, self._attempt = self._attempt, None
         try:
             self._journal.complete(
                 attempt, outcome, result=result, detail=detail,
-                latency=time.monotonic() - self._began, wait=False,
+                latency=time.monotonic() - self._began,
             )  # fmt: skip
         except JournalError as exc:
             logger.error("journal: the outcome of row %d (%s) was not written: %s",

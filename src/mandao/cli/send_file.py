@@ -284,7 +284,7 @@ def send_file(
                 )
             _describe_plan(report, dry=False)
             click.confirm("Send?", abort=True, err=True)
-        # Leaving ``with client`` writes the journal's held outcomes, which a resume reads.
+        # Every outcome is in the journal once its call returned: a resume reads them.
         complete = _send(client, groups, report, show_progress=not out.json)
     out.result(report, lambda: _describe_result(report))
     if not complete:
