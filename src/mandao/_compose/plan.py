@@ -186,6 +186,12 @@ def plan_group(
     common["msgfmt"] = choose_msgfmt(text, common["msgfmt"])
     requests = group_requests(found.numbers, text, common, size)
     cost = estimate(text, recipients=len(found.numbers))
+    return _plan(requests, found, cost, common)
+
+
+def _plan(
+    requests: list[Planned], found: Recipients, cost: Estimate, common: Mapping[str, str]
+) -> Plan:
     return Plan(
         requests=requests,
         recipients=found.numbers,
@@ -277,14 +283,7 @@ def plan_personal(
     parts, longest = measure_many(texts)
     cost = Estimate(longest, max(parts), len(texts), sum(parts))
     requests = _personal(numbers, texts, common, size, parts, rrids)
-    return Plan(
-        requests=requests,
-        recipients=found.numbers,
-        estimate=cost,
-        scheduled=common["stime"],
-        skipped=found.skipped,
-        duplicates=found.duplicates,
-    )
+    return _plan(requests, found, cost, common)
 
 
 def plan_many(
@@ -317,11 +316,4 @@ def plan_many(
         ascii_only = all(text.isascii() for _, text in single)
         gx = {**common, "msgfmt": given_fmt or ("0" if ascii_only else "15")}
         requests += personal_requests(single, gx, size or DEFAULT_GX_BATCH)
-    return Plan(
-        requests=requests,
-        recipients=found.numbers,
-        estimate=_measure(pairs)[1],
-        scheduled=common["stime"],
-        skipped=found.skipped,
-        duplicates=found.duplicates,
-    )
+    return _plan(requests, found, _measure(pairs)[1], common)
