@@ -15,10 +15,7 @@ from . import codec
 from .failures import after_sending, unsent
 from .wsdl import Built
 
-__all__ = ["UPSTREAM_ERRORS", "SyncTransport", "broken"]
-
-#: What requests raises; nothing of it reaches a caller untranslated.
-UPSTREAM_ERRORS = (requests.RequestException,)
+__all__ = ["SyncTransport", "broken"]
 
 
 def broken(exc: requests.RequestException) -> Broken:
