@@ -124,3 +124,16 @@ def test_the_environment_is_read_on_every_request(
             client.send("13900139000", TEXT)
         assert len(seen) == 1
     assert len(gateway.ledger.messages) == 2
+
+
+def test_a_proxy_set_after_the_first_request_is_used(
+    plain_environment: pytest.MonkeyPatch, gateway: SandboxGateway
+) -> None:
+    """The session's lookup is keyed on the variables' values: a new HTTP_PROXY counts."""
+    with _forwarding_proxy() as (proxy, seen):
+        with gateway.client(SN, PASSWORD, timeout=(2, 5)) as client:
+            client.send("13800138000", TEXT)
+            plain_environment.setenv("HTTP_PROXY", proxy)
+            client.send("13900139000", TEXT)
+        assert len(seen) == 1
+    assert len(gateway.ledger.messages) == 2
