@@ -37,7 +37,7 @@ from collections.abc import Callable
 import requests
 
 import mandao
-from mandao._coordination import memory
+from mandao._coordination import store as coordination
 from mandao.testing import SandboxGateway
 
 SN = "SDK-TST-010-00001"
@@ -54,7 +54,7 @@ def _first_send(
     def run() -> float:
         # A first send of a fresh process: Clients of one serial and hosts share their
         # host state within a process, so the state the last round left is dropped.
-        memory._stores.clear()
+        coordination._stores.clear()
         client = gw.client(SN, PASSWORD, timeout=(CONNECT_TIMEOUT, 5))
         before()
         start = time.perf_counter()

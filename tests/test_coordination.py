@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 import mandao
-from mandao._coordination.memory import SerialStore
+from mandao._coordination.store import SerialStore
 from mandao._core.admission import Change
 from mandao._core.call import Admit, Release
 from mandao._core.failover import FailoverPolicy
@@ -90,14 +90,14 @@ def test_waiters_are_served_first_come_first_served() -> None:
 
 def test_an_interrupt_once_granted_gives_the_slot_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C between the grant and its delivery leaves no slot taken for ever."""
-    from mandao._coordination import memory
+    from mandao._coordination import store as store_module
 
     store = _store(limit=1)
 
     def interrupted(*args: object) -> object:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(memory, "Granted", interrupted)
+    monkeypatch.setattr(store_module, "Granted", interrupted)
     with pytest.raises(KeyboardInterrupt):
         store.admit(Admit("send"), wait=5)
     monkeypatch.undo()

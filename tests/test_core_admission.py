@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mandao._core.admission import Admission, Change, admit, release
@@ -128,3 +130,23 @@ def test_an_in_flight_limit_below_one_is_refused() -> None:
     """A limit of 0 would admit nothing, ever: it is refused when the state is made."""
     with pytest.raises(ValueError, match="at least one"):
         _start(limit=0)
+
+
+def test_a_held_slot_counts_in_flight_until_it_ends() -> None:
+    """A release with hold_until keeps the slot taken (the -18 rule) and the group pinned
+    (the -19 rule) until the clock reaches it; wakes_at says when."""
+    state, group = admit(_start(limit=1), POLICY, service="send", now=0)
+    state = release(state, POLICY, group=0, change=Change.NO_ANSWER, now=1, hold_until=5)
+    assert (state.in_flight, state.holds, state.wakes_at()) == (0, ((0, 5),), 5)
+    assert admit(state, POLICY, service="send", now=4.9)[1] is None
+    assert admit(state, POLICY, service="send", exclude=frozenset({0}), now=4.9)[1] is None
+    after, group = admit(state, POLICY, service="send", now=5)
+    assert (group, after.holds) == (0, ())
+
+
+def test_holds_of_other_callers_pin_their_group() -> None:
+    """Another process's lease on group 1 is a hold: nothing starts on group 0 meanwhile."""
+    state = replace(_start(), group=1, holds=((1, 10.0),))
+    assert admit(state, POLICY, service="send", now=0)[1] is None  # group 0 is preferred
+    assert admit(state, POLICY, service="send", exclude=frozenset({0}), now=0)[1] == 1
+    assert admit(state, POLICY, service="send", now=10)[1] == 0

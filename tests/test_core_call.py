@@ -20,6 +20,7 @@ from mandao._core.call import (
     Done,
     Effect,
     Granted,
+    Interrupted,
     Pause,
     Record,
     Release,
@@ -256,7 +257,7 @@ def test_an_interrupt_while_sending_is_recorded_unknown_and_released() -> None:
     )
     assert isinstance(steps.send(None), Admit)
     assert isinstance(steps.send(Granted(0, A, ((0, A),), 0.0)), Transmit)
-    assert steps.throw(KeyboardInterrupt()) == Release(0, Change.NONE)
+    assert steps.throw(KeyboardInterrupt()) == Release(0, Change.NONE, linger=True)
     assert steps.send(Released(True)) == Record(
         "unknown", detail="interrupted: KeyboardInterrupt()"
     )
@@ -290,3 +291,36 @@ def test_an_unknown_outcome_keeps_the_host() -> None:
     script = Script([_unknown("reset")])
     assert isinstance(script.run(), mandao.OutcomeUnknown)
     assert script.releases == [Change.NO_ANSWER]
+
+
+@pytest.mark.parametrize("written", [False, True])
+def test_a_cancellation_says_whether_the_request_may_have_left(written: bool) -> None:
+    """Interrupted before any byte left: not sent, the slot free at once. After: unknown,
+    and the slot lingers (the host may still be at it). Either way the error goes on."""
+    steps = attempts(
+        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(),
+        rng=random.Random(1),
+    )  # fmt: skip
+    steps.send(None)
+    steps.send(Granted(0, A, ((0, A),), 0.0))
+    cancelled = KeyboardInterrupt()
+    assert steps.send(Interrupted(cancelled, written)) == Release(0, Change.NONE, linger=written)
+    record = steps.send(Released(True))
+    assert isinstance(record, Record)
+    assert record.outcome == ("unknown" if written else "unreachable")
+    with pytest.raises(KeyboardInterrupt) as info:
+        steps.send(None)
+    assert info.value is cancelled
+
+
+def test_an_unanswered_request_lingers_on_its_slot() -> None:
+    """No answer after the request was written: the release asks for the slot to linger."""
+    steps = attempts(
+        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(),
+        rng=random.Random(1),
+    )  # fmt: skip
+    steps.send(None)
+    steps.send(Granted(0, A, ((0, A),), 0.0))
+    release = steps.send(_unknown("reset"))
+    assert isinstance(release, Release)
+    assert release.linger

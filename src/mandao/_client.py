@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import requests
 
     from ._compose.plan import Plan, Planned
-    from ._coordination.memory import SerialStore
+    from ._coordination.store import SerialStore
     from ._core.batches import Sent
     from ._results import AccountInfo, DryRun, RegistrationResult, SendResult
     from ._transports.sync import SyncTransport
@@ -74,7 +74,6 @@ class Client(BaseClient["requests.Session"]):
     # Made with the first request: the driver need not load for a client only built.
     _transport: SyncTransport | None = None
     _carrier: requests.Session | None = None
-    _store_: SerialStore | None = None
 
     @classmethod
     def from_config(cls, path: str | PathLike[str] | None = None, **overrides: Any) -> Client:
@@ -97,9 +96,9 @@ class Client(BaseClient["requests.Session"]):
 
     def active_host(self, service: ServiceName = "send") -> str:
         """Where requests to ``service`` go now."""
-        if self._store_ is None:
+        if self._store is None:
             return super().active_host(service)
-        return self._store_.active_host(service)
+        return self._store.active_host(service)
 
     # -- sends --------------------------------------------------------------------------
 
@@ -370,20 +369,14 @@ class Client(BaseClient["requests.Session"]):
 
     def _sending(self) -> tuple[SyncTransport, SerialStore]:
         """The transport and the serial's admission store, made with the first request."""
-        if self._transport is None or self._store_ is None:
+        if self._transport is None:
             carrier = self._requests()
             with self._lock:
-                if self._transport is None or self._store_ is None:
-                    from ._coordination.memory import shared
+                if self._transport is None:
                     from ._transports.sync import SyncTransport
 
-                    # Every Client of this serial, journal and hosts in the process.
-                    key = (self.sn, self._journal_label(), tuple(self._groups.urls.items()))
-                    self._store_ = shared(
-                        key, self._groups, self._policy(), limit=self._max_in_flight
-                    )
                     self._transport = SyncTransport(self.timeouts, carrier)
-        return self._transport, self._store_
+        return self._transport, self._serial_store()
 
     def _call(
         self,

@@ -36,6 +36,7 @@ from ._wsdl import ACCOUNT, SEND, ServiceName
 if TYPE_CHECKING:
     from ._compose.content import Estimate
     from ._compose.plan import Plan
+    from ._coordination.store import SerialStore
     from ._core.failover import FailoverPolicy
     from ._journal import DuplicateGuard, Journal
     from ._results import Batch, DryRun
@@ -124,6 +125,7 @@ class BaseClient(Generic[S]):
         self._max_in_flight = max_in_flight
         self._failover = failover
         self._lock = threading.Lock()
+        self._store: SerialStore | None = None  # the serial's admission, with the first send
         self._rng = random.Random()  # noqa: S311 (backoff jitter, not secrets)
         self._rules = ContentRules(
             signature=signature,
@@ -387,6 +389,21 @@ class BaseClient(Generic[S]):
             f"account={short_host(self.active_host('account'))} "
             f"journal={self._journal_label()}>"
         )
+
+    def _serial_store(self) -> SerialStore:
+        """The serial's admission, shared by every Client of this serial, journal and hosts
+        in the process, and through the journal's file or database by every process."""
+        if self._store is None:
+            from ._coordination.store import shared
+
+            journal = self.journal  # opened first: under its own lock
+            location = None if journal is None else journal.location
+            with self._lock:
+                if self._store is None:
+                    key = (self.sn, self._journal_label(), tuple(self._groups.urls.items()))
+                    self._store = shared(key, self._groups, self._policy(),
+                                         limit=self._max_in_flight, location=location)  # fmt: skip
+        return self._store
 
     def _journal_label(self) -> str:
         # The repr names the journal's file without opening it.

@@ -76,6 +76,12 @@ class Timeouts:
                     argument=f"timeout.{name}",
                 )
 
+    def lease(self) -> float:
+        """Seconds a request may hold its serial's slot should its process die without a
+        word: its connection and reply timeouts, and a second for its journal rows. Never
+        less than one read timeout, so the gateway is done with what it was sent."""
+        return self.connect + self.read + 1.0
+
     @classmethod
     def of(cls, value: Timeouts | float | tuple[float, float]) -> Timeouts:
         """Accept a Timeouts, one number for both, or a ``(connect, read)`` pair."""

@@ -29,7 +29,7 @@ from ._core.wire import classify
 
 if TYPE_CHECKING:
     from ._compose.plan import Plan, Planned
-    from ._coordination.memory import SerialStore
+    from ._coordination.store import SerialStore
     from ._core.failover import FailoverPolicy
     from ._journal import Recorder
     from ._results import Batch, SendResult
@@ -78,11 +78,13 @@ def call(
     op = built.operation
     rrid = built.fields.get("rrid") or None
     began = 0.0
+    timeouts = transport.timeouts
+    lease = timeouts.lease()
 
     def handle(effect: Effect) -> Reply:
         nonlocal began
         if isinstance(effect, Admit):
-            return store.admit(effect, wait=transport.timeouts.wait, sn=sn)
+            return store.admit(effect, wait=timeouts.wait, sn=sn, lease=lease)
         if isinstance(effect, Transmit):
             record.begin(effect.url)
             began = time.monotonic()
@@ -98,7 +100,9 @@ def call(
             record.end(effect.outcome, result=effect.result, detail=effect.detail)
             return None
         if isinstance(effect, Release):
-            return store.release(effect)
+            # Unanswered: its host may work on it until a read timeout after it was written.
+            hold = began + timeouts.read - time.monotonic() if effect.linger else 0.0
+            return store.release(effect, hold=hold)
         assert isinstance(effect, Pause)  # noqa: S101
         time.sleep(effect.seconds)
         return None

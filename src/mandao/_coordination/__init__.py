@@ -1,4 +1,6 @@
 """Who else uses the serial: the shared admission state and retry budget of a serial.
 
-``memory`` keeps them for the threads of one process.
+``store`` lines up one process's callers over a state kept in memory (``LocalState``),
+beside an SQLite journal (``sqlite``), or in a PostgreSQL journal's database
+(``postgres``); ``leases`` is the database states' logic.
 """

@@ -7,9 +7,15 @@ account service on 8060) are one address. So admission is per serial, over **hos
 group *i* is the *i*-th send URL paired with the account URL of the same host, and both
 services follow one active group.
 
+A request that went out and got no answer (a reset or a timeout after it was written) may
+still be at work on its host: its slot is *held* until one read timeout has passed since it
+was written, and counts as in flight on its group until then. A slot that another process
+holds (its lease, in a shared store) is a hold too.
+
 Everything here is a value changed by returning a new one; a driver keeps the current
 :class:`Admission` behind its own lock (a thread condition, an asyncio primitive, a shared
-store) and waits when :func:`admit` says wait.
+store) and waits when :func:`admit` says wait: until a release, or until :meth:`Admission.
+wakes_at`, when a hold ends.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ class Admission:
         group: the group those requests went to (None when none is in flight).
         probing: back on the preferred group after a cool-down: one request goes first.
         limit: most requests in flight at once (None: no limit).
+        holds: slots taken by no request of this state's own: ``(group, until)``, each
+            counted in flight on ``group`` until the clock reaches ``until``.
     """
 
     groups: HostGroups
@@ -55,6 +63,7 @@ class Admission:
     group: int | None = None
     probing: bool = False
     limit: int | None = None
+    holds: tuple[tuple[int, float], ...] = ()
 
     @classmethod
     def start(cls, groups: HostGroups, limit: int | None = None) -> Admission:
@@ -67,6 +76,18 @@ class Admission:
     def active(self) -> int:
         """The group requests go to now."""
         return self.hosts.active
+
+    def wakes_at(self) -> float | None:
+        """When the first hold ends (a waiter may be admitted then), or None."""
+        return min((until for _, until in self.holds), default=None)
+
+    def _expired(self, now: float) -> Admission:
+        """This state without the holds that ended by ``now``."""
+        if not self.holds or all(until > now for _, until in self.holds):
+            return self
+        holds = tuple(h for h in self.holds if h[1] > now)
+        group = self.group if self.in_flight or holds else None
+        return replace(self, holds=holds, group=group)
 
 
 def admit(
@@ -90,24 +111,26 @@ def admit(
     >>> g, admit(s, p, service="send", now=0)[1]
     (0, None)
     """
+    state = state._expired(now)
+    busy = state.in_flight + len(state.holds)
     if state.hosts.due_return(policy, now):
         # Admit nothing more to the current group: once it drains, go back.
-        if state.in_flight > 0:
+        if busy > 0:
             return state, None
         state = replace(state, hosts=state.hosts.returned(), probing=True)
         logger.info("cool-down over, back to %s", _label(state, service, 0))
-    if state.probing and state.in_flight > 0:
+    if state.probing and busy > 0:
         # Back on the preferred group: one request finds out whether it is well before
         # the others follow (a circuit breaker's half-open state).
         return state, None
-    if state.limit is not None and state.in_flight >= state.limit:
+    if state.limit is not None and busy >= state.limit:
         return state, None
     serving = state.groups.serving(service)
     order = (int(label) for label in state.hosts.attempt_order())
     target = next((g for g in order if g in serving and g not in exclude), None)
     if target is None:
         raise LookupError("no group left to admit to")  # the caller counts its tries
-    if state.in_flight == 0 or state.group == target:
+    if busy == 0 or state.group == target:
         return replace(state, in_flight=state.in_flight + 1, group=target), target
     return state, None
 
@@ -120,8 +143,13 @@ def release(
     change: Change,
     elapsed: float = 0.0,
     now: float,
+    hold_until: float | None = None,
 ) -> Admission:
-    """The state after one request to ``group`` finished; ``change`` says how."""
+    """The state after one request to ``group`` finished; ``change`` says how.
+
+    With ``hold_until`` (later than ``now``), the request's slot stays taken until then:
+    its host may still be working on it.
+    """
     hosts, label = state.hosts, str(group)
     if change is Change.UNREACHABLE:
         hosts = hosts.after_unreachable(label, now=now)
@@ -136,13 +164,17 @@ def release(
             _label(state, None, hosts.active),
         )
     in_flight = state.in_flight - 1
+    holds = state.holds
+    if hold_until is not None and hold_until > now:
+        holds += ((group, hold_until),)
     return replace(
         state,
         hosts=hosts,
         in_flight=in_flight,
-        group=state.group if in_flight else None,
+        group=state.group if in_flight or holds else None,
         probing=False,
-    )
+        holds=holds,
+    )._expired(now)
 
 
 def _label(state: Admission, service: str | None, group: int) -> str:

@@ -5,12 +5,13 @@ what happened. A driver (``mandao._sync`` for threads) is a short loop that
 carries each effect out:
 
 * :class:`Admit` -> a :class:`Granted`: wait until the serial may send, on which host group.
-* :class:`Transmit` -> :class:`Unsent` | :class:`Answered` | :class:`Unanswered`: the
-  driver writes the journal's ``pending`` row, sends, and classifies what happened on the
-  wire (``mandao._core.wire``).
+* :class:`Transmit` -> :class:`Unsent` | :class:`Answered` | :class:`Unanswered` |
+  :class:`Interrupted`: the driver writes the journal's ``pending`` row, sends, and
+  classifies what happened on the wire (``mandao._core.wire``).
 * :class:`Record` -> None: the attempt's outcome row in the journal.
 * :class:`Release` -> a :class:`Released`: the request left the group; say how it went,
-  and pay for a move to another group from the retry budget.
+  and pay for a move to another group from the retry budget. One that ``linger`` s keeps
+  its slot until one read timeout has passed since it was written.
 * :class:`Pause` -> None: wait, before retrying a rate-limit code.
 
 An exception the driver meets while carrying an effect out (an interrupt, a journal that
@@ -39,6 +40,7 @@ __all__ = [
     "Done",
     "Effect",
     "Granted",
+    "Interrupted",
     "Pause",
     "Record",
     "Release",
@@ -98,6 +100,14 @@ class Answered(NamedTuple):
     now: float
 
 
+class Interrupted(NamedTuple):
+    """The call was interrupted (an asyncio cancellation) while it was being carried:
+    ``written`` says whether any byte of the request may have left."""
+
+    error: BaseException
+    written: bool
+
+
 class Record(NamedTuple):
     """Write the outcome of the attempt in progress."""
 
@@ -107,13 +117,17 @@ class Record(NamedTuple):
 
 
 class Release(NamedTuple):
-    """The request to ``group`` finished; ``spend`` tokens for the next try, ``refund`` back."""
+    """The request to ``group`` finished; ``spend`` tokens for the next try, ``refund`` back.
+
+    ``linger``: it went out and no answer came; its host may still be working on it.
+    """
 
     group: int
     change: Change
     elapsed: float = 0.0
     spend: int = 0
     refund: int = 0
+    linger: bool = False
 
 
 class Released(NamedTuple):
@@ -129,7 +143,7 @@ class Pause(NamedTuple):
 
 
 Effect = Admit | Transmit | Record | Release | Pause
-Reply = Granted | Unsent | Answered | Unanswered | Released | None
+Reply = Granted | Unsent | Answered | Unanswered | Interrupted | Released | None
 
 
 def attempts(
@@ -160,9 +174,16 @@ def attempts(
         try:
             happened = yield Transmit(grant.url)
         except BaseException as exc:
-            yield Release(grant.group, Change.NONE)
+            # Whether any byte left is not known here: the slot lingers, to be safe.
+            yield Release(grant.group, Change.NONE, linger=True)
             yield Record("unknown", detail=f"interrupted: {exc!r}")
             raise
+        if isinstance(happened, Interrupted):
+            yield Release(grant.group, Change.NONE, linger=happened.written)
+            when = "after" if happened.written else "before"
+            detail = f"interrupted {when} the request was written: {happened.error!r}"
+            yield Record("unknown" if happened.written else "unreachable", detail=detail)
+            raise happened.error
         # Each attempt releases its slot before its outcome row is written: a journal
         # that fails to write (or an interrupt there) cannot keep the serial's slot.
         if isinstance(happened, Unsent):
@@ -190,7 +211,7 @@ def attempts(
             waited += grant.waited
             continue
         if isinstance(happened, Unanswered):
-            yield Release(grant.group, Change.NO_ANSWER)
+            yield Release(grant.group, Change.NO_ANSWER, linger=True)
             yield Record("unknown", detail=happened.error.message)
             raise happened.error
         assert isinstance(happened, Answered)  # noqa: S101

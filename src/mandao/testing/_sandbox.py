@@ -153,6 +153,11 @@ class SandboxGateway:
         """Requests of ``sn`` being processed now, per host name (``{"primary": 1}``)."""
         return self._state.in_flight(sn)
 
+    def peak_in_flight(self, sn: str) -> int:
+        """The most requests of ``sn`` being processed at once since the sandbox started
+        (over both services and every host): what ``max_in_flight`` must bound."""
+        return self._state.peak_in_flight(sn)
+
     def wait_in_flight(self, sn: str, count: int = 1, timeout: float | None = 10.0) -> bool:
         """Block until exactly ``count`` requests of ``sn`` are being processed.
 

@@ -49,6 +49,8 @@ class GatewayState:
         # sn -> host name -> requests in flight there / when its last one there finished.
         self._in_flight: dict[str, dict[str, int]] = {}
         self._last_done: dict[str, dict[str, float]] = {}
+        # sn -> the most of its requests in flight at once so far (both services, all hosts).
+        self._peak: dict[str, int] = {}
         # 18 digits, all digits, different from one run to the next (as the gateway's are).
         start = 10**17 + (int(time.time()) % 10**9) * 10**8
         self._ids = itertools.count(start)
@@ -125,6 +127,7 @@ class GatewayState:
         if limit is not None and sum(flights.values()) >= limit:
             return "-18"
         flights[host] = flights.get(host, 0) + 1
+        self._peak[sn] = max(self._peak.get(sn, 0), sum(flights.values()))
         self._slots_changed.notify_all()
         return None
 
@@ -140,6 +143,11 @@ class GatewayState:
         """Requests of ``sn`` being processed now, per host name (hosts with none left out)."""
         with self.lock:
             return {h: n for h, n in self._in_flight.get(sn, {}).items() if n > 0}
+
+    def peak_in_flight(self, sn: str) -> int:
+        """The most requests of ``sn`` that were being processed at once so far."""
+        with self.lock:
+            return self._peak.get(sn, 0)
 
     def wait_in_flight(self, sn: str, count: int, timeout: float | None) -> bool:
         """Block until exactly ``count`` requests of ``sn`` are in flight; False on timeout."""

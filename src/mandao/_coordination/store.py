@@ -1,0 +1,303 @@
+"""One serial's admission, shared by every caller of it: the line of this process's waiters
+over a state kept in memory or in a database.
+
+The decisions are the core's :func:`~mandao._core.admission.admit` and
+:func:`~mandao._core.admission.release`; a :class:`State` keeps the current
+:class:`~mandao._core.admission.Admission` where every caller of the serial finds it:
+
+* :class:`LocalState`, in this process's memory (``journal=None``);
+* :class:`~mandao._coordination.sqlite.SqliteState`, in a file beside an SQLite journal,
+  for the processes of one machine;
+* :class:`~mandao._coordination.postgres.PostgresState`, in a PostgreSQL journal's
+  database, for processes on many machines.
+
+A :class:`SerialStore` lines up the threads of one process in FIFO order, each on a
+condition of its own: only the first in line asks the state, and a release wakes only the
+first in line. Each waits at most its ``Timeouts.wait``. :func:`shared` gives every
+``Client`` of one serial, journal location and host lists the same store for the life of
+the process, so two Clients in one process (a web app's per-request Clients, a worker
+beside it) obey ``-18`` and ``-19`` together, while a fresh sandbox on new ports (new host
+lists) starts from a fresh state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Protocol
+
+from .._core.admission import Admission, Change, admit, release
+from .._core.call import Admit, Granted, Release, Released
+from .._core.failover import FailoverPolicy, RetryBudget
+from .._core.hosts import HostGroups
+from .._errors import SerialBusy
+
+__all__ = ["LocalState", "SerialStore", "State", "shared"]
+
+logger = logging.getLogger("mandao")
+
+
+class State(Protocol):
+    """Where one serial's admission state lives. Its store calls it with its lock held."""
+
+    @property
+    def admission(self) -> Admission:
+        """The state as last seen (for the active host, and for messages)."""
+        ...
+
+    def try_admit(
+        self, service: str, exclude: frozenset[int], *, lease: float
+    ) -> tuple[int | None, float | None]:
+        """A slot on a group, or None and in how many seconds to ask again (None: when a
+        request of this process is released). A slot another process takes is its for at
+        most ``lease`` seconds, unless released before."""
+        ...
+
+    def release(self, group: int, change: Change, elapsed: float, *, hold: float) -> None:
+        """A request to ``group`` finished, ``change`` says how; its slot stays taken
+        ``hold`` more seconds (0: freed now)."""
+        ...
+
+    def withdraw(self) -> None:
+        """This process has no waiter left: give up its place in a line across processes."""
+        ...
+
+    def restart(self) -> None:
+        """In a forked child: the parent's requests in flight and connections are not its."""
+        ...
+
+
+class LocalState:
+    """The admission state in this process's memory, timed by its monotonic clock."""
+
+    def __init__(self, groups: HostGroups, policy: FailoverPolicy, limit: int | None) -> None:
+        self._policy = policy
+        self.admission = Admission.start(groups, limit)
+
+    def try_admit(
+        self, service: str, exclude: frozenset[int], *, lease: float
+    ) -> tuple[int | None, float | None]:
+        now = time.monotonic()
+        self.admission, granted = admit(
+            self.admission, self._policy, service=service, exclude=exclude, now=now
+        )
+        if granted is not None:
+            return granted, None
+        wakes = self.admission.wakes_at()
+        return None, None if wakes is None else max(0.0, wakes - now)
+
+    def release(self, group: int, change: Change, elapsed: float, *, hold: float) -> None:
+        now = time.monotonic()
+        self.admission = release(
+            self.admission,
+            self._policy,
+            group=group,
+            change=change,
+            elapsed=elapsed,
+            now=now,
+            hold_until=now + hold if hold > 0 else None,
+        )
+
+    def withdraw(self) -> None:
+        pass  # no line but this process's
+
+    def restart(self) -> None:
+        self.admission = Admission.start(self.admission.groups, self.admission.limit)
+
+
+class SerialStore:
+    """This process's line of callers of one serial, over its :class:`State`, and the
+    retry budget of those callers."""
+
+    def __init__(
+        self,
+        groups: HostGroups,
+        policy: FailoverPolicy,
+        *,
+        limit: int | None = None,
+        state: State | None = None,
+    ) -> None:
+        self.policy = policy
+        self._budget = RetryBudget(policy.budget)
+        self._shared: State = state or LocalState(groups, policy, limit)
+        self._limit = limit
+        self._reset()
+
+    def _reset(self) -> None:
+        """A new lock and an empty line (a forked child's: the parent's are not its)."""
+        self._lock = threading.Lock()
+        # Each waiter's own condition, in order of arrival: a release wakes only the first.
+        self._line: deque[threading.Condition] = deque()
+
+    @property
+    def state(self) -> Admission:
+        """The admission state as this process last saw it."""
+        return self._shared.admission
+
+    @property
+    def limit(self) -> int | None:
+        """Most requests of the serial this process lets in flight at once."""
+        return self._limit
+
+    def active_host(self, service: str) -> str:
+        """Where requests to ``service`` go now."""
+        state = self._shared.admission
+        return state.groups.first(service, state.active)
+
+    def admit(self, effect: Admit, *, wait: float, sn: str = "", lease: float = 60.0) -> Granted:
+        """Wait (first come, first served) for a slot, as :func:`admit` rules; the grant.
+
+        ``lease`` bounds how long the slot is the caller's should it die without a word
+        (another process's request may go then): at least the request's timeouts.
+
+        Raises:
+            SerialBusy: no slot came within ``wait`` seconds; nothing was sent.
+        """
+        groups = self._shared.admission.groups
+        serving = tuple(
+            (g, url)
+            for g in groups.serving(effect.service)
+            if (url := groups.url(effect.service, g)) is not None
+        )
+        ticket = threading.Condition(self._lock)
+        start = now = time.monotonic()
+        granted: int | None = None
+        with self._lock:
+            self._line.append(ticket)
+            try:
+                while True:
+                    again: float | None = None
+                    if self._line[0] is ticket:
+                        granted, again = self._shared.try_admit(
+                            effect.service, effect.exclude, lease=lease
+                        )
+                        now = time.monotonic()
+                        if granted is not None:
+                            url = groups.url(effect.service, granted)
+                            assert url is not None  # noqa: S101
+                            if now - start > 1.0:
+                                logger.info("serial %s: waited %.1fs for a slot", sn, now - start)
+                            return Granted(granted, url, serving, now, now - start)
+                    now = time.monotonic()
+                    left = start + wait - now
+                    if left <= 0:
+                        raise self._busy(sn, now - start)
+                    ticket.wait(left if again is None else min(left, again))
+            except BaseException:
+                if granted is not None:  # interrupted once granted: the slot goes back
+                    self._shared.release(granted, Change.NONE, 0.0, hold=0.0)
+                raise
+            finally:
+                try:
+                    self._line.remove(ticket)
+                    if granted is None and not self._line:
+                        self._shared.withdraw()
+                finally:
+                    self._wake()  # the next in line may go now
+
+    def _busy(self, sn: str, waited: float) -> SerialBusy:
+        limit = self._limit
+        return SerialBusy(
+            f"not sent: waited {waited:.1f}s for a slot of serial {sn} "
+            f"(max_in_flight={limit if limit is not None else 'unlimited'}, "
+            f"{self.state.in_flight + len(self.state.holds)} in flight); raise "
+            "Timeouts.wait, or send fewer calls at once",
+            waited=waited,
+        )
+
+    def _wake(self) -> None:
+        """Wake the first in line (the lock held)."""
+        if self._line:
+            self._line[0].notify()
+
+    def release(self, effect: Release, *, hold: float = 0.0) -> Released:
+        """The request left its group; pay ``spend`` from the budget, add ``refund``.
+
+        ``hold``: seconds its slot stays taken (a request that went out unanswered).
+        """
+        with self._lock:
+            self._shared.release(effect.group, effect.change, effect.elapsed, hold=hold)
+            paid = True
+            if effect.spend:
+                after = self._budget.spend(effect.spend)
+                paid = after is not None
+                self._budget = after or self._budget
+            if effect.refund:
+                self._budget = self._budget.refund(effect.refund)
+            self._wake()
+        return Released(paid)
+
+    def _forked(self) -> None:
+        self._reset()
+        self._shared.restart()
+
+
+# Kept for the life of the process: Clients made per request, one after another, still
+# find the serial's host state and budget where the last one left them.
+_stores: dict[tuple[object, ...], SerialStore] = {}
+_stores_lock = threading.Lock()
+
+
+def shared(
+    key: tuple[object, ...],
+    groups: HostGroups,
+    policy: FailoverPolicy,
+    *,
+    limit: int | None,
+    location: Path | str | None = None,
+) -> SerialStore:
+    """The store of ``key`` (serial, journal location, host groups) in this process.
+
+    ``location`` is the journal's: an SQLite file's path (the state is kept beside it), a
+    PostgreSQL URL (kept in its database), or None (this process's memory only). The first
+    caller's ``policy`` (for switching hosts) and ``limit`` make it; a later caller of the
+    same key with another ``limit`` is warned, and gets it as it is.
+    """
+    with _stores_lock:
+        store = _stores.get(key)
+        if store is None:
+            state = _state(str(key[0]), groups, policy, limit, location)
+            store = _stores[key] = SerialStore(groups, policy, limit=limit, state=state)
+        elif store.limit != limit:
+            logger.warning(
+                "serial %s: max_in_flight=%s asked, but this process's Clients of the serial "
+                "already use %s; keeping %s",
+                key[0],
+                limit,
+                store.limit,
+                store.limit,
+            )
+        return store
+
+
+def _state(
+    sn: str,
+    groups: HostGroups,
+    policy: FailoverPolicy,
+    limit: int | None,
+    location: Path | str | None,
+) -> State:
+    if location is None:
+        return LocalState(groups, policy, limit)
+    if isinstance(location, Path):
+        from .sqlite import SqliteState
+
+        return SqliteState(location, sn, groups, policy, limit)
+    from .postgres import PostgresState
+
+    return PostgresState(location, sn, groups, policy, limit)
+
+
+def _after_fork() -> None:
+    # Requests in flight were the parent's; a lock held by one of its threads never frees.
+    global _stores_lock
+    _stores_lock = threading.Lock()
+    for store in list(_stores.values()):
+        store._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork)
