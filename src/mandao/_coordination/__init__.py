@@ -1,6 +1,6 @@
 """Who else uses the serial: the shared admission state and retry budget of a serial.
 
-``store`` lines up one process's callers over a state kept in memory (``LocalState``),
-beside an SQLite journal (``sqlite``), or in a PostgreSQL journal's database
-(``postgres``); ``leases`` is the database states' logic.
+``store`` lines up one process's callers over a state kept in memory (``LocalState``), in
+a file beside an SQLite journal (``files``), or in a PostgreSQL journal's database
+(``postgres``); ``board`` is what those two keep, and the logic over it.
 """

@@ -1,25 +1,24 @@
-"""A serial's admission state for processes on many machines: a PostgreSQL journal's database.
+"""A serial's admission board for processes on many machines: a PostgreSQL journal's database.
 
-The tables of :mod:`~.leases`, in the journal's database. A transaction locks the serial's
-row (``SELECT ... FOR UPDATE``), so the processes of every machine take turns on it; the
-database's clock, never a machine's, times the leases and cool-downs. A lease is a row that
-runs out: a dead connection or a dead machine leaves it to end on its own, one read timeout
-at the least after its request was written.
+The boards of :mod:`~.board` are rows of ``mandao_serials`` in the journal's database. A
+change is optimistic: read the board (with the database's clock, never a machine's), work
+out the new one, and write it only if nobody wrote since (a version number); else read
+again. That is two round trips and no lock held across them. A lease is an entry that runs
+out: a dead connection or a dead machine leaves it to end on its own, one read timeout at
+the least after its request was written.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .._core.failover import FailoverPolicy
 from .._core.hosts import HostGroups
 from .._errors import JournalError
-from .leases import TABLES, LeasedState, Query
+from .board import BoardState, Step, T, decode, encode, fresh
 
 if TYPE_CHECKING:
     import psycopg
@@ -40,20 +39,14 @@ def public_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
-def _dialect(sql: str) -> str:
-    """A statement of :mod:`~.leases` in PostgreSQL's words."""
-    return (
-        sql.replace("?", "%s")
-        .replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY")
-        .replace(" REAL", " DOUBLE PRECISION")
-    )
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS mandao_serials (key TEXT PRIMARY KEY, board TEXT NOT NULL, "
+    "version BIGINT NOT NULL)"
+)
 
 
-class PostgresState(LeasedState):
-    """One serial's admission state in the PostgreSQL database at ``url``."""
-
-    _select_serial = LeasedState._select_serial + " FOR UPDATE"
-    _insert_serial = "INSERT INTO mandao_serials (key) VALUES (?) ON CONFLICT DO NOTHING"
+class PostgresState(BoardState):
+    """One serial's admission board in the PostgreSQL database at ``url``."""
 
     def __init__(
         self, url: str, sn: str, groups: HostGroups, policy: FailoverPolicy, limit: int | None
@@ -76,32 +69,41 @@ class PostgresState(LeasedState):
             conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                for sql in TABLES:
-                    conn.execute(_dialect(sql))
+                conn.execute(TABLE)
+                conn.execute(
+                    "INSERT INTO mandao_serials (key, board, version) VALUES (%s, %s, 0) "
+                    "ON CONFLICT DO NOTHING",
+                    (self._key, encode(fresh()).decode()),
+                )
         except psycopg.Error as exc:
             raise JournalError(
-                f"cannot open the serial's admission tables in {public_url(self._url)}: "
+                f"cannot open the serial's admission board in {public_url(self._url)}: "
                 f"{type(exc).__name__}; check that the server runs and the URL is right"
             ) from None
         self._conn, self._pid = conn, os.getpid()
         return conn
 
-    @contextmanager
-    def _transaction(self) -> Iterator[tuple[Query, float]]:
+    def _update(self, step: Step[T]) -> T:
         import psycopg
 
-        conn = self._connect()
-
-        def q(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
-            cursor = conn.execute(_dialect(sql), params)
-            return cursor.fetchall() if cursor.description is not None else []
-
         try:
-            with conn.transaction():
-                (now,) = conn.execute(
-                    "SELECT extract(epoch FROM clock_timestamp())::float8"
-                ).fetchone() or (0.0,)
-                yield q, float(now)
+            conn = self._connect()
+            while True:
+                row = conn.execute(
+                    "SELECT board, version, extract(epoch FROM clock_timestamp())::float8 "
+                    "FROM mandao_serials WHERE key = %s",
+                    (self._key,),
+                ).fetchone()
+                assert row is not None  # noqa: S101 (made on connecting, never deleted)
+                text, version, now = row
+                board, answer = step(decode(text), float(now))
+                written = conn.execute(
+                    "UPDATE mandao_serials SET board = %s, version = version + 1 "
+                    "WHERE key = %s AND version = %s",
+                    (encode(board).decode(), self._key, version),
+                )
+                if written.rowcount == 1:
+                    return answer
         except psycopg.OperationalError as exc:
             self._conn = None  # a dead connection: the next call makes a new one
             raise JournalError(

@@ -6,8 +6,8 @@ The decisions are the core's :func:`~mandao._core.admission.admit` and
 :class:`~mandao._core.admission.Admission` where every caller of the serial finds it:
 
 * :class:`LocalState`, in this process's memory (``journal=None``);
-* :class:`~mandao._coordination.sqlite.SqliteState`, in a file beside an SQLite journal,
-  for the processes of one machine;
+* :class:`~mandao._coordination.files.FileState`, in a file beside an SQLite journal, for
+  the processes of one machine;
 * :class:`~mandao._coordination.postgres.PostgresState`, in a PostgreSQL journal's
   database, for processes on many machines.
 
@@ -284,9 +284,9 @@ def _state(
     if location is None:
         return LocalState(groups, policy, limit)
     if isinstance(location, Path):
-        from .sqlite import SqliteState
+        from .files import FileState
 
-        return SqliteState(location, sn, groups, policy, limit)
+        return FileState(location, sn, groups, policy, limit)
     from .postgres import PostgresState
 
     return PostgresState(location, sn, groups, policy, limit)

@@ -21,8 +21,9 @@ wakes_at`, when a hold ends.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 
 from .._config import short_host
 from .failover import FailoverPolicy, HostState
@@ -87,7 +88,28 @@ class Admission:
             return self
         holds = tuple(h for h in self.holds if h[1] > now)
         group = self.group if self.in_flight or holds else None
-        return replace(self, holds=holds, group=group)
+        return self._but(holds=holds, group=group)
+
+    def _but(
+        self,
+        *,
+        hosts: HostState | None = None,
+        in_flight: int | None = None,
+        group: int | Literal["same"] | None = "same",
+        probing: bool | None = None,
+        holds: tuple[tuple[int, float], ...] | None = None,
+    ) -> Admission:
+        """This state with the given fields changed (``dataclasses.replace`` at a fifth
+        of its cost: this runs twice a request)."""
+        return Admission(
+            self.groups,
+            self.hosts if hosts is None else hosts,
+            self.in_flight if in_flight is None else in_flight,
+            self.group if group == "same" else group,
+            self.probing if probing is None else probing,
+            self.limit,
+            self.holds if holds is None else holds,
+        )
 
 
 def admit(
@@ -117,7 +139,7 @@ def admit(
         # Admit nothing more to the current group: once it drains, go back.
         if busy > 0:
             return state, None
-        state = replace(state, hosts=state.hosts.returned(), probing=True)
+        state = state._but(hosts=state.hosts.returned(), probing=True)
         logger.info("cool-down over, back to %s", _label(state, service, 0))
     if state.probing and busy > 0:
         # Back on the preferred group: one request finds out whether it is well before
@@ -131,7 +153,7 @@ def admit(
     if target is None:
         raise LookupError("no group left to admit to")  # the caller counts its tries
     if busy == 0 or state.group == target:
-        return replace(state, in_flight=state.in_flight + 1, group=target), target
+        return state._but(in_flight=state.in_flight + 1, group=target), target
     return state, None
 
 
@@ -167,8 +189,7 @@ def release(
     holds = state.holds
     if hold_until is not None and hold_until > now:
         holds += ((group, hold_until),)
-    return replace(
-        state,
+    return state._but(
         hosts=hosts,
         in_flight=in_flight,
         group=state.group if in_flight or holds else None,

@@ -1,0 +1,192 @@
+"""One serial's admission state where several processes share it: a small board of text.
+
+A board holds, for one serial and its host groups (the journal's location is where
+processes find it):
+
+* the host state: which group is active, since when, how it has been answering, and
+  whether the first request back on the preferred group is out;
+* ``leases``: the slots taken, each on a group, until a time. A process takes a lease for
+  its request's timeouts (:meth:`~mandao.Timeouts.lease`); a request that went out
+  unanswered leaves its lease to run out one read timeout after it was written; a process
+  that dies leaves its leases to run out, never sooner than one read timeout, so the
+  gateway is done with what the dead process wrote before another process sends;
+* ``line``: the processes waiting for a slot, in order of arrival. Only the first asks;
+  a process's first waiter refreshes its place each time it asks, so the place of a
+  process that died goes stale and is dropped.
+
+The decisions are the core's :func:`~mandao._core.admission.admit` and
+:func:`~mandao._core.admission.release`, on an :class:`Admission` made from the board. A
+backend changes the board atomically and times it by one clock for all its processes
+(the machine's for a file beside an SQLite journal, the database's for PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .._core.admission import Admission, Change, admit, release
+from .._core.failover import FailoverPolicy, HostState
+from .._core.hosts import HostGroups
+
+__all__ = ["Board", "BoardState", "Step"]
+
+T = TypeVar("T")
+Board = dict[str, Any]
+#: A change to a board at a time: the new board, and what the caller learns.
+Step = Callable[[Board, float], tuple[Board, T]]
+
+#: A lease or place ending later than this from now was written by a clock since set back.
+LONGEST = 3600.0
+#: A waiting process that has not asked for this long is gone.
+STALE = 5.0
+#: Asking again: from 1 ms, doubling, up to this, while other processes hold the slots.
+POLL = 0.025
+
+
+def fresh() -> Board:
+    """The board of a serial no process has used yet."""
+    return {"active": 0, "switched_at": None, "streak": 0, "average": None,
+            "probing": False, "leases": [], "line": [], "next": 1}  # fmt: skip
+
+
+def encode(board: Board) -> bytes:
+    return json.dumps(board).encode()  # json's own encoder: made once, unlike a tuned one
+
+
+def decode(data: bytes | str) -> Board:
+    """A board read back; a fresh one for text that is none (a file cut short)."""
+    try:
+        board = json.loads(data)
+    except ValueError:
+        return fresh()
+    return board if isinstance(board, dict) and board.keys() >= _KEYS else fresh()
+
+
+_KEYS = fresh().keys()
+
+
+class BoardState:
+    """The admission state of one serial on a shared board (a backend subclasses it)."""
+
+    def __init__(
+        self, sn: str, groups: HostGroups, policy: FailoverPolicy, limit: int | None
+    ) -> None:
+        self._policy = policy
+        self.admission = Admission.start(groups, limit)
+        urls = (f"{s}={','.join(u or '' for u in us)}" for s, us in sorted(groups.urls.items()))
+        self._key = "|".join([sn, *urls])
+        self._restart()
+
+    def _restart(self) -> None:
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._mine: dict[int, list[int]] = {}  # group -> ids of this process's leases
+        self._misses = 0
+
+    def restart(self) -> None:
+        self._restart()
+
+    def _update(self, step: Step[T]) -> T:
+        """Apply ``step`` to the board atomically, at the backend's clock; its answer."""
+        raise NotImplementedError
+
+    # -- the board as an Admission ------------------------------------------------------
+    def _admission(self, board: Board, now: float, own: int | None = None) -> Admission:
+        """The board's state at ``now``: every live lease a hold, but ``own``, which is
+        in flight; leases that ended, and stale places in line, dropped from ``board``."""
+        board["leases"] = [lease for lease in board["leases"] if now < lease[2] <= now + LONGEST]
+        board["line"] = [p for p in board["line"] if now - STALE <= p[1] <= now + LONGEST]
+        holds = tuple((int(g), float(u)) for i, g, u, _ in board["leases"] if i != own)
+        base = self.admission
+        hosts = HostState(
+            base.hosts.hosts, int(board["active"]), board["switched_at"],
+            int(board["streak"]), board["average"],
+        )  # fmt: skip
+        group = self._group_of(board, own)
+        if group is None and holds:
+            group = holds[0][0]
+        return Admission(base.groups, hosts, int(own is not None), group,
+                         bool(board["probing"]), base.limit, holds)  # fmt: skip
+
+    @staticmethod
+    def _group_of(board: Board, lease: int | None) -> int | None:
+        return next((int(g) for i, g, _, _ in board["leases"] if i == lease), None)
+
+    @staticmethod
+    def _write_hosts(board: Board, state: Admission) -> None:
+        h = state.hosts
+        board.update(active=h.active, switched_at=h.switched_at, streak=h.slow_streak,
+                     average=h.average, probing=state.probing)  # fmt: skip
+
+    # -- the State protocol -------------------------------------------------------------
+    def try_admit(
+        self, service: str, exclude: frozenset[int], *, lease: float
+    ) -> tuple[int | None, float | None]:
+        me = self._holder
+
+        def step(board: Board, now: float) -> tuple[Board, tuple[Admission, int, float]]:
+            state = self._admission(board, now)
+            line = board["line"]
+            if not line or line[0][0] == me:
+                after, granted = admit(
+                    state, self._policy, service=service, exclude=exclude, now=now
+                )
+                if granted is not None:
+                    number = board["next"]
+                    board["next"] = number + 1
+                    board["leases"].append([number, granted, now + lease, me])
+                    board["line"] = [p for p in line if p[0] != me]
+                    self._write_hosts(board, after)
+                    return board, (after, number, 0.0)
+            if any(p[0] == me for p in line):
+                board["line"] = [[h, now if h == me else s] for h, s in line]
+            else:
+                line.append([me, now])
+            wakes = state.wakes_at()
+            return board, (state, 0, POLL if wakes is None else max(0.0, wakes - now))
+
+        self.admission, number, wakes = self._update(step)
+        if number:
+            self._misses = 0
+            granted = self.admission.group
+            assert granted is not None  # noqa: S101 (a lease was just taken on it)
+            self._mine.setdefault(granted, []).append(number)
+            return granted, None
+        self._misses += 1
+        return None, min(wakes, POLL, 0.001 * 2 ** min(self._misses, 10))
+
+    def release(self, group: int, change: Change, elapsed: float, *, hold: float) -> None:
+        leases = self._mine.get(group)
+        if not leases:
+            return  # not this process's (taken before a fork): its lease runs out
+        number = leases.pop()
+
+        def step(board: Board, now: float) -> tuple[Board, Admission]:
+            state = self._admission(board, now, own=number)
+            until = now + hold if hold > 0 else None
+            after = release(state, self._policy, group=group, change=change,
+                            elapsed=elapsed, now=now, hold_until=until)  # fmt: skip
+            kept = [lease for lease in board["leases"] if lease[0] != number]
+            if until is not None:
+                kept.append([number, group, until, None])
+            board["leases"] = kept
+            self._write_hosts(board, after)
+            return board, after
+
+        self.admission = self._update(step)
+
+    def withdraw(self) -> None:
+        if not self._misses:
+            return
+        me = self._holder
+
+        def step(board: Board, now: float) -> tuple[Board, None]:
+            board["line"] = [p for p in board["line"] if p[0] != me]
+            return board, None
+
+        self._update(step)
+        self._misses = 0

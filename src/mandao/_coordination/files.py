@@ -1,0 +1,87 @@
+"""A serial's admission board for the processes of one machine: a file beside the journal.
+
+Beside an SQLite journal ``journal.sqlite3`` is a folder ``journal.sqlite3-serials``, with
+one small file per serial and host lists. A process changes a board under an exclusive
+``flock`` of its file, which the kernel lets go when the process dies, however it dies;
+the leases on the board run out on their own. The board is volatile state, never worth a
+sync to disk: after a crash of the machine, every lease on it has run out anyway. The
+machine's wall clock times the leases (every process of the machine reads the same one).
+
+Writing a board is one ``pwrite`` of its length and its text from the start of the file,
+so a process killed in the middle leaves the old board or the new one; a file that reads
+as no board (cut short by a full disk, say) starts afresh.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import struct
+import time
+from pathlib import Path
+
+from .._core.failover import FailoverPolicy
+from .._core.hosts import HostGroups
+from .._errors import JournalError
+from .board import BoardState, Step, T, decode, encode, fresh
+
+__all__ = ["FileState", "beside"]
+
+_LENGTH = struct.Struct("<I")
+#: The most a board may take (a line of some thousand processes).
+_MOST = 1 << 20
+
+
+def beside(journal: Path) -> Path:
+    """The folder of admission boards of the journal at ``journal``."""
+    return journal.with_name(journal.name + "-serials")
+
+
+class FileState(BoardState):
+    """One serial's admission board in a file beside the SQLite journal at ``journal``."""
+
+    def __init__(
+        self, journal: Path, sn: str, groups: HostGroups, policy: FailoverPolicy,
+        limit: int | None,
+    ) -> None:  # fmt: skip
+        super().__init__(sn, groups, policy, limit)
+        name = hashlib.sha256(self._key.encode()).hexdigest()[:24]
+        self._path = beside(journal) / name
+        self._fd = -1
+        self._pid = -1
+
+    def restart(self) -> None:
+        self._fd = -1  # the parent's descriptor: its lock is the parent's, never used here
+        super().restart()
+
+    def _open(self) -> int:
+        if self._fd >= 0 and self._pid == os.getpid():
+            return self._fd
+        try:
+            self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise JournalError(
+                f"cannot open the serial's admission file {self._path}: {exc}; check that "
+                "the journal's folder is writable"
+            ) from exc
+        self._fd, self._pid = fd, os.getpid()
+        return fd
+
+    def _update(self, step: Step[T]) -> T:
+        fd = self._open()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            head = os.pread(fd, _LENGTH.size, 0)
+            board = fresh()
+            if len(head) == _LENGTH.size:
+                (size,) = _LENGTH.unpack(head)
+                if 0 < size <= _MOST:
+                    board = decode(os.pread(fd, size, _LENGTH.size))
+            board, answer = step(board, time.time())
+            data = encode(board)
+            os.pwrite(fd, _LENGTH.pack(len(data)) + data, 0)
+            return answer
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)

@@ -1,0 +1,140 @@
+"""The shared admission boards, a file beside an SQLite journal and a PostgreSQL row, each
+state object standing for one process (its own holder, its own file or connection)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mandao import JournalError
+from mandao._coordination import board as board_module
+from mandao._coordination.board import BoardState
+from mandao._coordination.files import FileState
+from mandao._coordination.postgres import PostgresState
+from mandao._core.admission import Change
+from mandao._core.failover import FailoverPolicy
+from mandao._core.hosts import HostGroups
+
+from .postgres import query
+
+GROUPS = HostGroups.pair({"send": ("http://a.example/x.asmx", "http://b.example/x.asmx")})
+SN = "SDK-TST-010-00001"
+
+Make = Callable[[], BoardState]
+
+
+@pytest.fixture
+def process(journal_location: Path | str) -> Make:
+    """A new state on the test's board, as another process would make it."""
+
+    def make(limit: int | None = 1) -> BoardState:
+        if isinstance(journal_location, Path):
+            return FileState(journal_location, SN, GROUPS, FailoverPolicy(), limit)
+        return PostgresState(journal_location, SN, GROUPS, FailoverPolicy(), limit)
+
+    return make
+
+
+def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not check():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.005)
+
+
+def test_a_slot_taken_by_one_process_is_taken_for_the_others(process: Make) -> None:
+    a, b = process(), process()
+    assert a.try_admit("send", frozenset(), lease=60) == (0, None)
+    granted, again = b.try_admit("send", frozenset(), lease=60)
+    assert granted is None
+    assert again is not None
+    assert 0 < again <= board_module.POLL
+    a.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert b.try_admit("send", frozenset(), lease=60) == (0, None)
+
+
+def test_processes_are_served_in_order_of_arrival(process: Make) -> None:
+    """B came first and waits; C, asking once the slot is free, still goes after B."""
+    a, b, c = process(), process(), process()
+    a.try_admit("send", frozenset(), lease=60)
+    assert b.try_admit("send", frozenset(), lease=60)[0] is None
+    a.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert c.try_admit("send", frozenset(), lease=60)[0] is None  # B is first in line
+    assert b.try_admit("send", frozenset(), lease=60)[0] == 0
+    b.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert c.try_admit("send", frozenset(), lease=60)[0] == 0
+
+
+def test_a_dead_processs_lease_runs_out(process: Make) -> None:
+    """A process that never releases (it died) holds the slot only for its lease."""
+    dead, alive = process(), process()
+    assert dead.try_admit("send", frozenset(), lease=0.3)[0] == 0
+    assert alive.try_admit("send", frozenset(), lease=60)[0] is None
+    _until(lambda: alive.try_admit("send", frozenset(), lease=60)[0] == 0, "the lease's end")
+
+
+def test_an_unanswered_request_holds_the_slot_for_others_too(process: Make) -> None:
+    a, b = process(), process()
+    a.try_admit("send", frozenset(), lease=60)
+    a.release(0, Change.NO_ANSWER, 0.0, hold=60)
+    assert b.try_admit("send", frozenset(), lease=60)[0] is None
+    assert a.try_admit("send", frozenset(), lease=60)[0] is None  # its own, too
+
+
+def test_a_switch_made_by_one_process_is_every_processs(process: Make) -> None:
+    """A finds group 0 unreachable: B's next request goes to group 1 (no -19)."""
+    a, b = process(limit=None), process(limit=None)
+    a.try_admit("send", frozenset(), lease=60)
+    a.release(0, Change.UNREACHABLE, 0.0, hold=0)
+    assert b.try_admit("send", frozenset(), lease=60)[0] == 1
+    # Group 1 is in flight: A may not go back to group 0 meanwhile.
+    assert a.try_admit("send", frozenset({1}), lease=60)[0] is None
+
+
+def test_a_process_that_stops_waiting_leaves_the_line(
+    process: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A waiter that went quiet (dead) is dropped once stale; one that gave up withdraws."""
+    a, quiet, b = process(), process(), process()
+    a.try_admit("send", frozenset(), lease=60)
+    assert quiet.try_admit("send", frozenset(), lease=60)[0] is None
+    assert b.try_admit("send", frozenset(), lease=60)[0] is None
+    a.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert b.try_admit("send", frozenset(), lease=60)[0] is None  # quiet is first
+    monkeypatch.setattr(board_module, "STALE", 0.05)
+    _until(lambda: b.try_admit("send", frozenset(), lease=60)[0] == 0, "quiet to go stale")
+    b.release(0, Change.ANSWERED, 0.01, hold=0)
+    c, d = process(), process()
+    c.try_admit("send", frozenset(), lease=60)
+    assert d.try_admit("send", frozenset(), lease=60)[0] is None
+    d.withdraw()
+    c.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert process().try_admit("send", frozenset(), lease=60)[0] == 0
+
+
+def test_a_board_file_cut_short_starts_afresh(tmp_path: Path) -> None:
+    """A file that reads as no board (a full disk cut it) is a fresh board, not an error."""
+    a = FileState(tmp_path / "j.sqlite3", SN, GROUPS, FailoverPolicy(), 1)
+    a.try_admit("send", frozenset(), lease=60)
+    a._path.write_bytes(a._path.read_bytes()[:9])
+    b = FileState(tmp_path / "j.sqlite3", SN, GROUPS, FailoverPolicy(), 1)
+    assert b.try_admit("send", frozenset(), lease=60) == (0, None)
+    assert oct(a._path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_lost_database_connection_is_a_journal_error_then_heals(postgresql_url: str) -> None:
+    state = PostgresState(postgresql_url, SN, GROUPS, FailoverPolicy(), 1)
+    assert state.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert state._conn is not None
+    pid = state._conn.info.backend_pid
+    query(postgresql_url, "SELECT pg_terminate_backend(?)", (pid,))
+    with pytest.raises(JournalError) as info:
+        state.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert "lost the admission database" in str(info.value)
+    assert "password" not in str(info.value).lower()
+    # The release was lost with the connection: the lease runs out; a new one works.
+    other = PostgresState(postgresql_url, SN, GROUPS, FailoverPolicy(), None)
+    assert other.try_admit("send", frozenset(), lease=60)[0] == 0
