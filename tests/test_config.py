@@ -367,3 +367,18 @@ def test_bad_hosts_are_a_validation_error_never_a_bare_value_error(hosts: object
     with pytest.raises(mandao.ValidationError) as caught:
         check_hosts(hosts, argument="hosts")
     assert caught.value.argument == "hosts"
+
+
+def test_journal_url_puts_the_journal_in_postgresql(tmp_path: Path) -> None:
+    """[journal] url becomes Client(journal=url); with path too, or not a URL, an error that
+    never shows the value (it may hold a password)."""
+    url = "postgresql://app@db.internal/mandao"
+    cfg = _write(tmp_path / "m.toml", f'[journal]\nurl = "{url}"\n')
+    assert load_settings(cfg, environ={}).client_kwargs()["journal"] == url
+    cfg = _write(tmp_path / "m.toml", '[journal]\nurl = "mysql://app:hunter2@db/x"\n')
+    with pytest.raises(mandao.ConfigError) as info:
+        load_settings(cfg, environ={})
+    assert "hunter2" not in str(info.value)
+    cfg = _write(tmp_path / "m.toml", f'[journal]\nurl = "{url}"\npath = "j.sqlite3"\n')
+    with pytest.raises(mandao.ConfigError, match="not both"):
+        load_settings(cfg, environ={}).client_kwargs()

@@ -71,12 +71,13 @@ FILE_KEYS: dict[str, str] = {
     "signature": "the 【name】 added to content that carries none",
     "failover": "a table of FailoverPolicy fields (slow_threshold, cooldown, ...) and "
     "max_in_flight",
-    "journal": "a table: path (or enabled = false), duplicate_window, duplicate_action",
+    "journal": "a table: path or url (or enabled = false), duplicate_window, duplicate_action",
 }
 
 #: Keys of the ``[journal]`` table, and what each is.
 JOURNAL_KEYS: dict[str, str] = {
     "path": "the journal file (default: $MANDAO_JOURNAL, else the user data folder)",
+    "url": "a PostgreSQL journal instead of a file: postgresql://user@host/db (several machines)",
     "enabled": "false keeps no journal (and so no duplicate guard, no resume)",
     "duplicate_window": "how far back the duplicate guard looks: seconds, or 10m, 2h, 1d",
     "duplicate_action": "what the guard does: skip, warn, refuse, or off",
@@ -131,10 +132,13 @@ class Settings:
             except TypeError as exc:
                 raise ConfigError(f"failover: {exc}", path=self.path) from None
         journal = self.values.get("journal") or {}
+        if journal.get("path") and journal.get("url"):
+            raise ConfigError("journal: give path (a file) or url (PostgreSQL), not both",
+                              path=self.path)  # fmt: skip
         if journal.get("enabled") is False:
             out["journal"] = None
-        elif journal.get("path"):
-            out["journal"] = journal["path"]
+        elif journal.get("path") or journal.get("url"):
+            out["journal"] = journal.get("path") or journal["url"]
         # The library's guard is off unless the file asks for one (the CLI's is on).
         if "duplicate_window" in journal or "duplicate_action" in journal:
             guard = self.duplicate_guard()
@@ -290,6 +294,13 @@ def _journal_table(value: Any, where: str) -> dict[str, Any]:
     out = dict(value)
     if "path" in out and (not isinstance(out["path"], str) or not out["path"]):
         raise ConfigError(f"journal.path ({where}): expected a file name, got {out['path']!r}")
+    url = out.get("url")
+    if url is not None and not (
+        isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
+    ):
+        raise ConfigError(
+            f"journal.url ({where}): expected a PostgreSQL URL (postgresql://user@host/db)"
+        )  # the value is not shown: a URL may hold a password
     if "enabled" in out and not isinstance(out["enabled"], bool):
         raise ConfigError(f"journal.enabled ({where}): expected true or false")
     if "duplicate_window" in out:
