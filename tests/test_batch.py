@@ -11,50 +11,56 @@ import pytest
 import mandao
 from mandao.testing import SandboxGateway
 
-from .conftest import PASSWORD, SN
+from .conftest import PASSWORD, SN, MakeClient
 
 NUMBERS = [f"1380013{i:04d}" for i in range(25)]
 
 
-def _client(gateway: SandboxGateway, **settings: object) -> mandao.Client:
-    return gateway.client(SN, PASSWORD, timeout=(1, 5), **settings)
+def _client(make: MakeClient, **settings: object) -> mandao.Client:
+    return make(SN, PASSWORD, timeout=(1, 5), **settings)
 
 
 # -- signature ---------------------------------------------------------------------------
 
 
-def test_signature_is_appended_when_content_has_none(gateway: SandboxGateway) -> None:
+def test_signature_is_appended_when_content_has_none(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """Client(signature=...) adds 【name】 at the end; the ledger shows the signed text."""
-    _client(gateway, signature="示例").send("13800138000", "验证码 1234")
+    _client(make_client, signature="示例").send("13800138000", "验证码 1234")
     assert [e.content for e in gateway.ledger.messages] == ["验证码 1234【示例】"]
 
 
-def test_signature_can_go_first(gateway: SandboxGateway) -> None:
+def test_signature_can_go_first(make_client: MakeClient, gateway: SandboxGateway) -> None:
     """signature_position='start' puts 【name】 before the text."""
-    _client(gateway, signature="示例", signature_position="start").send("13800138000", "你好")
+    _client(make_client, signature="示例", signature_position="start").send("13800138000", "你好")
     assert gateway.ledger.messages[0].content == "【示例】你好"
 
 
-def test_content_already_signed_is_left_alone(gateway: SandboxGateway) -> None:
+def test_content_already_signed_is_left_alone(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """A content carrying any 【…】 is sent unchanged, even with a signature configured."""
-    _client(gateway, signature="示例").send("13800138000", "【其他】你好")
+    _client(make_client, signature="示例").send("13800138000", "【其他】你好")
     assert gateway.ledger.messages[0].content == "【其他】你好"
 
 
 @pytest.mark.parametrize("content", ["你好", "你好【】", "你好【", "】你好【"])
 def test_unsigned_content_is_refused_without_a_signature(
-    gateway: SandboxGateway, content: str
+    make_client: MakeClient, gateway: SandboxGateway, content: str
 ) -> None:
     """No 【name】 (an empty 【】 does not count) and none configured: content is refused."""
     with pytest.raises(mandao.ValidationError) as info:
-        _client(gateway).send("13800138000", content)
+        _client(make_client).send("13800138000", content)
     assert info.value.argument == "content"
     assert gateway.ledger.messages == []
 
 
-def test_signature_check_can_be_turned_off(gateway: SandboxGateway) -> None:
+def test_signature_check_can_be_turned_off(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """require_signature=False sends unsigned content as given."""
-    _client(gateway, require_signature=False).send("13800138000", "你好")
+    _client(make_client, require_signature=False).send("13800138000", "你好")
     assert gateway.ledger.messages[0].content == "你好"
 
 
@@ -76,19 +82,23 @@ def test_bad_settings_are_refused(settings: dict[str, object], argument: str) ->
     assert info.value.argument == argument
 
 
-def test_the_signature_counts_towards_the_length_limit(gateway: SandboxGateway) -> None:
+def test_the_signature_counts_towards_the_length_limit(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """496 characters plus 【示例】 pass 500: refused (-10) before sending."""
     with pytest.raises(mandao.ValidationError, match="500"):
-        _client(gateway, signature="示例").send("13800138000", "字" * 497)
+        _client(make_client, signature="示例").send("13800138000", "字" * 497)
     assert gateway.ledger.messages == []
 
 
 # -- format and GBK ------------------------------------------------------------------------
 
 
-def test_dry_run_shows_msgfmt_chosen_from_content(gateway: SandboxGateway) -> None:
+def test_dry_run_shows_msgfmt_chosen_from_content(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """msgfmt is 0 for ASCII text and 15 for other text (【】 included) when not given."""
-    client = _client(gateway, require_signature=False)
+    client = _client(make_client, require_signature=False)
     ascii_body = client.send("13800138000", "code 1234", dry_run=True).requests[0].body
     chinese = client.send("13800138000", "验证码【示例】", dry_run=True).requests[0].body
     given = client.send("13800138000", "验证码【示例】", msgfmt=8, dry_run=True).requests[0].body
@@ -98,10 +108,11 @@ def test_dry_run_shows_msgfmt_chosen_from_content(gateway: SandboxGateway) -> No
 
 
 def test_characters_gbk_cannot_carry_are_reported_with_positions(
+    make_client: MakeClient,
     gateway: SandboxGateway,
 ) -> None:
     """unencodable='error' refuses emoji in GB text, naming the position; nothing is sent."""
-    client = _client(gateway, unencodable="error")
+    client = _client(make_client, unencodable="error")
     with pytest.raises(mandao.ValidationError, match="#2 '😀'") as info:
         client.send("13800138000", "你好😀【示例】")
     assert info.value.argument == "content"
@@ -110,13 +121,13 @@ def test_characters_gbk_cannot_carry_are_reported_with_positions(
     assert len(gateway.ledger.messages) == 1
 
 
-def test_unencodable_warns_or_is_allowed(gateway: SandboxGateway) -> None:
+def test_unencodable_warns_or_is_allowed(make_client: MakeClient, gateway: SandboxGateway) -> None:
     """'warn' sends with an UnencodableWarning; 'allow' sends silently."""
     with pytest.warns(mandao.UnencodableWarning, match="U\\+1F600"):
-        _client(gateway).send("13800138000", "你好😀【示例】")
+        _client(make_client).send("13800138000", "你好😀【示例】")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _client(gateway, unencodable="allow").send("13900139000", "你好😀【示例】")
+        _client(make_client, unencodable="allow").send("13900139000", "你好😀【示例】")
     assert len(gateway.ledger.messages) == 2
 
 
@@ -131,9 +142,11 @@ def test_client_estimate_counts_the_signature_and_unique_numbers(client: mandao.
     assert signed.estimate("13800138000", "字" * 67).segments == 2
 
 
-def test_max_segments_refuses_costlier_content(gateway: SandboxGateway) -> None:
+def test_max_segments_refuses_costlier_content(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """Content billing more segments than max_segments is refused before sending."""
-    client = _client(gateway, max_segments=1)
+    client = _client(make_client, max_segments=1)
     with pytest.raises(mandao.ValidationError, match="max_segments") as info:
         client.send("13800138000", "字" * 71 + "【示例】")
     assert info.value.argument == "content"
@@ -144,9 +157,11 @@ def test_max_segments_refuses_costlier_content(gateway: SandboxGateway) -> None:
 # -- numbers -----------------------------------------------------------------------------
 
 
-def test_skip_invalid_sends_the_rest_and_reports_positions(gateway: SandboxGateway) -> None:
+def test_skip_invalid_sends_the_rest_and_reports_positions(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """skip_invalid=True sends valid numbers; result.skipped lists the others by position."""
-    result = _client(gateway).send(
+    result = _client(make_client).send(
         ["13800138000", "12345", "+86 139 0013 9000", None], "你好【示例】", skip_invalid=True
     )
     assert result.recipients == ("13800138000", "13900139000")
@@ -154,16 +169,22 @@ def test_skip_invalid_sends_the_rest_and_reports_positions(gateway: SandboxGatew
     assert [e.mobile for e in gateway.ledger.messages] == ["13800138000", "13900139000"]
 
 
-def test_skip_invalid_with_nothing_valid_is_refused(gateway: SandboxGateway) -> None:
+def test_skip_invalid_with_nothing_valid_is_refused(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """When every number is invalid there is nothing to send: ValidationError on mobiles."""
     with pytest.raises(mandao.ValidationError) as info:
-        _client(gateway).send(["1", "2"], "你好【示例】", skip_invalid=True)
+        _client(make_client).send(["1", "2"], "你好【示例】", skip_invalid=True)
     assert info.value.argument == "mobiles"
 
 
-def test_duplicates_are_sent_once_and_reported(gateway: SandboxGateway) -> None:
+def test_duplicates_are_sent_once_and_reported(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """A number given twice (in any form) goes once; result.duplicates names the repeat."""
-    result = _client(gateway).send(["13800138000", "13900139000", "+8613800138000"], "你好【示例】")
+    result = _client(make_client).send(
+        ["13800138000", "13900139000", "+8613800138000"], "你好【示例】"
+    )
     assert result.duplicates == ((2, "13800138000"),)
     assert Counter(e.mobile for e in gateway.ledger.messages) == {
         "13800138000": 1,
@@ -174,10 +195,12 @@ def test_duplicates_are_sent_once_and_reported(gateway: SandboxGateway) -> None:
 # -- batches -----------------------------------------------------------------------------
 
 
-def test_numbers_are_split_into_sequential_batches(gateway: SandboxGateway) -> None:
+def test_numbers_are_split_into_sequential_batches(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """25 numbers with batch_size=10: three requests, consecutive rrids, all listed."""
     seen: list[mandao.Batch] = []
-    result = _client(gateway).send(
+    result = _client(make_client).send(
         NUMBERS, "你好【示例】", batch_size=10, rrid="500", progress=seen.append
     )
     assert [len(b.recipients) for b in result.batches] == [10, 10, 5]
@@ -191,49 +214,50 @@ def test_numbers_are_split_into_sequential_batches(gateway: SandboxGateway) -> N
     )
 
 
-def test_a_failed_batch_keeps_the_sent_ones_and_says_who_is_where() -> None:
+def test_a_failed_batch_keeps_the_sent_ones_and_says_who_is_where(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """Balance for 12: batch 2 of 3 is refused (-4); the result lists sent/failed/not sent."""
-    with SandboxGateway(accounts={SN: PASSWORD}) as gw:
-        gw.set_balance(SN, 12)
-        seen: list[mandao.Batch] = []
-        result = _client(gw).send(NUMBERS, "你好【示例】", batch_size=10, progress=seen.append)
-        assert [b.state for b in result.batches] == ["sent", "failed", "not_sent"]
-        assert isinstance(result.batches[1].error, mandao.InsufficientBalance)
-        assert not result.complete
-        assert result.sent == tuple(NUMBERS[:10])
-        assert result.unsent == tuple(NUMBERS[10:])
-        assert result.billable == 10
-        assert [b.state for b in seen] == ["sent", "failed"]
-        assert len(gw.ledger.messages) == 10
-        assert "1/3 batches sent" in repr(result)
+    gateway.set_balance(SN, 12)
+    seen: list[mandao.Batch] = []
+    result = _client(make_client).send(NUMBERS, "你好【示例】", batch_size=10, progress=seen.append)
+    assert [b.state for b in result.batches] == ["sent", "failed", "not_sent"]
+    assert isinstance(result.batches[1].error, mandao.InsufficientBalance)
+    assert not result.complete
+    assert result.sent == tuple(NUMBERS[:10])
+    assert result.unsent == tuple(NUMBERS[10:])
+    assert result.billable == 10
+    assert [b.state for b in seen] == ["sent", "failed"]
+    assert len(gateway.ledger.messages) == 10
+    assert "1/3 batches sent" in repr(result)
 
 
-def test_a_first_batch_failure_is_raised() -> None:
+def test_a_first_batch_failure_is_raised(make_client: MakeClient, gateway: SandboxGateway) -> None:
     """When the first request fails nothing went out, so the error is raised as before."""
-    with SandboxGateway(accounts={SN: PASSWORD}) as gw:
-        gw.set_balance(SN, 5)
-        with pytest.raises(mandao.InsufficientBalance):
-            _client(gw).send(NUMBERS, "你好【示例】", batch_size=10)
-        assert gw.ledger.messages == []
+    gateway.set_balance(SN, 5)
+    with pytest.raises(mandao.InsufficientBalance):
+        _client(make_client).send(NUMBERS, "你好【示例】", batch_size=10)
+    assert gateway.ledger.messages == []
 
 
 def test_personalised_sends_batch_by_1000_and_drop_identical_pairs(
+    make_client: MakeClient,
     gateway: SandboxGateway,
 ) -> None:
     """mdgxsend batches default to 1000 pairs; an identical pair is sent once and reported."""
     pairs = [(n, f"您好 {i}【示例】") for i, n in enumerate(NUMBERS)] + [
         (NUMBERS[0], "您好 0【示例】")
     ]
-    result = _client(gateway).send_personalized(pairs)
+    result = _client(make_client).send_personalized(pairs)
     assert len(result.batches) == 1
     assert result.duplicates == ((25, NUMBERS[0]),)
-    small = _client(gateway).send_personalized(pairs[:25], batch_size=10, rrid="7")
+    small = _client(make_client).send_personalized(pairs[:25], batch_size=10, rrid="7")
     assert [b.rrid for b in small.batches] == ["7", "8", "9"]
 
 
 @pytest.mark.parametrize("path", ["numpy", "set"])
 def test_big_send_paths_deduplicate_alike(
-    gateway: SandboxGateway, monkeypatch: pytest.MonkeyPatch, path: str
+    make_client: MakeClient, gateway: SandboxGateway, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
     """Sends at or over BULK numbers (lowered here to 10) find the same repeats through numpy
     (the bulk extra) as through a set: group, personalised and mixed sends alike."""
@@ -244,7 +268,7 @@ def test_big_send_paths_deduplicate_alike(
     else:
         monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy raises ImportError
     monkeypatch.setattr(_numbers, "BULK", 10)
-    client = _client(gateway)
+    client = _client(make_client)
     group = client.send([*NUMBERS, "+86 138 0013 0003", NUMBERS[7]], "你好【示例】")
     assert group.duplicates == ((25, NUMBERS[3]), (26, NUMBERS[7]))
     assert group.recipients == tuple(NUMBERS)
@@ -267,10 +291,12 @@ def test_oversized_rrid_sequence_is_refused(client: mandao.Client) -> None:
 # -- send_many ---------------------------------------------------------------------------
 
 
-def test_send_many_groups_identical_content(gateway: SandboxGateway) -> None:
+def test_send_many_groups_identical_content(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
     """Shared texts go as mdsmssend, the rest as one mdgxsend, in one result."""
     pairs = [(n, "通知【示例】") for n in NUMBERS[:3]] + [(NUMBERS[3], "单独【示例】")]
-    result = _client(gateway).send_many(pairs)
+    result = _client(make_client).send_many(pairs)
     assert result.operation == "mdsmssend+mdgxsend"
     assert [b.operation for b in result.batches] == ["mdsmssend", "mdgxsend"]
     ops = Counter(e.operation for e in gateway.ledger.messages)
@@ -283,10 +309,10 @@ def test_send_many_groups_identical_content(gateway: SandboxGateway) -> None:
 
 @pytest.mark.parametrize("protocol", ["soap11", "soap12", "http-get", "http-post", "ashx"])
 def test_dry_run_builds_redacted_requests_and_sends_nothing(
-    gateway: SandboxGateway, protocol: str
+    make_client: MakeClient, gateway: SandboxGateway, protocol: str
 ) -> None:
     """dry_run=True returns each request with pwd redacted and the estimate; ledger empty."""
-    client = _client(gateway, protocol=protocol)
+    client = _client(make_client, protocol=protocol)
     dry = client.send(NUMBERS, "你好【示例】", batch_size=10, dry_run=True)
     assert len(dry.requests) == 3
     assert dry.estimate.billable == 25
@@ -319,10 +345,10 @@ def test_dry_run_of_send_many(client: mandao.Client, gateway: SandboxGateway) ->
 )
 @pytest.mark.parametrize("method", ["send_personalized", "send_many"])
 def test_bad_text_among_many_is_named_by_position(
-    gateway: SandboxGateway, method: str, content: str, reason: str
+    make_client: MakeClient, gateway: SandboxGateway, method: str, content: str, reason: str
 ) -> None:
     """A bad text in a list of pairs raises naming its place; no pair is sent."""
-    client = _client(gateway, unencodable="error")
+    client = _client(make_client, unencodable="error")
     pairs = [("13800138000", "好【示例】"), ("bad", "x"), ("13900139000", content)]
     with pytest.raises(mandao.ValidationError, match=reason) as info:
         getattr(client, method)(pairs, skip_invalid=True)

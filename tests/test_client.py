@@ -11,7 +11,7 @@ import mandao
 from mandao.cli.demo import REGISTRATION
 from mandao.testing import SandboxAccount, SandboxGateway
 
-from .conftest import PASSWORD, SN
+from .conftest import PASSWORD, SN, MakeClient
 
 PROTOCOLS = ["soap11", "soap12", "http-get", "http-post", "ashx"]
 TRICKY = "a+b, c&d <x> 100% 空 格 验证码 😀【示例】"
@@ -19,10 +19,10 @@ TRICKY = "a+b, c&d <x> 100% 空 格 验证码 😀【示例】"
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_group_send_arrives_exactly_on_every_protocol(
-    gateway: SandboxGateway, protocol: str
+    gateway: SandboxGateway, make_client: MakeClient, protocol: str
 ) -> None:
     """mdsmssend carries + , & < % spaces, Chinese and an emoji unchanged to the ledger."""
-    client = gateway.client(SN, PASSWORD, protocol=protocol)
+    client = make_client(SN, PASSWORD, protocol=protocol)
     with pytest.warns(mandao.UnencodableWarning, match="U\\+1F600"):  # GBK has no emoji
         result = client.send(["13800138000", "13900139000"], TRICKY, rrid="777")
     assert (result.id, result.rrid, result.protocol) == ("777", "777", protocol)
@@ -36,10 +36,10 @@ def test_group_send_arrives_exactly_on_every_protocol(
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_personalised_send_keeps_lists_parallel_on_every_protocol(
-    gateway: SandboxGateway, protocol: str
+    gateway: SandboxGateway, make_client: MakeClient, protocol: str
 ) -> None:
     """mdgxsend: each text is encoded alone, so commas inside a text keep the lists aligned."""
-    client = gateway.client(SN, PASSWORD, protocol=protocol)
+    client = make_client(SN, PASSWORD, protocol=protocol)
     texts = {"13800138000": "张三, 您好, 1+1=2【示例】", "13900139000": TRICKY}
     with pytest.warns(mandao.UnencodableWarning, match="U\\+1F600"):  # GBK has no emoji
         result = client.send_personalized(texts)
@@ -67,8 +67,9 @@ def test_account_operations_work_on_every_protocol(protocol: str) -> None:
         assert after.value.code == -2
 
 
-def test_result_repr_shows_what_a_user_asks_first(client: mandao.Client) -> None:
+def test_result_repr_shows_what_a_user_asks_first(any_client: mandao.Client) -> None:
     """The SendResult repr names id, rrid, operation, protocol, host, recipients, segments."""
+    client = any_client
     result = client.send(["13800138000", "13900139000"], "字" * 71 + "【示例】", rrid="42")
     text = repr(result)
     for part in (
@@ -85,9 +86,10 @@ def test_result_repr_shows_what_a_user_asks_first(client: mandao.Client) -> None
 
 
 def test_balance_goes_down_by_what_the_result_says_is_billable(
-    client: mandao.Client, gateway: SandboxGateway
+    any_client: mandao.Client, gateway: SandboxGateway
 ) -> None:
     """The billable count on the result matches what the sandbox charged."""
+    client = any_client
     before = client.account().balance
     result = client.send(["13800138000", "13900139000", "15000150000"], "字" * 140 + "【示例】")
     assert result.billable == 9
@@ -95,8 +97,9 @@ def test_balance_goes_down_by_what_the_result_says_is_billable(
     assert client.account().balance == before - result.billable == gateway.balance(SN)
 
 
-def test_second_register_is_a_decoded_authentication_error(client: mandao.Client) -> None:
+def test_second_register_is_a_decoded_authentication_error(any_client: mandao.Client) -> None:
     """An already-registered serial gets -1, raised as AuthenticationError with code and host."""
+    client = any_client
     with pytest.raises(mandao.AuthenticationError) as info:
         client.register(**REGISTRATION)
     error = info.value
@@ -104,19 +107,23 @@ def test_second_register_is_a_decoded_authentication_error(client: mandao.Client
     assert error.info.chinese
 
 
-def test_insufficient_balance_is_its_own_class(gateway: SandboxGateway) -> None:
+def test_insufficient_balance_is_its_own_class(
+    gateway: SandboxGateway, make_client: MakeClient
+) -> None:
     """-4 raises InsufficientBalance carrying rrid and host; nothing reaches the ledger."""
     gateway.add_account("SDK-TST-010-00002", SandboxAccount(PASSWORD, balance=1))
-    client = gateway.client("SDK-TST-010-00002", PASSWORD)
+    client = make_client("SDK-TST-010-00002", PASSWORD)
     with pytest.raises(mandao.InsufficientBalance) as info:
         client.send(["13800138000", "13900139000"], "余额测试【示例】", rrid="9")
     assert (info.value.code, info.value.rrid, info.value.host) == (-4, "9", gateway.hosts[0])
     assert gateway.ledger.messages == []
 
 
-def test_wrong_password_is_authentication_error_without_secrets(gateway: SandboxGateway) -> None:
+def test_wrong_password_is_authentication_error_without_secrets(
+    gateway: SandboxGateway, make_client: MakeClient
+) -> None:
     """A wrong password gives -2; neither password appears in the error."""
-    client = gateway.client(SN, "wrong-password")
+    client = make_client(SN, "wrong-password")
     with pytest.raises(mandao.AuthenticationError) as info:
         client.send("13800138000", "密码测试【示例】")
     assert info.value.code == -2
@@ -124,9 +131,10 @@ def test_wrong_password_is_authentication_error_without_secrets(gateway: Sandbox
 
 
 def test_unknown_code_is_decoded_with_its_raw_value(
-    client: mandao.Client, gateway: SandboxGateway
+    any_client: mandao.Client, gateway: SandboxGateway
 ) -> None:
     """A code no table knows raises UnknownCode keeping the raw reply."""
+    client = any_client
     gateway.primary.fail("code", code="-777")
     with pytest.raises(mandao.UnknownCode) as info:
         client.send("13800138000", "未知返回值【示例】")
@@ -134,9 +142,10 @@ def test_unknown_code_is_decoded_with_its_raw_value(
 
 
 def test_internal_error_code_is_outcome_unknown(
-    client: mandao.Client, gateway: SandboxGateway
+    any_client: mandao.Client, gateway: SandboxGateway
 ) -> None:
     """-11 is both a GatewayError and an OutcomeUnknown carrying the recipients."""
+    client = any_client
     gateway.primary.fail("code", code="-11")
     with pytest.raises(mandao.OutcomeUnknown) as info:
         client.send("13800138000", "内部错误【示例】")
@@ -144,9 +153,11 @@ def test_internal_error_code_is_outcome_unknown(
     assert info.value.recipients == ("13800138000",)
 
 
-def test_refused_primary_moves_to_backup_and_stays(gateway: SandboxGateway) -> None:
+def test_refused_primary_moves_to_backup_and_stays(
+    gateway: SandboxGateway, make_client: MakeClient
+) -> None:
     """Connection refused on the primary: the same call goes to the backup, which stays active."""
-    client = gateway.client(SN, PASSWORD)
+    client = make_client(SN, PASSWORD)
     gateway.primary.down()
     first = client.send("13800138000", "切换一【示例】")
     assert first.host == gateway.hosts[1]
@@ -157,9 +168,11 @@ def test_refused_primary_moves_to_backup_and_stays(gateway: SandboxGateway) -> N
     assert client.active_host() == gateway.hosts[1]
 
 
-def test_account_failover_moves_the_send_service_too(gateway: SandboxGateway) -> None:
+def test_account_failover_moves_the_send_service_too(
+    gateway: SandboxGateway, make_client: MakeClient
+) -> None:
     """Both services of a serial use one host (-19): an account failover moves sends too."""
-    client = gateway.client(SN, PASSWORD)
+    client = make_client(SN, PASSWORD)
     gateway.primary.down()
     assert client.balance() > 0
     assert client.active_host("account") == gateway.account_hosts[1]
@@ -168,9 +181,11 @@ def test_account_failover_moves_the_send_service_too(gateway: SandboxGateway) ->
     assert client.send("13800138000", "跟随【示例】").host == gateway.hosts[1]
 
 
-def test_account_service_follows_the_send_services_host(gateway: SandboxGateway) -> None:
+def test_account_service_follows_the_send_services_host(
+    gateway: SandboxGateway, make_client: MakeClient
+) -> None:
     """After sends moved to the backup, balance() asks the backup's account service."""
-    client = gateway.client(SN, PASSWORD)
+    client = make_client(SN, PASSWORD)
     gateway.primary.down()
     assert client.send("13800138000", "切换【示例】").host == gateway.hosts[1]
     gateway.primary.up()
@@ -240,13 +255,14 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("method", "kwargs", "argument"), BAD_INPUTS)
 def test_bad_arguments_fail_before_any_request(
-    client: mandao.Client,
+    any_client: mandao.Client,
     gateway: SandboxGateway,
     method: str,
     kwargs: dict[str, object],
     argument: str,
 ) -> None:
     """Each bad argument raises a ValueError subclass naming it; the sandbox saw nothing."""
+    client = any_client
     with pytest.raises(mandao.ValidationError) as info:
         getattr(client, method)(**kwargs)
     assert isinstance(info.value, ValueError)
@@ -291,9 +307,11 @@ def test_close_writes_the_journals_held_outcomes(gateway: SandboxGateway, tmp_pa
     assert [a.outcome for a in reader.attempts()] == ["accepted"]
 
 
-def test_prepare_content_is_the_text_a_send_sends(gateway: SandboxGateway) -> None:
+def test_prepare_content_is_the_text_a_send_sends(
+    gateway: SandboxGateway, make_client: MakeClient
+) -> None:
     """prepare_content adds the signature as a send does, and refuses what a send refuses."""
-    client = gateway.client(SN, PASSWORD, signature="示例", max_segments=1, journal=None)
+    client = make_client(SN, PASSWORD, signature="示例", max_segments=1, journal=None)
     text = client.prepare_content("明早 9 点停水")
     assert text == "明早 9 点停水【示例】"
     client.send("13800138000", "明早 9 点停水")
@@ -302,20 +320,20 @@ def test_prepare_content_is_the_text_a_send_sends(gateway: SandboxGateway) -> No
         with pytest.raises(mandao.ValidationError) as info:
             client.prepare_content(bad)
         assert info.value.argument == "content"
-    unsigned = gateway.client(SN, PASSWORD, journal=None)
+    unsigned = make_client(SN, PASSWORD, journal=None)
     with pytest.raises(mandao.ValidationError, match="signature"):
         unsigned.prepare_content("没有签名")
     assert unsigned._transport is None  # checking opened nothing
 
 
 def test_duplicate_guard_can_be_read_turned_on_and_off(
-    gateway: SandboxGateway, tmp_path: Path
+    gateway: SandboxGateway, make_client: MakeClient, tmp_path: Path
 ) -> None:
     """The property returns what was given or set; set to None, a repeat is sent again."""
     from datetime import timedelta
 
     guard = mandao.DuplicateGuard(window=timedelta(minutes=5), action="refuse")
-    with gateway.client(SN, PASSWORD, journal=tmp_path / "j.sqlite3") as client:
+    with make_client(SN, PASSWORD, journal=tmp_path / "j.sqlite3") as client:
         assert client.duplicate_guard is None
         client.duplicate_guard = guard
         assert client.duplicate_guard is guard

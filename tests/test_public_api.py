@@ -41,6 +41,7 @@ PUBLIC = {
     "PROTOCOLS",
     "AccountInfo",
     "AllHostsFailed",
+    "AsyncClient",
     "Attempt",
     "AuthenticationError",
     "Batch",

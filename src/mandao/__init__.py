@@ -45,6 +45,7 @@ from ._version import __version__
 # the module _EDGE names (tests/test_public_api.py checks that the two agree). A name moves
 # to the import block above once its module is cheap to import (benchmarks/cli_startup.py).
 if _typing.TYPE_CHECKING:
+    from ._async_client import AsyncClient
     from ._client import Client
     from ._code_info import Category, CodeInfo, ErrorClass, RetryRule
     from ._codes import CODES, explain
@@ -95,6 +96,7 @@ _EDGE = {
     "estimate": "._compose.segments",
     "normalize_mobiles": "._compose.numbers",
     "AccountInfo": "._results",
+    "AsyncClient": "._async_client",
     "Attempt": "._journal",
     "Batch": "._results",
     "Client": "._client",
@@ -120,6 +122,7 @@ __all__ = [
     "PROTOCOLS",
     "AccountInfo",
     "AllHostsFailed",
+    "AsyncClient",
     "Attempt",
     "AuthenticationError",
     "Batch",

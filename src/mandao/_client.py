@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 from ._client_base import BaseClient, GroupOptions, PersonalOptions
 from ._explore import ServiceExplorer
 from ._operations import OPERATIONS, Operation, Protocol
-from ._wsdl import ACCOUNT, SEND, Service, ServiceName
+from ._wsdl import ACCOUNT, SEND, Service
 
 # The core's driver, the journal and the result types load with the first send, not here:
 # a Client and its first WSDL parse cost little more than zeep's own (benchmarks/startup.py).
@@ -93,12 +93,6 @@ class Client(BaseClient["requests.Session"]):
             >>> Client.from_config(sn="SDK-TST-010-00001", password="x")  # doctest: +SKIP
         """
         return cls(**cls._config_kwargs(path, overrides))
-
-    def active_host(self, service: ServiceName = "send") -> str:
-        """Where requests to ``service`` go now."""
-        if self._store is None:
-            return super().active_host(service)
-        return self._store.active_host(service)
 
     # -- sends --------------------------------------------------------------------------
 

@@ -182,7 +182,9 @@ class BaseClient(Generic[S]):
 
     def active_host(self, service: ServiceName = "send") -> str:
         """Where requests to ``service`` go now."""
-        return self._groups.first(service)
+        if self._store is None:
+            return self._groups.first(service)
+        return self._store.active_host(service)
 
     def _resolve_journal(self) -> Journal | None:
         from ._journal import journal_of

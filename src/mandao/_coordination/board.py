@@ -73,6 +73,8 @@ _KEYS = fresh().keys()
 class BoardState:
     """The admission state of one serial on a shared board (a backend subclasses it)."""
 
+    blocking = False
+
     def __init__(
         self, sn: str, groups: HostGroups, policy: FailoverPolicy, limit: int | None
     ) -> None:

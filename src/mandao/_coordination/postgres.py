@@ -48,6 +48,8 @@ TABLE = (
 class PostgresState(BoardState):
     """One serial's admission board in the PostgreSQL database at ``url``."""
 
+    blocking = True  # two round trips to the database
+
     def __init__(
         self, url: str, sn: str, groups: HostGroups, policy: FailoverPolicy, limit: int | None
     ) -> None:

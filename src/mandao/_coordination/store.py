@@ -36,13 +36,19 @@ from .._core.failover import FailoverPolicy, RetryBudget
 from .._core.hosts import HostGroups
 from .._errors import SerialBusy
 
-__all__ = ["LocalState", "SerialStore", "State", "shared"]
+__all__ = ["LocalState", "SerialStore", "State", "Waiter", "shared"]
 
 logger = logging.getLogger("mandao")
 
 
 class State(Protocol):
-    """Where one serial's admission state lives. Its store calls it with its lock held."""
+    """Where one serial's admission state lives. Its store calls it with its lock held.
+
+    ``blocking``: its calls wait on a network (an asyncio caller runs them in a worker
+    thread, not on the event loop).
+    """
+
+    blocking: bool
 
     @property
     def admission(self) -> Admission:
@@ -71,8 +77,18 @@ class State(Protocol):
         ...
 
 
+class Waiter(Protocol):
+    """One caller in a store's line: a thread's condition, or an asyncio task's event."""
+
+    def notify(self) -> None:
+        """Wake the caller (with the store's lock held, from any thread)."""
+        ...
+
+
 class LocalState:
     """The admission state in this process's memory, timed by its monotonic clock."""
+
+    blocking = False
 
     def __init__(self, groups: HostGroups, policy: FailoverPolicy, limit: int | None) -> None:
         self._policy = policy
@@ -131,12 +147,17 @@ class SerialStore:
         """A new lock and an empty line (a forked child's: the parent's are not its)."""
         self._lock = threading.Lock()
         # Each waiter's own condition, in order of arrival: a release wakes only the first.
-        self._line: deque[threading.Condition] = deque()
+        self._line: deque[Waiter] = deque()
 
     @property
     def state(self) -> Admission:
         """The admission state as this process last saw it."""
         return self._shared.admission
+
+    @property
+    def blocking(self) -> bool:
+        """Whether admitting and releasing wait on a network (a PostgreSQL board)."""
+        return self._shared.blocking
 
     @property
     def limit(self) -> int | None:
@@ -157,47 +178,58 @@ class SerialStore:
         Raises:
             SerialBusy: no slot came within ``wait`` seconds; nothing was sent.
         """
-        groups = self._shared.admission.groups
-        serving = tuple(
-            (g, url)
-            for g in groups.serving(effect.service)
-            if (url := groups.url(effect.service, g)) is not None
-        )
         ticket = threading.Condition(self._lock)
-        start = now = time.monotonic()
+        start = time.monotonic()
         granted: int | None = None
         with self._lock:
             self._line.append(ticket)
             try:
                 while True:
-                    again: float | None = None
-                    if self._line[0] is ticket:
-                        granted, again = self._shared.try_admit(
-                            effect.service, effect.exclude, lease=lease
-                        )
-                        now = time.monotonic()
-                        if granted is not None:
-                            url = groups.url(effect.service, granted)
-                            assert url is not None  # noqa: S101
-                            if now - start > 1.0:
-                                logger.info("serial %s: waited %.1fs for a slot", sn, now - start)
-                            return Granted(granted, url, serving, now, now - start)
-                    now = time.monotonic()
-                    left = start + wait - now
+                    granted, again = self._ask(ticket, effect, lease)
+                    if granted is not None:
+                        return self._granted(effect, granted, start, sn)
+                    left = start + wait - time.monotonic()
                     if left <= 0:
-                        raise self._busy(sn, now - start)
+                        raise self._busy(sn, wait - left)
                     ticket.wait(left if again is None else min(left, again))
             except BaseException:
                 if granted is not None:  # interrupted once granted: the slot goes back
                     self._shared.release(granted, Change.NONE, 0.0, hold=0.0)
                 raise
             finally:
-                try:
-                    self._line.remove(ticket)
-                    if granted is None and not self._line:
-                        self._shared.withdraw()
-                finally:
-                    self._wake()  # the next in line may go now
+                self._leave(ticket, granted)
+
+    # The steps of a wait, for this module's threads and for asyncio tasks (``aio``);
+    # each is called with the lock held.
+    def _ask(self, waiter: Waiter, effect: Admit, lease: float) -> tuple[int | None, float | None]:
+        """A slot for ``waiter`` if it is first in line and one is free; else when to ask
+        again (None: when woken)."""
+        if self._line[0] is not waiter:
+            return None, None
+        return self._shared.try_admit(effect.service, effect.exclude, lease=lease)
+
+    def _granted(self, effect: Admit, group: int, start: float, sn: str) -> Granted:
+        groups = self._shared.admission.groups
+        serving = tuple(
+            (g, url)
+            for g in groups.serving(effect.service)
+            if (url := groups.url(effect.service, g)) is not None
+        )
+        url = groups.url(effect.service, group)
+        assert url is not None  # noqa: S101 (granted among those serving the service)
+        now = time.monotonic()
+        if now - start > 1.0:
+            logger.info("serial %s: waited %.1fs for a slot", sn, now - start)
+        return Granted(group, url, serving, now, now - start)
+
+    def _leave(self, waiter: Waiter, granted: int | None) -> None:
+        """``waiter`` leaves the line (with a slot, or giving up); the next may go."""
+        try:
+            self._line.remove(waiter)
+            if granted is None and not self._line:
+                self._shared.withdraw()
+        finally:
+            self._wake()
 
     def _busy(self, sn: str, waited: float) -> SerialBusy:
         limit = self._limit

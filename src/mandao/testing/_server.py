@@ -86,7 +86,9 @@ class Listener:
             self._closing = threading.Event()
             self.state = "up"
             closing = self._closing
-        threading.Thread(target=self._accept_loop, args=(sock, closing), daemon=True).start()
+        threading.Thread(
+            target=self._accept_loop, args=(sock, closing), name="sandbox-accept", daemon=True
+        ).start()
 
     def down(self) -> None:
         """Stop listening and cut every open connection: new connects are refused."""
@@ -139,7 +141,9 @@ class Listener:
                     conn.close()
                     return
                 self._conns.add(conn)
-            threading.Thread(target=self._serve, args=(conn, peer[0], closing), daemon=True).start()
+            threading.Thread(
+                target=self._serve, args=(conn, peer[0], closing), name="sandbox-conn", daemon=True
+            ).start()
 
     def _serve(self, conn: socket.socket, peer: str, closing: threading.Event) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -1,0 +1,291 @@
+"""``mandao.AsyncClient``: the client for asyncio applications, on the same core.
+
+Everything but the carrying is :class:`~mandao._client_base.BaseClient`'s, as for
+:class:`~mandao.Client`: settings, validation, planning, dry runs, the duplicate guard,
+results and errors. The requests go through httpx on the running loop
+(:mod:`mandao._async`); journal writes, and work that would hold the loop (opening the
+journal, the duplicate guard's query, composing a large send), run in one worker thread
+of the client's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
+
+from ._client_base import BaseClient, GroupOptions, PersonalOptions
+from ._operations import OPERATIONS, Operation
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    import httpx  # noqa: F401 (the session's type, named in a string below)
+
+    from ._compose.plan import Plan, Planned
+    from ._core.batches import Sent
+    from ._results import AccountInfo, DryRun, RegistrationResult, SendResult
+    from ._transports.aio import AioTransport
+
+__all__ = ["AsyncClient"]
+
+T = TypeVar("T")
+
+#: Sends of more recipients than this are composed in the worker thread, off the loop.
+_COMPOSE_OFF_LOOP = 2000
+
+
+class AsyncClient(BaseClient["httpx.AsyncClient"]):
+    """The Mandao client for asyncio: :class:`Client`'s constructor, settings, methods and
+    results, each method ``async``; ``async with`` closes it.
+
+    ``session`` is an ``httpx.AsyncClient`` to carry the requests (never closed by this
+    client); by default the client keeps its own pool. Every other argument is
+    :class:`Client`'s. The serial's ``-18``/``-19`` admission is shared with every
+    ``Client`` and ``AsyncClient`` of the same serial, journal and hosts (docs/async.md).
+
+    Example::
+
+        >>> import asyncio, mandao
+        >>> async def main() -> None:
+        ...     async with mandao.AsyncClient("SDK-TST-010-00001", "secret") as client:
+        ...         result = await client.send("13800138000", "验证码 1234【示例】")
+        >>> asyncio.run(main())  # doctest: +SKIP
+    """
+
+    _transport: AioTransport | None = None
+    _worker_: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def from_config(cls, path: str | PathLike[str] | None = None, **overrides: Any) -> AsyncClient:
+        """As :meth:`Client.from_config`."""
+        return cls(**cls._config_kwargs(path, overrides))
+
+    # -- the worker and the transport ----------------------------------------------------
+    def _worker(self) -> ThreadPoolExecutor:
+        """The client's one thread for journal writes and other work off the loop."""
+        if self._worker_ is None:
+            with self._lock:
+                if self._worker_ is None:
+                    self._worker_ = ThreadPoolExecutor(1, thread_name_prefix="mandao-worker")
+        return self._worker_
+
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker(), work)
+
+    async def _sending(self) -> AioTransport:
+        if self._store is None:
+            await self._off_loop(self._serial_store)  # opens the journal: disk work
+        if self._transport is None:
+            from ._transports.aio import AioTransport
+
+            self._transport = AioTransport(self.timeouts, self._session)
+        return self._transport
+
+    # -- sends --------------------------------------------------------------------------
+    @overload
+    async def send(
+        self,
+        mobiles: str | Iterable[str],
+        content: str,
+        *,
+        dry_run: Literal[False] = ...,
+        **options: Unpack[GroupOptions],
+    ) -> SendResult: ...
+
+    @overload
+    async def send(
+        self,
+        mobiles: str | Iterable[str],
+        content: str,
+        *,
+        dry_run: Literal[True],
+        **options: Unpack[GroupOptions],
+    ) -> DryRun: ...
+
+    async def send(
+        self,
+        mobiles: str | Iterable[str],
+        content: str,
+        *,
+        dry_run: bool = False,
+        **options: Unpack[GroupOptions],
+    ) -> SendResult | DryRun:
+        """As :meth:`Client.send`."""
+        many = not isinstance(mobiles, str) and _large(mobiles)
+        return await self._execute("group", (mobiles, content), options, dry_run, many)
+
+    @overload
+    async def send_personalized(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        dry_run: Literal[False] = ...,
+        **options: Unpack[PersonalOptions],
+    ) -> SendResult: ...
+
+    @overload
+    async def send_personalized(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        dry_run: Literal[True],
+        **options: Unpack[PersonalOptions],
+    ) -> DryRun: ...
+
+    async def send_personalized(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        dry_run: bool = False,
+        **options: Unpack[PersonalOptions],
+    ) -> SendResult | DryRun:
+        """As :meth:`Client.send_personalized`."""
+        return await self._execute("personal", messages, options, dry_run, _large(messages))
+
+    @overload
+    async def send_many(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        dry_run: Literal[False] = ...,
+        **options: Unpack[GroupOptions],
+    ) -> SendResult: ...
+
+    @overload
+    async def send_many(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        dry_run: Literal[True],
+        **options: Unpack[GroupOptions],
+    ) -> DryRun: ...
+
+    async def send_many(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        dry_run: bool = False,
+        **options: Unpack[GroupOptions],
+    ) -> SendResult | DryRun:
+        """As :meth:`Client.send_many`."""
+        return await self._execute("many", messages, options, dry_run, _large(messages))
+
+    async def _execute(
+        self,
+        kind: Literal["group", "personal", "many"],
+        given: Any,
+        options: Mapping[str, Any],
+        dry_run: bool,
+        large: bool,
+    ) -> SendResult | DryRun:
+        """Plan (off the loop when large), guard (off the loop), send each batch."""
+        from ._async import send_plan
+
+        def checked() -> Plan:
+            return self._plan(kind, given, options)
+
+        plan = await self._off_loop(checked) if large else checked()
+        if dry_run:
+            return (
+                await self._off_loop(lambda: self._dry_run(plan))
+                if large
+                else (self._dry_run(plan))
+            )
+        if self._duplicate_guard is not None:
+            plan = await self._off_loop(lambda: self._guarded(plan))
+        call_id, index, total = self._call_id(), itertools.count(), len(plan.requests)
+
+        async def send_one(request: Planned) -> Sent:
+            batch = (call_id, next(index), total)
+            op = OPERATIONS[request.operation]
+            return await self._call(op, request.fields, request.recipients, batch)
+
+        return await send_plan(plan, send_one, options.get("progress"))
+
+    async def _call(
+        self,
+        op: Operation,
+        values: Mapping[str, str],
+        recipients: Sequence[str],
+        batch: tuple[str, int, int] | None = None,
+    ) -> Sent:
+        """As ``Client._call``: one request under the serial's admission and failover."""
+        from ._async import call
+        from ._core.batches import Sent
+        from ._journal import Recorder
+
+        transport = await self._sending()
+        assert self._store is not None  # noqa: S101 (made by _sending)
+        built = self._build(op, values, self._credentials.pwd(op.pwd))
+        record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch)
+        done = await call(
+            built, recipients, record, transport=transport, store=self._store,
+            policy=self._policy(), rng=self._rng, sn=self.sn, worker=self._worker(),
+            journaled=self.journal is not None,
+        )  # fmt: skip
+        return Sent(done.result, done.url, built.protocol, done.waited)
+
+    # -- the account ----------------------------------------------------------------------
+    async def account(self) -> AccountInfo:
+        """As :meth:`Client.account`."""
+        from ._results import AccountInfo
+
+        raw, host, protocol, _ = await self._call(OPERATIONS["mdgetSninfo"], {}, ())
+        return AccountInfo.parse(raw, host=host, protocol=protocol)
+
+    async def balance(self) -> int:
+        """As :meth:`Client.balance`."""
+        raw, host, _, _ = await self._call(OPERATIONS["balance"], {}, ())
+        try:
+            return int(raw)
+        except ValueError:
+            raise self._bad_result(raw, "balance", host) from None
+
+    async def register(self, **fields: str) -> RegistrationResult:
+        """As :meth:`Client.register`."""
+        self._check_register(fields)
+        return await self._registration(OPERATIONS["Register"], dict(fields))
+
+    async def unregister(self) -> RegistrationResult:
+        """As :meth:`Client.unregister`."""
+        return await self._registration(OPERATIONS["UnRegister"], {})
+
+    async def _registration(self, op: Operation, values: Mapping[str, str]) -> RegistrationResult:
+        from ._journal import registration_guard
+        from ._results import RegistrationResult
+
+        journal, force = self.journal, not self._registration_guard
+        await self._off_loop(lambda: registration_guard(journal, self.sn, op.name, force))
+        raw, host, protocol, _ = await self._call(op, values, ())
+        try:
+            code = int(raw)
+        except ValueError:
+            raise self._bad_result(raw, op.name, host) from None
+        return RegistrationResult(operation=op.name, code=code, host=host, protocol=protocol)
+
+    # -- closing --------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        """Close the client's own connection pool and its worker thread (every journal row
+        was written when its call returned)."""
+        if self._transport is not None:
+            await self._transport.aclose()
+        if self._worker_ is not None:
+            self._worker_.shutdown(wait=False)
+            self._worker_ = None
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _large(given: object) -> bool:
+    """Whether ``given`` holds enough recipients to compose off the loop."""
+    try:
+        return len(given) > _COMPOSE_OFF_LOOP  # type: ignore[arg-type]
+    except TypeError:
+        return True  # an iterator: its size is unknown; off the loop to be safe

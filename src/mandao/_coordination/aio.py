@@ -1,0 +1,117 @@
+"""The serial's admission for asyncio tasks: the same store, line and state as threads'.
+
+A task waits in the store's line beside threads, on an :class:`asyncio.Event` of its own
+that a release (from any thread or task) sets through the task's loop. Only the first in
+line asks the state; a state that waits on a network (a PostgreSQL board) is asked from
+``offload``, a worker thread, never on the loop. Nothing here blocks the loop for longer
+than the store's lock is held (a few microseconds, or a flock of a board file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import TypeVar
+
+from .._core.admission import Change
+from .._core.call import Admit, Granted, Release, Released
+from .store import SerialStore
+
+__all__ = ["admit", "release"]
+
+T = TypeVar("T")
+
+
+class _Waiter:
+    """A task's place in the line."""
+
+    __slots__ = ("event", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.event = asyncio.Event()
+
+    def notify(self) -> None:
+        with contextlib.suppress(RuntimeError):  # its loop closed: the task is gone
+            self.loop.call_soon_threadsafe(self.event.set)
+
+
+async def _locked(store: SerialStore, work: Callable[[], T], offload: Executor | None) -> T:
+    """``work()`` with the store's lock held: here, or in ``offload`` for a blocking state."""
+
+    def locked() -> T:
+        with store._lock:
+            return work()
+
+    if store.blocking and offload is not None:
+        # Shielded: once the worker runs it, its effect (a slot taken) must be seen here.
+        return await asyncio.shield(asyncio.get_running_loop().run_in_executor(offload, locked))
+    return locked()
+
+
+async def admit(
+    store: SerialStore,
+    effect: Admit,
+    *,
+    wait: float,
+    sn: str,
+    lease: float,
+    offload: Executor | None = None,
+) -> Granted:
+    """As :meth:`SerialStore.admit`, awaiting instead of blocking.
+
+    A task cancelled while it waits leaves the line; one cancelled once granted gives the
+    slot back.
+    """
+    waiter = _Waiter(asyncio.get_running_loop())
+    start = time.monotonic()
+    granted: int | None = None
+    with store._lock:
+        store._line.append(waiter)
+    try:
+        while True:
+            waiter.event.clear()  # before asking: a release after the ask sets it again
+            granted, again = await _locked(
+                store, lambda: store._ask(waiter, effect, lease), offload
+            )
+            if granted is not None:
+                return store._granted(effect, granted, start, sn)
+            left = start + wait - time.monotonic()
+            if left <= 0:
+                raise store._busy(sn, wait - left)
+            try:
+                async with asyncio.timeout(left if again is None else min(left, again)):
+                    await waiter.event.wait()
+            except TimeoutError:
+                pass
+    except BaseException:
+        if granted is not None:
+            group = granted
+            await _locked(
+                store,
+                lambda: store._shared.release(group, Change.NONE, 0.0, hold=0.0),
+                offload,
+            )
+        raise
+    finally:
+        final = granted
+
+        def leave() -> None:
+            store._leave(waiter, final)
+
+        await _locked(store, leave, offload)
+
+
+async def release(
+    store: SerialStore, effect: Release, *, hold: float, offload: Executor | None = None
+) -> Released:
+    """As :meth:`SerialStore.release`, off the loop for a blocking state."""
+    if store.blocking and offload is not None:
+        loop = asyncio.get_running_loop()
+        return await asyncio.shield(
+            loop.run_in_executor(offload, lambda: store.release(effect, hold=hold))
+        )
+    return store.release(effect, hold=hold)

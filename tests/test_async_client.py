@@ -1,0 +1,199 @@
+"""AsyncClient on the event loop: many tasks on one serial, cancellation at every stage,
+and one admission shared with the threads of sync Clients."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import mandao
+from mandao import Journal
+from mandao.testing import Fault, SandboxGateway
+
+from .conftest import PASSWORD, SN
+
+pytestmark = pytest.mark.asyncio
+
+
+def _client(gateway: SandboxGateway, **kwargs: object) -> mandao.AsyncClient:
+    kwargs.setdefault("journal", None)
+    return mandao.AsyncClient(
+        SN, PASSWORD, hosts=gateway.hosts, account_hosts=gateway.account_hosts, **kwargs
+    )
+
+
+def _ours() -> int:
+    """Threads of this process that are not the sandbox's (a thread per connection)."""
+    return sum(not t.name.startswith("sandbox-") for t in threading.enumerate())
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    """Yield to the loop until ``check`` holds (the bound only guards against a hang)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while not check():
+        assert loop.time() < deadline, f"gave up waiting for {what}"
+        await asyncio.sleep(0.002)
+
+
+async def test_200_tasks_with_a_flapping_primary(gateway: SandboxGateway) -> None:
+    """200 concurrent sends on one AsyncClient, the primary going down and up, the sandbox
+    enforcing -18 and -19: neither, nothing sent twice, every call in one known state, and
+    the process's threads a small fixed number (no thread per task)."""
+    for host in (gateway.primary, gateway.backup):
+        host.add_fault(Fault("slow", delay=0.002, times=10**6))
+    threads_before = _ours()
+    outcomes: Counter[str] = Counter()
+    async with _client(
+        gateway,
+        timeout=mandao.Timeouts(1, 1, wait=120),
+        failover=mandao.FailoverPolicy(cooldown=0.01),
+    ) as client:
+
+        async def one(n: int) -> None:
+            try:
+                result = await client.send(f"138{n:08d}", f"并发任务 {n}【示例】")
+                outcomes["sent" if result.complete else "partial"] += 1
+            except mandao.OutcomeUnknown:
+                outcomes["unknown"] += 1
+            except mandao.GatewayUnreachable:
+                outcomes["unsent"] += 1
+
+        async def flap() -> None:
+            for i in range(6):
+                seen = len(gateway.ledger.messages)
+                await _until(lambda seen=seen: len(gateway.ledger.messages) >= seen + 20, "sends")
+                (gateway.primary.down if i % 2 == 0 else gateway.primary.up)()
+            gateway.primary.up()
+
+        peak_threads = _ours()
+
+        async def watch() -> None:
+            nonlocal peak_threads
+            while sum(outcomes.values()) < 200:
+                peak_threads = max(peak_threads, _ours())
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(flap(), watch(), *(one(n) for n in range(200)))
+    assert sum(outcomes.values()) == 200
+    codes = Counter(r.code for r in gateway.ledger.rejections)
+    assert codes["-18"] == 0, codes
+    assert codes["-19"] == 0, codes
+    assert gateway.peak_in_flight(SN) == 1
+    mobiles = [m.mobile for m in gateway.ledger.messages]
+    assert len(mobiles) == len(set(mobiles))
+    assert outcomes["sent"] <= len(mobiles) <= outcomes["sent"] + outcomes["unknown"]
+    # The client's one worker thread (journal, opening) and the pool maker's: two at most.
+    assert peak_threads - threads_before <= 2
+
+
+async def test_a_task_cancelled_while_queued_sends_nothing(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    journal = tmp_path / "j.sqlite3"
+    async with _client(gateway, journal=journal) as client:
+        with gateway.primary.hold() as held:
+            first = asyncio.create_task(client.send("13800138000", "占用【示例】"))
+            await asyncio.to_thread(held.wait, timeout=30)
+            queued = asyncio.create_task(client.send("13800138001", "排队【示例】"))
+            store = client._store
+            assert store is not None
+            await _until(lambda: len(store._line) == 1, "the second task in line")
+            queued.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await queued
+            assert len(store._line) == 0
+        assert (await first).complete
+        # The slot went back: the next send goes at once.
+        assert (await client.send("13800138002", "之后【示例】")).complete
+    assert sorted(m.mobile for m in gateway.ledger.messages) == ["13800138000", "13800138002"]
+    attempts = list(Journal(journal).attempts())
+    assert {a.recipients for a in attempts} == {("13800138000",), ("13800138002",)}
+
+
+async def test_a_task_cancelled_while_connecting_is_journaled_not_sent(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """Connects hang (a full accept queue on loopback): the cancel comes before any byte
+    left, so the attempt is 'unreachable', and the slot is free at once."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    gateway.primary.down("timeout")
+    async with _client(gateway, journal=journal.path, timeout=mandao.Timeouts(30, 5)) as client:
+        task = asyncio.create_task(client.send("13800138000", "连接中【示例】"))
+        await _until(lambda: len(journal.pending()) == 1, "the pending row")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        (attempt,) = journal.attempts()
+        assert attempt.outcome == "unreachable"
+        assert "before the request was written" in attempt.detail
+        gateway.primary.up()
+        assert (await client.send("13800138001", "之后【示例】")).complete
+    assert [m.mobile for m in gateway.ledger.messages] == ["13800138001"]
+
+
+@pytest.mark.parametrize("how", ["cancel", "asyncio.timeout"])
+async def test_a_task_cancelled_once_written_is_unknown_and_keeps_the_slot(
+    gateway: SandboxGateway, tmp_path: Path, how: str
+) -> None:
+    """The request reached the gateway: the attempt is 'unknown' in the journal, the
+    cancellation (or timeout) goes on, and the slot waits a read timeout for the gateway."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    timeout = mandao.Timeouts(1, 30, wait=0.2)
+    async with _client(gateway, journal=journal.path, timeout=timeout) as client:
+        with gateway.primary.hold() as held:
+            if how == "cancel":
+                task = asyncio.create_task(client.send("13800138000", "已写出【示例】"))
+                await asyncio.to_thread(held.wait, timeout=30)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            else:
+                with pytest.raises(TimeoutError):
+                    async with asyncio.timeout(0.5):
+                        await client.send("13800138000", "已写出【示例】")
+                assert held.held == 1
+            (attempt,) = journal.attempts()
+            assert attempt.outcome == "unknown"
+            assert "after the request was written" in attempt.detail
+            with pytest.raises(mandao.SerialBusy):
+                await client.send("13800138001", "等不到【示例】")
+
+
+async def test_sync_and_async_clients_share_one_admission(gateway: SandboxGateway) -> None:
+    """A Client in threads and an AsyncClient on the loop, one serial: one store, and the
+    sandbox never sees two requests at once."""
+    gateway.primary.add_fault(Fault("slow", delay=0.003, times=10**6))
+    sync = gateway.client(SN, PASSWORD, timeout=(1, 5))
+    async with _client(gateway, timeout=(1, 5)) as client:
+        assert client._serial_store() is sync._serial_store()
+
+        def threads() -> None:
+            for i in range(20):
+                sync.send(f"1390000{i:04d}", f"同步 {i}【示例】")
+
+        async def tasks() -> None:
+            await asyncio.gather(
+                *(client.send(f"1380000{i:04d}", f"异步 {i}【示例】") for i in range(20))
+            )
+
+        await asyncio.gather(asyncio.to_thread(threads), tasks())
+    assert len(gateway.ledger.messages) == 40
+    assert [r.code for r in gateway.ledger.rejections] == []
+    assert gateway.peak_in_flight(SN) == 1
+
+
+async def test_repr_and_errors_are_the_clients(gateway: SandboxGateway) -> None:
+    async with _client(gateway) as client:
+        assert repr(client).startswith("<mandao.AsyncClient sn=SDK-TST-010-00001")
+        with pytest.raises(mandao.ValidationError) as info:
+            await client.send("12345", "坏号码【示例】")
+        assert info.value.argument == "mobiles"
+        dry = await client.send("13800138000", "预演【示例】", dry_run=True)
+        assert isinstance(dry, mandao.DryRun)
+    assert gateway.ledger.messages == []
