@@ -1,0 +1,222 @@
+"""httpx carries each encoded request on the event loop; what happened comes back as an exchange.
+
+The asyncio twin of :mod:`.sync`: the same :func:`codec.encode` builds the request (every
+protocol), the same :func:`codec.response` reads the reply, and every exception httpx
+raises becomes a :class:`~mandao._core.wire.Broken` in :mod:`.aio_failures`, by the phase
+it proves. Redirects are never followed and timeouts are always set, on a client of our own
+or on one the caller supplies (per request, so the supplied client itself is left as it is).
+
+When the request may have left is told by httpcore's trace events rather than guessed from
+the exception's class; :class:`_Written` says which event counts and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import ssl
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+import zeep
+
+from .. import _log  # noqa: F401 - installs log redaction before any request
+from .._config import Timeouts
+from .._core.wire import Exchange
+from .._redact import RedactingFilter
+from .._version import __version__
+from . import codec
+from .aio_failures import ERRORS, broken
+from .wsdl import Built
+
+__all__ = ["USER_AGENT", "AioTransport", "pool", "timeout"]
+
+#: Who is calling: the very header the sync client's session sends.
+USER_AGENT = f"mandao/{__version__} zeep/{zeep.__version__}"
+
+
+def _redact_httpx_log() -> None:
+    """httpx logs each request line at INFO, an HTTP GET's ``pwd`` included: scrub it.
+
+    (httpcore's DEBUG trace lines name no URL or body.) Idempotent.
+    """
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+_redact_httpx_log()
+
+
+def timeout(timeouts: Timeouts) -> httpx.Timeout:
+    """httpx's four timeouts from ``timeouts``; none is ever left unset.
+
+    ``write`` is ``read``: a request of ours is a few kilobytes, so a write that stalls that
+    long is a gateway that stopped reading, as a read that stalls is. ``pool`` (waiting for
+    a connection of the pool) is ``connect + read``: a pooled connection comes free when a
+    request on it ends, which that request's own connect and read timeouts bound, so a
+    shorter wait could fail a request that would have had its connection. ``wait`` is not
+    used: it is the serial's admission budget, spent before the transport is called.
+    """
+    return httpx.Timeout(
+        connect=timeouts.connect,
+        read=timeouts.read,
+        write=timeouts.read,
+        pool=timeouts.connect + timeouts.read,
+    )
+
+
+def _verify() -> ssl.SSLContext | bool:
+    """The CA bundle requests would use: ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``.
+
+    httpx itself reads ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (with ``trust_env``), not these;
+    a deployment that points requests at its bundle gets it for the async client too.
+    """
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if not bundle:
+        return True
+    if os.path.isdir(bundle):
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
+
+
+def pool(timeouts: Timeouts) -> httpx.AsyncClient:
+    """A new ``httpx.AsyncClient`` as mandao sends with: its own connection pool.
+
+    Proxies come from the environment (``trust_env``, as with requests), read when the
+    client is made: unlike requests, httpx does not look them up again on each request.
+    """
+    return httpx.AsyncClient(
+        timeout=timeout(timeouts),
+        follow_redirects=False,
+        trust_env=True,
+        verify=_verify(),
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+class _Written:
+    """httpcore's trace callback for one exchange: has the request's first byte been handed over?
+
+    ``on_written`` is called, once, at ``<http11|http2>.send_request_headers.started``: the
+    last moment at which nothing of the request has been written. httpcore emits it and then
+    hands the header block to h11 and the socket; from there on any part of the request may
+    be on the wire before the write returns or fails (a full send buffer, a slow link), so
+    the request "may have reached the gateway". ``.complete`` would come only after the whole
+    header block was accepted by the kernel: a cancellation or a reset in the middle of that
+    write, with bytes already gone, would then be reported as never written, the one mistake
+    that can send a message twice. Reporting at ``.started`` can err only the other way: an
+    exchange cancelled in the instant between the event and the write is called maybe sent
+    though nothing left (an unknown outcome, never re-sent).
+
+    A proxy tunnel's ``CONNECT`` request (``https`` through an HTTP proxy) passes the same
+    events first; it carries nothing of ours, so it does not count.
+    """
+
+    __slots__ = ("_on_written", "written")
+
+    def __init__(self, on_written: Callable[[], None] | None) -> None:
+        self._on_written = on_written
+        self.written = False
+
+    async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
+        # No await in here: the callback is no point at which the task can be cancelled.
+        if self.written or not event.endswith(".send_request_headers.started"):
+            return
+        if getattr(info.get("request"), "method", None) == b"CONNECT":
+            return
+        self.written = True
+        if self._on_written is not None:
+            self._on_written()
+
+
+class AioTransport:
+    """Carries built requests with one pooled ``httpx.AsyncClient``, on the running loop.
+
+    Args:
+        timeouts: connect and read timeouts, set on every request (see :func:`timeout`).
+        client: an ``httpx.AsyncClient`` to send with (its pool, proxies, TLS settings); it
+            is never closed here. None: one of mandao's own (:func:`pool`), made on first
+            use in the running event loop, which it then serves alone (once that loop is
+            closed, a new pool is made for the next).
+    """
+
+    def __init__(self, timeouts: Timeouts, client: httpx.AsyncClient | None = None) -> None:
+        self.timeouts = timeouts
+        self._given = client
+        self._client = client
+        self._making: asyncio.Future[httpx.AsyncClient] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timeout = timeout(timeouts)
+
+    def __repr__(self) -> str:
+        owner = "own" if self._given is None else "given"
+        return f"<AioTransport {owner} pool, connect={self.timeouts.connect}s>"
+
+    async def _carrier(self) -> httpx.AsyncClient:
+        """The client to send with: the one given, or our own, made once for this loop."""
+        if self._given is not None:
+            return self._given
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # A pool's connections belong to the loop that opened them: they died with a
+            # closed one (asyncio.run per call; their sockets are the garbage collector's
+            # now, as nothing can close them without their loop), and httpx would fail
+            # obscurely on another live one.
+            if self._loop is not None and not self._loop.is_closed():
+                raise RuntimeError("an AioTransport's own pool serves one event loop at a time")
+            self._client, self._making, self._loop = None, None, loop
+        if self._client is None:
+            if self._making is None:
+                # httpx loads the CA bundle into an SSL context as it makes a client: 50 to
+                # 100 ms of blocking work, done in a worker thread, never on the loop.
+                self._making = asyncio.ensure_future(asyncio.to_thread(pool, self.timeouts))
+            try:
+                # Shielded: one caller cancelled while it is made leaves it to the others.
+                self._client = await asyncio.shield(self._making)
+            except Exception:
+                self._making = None  # the next exchange tries again
+                raise
+        return self._client
+
+    async def exchange(
+        self, built: Built, host: str, *, on_written: Callable[[], None] | None = None
+    ) -> Exchange:
+        """Send ``built`` to the service URL ``host``; what happened on the wire.
+
+        ``on_written`` is called once, when the request's first byte is about to be handed
+        to the socket (not at all if it never is). A cancellation propagates: whether the
+        request may have left is whether ``on_written`` was called. The connection of a
+        cancelled exchange is closed, never handed back to the pool half used.
+        """
+        request = codec.encode(built, host)
+        written = _Written(on_written)
+        carrier = await self._carrier()
+        try:
+            reply = await carrier.request(
+                request.method,
+                request.url,
+                headers={"User-Agent": USER_AGENT, **request.headers},
+                content=request.body or None,
+                timeout=self._timeout,
+                follow_redirects=False,
+                extensions={"trace": written},
+            )
+        except ERRORS as exc:
+            return broken(exc, written=written.written)
+        return codec.response(built, reply.status_code, reply.content)
+
+    async def aclose(self) -> None:
+        """Close mandao's own pool (a supplied client stays open); a later exchange makes anew."""
+        if self._given is not None:
+            return
+        client, making = self._client, self._making
+        self._client, self._making, self._loop = None, None, None
+        if client is None and making is not None:
+            with contextlib.suppress(Exception):  # never made: nothing to close
+                client = await making
+        if client is not None:
+            await client.aclose()
