@@ -15,7 +15,7 @@ from ._ledger import Ledger
 from ._state import GatewayState
 
 if TYPE_CHECKING:
-    from mandao import Client
+    from mandao import AsyncClient, Client
 
 __all__ = ["SandboxGateway"]
 
@@ -113,6 +113,16 @@ class SandboxGateway:
 
         kwargs.setdefault("journal", None)
         return mandao.Client(
+            sn=sn, password=password, hosts=self.hosts, account_hosts=self.account_hosts, **kwargs
+        )
+
+    def async_client(self, sn: str, password: str, **kwargs: Any) -> AsyncClient:
+        """A ``mandao.AsyncClient`` pointed at this gateway's hosts, as :meth:`client`
+        makes a ``Client`` (no journal unless given ``journal=``)."""
+        import mandao
+
+        kwargs.setdefault("journal", None)
+        return mandao.AsyncClient(
             sn=sn, password=password, hosts=self.hosts, account_hosts=self.account_hosts, **kwargs
         )
 
