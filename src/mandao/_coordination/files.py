@@ -59,7 +59,12 @@ class FileState(BoardState):
         if self._fd >= 0 and self._pid == os.getpid():
             return self._fd
         try:
-            self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Folders mandao makes are the user's alone, the journal's own folder too
+            # (made here when the journal has not written yet).
+            missing = [f for f in (self._path.parent, *self._path.parents[1:]) if not f.exists()]
+            for folder in reversed(missing):
+                folder.mkdir(mode=0o700, exist_ok=True)
+                folder.chmod(0o700)
             fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise JournalError(
