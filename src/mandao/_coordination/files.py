@@ -31,6 +31,8 @@ __all__ = ["FileState", "beside"]
 _LENGTH = struct.Struct("<I")
 #: The most a board may take (a line of some thousand processes).
 _MOST = 1 << 20
+#: What one read takes of a board file first: a board of a few dozen leases and waiters.
+_READ = 4096
 
 
 def beside(journal: Path) -> Path:
@@ -78,12 +80,15 @@ class FileState(BoardState):
         fd = self._open()
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            head = os.pread(fd, _LENGTH.size, 0)
+            data = os.pread(fd, _READ, 0)  # a board's usual size in one read
             board = fresh()
-            if len(head) == _LENGTH.size:
-                (size,) = _LENGTH.unpack(head)
+            if len(data) >= _LENGTH.size:
+                (size,) = _LENGTH.unpack_from(data)
+                end = _LENGTH.size + size
+                if len(data) < end <= _LENGTH.size + _MOST:
+                    data += os.pread(fd, end - len(data), len(data))
                 if 0 < size <= _MOST:
-                    board = decode(os.pread(fd, size, _LENGTH.size))
+                    board = decode(data[_LENGTH.size : end])
             board, answer = step(board, time.time())
             data = encode(board)
             os.pwrite(fd, _LENGTH.pack(len(data)) + data, 0)
