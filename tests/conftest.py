@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 import mandao
 from mandao.testing import SandboxGateway
+
+from . import postgres
+from ._both import SyncView, loop_in_thread
 
 SN = "SDK-TST-010-00001"
 PASSWORD = "s3cr3t-Pass"
@@ -27,6 +33,50 @@ def client(gateway: SandboxGateway) -> Iterator[mandao.Client]:
         yield c
 
 
+@pytest.fixture(scope="session")
+def test_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop in a thread of its own, for AsyncClients seen as Clients."""
+    with loop_in_thread() as loop:
+        yield loop
+
+
+MakeClient = Callable[..., mandao.Client]
+
+
+@pytest.fixture(params=["Client", "AsyncClient"])
+def make_client(
+    request: pytest.FixtureRequest, gateway: SandboxGateway, test_loop: asyncio.AbstractEventLoop
+) -> Iterator[MakeClient]:
+    """Make a client of the sandbox (``gateway.client``'s arguments; ``gw=`` for another
+    sandbox): a ``Client``, then the same test with an ``AsyncClient`` (tests/_both.py)."""
+    made: list[Any] = []
+
+    def make(sn: str = SN, password: str = PASSWORD, *, gw: SandboxGateway | None = None,
+             **kwargs: Any) -> mandao.Client:  # fmt: skip
+        sandbox = gw or gateway
+        if request.param == "Client":
+            client: Any = sandbox.client(sn, password, **kwargs)
+        else:
+            kwargs.setdefault("journal", None)
+            client = SyncView(
+                mandao.AsyncClient(sn, password, hosts=sandbox.hosts,
+                                   account_hosts=sandbox.account_hosts, **kwargs),
+                test_loop,
+            )  # fmt: skip
+        made.append(client)
+        return cast("mandao.Client", client)
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def any_client(make_client: MakeClient) -> mandao.Client:
+    """The ``client`` fixture's client, once a ``Client`` and once an ``AsyncClient``."""
+    return make_client(timeout=(1, 5))
+
+
 @pytest.fixture(autouse=True)
 def _private_user_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
@@ -40,3 +90,32 @@ def _private_user_dirs(
                  "MANDAO_PROTOCOL", "MANDAO_TIMEOUT", "MANDAO_SIGNATURE",
                  "MANDAO_JOURNAL"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[postgres.Server | str]:
+    """The session's PostgreSQL server (tests/postgres.py), or why there is none."""
+    with postgres.server() as found:
+        yield found
+
+
+@pytest.fixture
+def postgresql_url(postgresql_server: postgres.Server | str) -> Iterator[str]:
+    """A URL of a new, empty PostgreSQL database of this test's own, dropped after it.
+
+    Skips the test when there is no server (fails it with MANDAO_REQUIRE_POSTGRESQL=1).
+    """
+    if isinstance(postgresql_server, str):
+        postgres.unavailable(postgresql_server)
+    with postgresql_server.database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's journal goes, once per backend: a new SQLite file in the test's
+    folder, or a new PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return tmp_path / "data" / "journal.sqlite3"
+    url: str = request.getfixturevalue("postgresql_url")
+    return url

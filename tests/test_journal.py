@@ -1,4 +1,5 @@
-"""The send journal: write-ahead rows, outcomes, guards, privacy of the file."""
+"""The send journal: write-ahead rows, outcomes, guards, privacy of the file (each test
+that is about behaviour runs on both backends, SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import os
 import sqlite3
 import stat
 import warnings
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -18,13 +21,21 @@ from mandao import DuplicateGuard, Journal
 from mandao.testing import SandboxGateway
 
 from .conftest import PASSWORD, SN
+from .postgres import execute, query
 
 TEXT = "验证码 1234【示例】"
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    """A journal in a fresh folder."""
+def journal(journal_location: Path | str) -> Iterator[Journal]:
+    """A new journal: a file in a fresh folder, or a new PostgreSQL database."""
+    with Journal(journal_location) as journal:
+        yield journal
+
+
+@pytest.fixture
+def file_journal(tmp_path: Path) -> Journal:
+    """A journal file in a fresh folder (for what only a file has)."""
     return Journal(tmp_path / "data" / "journal.sqlite3")
 
 
@@ -102,30 +113,46 @@ def test_personalized_content_is_kept_per_number(jclient: mandao.Client) -> None
     assert attempt.segments == 2
 
 
-def test_password_and_md5_form_never_reach_the_file(
+def _stored(journal: Journal) -> bytes:
+    """Everything a journal holds: its files' bytes, or its database's rows as text."""
+    if journal.kind == "postgresql":
+        tables = ("entries", "meta", "sent", "journal_schema")
+        rows = [query(journal.location, f"SELECT * FROM {t}") for t in tables]  # noqa: S608
+        return repr(rows).encode()
+    assert isinstance(journal.location, Path)
+    files = sorted(p for p in journal.location.parent.rglob("*") if p.is_file())
+    blobs = b"".join(p.read_bytes() for p in files)
+    journal.close()
+    return blobs + journal.location.read_bytes()
+
+
+def test_password_and_md5_form_never_reach_the_journal(
     gateway: SandboxGateway, jclient: mandao.Client, journal: Journal
 ) -> None:
-    """Neither the password nor md5(sn+password) appears in the database or its WAL."""
+    """Neither the password nor md5(sn+password) appears in the database (or its WAL)."""
     jclient.send(["13800138000", "13900139000"], TEXT)
     jclient.send_personalized({"13800138000": "张三您好【示例】"})
     gateway.primary.fail("http-error", status=503)
     with pytest.raises(mandao.OutcomeUnknown):
         jclient.send("13700137000", TEXT)
     md5 = hashlib.md5((SN + PASSWORD).encode()).hexdigest()
-    blobs = b"".join(p.read_bytes() for p in journal.path.parent.iterdir())
-    journal.close()
-    blobs += journal.path.read_bytes()
+    blobs = _stored(journal)
+    assert b"13700137000" in blobs  # what was sent is there, and read
     for secret in (PASSWORD, md5.upper(), md5.lower()):
         assert secret.encode() not in blobs
         assert secret.encode("utf-16-le") not in blobs
 
 
-def test_file_is_0600_and_its_new_folder_0700(jclient: mandao.Client, journal: Journal) -> None:
+def test_file_is_0600_and_its_new_folder_0700(
+    gateway: SandboxGateway, file_journal: Journal
+) -> None:
     """The journal, its -wal/-shm files and the folder mandao made are private to the user."""
-    jclient.send("13800138000", TEXT)
-    assert stat.S_IMODE(journal.path.parent.stat().st_mode) == 0o700
-    for name in os.listdir(journal.path.parent):
-        assert stat.S_IMODE((journal.path.parent / name).stat().st_mode) == 0o600, name
+    gateway.client(SN, PASSWORD, journal=file_journal).send("13800138000", TEXT)
+    folder = Path(file_journal.location).parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for name in os.listdir(folder):  # files 0600; a folder beside (serials' state) 0700
+        entry = folder / name
+        assert stat.S_IMODE(entry.stat().st_mode) == (0o700 if entry.is_dir() else 0o600), name
 
 
 def test_default_path_is_in_the_user_data_folder(
@@ -163,34 +190,60 @@ def test_unwritable_journal_stops_the_send(gateway: SandboxGateway, tmp_path: Pa
     assert len(gateway.ledger) == 0
 
 
+class _Writer:
+    """Another writer of the journal's database, that takes its write lock and keeps it."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.location = journal.location
+        self.postgresql = journal.kind == "postgresql"
+        self.conn: Any = None
+
+    def take(self) -> None:
+        if self.postgresql:
+            import psycopg
+
+            self.conn = psycopg.connect(str(self.location), autocommit=True)
+            self.conn.execute("BEGIN")
+            self.conn.execute("SELECT value FROM meta WHERE key = 'head' FOR UPDATE")
+        else:
+            self.conn = sqlite3.connect(self.location, isolation_level=None)
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        if self.conn is not None:
+            self.conn.execute("ROLLBACK")
+            self.conn.close()
+
+
 def test_journal_failing_on_a_later_batch_returns_the_earlier_batches(
-    gateway: SandboxGateway, tmp_path: Path
+    gateway: SandboxGateway, journal_location: Path | str
 ) -> None:
     """A pending row refused for batch 2 leaves it and later ones not_sent; batch 1 stands."""
-    journal = Journal(tmp_path / "journal.sqlite3", timeout=0.05)
+    journal = Journal(journal_location, timeout=0.05)
     client = gateway.client(SN, PASSWORD, journal=journal)
-    holder = sqlite3.connect(journal.path, isolation_level=None)
+    holder = _Writer(journal)
 
     def lock_after_first(batch: mandao.Batch) -> None:
         if batch.index == 0:  # another writer takes the journal's write lock and keeps it
-            holder.execute("BEGIN IMMEDIATE")
+            holder.take()
 
     numbers = ["13800138000", "13900139000", "13700137000"]
     try:
         result = client.send(numbers, TEXT, batch_size=1, progress=lock_after_first)
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        holder.release()
     assert [b.state for b in result.batches] == ["sent", "not_sent", "not_sent"]
     assert not result.complete
     assert isinstance(result.batches[1].error, mandao.JournalError)
-    assert "locked" in str(result.batches[1].error)
+    waited = "lock timeout" if holder.postgresql else "locked"
+    assert waited in str(result.batches[1].error)
     assert result.id == result.batches[0].id
     assert [m.mobile for m in gateway.ledger] == numbers[:1]
     assert journal.pending() == []
     assert [(a.recipients, a.outcome) for a in journal.attempts()] == [
         (tuple(numbers[:1]), "accepted")
     ]
+    journal.close()
 
 
 def test_registration_guard_refuses_the_eleventh_of_the_day(
@@ -281,7 +334,6 @@ def test_a_row_modified_into_nonsense_raises_journal_error(journal: Journal) -> 
     journal.begin(sn=SN, operation="mdgxsend", host="http://h/", recipients=["13800138000"],
                   content=["张三您好【示例】"])  # fmt: skip
     journal.close()
-    with sqlite3.connect(journal.path) as conn:
-        conn.execute("UPDATE entries SET contents = '[not json' WHERE seq = 1")
+    execute(journal.location, "UPDATE entries SET contents = '[not json' WHERE seq = 1")
     with pytest.raises(mandao.JournalError, match=r"cannot read row 1 .*journal verify"):
         list(journal.attempts())

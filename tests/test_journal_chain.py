@@ -1,10 +1,10 @@
-"""The journal's hash chain: edits, inserts and deletes made behind its back, and pruning."""
+"""The journal's hash chain: edits, inserts and deletes made behind its back, and pruning
+(on both backends: the same SQL behind the journal's back, the same findings)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from mandao import Journal, JournalError
 from mandao._journal import row_hash
 from mandao.cli import main
+
+from .postgres import execute, query
 
 SN = "SDK-TST-010-00001"
 
@@ -35,21 +37,25 @@ def _fill(journal: Journal, n: int) -> list[int]:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    """A journal of 5 completed attempts (rows 1 … 10)."""
+def journal(journal_location: Path | str) -> Iterator[Journal]:
+    """A journal of 5 completed attempts (rows 1 … 10), on each backend."""
+    with Journal(journal_location) as j:
+        _fill(j, 5)
+        yield j
+
+
+@pytest.fixture
+def file_journal(tmp_path: Path) -> Iterator[Journal]:
+    """A journal file of 5 completed attempts (rows 1 … 10), for the CLI."""
     with Journal(tmp_path / "j.sqlite3") as j:
         _fill(j, 5)
         yield j
 
 
 def _raw(journal: Journal, *statements: str) -> None:
-    """Run SQL on the file with sqlite3 directly, as someone tampering would."""
+    """Run SQL on the database directly, in one transaction, as someone tampering would."""
     journal.close()
-    conn = sqlite3.connect(journal.path)
-    with conn:
-        for sql in statements:
-            conn.execute(sql)
-    conn.close()
+    execute(journal.location, *statements)
 
 
 def test_untouched_chain_verifies(journal: Journal) -> None:
@@ -82,10 +88,8 @@ def test_modified_row_is_reported(journal: Journal, sql: str) -> None:
 def test_row_with_a_forged_hash_is_still_caught(journal: Journal) -> None:
     """Recomputing a modified row's own hash breaks the link of the row after it."""
     journal.close()
-    conn = sqlite3.connect(journal.path)
-    with conn:
-        conn.execute("UPDATE entries SET content = 'x', hash = ? WHERE seq = 3", ("f" * 64,))
-    conn.close()
+    execute(journal.location, "UPDATE entries SET content = 'x', hash = ? WHERE seq = 3",
+            params=("f" * 64,))  # fmt: skip
     problem = journal.verify().problem
     assert problem is not None
     assert problem.seq == 3
@@ -150,8 +154,9 @@ def test_inserted_row_in_the_middle_is_reported(journal: Journal) -> None:
     assert (problem.seq, problem.kind) == (5, "inserted")
 
 
-def test_cli_verify_exits_non_zero_on_a_break(journal: Journal) -> None:
+def test_cli_verify_exits_non_zero_on_a_break(file_journal: Journal) -> None:
     """`mandao journal verify` exits 0 and prints the head, then 1 after an edit."""
+    journal = file_journal
     runner = CliRunner()
     args = ["journal", "--journal", str(journal.path), "verify", "--json"]
     ok = runner.invoke(main, args)
@@ -173,21 +178,16 @@ def _age(journal: Journal, days: int, upto: int) -> None:
 
     old = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="microseconds")
     journal.close()
-    conn = sqlite3.connect(journal.path)
-    with conn:
-        conn.execute("UPDATE entries SET time = ? WHERE seq <= ?", (old, upto))
-        prev = GENESIS
-        for row in conn.execute(
-            f"SELECT {', '.join(HASHED)} FROM entries ORDER BY seq"  # noqa: S608
-        ).fetchall():
-            digest = row_hash(prev, row)
-            conn.execute(
-                "UPDATE entries SET prev = ?, hash = ? WHERE seq = ?", (prev, digest, row[0])
-            )
-            prev = digest
-        last = conn.execute("SELECT max(seq) FROM entries").fetchone()[0]
-        conn.execute("UPDATE meta SET value = ? WHERE key = 'head'", (f"{last}:{prev}",))
-    conn.close()
+    where = journal.location
+    execute(where, "UPDATE entries SET time = ? WHERE seq <= ?", params=(old, upto))
+    prev = GENESIS
+    for row in query(where, f"SELECT {', '.join(HASHED)} FROM entries ORDER BY seq"):  # noqa: S608
+        digest = row_hash(prev, row)
+        execute(where, "UPDATE entries SET prev = ?, hash = ? WHERE seq = ?",
+                params=(prev, digest, row[0]))  # fmt: skip
+        prev = digest
+    ((last,),) = query(where, "SELECT max(seq) FROM entries")
+    execute(where, "UPDATE meta SET value = ? WHERE key = 'head'", params=(f"{last}:{prev}",))
 
 
 def test_prune_refuses_rows_younger_than_the_retention(journal: Journal) -> None:
@@ -228,7 +228,7 @@ def test_prune_with_override_may_empty_the_journal(journal: Journal) -> None:
 
 def test_deleting_old_rows_without_prune_is_reported(journal: Journal) -> None:
     """Removing the oldest rows and faking the anchor is caught: no prune row records it."""
-    row = sqlite3.connect(journal.path).execute("SELECT hash FROM entries WHERE seq = 4").fetchone()
+    (row,) = query(journal.location, "SELECT hash FROM entries WHERE seq = 4")
     _raw(
         journal,
         "DELETE FROM entries WHERE seq <= 4",
@@ -247,8 +247,9 @@ def test_prune_refuses_a_broken_chain(journal: Journal) -> None:
         journal.prune(date.today() - timedelta(days=200))
 
 
-def test_cli_prune(journal: Journal) -> None:
+def test_cli_prune(file_journal: Journal) -> None:
     """`mandao journal prune` refuses young rows (exit 3) and prunes old ones."""
+    journal = file_journal
     runner = CliRunner()
     base = ["journal", "--journal", str(journal.path), "prune", "--before"]
     young = runner.invoke(main, [*base, date.today().isoformat()])

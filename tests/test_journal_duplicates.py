@@ -1,11 +1,12 @@
 """The duplicate guard's index: the same answers as a scan of the window, one indexed
-lookup per batch, kept up to date across writers, pruned with the rows, migrated."""
+lookup per batch, kept up to date across writers, pruned with the rows, migrated (on
+both backends, SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import json
 import random
-import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,9 +15,11 @@ import pytest
 import mandao
 from mandao import DuplicateGuard, Journal
 from mandao._journal import chain, sent
+from mandao._journal import journal as journal_module
 from mandao.testing import SandboxGateway
 
 from .conftest import PASSWORD, SN
+from .postgres import execute, query
 
 OTHER_SN = "SDK-TST-010-00002"
 WINDOW = timedelta(minutes=10)
@@ -64,13 +67,14 @@ def _queries(rng: random.Random) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "j.sqlite3"
+def path(journal_location: Path | str) -> Path | str:
+    """The journal's location: a file, or a PostgreSQL database."""
+    return journal_location
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_the_index_finds_what_a_scan_of_the_window_finds(
-    path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+    path: Path | str, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Random journals (old rows outside the window too, several serials, every outcome,
     a second writer that keeps no index): the index answers as the scan does."""
@@ -91,7 +95,7 @@ def test_the_index_finds_what_a_scan_of_the_window_finds(
 
 
 def test_a_shared_digest_never_makes_a_false_duplicate(
-    path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every text under one digest: what the index offers is checked against the rows."""
     monkeypatch.setattr(sent, "digest", lambda text: 7)
@@ -103,7 +107,7 @@ def test_a_shared_digest_never_makes_a_false_duplicate(
     assert found != set(pairs)
 
 
-def test_a_writer_that_keeps_no_index_leaves_a_gap_the_next_look_fills(path: Path) -> None:
+def test_a_writer_that_keeps_no_index_leaves_a_gap_the_next_look_fills(path: Path | str) -> None:
     """Rows written by a journal that never looked (another process, say) stop the others
     indexing as they write until the next look indexes the gap."""
     looks, plain = Journal(path), Journal(path)
@@ -114,18 +118,18 @@ def test_a_writer_that_keeps_no_index_leaves_a_gap_the_next_look_fills(path: Pat
                 content="乙【示例】")  # fmt: skip
     looks.begin(sn=SN, operation="mdgxsend", host="h", recipients=["13700137000", "13600136000"],
                 content=["丙【示例】", "丁【示例】"])  # fmt: skip
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'sent'").fetchone() == ("1",)
-        assert conn.execute("SELECT count(*) FROM sent").fetchone() == (1,)
+    assert query(path, "SELECT value FROM meta WHERE key = 'sent'") == [("1",)]
+    assert query(path, "SELECT count(*) FROM sent") == [(1,)]
     pairs = [("13800138000", "甲【示例】"), ("13900139000", "乙【示例】"),
              ("13600136000", "丁【示例】"), ("13600136000", "丙【示例】")]  # fmt: skip
     assert looks.duplicates(pairs, WINDOW) == set(pairs[:3])
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'sent'").fetchone() == ("3",)
-        assert conn.execute("SELECT count(*) FROM sent").fetchone() == (4,)
+    assert query(path, "SELECT value FROM meta WHERE key = 'sent'") == [("3",)]
+    assert query(path, "SELECT count(*) FROM sent") == [(4,)]
 
 
-def test_catching_up_goes_a_chunk_at_a_time(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catching_up_goes_a_chunk_at_a_time(
+    path: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A long gap is indexed in several transactions, each moving the mark, to the end."""
     monkeypatch.setattr(sent, "CHUNK", 7)
     journal = Journal(path)
@@ -133,24 +137,27 @@ def test_catching_up_goes_a_chunk_at_a_time(path: Path, monkeypatch: pytest.Monk
         seq = journal.begin(sn=SN, operation="mdsmssend", host="h", recipients=[f"1380000{i:04d}"],
                             content="分批【示例】")  # fmt: skip
         journal.complete(seq, "accepted")
-    marks: list[str] = []
-    conn = journal._connect()
-    conn.set_trace_callback(lambda sql: marks.append(sql) if "'sent', " in sql else None)
+    chunks: list[str] = []
+    write = journal._database.write
+
+    def counted(what: str, work: Callable[..., object]) -> object:
+        chunks.append(what)
+        return write(what, work)
+
+    monkeypatch.setattr(journal._database, "write", counted)
     pairs = [(f"1380000{i:04d}", "分批【示例】") for i in range(0, 40, 3)]
     assert journal.duplicates(pairs, WINDOW) == set(pairs[:10])
-    conn.set_trace_callback(None)
-    assert len(marks) == 5  # 30 attempts, 7 a chunk
-    with sqlite3.connect(path) as raw:
-        assert raw.execute("SELECT value FROM meta WHERE key = 'sent'").fetchone() == ("60",)
+    assert chunks == ["index"] * 5  # 30 attempts, 7 a chunk
+    assert query(path, "SELECT value FROM meta WHERE key = 'sent'") == [("60",)]
 
 
-def test_one_indexed_lookup_per_batch(gateway: SandboxGateway, path: Path) -> None:
+def test_one_indexed_lookup_per_batch(gateway: SandboxGateway, tmp_path: Path) -> None:
     """A guarded send of three batches looks in the index three times, by its key."""
-    journal = Journal(path)
+    journal = Journal(tmp_path / "j.sqlite3")
     client = gateway.client(SN, PASSWORD, journal=journal, duplicate_guard=DuplicateGuard())
     client.send([f"1390000{i:04d}" for i in range(30)], "先前的【示例】")
     looked: list[str] = []
-    conn = journal._connect()
+    conn = journal._database.connection()  # type: ignore[attr-defined]
     conn.set_trace_callback(lambda sql: looked.append(sql) if "JOIN sent s" in sql else None)
     numbers = [f"1390000{i:04d}" for i in range(20, 50)]
     with pytest.warns(UserWarning, match=r"10 number\(s\)"):
@@ -164,7 +171,7 @@ def test_one_indexed_lookup_per_batch(gateway: SandboxGateway, path: Path) -> No
 
 
 def test_pruning_removes_the_index_rows_of_the_rows_it_removes(
-    path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The index holds no number of a pruned attempt; the rest stay and are found."""
     journal = Journal(path)
@@ -177,19 +184,52 @@ def test_pruning_removes_the_index_rows_of_the_rows_it_removes(
     journal.begin(sn=SN, operation="mdsmssend", host="h", recipients=["13900139000"],
                   content="新【示例】")  # fmt: skip
     assert journal.prune(datetime.now(UTC) - timedelta(days=200)).removed == 1
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT mobile, attempt FROM sent").fetchall() == [("13900139000", 2)]
+    assert query(path, "SELECT mobile, attempt FROM sent") == [("13900139000", 2)]
     assert journal.duplicates([("13900139000", "新【示例】")], WINDOW) == {
         ("13900139000", "新【示例】")
     }
     assert journal.verify().ok
 
 
-def test_an_unreadable_index_is_a_journal_error(path: Path) -> None:
+def test_an_unreadable_index_is_a_journal_error(path: Path | str) -> None:
     """A journal whose index table was dropped outside mandao says so as a JournalError."""
     journal = Journal(path)
     journal.verify()
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE sent")
+    execute(path, "DROP TABLE sent")
     with pytest.raises(mandao.JournalError, match="cannot read the journal"):
         journal.duplicates([("13800138000", "x")], WINDOW)
+
+
+def test_one_indexed_lookup_per_batch_on_postgresql(
+    gateway: SandboxGateway, postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL too, a guarded send of three batches makes three lookups, each one
+    query that the index's primary key serves (however small the table)."""
+    journal = Journal(postgresql_url)
+    client = gateway.client(SN, PASSWORD, journal=journal, duplicate_guard=DuplicateGuard())
+    client.send([f"1390000{i:04d}" for i in range(30)], "先前的【示例】")
+    looked: list[tuple[object, ...]] = []
+    lookup = journal_module.candidates
+
+    def counted(*args: object) -> list[int]:
+        looked.append(args[1:])
+        return lookup(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(journal_module, "candidates", counted)
+    numbers = [f"1390000{i:04d}" for i in range(20, 50)]
+    with pytest.warns(UserWarning, match=r"10 number\(s\)"):
+        result = client.send(numbers, "先前的【示例】", batch_size=10)
+    assert len(looked) == 3
+    assert result.recipients == tuple(numbers[10:])
+    import psycopg
+
+    from mandao._journal.postgresql import _statement
+
+    pairs, since, sn = looked[0]
+    wanted = json.dumps([[sent.digest(text), mobile] for mobile, text in pairs])  # type: ignore[attr-defined]
+    sql = _statement(sent._CANDIDATES) + " AND a.sn = %s"
+    with psycopg.connect(postgresql_url, autocommit=True) as conn, conn.transaction():
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = conn.execute(f"EXPLAIN {sql}", (wanted, since, sn)).fetchall()
+        journal.close()
+    assert any("sent_pkey" in str(step) for step in plan), plan

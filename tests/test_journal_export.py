@@ -1,10 +1,12 @@
-"""Journal exports for a lawful inquiry: filters, masking, CSV and JSON Lines, the CLI."""
+"""Journal exports for a lawful inquiry: filters, masking, CSV and JSON Lines, the CLI (the
+exports and reconciling on both backends; the CLI takes a file)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,10 +22,7 @@ from mandao.testing import SandboxGateway
 from .conftest import PASSWORD, SN
 
 
-@pytest.fixture
-def filled(gateway: SandboxGateway, tmp_path: Path) -> Journal:
-    """A journal with a group send, a personalized send, and a rejected one."""
-    journal = Journal(tmp_path / "j.sqlite3")
+def _fill(gateway: SandboxGateway, journal: Journal) -> Journal:
     client = gateway.client(SN, PASSWORD, journal=journal)
     client.send(["13800138000", "13900139000"], "通知一【示例】", rrid="111")
     client.send_personalized({"13800138000": "张三您好【示例】", "13700137000": "王五您好【示例】"})
@@ -31,6 +30,19 @@ def filled(gateway: SandboxGateway, tmp_path: Path) -> Journal:
     with pytest.raises(mandao.InsufficientBalance):
         client.send("13600136000", "通知二【示例】", rrid="333")
     return journal
+
+
+@pytest.fixture
+def filled(gateway: SandboxGateway, journal_location: Path | str) -> Iterator[Journal]:
+    """A journal with a group send, a personalized send, and a rejected one (each backend)."""
+    with _fill(gateway, Journal(journal_location)) as journal:
+        yield journal
+
+
+@pytest.fixture
+def filled_file(gateway: SandboxGateway, tmp_path: Path) -> Journal:
+    """The same, in a file (for the CLI)."""
+    return _fill(gateway, Journal(tmp_path / "j.sqlite3"))
 
 
 def test_export_masks_numbers_unless_asked(filled: Journal) -> None:
@@ -83,8 +95,9 @@ def test_csv_export_joins_numbers_and_lists_texts(filled: Journal) -> None:
     assert json.loads(table[1]["content"]) == ["张三您好【示例】", "王五您好【示例】"]
 
 
-def test_cli_export_and_path(filled: Journal, tmp_path: Path) -> None:
+def test_cli_export_and_path(filled_file: Journal, tmp_path: Path) -> None:
     """`mandao journal export` writes the file; `path` prints the journal's location."""
+    filled = filled_file
     runner = CliRunner()
     target = tmp_path / "inquiry.csv"
     args = ["journal", "--journal", str(filled.path)]
@@ -128,7 +141,7 @@ def test_cli_on_a_missing_journal_exits_3(tmp_path: Path) -> None:
 
 def test_journal_reconcile_and_a_ledger_that_is_none(filled: Journal, tmp_path: Path) -> None:
     """Journal.reconcile holds unknown attempts against pairs; a file that is no ledger is a
-    ValidationError, and `pending --against` it exits 2."""
+    ValidationError."""
     filled.begin(sn=SN, operation="mdsmssend", host="http://h/", recipients=["13500135000"],
                  content="x【示例】", rrid="444")  # fmt: skip
     found = filled.reconcile([("444", "13500135000"), ("555", "13400134000")])
@@ -138,7 +151,15 @@ def test_journal_reconcile_and_a_ledger_that_is_none(filled: Journal, tmp_path: 
     bad.write_text('[{"rrid": "1"}]', encoding="utf-8")
     with pytest.raises(mandao.ValidationError, match="is not a ledger"):
         read_ledger(bad)
-    args = ["journal", "--journal", str(filled.path), "pending", "--against", str(bad)]
+
+
+def test_cli_pending_against_a_file_that_is_no_ledger_exits_2(
+    filled_file: Journal, tmp_path: Path
+) -> None:
+    """`pending --against` a file that is no ledger says so and exits 2."""
+    bad = tmp_path / "ledger.json"
+    bad.write_text('[{"rrid": "1"}]', encoding="utf-8")
+    args = ["journal", "--journal", str(filled_file.path), "pending", "--against", str(bad)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "is not a ledger" in result.output

@@ -1,10 +1,12 @@
-"""The send journal: a tamper-evident SQLite log of every attempt to send.
+"""The send journal: a tamper-evident log of every attempt to send, in SQLite or PostgreSQL.
 
 What other modules import, from here (the submodules are free to change):
 
 - :mod:`.columns`: the one list of the ``entries`` table's columns (:class:`Entry`), from
   which its schema, INSERT, SELECTs and hashed columns are made.
-- :mod:`.store`: the file, its schema version and migrations.
+- :mod:`.database`: the seam between the journal's logic and its two backends,
+  :mod:`.sqlite` (the file; :mod:`.store` opens and migrates it) and :mod:`.postgresql`.
+- :mod:`.schema`: the tables, the schema version and the migrations of both.
 - :mod:`.chain`: hashing, appending, pruning, verifying.
 - :mod:`.sent`: the duplicate guard's index of numbers and texts sent.
 - :mod:`.attempt`: an attempt as read back; :mod:`.journal`: :class:`Journal`.
@@ -18,12 +20,14 @@ from .attempt import CHINA, Attempt, instant
 from .chain import GENESIS, Problem, PruneResult, Verification, row_hash
 from .columns import HASHED, Column, Entry
 from .content import mask
+from .database import label_of
 from .exports import FIELDS, export, rows
 from .guards import REGISTRATIONS_PER_DAY, DuplicateGuard, guarded, registration_guard
 from .journal import OUTCOMES, RETENTION, Journal, Outcome
 from .ledger import Reconciliation, read_ledger, reconcile
 from .recorder import JOURNALED, Recorder, journal_of
-from .store import SCHEMA_VERSION, default_journal_path
+from .schema import SCHEMA_VERSION
+from .store import default_journal_location, default_journal_path
 
 __all__ = [
     "CHINA",
@@ -47,11 +51,13 @@ __all__ = [
     "Reconciliation",
     "Recorder",
     "Verification",
+    "default_journal_location",
     "default_journal_path",
     "export",
     "guarded",
     "instant",
     "journal_of",
+    "label_of",
     "mask",
     "read_ledger",
     "reconcile",

@@ -20,8 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -29,12 +28,14 @@ from typing import Literal
 
 from .._errors import JournalError
 from .columns import ENTRIES, HASHED, INSERT, NAMES, Entry
+from .database import Connection, Head
 
 __all__ = [
     "GENESIS",
     "Problem",
     "PruneResult",
     "Verification",
+    "chained",
     "head_of",
     "insert_rows",
     "now",
@@ -42,6 +43,7 @@ __all__ = [
     "refuse_early_prune",
     "row_hash",
     "verify_chain",
+    "write_rows",
 ]
 
 #: The hash of "no row before": the chain of a new journal starts here.
@@ -111,7 +113,7 @@ class Verification:
     problem: Problem | None = None
 
 
-def _meta(conn: sqlite3.Connection, key: str) -> tuple[int, str] | None:
+def _meta(conn: Connection, key: str) -> Head | None:
     """The ``SEQ:HASH`` kept in ``meta`` under ``key`` (``head``, ``anchor``), or None."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     if row is None:
@@ -125,22 +127,15 @@ def _meta(conn: sqlite3.Connection, key: str) -> tuple[int, str] | None:
     return int(seq), digest
 
 
-def verify_chain(
-    conn: sqlite3.Connection, expect_head: tuple[int, str] | None = None
-) -> Verification:
-    """Walk every row in ``seq`` order and report the first break (see the module doc)."""
-    # One read transaction: one snapshot of meta and rows while others keep writing.
-    conn.execute("BEGIN")
-    try:
-        return _walk(conn, expect_head)
-    finally:
-        conn.execute("COMMIT")
+def verify_chain(conn: Connection, expect_head: Head | None = None) -> Verification:
+    """Walk every row in ``seq`` order and report the first break (see the module doc).
 
-
-def _walk(conn: sqlite3.Connection, expect_head: tuple[int, str] | None) -> Verification:
+    Run it in a snapshot (``Database.read(..., snapshot=True)``): one state of meta and
+    rows while others keep writing.
+    """
     anchor = _meta(conn, "anchor") or (0, GENESIS)
     head = _meta(conn, "head")
-    cursor = conn.execute(ENTRIES + " ORDER BY seq")
+    cursor = conn.stream(ENTRIES + " ORDER BY seq")
     prev_seq, prev_hash = anchor
     rows = 0
     pruned_to: tuple[int, str] | None = None
@@ -205,8 +200,8 @@ def _walk(conn: sqlite3.Connection, expect_head: tuple[int, str] | None) -> Veri
     return Verification(problem is None, rows, prev_seq, prev_hash, anchor[0], problem)
 
 
-def _next(cursor: sqlite3.Cursor) -> Entry | None:
-    row = cursor.fetchone()
+def _next(cursor: Iterator[tuple[object, ...]]) -> Entry | None:
+    row = next(cursor, None)
     return None if row is None else Entry._make(row)
 
 
@@ -237,26 +232,28 @@ _EMPTY: dict[str, object] = dict.fromkeys(NAMES)
 _values = itemgetter(*NAMES)
 _hashed_values = itemgetter(*HASHED)
 _LAST = "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"
-_HEAD = "INSERT OR REPLACE INTO meta (key, value) VALUES ('head', ?)"
+_HEAD = (
+    "INSERT INTO meta (key, value) VALUES ('head', ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 
-def head_of(conn: sqlite3.Connection) -> tuple[int, str]:
+def head_of(conn: Connection) -> Head:
     """The last row's ``(seq, hash)``, or the anchor's (the genesis when none)."""
     last = conn.execute(_LAST).fetchone()
     return (int(last[0]), str(last[1])) if last else _meta(conn, "anchor") or (0, GENESIS)
 
 
-def insert_rows(
-    conn: sqlite3.Connection, *rows: Mapping[str, object], head: tuple[int, str] | None = None
-) -> tuple[int, str]:
-    """Append ``rows`` (column name to value; others are NULL) after the last row, or the
-    anchor, inside an open write transaction; return the new head ``(seq, hash)``.
+def chained(
+    rows: Sequence[Mapping[str, object]], head: Head
+) -> tuple[list[tuple[object, ...]], Head]:
+    """``rows`` (column name to value; others are NULL) chained after ``head``: each
+    row's values in :data:`~.columns.NAMES` order, and the new head.
 
     Each row gets its ``seq``, this process's ``pid``, ``prev`` and ``hash``; and the time
-    now unless it has one. ``head``: the last row's ``(seq, hash)`` when the caller knows
-    that no one else has written since it read it (else it is read here).
+    now unless it has one.
     """
-    seq, prev = head if head is not None else head_of(conn)
+    seq, prev = head
     stamp, pid = now(), os.getpid()
     lines = []
     for row in rows:
@@ -270,12 +267,28 @@ def insert_rows(
         full["prev"], full["hash"] = prev, digest
         lines.append(_values(full))
         prev = digest
+    return lines, (seq, prev)
+
+
+def write_rows(conn: Connection, lines: Sequence[Sequence[object]], head: Head) -> None:
+    """Insert rows :func:`chained` made, and record their last as the head."""
     if len(lines) == 1:
         conn.execute(INSERT, lines[0])
     else:
         conn.executemany(INSERT, lines)
-    conn.execute(_HEAD, (f"{seq}:{prev}",))
-    return seq, prev
+    conn.execute(_HEAD, (f"{head[0]}:{head[1]}",))
+
+
+def insert_rows(conn: Connection, *rows: Mapping[str, object], head: Head | None = None) -> Head:
+    """Append ``rows`` after the last row, or the anchor, inside an open write
+    transaction; return the new head ``(seq, hash)``.
+
+    ``head``: the last row's ``(seq, hash)`` when the caller knows that no one else has
+    written since it read it (else it is read here).
+    """
+    lines, new = chained(rows, head if head is not None else head_of(conn))
+    write_rows(conn, lines, new)
+    return new
 
 
 def refuse_early_prune(cutoff: str, retention: timedelta, least: timedelta) -> None:
@@ -294,12 +307,14 @@ def refuse_early_prune(cutoff: str, retention: timedelta, least: timedelta) -> N
         )
 
 
-def prune_rows(conn: sqlite3.Connection, cutoff: str) -> PruneResult:
+def prune_rows(conn: Connection, cutoff: str) -> PruneResult:
     """Delete the rows before the first one written at or after ``cutoff``; chain a record."""
-    first_kept = conn.execute("SELECT min(seq) FROM entries WHERE time >= ?", (cutoff,)).fetchone()
+    (first_kept,) = conn.execute(
+        "SELECT min(seq) FROM entries WHERE time >= ?", (cutoff,)
+    ).fetchone()
     last = conn.execute(
-        "SELECT seq, hash FROM entries WHERE seq < coalesce(?, 9e18) ORDER BY seq DESC LIMIT 1",
-        (first_kept[0],),
+        "SELECT seq, hash FROM entries WHERE seq < ? ORDER BY seq DESC LIMIT 1",
+        (2**63 - 1 if first_kept is None else int(first_kept),),
     ).fetchone()
     if last is None:
         return PruneResult(0, 0, "")
@@ -307,7 +322,8 @@ def prune_rows(conn: sqlite3.Connection, cutoff: str) -> PruneResult:
     conn.execute("DELETE FROM sent WHERE attempt <= ?", (last[0],))  # the guard's index
     anchor_seq, anchor_hash = int(last[0]), str(last[1])
     conn.execute(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('anchor', ?)",
+        "INSERT INTO meta (key, value) VALUES ('anchor', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (f"{anchor_seq}:{anchor_hash}",),
     )
     detail = {"anchor_seq": anchor_seq, "anchor_hash": anchor_hash, "before": cutoff,

@@ -1,21 +1,19 @@
 """The send journal: every attempt to send, written before it leaves, in a hash chain.
 
-One SQLite file (WAL mode), append-only: a ``pending`` row before the request goes out,
-then an outcome row that names it (an update would change a hashed row). Threads and
-processes share one file: each write is one ``BEGIN IMMEDIATE`` transaction that appends
-after the last row's hash, so the chain has one order. The chain and its checks are in
-:mod:`mandao._journal.chain`, the file and its schema in :mod:`mandao._journal.store`.
+Append-only: a ``pending`` row before the request goes out, then an outcome row that
+names it (an update would change a hashed row). In an SQLite file (WAL mode) that the
+threads and processes of a machine share, or in a PostgreSQL database that machines
+share: either way each write is one transaction that appends after the last row's hash,
+so the chain has one order. The chain and its checks are in :mod:`mandao._journal.chain`,
+the two backends behind :mod:`mandao._journal.database`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -23,18 +21,13 @@ from typing import Literal
 from .._compose.numbers import Numbers
 from .._errors import JournalError, ValidationError
 from .attempt import CHINA, Attempt, instant
-from .chain import (
-    PruneResult,
-    Verification,
-    insert_rows,
-    prune_rows,
-    refuse_early_prune,
-    verify_chain,
-)
+from .chain import PruneResult, Verification, prune_rows, refuse_early_prune, verify_chain
 from .columns import ATTEMPTS, joined
+from .database import SQL, Connection, Database, Dialects, Kind, is_url
 from .ledger import Reconciliation, reconcile
 from .sent import SENDS, candidates, catch_up, confirmed, index_attempt
-from .store import connect, default_journal_path
+from .sqlite import SQLite
+from .store import default_journal_location
 
 __all__ = [
     "OUTCOMES",
@@ -50,21 +43,52 @@ OUTCOMES: tuple[str, ...] = ("pending", "accepted", "rejected", "unknown", "unre
 #: Vendor terms, item 6: send logs kept unmodified for at least six months.
 RETENTION = timedelta(days=180)
 
+#: The attempts whose seqs a JSON list holds.
+_BY_SEQ = Dialects(
+    ATTEMPTS + " AND a.seq IN (SELECT value FROM json_each(?)) ORDER BY a.seq",  # noqa: S608
+    ATTEMPTS  # noqa: S608
+    + " AND a.seq IN (SELECT value::bigint FROM json_array_elements_text(?::json)"
+    " AS j(value)) ORDER BY a.seq",
+)
+
 
 def _joined(recipients: Sequence[str]) -> str:
     # A send's Numbers already is the comma-joined text: no split and join again.
     return recipients.joined if isinstance(recipients, Numbers) else ",".join(recipients)
 
 
+def _database(location: str | os.PathLike[str] | None, durable: bool, timeout: float) -> Database:
+    if location is None:
+        location = default_journal_location()
+    if is_url(location):
+        try:
+            from .postgresql import PostgreSQL  # psycopg: imported only for such a journal
+        except ImportError as exc:
+            raise JournalError(
+                f"a PostgreSQL journal needs psycopg ({exc}): pip install 'mandao[postgresql]'"
+            ) from None
+        return PostgreSQL(str(location), timeout=timeout)
+    return SQLite(Path(location).expanduser(), durable=durable, timeout=timeout)
+
+
 class Journal:
-    """The send journal: an SQLite file that many threads and processes may share.
+    """The send journal: an SQLite file, or a PostgreSQL database, that many threads,
+    processes (and, on PostgreSQL, machines) may share.
 
     Args:
-        path: the file (created 0600, and its folder 0700 when mandao creates it); None for
-            :func:`default_journal_path`.
-        durable: fsync every write (``synchronous=FULL``). The default (``NORMAL``, WAL)
-            survives a killed process; only a power loss may cost the last writes.
-        timeout: seconds to wait for another writer before giving up.
+        path: the SQLite file (created 0600, and its folder 0700 when mandao creates it),
+            or a PostgreSQL URL (``postgresql://user@host/database``, ``postgres://``, or
+            ``postgresql://user@/database?host=/socket/folder``; needs ``mandao[postgresql]``);
+            None for ``$MANDAO_JOURNAL`` (a path or a URL), else :func:`default_journal_path`.
+        durable: SQLite: fsync every write (``synchronous=FULL``). The default (``NORMAL``,
+            WAL) survives a killed process; only a power loss may cost the last writes.
+            PostgreSQL commits as durably as the server is set to (by default, flushed to
+            its WAL); ``durable`` changes nothing there.
+        timeout: seconds to wait for another writer (and, on PostgreSQL, for a
+            connection) before giving up.
+
+    Raises:
+        JournalError: a PostgreSQL URL that is not one (the mistake said, the password not).
 
     Example::
 
@@ -84,29 +108,33 @@ class Journal:
         self, path: str | os.PathLike[str] | None = None, *, durable: bool = False,
         timeout: float = 30.0,
     ) -> None:  # fmt: skip
-        self.path = Path(path).expanduser() if path is not None else default_journal_path()
-        self._durable = durable
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = -1
-        # The chain's head as this connection last wrote it, and the file's data_version
-        # then: unchanged, no other connection has written since (see _append).
-        self._head: tuple[int, str] | None = None
-        self._version = -1
+        self._database = _database(path, durable, timeout)
         # Set by the first duplicate check: from then on this journal indexes its sends.
         self._indexing = False
 
-    def __repr__(self) -> str:
-        return f"<mandao.Journal {self.path}>"
+    @property
+    def kind(self) -> Kind:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._database.kind
 
-    # -- the connection ----------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        """The connection of this process (a forked child opens its own)."""
-        if self._conn is None or self._pid != os.getpid():
-            self._conn = connect(self.path, timeout=self._timeout, durable=self._durable)
-            self._pid, self._head = os.getpid(), None
-        return self._conn
+    @property
+    def location(self) -> Path | str:
+        """The SQLite file, or the PostgreSQL URL without its password (as libpq takes it:
+        the password then comes from ``PGPASSWORD`` or ``~/.pgpass``)."""
+        return self._database.location
+
+    @property
+    def path(self) -> Path | str:
+        """The SQLite file (for a PostgreSQL journal: :attr:`location`, its URL)."""
+        return self._database.location
+
+    @property
+    def label(self) -> str:
+        """How messages name this journal: its file, or its URL without the password."""
+        return self._database.label
+
+    def __repr__(self) -> str:
+        return f"<mandao.Journal {self.label}>"
 
     def flush(self) -> None:
         """Nothing to do: every row is committed before the call that writes it returns.
@@ -115,11 +143,8 @@ class Journal:
         """
 
     def close(self) -> None:
-        """Close the connection (the next use opens it again)."""
-        with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
-            self._conn = None
+        """Close this process's connections (the next use opens them again)."""
+        self._database.close()
 
     def __enter__(self) -> Journal:
         return self
@@ -130,37 +155,17 @@ class Journal:
     def _append(
         self, row: dict[str, object], sent: tuple[str, str | Sequence[str]] | None = None
     ) -> int:
-        """Append ``row``, chained, in one ``BEGIN IMMEDIATE`` transaction, committed when
-        this returns; return its seq. ``sent``: its numbers (joined) and text(s), for the
-        duplicate index when this journal keeps it (see :mod:`~.sent`)."""
-        with self._lock, self._writing("write") as conn:
-            # Read inside the write lock: data_version moves when another connection (a
-            # thread's, a process's, sqlite3's) has committed since this one last did;
-            # unmoved, the head this connection wrote is the head.
-            (version,) = conn.execute("PRAGMA data_version").fetchone()
-            known = self._head if version == self._version else None
-            head = insert_rows(conn, row, head=known)
-            if sent is not None and self._indexing:
-                index_attempt(conn, head[0] - 1, head[0], *sent)
-        self._head, self._version = head, version
-        return head[0]
+        """Append ``row``, chained, in one transaction, committed when this returns;
+        return its seq. ``sent``: its numbers (joined) and text(s), for the duplicate
+        index when this journal keeps it (see :mod:`~.sent`)."""
+        if sent is None or not self._indexing:
+            return self._database.append((row,))[0]
+        mobiles, texts = sent
 
-    @contextmanager
-    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
-        """A ``BEGIN IMMEDIATE`` transaction, committed when the block ends, rolled back
-        (and the cached head forgotten) when it raises; SQLite's errors as JournalError."""
-        try:
-            conn = self._connect()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                self._head = None
-                conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot {what} the journal {self.path}: {exc}") from exc
+        def index(conn: Connection, seq: int) -> None:
+            index_attempt(conn, seq - 1, seq, mobiles, texts)
+
+        return self._database.append((row,), index)[0]
 
     # -- writing -----------------------------------------------------------------------
     def begin(
@@ -243,18 +248,8 @@ class Journal:
         return self._append(row)
 
     # -- reading -----------------------------------------------------------------------
-    @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        """This process's connection, under the lock; SQLite's errors as JournalError."""
-        with self._lock:
-            try:
-                yield self._connect()
-            except sqlite3.Error as exc:
-                raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
-
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        with self._reading() as conn:
-            return conn.execute(sql, params).fetchall()
+    def _read(self, sql: SQL, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        return self._database.read(lambda conn: conn.execute(sql, params).fetchall())
 
     def attempts(
         self,
@@ -287,9 +282,6 @@ class Journal:
         if sn is not None:
             sql += " AND a.sn = ?"
             params.append(sn)
-        if mobile is not None:
-            sql += " AND instr(a.recipients, ?) > 0"
-            params.append(mobile)
         if outcome is not None:
             sql += " AND coalesce(o.outcome, 'pending') = ?"
             params.append(outcome)
@@ -297,11 +289,18 @@ class Journal:
             names = [operation] if isinstance(operation, str) else list(operation)
             sql += f" AND a.operation IN ({', '.join('?' * len(names))})"
             params.extend(names)
-        for found in self._select(sql + " ORDER BY a.seq", params):
+        query: SQL = sql + " ORDER BY a.seq"
+        if mobile is not None:  # a substring test, named differently by each backend
+            params.append(mobile)
+            query = Dialects(
+                f"{sql} AND instr(a.recipients, ?) > 0 ORDER BY a.seq",
+                f"{sql} AND strpos(a.recipients, ?) > 0 ORDER BY a.seq",
+            )
+        for found in self._select(query, params):
             if mobile is None or mobile in found.recipients:
                 yield found
 
-    def _select(self, sql: str, params: Sequence[object]) -> Iterator[Attempt]:
+    def _select(self, sql: SQL, params: Sequence[object]) -> Iterator[Attempt]:
         """The attempts an :data:`~.columns.ATTEMPTS` query finds."""
         for row in self._read(sql, params):
             sent, done = joined(row)
@@ -309,7 +308,7 @@ class Journal:
                 found = Attempt._of(sent, done)
             except (ValueError, TypeError) as exc:
                 raise JournalError(
-                    f"cannot read row {sent.seq} of the journal {self.path} ({exc}): it was "
+                    f"cannot read row {sent.seq} of the journal {self.label} ({exc}): it was "
                     "modified outside mandao; `mandao journal verify` shows where"
                 ) from exc
             yield found
@@ -323,8 +322,7 @@ class Journal:
 
         ``expect_head``: a ``(seq, hash)`` recorded earlier (``verify().head_*``), checked too.
         """
-        with self._reading() as conn:
-            return verify_chain(conn, expect_head)
+        return self._database.read(lambda conn: verify_chain(conn, expect_head), snapshot=True)
 
     def recent_duplicates(
         self, mobiles: Iterable[str], content: str, window: timedelta, *, sn: str | None = None
@@ -350,14 +348,13 @@ class Journal:
         if not wanted:
             return set()
         since = instant(datetime.now(UTC) - window)
-        with self._reading() as conn:
-            catch_up(conn)
-            self._indexing = True
-            seqs = candidates(conn, [(m, t) for m, ts in wanted.items() for t in ts], since, sn)
+        catch_up(self._database)
+        self._indexing = True
+        pairs = [(m, t) for m, ts in wanted.items() for t in ts]
+        seqs = self._database.read(lambda conn: candidates(conn, pairs, since, sn))
         if not seqs:
             return set()
-        query = ATTEMPTS + " AND a.seq IN (SELECT value FROM json_each(?)) ORDER BY a.seq"  # noqa: S608
-        return confirmed(self._select(query, [json.dumps(seqs)]), wanted)
+        return confirmed(self._select(_BY_SEQ, [json.dumps(seqs)]), wanted)
 
     def registrations(self, sn: str, day: date | None = None) -> int:
         """``Register``/``UnRegister`` attempts that may have reached the gateway for ``sn``
@@ -395,10 +392,7 @@ class Journal:
             checked = self.verify()
             if not checked.ok:
                 raise JournalError(f"the chain does not verify ({checked.problem}); not pruning")
-        with self._lock, self._writing("prune") as conn:
-            self._head = None  # pruning moves the chain's start and appends a row
-            result = prune_rows(conn, cutoff)
-        return result
+        return self._database.write("prune", lambda conn: prune_rows(conn, cutoff))
 
     def reconcile(
         self, accepted: Iterable[tuple[str, str]], *, sn: str | None = None

@@ -25,7 +25,8 @@ JOURNALED = frozenset({"mdsmssend", "mdgxsend", "Register", "UnRegister"})
 
 
 def journal_of(spec: Journal | str | os.PathLike[str] | bool | None) -> Journal | None:
-    """The journal a ``Client(journal=...)`` value names: True for the default path.
+    """The journal a ``Client(journal=...)`` value names: True for the default location, a
+    path for an SQLite file, a ``postgresql://`` URL for a PostgreSQL database.
 
     Raises:
         ValidationError: ``spec`` is none of those.
@@ -39,7 +40,8 @@ def journal_of(spec: Journal | str | os.PathLike[str] | bool | None) -> Journal 
     if isinstance(spec, (str, os.PathLike)):
         return Journal(spec)
     raise ValidationError(
-        f"expected a path, a Journal, True or None, got {type(spec).__name__}", argument="journal"
+        f"expected a path, a postgresql:// URL, a Journal, True or None, got {type(spec).__name__}",
+        argument="journal",
     )
 
 

@@ -19,16 +19,23 @@ then on that :class:`~.journal.Journal` indexes its own attempts as it writes th
 their own transaction, whenever the index was up to date just before
 (:func:`index_attempt`). Attempts written by others in the meantime are indexed by the
 next catch-up.
+
+The same statements run on both backends (:mod:`~.database`); where SQLite's
+``json_each`` and PostgreSQL's ``json_array_elements`` differ, both are spelled out.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .attempt import Attempt
+from .database import Connection, Dialects
+
+if TYPE_CHECKING:
+    from .database import Database
 
 __all__ = ["SENDS", "TABLE", "candidates", "catch_up", "confirmed", "digest", "index_attempt",
            "mark"]  # fmt: skip
@@ -45,18 +52,35 @@ TABLE = (
 #: Attempts indexed per catch-up transaction.
 CHUNK = 500
 
-_INSERT = "INSERT OR IGNORE INTO sent (digest, mobile, attempt) VALUES (?, ?, ?)"
+_INSERT = Dialects(
+    "INSERT OR IGNORE INTO sent (digest, mobile, attempt) VALUES (?, ?, ?)",
+    "INSERT INTO sent (digest, mobile, attempt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+)
 # Sorted, the rows of one text go in as one run of the key order: fewer pages touched.
-_INSERT_ONE_TEXT = (
+_INSERT_ONE_TEXT = Dialects(
     "INSERT OR IGNORE INTO sent (digest, mobile, attempt) "
-    "SELECT ?, value, ? FROM json_each(?) ORDER BY value"
+    "SELECT ?, value, ? FROM json_each(?) ORDER BY value",
+    "INSERT INTO sent (digest, mobile, attempt) SELECT ?::bigint, value, ?::bigint "
+    "FROM json_array_elements_text(?::json) AS j(value) ORDER BY value ON CONFLICT DO NOTHING",
 )
 _UNINDEXED = (
     "SELECT seq, recipients, content, contents FROM entries WHERE seq > ? AND kind = 'attempt' "
     "AND operation IN ('mdsmssend', 'mdgxsend') ORDER BY seq LIMIT ?"
 )
 _MARK = "SELECT value FROM meta WHERE key = 'sent'"
-_SET_MARK = "INSERT OR REPLACE INTO meta (key, value) VALUES ('sent', ?)"
+_SET_MARK = (
+    "INSERT INTO meta (key, value) VALUES ('sent', ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+_LAST = "SELECT coalesce(max(seq), 0) FROM entries"
+_CANDIDATES = Dialects(
+    "SELECT DISTINCT s.attempt FROM json_each(?) w "
+    "JOIN sent s ON s.digest = w.value ->> 0 AND s.mobile = w.value ->> 1 "
+    "JOIN entries a ON a.seq = s.attempt WHERE a.time >= ?",
+    "SELECT DISTINCT s.attempt FROM json_array_elements(?::json) AS w(value) "
+    "JOIN sent s ON s.digest = (w.value ->> 0)::bigint AND s.mobile = w.value ->> 1 "
+    "JOIN entries a ON a.seq = s.attempt WHERE a.time >= ?",
+)
 
 
 def digest(text: str) -> int:
@@ -68,13 +92,13 @@ def digest(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
-def mark(conn: sqlite3.Connection) -> int:
+def mark(conn: Connection) -> int:
     """The seq up to which every send attempt is indexed (0: none)."""
     row = conn.execute(_MARK).fetchone()
     return int(row[0]) if row is not None and str(row[0]).isdigit() else 0
 
 
-def _add(conn: sqlite3.Connection, seq: int, mobiles: str, texts: str | Sequence[str]) -> None:
+def _add(conn: Connection, seq: int, mobiles: str, texts: str | Sequence[str]) -> None:
     """Index attempt ``seq``: ``mobiles`` comma-joined, one text or one per number."""
     if not mobiles:
         return
@@ -92,7 +116,7 @@ def _add(conn: sqlite3.Connection, seq: int, mobiles: str, texts: str | Sequence
 
 
 def index_attempt(
-    conn: sqlite3.Connection, before: int, seq: int, mobiles: str, texts: str | Sequence[str]
+    conn: Connection, before: int, seq: int, mobiles: str, texts: str | Sequence[str]
 ) -> None:
     """Inside the transaction that appended attempt ``seq`` after row ``before``: index it
     if the index was complete up to ``before``, and move the mark to ``seq``."""
@@ -102,47 +126,41 @@ def index_attempt(
     conn.execute(_SET_MARK, (str(seq),))
 
 
-def catch_up(conn: sqlite3.Connection) -> None:
-    """Index every send attempt after the mark, up to the last row, a chunk per
-    ``BEGIN IMMEDIATE`` transaction (the caller holds no transaction)."""
-    while True:
-        (last,) = conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()
-        if mark(conn) >= last:
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            done = mark(conn)  # again, inside: another writer may have indexed meanwhile
-            rows = conn.execute(_UNINDEXED, (done, CHUNK)).fetchall()
-            for seq, mobiles, content, contents in rows:
-                texts = json.loads(contents) if contents is not None else str(content or "")
-                _add(conn, int(seq), str(mobiles or ""), texts)
-            if len(rows) < CHUNK:
-                (upto,) = conn.execute("SELECT coalesce(max(seq), 0) FROM entries").fetchone()
-            else:
-                upto = rows[-1][0]
-            conn.execute(_SET_MARK, (str(upto),))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+def catch_up(database: Database) -> None:
+    """Index every send attempt after the mark, up to the last row, a chunk per write
+    transaction (so other writers wait one chunk at most)."""
+
+    def behind(conn: Connection) -> bool:
+        (last,) = conn.execute(_LAST).fetchone()
+        return mark(conn) < int(last)
+
+    def chunk(conn: Connection) -> None:
+        done = mark(conn)  # again, inside: another writer may have indexed meanwhile
+        rows = conn.execute(_UNINDEXED, (done, CHUNK)).fetchall()
+        for seq, mobiles, content, contents in rows:
+            texts = json.loads(contents) if contents is not None else str(content or "")
+            _add(conn, int(seq), str(mobiles or ""), texts)
+        upto = rows[-1][0] if len(rows) == CHUNK else conn.execute(_LAST).fetchone()[0]
+        conn.execute(_SET_MARK, (str(upto),))
+
+    while database.read(behind):
+        database.write("index", chunk)
 
 
 def candidates(
-    conn: sqlite3.Connection, pairs: Sequence[tuple[str, str]], since: str, sn: str | None
+    conn: Connection, pairs: Sequence[tuple[str, str]], since: str, sn: str | None
 ) -> list[int]:
     """Seqs of the attempts since ``since`` (of ``sn``, if given) whose index rows match
     one of ``pairs`` (mobile, text): one indexed lookup; the caller checks each."""
     wanted = json.dumps([[digest(text), mobile] for mobile, text in pairs])
-    sql = (
-        "SELECT DISTINCT s.attempt FROM json_each(?) w "
-        "JOIN sent s ON s.digest = w.value ->> 0 AND s.mobile = w.value ->> 1 "
-        "JOIN entries a ON a.seq = s.attempt WHERE a.time >= ?"
-    )
+    sqlite, postgresql = str(_CANDIDATES), _CANDIDATES.postgresql
     params: list[object] = [wanted, since]
     if sn is not None:
-        sql += " AND a.sn = ?"
+        sqlite, postgresql = sqlite + " AND a.sn = ?", postgresql + " AND a.sn = ?"
         params.append(sn)
-    return [int(seq) for (seq,) in conn.execute(sql + " ORDER BY s.attempt", params)]
+    order = " ORDER BY s.attempt"
+    query = Dialects(sqlite + order, postgresql + order)
+    return [int(seq) for (seq,) in conn.execute(query, params).fetchall()]
 
 
 def confirmed(attempts: Iterable[Attempt], wanted: dict[str, set[str]]) -> set[tuple[str, str]]:

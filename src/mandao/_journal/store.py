@@ -1,24 +1,9 @@
-"""The journal's SQLite file: opening it, its schema, and the migrations between versions.
+"""The journal's SQLite file: opening it, and bringing its schema to the current version.
 
 The schema's version is kept in the file (``PRAGMA user_version``). Opening a journal
-brings it to :data:`SCHEMA_VERSION` in one ``BEGIN IMMEDIATE`` transaction, whoever opens it
-first: a new file gets the current schema at once, an older one runs each migration from
-its version up, in order. Migrations never touch ``entries`` rows' hashed values, so the
-chain of old rows keeps verifying.
-
-Versions:
-
-1. The first schema (``meta`` a rowid table). Its files record no version.
-2. ``meta`` is a ``WITHOUT ROWID`` table: writing the head touches one page, not two (a
-   table page and its key's index). Files made by mandao before versions were recorded
-   are 1 or 2, told apart by ``meta``'s SQL; from here on the version is recorded.
-3. ``sent``, the duplicate guard's index (:mod:`~.sent`). It starts empty: the guard's
-   first look indexes what the journal already holds.
-
-To change the schema: change the declaration (:mod:`~.columns` for ``entries``,
-:data:`TABLES` for the rest) and add one function, ``@migration(N)``, that brings a journal
-of version N-1 to N. ``tests/test_journal_store.py`` checks that a journal of every earlier
-version, migrated, has the very schema of a new one, and that its chain still verifies.
+brings it to :data:`~.schema.SCHEMA_VERSION` in one ``BEGIN IMMEDIATE`` transaction,
+whoever opens it first: a new file gets the current schema at once, an older one runs
+each migration of :mod:`~.schema` from its version up, in order.
 """
 
 from __future__ import annotations
@@ -26,62 +11,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import JournalError
-from .columns import TABLE
-from .sent import TABLE as SENT
+from .schema import INDEXES, SCHEMA_VERSION, TABLES, migrations
 
-__all__ = ["INDEXES", "SCHEMA_VERSION", "TABLES", "connect", "default_journal_path",
-           "migration", "schema_version"]  # fmt: skip
-
-#: Where the chain's head and anchor are kept (``key`` → ``SEQ:HASH``).
-META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
-
-#: Every table of a new journal.
-TABLES: tuple[str, ...] = (TABLE, META, SENT)
-
-#: Every index of a new journal.
-INDEXES: tuple[str, ...] = (
-    "CREATE INDEX IF NOT EXISTS entries_time ON entries (time)",
-    "CREATE INDEX IF NOT EXISTS entries_attempt ON entries (attempt) WHERE attempt IS NOT NULL",
-)
-
-Migration = Callable[[sqlite3.Connection], None]
-_MIGRATIONS: dict[int, Migration] = {}
-
-
-def migration(version: int) -> Callable[[Migration], Migration]:
-    """Register the decorated function as the step that brings version ``version - 1`` to
-    ``version``; it runs inside the opening transaction and must not commit."""
-
-    def register(step: Migration) -> Migration:
-        if version in _MIGRATIONS or version < 2:
-            raise RuntimeError(f"migration {version} is defined twice, or is below 2")
-        _MIGRATIONS[version] = step
-        return step
-
-    return register
-
-
-@migration(2)
-def _meta_without_rowid(conn: sqlite3.Connection) -> None:
-    """Rebuild ``meta`` as a ``WITHOUT ROWID`` table, keeping its rows (head, anchor)."""
-    conn.execute("ALTER TABLE meta RENAME TO meta_v1")
-    conn.execute(META)
-    conn.execute("INSERT INTO meta (key, value) SELECT key, value FROM meta_v1")
-    conn.execute("DROP TABLE meta_v1")
-
-
-@migration(3)
-def _duplicate_index(conn: sqlite3.Connection) -> None:
-    """Add the duplicate guard's index, empty (its mark absent: nothing indexed yet)."""
-    conn.execute(SENT)
-
-
-#: The version this code writes: the last migration's.
-SCHEMA_VERSION = max(_MIGRATIONS)
+__all__ = ["connect", "default_journal_location", "default_journal_path", "schema_version"]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -113,8 +48,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             for sql in (*TABLES, *INDEXES):
                 conn.execute(sql)
         else:
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                _MIGRATIONS[step](conn)
+            for step in migrations("sqlite", version):
+                step(conn)
             for sql in INDEXES:
                 conn.execute(sql)
         # PRAGMA takes no parameters; SCHEMA_VERSION is an int of ours.
@@ -133,6 +68,17 @@ def default_journal_path() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("mandao", appauthor=False) / "journal.sqlite3"
+
+
+def default_journal_location() -> Path | str:
+    """Where ``Journal()`` keeps the journal: ``$MANDAO_JOURNAL`` as given when it is a
+    PostgreSQL URL, else :func:`default_journal_path`."""
+    given = os.environ.get("MANDAO_JOURNAL", "")
+    return (
+        given
+        if given.lower().startswith(("postgresql://", "postgres://"))
+        else (default_journal_path())
+    )
 
 
 def _write_ahead(conn: sqlite3.Connection, timeout: float) -> None:
@@ -156,7 +102,13 @@ def _write_ahead(conn: sqlite3.Connection, timeout: float) -> None:
             time.sleep(0.005)  # another connection is creating or migrating the file
 
 
-def connect(path: Path, *, timeout: float, durable: bool) -> sqlite3.Connection:
+def connect(
+    path: Path,
+    *,
+    timeout: float,
+    durable: bool,
+    factory: type[sqlite3.Connection] = sqlite3.Connection,
+) -> sqlite3.Connection:
     """Open (creating it 0600, its new folder 0700) and migrate the journal at ``path``.
 
     Raises:
@@ -171,7 +123,9 @@ def connect(path: Path, *, timeout: float, durable: bool) -> sqlite3.Connection:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     except OSError as exc:
         raise JournalError(f"cannot create the journal {path}: {exc}") from exc
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=timeout, isolation_level=None, check_same_thread=False, factory=factory
+    )
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         _write_ahead(conn, timeout)
