@@ -235,3 +235,23 @@ def test_clients_in_threads_and_a_fork_share_nothing_they_should_not(
     os.waitpid(pid, 0)
     assert [r.code for r in gateway.ledger.rejections] == []
     assert gateway.peak_in_flight(SN) == 1
+
+
+def test_a_journal_url_with_a_password_carries_the_admission_too(
+    gateway: SandboxGateway, postgresql_server: object, postgresql_url: str
+) -> None:
+    """The serial's board is reached through the journal's own connections: a password in
+    the URL (and only there) works for both, and shows nowhere."""
+    from .postgres import Server
+
+    assert isinstance(postgresql_server, Server)
+    if postgresql_server.cluster is None:
+        pytest.skip("a server of our own has the user who must give a password")
+    name = postgresql_url.split("/")[3].split("?")[0]
+    url = postgresql_server.password_url(name)
+    assert url is not None
+    client = gateway.client(SN, PASSWORD, journal=url, timeout=(1, 5))
+    assert client.send("13800138000", "口令【示例】").complete
+    assert client._store is not None
+    assert type(client._store._shared).__name__ == "PostgresState"
+    assert "pg-S3cret-pass" not in repr(client) + repr(client.journal)

@@ -71,3 +71,12 @@ def test_outcome_unknown_without_a_cause_has_none() -> None:
     internal = mandao.GatewayInternalError(mandao.explain(-11), recipients=("13800138000",))
     assert internal.cause is None
     assert internal.recipients == ("13800138000",)
+
+
+@pytest.mark.parametrize("client_class", ["Client", "AsyncClient"])
+def test_a_postgresql_journals_password_is_not_in_the_clients_repr(client_class: str) -> None:
+    """journal="postgresql://user:password@..." is named without its password, opened or not."""
+    make = getattr(mandao, client_class)
+    client = make("SDK-TST-010-00001", "x", journal="postgresql://app:hunter2@db.internal/sms")
+    assert "hunter2" not in repr(client)
+    assert "postgresql://app@db.internal/sms" in repr(client)

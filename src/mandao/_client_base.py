@@ -399,12 +399,11 @@ class BaseClient(Generic[S]):
             from ._coordination.store import shared
 
             journal = self.journal  # opened first: under its own lock
-            location = None if journal is None else journal.location
             with self._lock:
                 if self._store is None:
                     key = (self.sn, self._journal_label(), tuple(self._groups.urls.items()))
                     self._store = shared(key, self._groups, self._policy(),
-                                         limit=self._max_in_flight, location=location)  # fmt: skip
+                                         limit=self._max_in_flight, journal=journal)  # fmt: skip
         return self._store
 
     def _journal_label(self) -> str:
@@ -412,8 +411,7 @@ class BaseClient(Generic[S]):
         spec = self._journal if self._journal_resolved else self._journal_spec
         if spec is None or spec is False:
             return "off"
-        if spec is True:
-            from ._journal import default_journal_path
+        from ._journal import default_journal_location, label_of
 
-            return str(default_journal_path())
-        return str(getattr(spec, "path", spec))
+        # A PostgreSQL URL without its password, whatever the spec holds.
+        return label_of(default_journal_location() if spec is True else spec)

@@ -10,8 +10,10 @@ the least after its request was written.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,17 +48,43 @@ TABLE = (
 
 
 class PostgresState(BoardState):
-    """One serial's admission board in the PostgreSQL database at ``url``."""
+    """One serial's admission board in a PostgreSQL database.
+
+    ``database`` is its URL, or (from a PostgreSQL journal) a function that opens a new
+    autocommit connection to it, password and all. The connection is closed at exit.
+    """
 
     blocking = True  # two round trips to the database
 
     def __init__(
-        self, url: str, sn: str, groups: HostGroups, policy: FailoverPolicy, limit: int | None
+        self,
+        database: str | Callable[[], psycopg.Connection[Any]],
+        sn: str,
+        groups: HostGroups,
+        policy: FailoverPolicy,
+        limit: int | None,
+        *,
+        label: str | None = None,
     ) -> None:
-        self._url = url
+        if isinstance(database, str):
+            url = database
+
+            def connect() -> psycopg.Connection[Any]:
+                import psycopg
+
+                return psycopg.connect(url, autocommit=True, connect_timeout=10)
+
+            self._open, self._url = connect, label or public_url(url)
+        else:
+            self._open, self._url = database, label or "the journal's database"
         self._conn: psycopg.Connection[Any] | None = None
         self._pid = -1
         super().__init__(sn, groups, policy, limit)
+        atexit.register(self._close)
+
+    def _close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
 
     def restart(self) -> None:
         self._conn = None  # the parent's connection: never used, nor closed, here
@@ -68,7 +96,7 @@ class PostgresState(BoardState):
         import psycopg
 
         try:
-            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            conn = self._open()
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 conn.execute(TABLE)
@@ -79,7 +107,7 @@ class PostgresState(BoardState):
                 )
         except psycopg.Error as exc:
             raise JournalError(
-                f"cannot open the serial's admission board in {public_url(self._url)}: "
+                f"cannot open the serial's admission board in {self._url}: "
                 f"{type(exc).__name__}; check that the server runs and the URL is right"
             ) from None
         self._conn, self._pid = conn, os.getpid()
@@ -109,5 +137,5 @@ class PostgresState(BoardState):
         except psycopg.OperationalError as exc:
             self._conn = None  # a dead connection: the next call makes a new one
             raise JournalError(
-                f"lost the admission database {public_url(self._url)}: {type(exc).__name__}"
+                f"lost the admission database {self._url}: {type(exc).__name__}"
             ) from None

@@ -28,13 +28,16 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .._core.admission import Admission, Change, admit, release
 from .._core.call import Admit, Granted, Release, Released
 from .._core.failover import FailoverPolicy, RetryBudget
 from .._core.hosts import HostGroups
 from .._errors import SerialBusy
+
+if TYPE_CHECKING:
+    from .._journal import Journal
 
 __all__ = ["LocalState", "SerialStore", "State", "Waiter", "shared"]
 
@@ -280,19 +283,19 @@ def shared(
     policy: FailoverPolicy,
     *,
     limit: int | None,
-    location: Path | str | None = None,
+    journal: Journal | None = None,
 ) -> SerialStore:
     """The store of ``key`` (serial, journal location, host groups) in this process.
 
-    ``location`` is the journal's: an SQLite file's path (the state is kept beside it), a
-    PostgreSQL URL (kept in its database), or None (this process's memory only). The first
+    The state is kept where ``journal`` is: beside an SQLite journal's file, in a
+    PostgreSQL journal's database, or (no journal) in this process's memory only. The first
     caller's ``policy`` (for switching hosts) and ``limit`` make it; a later caller of the
     same key with another ``limit`` is warned, and gets it as it is.
     """
     with _stores_lock:
         store = _stores.get(key)
         if store is None:
-            state = _state(str(key[0]), groups, policy, limit, location)
+            state = _state(str(key[0]), groups, policy, limit, journal)
             store = _stores[key] = SerialStore(groups, policy, limit=limit, state=state)
         elif store.limit != limit:
             logger.warning(
@@ -307,21 +310,23 @@ def shared(
 
 
 def _state(
-    sn: str,
-    groups: HostGroups,
-    policy: FailoverPolicy,
-    limit: int | None,
-    location: Path | str | None,
-) -> State:
-    if location is None:
+    sn: str, groups: HostGroups, policy: FailoverPolicy, limit: int | None,
+    journal: Journal | None,
+) -> State:  # fmt: skip
+    if journal is None:
         return LocalState(groups, policy, limit)
-    if isinstance(location, Path):
-        from .files import FileState
+    if journal.kind == "postgresql":
+        from .._journal.postgresql import PostgreSQL
+        from .postgres import PostgresState
 
-        return FileState(location, sn, groups, policy, limit)
-    from .postgres import PostgresState
+        database = journal._database
+        assert isinstance(database, PostgreSQL)  # noqa: S101 (its kind says so)
+        return PostgresState(database.connect, sn, groups, policy, limit, label=journal.label)
+    from .files import FileState
 
-    return PostgresState(location, sn, groups, policy, limit)
+    location = journal.location
+    assert isinstance(location, Path)  # noqa: S101 (an SQLite journal's is its file)
+    return FileState(location, sn, groups, policy, limit)
 
 
 def _after_fork() -> None:
