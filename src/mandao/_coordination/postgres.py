@@ -42,7 +42,7 @@ def public_url(url: str) -> str:
 
 
 TABLE = (
-    "CREATE TABLE IF NOT EXISTS mandao_serials (key TEXT PRIMARY KEY, board TEXT NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS mandao_serials (key TEXT PRIMARY KEY, board BYTEA NOT NULL, "
     "version BIGINT NOT NULL)"
 )
 
@@ -103,7 +103,7 @@ class PostgresState(BoardState):
                 conn.execute(
                     "INSERT INTO mandao_serials (key, board, version) VALUES (%s, %s, 0) "
                     "ON CONFLICT DO NOTHING",
-                    (self._key, encode(fresh()).decode()),
+                    (self._key, encode(fresh())),
                 )
         except psycopg.Error as exc:
             raise JournalError(
@@ -126,11 +126,11 @@ class PostgresState(BoardState):
                 ).fetchone()
                 assert row is not None  # noqa: S101 (made on connecting, never deleted)
                 text, version, now = row
-                board, answer = step(decode(text), float(now))
+                board, answer = step(decode(bytes(text)), float(now))
                 written = conn.execute(
                     "UPDATE mandao_serials SET board = %s, version = version + 1 "
                     "WHERE key = %s AND version = %s",
-                    (encode(board).decode(), self._key, version),
+                    (encode(board), self._key, version),
                 )
                 if written.rowcount == 1:
                     return answer
