@@ -36,7 +36,7 @@ def _journal_with_attempts(path: Path, count: int) -> None:
     """``count`` one-number attempts, accepted, written now (in the window), in one go."""
     journal = mandao.Journal(path)
     journal.verify()  # created
-    conn = journal._connect()
+    conn = journal._database.connection()  # type: ignore[attr-defined]  # SQLite only
     for start in range(0, count, 10_000):
         rows: list[dict[str, object]] = []
         conn.execute("BEGIN IMMEDIATE")
