@@ -197,3 +197,40 @@ async def test_repr_and_errors_are_the_clients(gateway: SandboxGateway) -> None:
         dry = await client.send("13800138000", "预演【示例】", dry_run=True)
         assert isinstance(dry, mandao.DryRun)
     assert gateway.ledger.messages == []
+
+
+async def test_aclose_with_a_send_under_way_lets_it_journal_its_outcome(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    client = _client(gateway, journal=journal.path, timeout=(1, 5))
+    with gateway.primary.hold() as held:
+        task = asyncio.create_task(client.send("13800138000", "关闭中【示例】"))
+        await asyncio.to_thread(held.wait, timeout=30)
+        await client.aclose()
+    with pytest.raises(mandao.OutcomeUnknown):  # its pool closed under it: maybe sent
+        await task
+    (attempt,) = journal.attempts()
+    assert attempt.outcome == "unknown"
+
+
+async def test_a_task_cancelled_while_queued_on_a_database_board_leaks_no_slot(
+    gateway: SandboxGateway, journal_location: Path | str
+) -> None:
+    """With the board in PostgreSQL (asked from the worker thread), a cancellation while
+    queued still leaves the line and takes no slot with it."""
+    async with _client(gateway, journal=journal_location, timeout=(1, 5)) as client:
+        with gateway.primary.hold() as held:
+            first = asyncio.create_task(client.send("13800138000", "占用【示例】"))
+            await asyncio.to_thread(held.wait, timeout=30)
+            queued = asyncio.create_task(client.send("13800138001", "排队【示例】"))
+            await asyncio.sleep(0)  # it starts, and queues
+            await _until(lambda: client._store is not None and len(client._store._line) == 1,
+                         "the second task in line")  # fmt: skip
+            queued.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await queued
+        assert (await first).complete
+        fast = _client(gateway, journal=journal_location, timeout=mandao.Timeouts(1, 5, wait=5))
+        async with fast:
+            assert (await fast.send("13800138002", "之后【示例】")).complete

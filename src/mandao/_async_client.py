@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
@@ -57,6 +58,9 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
 
     _transport: AioTransport | None = None
     _worker_: ThreadPoolExecutor | None = None
+    _worker_pid = -1
+    _in_flight = 0  # calls under way: aclose() leaves the worker to the last of them
+    _closing = False
 
     @classmethod
     def from_config(cls, path: str | PathLike[str] | None = None, **overrides: Any) -> AsyncClient:
@@ -65,11 +69,13 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
 
     # -- the worker and the transport ----------------------------------------------------
     def _worker(self) -> ThreadPoolExecutor:
-        """The client's one thread for journal writes and other work off the loop."""
-        if self._worker_ is None:
+        """The client's one thread for journal writes and other work off the loop (a
+        forked child's own: the parent's thread is not in it)."""
+        if self._worker_ is None or self._worker_pid != os.getpid():
             with self._lock:
-                if self._worker_ is None:
+                if self._worker_ is None or self._worker_pid != os.getpid():
                     self._worker_ = ThreadPoolExecutor(1, thread_name_prefix="mandao-worker")
+                    self._worker_pid = os.getpid()
         return self._worker_
 
     async def _off_loop(self, work: Callable[[], T]) -> T:
@@ -221,11 +227,18 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
         assert self._store is not None  # noqa: S101 (made by _sending)
         built = self._build(op, values, self._credentials.pwd(op.pwd))
         record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch)
-        done = await call(
-            built, recipients, record, transport=transport, store=self._store,
-            policy=self._policy(), rng=self._rng, sn=self.sn, worker=self._worker(),
-            journaled=self.journal is not None,
-        )  # fmt: skip
+        worker = self._worker()
+        self._in_flight += 1
+        try:
+            done = await call(
+                built, recipients, record, transport=transport, store=self._store,
+                policy=self._policy(), rng=self._rng, sn=self.sn, worker=worker,
+                journaled=self.journal is not None,
+            )  # fmt: skip
+        finally:
+            self._in_flight -= 1
+            if self._closing and not self._in_flight:
+                self._stop_worker()
         return Sent(done.result, done.url, built.protocol, done.waited)
 
     # -- the account ----------------------------------------------------------------------
@@ -272,6 +285,13 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
         was written when its call returned)."""
         if self._transport is not None:
             await self._transport.aclose()
+        if self._in_flight:
+            self._closing = True  # the last call under way stops the worker, rows written
+        else:
+            self._stop_worker()
+
+    def _stop_worker(self) -> None:
+        self._closing = False
         if self._worker_ is not None:
             self._worker_.shutdown(wait=False)
             self._worker_ = None

@@ -39,16 +39,33 @@ class _Waiter:
             self.loop.call_soon_threadsafe(self.event.set)
 
 
+async def finish(future: asyncio.Future[T]) -> T:
+    """``future``'s result, waited for through any cancellation of this task, which is
+    delivered again once it is done: work a worker thread has begun (a slot taken, a lease
+    given back) is never left half seen."""
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 (awaited in a task)
+        task.cancel()
+    return future.result()
+
+
 async def _locked(store: SerialStore, work: Callable[[], T], offload: Executor | None) -> T:
-    """``work()`` with the store's lock held: here, or in ``offload`` for a blocking state."""
+    """``work()`` with the store's lock held: here, or in ``offload`` for a blocking state
+    (whose calls wait on a network, the lock held: the loop must never wait for it)."""
 
     def locked() -> T:
         with store._lock:
             return work()
 
     if store.blocking and offload is not None:
-        # Shielded: once the worker runs it, its effect (a slot taken) must be seen here.
-        return await asyncio.shield(asyncio.get_running_loop().run_in_executor(offload, locked))
+        return await finish(asyncio.get_running_loop().run_in_executor(offload, locked))
     return locked()
 
 
@@ -69,8 +86,7 @@ async def admit(
     waiter = _Waiter(asyncio.get_running_loop())
     start = time.monotonic()
     granted: int | None = None
-    with store._lock:
-        store._line.append(waiter)
+    await _locked(store, lambda: store._line.append(waiter), offload)
     try:
         while True:
             waiter.event.clear()  # before asking: a release after the ask sets it again
@@ -108,10 +124,9 @@ async def admit(
 async def release(
     store: SerialStore, effect: Release, *, hold: float, offload: Executor | None = None
 ) -> Released:
-    """As :meth:`SerialStore.release`, off the loop for a blocking state."""
+    """As :meth:`SerialStore.release`, off the loop for a blocking state; carried to its
+    end through a cancellation (then delivered again), so the outcome is journaled next."""
     if store.blocking and offload is not None:
         loop = asyncio.get_running_loop()
-        return await asyncio.shield(
-            loop.run_in_executor(offload, lambda: store.release(effect, hold=hold))
-        )
+        return await finish(loop.run_in_executor(offload, lambda: store.release(effect, hold=hold)))
     return store.release(effect, hold=hold)

@@ -22,6 +22,7 @@ backend changes the board atomically and times it by one clock for all its proce
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 import struct
@@ -31,16 +32,20 @@ from typing import Any, TypeVar
 from .._core.admission import Admission, Change, admit, release
 from .._core.failover import FailoverPolicy, HostState
 from .._core.hosts import HostGroups
+from .._errors import JournalError
 
 __all__ = ["Board", "BoardState", "Step"]
+
+logger = logging.getLogger("mandao")
 
 T = TypeVar("T")
 Board = dict[str, Any]
 #: A change to a board at a time: the new board, and what the caller learns.
 Step = Callable[[Board, float], tuple[Board, T]]
 
-#: A lease or place ending later than this from now was written by a clock since set back.
-LONGEST = 3600.0
+#: A lease or place ending later than this from now was written by a clock since set back
+#: (a day: a lease is a request's timeouts, and mandao never waits forever).
+LONGEST = 86400.0
 #: A waiting process that has not asked for this long is gone.
 STALE = 5.0
 #: Asking again: from 1 ms, doubling, up to this, while other processes hold the slots.
@@ -131,9 +136,23 @@ class BoardState:
     def _admission(self, board: Board, now: float, own: int | None = None) -> Admission:
         """The board's state at ``now``: every live lease a hold, but ``own``, which is
         in flight; leases that ended, and stale places in line, dropped from ``board``."""
-        board["leases"] = [lease for lease in board["leases"] if now < lease[2] <= now + LONGEST]
+        # This process's own requests in flight stay in flight, however long their leases
+        # said: a lease only bounds what others wait for should this process die.
+        mine = {n for numbers in self._mine.values() for n in numbers}
+        board["leases"] = [
+            lease for lease in board["leases"]
+            if now < lease[2] <= now + LONGEST or lease[0] in mine
+        ]  # fmt: skip
         board["line"] = [p for p in board["line"] if now - STALE <= p[1] <= now + LONGEST]
         holds = tuple((int(g), float(u)) for i, g, u, _ in board["leases"] if i != own)
+        # ...even when another process, seeing its lease run out, dropped it from the board.
+        present = {lease[0] for lease in board["leases"]}
+        holds += tuple(
+            (g, now + LONGEST)
+            for g, numbers in self._mine.items()
+            for n in numbers
+            if n != own and n not in present
+        )
         base = self.admission
         hosts = HostState(
             base.hosts.hosts, int(board["active"]), board["switched_at"],
@@ -210,7 +229,12 @@ class BoardState:
             self._write_hosts(board, after)
             return board, after
 
-        self.admission = self._update(step)
+        try:
+            self.admission = self._update(step)
+        except JournalError as exc:
+            # The request is over either way: its outcome must still be journaled, so this
+            # is no reason to raise. Its lease runs out on its own.
+            logger.error("serial's admission board not updated (its lease runs out): %s", exc)
 
     def withdraw(self) -> None:
         if not self._misses:

@@ -78,7 +78,10 @@ class FileState(BoardState):
 
     def _update(self, step: Step[T]) -> T:
         fd = self._open()
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            raise JournalError(f"cannot lock the admission file {self._path}: {exc}") from exc
         try:
             data = os.pread(fd, _READ, 0)  # a board's usual size in one read
             board = fresh()
@@ -93,5 +96,7 @@ class FileState(BoardState):
             data = encode(board)
             os.pwrite(fd, _LENGTH.pack(len(data)) + data, 0)
             return answer
+        except OSError as exc:  # a full disk, say
+            raise JournalError(f"cannot write the admission file {self._path}: {exc}") from exc
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import atexit
 import os
+import random
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -116,26 +118,42 @@ class PostgresState(BoardState):
     def _update(self, step: Step[T]) -> T:
         import psycopg
 
-        try:
-            conn = self._connect()
-            while True:
-                row = conn.execute(
-                    "SELECT board, version, extract(epoch FROM clock_timestamp())::float8 "
-                    "FROM mandao_serials WHERE key = %s",
-                    (self._key,),
-                ).fetchone()
-                assert row is not None  # noqa: S101 (made on connecting, never deleted)
-                text, version, now = row
-                board, answer = step(decode(bytes(text)), float(now))
-                written = conn.execute(
-                    "UPDATE mandao_serials SET board = %s, version = version + 1 "
-                    "WHERE key = %s AND version = %s",
-                    (encode(board), self._key, version),
+        for attempt in (1, 2):
+            try:
+                return self._change(self._connect(), step)
+            except psycopg.Error as exc:
+                self._conn = None  # a dead connection: a new one for the next try
+                if attempt == 2 or not isinstance(exc, psycopg.OperationalError):
+                    raise JournalError(
+                        f"lost the admission database {self._url}: {type(exc).__name__}"
+                    ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _change(self, conn: psycopg.Connection[Any], step: Step[T]) -> T:
+        """Read, change and write the board, again while another writer wins the race
+        (each try a few milliseconds apart at most, so none waits on another for long)."""
+        tries = 0
+        while True:
+            row = conn.execute(
+                "SELECT board, version, extract(epoch FROM clock_timestamp())::float8 "
+                "FROM mandao_serials WHERE key = %s",
+                (self._key,),
+            ).fetchone()
+            if row is None:  # deleted by hand: made again
+                conn.execute(
+                    "INSERT INTO mandao_serials (key, board, version) VALUES (%s, %s, 0) "
+                    "ON CONFLICT DO NOTHING",
+                    (self._key, encode(fresh())),
                 )
-                if written.rowcount == 1:
-                    return answer
-        except psycopg.OperationalError as exc:
-            self._conn = None  # a dead connection: the next call makes a new one
-            raise JournalError(
-                f"lost the admission database {self._url}: {type(exc).__name__}"
-            ) from None
+                continue
+            data, version, now = row
+            board, answer = step(decode(bytes(data)), float(now))
+            written = conn.execute(
+                "UPDATE mandao_serials SET board = %s, version = version + 1 "
+                "WHERE key = %s AND version = %s",
+                (encode(board), self._key, version),
+            )
+            if written.rowcount == 1:
+                return answer
+            tries += 1
+            time.sleep(random.uniform(0, min(0.005, 0.0002 * tries)))  # noqa: S311 (jitter)

@@ -110,5 +110,7 @@ class SQLite(Database):
             head = insert_rows(conn, *rows, head=known)
             if index is not None:
                 index(conn, head[0])
-        self._head, self._version = head, version
+            # Under the lock: another thread of this connection must not read the head of
+            # before this append (a commit that fails forgets it again).
+            self._head, self._version = head, version
         return head
