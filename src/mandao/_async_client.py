@@ -76,6 +76,7 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
                 if self._worker_ is None or self._worker_pid != os.getpid():
                     self._worker_ = ThreadPoolExecutor(1, thread_name_prefix="mandao-worker")
                     self._worker_pid = os.getpid()
+                    self._worker_.submit(_warm)
         return self._worker_
 
     async def _off_loop(self, work: Callable[[], T]) -> T:
@@ -301,6 +302,16 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _warm() -> None:
+    """Import numpy (the ``bulk`` extra, when installed) in the worker while the heap is
+    small: imported later, in the middle of a million-number send, its new objects set off
+    a full garbage collection that walks the caller's numbers with the GIL held (30-55 ms
+    of a loop that cannot run)."""
+    from ._compose.numbers import load_numpy
+
+    load_numpy()
 
 
 def _large(given: object) -> bool:

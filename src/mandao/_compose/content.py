@@ -21,6 +21,7 @@ from operator import gt, not_
 from typing import cast
 
 from .._errors import ValidationError
+from . import chunked
 from .encoding import encode_content, encode_contents, lone_surrogate, surrogate_message
 from .segments import (
     MAX_ASCII,
@@ -136,6 +137,20 @@ class ContentRules:
     def _prepare(
         self, contents: list[object], msgfmt: str, name: Callable[[int], str]
     ) -> list[str]:
+        size = chunked.CHUNK
+        if len(contents) <= size:
+            return self._prepare_piece(contents, msgfmt, name)
+        # Piece by piece (see chunked): each piece warns, then refuses its first bad text,
+        # before the next is looked at; so the same warnings, in order, and the same error.
+        texts: list[str] = []
+        for start in range(0, len(contents), size):
+            piece = contents[start : start + size]
+            texts += self._prepare_piece(piece, msgfmt, _shifted(name, start))
+        return texts
+
+    def _prepare_piece(
+        self, contents: list[object], msgfmt: str, name: Callable[[int], str]
+    ) -> list[str]:
         checked = _validated(contents, name)
         self._sign(checked)
         _check_gbk(checked, msgfmt, self.unencodable)
@@ -217,6 +232,11 @@ class _Checked:
         if self.refused is not None:
             raise self.refused
         return self.texts
+
+
+def _shifted(name: Callable[[int], str], start: int) -> Callable[[int], str]:
+    """``name`` of a text of a piece starting at ``start``, by its index in the piece."""
+    return lambda index: name(start + index)
 
 
 def _first(flags: Iterable[object]) -> int | None:

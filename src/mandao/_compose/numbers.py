@@ -13,15 +13,18 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
-from typing import overload
+from types import ModuleType
+from typing import Any, overload
 
 from .._errors import InvalidRecipients, ValidationError
+from . import chunked
 
 __all__ = [
     "Numbers",
     "Recipients",
     "collect_mobiles",
     "joined_if_clean",
+    "load_numpy",
     "normalize_mobiles",
     "normalized",
     "repeats",
@@ -113,7 +116,15 @@ class Numbers(Sequence[str]):
         return self._joined[_W * position : _W * position + 11]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._joined.split(",") if self._joined else ())
+        if self._len <= chunked.CHUNK:
+            return iter(self._joined.split(",") if self._joined else ())
+        return self._pieces()
+
+    def _pieces(self) -> Iterator[str]:
+        """The numbers, split a piece at a time (see :mod:`.chunked`)."""
+        step = _W * chunked.CHUNK
+        for start in range(0, len(self._joined), step):
+            yield from self._joined[start : start + step - 1].split(",")
 
     def index(self, value: object, start: int = 0, stop: int | None = None) -> int:
         """The first position of ``value`` (within ``start``:``stop``).
@@ -217,7 +228,7 @@ def collect_mobiles(mobiles: str | Iterable[str], *, skip_invalid: bool = False)
     for index in later:
         keep[index] = 0
     found = tuple((positions[i] if positions else i, items[i]) for i in later)
-    return Recipients(Numbers._of(",".join(compress(items, keep))), skipped, found)
+    return Recipients(Numbers._of(chunked.join(",", compress(items, keep))), skipped, found)
 
 
 def repeats(numbers: Numbers, items: Sequence[str]) -> list[int]:
@@ -246,18 +257,15 @@ def repeats(numbers: Numbers, items: Sequence[str]) -> list[int]:
 
 def _repeats_sorted(joined: str, n: int) -> list[int] | None:
     """:func:`repeats` over clean ``joined`` numbers with numpy; None without numpy."""
-    try:
-        import numpy as np
-    except ImportError:
+    np = load_numpy()
+    if np is None:
         return None
-    raw = joined.encode("ascii")
-    # Each number is "1" and ten digits, and a digit's low four bits are its value. Key:
-    # the eight bytes at 3..10 as one integer with their high nibbles (all 3) cleared, the
-    # digits at 1 and 2 moved into two of those nibbles: equal keys, equal numbers.
-    low = np.ndarray((n,), dtype=np.uint64, buffer=raw, offset=3, strides=(_W,))
-    high = np.ndarray((n,), dtype=np.uint16, buffer=raw, offset=1, strides=(_W,))
-    keys = low & np.uint64(0x0F0F0F0F0F0F0F0F)
-    keys |= (high & np.uint16(0x0F0F)).astype(np.uint64) << np.uint64(4)
+    keys = np.empty(n, dtype=np.uint64)
+    size = chunked.CHUNK
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        _pack(np, joined[_W * start : _W * stop - 1].encode("ascii"), keys[start:stop])
+    # numpy's sorts and comparisons release the GIL: they need no cutting up.
     ordered = np.sort(keys)
     if not (ordered[1:] == ordered[:-1]).any():
         return []
@@ -268,13 +276,55 @@ def _repeats_sorted(joined: str, n: int) -> list[int] | None:
     return [int(index) for index in later]
 
 
+def load_numpy() -> ModuleType | None:
+    """numpy (the ``bulk`` extra), imported; None when it is not installed.
+
+    For a driver that composes big sends off its hot path, to call ahead of the first one
+    (AsyncClient's worker thread): numpy's import takes 50-150 ms once per process, and
+    its thousands of new long-lived objects can set off a full garbage collection, which
+    in the middle of a big send walks the caller's million numbers with the GIL held.
+    """
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
+
+
+def _pack(np: Any, raw: bytes, out: Any) -> None:
+    """Write into ``out`` the key of each clean number in ``raw`` (11 digits and a comma
+    each, the last comma left off)."""
+    n = len(out)
+    # Each number is "1" and ten digits, and a digit's low four bits are its value. Key:
+    # the eight bytes at 3..10 as one integer with their high nibbles (all 3) cleared, the
+    # digits at 1 and 2 moved into two of those nibbles: equal keys, equal numbers.
+    low = np.ndarray((n,), dtype=np.uint64, buffer=raw, offset=3, strides=(_W,))
+    high = np.ndarray((n,), dtype=np.uint16, buffer=raw, offset=1, strides=(_W,))
+    np.bitwise_and(low, np.uint64(0x0F0F0F0F0F0F0F0F), out=out)
+    out |= (high & np.uint16(0x0F0F)).astype(np.uint64) << np.uint64(4)
+
+
 def joined_if_clean(items: Sequence[str]) -> str | None:
     """``items`` joined with commas when every item already is an 11-digit mobile, else None.
 
-    C-level passes over the joined text instead of a regex per item: once the digits are
-    deleted, exactly n-1 commas must be left, one at every 12th position; so no item holds
-    a comma and each is the 11 digits between two of them.
+    C-level passes over the joined text instead of a regex per item, a piece at a time
+    (see :mod:`.chunked`): once the digits are deleted, exactly n-1 commas must be left,
+    one at every 12th position; so no item holds a comma and each is the 11 digits between
+    two of them.
     """
+    if len(items) <= chunked.CHUNK:
+        return _clean_piece(items)
+    done = []
+    for piece in chunked.pieces(items):
+        text = _clean_piece(piece)
+        if text is None:
+            return None
+        done.append(text)
+    return ",".join(done)
+
+
+def _clean_piece(items: Sequence[str]) -> str | None:
+    """:func:`joined_if_clean` of one piece."""
     try:
         joined = ",".join(items)
     except TypeError:
@@ -307,7 +357,7 @@ def normalized(
             f"expected a mobile number or an iterable of them, got {type(mobiles).__name__}",
             argument="mobiles",
         )
-    items = mobiles if isinstance(mobiles, (list, tuple)) else list(mobiles)
+    items = mobiles if isinstance(mobiles, (list, tuple)) else chunked.listed(mobiles)
     joined = joined_if_clean(items) if items else None
     if joined is not None:
         return Numbers._of(joined), items, (), []
@@ -330,7 +380,7 @@ def normalized(
         raise ValidationError(
             "no valid recipients given" if bad else "no recipients given", argument="mobiles"
         )
-    return Numbers._of(",".join(numbers)), numbers, tuple(bad), positions if bad else []
+    return Numbers._of(chunked.join(",", numbers)), numbers, tuple(bad), positions if bad else []
 
 
 def _clean(raw: str) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .._config import DEFAULT_BATCH, DEFAULT_GX_BATCH
 from .._errors import ValidationError
+from . import chunked
 from .content import ContentRules, choose_msgfmt, encode_content, encode_contents
 from .fields import validate_fields
 from .numbers import Numbers, Recipients, collect_mobiles, normalized, repeats
@@ -26,7 +27,6 @@ __all__ = [
     "Plan",
     "Planned",
     "group_requests",
-    "personal_requests",
     "plan_group",
     "plan_many",
     "plan_personal",
@@ -102,24 +102,6 @@ def group_requests(
     return planned
 
 
-def personal_requests(
-    pairs: Sequence[tuple[str, str]],
-    common: Mapping[str, str],
-    size: int,
-    parts: Sequence[int] = (),
-    per_pair: Sequence[str] = (),
-) -> list[Planned]:
-    """``mdgxsend`` requests of ``(number, text)`` pairs, ``size`` pairs each.
-
-    ``parts``, when given, holds each text's segments (computed once by the caller);
-    ``per_pair``, each pair's rrid (sent comma-joined, one per mobile).
-    """
-    numbers = Numbers._of(",".join(number for number, _ in pairs))
-    texts = [text for _, text in pairs]
-    parts = parts or measure_many(texts)[0]
-    return _personal(numbers, texts, common, size, parts, per_pair)
-
-
 def _personal(
     numbers: Numbers,
     texts: Sequence[str],
@@ -128,7 +110,11 @@ def _personal(
     parts: Sequence[int],
     per_pair: Sequence[str],
 ) -> list[Planned]:
-    """:func:`personal_requests` of parallel ``numbers`` and ``texts``."""
+    """``mdgxsend`` requests of parallel ``numbers`` and ``texts``, ``size`` pairs each.
+
+    ``parts`` holds each text's segments (computed once by the caller); ``per_pair``, when
+    given, each pair's rrid (sent comma-joined, one per mobile).
+    """
     spans = list(_spans(len(numbers), size))
     rrids = (
         [",".join(per_pair[start:stop]) for start, stop in spans]
@@ -202,18 +188,26 @@ def _plan(
     )
 
 
-def _pairs(messages: object) -> list[tuple[Any, Any]]:
+def _pairs(messages: object) -> tuple[list[Any], list[Any]]:
+    """The mobiles and the contents of ``messages``, as two parallel sequences.
+
+    Read from the caller's own list or tuple, not from a copy, and no pair made per item:
+    a million new objects would be for the garbage collector to walk, several times.
+    """
     if isinstance(messages, Mapping):
-        pairs = list(messages.items())
-    elif isinstance(messages, (str, bytes)) or not isinstance(messages, Iterable):
+        if not messages:
+            raise ValidationError("no messages given", argument="messages")
+        return chunked.listed(messages.keys()), chunked.listed(messages.values())
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Iterable):
         raise ValidationError(
             f"expected a mapping or (mobile, content) pairs, got {type(messages).__name__}",
             argument="messages",
         )
-    else:
-        pairs = list(messages)
-    # Plain 2-tuples throughout (the common case) are checked by two C-level passes.
-    if not (set(map(type, pairs)) <= {tuple} and set(map(len, pairs)) <= {2}):
+    pairs = messages if isinstance(messages, (list, tuple)) else chunked.listed(messages)
+    # Plain 2-tuples throughout (the common case) are checked by C-level passes.
+    if not all(
+        set(map(type, p)) <= {tuple} and set(map(len, p)) <= {2} for p in chunked.pieces(pairs)
+    ):
         for position, pair in enumerate(pairs):
             if not isinstance(pair, tuple) or len(pair) != 2:
                 raise ValidationError(
@@ -222,22 +216,20 @@ def _pairs(messages: object) -> list[tuple[Any, Any]]:
                 )
     if not pairs:
         raise ValidationError("no messages given", argument="messages")
-    return pairs
+    return chunked.listed(map(itemgetter(0), pairs)), chunked.listed(map(itemgetter(1), pairs))
 
 
 def _checked(
     rules: ContentRules, messages: object, msgfmt: str, skip_invalid: bool
 ) -> tuple[Numbers, list[str], Recipients]:
     """Normalised numbers and their texts (identical pairs once), and what was left out."""
-    raw = _pairs(messages)
-    numbers, items, skipped, positions = normalized(
-        list(map(itemgetter(0), raw)), skip_invalid=skip_invalid
-    )
-    contents = [raw[p][1] for p in positions] if positions else list(map(itemgetter(1), raw))
+    mobiles, given = _pairs(messages)
+    numbers, items, skipped, positions = normalized(mobiles, skip_invalid=skip_invalid)
+    contents = [given[p] for p in positions] if positions else given
     texts = rules.prepare_many(contents, msgfmt, "messages[{}] content", positions)
     if not repeats(numbers, items):  # no number twice: no pair twice
         return numbers, texts, Recipients(numbers, skipped, ())
-    order = positions or range(len(raw))
+    order = positions or range(len(mobiles))
     seen: dict[tuple[str, str], None] = {}
     duplicates: list[tuple[int, str]] = []
     for pair, position in zip(zip(items, texts, strict=True), order, strict=True):
@@ -245,23 +237,17 @@ def _checked(
             duplicates.append((position, pair[0]))
         else:
             seen[pair] = None
-    unique = Numbers._of(",".join(number for number, _ in seen))
+    unique = Numbers._of(chunked.join(",", (number for number, _ in seen)))
     kept = [text for _, text in seen]
     return unique, kept, Recipients(unique, skipped, tuple(duplicates))
 
 
-def _checked_pairs(
-    rules: ContentRules, messages: object, msgfmt: str, skip_invalid: bool
-) -> tuple[list[tuple[str, str]], Recipients]:
-    """Normalised (number, text) pairs, identical pairs once, and what was left out."""
-    numbers, texts, found = _checked(rules, messages, msgfmt, skip_invalid)
-    return list(zip(numbers, texts, strict=True)), found
-
-
-def _measure(pairs: Sequence[tuple[str, str]]) -> tuple[list[int], Estimate]:
-    """Each text's segments, and the estimate of them all (the longest text's characters)."""
-    parts, longest = measure_many([text for _, text in pairs])
-    return parts, Estimate(longest, max(parts), len(pairs), sum(parts))
+def _estimate(parts: list[int], longest: int) -> Estimate:
+    """The estimate of texts of ``parts`` segments each, the longest ``longest`` characters."""
+    most = billable = 0
+    for piece in chunked.pieces(parts):  # piece by piece (see chunked)
+        most, billable = max(most, max(piece)), billable + sum(piece)
+    return Estimate(longest, most, len(parts), billable)
 
 
 def plan_personal(
@@ -279,9 +265,10 @@ def plan_personal(
     numbers, texts, found = _checked(rules, messages, common["msgfmt"], skip_invalid)
     rrids = _pair_rrids(given, found, len(texts)) if per_pair else []
     if not common["msgfmt"]:
-        common["msgfmt"] = "0" if all(map(str.isascii, texts)) else "15"
+        ascii_only = all(all(map(str.isascii, p)) for p in chunked.pieces(texts))
+        common["msgfmt"] = "0" if ascii_only else "15"
     parts, longest = measure_many(texts)
-    cost = Estimate(longest, max(parts), len(texts), sum(parts))
+    cost = _estimate(parts, longest)
     requests = _personal(numbers, texts, common, size, parts, rrids)
     return _plan(requests, found, cost, common)
 
@@ -298,22 +285,32 @@ def plan_many(
     ``mdsmssend`` batches (vendor doc §4.3), every other pair in ``mdgxsend`` batches."""
     common = _common(**fields)
     given_fmt = common["msgfmt"]
-    pairs, found = _checked_pairs(rules, messages, given_fmt, skip_invalid)
-    by_text: dict[str, list[str]] = {}
-    for number, text in pairs:
-        by_text.setdefault(text, []).append(number)
-    requests: list[Planned] = []
-    single: list[tuple[str, str]] = []
-    for text, numbers in by_text.items():
-        if len(numbers) > 1:
-            group = {**common, "msgfmt": choose_msgfmt(text, given_fmt)}
-            requests += group_requests(
-                Numbers._of(",".join(numbers)), text, group, size or DEFAULT_BATCH
-            )
+    numbers, texts, found = _checked(rules, messages, given_fmt, skip_invalid)
+    # Each text's first number, and the numbers of those texts several numbers share: not
+    # a list (nor a pair) per text, a million objects for the collector to walk.
+    first: dict[str, str] = {}
+    shared: dict[str, list[str]] = {}
+    for number, text in zip(numbers, texts, strict=True):
+        if text not in first:
+            first[text] = number
+        elif text in shared:
+            shared[text].append(number)
         else:
-            single.append((numbers[0], text))
-    if single:
-        ascii_only = all(text.isascii() for _, text in single)
+            shared[text] = [first[text], number]
+    requests: list[Planned] = []
+    alone: list[str] = []
+    for text, number in first.items():
+        if text in shared:
+            group = {**common, "msgfmt": choose_msgfmt(text, given_fmt)}
+            to = Numbers._of(chunked.join(",", shared[text]))
+            requests += group_requests(to, text, group, size or DEFAULT_BATCH)
+        else:
+            alone.append(number)
+    if alone:
+        single = [text for text in first if text not in shared]
+        ascii_only = all(text.isascii() for text in single)
         gx = {**common, "msgfmt": given_fmt or ("0" if ascii_only else "15")}
-        requests += personal_requests(single, gx, size or DEFAULT_GX_BATCH)
-    return _plan(requests, found, _measure(pairs)[1], common)
+        to = Numbers._of(chunked.join(",", alone))
+        parts = measure_many(single)[0]
+        requests += _personal(to, single, gx, size or DEFAULT_GX_BATCH, parts, ())
+    return _plan(requests, found, _estimate(*measure_many(texts)), common)

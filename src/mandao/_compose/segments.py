@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .._errors import ValidationError
+from . import chunked
 
 __all__ = [
     "MAX_ASCII",
@@ -108,6 +109,14 @@ def measure_many(texts: Sequence[str]) -> tuple[list[int], int]:
     """
     if not texts:
         return [], 0
+    if len(texts) > chunked.CHUNK:  # piece by piece (see chunked)
+        parts: list[int] = []
+        longest = 0
+        for piece in chunked.pieces(texts):
+            more, most = measure_many(piece)
+            parts += more
+            longest = max(longest, most)
+        return parts, longest
     lengths = units_of(texts)
     longest = max(lengths)
     if longest <= _SINGLE:

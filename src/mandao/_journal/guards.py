@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from .._compose import chunked
 from .._compose.content import encode_content, segments
 from .._compose.numbers import Numbers
 from .._errors import RegistrationQuotaExceeded, ValidationError
@@ -101,7 +102,7 @@ def guarded(guard: DuplicateGuard, journal: Journal, sn: str, plan: Plan) -> Pla
     if not requests:
         raise ValidationError(message + "; nothing left to send", argument="mobiles")
     gone = set(found)
-    kept = Numbers._of(",".join(m for m in plan.recipients if m not in gone))
+    kept = Numbers._of(chunked.join(",", (m for m in plan.recipients if m not in gone)))
     return replace(plan, requests=requests, recipients=kept)
 
 
