@@ -198,8 +198,15 @@ class BoardState:
                 board["line"] = [[h, now if h == me else s] for h, s in line]
             else:
                 line.append([me, now])
-            wakes = state.wakes_at()
-            return board, (state, 0, POLL if wakes is None else max(0.0, wakes - now))
+            # Only this process's requests in flight, nobody else in line: a release here
+            # wakes the waiter, so there is nothing to poll for (but a hold's end).
+            alone = all(lease[3] == me for lease in board["leases"]) and all(
+                p[0] == me for p in board["line"]
+            )
+            wakes = state.wakes_at() if not alone else None
+            if wakes is None and not alone:
+                return board, (state, 0, POLL)
+            return board, (state, 0, -1.0 if wakes is None else max(0.0, wakes - now))
 
         self.admission, number, wakes = self._update(step)
         if number:
@@ -209,6 +216,8 @@ class BoardState:
             self._mine.setdefault(granted, []).append(number)
             return granted, None
         self._misses += 1
+        if wakes < 0:
+            return None, None  # woken by this process's own release
         return None, min(wakes, POLL, 0.001 * 2 ** min(self._misses, 10))
 
     def release(self, group: int, change: Change, elapsed: float, *, hold: float) -> None:
