@@ -253,10 +253,9 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
     async def balance(self) -> int:
         """As :meth:`Client.balance`."""
         raw, host, _, _ = await self._call(OPERATIONS["balance"], {}, ())
-        try:
-            return int(raw)
-        except ValueError:
-            raise self._bad_result(raw, "balance", host) from None
+        from ._results import whole_number
+
+        return whole_number(raw, operation="balance", host=host)
 
     async def register(self, **fields: str) -> RegistrationResult:
         """As :meth:`Client.register`."""
@@ -269,15 +268,12 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
 
     async def _registration(self, op: Operation, values: Mapping[str, str]) -> RegistrationResult:
         from ._journal import registration_guard
-        from ._results import RegistrationResult
+        from ._results import RegistrationResult, whole_number
 
         journal, force = self.journal, not self._registration_guard
         await self._off_loop(lambda: registration_guard(journal, self.sn, op.name, force))
         raw, host, protocol, _ = await self._call(op, values, ())
-        try:
-            code = int(raw)
-        except ValueError:
-            raise self._bad_result(raw, op.name, host) from None
+        code = whole_number(raw, operation=op.name, host=host)
         return RegistrationResult(operation=op.name, code=code, host=host, protocol=protocol)
 
     # -- closing --------------------------------------------------------------------------

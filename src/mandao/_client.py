@@ -273,10 +273,9 @@ class Client(BaseClient["requests.Session"]):
     def balance(self) -> int:
         """Messages left on the account (the account service's ``balance``)."""
         raw, host, _, _ = self._call(OPERATIONS["balance"], {}, ())
-        try:
-            return int(raw)
-        except ValueError:
-            raise self._bad_result(raw, "balance", host) from None
+        from ._results import whole_number
+
+        return whole_number(raw, operation="balance", host=host)
 
     def register(self, **fields: str) -> RegistrationResult:
         """Register the serial once before first use (vendor doc §4.2).
@@ -304,14 +303,11 @@ class Client(BaseClient["requests.Session"]):
 
     def _registration(self, op: Operation, values: Mapping[str, str]) -> RegistrationResult:
         from ._journal import registration_guard
-        from ._results import RegistrationResult
+        from ._results import RegistrationResult, whole_number
 
         registration_guard(self.journal, self.sn, op.name, not self._registration_guard)
         raw, host, protocol, _ = self._call(op, values, ())
-        try:
-            code = int(raw)
-        except ValueError:
-            raise self._bad_result(raw, op.name, host) from None
+        code = whole_number(raw, operation=op.name, host=host)
         return RegistrationResult(operation=op.name, code=code, host=host, protocol=protocol)
 
     # -- exploration --------------------------------------------------------------------

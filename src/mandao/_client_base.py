@@ -378,12 +378,6 @@ class BaseClient(Generic[S]):
             duplicates=plan.duplicates,
         )
 
-    @staticmethod
-    def _bad_result(raw: str, operation: str, host: str) -> Exception:
-        from ._errors import ProtocolError
-
-        return ProtocolError(f"unexpected result {raw[:60]!r}", host=host, operation=operation)
-
     def __repr__(self) -> str:
         return (
             f"<mandao.{type(self).__name__} sn={self.sn} protocol={self.protocol} "
@@ -407,11 +401,10 @@ class BaseClient(Generic[S]):
         return self._store
 
     def _journal_label(self) -> str:
-        # The repr names the journal's file without opening it.
+        # The repr names the journal without opening it (a URL without its password).
         spec = self._journal if self._journal_resolved else self._journal_spec
         if spec is None or spec is False:
             return "off"
         from ._journal import default_journal_location, label_of
 
-        # A PostgreSQL URL without its password, whatever the spec holds.
         return label_of(default_journal_location() if spec is True else spec)

@@ -20,6 +20,7 @@ __all__ = [
     "PreparedRequest",
     "RegistrationResult",
     "SendResult",
+    "whole_number",
 ]
 
 #: What became of a batch: accepted, refused by the gateway (not sent), sent with no
@@ -223,3 +224,18 @@ class RegistrationResult:
             f"<RegistrationResult {self.operation} ok (code {self.code}) "
             f"via {self.protocol} @ {short_host(self.host)}>"
         )
+
+
+def whole_number(raw: str, *, operation: str, host: str) -> int:
+    """A result that must be a whole number (a balance, a Register code).
+
+    Raises:
+        ProtocolError: it is not one.
+    """
+    try:
+        return int(raw)
+    except ValueError:
+        from ._errors import ProtocolError
+
+        message = f"unexpected result {raw[:60]!r}"
+        raise ProtocolError(message, host=host, operation=operation) from None

@@ -13,34 +13,23 @@ from __future__ import annotations
 import atexit
 import os
 import random
-import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from .._core.failover import FailoverPolicy
 from .._core.hosts import HostGroups
 from .._errors import JournalError
+from .._journal.database import redact
 from .board import BoardState, Step, T, decode, encode, fresh
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgresState", "public_url"]
+__all__ = ["PostgresState"]
 
 #: Any number taken once for the lock that keeps two processes from making the tables at once.
 _SCHEMA_LOCK = 0x6D616E64616F
-
-
-def public_url(url: str) -> str:
-    """``url`` without its password (for messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return re.sub(r"(?i)password=[^&\s]*", "password=***", url)
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
 TABLE = (
@@ -76,7 +65,7 @@ class PostgresState(BoardState):
 
                 return psycopg.connect(url, autocommit=True, connect_timeout=10)
 
-            self._open, self._url = connect, label or public_url(url)
+            self._open, self._url = connect, label or redact(url)
         else:
             self._open, self._url = database, label or "the journal's database"
         self._conn: psycopg.Connection[Any] | None = None
