@@ -114,7 +114,8 @@ async def test_a_task_cancelled_while_queued_sends_nothing(
         # The slot went back: the next send goes at once.
         assert (await client.send("13800138002", "之后【示例】")).complete
     assert sorted(m.mobile for m in gateway.ledger.messages) == ["13800138000", "13800138002"]
-    attempts = list(Journal(journal_location).attempts())
+    with Journal(journal_location) as journal:
+        attempts = list(journal.attempts())
     assert {a.recipients for a in attempts} == {("13800138000",), ("13800138002",)}
 
 

@@ -346,3 +346,24 @@ def test_duplicate_guard_can_be_read_turned_on_and_off(
     assert len(gateway.ledger.messages) == 2
     built = mandao.Client(SN, PASSWORD, duplicate_guard=guard, journal=None)
     assert built.duplicate_guard is guard
+
+
+def test_close_closes_a_journal_it_opened_but_not_a_given_one(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """close() lets go of the journal's connections (a PostgreSQL pool, say) when the client
+    opened the journal itself; a Journal the caller gave stays the caller's; a later send
+    opens it again."""
+    own = gateway.client(SN, PASSWORD, journal=tmp_path / "own.sqlite3")
+    given = mandao.Journal(tmp_path / "given.sqlite3")
+    other = gateway.client(SN, PASSWORD, journal=given)
+    for client in (own, other):
+        client.send("13800138000", "关闭【示例】")
+        client.close()
+    assert own.journal is not None
+    assert own.journal._database._conn is None  # type: ignore[attr-defined]
+    assert given._database._conn is not None  # type: ignore[attr-defined]
+    assert own.send("13900139000", "再开【示例】").complete
+    assert len(list(own.journal.attempts())) == 2
+    given.close()
+    own.close()

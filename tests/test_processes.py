@@ -250,8 +250,8 @@ def test_a_journal_url_with_a_password_carries_the_admission_too(
     name = postgresql_url.split("/")[3].split("?")[0]
     url = postgresql_server.password_url(name)
     assert url is not None
-    client = gateway.client(SN, PASSWORD, journal=url, timeout=(1, 5))
-    assert client.send("13800138000", "口令【示例】").complete
-    assert client._store is not None
-    assert type(client._store._shared).__name__ == "PostgresState"
-    assert "pg-S3cret-pass" not in repr(client) + repr(client.journal)
+    with gateway.client(SN, PASSWORD, journal=url, timeout=(1, 5)) as client:
+        assert client.send("13800138000", "口令【示例】").complete
+        assert client._store is not None
+        assert type(client._store._shared).__name__ == "PostgresState"
+        assert "pg-S3cret-pass" not in repr(client) + repr(client.journal)

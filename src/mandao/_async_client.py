@@ -288,10 +288,17 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
             self._stop_worker()
 
     def _stop_worker(self) -> None:
+        """Close the journal the client opened (in the worker: it waits on a disk or a
+        database), then let the worker end."""
         self._closing = False
+        journal = self._own_journal()
         if self._worker_ is not None:
+            if journal is not None:
+                self._worker_.submit(journal.close)  # runs before the worker ends
             self._worker_.shutdown(wait=False)
             self._worker_ = None
+        elif journal is not None:
+            journal.close()  # no request ever went: opened, if at all, by the caller's reads
 
     async def __aenter__(self) -> AsyncClient:
         return self

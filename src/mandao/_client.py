@@ -335,9 +335,13 @@ class Client(BaseClient["requests.Session"]):
         )
 
     def close(self) -> None:
-        """Close pooled connections (every journal row was written when its call returned)."""
+        """Close pooled connections, and the journal's if the client opened it (every
+        journal row was written when its call returned; a later call opens them again)."""
         if self._carrier is not None and self._session is None:
             self._carrier.close()  # mandao's own session; a caller's stays open
+        journal = self._own_journal()
+        if journal is not None:
+            journal.close()
 
     def __enter__(self) -> Client:
         return self

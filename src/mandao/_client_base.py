@@ -186,6 +186,12 @@ class BaseClient(Generic[S]):
             return self._groups.first(service)
         return self._store.active_host(service)
 
+    def _own_journal(self) -> Journal | None:
+        """The journal this client opened from a path or URL (a given Journal is the caller's)."""
+        if not self._journal_resolved or self._journal is self._journal_spec:
+            return None
+        return self._journal
+
     def _resolve_journal(self) -> Journal | None:
         from ._journal import journal_of
 
