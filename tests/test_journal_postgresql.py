@@ -215,7 +215,10 @@ def test_a_new_database_gets_the_current_schema_once(postgresql_url: str) -> Non
     assert query(postgresql_url, "SELECT version FROM journal_schema") == [(SCHEMA_VERSION,)]
     assert query(postgresql_url, "SELECT key FROM meta") == [("head",)]
     tables = query(postgresql_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-    assert sorted(t for (t,) in tables) == ["entries", "journal_schema", "meta", "sent"]
+    assert sorted(t for (t,) in tables) == [
+        "cursors", "entries", "inbound", "journal_schema", "meta", "replies", "reports",
+        "resolutions", "sent", "suppressions",
+    ]  # fmt: skip
 
 
 def test_a_newer_schema_or_a_foreign_table_is_refused(postgresql_url: str) -> None:

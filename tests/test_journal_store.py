@@ -58,6 +58,11 @@ CREATE INDEX IF NOT EXISTS entries_attempt ON entries (attempt) WHERE attempt IS
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """,
 }
+# 3c4e7a8: the duplicate guard's index, ``sent``, beside version 2's tables.
+LEGACY[3] = LEGACY[2] + """
+CREATE TABLE IF NOT EXISTS sent (digest INTEGER NOT NULL, mobile TEXT NOT NULL,
+    attempt INTEGER NOT NULL, PRIMARY KEY (digest, mobile, attempt)) WITHOUT ROWID;
+"""
 
 # The hashed columns, in hashing order, as every journal so far was written: the file format.
 _OLD_COLUMNS = (

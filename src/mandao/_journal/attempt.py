@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from .._errors import ValidationError
 from .columns import Entry
 
-__all__ = ["CHINA", "Attempt", "instant"]
+__all__ = ["CHINA", "Attempt", "Resolution", "instant"]
 
 #: China Standard Time: the gateway's clock, and the journal's for naive times and days.
 CHINA = timezone(timedelta(hours=8))
@@ -36,6 +36,24 @@ def instant(value: datetime | date | str, *, argument: str = "since") -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """How an attempt whose outcome was unknown was settled, and on what evidence.
+
+    Attributes:
+        outcome: ``"sent"`` (the gateway took it) or ``"not-sent"``.
+        source: ``"report"`` (a delivery report named it), ``"ledger"`` (a reconciliation
+            against the gateway's or the sandbox's ledger) or ``"operator"`` (someone's word).
+        evidence: what showed it, in words.
+        time: when it was recorded (UTC ISO 8601).
+    """
+
+    outcome: str
+    source: str
+    evidence: str
+    time: str
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One request as the journal has it, with its outcome.
@@ -56,6 +74,8 @@ class Attempt:
         latency_ms: from the pending row to the answer.
         completed: when the outcome row was written, or None.
         pid: the process that sent it.
+        resolution: how an ``unknown`` (or ``pending``) outcome was settled afterwards
+            (:meth:`Journal.resolve`, a delivery report), or None.
     """
 
     seq: int
@@ -77,9 +97,21 @@ class Attempt:
     latency_ms: float | None
     completed: str | None
     pid: int
+    resolution: Resolution | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Whether the attempt's fate is known: an outcome other than ``pending`` and
+        ``unknown``, or a resolution."""
+        return self.resolution is not None or self.outcome not in ("pending", "unknown")
 
     @classmethod
-    def _of(cls, attempt: Entry, outcome: Entry | None) -> Attempt:
+    def _of(
+        cls,
+        attempt: Entry,
+        outcome: Entry | None,
+        resolution: tuple[str, str, str, str] | None = None,
+    ) -> Attempt:
         """The attempt row and its outcome row (None while pending) as one Attempt.
 
         Raises ``ValueError`` for a ``contents`` that is not a JSON list (a modified row).
@@ -108,6 +140,7 @@ class Attempt:
             latency_ms=None if o is None or o.latency_ms is None else float(o.latency_ms),
             completed=None if o is None else str(o.time),
             pid=int(a.pid or 0),
+            resolution=None if resolution is None else Resolution(*resolution),
         )
 
     def text_for(self, mobile: str) -> str | None:

@@ -29,6 +29,7 @@ from typing import Literal
 from .._errors import JournalError
 from .columns import ENTRIES, HASHED, INSERT, NAMES, Entry
 from .database import Connection, Head
+from .inbound import prune_inbound
 
 __all__ = [
     "GENESIS",
@@ -316,6 +317,8 @@ def prune_rows(conn: Connection, cutoff: str) -> PruneResult:
         "SELECT seq, hash FROM entries WHERE seq < ? ORDER BY seq DESC LIMIT 1",
         (2**63 - 1 if first_kept is None else int(first_kept),),
     ).fetchone()
+    # Fetches, replies and reports age by the same rule (the suppression list stays).
+    prune_inbound(conn, cutoff, 0 if last is None else int(last[0]))
     if last is None:
         return PruneResult(0, 0, "")
     removed = conn.execute("DELETE FROM entries WHERE seq <= ?", (last[0],)).rowcount

@@ -103,17 +103,27 @@ TABLE = "CREATE TABLE IF NOT EXISTS entries ({})".format(
 INSERT = f"INSERT INTO entries ({', '.join(NAMES)}) VALUES ({', '.join('?' * len(NAMES))})"  # noqa: S608
 #: Every row, every column, in :data:`NAMES` order (add ``ORDER BY``).
 ENTRIES = f"SELECT {', '.join(NAMES)} FROM entries"  # noqa: S608
-#: Each attempt row, then its outcome row's columns (NULLs when it has none); add conditions
-#: with ``AND``. Decode with :func:`joined`.
+#: Each attempt row, then its outcome row's columns (NULLs when it has none), then its
+#: resolution's (``resolutions``, outside the chain: NULLs when none); add conditions with
+#: ``AND``. Decode with :func:`joined`.
 ATTEMPTS = (
-    f"SELECT {', '.join('a.' + n for n in NAMES)}, {', '.join('o.' + n for n in NAMES)}"  # noqa: S608
-    " FROM entries a LEFT JOIN entries o ON o.attempt = a.seq WHERE a.kind = 'attempt'"
+    f"SELECT {', '.join('a.' + n for n in NAMES)}, {', '.join('o.' + n for n in NAMES)},"  # noqa: S608
+    " r.outcome, r.source, r.evidence, r.time"
+    " FROM entries a LEFT JOIN entries o ON o.attempt = a.seq"
+    " LEFT JOIN resolutions r ON r.attempt = a.seq WHERE a.kind = 'attempt'"
 )
 
 _WIDTH = len(NAMES)
 
 
-def joined(row: tuple[object, ...]) -> tuple[Entry, Entry | None]:
-    """An :data:`ATTEMPTS` row as the attempt and its outcome (None while pending)."""
-    outcome = Entry._make(row[_WIDTH:]) if row[_WIDTH] is not None else None
-    return Entry._make(row[:_WIDTH]), outcome
+def joined(
+    row: tuple[object, ...],
+) -> tuple[Entry, Entry | None, tuple[str, str, str, str] | None]:
+    """An :data:`ATTEMPTS` row as the attempt, its outcome (None while pending) and its
+    resolution's ``(outcome, source, evidence, time)`` (None when it has none)."""
+    outcome = Entry._make(row[_WIDTH : 2 * _WIDTH]) if row[_WIDTH] is not None else None
+    tail = row[2 * _WIDTH :]
+    if tail[0] is None:
+        return Entry._make(row[:_WIDTH]), outcome, None
+    source, evidence, at = (str(value) for value in tail[1:])
+    return Entry._make(row[:_WIDTH]), outcome, (str(tail[0]), source, evidence, at)

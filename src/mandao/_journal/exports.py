@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -50,6 +50,7 @@ def rows(
             numbers, content = (mobile,), attempt.text_for(mobile) or ""
         row["recipients"] = [n if unmask else mask(n) for n in numbers]
         row["content"] = content if isinstance(content, str) else list(content)
+        row["resolution"] = None if attempt.resolution is None else asdict(attempt.resolution)
         yield row
 
 
@@ -78,8 +79,9 @@ def export(
         if writer is None:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            content = row["content"]
+            content, resolution = row["content"], row["resolution"]
             row["recipients"] = ";".join(row["recipients"])
+            row["resolution"] = "" if resolution is None else json.dumps(resolution)
             row["content"] = (
                 content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
             )

@@ -303,9 +303,9 @@ class Journal:
     def _select(self, sql: SQL, params: Sequence[object]) -> Iterator[Attempt]:
         """The attempts an :data:`~.columns.ATTEMPTS` query finds."""
         for row in self._read(sql, params):
-            sent, done = joined(row)
+            sent, done, resolution = joined(row)
             try:
-                found = Attempt._of(sent, done)
+                found = Attempt._of(sent, done, resolution)
             except (ValueError, TypeError) as exc:
                 raise JournalError(
                     f"cannot read row {sent.seq} of the journal {self.label} ({exc}): it was "

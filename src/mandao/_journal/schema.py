@@ -8,6 +8,8 @@ Versions (SQLite files have all of them; PostgreSQL journals start at 3):
    are 1 or 2, told apart by ``meta``'s SQL; from here on the version is recorded.
 3. ``sent``, the duplicate guard's index (:mod:`~.sent`). It starts empty: the guard's
    first look indexes what the journal already holds.
+4. What comes back (:mod:`~.inbound`): raw fetches, replies, delivery reports, cursors,
+   the suppression list, resolutions of attempts; and an index of the send rows' rrids.
 
 The tables are declared once, in SQLite's words (:mod:`~.columns` for ``entries``,
 :data:`TABLES` for the rest); :func:`postgresql` turns a declaration into PostgreSQL's.
@@ -27,8 +29,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from . import inbound
 from .columns import TABLE
-from .database import Kind
+from .database import Dialects, Kind
 from .sent import TABLE as SENT
 
 __all__ = ["FIRST", "INDEXES", "META", "SCHEMA_VERSION", "TABLES", "migration", "migrations",
@@ -38,12 +41,13 @@ __all__ = ["FIRST", "INDEXES", "META", "SCHEMA_VERSION", "TABLES", "migration", 
 META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
 
 #: Every table of a new journal.
-TABLES: tuple[str, ...] = (TABLE, META, SENT)
+TABLES: tuple[str, ...] = (TABLE, META, SENT, *inbound.TABLES)
 
 #: Every index of a new journal.
 INDEXES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS entries_time ON entries (time)",
     "CREATE INDEX IF NOT EXISTS entries_attempt ON entries (attempt) WHERE attempt IS NOT NULL",
+    *inbound.INDEXES,
 )
 
 #: The first version of each backend's journals.
@@ -89,6 +93,20 @@ def _duplicate_index(conn: Any) -> None:
     conn.execute(SENT)
 
 
+@migration(4)
+def _inbound(conn: Any) -> None:
+    """Add the tables of what comes back, empty (their indexes come with every opening)."""
+    for sql in inbound.TABLES:
+        conn.execute(sql)
+
+
+@migration(4, "postgresql")
+def _inbound_postgresql(conn: Any) -> None:
+    """As :func:`_inbound`, in PostgreSQL's words."""
+    for sql in inbound.TABLES:
+        conn.execute(postgresql(sql))
+
+
 #: The version this code writes: the last migration's.
 SCHEMA_VERSION = max(_MIGRATIONS["sqlite"])
 
@@ -108,6 +126,8 @@ def postgresql(declaration: str) -> str:
     >>> postgresql("CREATE TABLE t (seq INTEGER PRIMARY KEY, x REAL) WITHOUT ROWID")
     'CREATE TABLE t (seq BIGINT PRIMARY KEY, x DOUBLE PRECISION)'
     """
+    if isinstance(declaration, Dialects):
+        return declaration.postgresql
     for pattern, replacement in _TYPES:
         declaration = pattern.sub(replacement, declaration)
     return declaration
