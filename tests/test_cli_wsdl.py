@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,3 +109,49 @@ def test_refresh_refuses_a_drifted_copy(serve: dict[str, bytes]) -> None:
     assert result.exit_code == 20
     assert "not stored" in result.stdout
     assert SEND.path == SEND.packaged_path
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_check_of_an_unreachable_url_exits_11() -> None:
+    """A URL nothing answers on is 'unreachable': exit 11, as the exit-code table says."""
+    url = f"http://127.0.0.1:{_closed_port()}/webservice.asmx"
+    result = run(["wsdl", "check", url, "--timeout", "5"])
+    assert result.exit_code == 11, result.output
+    assert "cannot fetch" in result.output
+
+
+def test_check_errors_are_json_under_json(serve: dict[str, bytes]) -> None:
+    """With --json an unreachable URL, a page that is not a WSDL and a bad URL answer JSON."""
+    url = f"http://127.0.0.1:{_closed_port()}/webservice.asmx"
+    error = as_json(run(["wsdl", "check", url, "--json"]))["error"]
+    assert (error["exit"], error["kind"]) == (11, "unreachable")
+    serve["body"] = b"<html><body>hi</body></html>"
+    result = run(["wsdl", "check", serve["url"].decode(), "--json"])
+    assert result.exit_code == 1
+    assert "not a WSDL" in as_json(result)["error"]["message"]
+    result = run(["wsdl", "check", "ftp://127.0.0.1/x", "--json"])
+    assert (result.exit_code, as_json(result)["error"]["kind"]) == (2, "invalid-input")
+
+
+def test_check_of_an_error_status_is_not_unreachable(gateway: SandboxGateway) -> None:
+    """A host that answers 404 was reached: exit 1 naming the status, not 11."""
+    url = gateway.hosts[0].replace("webservice.asmx", "nothing.asmx")
+    result = run(["wsdl", "check", url, "--json"])
+    assert result.exit_code == 1
+    assert "HTTP 404" in as_json(result)["error"]["message"]
+
+
+def test_show_and_check_cover_the_reply_and_report_operations(gateway: SandboxGateway) -> None:
+    """wsdl show lists mo, mo2, report, report2, RECSMS_UTF8 and GetCode; check finds no drift."""
+    operations = as_json(run(["wsdl", "show", "--json"]))["account"]["operations"]
+    assert operations["mo2"] == ["sn", "pwd", "maxID"]
+    assert operations["report2"] == ["sn", "pwd", "maxid", "rrid"]
+    assert {"mo", "report", "RECSMS_UTF8", "GetCode"} <= set(operations)
+    data = as_json(run(["wsdl", "check", gateway.account_hosts[1], "--json"]))
+    assert (data["service"], data["breaking"]) == ("account", [])

@@ -35,6 +35,13 @@ def test_password_form_per_operation_follows_interface_table() -> None:
         "balance": "md5",
         "GetBalance": "plain",
         "UDPPwd": "plain",
+        # reports-and-replies.md §1-§3: the MD5 form for mo/mo2/report*, plain for RECSMS*/Get*.
+        "mo": "md5",
+        "mo2": "md5",
+        "report": "md5",
+        "report2": "md5",
+        "RECSMS_UTF8": "plain",
+        "GetCode": "plain",
     }
     creds = Credentials(SN, PASSWORD)
     assert creds.pwd("md5") == MD5

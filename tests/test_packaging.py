@@ -69,4 +69,7 @@ def test_installed_layout_reads_wsdls_from_inside_the_package(wheel: Path, tmp_p
     )
     folder, ops = done.stdout.splitlines()
     assert Path(folder) == tmp_path / "mandao" / "wsdl_cache"
-    assert ops == "['GetBalance', 'Register', 'UDPPwd', 'UnRegister', 'balance']"
+    assert ops == (
+        "['GetBalance', 'GetCode', 'RECSMS_UTF8', 'Register', 'UDPPwd', 'UnRegister', "
+        "'balance', 'mo', 'mo2', 'report', 'report2']"
+    )

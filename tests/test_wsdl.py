@@ -21,6 +21,11 @@ NS = {
     "mime": "http://schemas.xmlsoap.org/wsdl/mime/",
 }
 SERVICES = [SEND, ACCOUNT]
+# The parameters that are .NET value types: required (minOccurs 1) in the schema, and
+# written as s:string parts in the HTTP messages, as every ASMX WSDL has them.
+TYPED = {("mo2", "maxID"): "s:int", ("report", "maxid"): "s:long", ("report2", "maxid"): "s:long"}
+# Operations whose result is not a string: RECSMS_UTF8 returns MOBody[].
+RESULTS = {"RECSMS_UTF8": "ArrayOfMOBody"}
 
 
 def _tree(service: Service) -> etree._Element:
@@ -39,7 +44,8 @@ def test_wsdl_folder_holds_exactly_the_two_files() -> None:
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
 def test_schema_is_asmx_shaped(service: Service) -> None:
-    """Each operation's element lists its parameters as optional s:string, in table order."""
+    """Each operation's element lists its parameters in table order: optional strings, and
+    required s:int / s:long for the value types; each result is its declared type."""
     root = _tree(service)
     assert root.get("targetNamespace") == service.namespace
     schema = root.find("wsdl:types/s:schema", NS)
@@ -51,13 +57,34 @@ def test_schema_is_asmx_shaped(service: Service) -> None:
         params = request.findall("s:complexType/s:sequence/s:element", NS)
         assert [p.get("name") for p in params] == list(OPERATIONS[name].params)
         for p in params:
-            assert (p.get("minOccurs"), p.get("maxOccurs"), p.get("type")) == ("0", "1", "s:string")
+            typed = TYPED.get((name, p.get("name")))
+            expected = ("1", "1", typed) if typed else ("0", "1", "s:string")
+            assert (p.get("minOccurs"), p.get("maxOccurs"), p.get("type")) == expected
         result = schema.find(
             f"s:element[@name='{name}Response']/s:complexType/s:sequence/s:element", NS
         )
         assert result is not None
-        assert (result.get("name"), result.get("type")) == (f"{name}Result", "s:string")
+        kind = f"tns:{RESULTS[name]}" if name in RESULTS else "s:string"
+        assert (result.get("name"), result.get("type")) == (f"{name}Result", kind)
     assert schema.find("s:element[@name='string']", NS) is not None
+
+
+def test_mobody_is_the_live_array_of_six_strings() -> None:
+    """ArrayOfMOBody holds nillable MOBody elements of six optional strings, in live order."""
+    schema = _tree(ACCOUNT).find("wsdl:types/s:schema", NS)
+    assert schema is not None
+    items = schema.findall("s:complexType[@name='ArrayOfMOBody']/s:sequence/s:element", NS)
+    assert [
+        (i.get("name"), i.get("type"), i.get("nillable"), i.get("maxOccurs")) for i in items
+    ] == [("MOBody", "tns:MOBody", "true", "unbounded")]
+    fields = schema.findall("s:complexType[@name='MOBody']/s:sequence/s:element", NS)
+    assert [(f.get("name"), f.get("type"), f.get("minOccurs")) for f in fields] == [
+        (name, "s:string", "0")
+        for name in ("total_num", "this_num", "recvtel", "sender", "content", "recdate")
+    ]
+    top = schema.find("s:element[@name='ArrayOfMOBody']", NS)
+    assert top is not None
+    assert (top.get("type"), top.get("nillable")) == ("tns:ArrayOfMOBody", "true")
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
@@ -72,10 +99,15 @@ def test_messages_parts_and_bindings_follow_asmx_naming(service: Service) -> Non
         for kind in ("HttpGet", "HttpPost"):
             parts = messages[f"{name}{kind}In"].findall("wsdl:part", NS)
             assert [p.get("name") for p in parts] == list(OPERATIONS[name].params)
+            assert {p.get("type") for p in parts} == {"s:string"}
             out = messages[f"{name}{kind}Out"].findall("wsdl:part", NS)
-            assert [(p.get("name"), p.get("element")) for p in out] == [("Body", "tns:string")]
+            body = f"tns:{RESULTS.get(name, 'string')}"
+            assert [(p.get("name"), p.get("element")) for p in out] == [("Body", body)]
     bindings = {b.get("name"): b for b in root.findall("wsdl:binding", NS)}
     assert set(bindings) == set(BINDINGS.values())
+    for binding in bindings.values():
+        names = [op.get("name") for op in binding.findall("wsdl:operation", NS)]
+        assert names == _ops(service), binding.get("name")
     for binding_name, prefix in (("WebServiceSoap", "soap"), ("WebServiceSoap12", "soap12")):
         for op in bindings[binding_name].findall("wsdl:operation", NS):
             action = op.find(f"{prefix}:operation", NS)

@@ -97,6 +97,17 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType(
             Operation("balance", ACCOUNT, ("sn", "pwd"), "md5"),
             Operation("GetBalance", ACCOUNT, ("sn", "pwd"), "plain"),
             Operation("UDPPwd", ACCOUNT, ("sn", "pwd", "newpwd"), "plain"),
+            # Replies (MO) and delivery reports. Their success shapes are free text: CRLF
+            # lines (mo, mo2), records of a layout no public source documents (report*),
+            # "1" when nothing waits; RECSMS_UTF8's result is an ArrayOfMOBody element, not
+            # text. maxID (mo2) is an xs:int, maxid (report*) an xs:long, both required.
+            Operation("mo", ACCOUNT, ("sn", "pwd"), "md5", reply=r"(?s).+"),
+            Operation("mo2", ACCOUNT, ("sn", "pwd", "maxID"), "md5", reply=r"(?s).+"),
+            Operation("report", ACCOUNT, ("sn", "pwd", "maxid"), "md5", reply=r"(?s).+"),
+            Operation("report2", ACCOUNT, ("sn", "pwd", "maxid", "rrid"), "md5", reply=r"(?s).+"),
+            Operation("RECSMS_UTF8", ACCOUNT, ("sn", "pwd"), "plain", reply=r"(?s).*"),
+            # The account's service number (特服号): digits.
+            Operation("GetCode", ACCOUNT, ("sn", "pwd"), "plain", reply=r"\d{1,20}"),
         )
     }
 )

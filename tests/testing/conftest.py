@@ -20,7 +20,20 @@ ACCOUNT_NS = "http://tempuri.org/"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SEND_FIELDS = ("sn", "pwd", "mobile", "content", "ext", "stime", "rrid", "msgfmt")
-ACCOUNT_OPS = {"Register", "UnRegister", "balance", "GetBalance", "UDPPwd"}
+ACCOUNT_OPS = {
+    "Register",
+    "UnRegister",
+    "balance",
+    "GetBalance",
+    "UDPPwd",
+    "mo",
+    "mo2",
+    "report",
+    "report2",
+    "RECSMS_UTF8",
+    "GetCode",
+}
+PLAIN_PWD_OPS = {"Register", "UnRegister", "GetBalance", "UDPPwd", "RECSMS_UTF8", "GetCode"}
 TIMEOUT = 5.0
 
 
@@ -44,7 +57,7 @@ class Raw:
 
     def fields(self, op: str, **given: str) -> dict[str, str]:
         pwd = md5_pwd(self.sn, self.password)
-        if op in ("Register", "UnRegister", "GetBalance", "UDPPwd"):
+        if op in PLAIN_PWD_OPS:
             pwd = self.password
         base = {"sn": self.sn, "pwd": pwd}
         if op in ("mdsmssend", "mdgxsend"):
@@ -122,6 +135,8 @@ def result_of(body: str, protocol: str, op: str) -> str:
     if protocol == "ashx":
         return body
     tag = "string" if protocol.startswith("http") else f"{op}Result"
+    if op == "RECSMS_UTF8" and protocol.startswith("http"):
+        tag = "ArrayOfMOBody"  # a structured result: the document's own root
     match = re.search(rf"<{tag}[^>]*>(.*)</{tag}>", body, re.S)
     assert match, body
     return match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -139,16 +139,16 @@ def test_rate_limit_gives_minus_8(raw_for):
 
 def test_concurrent_hosts_give_minus_19(raw, raw_for, gw):
     """While a serial's request is in flight on the primary, the backup answers -19."""
-    gw.primary.fail("slow", delay=1.0)
-    slow_result: list[str] = []
-    worker = threading.Thread(target=lambda: slow_result.append(raw.send("1", "slow one")))
-    worker.start()
+    held_result: list[str] = []
     other = raw_for(gw)
-    # The slow request holds its serial's slot from before its wait: wait on that, not on time.
-    assert gw.wait_in_flight(SN, 1)
-    assert other.send("2", "on backup", host="backup") == "-19"
-    worker.join(5)
-    assert slow_result[0].isdigit()
+    with gw.primary.hold() as held:
+        worker = threading.Thread(target=lambda: held_result.append(raw.send("1", "held one")))
+        worker.start()
+        # The held request holds its serial's slot until released: wait on that, not on time.
+        assert held.wait()
+        assert other.send("2", "on backup", host="backup") == "-19"
+    worker.join()
+    assert held_result[0].isdigit()
     assert other.send("2", "on backup", host="backup").isdigit()
     assert [r.code for r in gw.ledger.rejections] == ["-19"]
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +17,34 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from mandao.cli import main
 from mandao.cli.sandbox import parse_fault, sandbox
-from mandao.testing import md5_pwd
+from mandao.testing import DEFAULT_PASSWORD, DEFAULT_SN, md5_pwd
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    """``python -m mandao.cli.sandbox ARGS`` with its stdout and stderr piped."""
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    return subprocess.Popen(
+        [sys.executable, "-m", "mandao.cli.sandbox", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGINT, then everything it printed after; killed if it does not end."""
+    try:
+        proc.send_signal(signal.SIGINT)
+        return proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_parse_fault_converts_options():
@@ -147,3 +174,129 @@ def test_max_in_flight_below_one_is_a_usage_error():
     result = CliRunner().invoke(sandbox, ["--max-in-flight", "0"])
     assert result.exit_code == 2
     assert "--max-in-flight" in result.output
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_sigint_right_after_the_first_banner_line_stops_cleanly(tmp_path, as_json):
+    """The signal handlers are in place before the banner: a SIGINT the moment its first
+    line appears still exits 0 and writes the ledger (it used to be 'Aborted!', exit 1)."""
+    ledger = tmp_path / "l.json"
+    proc = _start("--ledger", str(ledger), *(["--json"] if as_json else []))
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.strip()
+    out, err = _stop(proc)
+    assert proc.returncode == 0, err
+    assert "Aborted" not in err
+    assert json.loads(ledger.read_text(encoding="utf-8"))["messages"] == []
+    if as_json:
+        events = [json.loads(line) for line in [first, *out.splitlines()]]
+        assert [e["event"] for e in events] == ["listening", "stopped", "ledger"]
+
+
+def test_json_prints_the_urls_as_one_object_then_json_lines(tmp_path):
+    """--json: the first line is one object with the URLs and environment; then JSON Lines."""
+    proc = _start("--json", "--ledger", str(tmp_path / "l.csv"))
+    assert proc.stdout is not None
+    first = json.loads(proc.stdout.readline())
+    assert first["event"] == "listening"
+    assert len(first["hosts"]) == len(first["account_hosts"]) == 2
+    assert first["environment"] == {
+        "MANDAO_HOSTS": ",".join(first["hosts"]),
+        "MANDAO_ACCOUNT_HOSTS": ",".join(first["account_hosts"]),
+    }
+    assert first["accounts"] == [{"sn": DEFAULT_SN, "balance": 1000000, "registered": True}]
+    out, _ = _stop(proc)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines[0] == {"event": "stopped", "accepted": 0, "rejected": 0}
+    assert lines[1]["event"] == "ledger"
+
+
+def test_the_printed_export_lines_point_the_cli_at_the_sandbox():
+    """The banner's export lines (full /webservice.asmx URLs) are all `mandao` needs."""
+    proc = _start()
+    assert proc.stdout is not None
+    try:
+        exports = []
+        for line in proc.stdout:
+            if line.strip().startswith("export "):
+                exports.append(line.strip())
+            if len(exports) == 2:
+                break
+        env: dict[str, str] = {}
+        for line in exports:
+            env.update(item.split("=", 1) for item in shlex.split(line)[1:])
+        assert env["MANDAO_SN"] == DEFAULT_SN
+        assert env["MANDAO_PASSWORD"] == DEFAULT_PASSWORD
+        hosts = env["MANDAO_HOSTS"].split(",") + env["MANDAO_ACCOUNT_HOSTS"].split(",")
+        assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+/webservice\.asmx", h) for h in hosts)
+        result = CliRunner().invoke(main, ["account", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["balance"] == 1000000
+    finally:
+        _stop(proc)
+
+
+def test_a_ledger_in_a_missing_folder_is_refused_at_start():
+    """--ledger /nonexistent/dir/l.json exits 2 at once, naming the folder (no traceback)."""
+    result = CliRunner().invoke(sandbox, ["--ledger", "/nonexistent/dir/l.json"])
+    assert result.exit_code == 2
+    assert "/nonexistent/dir does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_ledger_that_cannot_be_written_at_exit_is_one_clear_error(tmp_path):
+    """A ledger folder removed while it ran: a one-line error at exit, not a traceback."""
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    proc = _start("--ledger", str(folder / "l.json"))
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    folder.rmdir()
+    out, err = _stop(proc)
+    assert proc.returncode == 1
+    assert "stopped: 0 message(s) accepted" in out
+    assert "--ledger" in err
+    assert "not written" in err
+    assert "Traceback" not in err
+
+
+def test_a_port_in_use_is_named():
+    """A port already taken is refused naming the port and the flag to change."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(sandbox, ["--account-port", str(port)])
+    assert result.exit_code == 2
+    assert f"127.0.0.1:{port}" in result.output
+    assert "--account-port" in result.output
+    assert "primary account port" in result.output
+
+
+@pytest.mark.parametrize("spec", ["BAD:pw", "SDK-TST-010-0001:pw", "SDK_TST_010_00001:pw"])
+def test_an_account_that_is_not_a_serial_is_refused(spec):
+    """--account with a serial not of the XXX-XXX-XXX-XXXXX shape exits 2 before listening."""
+    result = CliRunner().invoke(sandbox, ["--account", spec])
+    assert result.exit_code == 2
+    assert "XXX-XXX-XXX-XXXXX" in result.output
+
+
+def test_usage_errors_under_json_are_json():
+    """Through `mandao sandbox --json`, a refused flag is a JSON error with exit 2."""
+    result = CliRunner().invoke(main, ["sandbox", "--json", "--account", "BAD:pw"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["exit"] == 2
+    assert "XXX-XXX-XXX-XXXXX" in error["message"]
+
+
+def test_report_flags_reach_the_gateway():
+    """--report-* set the delivery reports' delay, shares and layout (shown in --json)."""
+    proc = _start(
+        "--json", "--report-delay", "30", "--report-failed", "0.25", "--report-layout", "semicolon"
+    )
+    assert proc.stdout is not None
+    reports = json.loads(proc.stdout.readline())["reports"]
+    _stop(proc)
+    assert (reports["delay"], reports["failed"], reports["layout"]) == (30.0, 0.25, "semicolon")

@@ -25,6 +25,9 @@ MODULES = [
     "mandao.testing._services",
     "mandao.testing._ledger",
     "mandao.testing._sandbox",
+    "mandao.testing._inbound",
+    "mandao.testing._reports",
+    "mandao.testing._push",
     "mandao.cli.sandbox",
 ]
 
@@ -87,4 +90,4 @@ def test_testing_your_code_examples_pass_under_pytest(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.search(r"\b7 passed\b", proc.stdout), proc.stdout
+    assert re.search(r"\b10 passed\b", proc.stdout), proc.stdout

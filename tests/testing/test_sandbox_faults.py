@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 import requests
@@ -13,16 +12,6 @@ from mandao.testing import Fault, SandboxGateway
 
 SN = "SDK-TST-010-00001"
 PASSWORD = "secret"
-
-
-def wait_for(predicate, timeout=5.0):
-    """Poll ``predicate`` until it holds or ``timeout`` passes; return its last value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def soap_request(raw, **fields):
@@ -95,13 +84,16 @@ def test_hang_reads_and_never_answers(raw, gw):
             headers={"Content-Type": "text/xml", "SOAPAction": "http://entinfo.cn/mdsmssend"},
             timeout=(2, 0.3),
         )
+    assert gw.ledger.wait(lambda ledger: len(ledger.faults) == 1)
     assert len(gw.ledger) == 0
     assert [f.kind for f in gw.ledger.faults] == ["hang"]
 
 
 def test_slow_answers_late_but_carries_out(raw, gw):
     """A slow fault delays the answer (a short read timeout fires) but the message is recorded."""
-    gw.primary.fail("slow", delay=0.5)
+    # Far longer than the read timeout, so the timeout fires whatever the scheduling; the
+    # host going down ends the wait, and the sandbox still carries the request out.
+    gw.primary.fail("slow", delay=60)
     with pytest.raises(requests.exceptions.ReadTimeout):
         raw.session.post(
             gw.primary.send_url,
@@ -109,7 +101,10 @@ def test_slow_answers_late_but_carries_out(raw, gw):
             headers={"Content-Type": "text/xml", "SOAPAction": "http://entinfo.cn/mdsmssend"},
             timeout=(2, 0.1),
         )
-    assert wait_for(lambda: len(gw.ledger) == 1)
+    assert gw.wait_in_flight(SN, 1)
+    assert len(gw.ledger) == 0
+    gw.primary.down()
+    assert gw.ledger.wait(lambda ledger: len(ledger) == 1)
 
 
 @pytest.mark.parametrize(("kind", "recorded"), [("drop-before", 0), ("drop-after", 1)])
@@ -118,7 +113,7 @@ def test_drop_closes_without_a_reply(raw, gw, kind, recorded):
     gw.primary.fail(kind)
     reply = exchange(gw.primary.send_port, soap_request(raw))
     assert reply in (b"", b"<RST>")
-    assert wait_for(lambda: len(gw.ledger) == recorded)
+    # drop-after records before it resets, so the entry is there once the reset arrived.
     assert len(gw.ledger) == recorded
 
 
@@ -223,7 +218,8 @@ def test_down_releases_a_hanging_connection(raw, gw):
     gw.primary.fail("hang")
     with socket.create_connection(("127.0.0.1", gw.primary.send_port), timeout=5) as sock:
         sock.sendall(soap_request(raw))
-        assert wait_for(lambda: gw.ledger.faults)
+        # The fault is noted before the connection is held: wait for the hold itself.
+        assert gw.primary.wait_hanging(1)
         gw.primary.down()
         assert sock.recv(10) == b""
 

@@ -1,4 +1,4 @@
-"""Wire fidelity: byte shapes of INTERFACE.md §3, faults, charsets, and third-party clients."""
+"""Wire fidelity: the byte shapes an ASMX runtime sends, faults, charsets, third-party clients."""
 
 from __future__ import annotations
 
@@ -125,8 +125,9 @@ def test_malformed_envelope_is_fault(gw, body):
     assert len(gw.ledger) == 0
 
 
-def test_soap12_envelope_on_soap11_is_version_mismatch(raw, gw):
-    """A SOAP 1.2 envelope sent as text/xml gets a soap:VersionMismatch fault."""
+def test_soap12_envelope_as_text_xml_is_answered_as_soap12(raw, gw):
+    """A SOAP 1.2 envelope sent as text/xml with a SOAPAction (the vendor's Java demo) is
+    read by its envelope's version: a 200 SOAP 1.2 reply, as an ASMX runtime answers."""
     resp = requests.post(
         gw.primary.send_url,
         data=raw.envelope("mdgetSninfo", "soap12").encode(),
@@ -134,6 +135,24 @@ def test_soap12_envelope_on_soap11_is_version_mismatch(raw, gw):
             "Content-Type": "text/xml; charset=utf-8",
             "SOAPAction": "http://entinfo.cn/mdgetSninfo",
         },
+        timeout=5,
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["Content-Type"] == "application/soap+xml; charset=utf-8"
+    assert 'xmlns:soap="http://www.w3.org/2003/05/soap-envelope"' in resp.text
+    assert '<mdgetSninfoResult>{"SN":"SDK-TST-010-00001"' in resp.text
+
+
+def test_unknown_envelope_namespace_is_version_mismatch(gw):
+    """An Envelope in neither SOAP namespace gets a soap:VersionMismatch fault."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><e:Envelope xmlns:e="http://example.org/env">'
+        '<e:Body><mdgetSninfo xmlns="http://entinfo.cn/" /></e:Body></e:Envelope>'
+    )
+    resp = requests.post(
+        gw.primary.send_url,
+        data=body.encode(),
+        headers={"Content-Type": "text/xml", "SOAPAction": "http://entinfo.cn/mdgetSninfo"},
         timeout=5,
     )
     assert resp.status_code == 500

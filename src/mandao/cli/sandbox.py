@@ -1,10 +1,22 @@
-"""``mandao sandbox``: run the sandbox gateway as a server, for other languages and by hand."""
+"""``mandao sandbox``: run the sandbox gateway as a server, for other languages and by hand.
+
+Everything that can be wrong with the command line is refused before a port is bound: an
+account that is not ``SN:PASSWORD`` with the gateway's serial shape, a ledger path whose
+folder does not exist, a port in use (named). Ctrl-C and SIGTERM are caught from before
+the banner is printed, so a signal right after it still stops the server cleanly and
+writes the ledger. ``--json`` prints the URLs as one JSON object first, then JSON Lines.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -14,7 +26,9 @@ from mandao.testing import (
     DEFAULT_BALANCE,
     DEFAULT_PASSWORD,
     DEFAULT_SN,
+    REPORT_LAYOUTS,
     Fault,
+    ReportSettings,
     Rules,
     SandboxAccount,
     SandboxGateway,
@@ -62,21 +76,120 @@ def parse_fault(spec: str) -> tuple[str, Fault]:
         raise click.BadParameter(str(exc)) from exc
 
 
+# The gateway's serial shape (XXX-XXX-XXX-XXXXX); any other serial is -602 on every call.
+_SERIAL = re.compile(r"[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}")
+_PORT_FLAGS = {
+    "primary send port": "--port",
+    "primary account port": "--account-port",
+    "backup send port": "--backup-port",
+    "backup account port": "--backup-account-port",
+}
+
+
 def _parse_account(spec: str, balance: int, registered: bool) -> tuple[str, SandboxAccount]:
     sn, sep, password = spec.partition(":")
     if not sep or not sn or not password:
-        raise click.BadParameter(f"expected SN:PASSWORD, got {spec!r}")
+        raise click.BadParameter(f"expected SN:PASSWORD, got {spec!r}", param_hint="--account")
+    if not _SERIAL.fullmatch(sn):
+        raise click.BadParameter(
+            f"{sn!r} is not a serial of the gateway's shape XXX-XXX-XXX-XXXXX "
+            f"(e.g. {DEFAULT_SN}): every call of it would be refused with -602",
+            param_hint="--account",
+        )
     return sn, SandboxAccount(password, balance=balance, registered=registered)
 
 
-def _serial_rules(rules: Rules) -> str:
-    limit = rules.max_in_flight
-    minus_18 = f"-18 past {limit} in flight per serial" if limit is not None else "no -18"
-    if not rules.concurrent_hosts:
-        return f"{minus_18}, no -19"
-    window = rules.host_switch_window
-    minus_19 = f"-19 on overlap or within {window:g} s" if window else "-19 on overlap"
-    return f"{minus_18}, {minus_19} across hosts"
+def _check_ledger(path: str | None) -> Path | None:
+    """The ledger's path, refused now (not at exit) if it cannot be written there."""
+    if not path:
+        return None
+    target = Path(path).expanduser()
+    folder = target.parent
+    if not folder.is_dir():
+        raise click.BadParameter(
+            f"{path}: the folder {folder} does not exist; create it or give another path",
+            param_hint="--ledger",
+        )
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise click.BadParameter(f"{path}: not writable here", param_hint="--ledger")
+    return target
+
+
+def _credentials_line(accounts: dict[str, SandboxAccount]) -> str:
+    sn, account = next(iter(accounts.items()))
+    # A password given on the command line is not echoed back; the default one is public.
+    shown = DEFAULT_PASSWORD if account.password == DEFAULT_PASSWORD else "<its password>"
+    return f"export MANDAO_SN={sn} MANDAO_PASSWORD={shown}"
+
+
+def _print_banner(data: dict[str, Any], accounts: dict[str, SandboxAccount]) -> None:
+    click.echo("mandao sandbox gateway (Ctrl-C to stop)")
+    for name, send, account in zip(
+        ("primary", "backup"), data["hosts"], data["account_hosts"], strict=True
+    ):
+        click.echo(f"  {name:<8} send     {send}  [{data['state'][name]}]")
+        click.echo(f"  {'':<8} account  {account}")
+    for acct in data["accounts"]:
+        registered = "registered" if acct["registered"] else "unregistered"
+        click.echo(f"  account  {acct['sn']}  balance {acct['balance']}, {registered}")
+    for fault in data["faults"]:
+        click.echo(f"  fault    {fault['host']}: {fault['kind']}")
+    click.echo(f"  rules    {data['rules']}")
+    reports = data["reports"]
+    click.echo(
+        f"  reports  after {reports['delay']:g} s, layout {reports['layout']}, "
+        f"failed {reports['failed']:g}, expired {reports['expired']:g}"
+    )
+    click.echo("point the mandao command line at it:")
+    env = data["environment"]
+    click.echo(
+        f"  export MANDAO_HOSTS={env['MANDAO_HOSTS']} "
+        f"MANDAO_ACCOUNT_HOSTS={env['MANDAO_ACCOUNT_HOSTS']}"
+    )
+    click.echo(f"  {_credentials_line(accounts)}")
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop`` instead of raising, for as long as the block runs."""
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only: nothing to install here
+        return
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _start(gw: SandboxGateway) -> None:
+    try:
+        gw.start()
+    except OSError as exc:
+        text = exc.strerror or str(exc)
+        flag = next((f for label, f in _PORT_FLAGS.items() if label in text), None)
+        if flag is None:
+            raise click.ClickException(f"cannot listen: {text}") from None
+        raise click.BadParameter(
+            f"{text}; give another port, or 0 for any free one", param_hint=flag
+        ) from None
+
+
+def _downs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
+    parsed = []
+    for spec in specs:
+        name, _, mode = spec.partition(":")
+        if name not in ("primary", "backup") or mode not in ("", "timeout"):
+            raise click.BadParameter(
+                f"expected primary|backup[:timeout], got {spec!r}", param_hint="--down"
+            )
+        parsed.append((name, "timeout" if mode else "refused"))
+    return parsed
 
 
 @click.command("sandbox")
@@ -160,7 +273,38 @@ def _serial_rules(rules: Rules) -> str:
     "--ledger",
     "ledger_path",
     type=click.Path(dir_okay=False),
-    help="Write the ledger here on exit (.json or .csv).",
+    help="Write the ledger here on exit (.json or .csv); its folder must exist.",
+)
+@click.option(
+    "--report-delay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds after a send before its delivery reports can be fetched.",
+)
+@click.option(
+    "--report-failed",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Fraction of recipients reported UNDELIV (assigned in turn, not drawn).",
+)
+@click.option(
+    "--report-expired",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Fraction of recipients reported EXPIRED.",
+)
+@click.option(
+    "--report-layout",
+    type=click.Choice([layout.name for layout in REPORT_LAYOUTS]),
+    default=ReportSettings().layout,
+    show_default=True,
+    help="How report records are written (docs/sandbox.md, Delivery reports).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="The URLs as one JSON object, then JSON Lines."
 )
 def sandbox(
     port: int,
@@ -179,6 +323,11 @@ def sandbox(
     faults: tuple[str, ...],
     downs: tuple[str, ...],
     ledger_path: str | None,
+    report_delay: float,
+    report_failed: float,
+    report_expired: float,
+    report_layout: str,
+    as_json: bool,
 ) -> None:
     """Run a sandbox Mandao gateway on 127.0.0.1 until Ctrl-C.
 
@@ -190,6 +339,17 @@ def sandbox(
         for a in accounts or (f"{DEFAULT_SN}:{DEFAULT_PASSWORD}",)
     )
     parsed_faults = [parse_fault(f) for f in faults]
+    parsed_downs = _downs(downs)
+    ledger = _check_ledger(ledger_path)
+    try:
+        reports = ReportSettings(
+            delay=report_delay,
+            failed=report_failed,
+            expired=report_expired,
+            layout=report_layout,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--report-failed") from None
     rules = Rules(
         duplicate_window=duplicate_window,
         rate_limit=rate_limit,
@@ -203,53 +363,52 @@ def sandbox(
         default_balance=balance,
         primary_ports=(port, account_port),
         backup_ports=(backup_port, backup_account_port),
+        reports=reports,
     )
-    try:
-        gw.start()
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen: {exc}") from exc
-    for host_name, fault in parsed_faults:
-        (gw.primary if host_name == "primary" else gw.backup).add_fault(fault)
-    for spec in downs:
-        name, _, mode = spec.partition(":")
-        if name not in ("primary", "backup") or mode not in ("", "timeout"):
-            gw.stop()
-            raise click.BadParameter(
-                f"expected primary|backup[:timeout], got {spec!r}", param_hint="--down"
-            )
-        (gw.primary if name == "primary" else gw.backup).down("timeout" if mode else "refused")
-
-    click.echo("mandao sandbox gateway (Ctrl-C to stop)")
-    for host in (gw.primary, gw.backup):
-        click.echo(f"  {host.name:<8} send     {host.send_url}  [{host.state}]")
-        click.echo(f"  {'':<8} account  {host.account_url}")
-    for sn in parsed_accounts:
-        state = gw.account(sn)
-        registered = "registered" if state.registered else "unregistered"
-        click.echo(f"  account  {sn}  balance {state.balance}, {registered}")
-    for host_name, fault in parsed_faults:
-        click.echo(f"  fault    {host_name}: {fault.kind}")
-    click.echo(f"  rules    {_serial_rules(rules)}")
-
     stop = threading.Event()
-
-    def _on_term(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, _on_term)
-    try:
-        while not stop.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        gw.stop()
+    # Installed before anything is printed: a Ctrl-C right after the banner stops cleanly.
+    with _stop_on_signals(stop):
+        _start(gw)
+        try:
+            for host_name, fault in parsed_faults:
+                (gw.primary if host_name == "primary" else gw.backup).add_fault(fault)
+            for name, mode in parsed_downs:
+                (gw.primary if name == "primary" else gw.backup).down(mode)  # type: ignore[arg-type]
+            data = gw.describe()
+            if as_json:
+                _json_line({"event": "listening", **data})
+            else:
+                _print_banner(data, parsed_accounts)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            gw.stop()
     accepted, rejected = len(gw.ledger), len(gw.ledger.rejections)
-    click.echo(f"stopped: {accepted} message(s) accepted, {rejected} request(s) rejected")
-    if ledger_path:
-        click.echo(f"ledger written to {gw.ledger.export(ledger_path)}")
+    if as_json:
+        _json_line({"event": "stopped", "accepted": accepted, "rejected": rejected})
+    else:
+        click.echo(f"stopped: {accepted} message(s) accepted, {rejected} request(s) rejected")
+    if ledger is not None:
+        try:
+            written = gw.ledger.export(ledger)
+        except OSError as exc:
+            raise click.ClickException(f"--ledger {ledger}: not written: {exc}") from None
+        if as_json:
+            _json_line({"event": "ledger", "path": str(written)})
+        else:
+            click.echo(f"ledger written to {written}")
+
+
+def _json_line(data: dict[str, Any]) -> None:
+    import json
+
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m mandao.cli.sandbox`
-    sandbox()
+    import sys
+
+    from . import main
+
+    # Through the command group: usage errors under --json are JSON there too.
+    main(["sandbox", *sys.argv[1:]], prog_name="mandao")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import urllib.error
 import urllib.request
 from typing import Any
 
 import click
 
+from .._errors import GatewayUnreachable, MandaoError, ValidationError
 from .._wsdl import ACCOUNT, SEND, Service, user_wsdl_dir
 from ._common import EXIT_DRIFT, Output, common_options
 
@@ -53,15 +55,22 @@ def show(service: str | None, out: Output) -> None:
 
 
 def _fetch(url: str, timeout: float) -> tuple[str, bytes]:
+    """``url``'s WSDL: a host that cannot be reached is GatewayUnreachable (exit 11), one
+    that answers with an error status a MandaoError (exit 1), as the exit-code table says."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValidationError(f"expected an http(s) URL, got {url!r}", argument="URL")
     if "?" not in url:
         url += "?wsdl"
-    if not url.lower().startswith(("http://", "https://")):
-        raise click.BadParameter(f"expected an http(s) URL, got {url!r}", param_hint="URL")
     try:
         with urllib.request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 - http(s) only
             return url, bytes(reply.read())
-    except OSError as exc:
-        raise click.ClickException(f"cannot fetch {url}: {exc}") from None
+    except urllib.error.HTTPError as exc:
+        raise MandaoError(f"cannot fetch {url}: the server answered HTTP {exc.code}") from None
+    except (TimeoutError, urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise GatewayUnreachable(
+            f"cannot fetch {url}: {reason}", causes=((url, str(reason)),)
+        ) from None
 
 
 def _check(url: str, service: str | None, timeout: float) -> dict[str, Any]:
@@ -71,7 +80,7 @@ def _check(url: str, service: str | None, timeout: float) -> dict[str, Any]:
     try:
         live = summarize(body)
     except ValueError as exc:
-        raise click.ClickException(f"{url}: {exc}") from None
+        raise MandaoError(f"{url}: {exc}") from None
     svc: Service
     if service:
         svc = _SERVICES[service]
@@ -124,7 +133,8 @@ def check(url: str, service: str | None, timeout: float, out: Output) -> None:
     """Fetch URL's ?wsdl and compare it with the cached one; exit 20 on drift that matters.
 
     Compared: namespaces, operations, parameters, messages, bindings (soapAction, HTTP
-    locations). Additions and changed addresses are reported but do not fail.
+    locations). Additions and changed addresses are reported but do not fail. A URL that
+    cannot be reached exits 11; under --json, errors are JSON too.
     """
     report = _check(url, service, timeout)
     _report(out, report)
@@ -159,7 +169,7 @@ def refresh(
         out.result({"removed": removed}, f"using the packaged WSDLs ({len(removed)} removed)")
         return
     if not url:
-        raise click.UsageError("give a URL, or --packaged")
+        raise ValidationError("give a URL, or --packaged", argument="URL")
     report = _check(url, service, timeout)
     if report["breaking"]:
         _report(out, report, "not stored: the live WSDL differs in a way that matters")

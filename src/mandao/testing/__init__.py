@@ -1,4 +1,5 @@
-"""A local Mandao gateway to test against: ``SandboxGateway``, its ledger, its faults.
+"""A local Mandao gateway to test against: ``SandboxGateway``, its ledger, its faults,
+the replies and delivery reports it serves.
 
 >>> from mandao.testing import SandboxGateway
 >>> with SandboxGateway(accounts={"SDK-TST-010-00001": "secret"}) as gw:
@@ -8,30 +9,47 @@
 See docs/sandbox.md (behaviour, choices, faults) and docs/testing-your-code.md (pytest).
 """
 
-from __future__ import annotations
-
-from ._accounts import DEFAULT_BALANCE, DEFAULT_PASSWORD, DEFAULT_SN, AccountState, SandboxAccount
+from ._accounts import (
+    DEFAULT_BALANCE,
+    DEFAULT_PASSWORD,
+    DEFAULT_SERVICE_NUMBER,
+    DEFAULT_SN,
+    AccountState,
+    SandboxAccount,
+)
 from ._billing import segments
 from ._checks import md5_pwd
 from ._choices import Rules
 from ._faults import FAULT_KINDS, Fault, FaultKind, Hold
 from ._host import SandboxHost
+from ._inbound import InjectedReply
 from ._ledger import FaultEvent, Ledger, LedgerEntry, Rejection
+from ._push import PushAttempt, PushReceiver
+from ._reports import REPORT_LAYOUTS, STATUSES, DeliveryReport, ReportLayout, ReportSettings
 from ._sandbox import SandboxGateway
 
 __all__ = [
     "DEFAULT_BALANCE",
     "DEFAULT_PASSWORD",
+    "DEFAULT_SERVICE_NUMBER",
     "DEFAULT_SN",
     "FAULT_KINDS",
+    "REPORT_LAYOUTS",
+    "STATUSES",
     "AccountState",
+    "DeliveryReport",
     "Fault",
     "FaultEvent",
     "FaultKind",
     "Hold",
+    "InjectedReply",
     "Ledger",
     "LedgerEntry",
+    "PushAttempt",
+    "PushReceiver",
     "Rejection",
+    "ReportLayout",
+    "ReportSettings",
     "Rules",
     "SandboxAccount",
     "SandboxGateway",

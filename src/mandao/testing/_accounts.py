@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,16 +16,21 @@ from ._choices import check_max_in_flight
 __all__ = [
     "DEFAULT_BALANCE",
     "DEFAULT_PASSWORD",
+    "DEFAULT_SERVICE_NUMBER",
     "DEFAULT_SN",
     "Account",
     "AccountState",
     "SandboxAccount",
+    "check_refused",
+    "check_service_number",
 ]
 
 DEFAULT_BALANCE = 1_000_000
 # The account the pytest fixture and `mandao sandbox` create when none is given.
 DEFAULT_SN = "SDK-TST-010-00001"
 DEFAULT_PASSWORD = "secret"
+# The 特服号 (service number) GetCode answers and replies arrive on, unless set per account.
+DEFAULT_SERVICE_NUMBER = "1065"
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,15 @@ class SandboxAccount:
         max_in_flight: at most this many requests of the serial processed at once (both
             services, both hosts); one more answers -18. None takes ``Rules.max_in_flight``
             (1 by default, as the gateway's "no multi-threading" default).
+        service_number: the account's 特服号: what ``GetCode`` answers, and the receiving
+            number (followed by the extension) of every reply injected for it.
+        refused: operation → the code it answers instead of running, after the caller
+            checks: a serial without that permission, e.g. ``{"report": "-17", "mo": "-7"}``.
 
     >>> SandboxAccount("secret", balance=10, ext_allowed=False).ext_allowed
     False
+    >>> SandboxAccount("secret", refused={"mo": "-7"}).refused
+    {'mo': '-7'}
     """
 
     password: str = field(repr=False)
@@ -58,9 +70,26 @@ class SandboxAccount:
     operations: frozenset[str] | None = None
     rate_limit: float | None = None
     max_in_flight: int | None = None
+    service_number: str = DEFAULT_SERVICE_NUMBER
+    refused: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_max_in_flight(self.max_in_flight)
+        check_service_number(self.service_number)
+        check_refused(self.refused)
+
+
+def check_service_number(value: str) -> None:
+    """Raise ValueError unless ``value`` is a service number: 1 to 20 ASCII digits."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20):
+        raise ValueError(f"service_number must be 1 to 20 digits, not {value!r}")
+
+
+def check_refused(value: Mapping[str, str]) -> None:
+    """Raise ValueError unless every code in ``value`` is a negative whole number."""
+    for op, code in dict(value).items():
+        if not (isinstance(code, str) and code.startswith("-") and code[1:].isdigit()):
+            raise ValueError(f"refused[{op!r}] must be a negative code such as '-17', not {code!r}")
 
 
 @dataclass(frozen=True)
@@ -78,6 +107,8 @@ class AccountState:
     max_in_flight: int | None
     register_changes_today: int
     registration: dict[str, str] = field(default_factory=dict)
+    service_number: str = DEFAULT_SERVICE_NUMBER
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,6 +124,8 @@ class Account:
     operations: frozenset[str] | None
     rate_limit: float | None
     max_in_flight: int | None = None
+    service_number: str = DEFAULT_SERVICE_NUMBER
+    refused: Mapping[str, str] = field(default_factory=dict)
     changes_day: date | None = None
     changes: int = 0
     registration: dict[str, str] = field(default_factory=dict)
@@ -111,6 +144,8 @@ class Account:
             operations=setup.operations,
             rate_limit=setup.rate_limit,
             max_in_flight=setup.max_in_flight,
+            service_number=setup.service_number,
+            refused=dict(setup.refused),
         )
 
     def snapshot(self, sn: str, today: date) -> AccountState:
@@ -127,4 +162,6 @@ class Account:
             max_in_flight=self.max_in_flight,
             register_changes_today=self.changes if self.changes_day == today else 0,
             registration=dict(self.registration),
+            service_number=self.service_number,
+            refused=dict(self.refused),
         )

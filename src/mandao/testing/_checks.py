@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Protocol
 
 from ._billing import segments, too_long
+from ._calls import Call
 from ._choices import Rules
 from ._urlcode import url_decode
-from ._wire import Call
 
 __all__ = ["Item", "Planner", "check_serial", "md5_pwd", "plan_gx", "plan_sms"]
 

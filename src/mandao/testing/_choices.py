@@ -69,6 +69,20 @@ class Rules:
         if self.host_switch_window < 0:
             raise ValueError("host_switch_window must not be negative")
 
+    def describe_serial_rules(self) -> str:
+        """The -18 / -19 rules in force, in words (``mandao sandbox`` prints it).
+
+        >>> Rules().describe_serial_rules()
+        '-18 past 1 in flight per serial, -19 on overlap across hosts'
+        """
+        limit = self.max_in_flight
+        minus_18 = f"-18 past {limit} in flight per serial" if limit is not None else "no -18"
+        if not self.concurrent_hosts:
+            return f"{minus_18}, no -19"
+        window = self.host_switch_window
+        minus_19 = f"-19 on overlap or within {window:g} s" if window else "-19 on overlap"
+        return f"{minus_18}, {minus_19} across hosts"
+
     @classmethod
     def without_serial_rules(cls, **fields: Any) -> Rules:
         """These rules with -18 and -19 switched off (``max_in_flight=None``, no -19)."""

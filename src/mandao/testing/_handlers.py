@@ -12,43 +12,20 @@ adding its parameters to ``_services`` and a row here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
 from types import MappingProxyType
 
 from ._accounts import Account
+from ._calls import Call, Result
 from ._checks import Item, Planner, check_serial, md5_pwd, plan_gx, plan_sms
+from ._context import CallContext, Handler
+from ._fetch import FETCH_HANDLERS
 from ._ledger import LedgerEntry, Rejection
 from ._state import GatewayState
-from ._wire import Call
 
-__all__ = ["HANDLERS", "CallContext", "Handler", "admit", "answer", "refuse"]
-
-
-@dataclass(frozen=True)
-class CallContext:
-    """Where a call arrived: host name, the host's send URL, the called service's URL, peer IP."""
-
-    host_name: str
-    send_url: str
-    service_url: str
-    client_ip: str
-
-
-@dataclass(frozen=True)
-class Handler:
-    """One row of ``HANDLERS``.
-
-    Args:
-        run: ``run(call, account, state, ctx)`` answers the call of an authenticated
-            ``account``, under ``state.lock``: an id, a value, or a negative code.
-        registered: whether only a registered serial may call it (False: ``Register``).
-    """
-
-    run: Callable[[Call, Account, GatewayState, CallContext], str]
-    registered: bool = True
+__all__ = ["HANDLERS", "admit", "answer", "refuse"]
 
 
 def admit(call: Call, state: GatewayState, ctx: CallContext) -> str | None:
@@ -67,8 +44,10 @@ def admit(call: Call, state: GatewayState, ctx: CallContext) -> str | None:
         return state.take_slot(call.get("sn").strip(), ctx.host_name, caller)
 
 
-def answer(call: Call, state: GatewayState, ctx: CallContext, *, forced: str | None = None) -> str:
-    """Carry out ``call``; the result string (an id, a value, or a negative code).
+def answer(
+    call: Call, state: GatewayState, ctx: CallContext, *, forced: str | None = None
+) -> Result:
+    """Carry out ``call``; the result (an id, a value, a negative code, ``MOBody`` rows).
 
     ``forced`` answers that code instead, without carrying the call out (a ``code`` fault).
     """
@@ -78,7 +57,7 @@ def answer(call: Call, state: GatewayState, ctx: CallContext, *, forced: str | N
     with state.lock:
         caller = _authenticate(call, state, ctx, registered=handler.registered)
         result = caller if isinstance(caller, str) else handler.run(call, caller, state, ctx)
-    if result.startswith("-"):
+    if isinstance(result, str) and result.startswith("-"):
         refuse(call, state, ctx, result)
     return result
 
@@ -123,18 +102,19 @@ def _authenticate(
         return "-22"
     if acct.operations is not None and call.op.name not in acct.operations:
         return "-7"
-    return acct
+    # A permission the serial lacks (-7, -17), set per operation.
+    return acct.refused.get(call.op.name) or acct
 
 
 # -- the account operations ----------------------------------------------------------------
-def _sninfo(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> str:
+def _sninfo(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> Result:
     # Key order and Balance-as-string are the sandbox's pick (not confirmed on the gateway).
     return json.dumps(
         {"SN": call.get("sn").strip(), "Balance": str(acct.balance)}, separators=(",", ":")
     )
 
 
-def _balance(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> str:
+def _balance(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> Result:
     return str(acct.balance)
 
 
@@ -148,7 +128,7 @@ def _count_change(acct: Account, state: GatewayState) -> str | None:
     return None
 
 
-def _register(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> str:
+def _register(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> Result:
     if acct.registered:
         return "-1"
     limited = _count_change(acct, state)
@@ -159,7 +139,7 @@ def _register(call: Call, acct: Account, state: GatewayState, ctx: CallContext) 
     return "0"
 
 
-def _unregister(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> str:
+def _unregister(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> Result:
     limited = _count_change(acct, state)
     if limited:
         return limited
@@ -167,7 +147,7 @@ def _unregister(call: Call, acct: Account, state: GatewayState, ctx: CallContext
     return "0"
 
 
-def _udppwd(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> str:
+def _udppwd(call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> Result:
     new = call.get("newpwd").strip()
     if not new:
         return "-6"
@@ -176,7 +156,9 @@ def _udppwd(call: Call, acct: Account, state: GatewayState, ctx: CallContext) ->
 
 
 # -- the send operations -------------------------------------------------------------------
-def _send(plan: Planner, call: Call, acct: Account, state: GatewayState, ctx: CallContext) -> str:
+def _send(
+    plan: Planner, call: Call, acct: Account, state: GatewayState, ctx: CallContext
+) -> Result:
     rules = state.rules
     now = state.clock()
     now_dt = datetime.fromtimestamp(now)
@@ -225,7 +207,19 @@ def _send(plan: Planner, call: Call, acct: Account, state: GatewayState, ctx: Ca
     if window > 0:
         for item in items:
             state.recent[(sn, item.mobile, item.content)] = now
+    # One delivery report per recipient, due after its stime when it has one.
+    state.reports.make(
+        sn,
+        (
+            (rrid, item.mobile, _stime_at(item.stime) if item.scheduled else now)
+            for item, rrid in zip(items, rrids, strict=True)
+        ),
+    )
     return reply
+
+
+def _stime_at(stime: str) -> float:
+    return datetime.strptime(stime, "%Y-%m-%d %H:%M:%S").timestamp()
 
 
 def _ids_for(items: list[Item], state: GatewayState) -> tuple[str, list[str]]:
@@ -252,5 +246,6 @@ HANDLERS: Mapping[str, Handler] = MappingProxyType(
         "balance": Handler(_balance),
         "GetBalance": Handler(_balance),
         "UDPPwd": Handler(_udppwd),
+        **FETCH_HANDLERS,
     }
 )

@@ -18,14 +18,17 @@ from functools import cache, partial
 from typing import Any, Literal
 
 from .._wsdl import Service
+from ._calls import XML_UTF8, Call, Immediate, Result
+from ._context import CallContext
 from ._faults import Fault, FaultPlan, Hold
-from ._handlers import CallContext, admit, answer, refuse
+from ._handlers import admit, answer, refuse
 from ._http import Request, render_response
 from ._ledger import FaultEvent
 from ._server import LOOPBACK, Listener, Reply
 from ._services import ACCOUNT_SERVICE, SEND_SERVICE, ServiceSpec
+from ._shapes import render_result
 from ._state import GatewayState
-from ._wire import XML_UTF8, Call, Immediate, parse, render_result
+from ._wire import parse
 
 __all__ = ["SandboxHost"]
 
@@ -64,8 +67,10 @@ class SandboxHost:
         self._plan = FaultPlan()
         self._holds: list[Hold] = []
         self._holds_lock = threading.Lock()
-        self._send = Listener(partial(self._handle, SEND_SERVICE), ports[0])
-        self._account = Listener(partial(self._handle, ACCOUNT_SERVICE), ports[1])
+        self._send = Listener(partial(self._handle, SEND_SERVICE), ports[0], f"{name} send port")
+        self._account = Listener(
+            partial(self._handle, ACCOUNT_SERVICE), ports[1], f"{name} account port"
+        )
 
     def __repr__(self) -> str:
         urls = f"send={self.send_url} account={self.account_url}"
@@ -141,6 +146,22 @@ class SandboxHost:
         """The faults still armed on this host."""
         return self._plan.armed
 
+    @property
+    def hanging(self) -> int:
+        """Connections this host holds open under a ``hang`` fault right now (both ports)."""
+        return self._send.hanging + self._account.hanging
+
+    def wait_hanging(
+        self, count: int = 1, timeout: float | None = 10.0, *, service: str = "send"
+    ) -> bool:
+        """Block until ``count`` connections of ``service``'s port are held by a ``hang``.
+
+        The fault is noted in the ledger before the connection is held: a test that must
+        know the hold has begun (to take the host down under it) waits on this instead.
+        """
+        listener = self._send if service == "send" else self._account
+        return listener.wait_hanging(count, timeout)
+
     def hold(
         self,
         times: int = 1,
@@ -188,7 +209,9 @@ class SandboxHost:
         ctx = CallContext(self.name, self.send_url, self._url(service), peer)
         fault = self._plan.pick(service.name, call.op.name)
         if fault is None:
-            return _send(self._run(call, ctx, service, closing, None), keep)
+            normal = self._run(call, ctx, service, closing, None)
+            # A host that went down while the request was processed never answers it.
+            return Reply(close=True) if closing.is_set() else _send(normal, keep)
         self._state.ledger.note_fault(
             FaultEvent(
                 ctx.service_url,
@@ -237,6 +260,7 @@ class SandboxHost:
     ) -> Immediate:
         state = self._state
         refused = admit(call, state, ctx)
+        value: Result
         if refused is not None:
             value = refuse(call, state, ctx, refused)
         else:

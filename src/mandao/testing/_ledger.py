@@ -12,7 +12,7 @@ import dataclasses
 import io
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -90,7 +90,9 @@ class Ledger:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: a ``wait`` predicate reads the ledger while the condition holds it.
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
         self._messages: list[LedgerEntry] = []
         self._rejections: list[Rejection] = []
         self._faults: list[FaultEvent] = []
@@ -100,16 +102,19 @@ class Ledger:
         """Append accepted messages (all of one request at once)."""
         with self._lock:
             self._messages.extend(entries)
+            self._changed.notify_all()
 
     def reject(self, rejection: Rejection) -> None:
         """Append one rejected request."""
         with self._lock:
             self._rejections.append(rejection)
+            self._changed.notify_all()
 
     def note_fault(self, event: FaultEvent) -> None:
         """Append one fired fault."""
         with self._lock:
             self._faults.append(event)
+            self._changed.notify_all()
 
     def clear(self) -> None:
         """Forget everything recorded so far (account state is untouched)."""
@@ -117,6 +122,16 @@ class Ledger:
             self._messages.clear()
             self._rejections.clear()
             self._faults.clear()
+            self._changed.notify_all()
+
+    def wait(self, predicate: Callable[[Ledger], bool], timeout: float | None = 10.0) -> bool:
+        """Block until ``predicate(ledger)`` holds; False if ``timeout`` passed first.
+
+        Checked again after every change to the ledger, so a test waits on what it needs
+        (``gw.ledger.wait(lambda l: len(l) == 1)``) instead of sleeping.
+        """
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self), timeout)
 
     # -- reading (the test's side) ----------------------------------------------------
     @property

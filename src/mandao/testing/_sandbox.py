@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +13,10 @@ from ._accounts import DEFAULT_BALANCE, AccountState, SandboxAccount
 from ._checks import md5_pwd
 from ._choices import Rules
 from ._host import SandboxHost
+from ._inbound import InjectedReply, china_time
 from ._ledger import Ledger
+from ._push import PushAttempt, Pusher, check_push_url
+from ._reports import DeliveryReport, ReportSettings
 from ._state import GatewayState
 
 if TYPE_CHECKING:
@@ -29,7 +34,9 @@ class SandboxGateway:
         rules: the switchable behaviours (:class:`Rules`); defaults are documented there.
         default_balance: the balance of an account that does not set one.
         primary_ports, backup_ports: (send port, account port) of each host; 0 = any free port.
-        clock: the time source for windows, the daily Register limit and ``stime``.
+        clock: the time source for windows, the daily Register limit, ``stime``, reply
+            times and the report clock.
+        reports: how delivery reports are made (:class:`ReportSettings`).
 
     >>> from mandao.testing import SandboxGateway
     >>> with SandboxGateway(accounts={"SDK-TST-010-00001": "secret"}) as gw:
@@ -46,12 +53,15 @@ class SandboxGateway:
         primary_ports: tuple[int, int] = (0, 0),
         backup_ports: tuple[int, int] = (0, 0),
         clock: Callable[[], float] = time.time,
+        reports: ReportSettings | None = None,
     ) -> None:
         self.ledger = Ledger()
         self.rules = rules or Rules()
         self._state = GatewayState(
-            self.rules, self.ledger, default_balance=default_balance, clock=clock
+            self.rules, self.ledger, default_balance=default_balance, clock=clock, reports=reports
         )
+        self._pusher = Pusher(clock=clock)
+        self._push_to: dict[str | None, str] = {}
         for sn, account in (accounts or {}).items():
             self.add_account(sn, account)
         self.primary = SandboxHost("primary", self._state, primary_ports)
@@ -76,9 +86,10 @@ class SandboxGateway:
         return self
 
     def stop(self) -> None:
-        """Close every port and connection; safe to call twice."""
+        """Close every port and connection, drop pushes not made yet; safe to call twice."""
         self.primary.down()
         self.backup.down()
+        self._pusher.close()
         self._started = False
 
     def __enter__(self) -> SandboxGateway:
@@ -102,6 +113,40 @@ class SandboxGateway:
     def account_hosts(self) -> list[str]:
         """[primary account URL, backup account URL], for ``Client(account_hosts=...)``."""
         return [self.primary.account_url, self.backup.account_url]
+
+    def environment(self) -> dict[str, str]:
+        """``MANDAO_HOSTS`` and ``MANDAO_ACCOUNT_HOSTS`` for pointing ``mandao`` at this gateway.
+
+        Full ``/webservice.asmx`` URLs, comma-separated, primary first; add ``MANDAO_SN``
+        and ``MANDAO_PASSWORD`` for an account (``subprocess.run(..., env=...)``).
+        """
+        return {
+            "MANDAO_HOSTS": ",".join(self.hosts),
+            "MANDAO_ACCOUNT_HOSTS": ",".join(self.account_hosts),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """What this gateway serves, as JSON-able data: URLs, accounts, faults, rules, reports.
+
+        ``mandao sandbox --json`` prints it as its first line.
+        """
+        accounts = [self.account(sn) for sn in self.serials]
+        return {
+            "hosts": self.hosts,
+            "account_hosts": self.account_hosts,
+            "state": {host.name: host.state for host in (self.primary, self.backup)},
+            "accounts": [
+                {"sn": a.sn, "balance": a.balance, "registered": a.registered} for a in accounts
+            ],
+            "faults": [
+                {"host": host.name, "kind": fault.kind}
+                for host in (self.primary, self.backup)
+                for fault in host.faults
+            ],
+            "rules": self.rules.describe_serial_rules(),
+            "reports": dataclasses.asdict(self.report_settings),
+            "environment": self.environment(),
+        }
 
     def client(self, sn: str, password: str, **kwargs: Any) -> Client:
         """A ``mandao.Client`` pointed at this gateway's hosts (extra keywords passed on).
@@ -180,3 +225,125 @@ class SandboxGateway:
     def pwd(sn: str, password: str) -> str:
         """The MD5 form of ``pwd`` (upper-case hex MD5 of sn + password)."""
         return md5_pwd(sn, password)
+
+    # -- replies (MO) and push -------------------------------------------------------------
+    def _serial(self, sn: str | None) -> str:
+        if sn is not None:
+            self._state.snapshot(sn)  # KeyError naming it when there is no such account
+            return sn
+        serials = self.serials
+        if len(serials) != 1:
+            raise ValueError(f"the sandbox has {len(serials)} accounts: say which with sn=")
+        return serials[0]
+
+    def reply(
+        self,
+        mobile: str,
+        text: str,
+        ext: str = "",
+        at: datetime | None = None,
+        *,
+        sn: str | None = None,
+    ) -> InjectedReply:
+        """A handset's reply (MO) to the account's service number + ``ext``, as it arrives.
+
+        It waits for ``mo`` / ``RECSMS_UTF8`` (handed out once) and ``mo2`` (by id), and
+        is pushed when a push URL is registered (:meth:`push_replies_to`). ``at`` is when
+        it arrived (naive: China time; default now); ``sn`` is needed when the sandbox
+        has more than one account.
+        """
+        return self.reply_many([(mobile, text)], ext=ext, at=at, sn=sn)[0]
+
+    def reply_many(
+        self,
+        replies: Iterable[tuple[str, str]],
+        *,
+        ext: str = "",
+        at: datetime | None = None,
+        sn: str | None = None,
+    ) -> list[InjectedReply]:
+        """Several replies (``(mobile, text)`` pairs) at once, pushed in pushes of up to 1000."""
+        serial = self._serial(sn)
+        items = list(replies)
+        if ext and not (ext.isascii() and ext.isdigit() and len(ext) <= 9):
+            raise ValueError(f"ext must be up to 9 digits, not {ext!r}")
+        for mobile, text in items:
+            if not mobile or not mobile.isascii() or any(c in mobile for c in ",;\r\n"):
+                raise ValueError(f"not a mobile number: {mobile!r}")
+            if not text:
+                raise ValueError("a reply needs a text")
+        state = self._state
+        with state.lock:
+            when = china_time(at if at is not None else state.clock())
+            number = state.accounts[serial].service_number
+            made = [state.inbox.add(serial, m, t, number, ext, when) for m, t in items]
+        url = self._push_to.get(serial) or self._push_to.get(None)
+        if url and made:
+            self._pusher.push(url, made)
+        return made
+
+    def replies(self, sn: str | None = None) -> list[InjectedReply]:
+        """Every reply injected so far (for ``sn``, or for all), oldest first."""
+        with self._state.lock:
+            return self._state.inbox.all(sn)
+
+    def push_replies_to(self, url: str | None, *, sn: str | None = None) -> None:
+        """POST every reply injected from now on to ``url`` (a 127.0.0.1 URL); None stops.
+
+        For one serial with ``sn=``, else for every serial without its own. A push is
+        ``args=`` records joined by ``;`` (at most 1000), answered ``0`` by a receiver
+        that took it; each is kept in :attr:`pushes`. Pushed replies stay readable by
+        ``mo``, ``mo2`` and ``RECSMS_UTF8``.
+        """
+        if url is None:
+            self._push_to.pop(sn, None)
+            return
+        check_push_url(url)
+        self._push_to[sn] = url
+
+    @property
+    def pushes(self) -> list[PushAttempt]:
+        """Every push made so far, oldest first: what was sent and what came back."""
+        return self._pusher.attempts
+
+    def wait_pushes(self, count: int = 1, timeout: float | None = 10.0) -> bool:
+        """Block until ``count`` pushes have been made; False if ``timeout`` passed first."""
+        return self._pusher.wait(count, timeout)
+
+    # -- delivery reports ------------------------------------------------------------------
+    @property
+    def report_settings(self) -> ReportSettings:
+        """How delivery reports are made now (:class:`ReportSettings`)."""
+        with self._state.lock:
+            return self._state.reports.settings
+
+    def configure_reports(
+        self, settings: ReportSettings | None = None, **changes: Any
+    ) -> ReportSettings:
+        """Use ``settings`` (or the current ones with ``changes``) for sends from now on.
+
+        ``gw.configure_reports(failed=0.1, delay=30, layout="semicolon")``; returns the
+        settings in force. Reports already made keep their status and due time.
+        """
+        with self._state.lock:
+            base = settings or self._state.reports.settings
+            new = dataclasses.replace(base, **changes)
+            self._state.reports.configure(new)
+            return new
+
+    def advance_reports(self, seconds: float) -> int:
+        """Move the report clock ``seconds`` ahead (tests never sleep); how many came due."""
+        with self._state.lock:
+            return self._state.reports.advance(seconds, self._state.clock())
+
+    def release_reports(self) -> int:
+        """Make every report made so far due now, whatever its delay; how many came due."""
+        with self._state.lock:
+            return self._state.reports.release(self._state.clock(), everything=True)
+
+    def reports(self, sn: str | None = None, *, pending: bool = False) -> list[DeliveryReport]:
+        """Reports that came due (with their report ids), or with ``pending`` those not yet."""
+        with self._state.lock:
+            book = self._state.reports
+            book.release(self._state.clock())
+            return book.pending(sn) if pending else book.due(sn)

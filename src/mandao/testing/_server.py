@@ -47,9 +47,13 @@ Handler = Callable[[Request, str, threading.Event], Reply]
 class Listener:
     """One port of a sandbox host."""
 
-    def __init__(self, handler: Handler, port: int = 0) -> None:
+    def __init__(self, handler: Handler, port: int = 0, label: str = "") -> None:
         self._handler = handler
+        self.label = label
         self._lock = threading.Lock()
+        # Notified when a connection starts or stops being held by a ``hang`` reply.
+        self._hanging_changed = threading.Condition(self._lock)
+        self._hanging = 0
         self._sock: socket.socket | None = None
         self._fillers: list[socket.socket] = []
         self._conns: set[socket.socket] = set()
@@ -62,6 +66,17 @@ class Listener:
         """The bound port (stable across down/up)."""
         return self._port
 
+    @property
+    def hanging(self) -> int:
+        """Connections held open by a ``hang`` reply right now."""
+        with self._lock:
+            return self._hanging
+
+    def wait_hanging(self, count: int, timeout: float | None) -> bool:
+        """Block until exactly ``count`` connections are held by a ``hang``; False on timeout."""
+        with self._hanging_changed:
+            return self._hanging_changed.wait_for(lambda: self._hanging == count, timeout)
+
     def _bind(self, backlog: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # Re-binding the same port right after down() must not fail on TIME_WAIT.
@@ -69,9 +84,12 @@ class Listener:
         try:
             sock.bind((LOOPBACK, self._port))
             sock.listen(backlog)
-        except OSError:
+        except OSError as exc:
             sock.close()
-            raise
+            where = f" ({self.label})" if self.label else ""
+            raise OSError(
+                exc.errno, f"cannot listen on {LOOPBACK}:{self._port}{where}: {exc.strerror}"
+            ) from exc
         self._port = sock.getsockname()[1]
         return sock
 
@@ -180,11 +198,19 @@ class Listener:
             rfile.close()
             conn.close()
 
-    @staticmethod
-    def _hang(conn: socket.socket, closing: threading.Event) -> None:
+    def _hang(self, conn: socket.socket, closing: threading.Event) -> None:
         # Hold the connection, reading and discarding, until the client gives up or the
-        # host goes down: the thread must not outlive either.
-        while not closing.is_set():
-            readable, _, _ = select.select([conn], [], [], 0.1)
-            if readable and not conn.recv(65536):
-                return
+        # host goes down: the thread must not outlive either. Counted while held, so a
+        # test can wait until a request is truly being held (wait_hanging), not guess.
+        with self._hanging_changed:
+            self._hanging += 1
+            self._hanging_changed.notify_all()
+        try:
+            while not closing.is_set():
+                readable, _, _ = select.select([conn], [], [], 0.1)
+                if readable and not conn.recv(65536):
+                    return
+        finally:
+            with self._hanging_changed:
+                self._hanging -= 1
+                self._hanging_changed.notify_all()

@@ -18,13 +18,19 @@ __all__ = [
     "ACCOUNT_SERVICE",
     "SEND_SERVICE",
     "Operation",
+    "ParamType",
     "PwdForm",
+    "ResultType",
     "ServiceName",
     "ServiceSpec",
 ]
 
 ServiceName = Literal["send", "account"]
 PwdForm = Literal["md5", "plain"]
+#: A parameter's .NET type (the rest are strings): ``int`` is System.Int32, ``long`` Int64.
+ParamType = Literal["int", "long"]
+#: What an operation returns: a string, or ``ArrayOfMOBody`` (the RECSMS* family).
+ResultType = Literal["string", "ArrayOfMOBody"]
 
 _SEND_FIELDS = ("sn", "pwd", "mobile", "content", "ext", "stime", "rrid", "msgfmt")
 
@@ -34,13 +40,23 @@ class Operation:
     """One gateway operation: exact-case name, parameters in WSDL order, which pwd form it takes.
 
     ``ashx``: the vendor's plain-HTTP ``/<name>.ashx`` handler offers it too (vendor doc
-    §2.4-2.5; the two send operations, on the send port only).
-    """
+    §2.4-2.5; the two send operations, on the send port only). ``types``: the parameters
+    that are not strings, as (name, type) pairs; ``result``: what the operation returns.
+
+    >>> ACCOUNT_SERVICE.operation("mo2").param_type("maxID"), SEND_SERVICE.operation("mdsmssend").result
+    ('int', 'string')
+    """  # noqa: E501
 
     name: str
     params: tuple[str, ...]
     pwd: PwdForm
     ashx: bool = False
+    types: tuple[tuple[str, ParamType], ...] = ()
+    result: ResultType = "string"
+
+    def param_type(self, name: str) -> ParamType | None:
+        """The .NET type of parameter ``name`` when it is not a string, else None."""
+        return dict(self.types).get(name)
 
 
 @dataclass(frozen=True)
@@ -120,5 +136,12 @@ ACCOUNT_SERVICE = ServiceSpec(
         Operation("balance", ("sn", "pwd"), "md5"),
         Operation("GetBalance", ("sn", "pwd"), "plain"),
         Operation("UDPPwd", ("sn", "pwd", "newpwd"), "plain"),
+        # Replies (MO), delivery reports, the service number: exact live signatures.
+        Operation("mo", ("sn", "pwd"), "md5"),
+        Operation("mo2", ("sn", "pwd", "maxID"), "md5", types=(("maxID", "int"),)),
+        Operation("report", ("sn", "pwd", "maxid"), "md5", types=(("maxid", "long"),)),
+        Operation("report2", ("sn", "pwd", "maxid", "rrid"), "md5", types=(("maxid", "long"),)),
+        Operation("RECSMS_UTF8", ("sn", "pwd"), "plain", result="ArrayOfMOBody"),
+        Operation("GetCode", ("sn", "pwd"), "plain"),
     ),
 )

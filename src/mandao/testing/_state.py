@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 
-from ._accounts import Account, AccountState, SandboxAccount
+from ._accounts import Account, AccountState, SandboxAccount, check_refused, check_service_number
 from ._choices import Rules, check_max_in_flight
+from ._inbound import Inbox
 from ._ledger import Ledger
+from ._reports import ReportBook, ReportSettings
 
 __all__ = ["GatewayState"]
 
@@ -25,7 +27,8 @@ __all__ = ["GatewayState"]
 class GatewayState:
     """Accounts, rules, clock, ledger and the cross-request memory of one sandbox gateway.
 
-    ``lock`` guards ``accounts`` and ``recent``: a handler holds it for the whole request.
+    ``lock`` guards ``accounts``, ``recent``, ``inbox`` (replies) and ``reports`` (delivery
+    reports): a handler holds it for the whole request.
     """
 
     def __init__(
@@ -35,6 +38,7 @@ class GatewayState:
         *,
         default_balance: int,
         clock: Callable[[], float] = time.time,
+        reports: ReportSettings | None = None,
     ) -> None:
         self.rules = rules
         self.ledger = ledger
@@ -46,6 +50,8 @@ class GatewayState:
         self.accounts: dict[str, Account] = {}
         # (sn, mobile, decoded content) -> when it was last accepted, for -20.
         self.recent: dict[tuple[str, str, str], float] = {}
+        self.inbox = Inbox()
+        self.reports = ReportBook(reports or ReportSettings())
         # sn -> host name -> requests in flight there / when its last one there finished.
         self._in_flight: dict[str, dict[str, int]] = {}
         self._last_done: dict[str, dict[str, float]] = {}
@@ -77,6 +83,11 @@ class GatewayState:
             raise TypeError(f"unknown account field(s): {sorted(unknown)}")
         if "max_in_flight" in changes:
             check_max_in_flight(changes["max_in_flight"])  # type: ignore[arg-type]
+        if "service_number" in changes:
+            check_service_number(changes["service_number"])  # type: ignore[arg-type]
+        if "refused" in changes:
+            check_refused(changes["refused"])  # type: ignore[arg-type]
+            changes["refused"] = dict(changes["refused"])  # type: ignore[call-overload]
         with self.lock:
             acct = self._get(sn)
             for key, value in changes.items():
