@@ -367,13 +367,29 @@ def test_decode_keeps_the_raw_value_of_an_unknown_code() -> None:
     assert not caught.value.info.known
 
 
-@pytest.mark.parametrize("raw", ["", "<html>502</html>", "-", "-abc", "-20x", "OK"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "", "<html>502</html>", "-", "-abc", "-20x", "OK",
+        "-0", "-01", "-020", "+20", " -20", "-2 0",  # no leading zero, sign or space in a code
+        "１２３４５６", "٢١٨٢٩٠", "-４", "１" * 18,  # ASCII digits only, in an id and a code
+        "1" * 19, "12 34", "0x12",
+    ],
+)  # fmt: skip
 def test_decode_of_anything_else_is_a_protocol_error(raw: str) -> None:
     """A reply that is neither a success nor a code is a ProtocolError (outcome unknown)."""
     with pytest.raises(_errors.ProtocolError) as caught:
         decode(raw, success=SUCCESS, recipients=("13800138000",), **WHERE)
     assert caught.value.recipients == ("13800138000",)
     assert (caught.value.host, caught.value.operation) == (WHERE["host"], WHERE["operation"])
+
+
+def test_decode_shows_the_scrubbed_text_it_is_given() -> None:
+    """An undecodable reply's message shows ``shown`` (the driver's scrubbed text)."""
+    with pytest.raises(_errors.ProtocolError) as caught:
+        decode("echo E032A1", success=SUCCESS, shown="echo ***", **WHERE)
+    assert "E032A1" not in str(caught.value)
+    assert "echo ***" in caught.value.message
 
 
 def test_error_for_a_success_row_is_an_unknown_code() -> None:

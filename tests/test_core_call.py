@@ -17,10 +17,12 @@ from mandao._core.admission import Admission, Change, admit, release
 from mandao._core.call import (
     Admit,
     Answered,
+    Deadline,
     Done,
     Effect,
     Granted,
     Interrupted,
+    Misconfigured,
     Pause,
     Record,
     Release,
@@ -35,6 +37,7 @@ from mandao._core.failover import FailoverPolicy, RetryBudget
 from mandao._core.hosts import HostGroups
 
 A, B = "http://a:8061/webservice.asmx", "http://b:8061/webservice.asmx"
+C = "http://c:8061/webservice.asmx"
 UNSENT = Unsent("connection refused")
 
 
@@ -46,10 +49,15 @@ def _unknown(message: str) -> Unanswered:
 class Script:
     """A driver that answers each Transmit with the next scripted reply."""
 
-    replies: list[Unsent | Unanswered | str]
+    replies: list[Unsent | Unanswered | Misconfigured | str]
     policy: FailoverPolicy = field(default_factory=FailoverPolicy)
     hosts: tuple[str, ...] = (A, B)
+    total: float | None = None  # the call's deadline, on the script's clock
+    cost: float = 0.0  # seconds each attempt takes
+    busy: bool = False  # every Admit waits as long as it may, then gets no slot
     transmitted: list[str] = field(default_factory=list)
+    budgets: list[float | None] = field(default_factory=list)
+    admits: list[Admit] = field(default_factory=list)
     records: list[str] = field(default_factory=list)
     pauses: list[float] = field(default_factory=list)
     releases: list[Change] = field(default_factory=list)
@@ -62,6 +70,10 @@ class Script:
 
     def handle(self, effect: Effect) -> Reply:
         if isinstance(effect, Admit):
+            self.admits.append(effect)
+            if self.busy:
+                self.now += effect.wait(60.0, self.now)
+                raise mandao.SerialBusy("no slot", waited=effect.wait(60.0, self.now))
             self.state, group = admit(
                 self.state, self.policy, service="send", exclude=effect.exclude, now=self.now
             )
@@ -70,6 +82,8 @@ class Script:
             return Granted(group, self.hosts[group], serving, self.now)
         if isinstance(effect, Transmit):
             self.transmitted.append(effect.url)
+            self.budgets.append(effect.budget)
+            self.now += self.cost
             reply = self.replies.pop(0)
             if isinstance(reply, str):
                 self.now += 0.01
@@ -98,8 +112,12 @@ class Script:
         self.now += effect.seconds
         return None
 
+    def clock(self) -> float:
+        return self.now
+
     def run(self) -> tuple[str, str] | BaseException:
         """(result, url) of the call, or what it raised."""
+        deadline = None if self.total is None else Deadline.after(self.total, self.clock)
         steps: Generator[Effect, Reply, Done] = attempts(
             "mdsmssend",
             "send",
@@ -108,11 +126,18 @@ class Script:
             rrid="1",
             recipients=("13800138000",),
             rng=random.Random(7),
+            deadline=deadline,
         )
         reply: Reply = None
+        error: BaseException | None = None
         try:
             while True:
-                reply = self.handle(steps.send(reply))
+                effect = steps.send(reply) if error is None else steps.throw(error)
+                error = None
+                try:
+                    reply = self.handle(effect)
+                except mandao.MandaoError as exc:
+                    error, reply = exc, None
         except StopIteration as stop:
             result, url, waited = stop.value
             assert waited == 0.0, "the scripted driver never waits"
@@ -172,6 +197,16 @@ TABLE = [
     ("-4: InsufficientBalance, never retried", ["-4"], [A], ["rejected"], "InsufficientBalance"),
     ("-2: AuthenticationError, never retried", ["-2"], [A], ["rejected"], "AuthenticationError"),
     ("success: the id", ["789"], [A], ["accepted"], ("789", A)),
+    (
+        "404: a ConfigError, not sent, not tried on the backup",
+        [Misconfigured(mandao.ConfigError("HTTP 404: no service", host=A))],
+        [A],
+        ["rejected"],
+        "ConfigError",
+    ),
+    ("full-width digits: ProtocolError", ["１２３"], [A], ["unknown"], "ProtocolError"),
+    ("-0: ProtocolError, not a code", ["-0"], [A], ["unknown"], "ProtocolError"),
+    ("-01: ProtocolError, not a code", ["-01"], [A], ["unknown"], "ProtocolError"),
 ]
 
 
@@ -180,7 +215,7 @@ TABLE = [
 )
 def test_decision_table(
     row: str,
-    replies: list[Unsent | Unanswered | str],
+    replies: list[Unsent | Unanswered | Misconfigured | str],
     sent_to: list[str],
     records: list[str],
     expected: tuple[str, str] | str,
@@ -324,3 +359,85 @@ def test_an_unanswered_request_lingers_on_its_slot() -> None:
     release = steps.send(_unknown("reset"))
     assert isinstance(release, Release)
     assert release.linger
+
+
+def test_admit_carries_the_deadline_and_transmit_what_is_left() -> None:
+    """The Admit says when the call must be over; each Transmit, the seconds left then."""
+    script = Script([UNSENT, "1"], total=10.0, cost=3.0)
+    assert script.run() == ("1", B)
+    assert [a.until for a in script.admits] == [10.0, 10.0]
+    assert script.budgets == [10.0, 7.0]
+
+
+def test_admit_wait_is_cut_to_the_deadline() -> None:
+    """The driver waits its Timeouts.wait, or what is left before the deadline if less."""
+    assert Admit("send").wait(60.0, now=5.0) == 60.0
+    assert Admit("send", until=10.0).wait(60.0, now=5.0) == 5.0
+    assert Admit("send", until=100.0).wait(60.0, now=5.0) == 60.0
+    assert Admit("send", until=10.0).wait(60.0, now=12.0) == 0.0
+
+
+def test_no_attempt_starts_past_the_deadline() -> None:
+    """Past the deadline, the next host is not tried: DeadlineExceeded, not sent, with what
+    the hosts tried said."""
+    script = Script([UNSENT, UNSENT, "1"], hosts=(A, B, C), total=1.0, cost=0.6)
+    outcome = script.run()
+    assert isinstance(outcome, mandao.DeadlineExceeded)
+    assert isinstance(outcome, mandao.GatewayUnreachable)
+    assert script.transmitted == [A, B]
+    assert [host for host, _ in outcome.causes] == [A, B]
+    assert outcome.total == 1.0
+    assert script.state.in_flight == 0
+
+
+def test_a_pause_never_ends_past_the_deadline() -> None:
+    """-18 retries stop when the next pause would end past the deadline: the RateLimited."""
+    policy = FailoverPolicy(retry_tries=1000, retry_time=1000, backoff_base=0.2, backoff_max=0.2)
+    script = Script(["-18"] * 1000, policy=policy, total=1.0, cost=0.01)
+    outcome = script.run()
+    assert isinstance(outcome, mandao.RateLimited)
+    assert script.now <= 1.0
+    assert 1 <= len(script.pauses) < 1000
+
+
+def test_a_wait_the_deadline_cut_short_is_deadline_exceeded() -> None:
+    """No slot until the deadline: DeadlineExceeded (not SerialBusy: the wait was longer)."""
+    script = Script(["1"], total=2.0, busy=True)
+    outcome = script.run()
+    assert isinstance(outcome, mandao.DeadlineExceeded)
+    assert script.now == 2.0
+    assert script.transmitted == []
+
+
+def test_a_wait_that_runs_out_first_stays_serial_busy() -> None:
+    """No slot within Timeouts.wait, the deadline still ahead: SerialBusy, as before."""
+    script = Script(["1"], total=100.0, busy=True)
+    outcome = script.run()
+    assert type(outcome) is mandao.SerialBusy
+    assert outcome.operation == "mdsmssend"
+
+
+def test_a_call_without_a_deadline_carries_none() -> None:
+    """No deadline given: the effects carry none, as before."""
+    script = Script(["1"])
+    assert script.run() == ("1", A)
+    assert script.admits[0].until is None
+    assert script.budgets == [None]
+
+
+def test_a_refused_result_shows_the_scrubbed_text() -> None:
+    """An undecodable result's message shows the driver's scrubbed text, never the raw one."""
+    steps = attempts(
+        "balance", "account", r"\d{1,18}", FailoverPolicy(), rrid=None, recipients=(),
+        rng=random.Random(1),
+    )  # fmt: skip
+    steps.send(None)
+    steps.send(Granted(0, A, ((0, A),), 0.0))
+    assert isinstance(steps.send(Answered("pwd is E032A1", 0.01, 0.01, "pwd is ***")), Release)
+    record = steps.send(Released(True))
+    assert isinstance(record, Record)
+    assert "E032A1" not in record.detail
+    assert "***" in record.detail
+    with pytest.raises(mandao.ProtocolError) as info:
+        steps.send(None)
+    assert "E032A1" not in str(info.value)

@@ -10,6 +10,7 @@ from mandao._core.wire import (
     Exchange,
     Fault,
     Malformed,
+    Misconfigured,
     Response,
     Result,
     Unanswered,
@@ -26,7 +27,8 @@ CASES: list[tuple[str, Exchange, str, str]] = [
     ("307", Response(307, Result("123")), "ProtocolError", "HTTP 307 redirect, not followed"),
     ("500 fault", Response(500, Fault("soap:Server", "boom")), "ProtocolError", "SOAP fault"),
     ("200 fault", Response(200, Fault("soap:Server", "boom")), "ProtocolError", "boom"),
-    ("404", Response(404, Malformed("x"), "Not Found"), "ProtocolError", "HTTP 404"),
+    ("404", Response(404, Malformed("x"), "Not Found"), "ConfigError", "/webservice.asmx"),
+    ("404 result", Response(404, Result("123")), "ConfigError", "service path"),
     ("503", Response(503, Malformed("x"), "busy"), "ProtocolError", "HTTP 503"),
     ("500 result", Response(500, Result("123")), "ProtocolError", "HTTP 500"),
     ("200 page", Response(200, Malformed("not XML")), "ProtocolError", "not XML"),
@@ -37,9 +39,15 @@ CASES: list[tuple[str, Exchange, str, str]] = [
 
 @pytest.mark.parametrize(("name", "exchange", "kind", "text"), CASES, ids=[c[0] for c in CASES])
 def test_each_exchange_has_one_outcome(name: str, exchange: Exchange, kind: str, text: str) -> None:
-    """Unsent for connect failures, the result for a 200 result, OutcomeUnknown otherwise."""
+    """Unsent for connect failures, the result for a 200 result, a ConfigError for a 404
+    (not sent), OutcomeUnknown otherwise."""
     outcome = classify(exchange, host="h", operation="mdsmssend", rrid="9", recipients=("1",))
-    if kind == "Unsent":
+    if kind == "ConfigError":
+        assert isinstance(outcome, Misconfigured)
+        assert text in outcome.error.message
+        assert not isinstance(outcome.error, mandao.OutcomeUnknown)
+        assert (outcome.error.host, outcome.error.operation) == ("h", "mdsmssend")
+    elif kind == "Unsent":
         assert isinstance(outcome, Unsent)
         assert outcome.reason == text
     elif kind == "str":

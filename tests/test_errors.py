@@ -69,3 +69,21 @@ def test_explain_of_text_raises_only_our_validation_error() -> None:
     with pytest.raises(mandao.ValidationError) as caught:
         mandao.explain("abc")
     assert type(caught.value) is mandao.ValidationError
+
+
+def test_deadline_exceeded_is_not_sent_and_says_its_deadline() -> None:
+    """DeadlineExceeded is a GatewayUnreachable (not sent), never an OutcomeUnknown."""
+    error = mandao.DeadlineExceeded(
+        "not sent", total=2.5, causes=(("http://a", "connect timeout"),), operation="mdsmssend"
+    )
+    assert isinstance(error, mandao.GatewayUnreachable)
+    assert not isinstance(error, (mandao.OutcomeUnknown, mandao.SerialBusy))
+    assert (error.total, error.causes, error.operation) == (2.5, (("http://a", "connect timeout"),),
+                                                            "mdsmssend")  # fmt: skip
+
+
+def test_a_config_error_can_name_its_host() -> None:
+    """A 404 is a ConfigError that names the host and operation; a file's keeps its path."""
+    error = mandao.ConfigError("no service here", host="http://h/x", operation="balance")
+    assert str(error) == "no service here (operation=balance, host=http://h/x)"
+    assert mandao.ConfigError("bad", path=Path("m.toml")).message == "m.toml: bad"

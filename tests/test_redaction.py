@@ -80,3 +80,47 @@ def test_a_postgresql_journals_password_is_not_in_the_clients_repr(client_class:
     client = make("SDK-TST-010-00001", "x", journal="postgresql://app:hunter2@db.internal/sms")
     assert "hunter2" not in repr(client)
     assert "postgresql://app@db.internal/sms" in repr(client)
+
+
+def test_secrets_are_scrubbed_from_any_text_and_never_shown() -> None:
+    """Secrets go wherever they are in a text, pwd= values too; their repr shows none."""
+    from mandao._redact import Secrets
+
+    md5 = md5_form(SN, PASSWORD)
+    secrets = Secrets([PASSWORD, md5, md5.lower()])
+    text = f"echo {PASSWORD} {md5.lower()} x{md5}x pwd=abc"
+    assert secrets.scrub(text) == "echo *** *** x***x pwd=***"
+    assert PASSWORD not in repr(secrets)
+    assert "3 hidden" in repr(secrets)
+    assert not Secrets(["", ""])
+
+
+def test_log_records_of_an_exchange_are_scrubbed_of_its_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Inside ``scrubbing``, a library's record that holds a secret is rewritten; outside,
+    only pwd= values are."""
+    from mandao._redact import Secrets, scrubbing
+
+    caplog.set_level(logging.DEBUG)
+    logger = logging.getLogger("httpcore.http11")
+    with scrubbing(Secrets([PASSWORD])):
+        logger.debug("headers %s", [(b"X-Echo", PASSWORD.encode())])
+    logger.debug("later %s", PASSWORD)
+    assert PASSWORD not in caplog.records[0].getMessage()
+    assert PASSWORD in caplog.records[1].getMessage()  # no exchange: nothing to know it by
+
+
+def test_an_exception_chain_is_scrubbed_of_the_secrets_given() -> None:
+    """redact_exception with secrets: args, nested exceptions and causes, bytes too."""
+    from http.client import BadStatusLine
+
+    from mandao._redact import Secrets, redact_exception
+
+    inner = BadStatusLine(f"HTTP/1.1 200 {PASSWORD}")
+    outer = ConnectionError("aborted", inner, PASSWORD.encode())
+    outer.__cause__ = ValueError(PASSWORD)
+    redact_exception(outer, Secrets([PASSWORD]))
+    shown = repr(outer) + repr(inner) + repr(outer.__cause__)
+    assert PASSWORD not in shown
+    assert "***" in repr(inner)

@@ -28,6 +28,7 @@ from ._core.batches import Sent, batches
 from ._core.call import (
     Admit,
     Answered,
+    Deadline,
     Done,
     Effect,
     Interrupted,
@@ -106,12 +107,14 @@ async def call(
     timeouts = transport.timeouts
     lease = timeouts.lease()
     began = 0.0
+    hidden = transport.secrets(built)
 
     async def handle(effect: Effect) -> Reply:
         nonlocal began
         if isinstance(effect, Admit):
+            wait = effect.wait(timeouts.wait, time.monotonic())
             return await admission.admit(
-                store, effect, wait=timeouts.wait, sn=sn, lease=lease, offload=worker
+                store, effect, wait=wait, sn=sn, lease=lease, offload=worker
             )
         if isinstance(effect, Transmit):
             url = effect.url
@@ -128,14 +131,16 @@ async def call(
                 left = True
 
             try:
-                exchange = await transport.exchange(built, url, on_written=wrote)
+                exchange = await transport.exchange(
+                    built, url, on_written=wrote, budget=effect.budget
+                )
             except asyncio.CancelledError as exc:
                 return Interrupted(exc, left)
             outcome = classify(exchange, host=url, operation=op.name, rrid=rrid,
                                recipients=recipients)  # fmt: skip
             if isinstance(outcome, str):
                 now = time.monotonic()
-                return Answered(outcome, now - began, now)
+                return Answered(outcome, now - began, now, hidden.scrub(outcome))
             return outcome
         if isinstance(effect, Record):
             if journaled:
@@ -150,7 +155,8 @@ async def call(
         return None
 
     steps = attempts(op.name, op.service.name, op.reply, policy, rrid=rrid,
-                     recipients=recipients, rng=rng, sn=sn)  # fmt: skip
+                     recipients=recipients, rng=rng, sn=sn,
+                     deadline=Deadline.after(timeouts.budget(), time.monotonic))  # fmt: skip
     return await drive(steps, handle)
 
 

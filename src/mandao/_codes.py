@@ -43,6 +43,22 @@ CODES: Mapping[int, CodeInfo] = types.MappingProxyType(
 """Every known result code, read-only: 0, 1, then the negative codes in ascending magnitude."""
 
 _INTEGER = re.compile(r"-?[0-9]+")
+#: A result code as the gateway writes one: ``-`` and ASCII digits, no leading zero.
+#: ``-0``, ``-01`` or ``-\uff14`` are no code: the reply is undecodable, its outcome unknown.
+_CODE = re.compile(r"-[1-9][0-9]*", re.ASCII)
+
+
+_GRAMMARS: dict[str, re.Pattern[str]] = {}
+
+
+def _grammar(success: str) -> re.Pattern[str]:
+    """An operation's ``reply`` pattern, ASCII only: ``\\d`` is 0-9, never ``１２３``."""
+    pattern = _GRAMMARS.get(success)
+    if pattern is None:
+        if len(_GRAMMARS) > 64:  # callers' own patterns: never more than a few
+            _GRAMMARS.clear()
+        pattern = _GRAMMARS[success] = re.compile(success, re.ASCII)
+    return pattern
 
 
 def explain(code: int | str) -> CodeInfo:
@@ -136,13 +152,18 @@ def decode(
     operation: str,
     rrid: str | None = None,
     recipients: Sequence[str] = (),
+    shown: str | None = None,
 ) -> str:
     """``raw`` if it matches the regular expression ``success``; else raise what it means.
 
+    ``success`` is matched in ASCII mode (``\\d`` is 0-9 only); a code is ``-`` and ASCII
+    digits without a leading zero. ``shown``: ``raw`` as an error message may show it
+    (scrubbed of the request's secrets); ``raw`` itself by default.
+
     Raises:
         GatewayError: ``raw`` is a negative code: the subclass its ``error`` column names.
-        ProtocolError: anything else (an error page through a proxy, a truncated reply);
-            the request went out, so its outcome is unknown.
+        ProtocolError: anything else (an error page through a proxy, a truncated reply,
+            ``-0``); the request went out, so its outcome is unknown.
 
     Example::
 
@@ -153,15 +174,16 @@ def decode(
         ...
         mandao._errors.InsufficientBalance: -4 The balance does not cover this send. → ...
     """
-    if re.fullmatch(success, raw):
+    if _grammar(success).fullmatch(raw):
         return raw
     info: CodeInfo | None = None
-    if raw.startswith("-"):
+    if _CODE.fullmatch(raw):
         with contextlib.suppress(ValidationError):
             info = explain(raw)
     if info is None:
+        text = raw if shown is None else shown
         raise ProtocolError(
-            f"the reply {raw[:60]!r} is neither a result nor a code",
+            f"the reply {text[:60]!r} is neither a result nor a code",
             host=host,
             operation=operation,
             rrid=rrid,

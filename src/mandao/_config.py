@@ -15,7 +15,9 @@ __all__ = [
     "DEFAULT_BATCH",
     "DEFAULT_GX_BATCH",
     "DEFAULT_HOSTS",
+    "FETCH_OPERATIONS",
     "MAX_BATCH",
+    "ReplyLimits",
     "Timeouts",
     "batch_size",
     "check_hosts",
@@ -34,37 +36,54 @@ DEFAULT_ACCOUNT_HOSTS = (
 )
 
 
+#: A call's total deadline when ``Timeouts.total`` is None and the other timeouts are short.
+DEFAULT_TOTAL = 120.0
+
+
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds to wait for a connection, and for the reply once the request is written.
+    """Seconds to wait for a connection, for the reply, for a slot, and for a whole call.
 
     zeep's own default is to wait forever; mandao never does. Frozen: change one with
     :func:`dataclasses.replace`, which checks the new values too.
 
     Args:
         connect: seconds to wait for a connection to a host.
-        read: seconds to wait for the reply once the request is written.
+        read: seconds the whole reply may take to arrive once the request is written (not
+            each read from the socket: a server trickling its reply is cut off here).
         wait: seconds a call may wait for a slot of its serial (``max_in_flight`` requests
             of a serial at a time); past it the call fails, not sent, as
             :class:`~mandao.SerialBusy`.
+        total: seconds one call may take in all (one request: each batch of a send has its
+            own): waiting for slots, every attempt, pauses before retrying ``-8``/``-18``,
+            moving to the next host. Past it the call ends,
+            not sent, as :class:`~mandao.DeadlineExceeded` (or, when a request was already
+            out, as the :class:`~mandao.OutcomeUnknown` of its read timeout, cut to what
+            is left). None (default): 120 s, or ``wait + 2 * connect + read`` when that
+            is longer (a full wait, a host that does not connect, a full attempt on the
+            next); see :meth:`budget`.
 
     Raises:
         ValidationError: a value is not a positive, finite number of seconds
-            (``argument="timeout.connect"``, ``"timeout.read"`` or ``"timeout.wait"``).
+            (``argument="timeout.connect"``, ``"timeout.read"``, ``"timeout.wait"`` or
+            ``"timeout.total"``).
 
     >>> Timeouts(connect=2, read=10)
-    Timeouts(connect=2, read=10, wait=60.0)
-    >>> Timeouts(2, 10).read
-    10
+    Timeouts(connect=2, read=10, wait=60.0, total=None)
+    >>> Timeouts(2, 10).read, Timeouts(2, 10).budget(), Timeouts(2, 10, total=15).budget()
+    (10, 120.0, 15)
     """
 
     connect: float = 5.0
     read: float = 30.0
     wait: float = 60.0
+    total: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("connect", "read", "wait"):
+        for name in ("connect", "read", "wait", "total"):
             value = getattr(self, name)
+            if value is None and name == "total":
+                continue
             # Infinity, or NaN (the text "nan" gives it), would wait forever: mandao never does.
             if (
                 isinstance(value, bool)
@@ -75,6 +94,12 @@ class Timeouts:
                     f"expected a positive number of seconds, got {value!r}",
                     argument=f"timeout.{name}",
                 )
+
+    def budget(self) -> float:
+        """Seconds one call may take in all: ``total``, or its default when None."""
+        if self.total is not None:
+            return self.total
+        return max(DEFAULT_TOTAL, self.wait + 2 * self.connect + self.read)
 
     def lease(self) -> float:
         """Seconds a request may hold its serial's slot should its process die without a
@@ -108,9 +133,9 @@ class Timeouts:
             ValidationError: none of these, or not positive seconds.
 
         >>> Timeouts.parse("5,30")
-        Timeouts(connect=5.0, read=30.0, wait=60.0)
+        Timeouts(connect=5.0, read=30.0, wait=60.0, total=None)
         >>> Timeouts.parse({"read": 60})
-        Timeouts(connect=5.0, read=60, wait=60.0)
+        Timeouts(connect=5.0, read=60, wait=60.0, total=None)
         """
         if isinstance(value, str):
             try:
@@ -134,6 +159,47 @@ class Timeouts:
             value = tuple(value)  # a TOML array
         # of() checks the type at run time: anything else is refused there, by name.
         return cls.of(cast("Timeouts | float | tuple[float, float]", value))
+
+
+#: Operations that fetch stored records (replies, delivery reports): their replies may be
+#: large, so they get ``ReplyLimits.fetch``; every other operation gets ``default``.
+FETCH_OPERATIONS = frozenset({"mo", "mo2", "report", "report2", "RECSMS_UTF8"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyLimits:
+    """Most bytes a reply may hold: counted as it arrives, and again as it is decompressed.
+
+    A reply over its cap is not read further: the call ends in a
+    :class:`~mandao.ProtocolError` (the request went out, so its outcome is unknown). A
+    gzip bomb is stopped at the cap, never decompressed whole.
+
+    Args:
+        default: bytes for sends and account operations (their replies are a few hundred).
+        fetch: bytes for the operations that fetch stored records (:data:`FETCH_OPERATIONS`).
+
+    Raises:
+        ValidationError: a value is not a positive whole number of bytes.
+
+    >>> ReplyLimits().of("mdsmssend"), ReplyLimits().of("report")
+    (65536, 16777216)
+    """
+
+    default: int = 64 * 1024
+    fetch: int = 16 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("default", "fetch"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValidationError(
+                    f"expected a positive whole number of bytes, got {value!r}",
+                    argument=f"reply_limits.{name}",
+                )
+
+    def of(self, operation: str) -> int:
+        """The cap of ``operation``'s replies, in bytes."""
+        return self.fetch if operation in FETCH_OPERATIONS else self.default
 
 
 def check_hosts(hosts: object, *, argument: str) -> tuple[str, ...]:

@@ -25,6 +25,8 @@
     └── GatewayUnreachable                provably not sent: no host took the request
         ├── AllHostsFailed                every host tried refused it (or the retry budget
         │                                 ran out); ``causes`` says why for each host
+        ├── DeadlineExceeded              the call's ``Timeouts.total`` passed before its
+        │                                 request could be (re)sent
         └── SerialBusy                    waited ``Timeouts.wait`` for a slot of the serial
                                           (``max_in_flight``) and got none
 
@@ -52,6 +54,7 @@ __all__ = [
     "AuthenticationError",
     "ConcurrentHostUse",
     "ConfigError",
+    "DeadlineExceeded",
     "DuplicateSubmission",
     "GatewayError",
     "GatewayInternalError",
@@ -110,12 +113,24 @@ class MandaoError(Exception):
 class ConfigError(MandaoError):
     """The configuration cannot be used (unreadable file, bad value, unsafe permissions).
 
+    Also raised, not sent and not tried on another host, when a host answers ``404``: its
+    URL is not the service's (``/webservice.asmx`` left out, most often).
+
     Attributes:
         path: the config file concerned, if any.
     """
 
-    def __init__(self, message: str, *, path: Path | None = None) -> None:
-        super().__init__(f"{path}: {message}" if path else message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None = None,
+        host: str | None = None,
+        operation: str | None = None,
+        rrid: str | None = None,
+    ) -> None:
+        shown = f"{path}: {message}" if path else message
+        super().__init__(shown, host=host, operation=operation, rrid=rrid)
         self.path = path
 
 
@@ -325,6 +340,32 @@ class SerialBusy(GatewayUnreachable):
     ) -> None:
         super().__init__(message, operation=operation, rrid=rrid)
         self.waited = waited
+
+
+class DeadlineExceeded(GatewayUnreachable):
+    """The call's ``Timeouts.total`` passed before its request could be sent (or sent
+    again, to the next host): not sent.
+
+    Raised before an attempt starts: waiting for a slot of the serial, moving to the next
+    host. A request already out when the deadline comes ends as its read timeout does, in
+    an :class:`OutcomeUnknown`.
+
+    Attributes:
+        total: the call's deadline, in seconds.
+        causes: for each host tried before, what went wrong.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        total: float,
+        causes: tuple[tuple[str, str], ...] = (),
+        operation: str | None = None,
+        rrid: str | None = None,
+    ) -> None:
+        super().__init__(message, causes=causes, operation=operation, rrid=rrid)
+        self.total = total
 
 
 class ProtocolError(OutcomeUnknown):

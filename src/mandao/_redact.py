@@ -5,15 +5,33 @@ its query; zeep's transport logs whole envelopes. A filter on those loggers rewr
 record before any handler sees it. :func:`redact_exception` does the same to an exception
 kept for the caller (:attr:`mandao.OutcomeUnknown.cause`), whose text and request hold the
 same URLs and bodies.
+
+What a server sends back can echo the request anywhere (an error page, a fault string, a
+status line), not only as ``pwd=``: :class:`Secrets` are the exact values one request
+carried (the password, its MD5 form in both cases), scrubbed from every text that came
+from a server before mandao raises, logs or journals it. While a transport carries the
+request they are also scrubbed from the log records of that exchange (:func:`scrubbing`).
+Never from what the user sent, nor from a result the gateway accepted: a short password
+can match digits of an id.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import re
+from collections.abc import Iterable, Iterator
 
-__all__ = ["LIBRARY_LOGGERS", "RedactingFilter", "install", "redact", "redact_exception"]
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "RedactingFilter",
+    "Secrets",
+    "install",
+    "redact",
+    "redact_exception",
+    "scrubbing",
+]
 
 _PATTERNS = (
     # query strings and form bodies: pwd=..., newpwd=...
@@ -22,13 +40,73 @@ _PATTERNS = (
     (re.compile(r"(?i)(<(?:\w+:)?(?:new)?pwd>)[^<]*(</)"), r"\1***\2"),
 )
 
-#: The loggers of the libraries under mandao that can see a request's fields.
+#: The loggers of the libraries under mandao that can see a request's fields, or a reply's
+#: status line and headers (which a server can make echo them). A filter applies only to
+#: records logged on its own logger, never to a child's: each is named.
 LIBRARY_LOGGERS = (
     "urllib3.connectionpool",
     "zeep.transports",
     "zeep.wsdl.bindings.soap",
     "zeep.wsdl.bindings.http",
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
 )
+
+
+class Secrets:
+    """The exact secret values one request carries, to scrub from what a server sends back.
+
+    Never shown: the repr names how many there are, not what they are.
+
+    >>> Secrets(["s3cr3t", "E032A1"]).scrub("echo: pwd s3cr3t, e032a1, E032A1")
+    'echo: pwd ***, e032a1, ***'
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Iterable[str]) -> None:
+        # Longest first: a password inside its own MD5 form (or the reverse) goes whole.
+        self._values = tuple(sorted({v for v in values if v}, key=len, reverse=True))
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every secret value, and every ``pwd=`` value, replaced by ``***``."""
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, "***")
+        return redact(text)
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def __repr__(self) -> str:
+        return f"<Secrets: {len(self._values)} hidden>"
+
+    def __reduce__(self) -> str:
+        raise TypeError("mandao secrets are not picklable")
+
+
+#: The secrets of the exchange in progress in this thread or task (see :func:`scrubbing`).
+_ACTIVE: contextvars.ContextVar[Secrets | None] = contextvars.ContextVar(
+    "mandao_secrets", default=None
+)
+
+
+@contextlib.contextmanager
+def scrubbing(secrets: Secrets) -> Iterator[None]:
+    """Scrub ``secrets`` from the log records made in this context while the block runs.
+
+    The libraries log an exchange's status line and headers as they read them, in the
+    thread (or asyncio task) that carries it; the filter finds the secrets here.
+    """
+    token = _ACTIVE.set(secrets)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 def redact(text: str) -> str:
@@ -44,29 +122,46 @@ def redact(text: str) -> str:
     return text
 
 
-def _redact_value(value: object) -> object:
+def _redact_value(value: object, secrets: Secrets | None = None) -> object:
+    clean = redact if secrets is None else secrets.scrub
     if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, bytes):
+        cleaned = clean(value)
+        return value if cleaned == value else cleaned
+    if isinstance(value, (bytes, bytearray)):
         # surrogateescape: any bytes round-trip unchanged except the redacted values.
-        text = value.decode("utf-8", "surrogateescape")
-        cleaned = redact(text)
+        text = bytes(value).decode("utf-8", "surrogateescape")
+        cleaned = clean(text)
         return value if cleaned == text else cleaned.encode("utf-8", "surrogateescape")
     return value
 
 
-def _redact_attributes(obj: object, names: tuple[str, ...]) -> None:
+def _redact_attributes(obj: object, names: tuple[str, ...], secrets: Secrets | None) -> None:
     for name in names:
-        value = getattr(obj, name, None)
-        cleaned = _redact_value(value)
+        try:
+            value = getattr(obj, name, None)
+        except Exception:  # noqa: S112 (a property that cannot be read holds nothing to redact)
+            continue
+        cleaned = _redact_value(value, secrets)
         if cleaned is not value:
             # A read-only attribute (a property) is derived from one this rewrites.
             with contextlib.suppress(AttributeError, TypeError):
                 setattr(obj, name, cleaned)
 
 
-def redact_exception(exc: BaseException) -> BaseException:
+def _holds_request(value: object) -> bool:
+    """Whether ``value`` looks like a request (a ``url`` or a ``body``); a property that
+    raises (httpx's ``request`` unset) says no."""
+    try:
+        return hasattr(value, "url") or hasattr(value, "body")
+    except Exception:
+        return False
+
+
+def redact_exception(exc: BaseException, secrets: Secrets | None = None) -> BaseException:
     """``exc``, with every ``pwd``/``newpwd`` value in it replaced by ``***``, in place.
+
+    With ``secrets``, their exact values go too, wherever they are (a status line or a
+    chunk size the server echoed the request into).
 
     Rewrites the text of its ``args`` and of its attributes (urllib3's ``MaxRetryError``
     keeps the URL, query included), the ``url`` and ``body`` of a request it holds
@@ -88,17 +183,16 @@ def redact_exception(exc: BaseException) -> BaseException:
         # Its frames' locals hold what it was raised about (an HTTP GET's URL, with pwd).
         current.__traceback__ = None
         found: list[object] = list(current.args)
-        current.args = tuple(_redact_value(arg) for arg in current.args)
+        with contextlib.suppress(AttributeError, TypeError):  # a class that forbids it
+            current.args = tuple(_redact_value(arg, secrets) for arg in current.args)
         attributes = getattr(current, "__dict__", {})
         for name, value in list(attributes.items()):
             found.append(value)
-            cleaned = _redact_value(value)
+            cleaned = _redact_value(value, secrets)
             if cleaned is not value:
                 attributes[name] = cleaned
-            elif not isinstance(value, BaseException) and (
-                hasattr(value, "url") or hasattr(value, "body")
-            ):
-                _redact_attributes(value, ("url", "body"))
+            elif not isinstance(value, BaseException) and _holds_request(value):
+                _redact_attributes(value, ("url", "body"), secrets)
         found += [current.__cause__, current.__context__]
         pending += [item for item in found if isinstance(item, BaseException)]
     return exc
@@ -112,7 +206,8 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record is the logging module's to report
             return True
-        cleaned = redact(message)
+        secrets = _ACTIVE.get()
+        cleaned = redact(message) if secrets is None else secrets.scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True

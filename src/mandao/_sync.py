@@ -16,6 +16,7 @@ from ._core.batches import Sent, batches
 from ._core.call import (
     Admit,
     Answered,
+    Deadline,
     Done,
     Effect,
     Pause,
@@ -74,27 +75,32 @@ def call(
     rng: random.Random,
     sn: str,
 ) -> Done:
-    """Send ``built`` under the serial's admission and failover; (result, url, waited)."""
+    """Send ``built`` under the serial's admission and failover; (result, url, waited).
+
+    The call ends by its ``Timeouts.total`` (see :class:`~mandao._core.call.Deadline`).
+    """
     op = built.operation
     rrid = built.fields.get("rrid") or None
     began = 0.0
     timeouts = transport.timeouts
     lease = timeouts.lease()
+    hidden = transport.secrets(built)
 
     def handle(effect: Effect) -> Reply:
         nonlocal began
         if isinstance(effect, Admit):
-            return store.admit(effect, wait=timeouts.wait, sn=sn, lease=lease)
+            wait = effect.wait(timeouts.wait, time.monotonic())
+            return store.admit(effect, wait=wait, sn=sn, lease=lease)
         if isinstance(effect, Transmit):
             record.begin(effect.url)
             began = time.monotonic()
-            exchange = transport.exchange(built, effect.url)
+            exchange = transport.exchange(built, effect.url, budget=effect.budget)
             outcome = classify(
                 exchange, host=effect.url, operation=op.name, rrid=rrid, recipients=recipients
             )
             if isinstance(outcome, str):
                 now = time.monotonic()
-                return Answered(outcome, now - began, now)
+                return Answered(outcome, now - began, now, hidden.scrub(outcome))
             return outcome
         if isinstance(effect, Record):
             record.end(effect.outcome, result=effect.result, detail=effect.detail)
@@ -116,6 +122,7 @@ def call(
         recipients=recipients,
         rng=rng,
         sn=sn,
+        deadline=Deadline.after(timeouts.budget(), time.monotonic),
     )
     return drive(steps, handle)
 

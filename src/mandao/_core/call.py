@@ -14,6 +14,11 @@ carries each effect out:
   its slot until one read timeout has passed since it was written.
 * :class:`Pause` -> None: wait, before retrying a rate-limit code.
 
+A call has one :class:`Deadline` (``Timeouts.total``, on the driver's clock): an Admit
+carries it, so the driver waits no longer for a slot; a Transmit carries what is left, so
+the attempt's connect and read timeouts are cut to it; no pause ends past it; and once it
+has passed, no attempt starts (:class:`~mandao.DeadlineExceeded`: not sent).
+
 An exception the driver meets while carrying an effect out (an interrupt, a journal that
 cannot write) is thrown into the generator, which settles the attempt and re-raises it.
 The generator returns a :class:`Done` (result, url, seconds waited) or raises the decoded
@@ -24,23 +29,31 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Literal, NamedTuple
 
 from .._codes import Category, decode
 from .._config import short_host
-from .._errors import AllHostsFailed, GatewayError, OutcomeUnknown, SerialBusy
+from .._errors import (
+    AllHostsFailed,
+    DeadlineExceeded,
+    GatewayError,
+    OutcomeUnknown,
+    SerialBusy,
+)
 from .admission import Change
 from .failover import FailoverPolicy
-from .wire import Unanswered, Unsent
+from .wire import Misconfigured, Unanswered, Unsent
 
 __all__ = [
     "Admit",
     "Answered",
+    "Deadline",
     "Done",
     "Effect",
     "Granted",
     "Interrupted",
+    "Misconfigured",
     "Pause",
     "Record",
     "Release",
@@ -56,11 +69,35 @@ logger = logging.getLogger("mandao")
 Outcome = Literal["accepted", "rejected", "unknown", "unreachable"]
 
 
+class Deadline(NamedTuple):
+    """When a call must be over: ``at`` on the driver's ``clock``, ``total`` seconds after
+    it began."""
+
+    at: float
+    total: float
+    clock: Callable[[], float]
+
+    @classmethod
+    def after(cls, total: float, clock: Callable[[], float]) -> Deadline:
+        """The deadline ``total`` seconds from now on ``clock``."""
+        return cls(clock() + total, total, clock)
+
+    def left(self) -> float:
+        """Seconds left (0 or less once it has passed)."""
+        return self.at - self.clock()
+
+
 class Admit(NamedTuple):
-    """Wait for a slot of the serial on a group serving ``service``, not one in ``exclude``."""
+    """Wait for a slot of the serial on a group serving ``service``, not one in ``exclude``;
+    never past ``until`` (the call's deadline, on the driver's clock; None: no deadline)."""
 
     service: str
     exclude: frozenset[int] = frozenset()
+    until: float | None = None
+
+    def wait(self, wait: float, now: float) -> float:
+        """Seconds to wait for the slot: ``wait``, cut to what is left before ``until``."""
+        return wait if self.until is None else max(0.0, min(wait, self.until - now))
 
 
 class Granted(NamedTuple):
@@ -87,17 +124,24 @@ class Done(NamedTuple):
 
 
 class Transmit(NamedTuple):
-    """Journal the attempt as pending, then send the call's request to ``url``."""
+    """Journal the attempt as pending, then send the call's request to ``url``; ``budget``:
+    seconds left before the call's deadline, which cut the attempt's timeouts (None: none)."""
 
     url: str
+    budget: float | None = None
 
 
 class Answered(NamedTuple):
-    """The host answered with the result text ``raw`` after ``elapsed`` seconds."""
+    """The host answered with the result text ``raw`` after ``elapsed`` seconds.
+
+    ``shown``: ``raw`` as a message may show it, scrubbed of the request's secrets (the
+    driver's transport knows them); None: ``raw``.
+    """
 
     raw: str
     elapsed: float
     now: float
+    shown: str | None = None
 
 
 class Interrupted(NamedTuple):
@@ -143,7 +187,7 @@ class Pause(NamedTuple):
 
 
 Effect = Admit | Transmit | Record | Release | Pause
-Reply = Granted | Unsent | Answered | Unanswered | Interrupted | Released | None
+Reply = Granted | Unsent | Answered | Unanswered | Misconfigured | Interrupted | Released | None
 
 
 def attempts(
@@ -156,6 +200,7 @@ def attempts(
     recipients: Sequence[str],
     rng: random.Random,
     sn: str = "",
+    deadline: Deadline | None = None,
 ) -> Generator[Effect, Reply, Done]:
     """Carry one built request to the gateway under ``policy`` (see ``docs/reliability.md``).
 
@@ -163,16 +208,23 @@ def attempts(
     budget. Sent without a decodable answer: :class:`OutcomeUnknown`, never re-sent. A code
     whose ``retry`` column is ``SAME_HOST`` (-8, -18): retried after a jittered backoff, up
     to ``retry_tries`` times and within ``retry_time``; these retries do not draw from the
-    failover budget.
+    failover budget. A ``404``: a ConfigError, not sent and not tried elsewhere. Nothing
+    starts past ``deadline`` (:class:`DeadlineExceeded`), and no pause ends past it (the
+    code's own error is raised instead, as past ``retry_time``).
     """
     causes: list[tuple[str, str]] = []
     tried: set[int] = set()
     retries = 0
-    grant = yield from _admitted(Admit(service), operation, rrid, causes)
+    call = _Call(operation, rrid, causes, deadline)
+    grant = yield from call.admitted(Admit(service))
     started, waited = grant.now, grant.waited
     while True:
+        budget = call.budget()
+        if budget is not None and budget <= 0:
+            yield Release(grant.group, Change.NONE)
+            raise call.expired()
         try:
-            happened = yield Transmit(grant.url)
+            happened = yield Transmit(grant.url, budget)
         except BaseException as exc:
             # Whether any byte left is not known here: the slot lingers, to be safe.
             yield Release(grant.group, Change.NONE, linger=True)
@@ -186,6 +238,10 @@ def attempts(
             raise happened.error
         # Each attempt releases its slot before its outcome row is written: a journal
         # that fails to write (or an interrupt there) cannot keep the serial's slot.
+        if isinstance(happened, Misconfigured):
+            yield Release(grant.group, Change.NONE)
+            yield Record("rejected", detail=happened.error.message)
+            raise happened.error
         if isinstance(happened, Unsent):
             causes.append((grant.url, happened.reason))
             tried.add(grant.group)
@@ -207,7 +263,7 @@ def attempts(
                     if group not in tried
                 )
                 raise _all_failed(causes, operation, rrid)
-            grant = yield from _admitted(Admit(service, frozenset(tried)), operation, rrid, causes)
+            grant = yield from call.admitted(Admit(service, frozenset(tried)))
             waited += grant.waited
             continue
         if isinstance(happened, Unanswered):
@@ -224,6 +280,7 @@ def attempts(
                 operation=operation,
                 rrid=rrid,
                 recipients=recipients,
+                shown=happened.shown,
             )
         except GatewayError as exc:
             yield answered
@@ -243,6 +300,11 @@ def attempts(
             )
             if delay is None:
                 raise
+            left = call.budget()
+            if left is not None and delay >= left:
+                logger.info("%s: %s answered %s; not retried: the call's deadline comes first",
+                            operation, short_host(grant.url), exc.code)  # fmt: skip
+                raise
             retries += 1
             logger.info(
                 "%s: %s answered %s; retry %d in %.2fs",
@@ -253,7 +315,7 @@ def attempts(
                 delay,
             )
             yield Pause(delay)
-            grant = yield from _admitted(Admit(service), operation, rrid, causes)
+            grant = yield from call.admitted(Admit(service))
             waited += grant.waited
             continue
         except OutcomeUnknown as exc:
@@ -265,18 +327,57 @@ def attempts(
         return Done(value, grant.url, waited)
 
 
-def _admitted(
-    admit: Admit, operation: str, rrid: str | None, causes: list[tuple[str, str]]
-) -> Generator[Effect, Reply, Granted]:
-    """The grant of ``admit``; a SerialBusy the driver throws names the call and what the
-    hosts tried before said."""
-    try:
-        grant = yield admit
-    except SerialBusy as exc:
-        exc.operation, exc.rrid, exc.causes = operation, rrid, tuple(causes)
-        raise
-    assert isinstance(grant, Granted)  # noqa: S101 (the driver's contract)
-    return grant
+class _Call:
+    """What one call's admissions share: its name, what the hosts said, its deadline."""
+
+    __slots__ = ("causes", "deadline", "operation", "rrid")
+
+    def __init__(
+        self,
+        operation: str,
+        rrid: str | None,
+        causes: list[tuple[str, str]],
+        deadline: Deadline | None,
+    ) -> None:
+        self.operation, self.rrid, self.causes, self.deadline = operation, rrid, causes, deadline
+
+    def budget(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline.left()
+
+    def expired(self) -> DeadlineExceeded:
+        assert self.deadline is not None  # noqa: S101 (only asked once it has passed)
+        total = self.deadline.total
+        tried = "; ".join(f"{short_host(host)}: {cause}" for host, cause in self.causes)
+        return DeadlineExceeded(
+            f"not sent: the call's deadline (Timeouts.total={total:g}s) passed before the "
+            "request could be sent" + (f" (tried: {tried})" if tried else ""),
+            total=total,
+            causes=tuple(self.causes),
+            operation=self.operation,
+            rrid=self.rrid,
+        )
+
+    def admitted(self, admit: Admit) -> Generator[Effect, Reply, Granted]:
+        """The grant of ``admit``, under the deadline; a SerialBusy the driver throws names
+        the call and what the hosts tried before said (a DeadlineExceeded once the deadline
+        is what cut the wait short)."""
+        budget = self.budget()
+        if budget is not None:
+            if budget <= 0:
+                raise self.expired()
+            assert self.deadline is not None  # noqa: S101
+            admit = admit._replace(until=self.deadline.at)
+        try:
+            grant = yield admit
+        except SerialBusy as exc:
+            left = self.budget()
+            if left is not None and left <= 0:
+                raise self.expired() from None
+            exc.operation, exc.rrid, exc.causes = self.operation, self.rrid, tuple(self.causes)
+            raise
+        assert isinstance(grant, Granted)  # noqa: S101 (the driver's contract)
+        return grant
 
 
 def _all_failed(causes: list[tuple[str, str]], operation: str, rrid: str | None) -> AllHostsFailed:

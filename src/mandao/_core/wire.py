@@ -7,6 +7,8 @@ matching row of :data:`ROWS` says which of three outcomes it is:
 * ``unsent``: provably never reached the host; it may go to the next host at once.
 * ``answered``: the host answered with a result text, to be decoded (a value or a code).
 * ``unknown``: the request went out and no decodable answer came back; never re-sent.
+* ``misconfigured``: the host answered that the URL is no service (``404``): not sent,
+  and not tried elsewhere either, for the next host's URL is most likely built alike.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Literal, NamedTuple
 
-from .._errors import OutcomeUnknown, ProtocolError
+from .._errors import ConfigError, OutcomeUnknown, ProtocolError
 
 __all__ = [
     "ROWS",
     "Broken",
     "Fault",
     "Malformed",
+    "Misconfigured",
     "Response",
     "Result",
     "Row",
@@ -30,7 +33,7 @@ __all__ = [
 ]
 
 Phase = Literal["connect", "sent"]
-OutcomeClass = Literal["unsent", "answered", "unknown"]
+OutcomeClass = Literal["unsent", "answered", "unknown", "misconfigured"]
 
 
 class Unsent(NamedTuple):
@@ -43,6 +46,12 @@ class Unanswered(NamedTuple):
     """The request went out and no decodable answer came back: ``error`` says how."""
 
     error: OutcomeUnknown
+
+
+class Misconfigured(NamedTuple):
+    """The host says the URL names no service: not sent; ``error`` says what to fix."""
+
+    error: ConfigError
 
 
 class Broken(NamedTuple):
@@ -142,6 +151,15 @@ ROWS: tuple[Row, ...] = (
         "unknown",
         _fault,
     ),
+    Row(
+        "404: the URL names no service (not sent, not tried elsewhere)",
+        lambda e: _status(e) == 404,
+        "misconfigured",
+        lambda e: (
+            "HTTP 404: no service at this URL; it probably lacks the service path "
+            "(/webservice.asmx): check hosts and account_hosts"
+        ),
+    ),
     Row("any other status than 200", lambda e: _status(e) != 200, "unknown", _http),
     Row(
         "200 with a body of no known shape (an error page, a truncated reply)",
@@ -166,11 +184,15 @@ def classify(
     operation: str,
     rrid: str | None,
     recipients: Sequence[str],
-) -> Unsent | Unanswered | str:
-    """The outcome of ``exchange``: Unsent, Unanswered (its OutcomeUnknown), or the result text."""
+) -> Unsent | Unanswered | Misconfigured | str:
+    """The outcome of ``exchange``: Unsent, Unanswered (its OutcomeUnknown), Misconfigured
+    (its ConfigError), or the result text."""
     row = next(row for row in ROWS if row.applies(exchange))
     if row.outcome == "unsent":
         return Unsent(row.message(exchange))
+    if row.outcome == "misconfigured":
+        return Misconfigured(ConfigError(row.message(exchange), host=host, operation=operation,
+                                         rrid=rrid))  # fmt: skip
     if row.outcome == "answered":
         body = _body(exchange)
         assert isinstance(body, Result)  # noqa: S101

@@ -8,13 +8,17 @@ or on one the caller supplies (per request, so the supplied client itself is lef
 
 When the request may have left is told by httpcore's trace events rather than guessed from
 the exception's class; :class:`_Written` says which event counts and why.
+
+The reply streams in raw (``aiter_raw``): :class:`~.body.Body` caps it and decompresses
+it a bounded step at a time, and the whole reply must arrive within the read timeout from
+the moment the request starts to be written (an ``asyncio.timeout`` rescheduled then, never
+past the call's deadline), not within a read timeout per read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import ssl
 from collections.abc import Callable, Mapping
@@ -23,32 +27,22 @@ from typing import Any
 import httpx
 import zeep
 
-from .. import _log  # noqa: F401 - installs log redaction before any request
-from .._config import Timeouts
-from .._core.wire import Exchange
-from .._redact import RedactingFilter
+from .. import _log  # noqa: F401 - installs log redaction (httpx's loggers too) before any request
+from .._config import ReplyLimits, Timeouts
+from .._core.wire import Broken, Exchange
+from .._redact import Secrets, redact_exception, scrubbing
 from .._version import __version__
 from . import codec
 from .aio_failures import ERRORS, broken
+from .body import ACCEPT_ENCODING, Body, BodyError
+from .failures import describe
+from .wire import WireRequest
 from .wsdl import Built
 
 __all__ = ["USER_AGENT", "AioTransport", "pool", "timeout"]
 
 #: Who is calling: the very header the sync client's session sends.
 USER_AGENT = f"mandao/{__version__} zeep/{zeep.__version__}"
-
-
-def _redact_httpx_log() -> None:
-    """httpx logs each request line at INFO, an HTTP GET's ``pwd`` included: scrub it.
-
-    (httpcore's DEBUG trace lines name no URL or body.) Idempotent.
-    """
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-        logger.addFilter(RedactingFilter())
-
-
-_redact_httpx_log()
 
 
 def timeout(timeouts: Timeouts) -> httpx.Timeout:
@@ -116,10 +110,15 @@ class _Written:
     events first; it carries nothing of ours, so it does not count.
     """
 
-    __slots__ = ("_on_written", "written")
+    __slots__ = ("_on_written", "_reply", "written")
 
-    def __init__(self, on_written: Callable[[], None] | None) -> None:
+    def __init__(
+        self,
+        on_written: Callable[[], None] | None,
+        reply: Callable[[], None] | None = None,
+    ) -> None:
         self._on_written = on_written
+        self._reply = reply  # starts the whole reply's deadline
         self.written = False
 
     async def __call__(self, event: str, info: Mapping[str, Any]) -> None:
@@ -129,6 +128,8 @@ class _Written:
         if getattr(info.get("request"), "method", None) == b"CONNECT":
             return
         self.written = True
+        if self._reply is not None:
+            self._reply()
         if self._on_written is not None:
             self._on_written()
 
@@ -142,10 +143,17 @@ class AioTransport:
             is never closed here. None: one of mandao's own (:func:`pool`), made on first
             use in the running event loop, which it then serves alone (once that loop is
             closed, a new pool is made for the next).
+        limits: the cap of each operation's replies (:class:`~mandao._config.ReplyLimits`).
     """
 
-    def __init__(self, timeouts: Timeouts, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        timeouts: Timeouts,
+        client: httpx.AsyncClient | None = None,
+        limits: ReplyLimits | None = None,
+    ) -> None:
         self.timeouts = timeouts
+        self.limits = limits or ReplyLimits()
         self._given = client
         self._client = client
         self._making: asyncio.Future[httpx.AsyncClient] | None = None
@@ -182,32 +190,109 @@ class AioTransport:
                 raise
         return self._client
 
+    def secrets(self, built: Built) -> Secrets:
+        """What ``built`` carries that no text from a server may show."""
+        return codec.secrets(built)
+
     async def exchange(
-        self, built: Built, host: str, *, on_written: Callable[[], None] | None = None
+        self,
+        built: Built,
+        host: str,
+        *,
+        on_written: Callable[[], None] | None = None,
+        budget: float | None = None,
     ) -> Exchange:
         """Send ``built`` to the service URL ``host``; what happened on the wire.
 
         ``on_written`` is called once, when the request's first byte is about to be handed
         to the socket (not at all if it never is). A cancellation propagates: whether the
         request may have left is whether ``on_written`` was called. The connection of a
-        cancelled exchange is closed, never handed back to the pool half used.
+        cancelled exchange is closed, never handed back to the pool half used. ``budget``:
+        seconds left before the call's deadline; the attempt's timeouts are cut to it.
         """
         request = codec.encode(built, host)
-        written = _Written(on_written)
+        hidden = codec.secrets(built)
         carrier = await self._carrier()
+        loop = asyncio.get_running_loop()
+        read, limit, until = self.timeouts.read, self._timeout, None
+        if budget is not None:
+            until = loop.time() + budget
+            read = min(read, budget)
+            limit = timeout(Timeouts(min(self.timeouts.connect, budget), read))
+        scope = asyncio.timeout_at(until)
+
+        def reply_starts() -> None:
+            end = loop.time() + read
+            # Past its deadline already, the scope cannot move: it is cancelling the task.
+            with contextlib.suppress(RuntimeError):
+                scope.reschedule(end if until is None else min(end, until))
+
+        written = _Written(on_written, reply_starts)
         try:
-            reply = await carrier.request(
+            with scrubbing(hidden):
+                async with scope:
+                    return await self._carry(carrier, built, request, limit, written, hidden)
+        except TimeoutError:
+            if not scope.expired():
+                raise
+        # The whole reply took longer than the read timeout (or the call ran out): told as
+        # httpx tells a read that timed out, its class the cause.
+        if written.written:
+            late = httpx.ReadTimeout(
+                "the whole reply took longer than the read timeout",
+                request=httpx.Request(request.method, hidden.scrub(request.url)),
+            )
+            return Broken("sent", "read timeout after the request was written", late)
+        return Broken("connect", "the call's deadline passed before the request was written")
+
+    async def _carry(
+        self,
+        carrier: httpx.AsyncClient,
+        built: Built,
+        request: WireRequest,
+        limit: httpx.Timeout,
+        written: _Written,
+        hidden: Secrets,
+    ) -> Exchange:
+        name = built.operation.name
+        try:
+            outgoing = carrier.build_request(
                 request.method,
                 request.url,
-                headers={"User-Agent": USER_AGENT, **request.headers},
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING,
+                         **request.headers},
                 content=request.body or None,
-                timeout=self._timeout,
-                follow_redirects=False,
+                timeout=limit,
                 extensions={"trace": written},
-            )
+            )  # fmt: skip
+            reply = await carrier.send(outgoing, stream=True, follow_redirects=False)
         except ERRORS as exc:
-            return broken(exc, written=written.written)
-        return codec.response(built, reply.status_code, reply.content)
+            return self._broken(exc, written, hidden)
+        except Exception as exc:  # anything else: it may have left
+            return Broken("sent", hidden.scrub(describe(exc)), redact_exception(exc, hidden))
+        try:
+            body = Body(self.limits.of(name), reply.headers.get("content-encoding"), name)
+            async for chunk in reply.aiter_raw():
+                body.feed(chunk)
+            data = body.finish()
+        except BodyError as exc:
+            return codec.unreadable(reply.status_code, str(exc))
+        except ERRORS as exc:
+            return self._broken(exc, written, hidden)
+        except Exception as exc:
+            return Broken("sent", hidden.scrub(describe(exc)), redact_exception(exc, hidden))
+        finally:
+            # Read to its end: back to the pool; else closed. Failing to close changes
+            # nothing of what the reply said.
+            with contextlib.suppress(Exception):
+                await reply.aclose()
+        return codec.response(built, reply.status_code, data, hidden)
+
+    @staticmethod
+    def _broken(exc: Exception, written: _Written, hidden: Secrets) -> Broken:
+        done = broken(exc, written=written.written)
+        cause = redact_exception(done.cause, hidden) if done.cause is not None else None
+        return done._replace(reason=hidden.scrub(done.reason), cause=cause)
 
     async def aclose(self) -> None:
         """Close mandao's own pool (a supplied client stays open); a later exchange makes anew."""

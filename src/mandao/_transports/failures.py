@@ -1,4 +1,8 @@
-"""What an exception of requests proves about a request: never sent, or maybe sent."""
+"""What an exception of requests proves about a request: never sent, or maybe sent.
+
+Also what urllib3 raises while a reply's body streams in (the request was written by
+then), and :func:`describe`, which names any exception without trusting its ``__str__``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,18 @@ import urllib3.exceptions
 
 from .._redact import redact
 
-__all__ = ["after_sending", "unsent"]
+__all__ = ["after_reading", "after_sending", "describe", "unsent"]
+
+
+def describe(exc: BaseException) -> str:
+    """``Class: message`` of ``exc``, redacted and short; its class alone if ``str`` fails
+    (an exception made without its arguments can fail to print)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    name = type(exc).__name__
+    return f"{name}: {redact(text)[:200]}" if text else name
 
 
 def unsent(exc: requests.RequestException) -> str | None:
@@ -55,4 +70,15 @@ def after_sending(exc: requests.RequestException) -> str:
         return "TLS failure; the request may have been written"
     if isinstance(exc, requests.ConnectionError):
         return "connection closed or reset after the request was written"
-    return f"{type(exc).__name__}: {redact(str(exc))[:200]}"
+    return describe(exc)
+
+
+def after_reading(exc: BaseException) -> str:
+    """What an exception raised while the body streamed in says (the request was written)."""
+    if isinstance(exc, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
+        return "read timeout after the request was written"
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return "TLS failure; the request may have been written"
+    if isinstance(exc, (urllib3.exceptions.ProtocolError, ConnectionError)):
+        return "connection closed or reset after the request was written"
+    return describe(exc)

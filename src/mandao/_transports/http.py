@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from .._core.wire import Malformed, Result
 from .._operations import Operation
 from . import xml
+from .structured import STRUCTURED
 from .wire import WireRequest
 from .wsdl import Built
 
@@ -45,6 +46,11 @@ def parse(op: Operation, protocol: str, body: bytes) -> Result | Malformed:
         root = xml.parse(body)
     except (xml.XMLError, ValueError) as exc:
         return Malformed(f"the reply is not XML ({str(exc)[:120]})")
+    structure = STRUCTURED.get(op.name)
+    if structure is not None:
+        if root.tag != f"{{{op.service.namespace}}}{structure.root}":
+            return Malformed(f"the reply holds {root.tag!r}, not an {structure.root}")
+        return structure.parse(root, op.service.namespace)
     # The service's namespace, another or none: the ASMX runtimes differ, the text does not.
     if root.tag.rpartition("}")[2] != "string":
         return Malformed(f"the reply holds {root.tag!r}, not a string")

@@ -13,6 +13,7 @@ import zeep
 
 from .. import _log  # noqa: F401 - installs log redaction before any request
 from .._version import __version__
+from .bounded import Adapter
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings
@@ -36,11 +37,16 @@ class Session(requests.Session):
     the variables that decide it, read on every request, so a change takes effect at once,
     as with requests. On Linux the environment is all there is; elsewhere (where requests
     also asks the system's proxy settings) it asks requests every time.
+
+    Its adapters read each reply against one deadline (:mod:`.bounded`): the read timeout
+    bounds the whole reply, status line and headers included.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._found: dict[tuple[str | None, ...], dict[str, str]] = {}
+        self.mount("https://", Adapter())
+        self.mount("http://", Adapter())
 
     def merge_environment_settings(
         self,

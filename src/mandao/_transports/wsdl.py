@@ -98,7 +98,8 @@ class Wsdl:
 
     def proxy(self, service: Service, protocol: Protocol, host: str, transport: Any) -> Any:
         """zeep's own service proxy for ``protocol``'s binding at ``host`` (REPL exploration)."""
-        client = zeep.Client(document(service), transport=transport)
+        # zeep parses these replies itself: with the documents' settings, so no DTD either.
+        client = zeep.Client(document(service), transport=transport, settings=_SETTINGS)
         return client.create_service(service.binding(BINDINGS[protocol]), host)
 
     def build(self, protocol: Protocol, op: Operation, fields: Mapping[str, str]) -> Built:
