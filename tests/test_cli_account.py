@@ -49,14 +49,22 @@ def test_register_with_flags_and_json() -> None:
         assert gw.account(SN).registered
 
 
-def test_register_prompts_for_missing_fields() -> None:
-    """Without flags, register prompts for each field (fax defaults to empty)."""
+def test_register_without_a_terminal_names_every_missing_flag() -> None:
+    """With no terminal to ask (stdin a pipe) register prompts for nothing: it exits 2
+    naming each missing flag, fax excepted; with --json the same, as JSON."""
     with SandboxGateway(accounts={SN: SandboxAccount(PASSWORD, registered=False)}) as gw:
-        answers = [*list(FIELDS.values())[:8], "", *list(FIELDS.values())[8:]]
-        result = run(["register"], env=sandbox_env(gw), stdin="\n".join(answers) + "\n")
-        assert result.exit_code == 0, result.output
-        assert "Register ok" in result.stdout
-        assert gw.account(SN).registered
+        given = ["--province", "北京", "--city", "北京"]
+        result = run(["register", *given], env=sandbox_env(gw), stdin="answers\n")
+        assert result.exit_code == 2
+        for name in FIELDS:
+            assert (f"--{name}," in result.stderr or f"--{name}:" in result.stderr) == (
+                name not in ("province", "city")
+            ), name
+        assert "--fax," not in result.stderr
+        error = as_json(run(["register", "--json"], env=sandbox_env(gw)))["error"]
+        assert (error["kind"], error["exit"]) == ("usage", 2)
+        assert all(f"--{name}" in error["message"] for name in FIELDS)
+        assert not gw.account(SN).registered
 
 
 def test_register_twice_exits_4_with_the_chinese_text(gateway: SandboxGateway) -> None:

@@ -123,8 +123,11 @@ def test_exit_codes_follow_what_to_do_next() -> None:
     assert exit_code_for(_errors.AuthenticationError(mandao.explain(-2))).code == 4
     quota = _errors.RegistrationQuotaExceeded("spent", operation="Register")
     assert exit_code_for(quota).code == 15
-    codes = [row.code for _, row in EXIT_CODES]
-    assert len(codes) == len(set(codes))
+    names = [row.name for _, row in EXIT_CODES if row.name != "error"]
+    assert len(names) == len(set(names))
+    by_name = {row.name: row.code for _, row in EXIT_CODES}
+    assert len(set(by_name.values())) == len(by_name) - 1  # config and journal share 3
+    assert exit_code_for(_errors.JournalError("x")).code == by_name["config"] == 3
 
 
 def test_exit_codes_are_documented() -> None:

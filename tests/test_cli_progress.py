@@ -41,22 +41,24 @@ def test_bar_shows_the_label_and_reaches_the_total() -> None:
     assert "2 batch(es)" in last
 
 
-def test_a_failed_batch_still_moves_the_bar() -> None:
-    """A batch reported as failed counts as done: the bar shows how far the send got."""
+def test_the_bar_counts_what_was_accepted_and_names_the_rest() -> None:
+    """A refused batch and one of unknown outcome do not move the bar: it ends at what the
+    gateway took (2/8), with the others named beside it."""
     out = io.StringIO()
-    console = Console(file=out, force_terminal=True, width=100, color_system=None)
-    failed = Batch(
-        index=1,
-        total=3,
-        operation="mdsmssend",
-        recipients=Numbers(_mobiles(2, 2)),
-        state="failed",
-        billable=2,
-    )
-    with progress_bar(6, "sending", enabled=True, console=console) as advance:
-        advance(_batch(0, 3, _mobiles(0, 2)))
-        advance(failed)
-    assert "4/6" in [frame for frame in out.getvalue().split("\r") if "sending" in frame][-1]
+    console = Console(file=out, force_terminal=True, width=120, color_system=None)
+
+    def batch(index: int, state: str, mobiles: list[str]) -> Batch:
+        return Batch(index=index, total=4, operation="mdsmssend",
+                     recipients=Numbers(mobiles), state=state, billable=len(mobiles))  # type: ignore[arg-type]  # fmt: skip
+
+    with progress_bar(8, "sending", enabled=True, console=console) as advance:
+        advance(_batch(0, 4, _mobiles(0, 2)))
+        advance(batch(1, "failed", _mobiles(2, 2)))
+        advance(batch(2, "unknown", _mobiles(4, 2)))
+        advance(batch(3, "not_sent", _mobiles(6, 2)))
+    last = [frame for frame in out.getvalue().split("\r") if "sending" in frame][-1]
+    assert "2/8" in last
+    assert "4 batch(es), 2 refused, 2 of unknown outcome, 2 not sent" in last
 
 
 def test_disabled_bar_imports_nothing_and_writes_nothing() -> None:

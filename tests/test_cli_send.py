@@ -38,10 +38,13 @@ def test_numbers_come_from_a_file_and_from_stdin(gateway: SandboxGateway, tmp_pa
 
 
 def test_text_output_is_one_readable_line(gateway: SandboxGateway) -> None:
-    """Without --json the result is the SendResult line."""
-    result = run(["send", "13800138000", "-t", TEXT], env=sandbox_env(gateway))
+    """Without --json the result is one sentence: what went, its id, the host; no repr."""
+    result = run(["send", "13800138000", "-t", TEXT, "--rrid", "42"], env=sandbox_env(gateway))
     assert result.exit_code == 0
-    assert "mdsmssend via soap11" in result.stdout
+    host = gateway.hosts[0].split("/")[2]
+    assert result.stdout == (
+        f"sent: 1 of 1 number, 1 segment(s) each, 1 billable; id 42, rrid 42, via {host} (soap11)\n"
+    )
 
 
 def test_dry_run_sends_nothing_and_shows_redacted_requests(gateway: SandboxGateway) -> None:
@@ -146,7 +149,7 @@ def test_a_send_of_several_batches_draws_its_bar_on_stderr_only(
     assert "sending" not in result.stderr
     result = run(["send", "--file", str(numbers), "-t", "第二条【示例】", "--yes"], env=env)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("<SendResult ")
+    assert result.stdout.startswith("sent: 5001 of 5001 numbers in 2 of 2 batches, ")
     assert result.stdout.count("\n") == 1
     assert "5001/5001" in result.stderr
     assert "2 batch(es)" in result.stderr

@@ -96,10 +96,17 @@ def test_invalid_rows_are_listed_by_line_and_nothing_is_sent(
     path = _csv(tmp_path / "c.csv", rows)
     result = run(["send-file", str(path), "--yes", "--json"], env=env)
     assert result.exit_code == 2
-    message = as_json(result)["error"]["message"]
-    assert "line 4 (mobile)" in message
-    assert "line 5 (content)" in message
-    assert "line 6 (row)" in message
+    error = as_json(result)["error"]
+    assert (
+        error["message"]
+        == "c.csv: 3 invalid row(s), nothing sent (--skip-invalid sends the others):"
+    )
+    assert [d.split(":")[0] for d in error["details"]] == [
+        "line 4 (mobile)", "line 5 (content)", "line 6 (row)",
+    ]  # fmt: skip
+    text = run(["send-file", str(path), "--yes"], env=env).stderr
+    assert "\n  line 4 (mobile): " in text
+    assert "\n  line 6 (row): " in text
     assert len(gateway.ledger.messages) == 0
     result = run(["send-file", str(path), "--yes", "--skip-invalid", "--json"], env=env)
     assert result.exit_code == 0, result.output
@@ -233,8 +240,12 @@ def test_journal_table_sets_the_guard_or_turns_the_journal_off(
     cfg.write_text('[journal]\nduplicate_action = "warn"\n', encoding="utf-8")
     args = ["send", "13800138000", "-t", NOTICE, "--config", str(cfg), "--json"]
     assert run(args, env=env).exit_code == 0
-    with pytest.warns(UserWarning, match="sending anyway"):
-        assert run(args, env=env).exit_code == 0
+    again = run(args, env=env)
+    assert again.exit_code == 0
+    (warning,) = again.stderr.splitlines()  # one clean line: no file, no source line
+    assert warning.startswith("warning: 1 number")
+    assert "sent the same text within" in warning
+    assert warning.endswith("sending anyway")
     cfg.write_text("[journal]\nenabled = false\n", encoding="utf-8")
     path = _csv(tmp_path / "c.csv", ROWS)
     result = run(["send-file", str(path), "--yes", "--config", str(cfg)], env=env)

@@ -106,9 +106,9 @@ def test_a_bad_row_is_named_by_its_sheet_row_and_nothing_is_sent(
     path = _xlsx(tmp_path / "c.xlsx", ("Sheet1", rows))
     result = run(["send-file", str(path), "--yes", "--json"], env=env)
     assert result.exit_code == 2
-    message = as_json(result)["error"]["message"]
-    assert "line 5 (mobile)" in message
-    assert "line 6 (row)" in message
+    error = as_json(result)["error"]
+    assert error["message"].startswith("c.xlsx: 2 invalid row(s), nothing sent")
+    assert [d.split(":")[0] for d in error["details"]] == ["line 5 (mobile)", "line 6 (row)"]
     assert gateway.ledger.messages == []
     result = run(["send-file", str(path), "--yes", "--skip-invalid", "--json"], env=env)
     assert result.exit_code == 0, result.output
@@ -124,10 +124,9 @@ def test_a_date_without_a_time_is_refused_not_sent_at_midnight(
     result = run(["send-file", str(_xlsx(tmp_path / "c.xlsx", ("S", rows))), "--yes", "--json"],
                  env=env)  # fmt: skip
     assert result.exit_code == 2
-    assert (
-        f"line 3 (at): at: expected 'yyyy-MM-dd HH:mm[:ss]', got '{LATER.date()}'"
-        in (as_json(result)["error"]["message"])
-    )
+    assert as_json(result)["error"]["details"] == [
+        f"line 3 (at): expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got '{LATER.date()}'"
+    ]
     assert gateway.ledger.messages == []
 
 
@@ -167,8 +166,8 @@ def test_sheet_picks_a_worksheet_and_an_unknown_one_is_refused(
     result = run(["send-file", str(path), "--sheet", "Sheet9", "--json"], env=env)
     assert result.exit_code == 2
     error = as_json(result)["error"]
-    assert error["argument"] == "sheet"
-    assert "说明, 名单" in error["message"]
+    assert error["argument"] == "--sheet"
+    assert "no worksheet 'Sheet9' in c.xlsx; it has 说明, 名单" in error["message"]
     csv = tmp_path / "c.csv"
     csv.write_text(f"mobile,content\n13800138000,{NOTICE}\n", encoding="utf-8")
     assert run(["send-file", str(csv), "--sheet", "名单"], env=env).exit_code == 2

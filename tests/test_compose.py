@@ -202,3 +202,29 @@ def test_public_functions_refuse_bad_input_with_validation_error() -> None:
         with pytest.raises(mandao.ValidationError) as info:
             call()
         assert info.value.argument == argument
+
+
+@given(
+    hours=st.integers(min_value=-23, max_value=23),
+    minutes=st.integers(min_value=0, max_value=59),
+    day=st.sampled_from(
+        [datetime.max, datetime(9999, 12, 31), datetime.min, datetime(1, 1, 1, 12)]
+    ),
+)
+def test_an_aware_at_at_the_ends_of_time_is_a_validation_error(
+    hours: int, minutes: int, day: datetime
+) -> None:
+    """An aware ``at`` near year 9999 (or year 1), in any zone, is refused as a
+    ValidationError naming at, never an OverflowError from moving it to China time."""
+    from datetime import timezone
+
+    offset = timedelta(hours=hours, minutes=minutes if hours >= 0 else -minutes)
+    at = day.replace(tzinfo=timezone(offset))
+    refused: str | None = None
+    try:
+        _, stime, _, _ = validate_fields(ext="", rrid=None, msgfmt=None, at=at)
+    except mandao.ValidationError as exc:
+        refused = exc.argument
+    else:
+        assert stime.startswith("9999-12-")  # a time near the end, in China time
+    assert refused in (None, "at")

@@ -132,8 +132,8 @@ def test_password_file_readable_by_others_is_refused_with_the_fix(tmp_path: Path
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 def test_file_without_password_may_be_shared(tmp_path: Path) -> None:
     """Only a file holding a password must be private; password_command is fine at 0644."""
-    cfg = _write(tmp_path / "m.toml", 'password_command = "true"\nsn = "X"\n', mode=0o644)
-    assert load_settings(cfg, environ={}, resolve_password=False).values["sn"] == "X"
+    cfg = _write(tmp_path / "m.toml", f'password_command = "true"\nsn = "{SN}"\n', mode=0o644)
+    assert load_settings(cfg, environ={}, resolve_password=False).values["sn"] == SN
 
 
 def test_password_command_first_line_is_the_password(tmp_path: Path) -> None:

@@ -41,6 +41,12 @@ class RetryRule(enum.Enum):
     NEVER = "never"  # the outcome is unknown: a retry could send the SMS twice
 
 
+class _Printer(Protocol):
+    """What IPython passes to ``_repr_pretty_`` (only its ``text`` is used)."""
+
+    def text(self, text: str) -> None: ...
+
+
 class ErrorClass(Protocol):
     """What the ``error`` column holds: a :class:`~mandao.GatewayError` class, made from a row."""
 
@@ -107,11 +113,18 @@ class CodeInfo(NamedTuple):
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        # One line with the vendor's Chinese text: what ``mandao.explain(-20)`` shows at
+        # the REPL. print() (``__str__``) gives every column and the advice.
         known = "" if self.known else ", known=False"
+        chinese = self.chinese if len(self.chinese) <= 24 else self.chinese[:23] + "…"
         return (
-            f"CodeInfo(code={self.code}, name={self.name!r}, "
-            f"category={self.category.value}, retry={self.retry.value}{known})"
+            f"<CodeInfo {self.code} {self.name} ({self.category.value}, "
+            f"retry {self.retry.value}{known}): {chinese}>"
         )
+
+    def _repr_pretty_(self, printer: _Printer, cycle: bool) -> None:
+        """IPython and Jupyter show the whole row, advice included (as ``print`` does)."""
+        printer.text(str(self))
 
 
 def row(

@@ -18,6 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from ._config_values import (
+    DUPLICATE_ACTIONS,
+    JOURNAL_KEYS,
+    normalise,
+    parse_duration,
+    parse_timeout,
+    run_password_command,
+)
 from ._errors import ConfigError, ValidationError
 
 if TYPE_CHECKING:
@@ -74,19 +82,9 @@ FILE_KEYS: dict[str, str] = {
     "journal": "a table: path or url (or enabled = false), duplicate_window, duplicate_action",
 }
 
-#: Keys of the ``[journal]`` table, and what each is.
-JOURNAL_KEYS: dict[str, str] = {
-    "path": "the journal file (default: $MANDAO_JOURNAL, else the user data folder)",
-    "url": "a PostgreSQL journal instead of a file: postgresql://user@host/db (several machines)",
-    "enabled": "false keeps no journal (and so no duplicate guard, no resume)",
-    "duplicate_window": "how far back the duplicate guard looks: seconds, or 10m, 2h, 1d",
-    "duplicate_action": "what the guard does: skip, warn, refuse, or off",
-}
-#: What the duplicate guard may do; ``off`` turns it off.
-DUPLICATE_ACTIONS = ("skip", "warn", "refuse", "off")
-
 _SECRET = ("password", "password_command")
-_LISTS = ("hosts", "account_hosts")
+#: The flag that sets a key, where it is not ``--key`` (the list flags are repeated).
+_FLAGS = {"hosts": "--host", "account_hosts": "--account-host"}
 
 
 def user_config_dir() -> Path:
@@ -108,6 +106,27 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
     path: Path | None = None
     password: str | None = field(default=None, repr=False)
+    #: What an operator should know of these settings (both password and command set).
+    notes: tuple[str, ...] = ()
+
+    def require_credentials(self) -> None:
+        """Refuse settings that name no serial or no password, saying where to put them.
+
+        Raises:
+            ConfigError: ``sn``, or both ``password`` and ``password_command``, are unset.
+        """
+        where = f"in {self.path}" if self.path else f"in ./{FILE_NAME}"
+        if not self.values.get("sn"):
+            raise ConfigError(
+                f'no serial number: give --sn, set MANDAO_SN, or put sn = "…" {where}'
+            )
+        if not self.values.get("password") and not self.values.get("password_command"):
+            raise ConfigError(
+                "no password: set password_command (a command printing it, e.g. "
+                f'"pass show sms/mandao") {where}, or --password-command, '
+                'MANDAO_PASSWORD_COMMAND or MANDAO_PASSWORD; or password = "…" in a '
+                "file only you can read (chmod 600)"
+            )
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``mandao.Client`` (password included)."""
@@ -127,10 +146,13 @@ class Settings:
             # The serial's in-flight limit sits with the failover settings in the file.
             if "max_in_flight" in table:
                 out["max_in_flight"] = table.pop("max_in_flight")
+            where = self.sources.get("failover", "failover")
             try:
                 out["failover"] = FailoverPolicy(**table)
             except TypeError as exc:
-                raise ConfigError(f"failover: {exc}", path=self.path) from None
+                raise ConfigError(f"failover ({where}): {exc}") from None
+            except ValidationError as exc:
+                raise ConfigError(f"failover ({where}): {exc.message}") from None
         journal = self.values.get("journal") or {}
         if journal.get("path") and journal.get("url"):
             raise ConfigError("journal: give path (a file) or url (PostgreSQL), not both",
@@ -149,14 +171,15 @@ class Settings:
         return out
 
     def duplicate_guard(
-        self, *, window: float = 600.0, action: str = "refuse"
+        self, *, window: float = 600.0, action: str = "refuse", forced: str | None = None
     ) -> DuplicateGuard | None:
         """The guard the ``[journal]`` table sets, ``window``/``action`` where it is silent.
 
-        None when the table says ``duplicate_action = "off"`` or ``enabled = false``.
+        ``forced``: an action that wins over the table (``--duplicate-action``). None when
+        the action is ``"off"`` or the table says ``enabled = false``.
         """
         journal = self.values.get("journal") or {}
-        action = journal.get("duplicate_action", action)
+        action = forced or journal.get("duplicate_action", action)
         if action == "off" or journal.get("enabled") is False:
             return None
         from datetime import timedelta
@@ -236,129 +259,6 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def parse_timeout(value: object, *, where: str) -> tuple[float, float]:
-    """``10``, ``"5,30"``, ``[5, 30]`` or ``{connect=5, read=30}`` → (connect, read).
-
-    :meth:`mandao.Timeouts.parse` reads the value; its ValidationError
-    becomes a ConfigError naming where the value came from.
-
-    >>> parse_timeout("5,30", where="MANDAO_TIMEOUT")
-    (5.0, 30.0)
-    """
-    from ._config import Timeouts
-
-    try:
-        timeouts = Timeouts.parse(value)
-    except ValidationError as exc:
-        message = exc.message.removeprefix(f"{exc.argument}: ")
-        raise ConfigError(f"{exc.argument} ({where}): {message}") from None
-    return float(timeouts.connect), float(timeouts.read)
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: object, *, where: str) -> float:
-    """Seconds from ``600``, ``"600"``, ``"90s"``, ``"10m"``, ``"2h"`` or ``"7d"``.
-
-    >>> parse_duration("10m", where="duplicate_window")
-    600.0
-    """
-    try:
-        if isinstance(value, bool):
-            raise ValueError("expected seconds or a duration like 10m")
-        if isinstance(value, (int, float)):
-            seconds = float(value)
-        elif isinstance(value, str) and value.strip():
-            text = value.strip().lower()
-            unit = _UNITS.get(text[-1])
-            seconds = float(text[:-1]) * unit if unit else float(text)
-        else:
-            raise ValueError("expected seconds or a duration like 10m")
-        if seconds <= 0:
-            raise ValueError("expected a positive duration")
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {exc}: {value!r}") from None
-    return seconds
-
-
-def _journal_table(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"journal ({where}): expected a table, got {value!r}")
-    unknown = sorted(set(value) - set(JOURNAL_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"journal ({where}): unknown key(s) {', '.join(unknown)}; "
-            f"known: {', '.join(JOURNAL_KEYS)}"
-        )
-    out = dict(value)
-    if "path" in out and (not isinstance(out["path"], str) or not out["path"]):
-        raise ConfigError(f"journal.path ({where}): expected a file name, got {out['path']!r}")
-    url = out.get("url")
-    if url is not None and not (
-        isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
-    ):
-        raise ConfigError(
-            f"journal.url ({where}): expected a PostgreSQL URL (postgresql://user@host/db)"
-        )  # the value is not shown: a URL may hold a password
-    if "enabled" in out and not isinstance(out["enabled"], bool):
-        raise ConfigError(f"journal.enabled ({where}): expected true or false")
-    if "duplicate_window" in out:
-        out["duplicate_window"] = parse_duration(
-            out["duplicate_window"], where=f"journal.duplicate_window ({where})"
-        )
-    if "duplicate_action" in out and out["duplicate_action"] not in DUPLICATE_ACTIONS:
-        raise ConfigError(
-            f"journal.duplicate_action ({where}): expected one of "
-            f"{', '.join(DUPLICATE_ACTIONS)}, got {out['duplicate_action']!r}"
-        )
-    return out
-
-
-def _normalise(key: str, value: Any, where: str) -> Any:
-    if value is None:
-        return None
-    if key in _LISTS:
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{key} ({where}): expected a list of URLs, got {value!r}")
-        return tuple(value)
-    if key == "timeout":
-        return parse_timeout(value, where=where)
-    if key == "journal":
-        return _journal_table(value, where)
-    if key == "failover":
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key} ({where}): expected a table, got {value!r}")
-        return dict(value)
-    if not isinstance(value, str):
-        raise ConfigError(f"{key} ({where}): expected text, got {value!r}")
-    return value
-
-
-def run_password_command(command: str) -> str:
-    """Run ``command`` (no shell) and return the first line it prints.
-
-    Its output is never shown, not even in an error.
-    """
-    import shlex
-    import subprocess
-
-    try:
-        done = subprocess.run(  # noqa: S603 - the user's own configured command
-            shlex.split(command), capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"password_command failed to run: {type(exc).__name__}") from None
-    if done.returncode != 0:
-        raise ConfigError(f"password_command exited with status {done.returncode}")
-    line = done.stdout.splitlines()[0].strip() if done.stdout.strip() else ""
-    if not line:
-        raise ConfigError("password_command printed nothing")
-    return line
-
-
 def load_settings(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -399,13 +299,13 @@ def load_settings(
             if origin == "env":
                 where = next(n for n, k in ENVIRONMENT.items() if k == key)
             elif origin == "flag":
-                where = f"--{key.replace('_', '-')}"
+                where = _FLAGS.get(key, f"--{key.replace('_', '-')}")
             else:
                 where = origin
             if "." in key:  # one key of a table, from the environment
                 key, sub = key.split(".", 1)
                 value = {sub: value}
-            normal = _normalise(key, value, where)
+            normal = normalise(key, value, where)
             if key == "journal" and key in values:
                 # A table merges key by key: MANDAO_JOURNAL moves the file, and keeps the
                 # file's guard settings.
@@ -413,7 +313,15 @@ def load_settings(
             values[key] = normal
             sources[key] = where
 
+    notes: list[str] = []
+    if found is not None and all(key in layers[0][1] for key in _SECRET):
+        notes.append(
+            f"{found} sets both password and password_command: the password is used and "
+            "the command is not run; remove one of them"
+        )
     password: str | None = values.get("password")
     if password is None and values.get("password_command") and resolve_password:
-        password = run_password_command(values["password_command"])
-    return Settings(values, sources, found, password)
+        password = run_password_command(
+            values["password_command"], where=sources["password_command"]
+        )
+    return Settings(values, sources, found, password, tuple(notes))

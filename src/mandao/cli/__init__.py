@@ -7,13 +7,23 @@ it runs. Exit codes: :data:`mandao.cli._common.EXIT_CODES` (docs/cli.md lists th
 
 from __future__ import annotations
 
-from typing import ClassVar
+import sys
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import click
 
 from .._version import __version__
 
 __all__ = ["main"]
+
+
+def _wants_json(args: Sequence[str]) -> bool:
+    """Whether ``--json`` is among the options (before a ``--``, after which all are values)."""
+    options = list(args)
+    if "--" in options:
+        options = options[: options.index("--")]
+    return "--json" in options
 
 
 class _LazyGroup(click.Group):
@@ -27,10 +37,14 @@ class _LazyGroup(click.Group):
         "estimate": ("mandao.cli.estimate", "estimate"),
         "explain": ("mandao.cli.explain", "explain"),
         "journal": ("mandao.cli.journal", "journal"),
+        "password": ("mandao.cli.password", "password"),
+        "replies": ("mandao.cli.inbound", "replies"),
+        "reports": ("mandao.cli.inbound", "reports"),
         "register": ("mandao.cli.account", "register"),
         "sandbox": ("mandao.cli.sandbox", "sandbox"),
         "send": ("mandao.cli.send", "send"),
         "send-file": ("mandao.cli.send_file", "send_file"),
+        "suppress": ("mandao.cli.inbound", "suppress"),
         "unregister": ("mandao.cli.account", "unregister"),
         "wsdl": ("mandao.cli.wsdl", "wsdl"),
     }
@@ -49,6 +63,51 @@ class _LazyGroup(click.Group):
         if not isinstance(command, click.Command):  # pragma: no cover - a wiring mistake
             raise TypeError(f"{target} is not a click command")
         return command
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """click's main, with the command line's rules for what ends a command early.
+
+        A usage error under ``--json`` is JSON too; Ctrl-C exits 130 (a command that was
+        sending prints its own summary first); a confirmation answered no exits 1.
+        """
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode:
+            return super().main(argv, prog_name, complete_var, False, **extra)
+        from ._exits import EXIT_ABORTED, EXIT_INTERRUPTED
+        from ._output import usage_error
+
+        try:
+            code = super().main(argv, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            usage_error(exc, _wants_json(argv))
+        except click.Abort as exc:
+            interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+            row = EXIT_INTERRUPTED if interrupted else EXIT_ABORTED
+            message = "interrupted (Ctrl-C)" if interrupted else "aborted: nothing was sent"
+            if _wants_json(argv):
+                from ._output import Output
+
+                kind = "Interrupted" if interrupted else "Aborted"
+                data = {"type": kind, "message": message, "exit": row.code, "kind": row.name}
+                Output(True).report(data)
+            click.echo(message, err=True)
+            sys.exit(row.code)
+        except KeyboardInterrupt:
+            click.echo("interrupted (Ctrl-C)", err=True)
+            sys.exit(EXIT_INTERRUPTED.code)
+        except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 @click.group(cls=_LazyGroup)

@@ -1,7 +1,7 @@
-"""What every command shares: --json, -v, --config, exit codes, errors, building a client.
+"""What every command shares: --json, -v, --config and the settings flags, building a client.
 
-Exit codes are one table (:data:`EXIT_CODES`), looked up by the exception's class, most
-specific first. Nothing here imports zeep or requests.
+The exit codes are one table (:mod:`._exits`, re-exported here); results, errors and
+warnings are written by :class:`~._output.Output`. Nothing here imports zeep or requests.
 """
 
 from __future__ import annotations
@@ -9,142 +9,53 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .._errors import (
-    AuthenticationError,
-    ConcurrentHostUse,
-    ConfigError,
-    DuplicateSubmission,
-    GatewayError,
-    GatewayUnreachable,
-    InsufficientBalance,
-    InvalidParameter,
-    MandaoError,
-    OutcomeUnknown,
-    RateLimited,
-    RegistrationQuotaExceeded,
-    UnknownCode,
-    ValidationError,
+from .._errors import MandaoError
+from ._exits import (
+    EXIT_CODES,
+    EXIT_DRIFT,
+    EXIT_INTERRUPTED,
+    EXIT_PARTIAL,
+    OTHER_EXITS,
+    ExitCode,
+    exit_code_for,
 )
+from ._output import Output
 
 if TYPE_CHECKING:
     from .._client import Client
+    from .._config_file import Settings
 
 __all__ = [
     "EXIT_CODES",
     "EXIT_DRIFT",
+    "EXIT_INTERRUPTED",
     "EXIT_PARTIAL",
+    "GUARD_ACTION",
+    "GUARD_WINDOW",
+    "OTHER_EXITS",
+    "ExitCode",
     "Output",
     "client_options",
     "common_options",
     "exit_code_for",
     "guard_option",
+    "json_option",
     "make_client",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-class ExitCode(NamedTuple):
-    """One row of the exit-code table."""
-
-    code: int
-    name: str
-    meaning: str
-
-
-#: Exception class → exit code, most specific first (the first isinstance match wins).
-#: ``GatewayInternalError`` is both a GatewayError and an OutcomeUnknown: OutcomeUnknown
-#: comes first, because what the operator must do is reconcile, not fix or retry.
-EXIT_CODES: tuple[tuple[type[BaseException], ExitCode], ...] = (
-    (ConfigError, ExitCode(3, "config", "the configuration is missing, invalid or unsafe")),
-    (ValidationError, ExitCode(2, "invalid-input", "invalid input; nothing was sent")),
-    (OutcomeUnknown, ExitCode(10, "outcome-unknown", "may or may not have been sent")),
-    (AuthenticationError, ExitCode(4, "authentication", "serial, password or registration")),
-    (InsufficientBalance, ExitCode(5, "balance", "the balance does not cover it; top up")),
-    (InvalidParameter, ExitCode(6, "rejected", "the gateway rejected a field of the request")),
-    (RateLimited, ExitCode(7, "rate-limited", "flow control; wait, then retry")),
-    (DuplicateSubmission, ExitCode(8, "duplicate", "already submitted recently; not resent")),
-    (ConcurrentHostUse, ExitCode(9, "concurrent", "serial in use on another host (-19)")),
-    (GatewayUnreachable, ExitCode(11, "unreachable", "no host took the request; not sent")),
-    (RegistrationQuotaExceeded, ExitCode(15, "quota", "the day's Register quota is spent")),
-    (UnknownCode, ExitCode(12, "unknown-code", "a code no table knows")),
-    (GatewayError, ExitCode(13, "gateway-error", "the gateway answered another error code")),
-    (MandaoError, ExitCode(1, "error", "any other mandao error")),
-)
-#: A send of several batches in which some were not sent (see the JSON's ``batches``).
-EXIT_PARTIAL = ExitCode(14, "partial", "some batches were sent, others failed or are unknown")
-#: ``mandao wsdl check``: a difference that matters between a live WSDL and the cached one.
-EXIT_DRIFT = ExitCode(20, "wsdl-drift", "the live WSDL differs from the cached one")
-#: Everything else, documented with the table.
-OTHER_EXITS = (
-    ExitCode(0, "ok", "success"),
-    ExitCode(1, "aborted", "you answered no to a confirmation (or Ctrl-C)"),
-    ExitCode(2, "usage", "a command-line usage error (click's)"),
-)
-
-
-def exit_code_for(exc: BaseException) -> ExitCode:
-    """The table row for ``exc``.
-
-    >>> exit_code_for(ValidationError("bad", argument="mobiles")).code
-    2
-    """
-    for cls, row in EXIT_CODES:
-        if isinstance(exc, cls):
-            return row
-    return ExitCode(1, "error", "unexpected")
-
-
-class Output:
-    """Writes results as text or JSON, and errors to stderr (or as JSON on stdout)."""
-
-    def __init__(self, as_json: bool) -> None:
-        self.json = as_json
-
-    def result(self, data: Any, text: str | Callable[[], None]) -> None:
-        """``data`` as JSON, or ``text`` (a string, or a function that prints)."""
-        if self.json:
-            import json  # here, not at the top: offline commands start fast
-
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        elif callable(text):
-            text()
-        else:
-            click.echo(text)
-
-    def fail(self, exc: BaseException) -> None:
-        """Report ``exc`` and exit with its code from the table."""
-        row = exit_code_for(exc)
-        data: dict[str, Any] = {
-            "type": type(exc).__name__,
-            "message": str(exc),
-            "exit": row.code,
-            "kind": row.name,
-        }
-        for attr in ("code", "host", "operation", "rrid", "argument", "retry_after"):
-            value = getattr(exc, attr, None)
-            if value is not None:
-                data[attr] = value
-        info = getattr(exc, "info", None)
-        if info is not None:
-            data["chinese"], data["hint"] = info.chinese, info.hint_en
-        if self.json:
-            import json  # here, not at the top: offline commands start fast
-
-            click.echo(json.dumps({"error": data}, ensure_ascii=False, indent=2, default=str))
-        else:
-            click.secho(f"error ({row.name}): {exc}", fg="red", err=True)
-            if info is not None:
-                click.echo(f"  {info.chinese}\n  → {info.hint_en}", err=True)
-        sys.exit(row.code)
+#: Loggers ``-v`` leaves at INFO: zeep logs its whole schema parse at DEBUG (about 90
+#: lines for one send), shown with ``-vv``.
+_QUIET_AT_V = ("zeep",)
 
 
 def _setup_logging(verbose: int) -> Callable[[], None] | None:
-    """-v: every logger at DEBUG to stderr (requests and envelopes), redacted.
+    """-v: every logger at DEBUG to stderr (request lines), redacted; zeep at INFO unless -vv.
 
     Returns what undoes it (a command run in process, as tests do, leaves nothing behind).
     """
@@ -159,11 +70,12 @@ def _setup_logging(verbose: int) -> Callable[[], None] | None:
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     # Records that propagate from other loggers pass through this handler's filter too.
     handler.addFilter(_redact.RedactingFilter())
-    names = ("", "mandao", *_redact.LIBRARY_LOGGERS)
+    names = ("", "mandao", *_redact.LIBRARY_LOGGERS, *_QUIET_AT_V)
     levels = {name: logging.getLogger(name).level for name in names}
     logging.getLogger().addHandler(handler)
     for name in names:
-        logging.getLogger(name).setLevel(logging.DEBUG)
+        quiet = name in _QUIET_AT_V and verbose < 2
+        logging.getLogger(name).setLevel(logging.INFO if quiet else logging.DEBUG)
 
     def undo() -> None:
         logging.getLogger().removeHandler(handler)
@@ -173,22 +85,34 @@ def _setup_logging(verbose: int) -> Callable[[], None] | None:
     return undo
 
 
-def common_options(func: F) -> F:
-    """``--json``, ``-v``; the command receives ``out: Output`` instead of the two flags."""
+def json_option(func: F) -> F:
+    """``--json``; the command receives ``as_json: bool``."""
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(
+        func
+    )
 
-    @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+def common_options(func: F) -> F:
+    """``--json``, ``-v``; the command receives ``out: Output`` instead of the two flags.
+
+    A MandaoError the command raises is reported (:meth:`Output.fail`) with its exit
+    code; Python warnings become one line each on stderr.
+    """
+
+    @json_option
     @click.option(
         "-v",
         "--verbose",
         count=True,
-        help="Log to stderr: requests and the redacted envelopes they carry.",
+        help="Log to stderr: the requests (pwd as ***); -vv adds zeep's schema parsing.",
     )
     @functools.wraps(func)
     def wrapper(*args: Any, as_json: bool, verbose: int, **kwargs: Any) -> Any:
         undo = _setup_logging(verbose)
         out = Output(as_json)
         try:
-            return func(*args, out=out, **kwargs)
+            with out.warnings_as_lines():
+                return func(*args, out=out, **kwargs)
         except MandaoError as exc:
             out.fail(exc)
         finally:
@@ -212,8 +136,20 @@ def client_options(func: F) -> F:
             "--password-command",
             help="Command printing the password (the password itself: MANDAO_PASSWORD).",
         ),
-        click.option("--host", "hosts", multiple=True, help="Send-service URL (repeatable)."),
-        click.option("--account-host", "account_hosts", multiple=True, help="Account-service URL."),
+        click.option(
+            "--host",
+            "hosts",
+            multiple=True,
+            metavar="URL",
+            help="Send-service URL, with its path: http://HOST:8061/webservice.asmx (repeatable).",
+        ),
+        click.option(
+            "--account-host",
+            "account_hosts",
+            multiple=True,
+            metavar="URL",
+            help="Account-service URL: http://HOST:8060/webservice.asmx (repeatable).",
+        ),
         click.option(
             "--protocol",
             type=click.Choice(["soap11", "soap12", "http-get", "http-post", "ashx"]),
@@ -256,36 +192,85 @@ def client_options(func: F) -> F:
 GUARD_WINDOW = 600.0
 GUARD_ACTION = "refuse"
 
+#: Keys of the settings dict that are Client keywords, not file settings.
+_CLIENT_ONLY = ("require_signature",)
 
-def make_client(settings: dict[str, Any], *, duplicate_guard: bool = False) -> Client:
+
+def load(settings: dict[str, Any]) -> Settings:
+    """The settings in effect (file, environment, flags), without running password_command.
+
+    Raises:
+        ConfigError: as :func:`mandao._config_file.load_settings`; also when no serial or
+            no password is set anywhere (naming where to set them).
+    """
+    from .._config_file import load_settings
+
+    overrides = {
+        k: v
+        for k, v in settings.items()
+        if k != "config_path" and k not in _CLIENT_ONLY and v is not None
+    }
+    found = load_settings(settings.get("config_path"), overrides=overrides, resolve_password=False)
+    found.require_credentials()
+    return found
+
+
+def make_client(settings: dict[str, Any], *, duplicate_action: str | None = None) -> Client:
     """A Client from --config, the environment and the flags (flags win).
 
-    ``duplicate_guard``: check the journal before sending (``send``, ``send-file``), with
-    the ``[journal]`` table's window and action, else :data:`GUARD_WINDOW`/``GUARD_ACTION``.
+    ``duplicate_action``: check the journal before sending (``send``, ``send-file``):
+    ``"default"`` for the ``[journal]`` table's action, else :data:`GUARD_ACTION`, within
+    its window, else :data:`GUARD_WINDOW`; ``skip``, ``warn``, ``refuse`` or ``off`` to
+    say (``--duplicate-action``); None for no guard (the commands that do not send).
+    Notes on the settings (both a password and a command) are printed as warnings.
     """
+    import warnings
+
     from .._client import Client
 
+    found = load(settings)
+    for note in found.notes:
+        warnings.warn(note, stacklevel=2)
     overrides = {k: v for k, v in settings.items() if k != "config_path" and v is not None}
-    if duplicate_guard:
-        from .._config_file import load_settings
-
-        # Read without running password_command: from_config runs it once, below.
-        found = load_settings(
-            settings.get("config_path"), overrides=overrides, resolve_password=False
-        )
+    if overrides.get("suppression") == "auto":  # send-file's default: skip, if it can
+        off = "journal" in found.client_kwargs() and found.client_kwargs()["journal"] is None
+        if off:
+            warnings.warn("the journal is off, so the suppression list is not checked",
+                          stacklevel=2)  # fmt: skip
+        overrides["suppression"] = "off" if off else "skip"
+    if duplicate_action is not None:
+        forced = None if duplicate_action == "default" else duplicate_action
         overrides["duplicate_guard"] = found.duplicate_guard(
-            window=GUARD_WINDOW, action=GUARD_ACTION
+            window=GUARD_WINDOW, action=GUARD_ACTION, forced=forced
         )
     return Client.from_config(settings.get("config_path"), **overrides)
 
 
 def guard_option(func: F) -> F:
-    """``--no-duplicate-guard``; the command receives ``duplicate_guard: bool``."""
-    return click.option(
+    """``--duplicate-action`` and ``--no-duplicate-guard``; the command receives
+    ``duplicate_action``: ``"default"``, or the action asked for (``off`` for the flag)."""
+
+    @click.option(
+        "--duplicate-action",
+        type=click.Choice(["skip", "warn", "refuse", "off"]),
+        help="What to do with numbers the journal shows were sent the same text within the "
+        "guard's window (default: refuse, or [journal] duplicate_action).",
+    )
+    @click.option(
         "--no-duplicate-guard",
-        "duplicate_guard",
+        "no_guard",
         is_flag=True,
-        flag_value=False,
-        default=True,
-        help="Send even to numbers the journal shows were sent the same text just now.",
-    )(func)
+        help="Send even to numbers the journal shows were sent the same text just now "
+        "(the same as --duplicate-action off).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, duplicate_action: str | None, no_guard: bool, **kwargs: Any) -> Any:
+        if no_guard and duplicate_action not in (None, "off"):
+            raise click.UsageError(
+                f"--no-duplicate-guard and --duplicate-action {duplicate_action} disagree: "
+                "give one of them"
+            )
+        action = "off" if no_guard else duplicate_action or "default"
+        return func(*args, duplicate_action=action, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["progress_bar"]
 
+_STATES = {"failed": "refused", "unknown": "of unknown outcome", "not_sent": "not sent"}
+
 
 def _ignore(batch: Batch) -> None:
     """What a disabled bar does with a finished batch: nothing."""
@@ -33,7 +35,8 @@ def progress_bar(
     finished :class:`mandao.Batch` (a ``progress=`` callback of the client's sends).
 
     Args:
-        total: recipients the send carries (the bar's 100%).
+        total: recipients the send carries (the bar's 100%); the bar counts those the
+            gateway accepted, and the others (refused, unknown, not sent) beside it.
         label: the text before the bar.
         enabled: False draws nothing and imports nothing (``--json``, a one-batch send).
         console: where to draw (tests); default a rich Console on stderr.
@@ -60,7 +63,7 @@ def progress_bar(
         TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[batches]} batch(es)"),
+        TextColumn("{task.fields[batches]} batch(es){task.fields[unsent]}", markup=False),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console if console is not None else Console(stderr=True),
@@ -68,13 +71,20 @@ def progress_bar(
         # which writes to stderr: the result must stay on stdout.
         redirect_stdout=False,
     )
-    task = progress.add_task(label, total=total, batches=0)
+    task = progress.add_task(label, total=total, batches=0, unsent="")
     batches = 0
+    others: dict[str, int] = {}
 
     def advance(batch: Batch) -> None:
+        # The bar counts what the gateway accepted; a failed, unknown or unsent batch is
+        # counted beside it, so a send that stopped shows how much went, not how far.
         nonlocal batches
         batches += 1
-        progress.update(task, advance=len(batch.recipients), batches=batches)
+        sent = len(batch.recipients) if batch.state == "sent" else 0
+        if batch.state != "sent":
+            others[batch.state] = others.get(batch.state, 0) + len(batch.recipients)
+        shown = "".join(f", {n} {_STATES.get(s, s)}" for s, n in others.items())
+        progress.update(task, advance=sent, batches=batches, unsent=shown)
 
     with progress:
         yield advance

@@ -1,10 +1,11 @@
 """Reading a campaign table: CSV or Excel, into records with their line/row numbers.
 
-A CSV file is read as UTF-8 or GBK (what Excel on a Chinese Windows exports); an ``.xlsx``
-or ``.xlsm`` workbook (its first sheet, or a named one) through openpyxl, the ``excel``
-extra, imported only for such a file. Both become the same records (sheet cells as their
-CSV export would read: ``13800138000``, not ``13800138000.0``), numbered by line or sheet
-row, so ``send-file`` does not know which it was read from.
+A CSV file is read as UTF-8 (with or without BOM), UTF-16, or GBK (what Excel on a Chinese
+Windows exports); an ``.xlsx`` or ``.xlsm`` workbook (its first sheet, or a named one)
+through openpyxl, the ``excel`` extra, imported only for such a file. Both become the same
+records (sheet cells as their CSV export would read: ``13800138000``, not
+``13800138000.0``), numbered by line or sheet row, so ``send-file`` does not know which it
+was read from. The header names the columns in English or Chinese (``手机号码,短信内容``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .._errors import ConfigError, ValidationError
+from ._inputs import decode as decode_text
+from ._output import Refusal
 
 __all__ = [
     "AT_FORMAT",
     "COLUMNS",
+    "HEADERS",
     "SHEET_SUFFIXES",
     "Record",
     "csv_rows",
@@ -31,9 +35,14 @@ __all__ = [
 
 #: Columns a file may have; the first two are required.
 COLUMNS = ("mobile", "content", "ext", "at")
-#: Encodings tried in order when the file has no UTF-8 BOM. GB18030 contains GBK, so
-#: GBK is named when it is enough (what Excel on a Chinese Windows writes).
-_ENCODINGS = ("utf-8", "gbk", "gb18030")
+#: What a header cell may say for each column (any case; spaces around ignored).
+HEADERS: dict[str, tuple[str, ...]] = {
+    "mobile": ("mobile", "手机号码", "手机号", "手机", "号码"),
+    "content": ("content", "短信内容", "内容", "短信"),
+    "ext": ("ext", "扩展号", "扩展码", "扩展"),
+    "at": ("at", "定时时间", "发送时间", "定时"),
+}
+_COLUMN_OF = {name: column for column, names in HEADERS.items() for name in names}
 #: How a date-and-time cell is written out: the first ``at`` form send-file accepts.
 AT_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: Workbooks read through openpyxl (the ``excel`` extra); any other file is read as CSV.
@@ -45,22 +54,13 @@ _FORMAT_LITERALS = re.compile(r'\[[^\]]*\]|"[^"]*"|\\.')
 Record = tuple[int, dict[str, str], bool]
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    """The file's text and the encoding it was read in (UTF-8 with or without BOM, GBK).
+def decode(raw: bytes, name: str = "FILE") -> tuple[str, str]:
+    """The file's text and the encoding it was read in (see :func:`._inputs.decode`).
 
     >>> decode("手机".encode("gbk"))
     ('手机', 'gbk')
     """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8 (with BOM)"
-    for encoding in _ENCODINGS:
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ValidationError(  # pragma: no cover - gb18030 decodes any byte string
-        "neither UTF-8 nor GBK/GB18030", argument="FILE"
-    )
+    return decode_text(raw, name)
 
 
 def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -95,9 +95,9 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
         sheets = {ws.title: ws for ws in book.worksheets}
         ws = sheets.get(sheet) if sheet is not None else next(iter(sheets.values()), None)
         if ws is None:
-            raise ValidationError(
-                f"no worksheet {sheet!r}; the workbook has {', '.join(sheets) or 'none'}",
-                argument="sheet",
+            raise Refusal(
+                f"no worksheet {sheet!r} in {path.name}; it has {', '.join(sheets) or 'none'}",
+                argument="--sheet",
             )
         ws.reset_dimensions()  # a writer's wrong <dimension> would cut the rows short
         rows = []
@@ -111,7 +111,7 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
     except ValidationError:
         raise
     except Exception as exc:  # a damaged file fails deep inside zipfile or the XML parser
-        raise ValidationError(f"not a workbook openpyxl can read: {exc}", argument="FILE") from exc
+        raise Refusal(f"not a workbook openpyxl can read: {exc}", argument=path.name) from exc
     finally:
         if book is not None:
             book.close()
@@ -131,17 +131,21 @@ def _cell(value: object, number_format: str | None) -> str:
     return str(value)
 
 
-def records_of(rows: Iterable[tuple[int, list[str]]]) -> Iterator[Record]:
-    """Each non-empty record after the header row (see :data:`Record`)."""
+def records_of(rows: Iterable[tuple[int, list[str]]], name: str = "FILE") -> Iterator[Record]:
+    """Each non-empty record after the header row (see :data:`Record`); ``name`` is the
+    file's, for the errors."""
     rows = iter(rows)
-    header = [h.strip().lower() for h in next(rows, (0, []))[1]]
+    given = [h.strip() for h in next(rows, (0, []))[1]]
+    header = [_COLUMN_OF.get(h.lower(), h.lower()) for h in given]
     missing = [c for c in COLUMNS[:2] if c not in header]
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [g for g, h in zip(given, header, strict=True) if h not in COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
-        raise ValidationError(
-            f"the header row must name the columns {', '.join(COLUMNS[:2])} (and optionally "
-            f"{', '.join(COLUMNS[2:])}), each once; got {', '.join(header) or 'nothing'}",
-            argument="FILE",
+        named = ", ".join(f"{c} ({'/'.join(HEADERS[c][1:3])})" for c in COLUMNS)
+        raise Refusal(
+            f"the header row must name the columns mobile and content (and optionally ext, "
+            f"at), each once, in English or Chinese: {named}; got "
+            f"{', '.join(given) or 'nothing'}",
+            argument=name,
         )
     for line, cells in rows:
         if not any(c.strip() for c in cells):

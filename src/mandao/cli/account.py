@@ -38,11 +38,20 @@ def _registration(result: Any) -> dict[str, Any]:
 
 
 @click.command()
+@click.option(
+    "--balance-only",
+    is_flag=True,
+    help="Only the balance: messages left (the account service's balance operation).",
+)
 @client_options
 @common_options
-def account(settings: dict[str, Any], out: Output) -> None:
+def account(balance_only: bool, settings: dict[str, Any], out: Output) -> None:
     """Show the account's information (mdgetSninfo): balance and every field."""
     with make_client(settings) as client:
+        if balance_only:
+            left = client.balance()
+            out.result({"balance": left}, f"balance: {left} message(s) left")
+            return
         info = client.account()
 
     def show() -> None:
@@ -70,23 +79,38 @@ def _field_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def register(settings: dict[str, Any], out: Output, **fields: str | None) -> None:
     """Register the serial once before first use; prompts for fields not given as flags.
 
-    With --json, nothing is prompted: every field except --fax must be given.
+    Nothing is prompted with --json or when stdin is not a terminal: then every field
+    except --fax must be given, and all that are missing are named.
     """
+    import sys
+
+    interactive = not out.json and sys.stdin.isatty()
+    missing = [f"--{name}" for name, value in fields.items() if value is None and name != "fax"]
+    if missing and not interactive:
+        why = "with --json" if out.json else "without a terminal to ask"
+        raise click.UsageError(
+            f"missing {', '.join(missing)}: give them as flags ({why} nothing is prompted; "
+            "--fax may be left out)"
+        )
     values: dict[str, str] = {}
     for name, label in REGISTER_FIELDS.items():
         value = fields.get(name)
         if value is None:
-            if out.json:
-                if name == "fax":
-                    value = ""
-                else:
-                    raise click.UsageError(f"--{name} is required with --json")
+            if name == "fax" and not interactive:
+                value = ""
             else:
                 value = click.prompt(label, default="" if name == "fax" else None, err=True)
         values[name] = value
     with make_client(settings) as client:
         result = client.register(**values)
-    out.result(_registration(result), repr(result))
+    out.result(_registration(result), _registered(result))
+
+
+def _registered(result: Any) -> str:
+    from .._config import short_host
+
+    done = "registered" if result.operation == "Register" else "unregistered"
+    return f"{done}: {result.operation} answered {result.code} via {short_host(result.host)}"
 
 
 @click.command()
@@ -102,4 +126,4 @@ def unregister(yes: bool, settings: dict[str, Any], out: Output) -> None:
         click.confirm(f"Unregister {client.sn}?", abort=True, err=True)
     with client:
         result = client.unregister()
-    out.result(_registration(result), repr(result))
+    out.result(_registration(result), _registered(result))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from .._codes import explain as explain_code
 from .._errors import ValidationError
 from ._common import Output, common_options
+
+if TYPE_CHECKING:
+    from .._code_info import CodeInfo
 
 __all__ = ["explain"]
 
@@ -23,26 +28,18 @@ class _CodeCommand(click.Command):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        known = {opt for param in self.get_params(ctx) for opt in getattr(param, "opts", [])}
+        for arg in args[: args.index("--")] if "--" in args else args:
+            if arg.startswith("--") and arg != "--" and arg.split("=")[0] not in known:
+                raise click.NoSuchOption(arg, ctx=ctx)
         if "--" not in args and any(map(_negative, args)):
             codes = [arg for arg in args if _negative(arg)]
             args = [arg for arg in args if not _negative(arg)] + ["--", *codes]
         return super().parse_args(ctx, args)
 
 
-@click.command(cls=_CodeCommand, context_settings={"ignore_unknown_options": True})
-@click.argument("code")
-@common_options
-def explain(code: str, out: Output) -> None:
-    """Explain a gateway result CODE (e.g. -20): Chinese text, English gloss, next step.
-
-    Exits 2 when CODE is not an integer. A negative code no table knows is still shown,
-    marked as unknown.
-    """
-    try:
-        info = explain_code(code)
-    except ValidationError as exc:
-        raise click.BadParameter(str(exc), param_hint="CODE") from None
-    data = {
+def _row(info: CodeInfo) -> dict[str, Any]:
+    return {
         "code": info.code,
         "name": info.name,
         "category": info.category.value,
@@ -53,4 +50,55 @@ def explain(code: str, out: Output) -> None:
         "hint": info.hint_en,
         "known": info.known,
     }
+
+
+def _by_name(name: str) -> CodeInfo:
+    """The row named ``name`` (any case; ``-`` or a space for ``_``)."""
+    from .._codes import CODES
+
+    wanted = name.strip().upper().replace("-", "_").replace(" ", "_")
+    for info in CODES.values():
+        if info.name == wanted:
+            return info
+    import difflib
+
+    close = difflib.get_close_matches(wanted, [i.name for i in CODES.values()], n=3)
+    also = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise click.BadParameter(
+        f"no result code is named {name!r}{also} (`mandao codes` lists them all)",
+        param_hint="CODE",
+    )
+
+
+@click.command(cls=_CodeCommand, context_settings={"ignore_unknown_options": True})
+@click.argument("code")
+@common_options
+def explain(code: str, out: Output) -> None:
+    """Explain a gateway result CODE (e.g. -20) or its name (DUPLICATE_SUBMISSION):
+    Chinese text, English gloss, next step.
+
+    A positive CODE is a send's id (success); when the negative code of the same digits
+    is a known error, it is shown too (a forgotten minus sign). Exits 2 for a CODE that
+    is neither a number nor a name. A negative code no table knows is still shown,
+    marked as unknown.
+    """
+    if code.strip() and not code.strip().lstrip("-").isdigit():
+        info = _by_name(code)
+    else:
+        try:
+            info = explain_code(code)
+        except ValidationError as exc:
+            raise click.BadParameter(
+                exc.message.removeprefix("code: "), param_hint="CODE"
+            ) from None
+    data = _row(info)
+    meant = explain_code(-info.code) if info.code > 0 else None
+    if meant is not None and meant.known:
+        note = (
+            f"{info.code} is a success (a send's id), not an error code; "
+            f"you probably meant {meant.code} ({meant.name}):"
+        )
+        data["probably"] = {"note": note, **_row(meant)}
+        out.result(data, f"{note}\n{meant}")
+        return
     out.result(data, str(info))

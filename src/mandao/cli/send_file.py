@@ -1,9 +1,10 @@
 """``mandao send-file FILE``: a campaign from a CSV file or an Excel sheet, resumable
 through the journal.
 
-The file becomes numbered records in :mod:`._table` (CSV as UTF-8 or GBK; ``.xlsx`` or
-``.xlsm`` through openpyxl, the ``excel`` extra, imported only for such a file), so what
-follows does not know which it was read from.
+The file becomes numbered records in :mod:`._table` (CSV as UTF-8, UTF-16 or GBK; ``.xlsx``
+or ``.xlsm`` through openpyxl, the ``excel`` extra, imported only for such a file), so what
+follows does not know which it was read from; :mod:`._campaign` checks the rows and reads
+the journal.
 
 The whole file is read and checked before anything is sent. Rows go out by ``(ext, at)``
 group, each group through :meth:`mandao.Client.send_many` (a text shared by several
@@ -16,127 +17,43 @@ anyone twice.
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from .._errors import ConfigError, MandaoError, ValidationError
-from ._common import (
-    EXIT_PARTIAL,
-    Output,
-    client_options,
-    common_options,
-    guard_option,
-    make_client,
-)
+from ._campaign import Row, check_rows, groups_of, journal_states, masked
+from ._common import EXIT_PARTIAL, Output
+from ._interrupt import Tracker, interrupted
+from ._output import Refusal
 from ._progress import progress_bar
-from ._table import (
-    AT_FORMAT,
-    SHEET_SUFFIXES,
-    Record,
-    csv_rows,
-    decode,
-    read_sheet,
-    records_of,
-)
+from ._table import SHEET_SUFFIXES, csv_rows, decode, read_sheet, records_of
+from .send import batch_lines, batches_data, send_options, suppression_option
 
 if TYPE_CHECKING:
     from .._client import Client
-    from .._journal import Journal
 
 __all__ = ["Row", "send_file"]
 
-#: Delivery times as spreadsheets write them (China time); seconds may be left out.
-_AT_FORMATS = (AT_FORMAT, "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
 _SHOW = 20
-
-
-@dataclass(frozen=True)
-class Row:
-    """One checked row: its line in the file, the number and the text as sent."""
-
-    line: int
-    mobile: str
-    text: str
-    ext: str
-    at: str  # the ``stime`` field: "" for now, else yyyy-MM-dd HH:mm:ss China time
-
-
-def _at(value: str) -> datetime | None:
-    value = value.strip()
-    if not value:
-        return None
-    for fmt in _AT_FORMATS:
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-    raise ValidationError(f"expected 'yyyy-MM-dd HH:mm[:ss]', got {value!r}", argument="at")
-
-
-def check_rows(client: Client, records: Iterable[Record]) -> tuple[list[Row], list[dict[str, Any]]]:
-    """Every record checked as the send would check it: the rows, and the bad ones."""
-    from .._compose.fields import validate_fields
-    from .._compose.numbers import normalize_mobiles
-
-    rows: list[Row] = []
-    bad: list[dict[str, Any]] = []
-    for line, record, extra in records:
-        try:
-            if extra:
-                raise ValidationError("more cells than the header has columns", argument="row")
-            mobile = normalize_mobiles([record["mobile"]])[0]
-            # The text as it will be sent (signature added): what the journal records.
-            sent = client.prepare_content(record["content"])
-            ext, stime, _, _ = validate_fields(
-                ext=record.get("ext", "").strip(),
-                rrid=None,
-                msgfmt=None,
-                at=_at(record.get("at", "")),
-            )
-        except ValidationError as exc:
-            column = "mobile" if exc.argument == "mobiles" else exc.argument
-            bad.append({"line": line, "column": column, "message": str(exc)})
-            continue
-        rows.append(Row(line, mobile, sent, ext, stime))
-    return rows, bad
-
-
-def journal_states(
-    journal: Journal, sn: str, rows: list[Row], window: timedelta
-) -> dict[tuple[str, str], str]:
-    """(mobile, text) → ``accepted`` or ``unknown`` (pending, or outcome unknown) from
-    the journal's sends of the last ``window``; an accepted attempt wins over others."""
-    wanted = {r.mobile for r in rows}
-    since = datetime.now(UTC) - window
-    states: dict[tuple[str, str], str] = {}
-    for attempt in journal.attempts(since=since, sn=sn, operation=("mdsmssend", "mdgxsend")):
-        if attempt.outcome in ("rejected", "unreachable"):
-            continue  # refused or never delivered to a host: not sent
-        for mobile in wanted.intersection(attempt.recipients):
-            text = attempt.text_for(mobile)
-            if text is None or states.get((mobile, text)) == "accepted":
-                continue
-            states[(mobile, text)] = "accepted" if attempt.outcome == "accepted" else "unknown"
-    return states
-
-
-def _groups(rows: list[Row]) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for row in rows:
-        groups.setdefault((row.ext, row.at), []).append((row.mobile, row.text))
-    return groups
-
-
-def _masked(row: Row) -> dict[str, Any]:
-    from .._journal import mask
-
-    short = row.text if len(row.text) <= 30 else row.text[:29] + "…"
-    return {"line": row.line, "mobile": mask(row.mobile), "content": short}
+_GROUP_STATES = {
+    "partial": "partly sent",
+    "failed": "failed",
+    "not_sent": "not sent (the campaign stopped at an earlier group)",
+}
+_RESUME = (
+    "to resume, run the same command again: the rows the journal shows accepted are "
+    "skipped, and those of unknown outcome are listed for you to decide "
+    "(--resend-unknown or --skip-unknown)"
+)
+_NO_RESUME = (
+    "the journal is off ([journal] enabled = false), so a second run cannot skip what was "
+    "sent: check the gateway's reports first"
+)
 
 
 @click.command("send-file")
@@ -164,10 +81,8 @@ def _masked(row: Row) -> dict[str, Any]:
     show_default=True,
     help="How far back the journal is read for rows already sent (e.g. 12h, 3d).",
 )
-@click.option("--signature", help="Add 【SIGNATURE】 to content that carries none.")
-@guard_option
-@client_options
-@common_options
+@suppression_option("auto")
+@send_options
 def send_file(
     file: Path,
     sheet: str | None,
@@ -177,7 +92,10 @@ def send_file(
     unknown: str | None,
     resume_window: str,
     signature: str | None,
-    duplicate_guard: bool,
+    require_signature: bool | None,
+    msgfmt: str | None,
+    suppression: str | None,
+    duplicate_action: str,
     settings: dict[str, Any],
     out: Output,
 ) -> None:
@@ -189,7 +107,9 @@ def send_file(
     Rows the journal records as accepted are skipped, so a second run resumes an
     interrupted campaign; rows of unknown outcome are listed and asked about.
     """
+    from .._compose.content import UnencodableWarning
     from .._config_file import parse_duration
+    from ._common import make_client
 
     try:
         window = timedelta(seconds=parse_duration(resume_window, where="--resume-window"))
@@ -202,20 +122,28 @@ def send_file(
     elif sheet is not None:
         raise click.BadParameter("only for an .xlsx or .xlsm FILE", param_hint="--sheet")
     else:
-        text, encoding = decode(file.read_bytes())
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise Refusal(f"cannot read it: {exc.strerror}", argument=str(file)) from None
+        text, encoding = decode(raw, file.name)
         rows_read = csv_rows(text)
-    if signature is not None:
-        settings = {**settings, "signature": signature}
-    client = make_client(settings, duplicate_guard=duplicate_guard)
+    settings = {**settings, "signature": signature, "require_signature": require_signature,
+                "suppression": suppression or "auto"}  # fmt: skip
+    client = make_client(settings, duplicate_action=duplicate_action)
     with client:
-        rows, bad = check_rows(client, records_of(rows_read))
+        rows, bad, notes = check_rows(client, records_of(rows_read, file.name), msgfmt)
         if bad and not skip_invalid:
-            listed = "; ".join(f"line {b['line']} ({b['column']}): {b['message']}" for b in bad)
-            raise ValidationError(
-                f"{len(bad)} invalid row(s), nothing sent (--skip-invalid sends the others): "
-                + listed,
-                argument="FILE",
+            raise Refusal(
+                f"{len(bad)} invalid row(s), nothing sent (--skip-invalid sends the others):",
+                argument=file.name,
+                details=[f"line {b['line']} ({b['column']}): {b['message']}" for b in bad],
+                extra={"rows": bad},
             )
+        for note in notes:
+            out.warn(note)
+        # Each of those was named by its line just now: not again by each group's send.
+        warnings.filterwarnings("ignore", category=UnencodableWarning)
         unique = list({(r.mobile, r.text, r.ext, r.at): r for r in reversed(rows)}.values())[::-1]
         report: dict[str, Any] = {
             "file": str(file),
@@ -233,7 +161,7 @@ def send_file(
             unsure = [r for r in unique if states.get((r.mobile, r.text)) == "unknown"]
             todo = [r for r in unique if (r.mobile, r.text) not in states]
         report["already_accepted"] = len(done)
-        report["unknown"] = [_masked(r) for r in unsure]
+        report["unknown"] = [masked(r) for r in unsure]
         if not out.json:
             _describe_read(report, bad, unsure)
         if unsure:
@@ -257,11 +185,13 @@ def send_file(
                 client.duplicate_guard = None
         report["unknown_action"] = unknown if unsure else None
 
-        groups = _groups(todo)
-        plans = {key: client.send_many(pairs, ext=key[0], at=key[1] or None, dry_run=True)
+        groups = groups_of(todo)
+        plans = {key: client.send_many(pairs, ext=key[0], at=key[1] or None, msgfmt=msgfmt,
+                                       dry_run=True)
                  for key, pairs in groups.items()}  # fmt: skip
         report["groups"] = [
-            {"ext": ext, "at": at or None, "recipients": p.estimate.recipients,
+            {"ext": ext, "at": at or None,
+             "recipients": sum(len(r.recipients) for r in p.requests),
              "segments": p.estimate.segments, "billable": p.estimate.billable,
              "requests": len(p.requests), "operations": sorted({r.operation for r in p.requests})}
             for (ext, at), p in plans.items()
@@ -285,7 +215,15 @@ def send_file(
             _describe_plan(report, dry=False)
             click.confirm("Send?", abort=True, err=True)
         # Every outcome is in the journal once its call returned: a resume reads them.
-        complete = _send(client, groups, report, show_progress=not out.json)
+        tracker = Tracker(lambda batch: None)
+        try:
+            complete = _send(client, groups, report, tracker, msgfmt, show_progress=not out.json)
+        except KeyboardInterrupt:
+            interrupted(
+                out, journal=client.journal, sn=client.sn, tracker=tracker,
+                planned=[(r.mobile, r.text) for r in todo],
+                resume=_RESUME if client.journal is not None else _NO_RESUME,
+            )  # fmt: skip
     out.result(report, lambda: _describe_result(report))
     if not complete:
         raise SystemExit(EXIT_PARTIAL.code)
@@ -295,25 +233,31 @@ def _send(
     client: Client,
     groups: dict[tuple[str, str], list[tuple[str, str]]],
     report: dict[str, Any],
+    tracker: Tracker,
+    msgfmt: str | None,
     *,
     show_progress: bool,
 ) -> bool:
     """Send group after group; the first failure stops the campaign. True if all went.
 
-    With ``show_progress`` a bar of the rows sent goes to stderr (not with ``--json``).
+    With ``show_progress`` a bar of the rows sent goes to stderr (not with ``--json``);
+    ``tracker`` hears of every finished batch (for the summary of an interruption).
     """
-    from .send import _batches
-
-    total = sum(len(pairs) for pairs in groups.values())
+    # What the plans carry (the guard's skips left out), not the rows read.
+    total = sum(g["recipients"] for g in report["groups"])
     sent_any = False
     complete = True
-    with progress_bar(total, "sending", enabled=show_progress) as advance:
+    with progress_bar(total, "sending", enabled=show_progress) as bar:
+        tracker.then = bar
+        advance = tracker
         for entry, ((ext, at), pairs) in zip(report["groups"], groups.items(), strict=True):
             if not complete:
                 entry["state"] = "not_sent"
                 continue
             try:
-                result = client.send_many(pairs, ext=ext, at=at or None, progress=advance)
+                result = client.send_many(
+                    pairs, ext=ext, at=at or None, msgfmt=msgfmt, progress=advance
+                )
             except MandaoError as exc:
                 if not sent_any:
                     raise  # nothing went out: the error's own exit code says what to do
@@ -322,7 +266,8 @@ def _send(
                 continue
             sent_any = True
             entry["state"] = "sent" if result.complete else "partial"
-            entry["id"], entry["batches"] = result.id, _batches(result)
+            entry["id"], entry["batches"] = result.id, batches_data(result.batches)
+            entry["problems"] = batch_lines(result.batches)
             entry["billable_sent"] = result.billable
             complete = complete and result.complete
     report["complete"] = complete
@@ -374,10 +319,10 @@ def _describe_result(report: dict[str, Any]) -> None:
     state = "sent" if report["complete"] else "partly sent"
     click.echo(f"{state}: {report['sent']} of {report['billable']} billable message(s)")
     for g in report["groups"]:
-        line = f"  ext={g['ext'] or '-'} at={g['at'] or 'now'}: {g['state']}"
+        state = _GROUP_STATES.get(g["state"], g["state"])
+        line = f"  ext={g['ext'] or '-'} at={g['at'] or 'now'}: {state}"
         click.echo(line + (f" id={g['id']}" if g.get("id") else ""))
         if g.get("error"):
             click.echo(f"    {g['error']}", err=True)
-        for b in g.get("batches", []):
-            if b["state"] != "sent":
-                click.echo(f"    batch {b['index']}: {b['state']}: {b['error']}", err=True)
+        for line in g.get("problems", []):
+            click.echo(f"    {line}", err=True)

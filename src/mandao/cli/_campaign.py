@@ -1,0 +1,123 @@
+"""A campaign's rows: checked as the send would check them, and held against the journal.
+
+What ``send-file`` does before it sends: every record of the file becomes a :class:`Row`
+(the number normalised, the text as it will be sent, the signature added) or a bad row
+with its line and column; then the journal says which (mobile, text) pairs an earlier run
+got accepted, and which are of unknown outcome.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ValidationError
+from ._inputs import delivery_time
+from ._table import Record
+
+if TYPE_CHECKING:
+    from .._client import Client
+    from .._journal import Journal
+
+__all__ = ["Row", "check_rows", "groups_of", "journal_states", "masked"]
+
+#: A resolution's outcome (``Journal.resolve``) → what the resume makes of the attempt.
+_RESOLVED = {"sent": "accepted", "not-sent": None}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One checked row: its line in the file, the number and the text as sent."""
+
+    line: int
+    mobile: str
+    text: str
+    ext: str
+    at: str  # the ``stime`` field: "" for now, else yyyy-MM-dd HH:mm:ss China time
+
+
+def check_rows(
+    client: Client, records: Iterable[Record], msgfmt: str | None = None
+) -> tuple[list[Row], list[dict[str, Any]], list[str]]:
+    """Every record checked as the send would check it: the rows, the bad ones, and a
+    note for each row whose text GBK cannot carry (when ``msgfmt`` sends GB text)."""
+    from .._compose.content import UnencodableWarning
+    from .._compose.fields import validate_fields
+    from .._compose.numbers import normalize_mobiles
+
+    rows: list[Row] = []
+    bad: list[dict[str, Any]] = []
+    notes: list[str] = []
+    gb = msgfmt in (None, "15")
+    for line, record, extra in records:
+        try:
+            if extra:
+                raise ValidationError("more cells than the header has columns", argument="row")
+            mobile = normalize_mobiles([record["mobile"]])[0]
+            # The text as it will be sent (signature added): what the journal records.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UnencodableWarning)
+                sent = client.prepare_content(record["content"])
+            if gb:
+                notes += [
+                    f"line {line}: {w.message}".replace("content: ", "", 1)
+                    for w in caught
+                    if issubclass(w.category, UnencodableWarning)
+                ]
+            ext, stime, _, _ = validate_fields(
+                ext=record.get("ext", "").strip(),
+                rrid=None,
+                msgfmt=msgfmt,
+                at=delivery_time(record.get("at", ""), argument="at"),
+            )
+        except ValidationError as exc:
+            column = "mobile" if exc.argument == "mobiles" else exc.argument
+            message = exc.message.removeprefix(f"{exc.argument}: ")
+            bad.append({"line": line, "column": column, "message": message})
+            continue
+        rows.append(Row(line, mobile, sent, ext, stime))
+    return rows, bad, notes
+
+
+def journal_states(
+    journal: Journal, sn: str, rows: list[Row], window: timedelta
+) -> dict[tuple[str, str], str]:
+    """(mobile, text) → ``accepted`` or ``unknown`` (pending, or outcome unknown) from
+    the journal's sends of the last ``window``; an accepted attempt wins over others. An
+    attempt resolved since (``mandao journal pending --against``) counts as its
+    resolution says: sent is accepted, not sent is left out."""
+    wanted = {r.mobile for r in rows}
+    since = datetime.now(UTC) - window
+    states: dict[tuple[str, str], str] = {}
+    for attempt in journal.attempts(since=since, sn=sn, operation=("mdsmssend", "mdgxsend")):
+        outcome: str | None = attempt.outcome
+        resolution = getattr(attempt, "resolution", None)
+        if resolution is not None:  # reconciled since: the evidence decides
+            outcome = _RESOLVED.get(resolution.outcome, outcome)
+        if outcome in (None, "rejected", "unreachable"):
+            continue  # refused, never delivered to a host, or shown not sent
+        for mobile in wanted.intersection(attempt.recipients):
+            text = attempt.text_for(mobile)
+            if text is None or states.get((mobile, text)) == "accepted":
+                continue
+            states[(mobile, text)] = "accepted" if outcome == "accepted" else "unknown"
+    return states
+
+
+def groups_of(rows: list[Row]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """The rows by (ext, at), each group's (mobile, text) pairs in file order."""
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for row in rows:
+        groups.setdefault((row.ext, row.at), []).append((row.mobile, row.text))
+    return groups
+
+
+def masked(row: Row) -> dict[str, Any]:
+    """A row as a listing shows it: its line, the number masked, the text cut short."""
+    from .._journal import mask
+
+    short = row.text if len(row.text) <= 30 else row.text[:29] + "…"
+    return {"line": row.line, "mobile": mask(row.mobile), "content": short}

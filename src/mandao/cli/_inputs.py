@@ -1,0 +1,165 @@
+"""What an operator types or gives, read as the commands need it: times, numbers, files.
+
+- A delivery time (``--at``, a file's ``at``): ``2026-11-26 09:00[:00]`` or with slashes,
+  China time; the same forms for ``send`` and ``send-file``.
+- A point in time to read the journal from (``--since``, ``--until``): an ISO date or
+  time, ``today``, ``yesterday``, or a duration ago (``2h``, ``3 days``).
+- A text file (``send --file``, a CSV): UTF-8 with or without BOM, UTF-16, GBK, GB18030.
+- Numbers from a file or stdin, each with where it came from (``staff.txt line 3``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from .._errors import ConfigError, ValidationError
+from ._output import Refusal
+
+__all__ = [
+    "AT_FORMATS",
+    "Numbers",
+    "decode",
+    "delivery_time",
+    "parse_numbers",
+    "point_in_time",
+]
+
+#: Delivery times as people and spreadsheets write them (China time); seconds optional.
+AT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+#: Encodings tried in order when the file has no BOM. GB18030 contains GBK, so GBK is
+#: named when it is enough (what Excel on a Chinese Windows writes).
+_ENCODINGS = ("utf-8", "gbk", "gb18030")
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8", "utf-8 (with BOM)"),
+    (b"\xff\xfe", "utf-16-le", "utf-16"),
+    (b"\xfe\xff", "utf-16-be", "utf-16"),
+)
+
+
+def delivery_time(value: str, *, argument: str = "--at") -> datetime | None:
+    """``value`` as a naive China-time datetime, None for an empty one.
+
+    >>> delivery_time("2026-12-26 09:00")
+    datetime.datetime(2026, 12, 26, 9, 0)
+
+    Raises:
+        ValidationError: none of :data:`AT_FORMATS`, naming ``argument``.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    for fmt in AT_FORMATS:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    raise ValidationError(
+        f"expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got {value!r}", argument=argument
+    )
+
+
+def point_in_time(value: str, *, argument: str, now: datetime | None = None) -> datetime:
+    """A bound of a journal query: an ISO date or time (naive = China time), ``now``,
+    ``today``, ``yesterday`` (midnight China time), or a duration ago (``2h``, ``3 days``).
+
+    Raises:
+        Refusal: none of those, naming ``argument`` and the forms it takes.
+    """
+    from .._compose.fields import CHINA
+
+    now = now or datetime.now(UTC)
+    text = value.strip().lower()
+    midnight = now.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
+    named = {"now": now, "today": midnight, "yesterday": midnight - timedelta(days=1)}
+    if text in named:
+        return named[text]
+    try:
+        found = datetime.fromisoformat(value.strip())
+        return found if found.tzinfo else found.replace(tzinfo=CHINA)
+    except ValueError:
+        pass
+    from .._config_file import parse_duration
+
+    try:
+        return now - timedelta(seconds=parse_duration(text, where=argument))
+    except ConfigError:
+        raise Refusal(
+            f"expected a date (2026-11-01), a time (2026-11-01 09:00, China time), today, "
+            f"yesterday, or a time ago (2h, 3 days), got {value!r}",
+            argument=argument,
+        ) from None
+
+
+def decode(raw: bytes, name: str) -> tuple[str, str]:
+    """The file's text and the encoding it was read in (a BOM's, else UTF-8, GBK, GB18030).
+
+    >>> decode("手机".encode("utf-16"), "a.csv")
+    ('手机', 'utf-16')
+
+    Raises:
+        Refusal: a text no encoding reads (naming the file ``name``).
+    """
+    for bom, encoding, shown in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(encoding), shown
+            except UnicodeDecodeError as exc:
+                raise Refusal(f"not valid {shown}: {exc.reason}", argument=name) from None
+    if len(raw) >= 4 and raw[1::2].count(0) > len(raw) // 4 and raw[0::2].count(0) == 0:
+        try:  # UTF-16 without a BOM: every other byte is zero in ASCII-heavy text
+            return raw.decode("utf-16-le"), "utf-16-le"
+        except UnicodeDecodeError:
+            pass
+    for encoding in _ENCODINGS:
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise Refusal(  # pragma: no cover - gb18030 decodes almost any byte string
+        "neither UTF-8, UTF-16 nor GBK/GB18030: save it as UTF-8", argument=name
+    )
+
+
+@dataclass
+class Numbers:
+    """Numbers as given, each with where it came from, for messages that name them."""
+
+    values: list[str]
+    origins: list[str]
+
+    def add(self, values: list[tuple[str, str]]) -> None:
+        """Append ``(number, origin)`` pairs."""
+        for value, origin in values:
+            self.values.append(value)
+            self.origins.append(origin)
+
+    def where(self, position: int) -> str:
+        """Where the number at ``position`` (0-based, as the library counts) came from."""
+        if 0 <= position < len(self.origins):
+            return self.origins[position]
+        return f"number {position + 1}"
+
+
+_SEPARATORS = re.compile(r"[,;，；]")
+
+
+def parse_numbers(text: str, source: str) -> list[tuple[str, str]]:
+    """Numbers from a file's text: one a line, or separated by commas (``#`` starts a
+    comment), each with its origin (``SOURCE line N``).
+
+    Spaces inside one number (``139 0013 9000``) are kept only when the line holds one.
+
+    >>> parse_numbers("# staff\\n13800138000\\n139 0013 9000, 13700137000\\n", "s.txt")
+    [('13800138000', 's.txt line 2'), ('139 0013 9000', 's.txt line 3'), ('13700137000', 's.txt line 3')]
+    """  # noqa: E501
+    found: list[tuple[str, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        origin = f"{source} line {number}"
+        parts = _SEPARATORS.split(line) if _SEPARATORS.search(line) else [line]
+        found.extend((p.strip(), origin) for p in parts if p.strip())
+    return found

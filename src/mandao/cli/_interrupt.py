@@ -1,0 +1,106 @@
+"""What a send cut short by Ctrl-C did: sent, of unknown outcome, not sent; and how to go on.
+
+The journal is the record: every attempt of this process since the send began, by its
+outcome (an attempt cut off mid-request is journaled ``unknown`` as the interruption
+unwinds). Without a journal only the batches reported finished are known.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, NoReturn
+
+from ._exits import EXIT_INTERRUPTED
+from ._output import Output
+
+if TYPE_CHECKING:
+    from .._journal import Journal
+    from .._results import Batch
+
+__all__ = ["Tracker", "interrupted"]
+
+#: An attempt's outcome → what it means for its numbers.
+_STATE = {"accepted": "sent", "pending": "unknown", "unknown": "unknown"}
+
+
+@dataclass
+class Tracker:
+    """The batches a send reported finished, passed on to the progress bar's callback."""
+
+    then: Callable[[Batch], None]
+    started: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    batches: list[Batch] = field(default_factory=list)
+
+    def __call__(self, batch: Batch) -> None:
+        self.batches.append(batch)
+        self.then(batch)
+
+
+def _from_journal(
+    journal: Journal, sn: str, since: datetime, planned: list[tuple[str, str]]
+) -> dict[str, int]:
+    """Counts of ``planned`` (mobile, text) pairs by what this process's attempts since
+    ``since`` say of them: an accepted attempt wins over an unknown one."""
+    states: dict[tuple[str, str], str] = {}
+    wanted = set(planned)
+    pid = os.getpid()
+    for attempt in journal.attempts(since=since, sn=sn, operation=("mdsmssend", "mdgxsend")):
+        state = _STATE.get(attempt.outcome)
+        if attempt.pid != pid or state is None:
+            continue
+        for mobile in attempt.recipients:
+            text = attempt.text_for(mobile)
+            pair = (mobile, text or "")
+            if pair in wanted and states.get(pair) != "sent":
+                states[pair] = state
+    sent = sum(1 for s in states.values() if s == "sent")
+    unknown = sum(1 for s in states.values() if s == "unknown")
+    return {"sent": sent, "unknown": unknown, "not_sent": len(wanted) - sent - unknown}
+
+
+def _from_batches(batches: Iterable[Batch], total: int) -> dict[str, int]:
+    """Counts when there is no journal: what is not known to be sent or refused is unknown."""
+    done = list(batches)
+    sent = sum(len(b.recipients) for b in done if b.state == "sent")
+    refused = sum(len(b.recipients) for b in done if b.state in ("failed", "not_sent"))
+    return {"sent": sent, "unknown": total - sent - refused, "not_sent": refused}
+
+
+def interrupted(
+    out: Output,
+    *,
+    journal: Journal | None,
+    sn: str,
+    tracker: Tracker,
+    planned: list[tuple[str, str]],
+    resume: str,
+) -> NoReturn:
+    """Report a send cut short by Ctrl-C: counts of numbers sent, of unknown outcome and
+    not sent, and ``resume`` (how to go on); exit 130."""
+    try:
+        counts = (
+            _from_journal(journal, sn, tracker.started, planned)
+            if journal is not None
+            else _from_batches(tracker.batches, len(planned))
+        )
+    except Exception:  # a summary must not hide the interruption: count what is known
+        counts = _from_batches(tracker.batches, len(planned))
+    message = (
+        f"interrupted (Ctrl-C): {counts['sent']} sent, {counts['unknown']} of unknown "
+        f"outcome (may have been sent), {counts['not_sent']} not sent"
+    )
+    if journal is None:
+        message += " (the journal is off: the unknown are every number not known to be sent)"
+    out.report(
+        {
+            "type": "Interrupted",
+            "message": message,
+            "exit": EXIT_INTERRUPTED.code,
+            "kind": EXIT_INTERRUPTED.name,
+            **counts,
+            "hint": resume,
+        }
+    )

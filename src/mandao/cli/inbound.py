@@ -1,0 +1,228 @@
+"""``mandao replies``, ``mandao reports`` and ``mandao suppress``: what comes back.
+
+``replies`` and ``reports`` fetch once (a table, or ``--json``), or with ``--follow`` poll
+until Ctrl-C (one poller per serial across processes; JSON Lines under ``--json``).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._common import Output, client_options, common_options, make_client
+
+__all__ = ["replies", "reports", "suppress"]
+
+
+def _reply(reply: Any) -> dict[str, Any]:
+    at = reply.received_at.isoformat() if reply.received_at else None
+    return {"mobile": reply.mobile, "text": reply.text, "receiver": reply.receiver,
+            "ext": reply.ext, "received_at": at, "raw": reply.raw}  # fmt: skip
+
+
+def _report(report: Any) -> dict[str, Any]:
+    at = report.at.isoformat() if report.at else None
+    return {"rrid": report.rrid, "mobile": report.mobile, "status": report.status,
+            "outcome": report.outcome.value, "at": at, "report_id": report.report_id,
+            "raw": report.raw}  # fmt: skip
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(rows: list[dict[str, Any]], columns: Iterable[str], empty: str) -> None:
+    """``rows`` as an aligned table of ``columns`` (Chinese counted two columns wide)."""
+    if not rows:
+        click.echo(empty)
+        return
+    names = list(columns)
+    cells = [names, *([str(row[c]) if row[c] is not None else "" for c in names] for row in rows)]
+    widths = [max(_width(line[i]) for line in cells) for i in range(len(names))]
+    for line in cells:
+        padded = (v + " " * (w - _width(v)) for v, w in zip(line, widths, strict=True))
+        click.echo("  ".join(padded).rstrip())
+
+
+def _follow(out: Output, items: Iterable[Any], shape: Any, columns: list[str]) -> None:
+    """Print each item as it comes (a JSON line, or a tab-separated line) until Ctrl-C."""
+    try:
+        for item in items:
+            row = shape(item)
+            if out.json:
+                out.line(row)
+            else:
+                click.echo("\t".join(str(row[c] or "") for c in columns))
+    except KeyboardInterrupt:
+        click.echo("stopped (what was fetched is in the journal)", err=True)
+
+
+_REPLY_COLUMNS = ["received_at", "mobile", "ext", "text"]
+_REPORT_COLUMNS = ["at", "rrid", "mobile", "status", "outcome"]
+
+
+@click.command()
+@click.option("--follow", is_flag=True, help="Keep polling until Ctrl-C (JSON Lines with --json).")
+@click.option("--every", type=click.FloatRange(min=1), default=30.0, show_default=True,
+              help="Seconds between polls with --follow.")  # fmt: skip
+@click.option("--operation", type=click.Choice(["mo", "mo2", "RECSMS_UTF8"]), default="mo",
+              show_default=True, help="The gateway operation your account uses.")  # fmt: skip
+@client_options
+@common_options
+def replies(follow: bool, every: float, operation: str, settings: dict[str, Any],
+            out: Output) -> None:  # fmt: skip
+    """Fetch the replies (MO) waiting at the gateway; opt-outs go on the suppression list.
+
+    Each reply is kept in the journal before it is shown: the gateway gives it once.
+    """
+    with make_client(settings) as client:
+        if follow:
+            _follow(out, client.poll_replies(every=every, operation=operation),  # type: ignore[arg-type]
+                    _reply, _REPLY_COLUMNS)  # fmt: skip
+            return
+        got = client.fetch_replies(operation=operation)  # type: ignore[arg-type]
+    rows = [_reply(r) for r in got]
+    data = {"replies": rows, "unreadable": [u.raw for u in got.unreadable],
+            "suppressed": list(got.suppressed), "recovered": got.recovered}  # fmt: skip
+
+    def show() -> None:
+        _table(rows, _REPLY_COLUMNS, "no replies waiting")
+        for number in got.suppressed:
+            click.echo(f"{number} replied an opt-out keyword: now on the suppression list")
+        if got.unreadable:
+            click.echo(f"{len(got.unreadable)} line(s) could not be read: kept in the journal")
+
+    out.result(data, show)
+
+
+@click.command()
+@click.option("--follow", is_flag=True, help="Keep polling until Ctrl-C (JSON Lines with --json).")
+@click.option("--every", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds between polls with --follow.")  # fmt: skip
+@click.option("--rrid", help="Only the reports of this send (report2).")
+@client_options
+@common_options
+def reports(follow: bool, every: float, rrid: str | None, settings: dict[str, Any],
+            out: Output) -> None:  # fmt: skip
+    """Fetch delivery reports since the last fetch, matched to the journal's sends.
+
+    A send of unknown outcome that a report names is resolved as sent.
+    """
+    with make_client(settings) as client:
+        if follow:
+            _follow(out, client.poll_reports(every=every), _report, _REPORT_COLUMNS)
+            return
+        got = client.fetch_reports(rrid=rrid)
+    rows = [_report(r) for r in got]
+    data = {"reports": rows, "matched": got.matched, "resolved": list(got.resolved),
+            "unreadable": [u.raw for u in got.unreadable]}  # fmt: skip
+
+    def show() -> None:
+        _table(rows, _REPORT_COLUMNS, "no new reports")
+        click.echo(f"{got.matched} matched to journaled sends; {len(got.resolved)} send(s) of "
+                   "unknown outcome resolved as sent")  # fmt: skip
+        if got.unreadable:
+            click.echo(f"{len(got.unreadable)} record(s) could not be read: kept in the journal")
+
+    out.result(data, show)
+
+
+@click.group()
+def suppress() -> None:
+    """The suppression list: numbers that sends skip (send-file) or refuse."""
+
+
+def _journal_and_sn(settings: dict[str, Any]) -> tuple[Any, str]:
+    client = make_client(settings)
+    if client.journal is None:
+        from .._errors import ConfigError
+
+        raise ConfigError("the suppression list lives in the journal, and it is off")
+    return client.journal, client.sn
+
+
+def _entry(row: Any) -> dict[str, Any]:
+    return {"mobile": row.mobile, "ext": row.ext, "time": row.time, "source": row.source,
+            "reason": row.reason}  # fmt: skip
+
+
+@suppress.command("list")
+@client_options
+@common_options
+def list_(settings: dict[str, Any], out: Output) -> None:
+    """The numbers on the serial's suppression list."""
+    journal, sn = _journal_and_sn(settings)
+    rows = [_entry(s) for s in journal.suppressions(sn=sn)]
+    columns = ["mobile", "ext", "source", "reason"]
+    out.result({"suppressed": rows}, lambda: _table(rows, columns, "the list is empty"))
+
+
+@suppress.command()
+@click.argument("mobiles", nargs=-1, required=True)
+@click.option("--ext", default="", help="Only for sends on this extension (default: every send).")
+@click.option("--reason", default="added by an operator", show_default=True)
+@client_options
+@common_options
+def add(mobiles: tuple[str, ...], ext: str, reason: str, settings: dict[str, Any],
+        out: Output) -> None:  # fmt: skip
+    """Put numbers on the suppression list."""
+    journal, sn = _journal_and_sn(settings)
+    added = [m for m in mobiles if journal.suppress(m, sn=sn, ext=ext, reason=reason)]
+    out.result({"added": added, "already": len(mobiles) - len(added)},
+               f"{len(added)} added, {len(mobiles) - len(added)} listed already")  # fmt: skip
+
+
+@suppress.command()
+@click.argument("mobiles", nargs=-1, required=True)
+@click.option("--ext", default=None, help="Only the entry for this extension (default: all).")
+@client_options
+@common_options
+def remove(mobiles: tuple[str, ...], ext: str | None, settings: dict[str, Any],
+           out: Output) -> None:  # fmt: skip
+    """Take numbers off the suppression list (they have consented again)."""
+    journal, sn = _journal_and_sn(settings)
+    gone = sum(journal.unsuppress(m, sn=sn, ext=ext) for m in mobiles)
+    out.result({"removed": gone}, f"{gone} entr{'y' if gone == 1 else 'ies'} removed")
+
+
+@suppress.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@client_options
+@common_options
+def import_(file: Path, settings: dict[str, Any], out: Output) -> None:
+    """Add the numbers of a CSV file (a mobile column, optional ext and reason columns;
+    or one number a line)."""
+    journal, sn = _journal_and_sn(settings)
+    text = file.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    header = [c.strip().lower() for c in lines[0].split(",")] if lines else []
+    rows = (list(csv.DictReader(lines)) if "mobile" in header
+            else [{"mobile": line.strip()} for line in lines if line.strip()])  # fmt: skip
+    added = 0
+    for position, row in enumerate(rows, start=2 if "mobile" in header else 1):
+        try:
+            added += journal.suppress(row["mobile"], sn=sn, ext=row.get("ext") or "",
+                                      reason=row.get("reason") or f"imported from {file.name}",
+                                      source="import")  # fmt: skip
+        except Exception as exc:  # a bad number: say which row, go on
+            out.warn(f"{file}:{position}: {row.get('mobile')!r} not added ({exc})")
+    out.result({"added": added}, f"{added} added from {file}")
+
+
+@suppress.command("export")
+@client_options
+@common_options
+def export_(settings: dict[str, Any], out: Output) -> None:
+    """Write the suppression list as CSV to stdout (mobile, ext, time, source, reason)."""
+    journal, sn = _journal_and_sn(settings)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["mobile", "ext", "time", "source", "reason"])
+    for row in journal.suppressions(sn=sn):
+        writer.writerow([row.mobile, row.ext, row.time, row.source, row.reason])

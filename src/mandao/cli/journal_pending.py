@@ -1,0 +1,148 @@
+"""``mandao journal pending``: attempts whose outcome is not known, and reconciling them.
+
+Without ``--against``: every attempt still ``pending`` (cut off mid-send) or ``unknown``
+(the request went out and no answer came back) and not resolved since. With ``--against
+FILE``: each number of those attempts held against what the gateway accepted, and each
+attempt the record settles marked resolved in the journal (``Journal.resolve``), so that
+``send-file`` stops offering it as unknown.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .._errors import ValidationError
+from ._common import Output
+from ._journal_open import attempt_data, journal_options, open_journal
+from ._output import Refusal
+
+if TYPE_CHECKING:
+    from .._journal import Attempt, Journal, Reconciliation
+
+__all__ = ["pending", "unresolved"]
+
+_EXIT_PROBLEM = 1
+
+
+def unresolved(book: Journal) -> list[Attempt]:
+    """Attempts ``pending`` or ``unknown`` that no reconciliation has resolved, by seq."""
+    found = [*book.attempts(outcome="pending"), *book.attempts(outcome="unknown")]
+    found = [a for a in found if getattr(a, "resolution", None) is None]
+    return sorted(found, key=lambda a: a.seq)
+
+
+def _settled(result: Reconciliation, complete: bool) -> dict[str, list[int]]:
+    """The attempts the record settles: every number found (sent), or, in a complete
+    record, none found (not sent). An attempt with some numbers found and others not
+    stays unresolved: that is for a person to look at."""
+    found: dict[int, set[bool]] = {}
+    for attempt, _ in result.sent:
+        found.setdefault(attempt.seq, set()).add(True)
+    for attempt, _ in result.absent:
+        found.setdefault(attempt.seq, set()).add(False)
+    return {
+        "sent": sorted(seq for seq, seen in found.items() if seen == {True}),
+        "not-sent": sorted(seq for seq, seen in found.items() if seen == {False} and complete),
+    }
+
+
+def _resolve(book: Journal, settled: dict[str, list[int]], evidence: str, complete: bool) -> int:
+    """Mark ``settled`` resolved in the journal; how many were (0 before the journal can)."""
+    resolve = getattr(book, "resolve", None)
+    if resolve is None:  # pragma: no cover - until Journal.resolve exists
+        return 0
+    source = "ledger" if complete else "report"
+    marked = 0
+    for outcome, seqs in settled.items():
+        if seqs:
+            marked += int(resolve(seqs, outcome=outcome, evidence=evidence, source=source))
+    return marked
+
+
+@click.command()
+@click.option(
+    "--against",
+    type=click.Path(exists=True, dir_okay=False),
+    help="What the gateway accepted: the sandbox ledger (JSON/CSV) or rrid+mobile JSON lines.",
+)
+@click.option(
+    "--complete-ledger",
+    is_flag=True,
+    help="--against is complete (the sandbox's ledger): absent means not sent.",
+)
+@click.option("--unmask", is_flag=True, help="Show numbers whole.")
+@journal_options
+def pending(
+    against: str | None,
+    complete_ledger: bool,
+    unmask: bool,
+    where: tuple[str | None, str | None],
+    out: Output,
+) -> None:
+    """List attempts of unknown outcome: pending (cut off mid-send) or unknown (no answer).
+
+    With --against, each number is held against what the gateway accepted: ``sent``,
+    ``not sent`` (complete ledger), or ``unknown`` (a record that may be incomplete); the
+    attempts it settles are marked resolved in the journal, and are not listed again.
+    Exit 1 while any stay unresolved.
+    """
+    from .._journal import mask, read_ledger
+
+    book = open_journal(where)
+    show = (lambda n: n) if unmask else mask
+    if against is None:
+        found = unresolved(book)
+        for attempt in found:
+            entry = attempt_data(attempt, unmask=unmask)
+            if out.json:
+                out.line(entry)
+            else:
+                numbers = ", ".join(entry["recipients"][:5])
+                more = entry["count"] - 5
+                numbers += f" and {more} more" if more > 0 else ""
+                state = "cut off mid-send" if attempt.outcome == "pending" else "no answer"
+                click.echo(
+                    f"#{attempt.seq} {attempt.time} {attempt.operation} rrid={attempt.rrid} "
+                    f"pid={attempt.pid} ({state}): outcome unknown; {numbers}"
+                )
+        if not out.json:
+            click.echo(f"{len(found)} attempt(s) of unknown outcome", err=True)
+        sys.exit(_EXIT_PROBLEM if found else 0)
+    try:
+        result = book.reconcile(read_ledger(against))
+    except ValidationError:
+        raise Refusal(
+            f"{against} is not a ledger: every item needs an rrid and a mobile; give the "
+            "sandbox's ledger (JSON), JSON Lines, or a CSV whose header names rrid and mobile",
+            argument="--against",
+        ) from None
+    absent_state = "not sent" if complete_ledger else "unknown"
+    lines: list[dict[str, Any]] = [
+        {"seq": a.seq, "rrid": a.rrid, "mobile": show(m), "state": "sent"} for a, m in result.sent
+    ]
+    lines += [
+        {"seq": a.seq, "rrid": a.rrid, "mobile": show(m), "state": absent_state}
+        for a, m in result.absent
+    ]
+    lines += [
+        {"seq": None, "rrid": r, "mobile": show(m), "state": "not in journal"}
+        for r, m in result.unjournaled
+    ]
+    for line in lines:
+        if out.json:
+            out.line(line)
+        else:
+            seq = line["seq"] or "-"
+            click.echo(f"#{seq} rrid={line['rrid']} {line['mobile']}: {line['state']}")
+    settled = _settled(result, complete_ledger)
+    marked = _resolve(book, settled, f"--against {against}", complete_ledger)
+    summary = (
+        f"{len(result.sent)} sent, {len(result.absent)} {absent_state}, "
+        f"{len(result.unjournaled)} not in the journal; {marked} attempt(s) marked resolved"
+    )
+    click.echo(summary, err=True)  # stdout is the stream of numbers
+    unresolved_left = result.unjournaled or (result.absent and not complete_ledger)
+    sys.exit(_EXIT_PROBLEM if unresolved_left else 0)

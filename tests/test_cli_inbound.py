@@ -1,0 +1,62 @@
+"""`mandao replies`, `mandao reports`, `mandao suppress` and `--suppression` on the sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mandao.testing import SandboxGateway
+
+from ._cli_helpers import as_json, run, sandbox_env
+
+
+def _env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
+    return {**sandbox_env(gateway), "MANDAO_JOURNAL": str(tmp_path / "journal.sqlite3")}
+
+
+def test_replies_then_send_file_skips_the_opt_out(gateway: SandboxGateway, tmp_path: Path) -> None:
+    """A TD reply fetched by `mandao replies` goes on the list; `send-file` leaves the number
+    out by default and says so; `send` (verification codes) sends to it."""
+    env = _env(gateway, tmp_path)
+    gateway.reply("13800138000", "TD")
+    fetched = run(["replies", "--json"], env=env)
+    assert fetched.exit_code == 0, fetched.output
+    assert as_json(fetched)["suppressed"] == ["13800138000"]
+    listed = run(["suppress", "list", "--json"], env=env)
+    assert [row["mobile"] for row in as_json(listed)["suppressed"]] == ["13800138000"]
+    campaign = tmp_path / "c.csv"
+    campaign.write_text("mobile,content\n13800138000,上新【示例】\n13900139000,上新【示例】\n",
+                        encoding="utf-8")  # fmt: skip
+    sent = run(["send-file", str(campaign), "--yes", "--json"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert gateway.ledger.for_mobile("13800138000") == []
+    assert len(gateway.ledger.for_mobile("13900139000")) == 1
+    code = run(["send", "13800138000", "-t", "验证码 1234【示例】", "--json"], env=env)
+    assert code.exit_code == 0, code.output
+    assert len(gateway.ledger.for_mobile("13800138000")) == 1
+
+
+def test_reports_show_what_the_journal_matched(gateway: SandboxGateway, tmp_path: Path) -> None:
+    env = _env(gateway, tmp_path)
+    assert run(["send", "13800138000", "13900139000", "-t", "通知【示例】"], env=env).exit_code == 0
+    got = run(["reports", "--json"], env=env)
+    assert got.exit_code == 0, got.output
+    data = as_json(got)
+    assert data["matched"] == 2
+    assert sorted(r["outcome"] for r in data["reports"]) == ["delivered", "delivered"]
+    text = run(["reports"], env=env)
+    assert "no new reports" in text.output
+
+
+def test_suppress_add_import_remove_export(gateway: SandboxGateway, tmp_path: Path) -> None:
+    env = _env(gateway, tmp_path)
+    assert run(["suppress", "add", "13800138000", "--ext", "12"], env=env).exit_code == 0
+    file = tmp_path / "optouts.csv"
+    file.write_text("mobile,reason\n13900139000,called us\nnot-a-number,x\n", encoding="utf-8")
+    imported = run(["suppress", "import", str(file), "--json"], env=env)
+    assert as_json(imported)["added"] == 1
+    assert "optouts.csv:3" in imported.stderr
+    exported = run(["suppress", "export"], env=env).stdout.splitlines()
+    assert exported[0] == "mobile,ext,time,source,reason"
+    assert len(exported) == 3
+    removed = run(["suppress", "remove", "13800138000", "--json"], env=env)
+    assert as_json(removed)["removed"] == 1

@@ -1,0 +1,194 @@
+"""Ctrl-C during `mandao send-file`, on a terminal: the summary, the journal, the resume.
+
+The command runs as a real process on a pseudo-terminal (so the progress bar is live), a
+sandbox on loopback holds one request open, and SIGINT is sent once the bar shows the
+first batch done and the held request is in flight: waited for on the output and on the
+hold, never on a sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from mandao import Journal
+from mandao.testing import SandboxGateway
+
+from ._cli_helpers import as_json, run, sandbox_env
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal and SIGINT")
+
+#: Three groups, sent in this order: personalised texts (mdgxsend), one text shared by two
+#: numbers (mdsmssend, the request held open), and a last one that is never reached.
+ROWS = [
+    ("13800138000", "张三您好【示例】", ""),
+    ("13900139000", "李四您好【示例】", ""),
+    ("13700137000", "王五您好【示例】", ""),
+    ("13600136000", "明早停水【示例】", "7"),
+    ("13500135000", "明早停水【示例】", "7"),
+    ("13400134000", "赵六您好【示例】", "8"),
+]
+
+
+class Terminal:
+    """A child process on a pseudo-terminal, and everything it has written so far."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        self.process = subprocess.Popen(
+            args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
+        )
+        os.close(slave)
+        self._master = master
+        self._seen = b""
+        self._done = False
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                chunk = b""
+            with self._changed:
+                self._seen += chunk
+                self._done = not chunk
+                self._changed.notify_all()
+            if not chunk:
+                return
+
+    @property
+    def text(self) -> str:
+        with self._changed:
+            return self._seen.decode("utf-8", "replace")
+
+    def wait_for(self, needle: str) -> bool:
+        """Block until ``needle`` has been written (True) or the terminal closed (False)."""
+        with self._changed:
+            self._changed.wait_for(lambda: needle.encode() in self._seen or self._done)
+            return needle.encode() in self._seen
+
+    def finish(self) -> int:
+        """The exit status, once the child has ended and all its output is read."""
+        status = self.process.wait()
+        self._reader.join()
+        os.close(self._master)
+        return status
+
+
+def _csv(path: Path) -> Path:
+    lines = ["mobile,content,ext", *(",".join(row) for row in ROWS)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_ctrl_c_in_send_file_summarises_and_a_second_run_resumes(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """Ctrl-C with the second group's request in flight: the summary counts 3 sent, 2 of
+    unknown outcome and 1 not sent and says how to resume (exit 130); the journal verifies
+    and lists the unknown attempt; a second run sends only the row never tried."""
+    journal_path = tmp_path / "journal.sqlite3"
+    env = {
+        **os.environ,
+        **sandbox_env(gateway, duplicate_action=""),
+        "MANDAO_JOURNAL": str(journal_path),
+        # The held request must outlast the SIGINT sent as soon as it is held; its slot
+        # of the serial then lingers for one read timeout, which the resume waits out.
+        "MANDAO_TIMEOUT": "5,3",
+        "COLUMNS": "120",
+    }
+    path = _csv(tmp_path / "campaign.csv")
+    with gateway.primary.hold(operation="mdsmssend") as held:
+        terminal = Terminal([sys.executable, "-m", "mandao", "send-file", str(path), "--yes"], env)
+        try:
+            assert terminal.wait_for("1 batch(es)"), terminal.text
+            while not held.wait(1, timeout=0.1):  # the request is at the sandbox, held
+                assert terminal.process.poll() is None, terminal.text
+            terminal.process.send_signal(signal.SIGINT)
+            status = terminal.finish()
+        finally:
+            if terminal.process.poll() is None:
+                terminal.process.kill()
+    shown = terminal.text
+    assert status == 130, shown
+    assert (
+        "interrupted (Ctrl-C): 3 sent, 2 of unknown outcome (may have been sent), 1 not sent"
+        in shown
+    )
+    assert "to resume, run the same command again" in shown
+    assert "Traceback" not in shown
+    assert "Aborted!" not in shown
+
+    journal = Journal(journal_path)
+    assert journal.verify().ok
+    outcomes = Counter(a.outcome for a in journal.attempts())
+    assert outcomes == Counter({"accepted": 1, "unknown": 1})
+    pending = run(["journal", "--journal", str(journal_path), "pending", "--json"])
+    assert pending.exit_code == 1
+    (unknown,) = [json.loads(line) for line in pending.stdout.splitlines()]
+    assert (unknown["outcome"], unknown["count"]) == ("unknown", 2)
+    journal.close()
+
+    resumed = run(["send-file", str(path), "--yes", "--skip-unknown", "--json"],
+                  env={**env, "MANDAO_TIMEOUT": "1,5"})  # fmt: skip
+    assert resumed.exit_code == 0, resumed.output
+    data = as_json(resumed)
+    assert (data["already_accepted"], len(data["unknown"]), data["sent"]) == (3, 2, 1)
+    sent = Counter((m.mobile, m.content) for m in gateway.ledger.messages)
+    assert max(sent.values()) == 1  # nobody twice: the held request was let go, once
+    assert sent[("13400134000", "赵六您好【示例】")] == 1
+
+
+def test_ctrl_c_in_send_of_several_batches_summarises_and_skip_resumes(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """`send --file` of two batches, Ctrl-C while the first is held: 0 sent, 5000 of unknown
+    outcome, 1 not sent, exit 130; the hint names --duplicate-action skip, and that re-run
+    sends the one number never tried (the guard leaves the unknown out)."""
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text("\n".join(f"138{i:08d}" for i in range(5001)), encoding="utf-8")
+    env = {
+        **os.environ,
+        **sandbox_env(gateway, duplicate_action=""),
+        "MANDAO_JOURNAL": str(tmp_path / "journal.sqlite3"),
+        "MANDAO_TIMEOUT": "5,3",
+    }
+    args = ["send", "--file", str(numbers), "-t", "通知【示例】", "--yes"]
+    with gateway.primary.hold(operation="mdsmssend") as held:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "mandao", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        try:
+            while not held.wait(1, timeout=0.1):
+                assert child.poll() is None, child.communicate()
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate()
+        finally:
+            if child.poll() is None:
+                child.kill()
+    assert child.returncode == 130, err
+    assert "interrupted (Ctrl-C): 0 sent, 5000 of unknown outcome (may have been sent), " \
+           "1 not sent" in err  # fmt: skip
+    assert "--duplicate-action skip" in err
+    assert "Traceback" not in err
+    assert out == ""
+    again = run(
+        [*args, "--duplicate-action", "skip", "--json"], env={**env, "MANDAO_TIMEOUT": "1,5"}
+    )
+    assert again.exit_code == 0, again.output
+    assert as_json(again)["recipients"] == 1
+    assert [m.mobile for m in gateway.ledger.messages if m.mobile == "13800005000"] == [
+        "13800005000"
+    ]

@@ -1,0 +1,212 @@
+"""`mandao journal`: list, tail --follow, pending (unknown rows too, reconciling), flags
+after the subcommand, times as operators write them, partial numbers, private exports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mandao import Journal
+from mandao.testing import SandboxGateway
+
+from ._cli_helpers import SN, as_json, run, sandbox_env
+
+TEXT = "通知【示例】"
+
+
+@pytest.fixture
+def book(gateway: SandboxGateway, tmp_path: Path) -> Journal:
+    """A journal of two accepted sends through the CLI and one attempt cut off mid-send."""
+    path = tmp_path / "journal.sqlite3"
+    env = {**sandbox_env(gateway), "MANDAO_JOURNAL": str(path)}
+    for numbers in (["13800138000", "13900139000"], ["13700137000"]):
+        assert run(["send", *numbers, "-t", TEXT], env=env).exit_code == 0
+    journal = Journal(path)
+    journal.begin(sn=SN, operation="mdsmssend", host=gateway.hosts[0],
+                  recipients=["13600136000"], content=TEXT, rrid="77")  # fmt: skip
+    return journal
+
+
+def _journal(book: Journal, *args: str) -> list[str]:
+    return ["journal", *args, "--journal", str(book.path)]
+
+
+def test_list_shows_recent_attempts_as_a_table_and_json_lines(book: Journal) -> None:
+    """journal list: a header and one line per attempt, numbers masked; --json: one object
+    a line; -n keeps the newest; --outcome filters."""
+    result = run(_journal(book, "list"))
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert header.split()[:4] == ["seq", "time", "(China)", "operation"]
+    assert len(rows) == 3
+    assert "138****8000, 139****9000" in rows[0]
+    assert "accepted" in rows[0]
+    assert "pending" in rows[2]
+    assert "77" in rows[2]
+    lines = [
+        json.loads(line) for line in run([*_journal(book, "list"), "--json"]).stdout.splitlines()
+    ]
+    assert [(d["count"], d["outcome"]) for d in lines] == [(2, "accepted"), (1, "accepted"),
+                                                          (1, "pending")]  # fmt: skip
+    newest = run([*_journal(book, "list"), "-n", "1", "--json"]).stdout.splitlines()
+    assert [json.loads(line)["rrid"] for line in newest] == ["77"]
+    pending = run([*_journal(book, "list"), "--outcome", "pending", "--json"])
+    assert len(pending.stdout.splitlines()) == 1
+
+
+def test_list_matches_part_of_a_number_and_export_says_it_takes_whole_ones(book: Journal) -> None:
+    """--mobile 138 finds the attempts with a number holding 138; export refuses a partial
+    number (exit 2) naming --mobile, where it used to export nothing."""
+    found = run([*_journal(book, "list"), "--mobile", "138", "--json"])
+    assert [json.loads(line)["count"] for line in found.stdout.splitlines()] == [2]
+    whole = run([*_journal(book, "list"), "--mobile", "+86 137-0013-7000", "--json"])
+    assert len(whole.stdout.splitlines()) == 1
+    refused = run([*_journal(book, "export"), "--mobile", "138", "--json"])
+    assert refused.exit_code == 2
+    error = as_json(refused)["error"]
+    assert error["flag"] == "--mobile"
+    assert "journal list --mobile" in error["message"]
+
+
+def test_since_takes_yesterday_today_and_durations(book: Journal) -> None:
+    """--since yesterday / today / 2h / an ISO time all read; nonsense names the flag."""
+    for since in ("yesterday", "today", "2h", "3 days ago", "2020-01-01 08:00"):
+        result = run([*_journal(book, "export"), "--since", since])
+        assert result.exit_code == 0, (since, result.output)
+        assert len(result.stdout.splitlines()) == 3
+    bad = run([*_journal(book, "list"), "--since", "whenever", "--json"])
+    assert (bad.exit_code, as_json(bad)["error"]["flag"]) == (2, "--since")
+
+
+def test_an_unmasked_export_is_written_private(book: Journal, tmp_path: Path) -> None:
+    """--unmask -o FILE writes the file 0600, even over a file that was 0644."""
+    target = tmp_path / "inquiry.jsonl"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o644)
+    result = run([*_journal(book, "export"), "--unmask", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "13800138000" in target.read_text(encoding="utf-8")
+    assert "3 attempt(s) exported to" in result.stdout
+
+
+def test_journal_flags_work_after_the_subcommand(book: Journal, tmp_path: Path) -> None:
+    """`journal verify --journal X` (after) works as `journal --journal X verify` (before);
+    after wins over before."""
+    after = run(["journal", "verify", "--journal", str(book.path), "--json"])
+    assert after.exit_code == 0, after.output
+    assert as_json(after)["ok"] is True
+    before = run(["journal", "--journal", str(tmp_path / "none"), "verify", "--journal",
+                  str(book.path)])  # fmt: skip
+    assert before.exit_code == 0
+    missing = run(["journal", "verify", "--journal", str(tmp_path / "none"), "--json"])
+    assert (missing.exit_code, as_json(missing)["error"]["kind"]) == (3, "journal")
+
+
+def test_pending_lists_unknown_attempts_as_well_as_pending_ones(
+    gateway: SandboxGateway, book: Journal
+) -> None:
+    """An attempt that ended unknown (no answer) is listed beside one cut off mid-send."""
+    seq = book.begin(sn=SN, operation="mdsmssend", host=gateway.hosts[0],
+                     recipients=["13500135000"], content=TEXT, rrid="88")  # fmt: skip
+    book.complete(seq, "unknown", detail="read timeout")
+    result = run(_journal(book, "pending"))
+    assert result.exit_code == 1
+    assert "rrid=77" in result.stdout
+    assert "(cut off mid-send)" in result.stdout
+    assert "rrid=88" in result.stdout
+    assert "(no answer)" in result.stdout
+    assert "2 attempt(s) of unknown outcome" in result.stderr
+
+
+def test_pending_against_a_complete_ledger_marks_attempts_resolved(
+    gateway: SandboxGateway, book: Journal, tmp_path: Path
+) -> None:
+    """--against the sandbox's ledger with --complete-ledger: the cut-off attempt, absent
+    from it, is not sent; it is marked resolved, so pending no longer lists it."""
+    if not hasattr(book, "resolve"):
+        pytest.skip("waits for Journal.resolve")
+    ledger = tmp_path / "ledger.json"
+    gateway.ledger.export(ledger)
+    result = run([*_journal(book, "pending"), "--against", str(ledger), "--complete-ledger"])
+    assert result.exit_code == 0, result.output
+    assert "rrid=77 136****6000: not sent" in result.stdout
+    assert "1 attempt(s) marked resolved" in result.stderr
+    again = run(_journal(book, "pending"))
+    assert (again.exit_code, again.stdout) == (0, "")
+
+
+def test_prune_refusals_are_sentences_in_the_command_lines_terms(book: Journal) -> None:
+    """A short retention needs --override (not override=True); a chain that does not
+    verify refuses the prune in a sentence naming the row, not a repr."""
+    import sqlite3
+
+    young = run([*_journal(book, "prune"), "--before", "2000-01-01", "--retention-days", "10"])
+    assert young.exit_code == 3
+    assert "needs --override" in young.stderr
+    assert "override=True" not in young.stderr
+    with sqlite3.connect(book.path) as conn:
+        conn.execute("UPDATE entries SET rrid = '1' WHERE seq = 1")
+    result = run([*_journal(book, "prune"), "--before", "2000-01-01"])
+    assert result.exit_code == 3
+    assert "does not verify at row 1 (modified" in result.stderr
+    assert "Problem(" not in result.stderr
+
+
+def test_tail_follow_streams_new_attempts_as_json_lines(
+    gateway: SandboxGateway, book: Journal
+) -> None:
+    """tail --follow --json prints the last rows, then each new attempt as it is written,
+    one JSON object a line; Ctrl-C ends it with exit 0."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "mandao", *_journal(book, "tail"), "-n", "1", "--follow",
+         "--json", "--interval", "0.05"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        first = json.loads(child.stdout.readline())
+        assert first["rrid"] == "77"
+        book.begin(sn=SN, operation="mdsmssend", host=gateway.hosts[0],
+                   recipients=["13300133000"], content=TEXT, rrid="99")  # fmt: skip
+        fresh = json.loads(child.stdout.readline())
+        assert (fresh["rrid"], fresh["outcome"]) == ("99", "pending")
+        book.complete(fresh["seq"], "accepted", result="99")
+        done = json.loads(child.stdout.readline())
+        assert (done["seq"], done["outcome"]) == (fresh["seq"], "accepted")
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate()
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+def test_path_prints_where_the_journal_is(book: Journal) -> None:
+    """journal path prints the location; --json says whether it exists."""
+    result = run(_journal(book, "path"))
+    assert result.stdout.strip() == str(book.path)
+    assert as_json(run([*_journal(book, "path"), "--json"]))["exists"] is True
+
+
+def test_pending_against_a_campaign_file_says_it_is_no_ledger(
+    book: Journal, tmp_path: Path
+) -> None:
+    """--against a campaign CSV (no rrid column): exit 2, a sentence naming the file and what
+    a ledger holds; no KeyError, no traceback."""
+    campaign = tmp_path / "camp.csv"
+    campaign.write_text(f"mobile,content\n13800138000,{TEXT}\n", encoding="utf-8")
+    result = run([*_journal(book, "pending"), "--against", str(campaign)])
+    assert result.exit_code == 2
+    assert f"{campaign} is not a ledger: every item needs an rrid and a mobile" in result.stderr
+    assert "KeyError" not in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,114 @@
+"""Configuration errors as an operator meets them: each names the file, variable or flag,
+exits 3, and says what to do; durations as people write them; config show's defaults."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mandao._config_file import ConfigError, load_settings, parse_duration
+
+from ._cli_helpers import SN, as_json, run
+
+GOOD = f'sn = "{SN}"\npassword_command = "echo pw"\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "named"),
+    [
+        ('protocol = "soap"', "protocol"),
+        ('sn = "SDK-1"', "sn"),
+        ('hosts = ["ftp://h/webservice.asmx"]', "hosts"),
+        ('hosts = ["http://127.0.0.1:28061"]', "has no service path"),
+        ('account_hosts = "http://h:8060/"', "has no service path"),
+        ("timeout = 0", "timeout"),
+        ("[failover]\ncooldown = -1", "failover"),
+        ('[journal]\nduplicate_window = "soon"', "duplicate_window"),
+    ],
+)
+def test_a_bad_value_in_the_file_exits_3_naming_the_file(
+    tmp_path: object, line: str, named: str
+) -> None:
+    """protocol, sn, hosts, timeout, failover and the guard's window: exit 3, the file named."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "mandao.toml"
+    body = GOOD.replace('sn = "SDK-TST-010-00001"\n', "") if line.startswith("sn") else GOOD
+    cfg.write_text(f"{line}\n{body}" if not line.startswith("[") else f"{body}{line}\n",
+                   encoding="utf-8")  # fmt: skip
+    result = run(["send", "13800138000", "-t", "x【示例】", "--config", str(cfg), "--json"])
+    error = as_json(result)["error"]
+    assert (result.exit_code, error["kind"]) == (3, "config"), error
+    assert str(cfg) in error["message"]
+    assert named in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("10 minutes", 600), ("10m", 600), ("90s", 90), ("1 hour 30 minutes", 5400),
+     ("2 hours", 7200), ("1d", 86400), ("1 week", 604800), ("600", 600), (45, 45)],
+)  # fmt: skip
+def test_durations_read_as_people_write_them(text: object, seconds: float) -> None:
+    """duplicate_window / --resume-window: 10 minutes, 10m, 1 hour 30 minutes, ..."""
+    assert parse_duration(text, where="duplicate_window") == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "10 parsecs", "-5m", "0", True, "10 minutes later"])
+def test_a_duration_that_is_none_names_where_and_the_forms(text: object) -> None:
+    """Anything else is a ConfigError naming where, with the forms it takes."""
+    with pytest.raises(ConfigError, match=r"duplicate_window: expected"):
+        parse_duration(text, where="duplicate_window")
+
+
+def test_duplicate_window_in_words_in_the_file(tmp_path: object) -> None:
+    """duplicate_window = "10 minutes" in [journal] is 600 seconds (no float error)."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "m.toml"
+    cfg.write_text('[journal]\nduplicate_window = "10 minutes"\n', encoding="utf-8")
+    guard = load_settings(cfg, environ={}).duplicate_guard()
+    assert guard is not None
+    assert guard.window.total_seconds() == 600
+
+
+def test_a_missing_password_command_names_the_command(tmp_path: object) -> None:
+    """password_command naming no program: exit 3, the command and where it was set named,
+    the output never shown."""
+    env = {"MANDAO_SN": SN, "MANDAO_PASSWORD_COMMAND": "no-such-program --get"}
+    result = run(["account", "--json"], env=env)
+    error = as_json(result)["error"]
+    assert result.exit_code == 3
+    assert error["message"] == (
+        "password_command 'no-such-program --get' (MANDAO_PASSWORD_COMMAND): cannot run it: "
+        "no program 'no-such-program' on PATH (is it installed?)"
+    )
+
+
+def test_config_show_lists_defaults_and_warns_of_password_and_command(tmp_path: object) -> None:
+    """Unset settings show their defaults (hosts, protocol, timeout, journal, the guard),
+    marked default; a file with both password and password_command gets one warning."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text(f'sn = "{SN}"\npassword = "pw"\npassword_command = "echo x"\n',
+                   encoding="utf-8")  # fmt: skip
+    cfg.chmod(0o600)
+    result = run(["config", "show", "--config", str(cfg), "--json"])
+    assert result.exit_code == 0, result.output
+    shown = as_json(result)["settings"]
+    assert shown["protocol"] == {"value": "soap11", "source": "default"}
+    assert shown["hosts"]["value"][0] == "http://sdk.entinfo.cn:8061/webservice.asmx"
+    assert shown["journal"]["value"]["duplicate_action"] == "refuse"
+    assert shown["signature"] == {"value": None, "source": "not set"}
+    (warning,) = result.stderr.splitlines()
+    assert warning == (
+        f"warning: {cfg} sets both password and password_command: the password is used and "
+        "the command is not run; remove one of them"
+    )
+    text = run(["config", "show", "--config", str(cfg)]).stdout
+    assert re.search(r"^protocol +soap11 +\(default\)$", text, re.M)
+    assert re.search(r"^password +\*\*\* ", text, re.M)
