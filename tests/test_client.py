@@ -224,7 +224,7 @@ def test_service_explorer_translates_transport_errors(gateway: SandboxGateway) -
 
 
 def test_operations_lists_both_wsdls_with_parameters(client: mandao.Client) -> None:
-    """client.operations has the 8 operations with parameters and pwd form."""
+    """client.operations has the 14 operations with parameters and pwd form."""
     ops = {op.name: op for op in client.operations}
     assert set(ops) == {
         "mdsmssend",
@@ -235,7 +235,14 @@ def test_operations_lists_both_wsdls_with_parameters(client: mandao.Client) -> N
         "balance",
         "GetBalance",
         "UDPPwd",
+        "mo",
+        "mo2",
+        "report",
+        "report2",
+        "RECSMS_UTF8",
+        "GetCode",
     }
+    assert ops["mo2"].params == ("sn", "pwd", "maxID")
     assert ops["Register"].params[-1] == "sign"
     assert ops["Register"].pwd == "plain"
     assert ops["mdgetSninfo"].pwd == "md5"

@@ -299,3 +299,18 @@ def test_without_a_server_the_tests_skip_saying_how_or_fail_in_ci(
     monkeypatch.setenv("MANDAO_REQUIRE_POSTGRESQL", "1")
     with pytest.raises(pytest.fail.Exception, match="install Debian's postgresql"):
         unavailable("no server programs")
+
+
+def test_a_version_3_database_is_migrated_to_the_current_schema(postgresql_url: str) -> None:
+    """A journal made before schema 4 (no tables for what comes back) gets them, empty, on
+    its next opening; its send rows keep verifying."""
+    with Journal(postgresql_url) as journal:
+        seq = journal.begin(sn=SN, operation="mdsmssend", host="h", recipients=["13800138000"])
+    for table in ("inbound", "replies", "reports", "cursors", "suppressions", "resolutions"):
+        execute(postgresql_url, f"DROP TABLE {table}")
+    execute(postgresql_url, "UPDATE journal_schema SET version = 3")
+    with Journal(postgresql_url) as journal:
+        assert journal.verify().ok
+        assert journal.resolve([seq], outcome="sent", evidence="a test") == 1
+        assert journal.suppressed(["13800138000"], sn=SN) == set()
+    assert query(postgresql_url, "SELECT version FROM journal_schema") == [(SCHEMA_VERSION,)]

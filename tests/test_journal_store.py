@@ -59,10 +59,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 """,
 }
 # 3c4e7a8: the duplicate guard's index, ``sent``, beside version 2's tables.
-LEGACY[3] = LEGACY[2] + """
+LEGACY[3] = (
+    LEGACY[2]
+    + """
 CREATE TABLE IF NOT EXISTS sent (digest INTEGER NOT NULL, mobile TEXT NOT NULL,
     attempt INTEGER NOT NULL, PRIMARY KEY (digest, mobile, attempt)) WITHOUT ROWID;
 """
+)
 
 # The hashed columns, in hashing order, as every journal so far was written: the file format.
 _OLD_COLUMNS = (

@@ -22,6 +22,7 @@ from ._errors import (
     AuthenticationError,
     ConcurrentHostUse,
     ConfigError,
+    DeadlineExceeded,
     DuplicateSubmission,
     GatewayError,
     GatewayInternalError,
@@ -52,19 +53,28 @@ if _typing.TYPE_CHECKING:
     from ._compose.content import UnencodableWarning
     from ._compose.numbers import Numbers, normalize_mobiles
     from ._compose.segments import Estimate, estimate
-    from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, Timeouts
+    from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, ReplyLimits, Timeouts
     from ._core.failover import FailoverPolicy
     from ._explore import ServiceExplorer
+    from ._fetching import Fetched
+    from ._inbound.decoded import Decoded, Unreadable
+    from ._inbound.optout import OptOut
+    from ._inbound.replies import Reply
+    from ._inbound.reports import DeliveryClass, Report, ReportParser, TolerantReportParser
     from ._journal import (
         Attempt,
         DuplicateGuard,
+        DuplicateWarning,
         Journal,
         Problem,
         PruneResult,
         Reconciliation,
+        Resolution,
+        Suppression,
         Verification,
     )
     from ._operations import OPERATIONS, PROTOCOLS, Operation
+    from ._push import ReplyPush
     from ._results import (
         AccountInfo,
         Batch,
@@ -72,6 +82,7 @@ if _typing.TYPE_CHECKING:
         PreparedRequest,
         RegistrationResult,
         SendResult,
+        Skipped,
     )
     from ._wsdl import Service
 
@@ -92,6 +103,7 @@ _EDGE = {
     "PROTOCOLS": "._operations",
     "Service": "._wsdl",
     "Timeouts": "._config",
+    "ReplyLimits": "._config",
     "UnencodableWarning": "._compose.content",
     "estimate": "._compose.segments",
     "normalize_mobiles": "._compose.numbers",
@@ -111,6 +123,20 @@ _EDGE = {
     "RegistrationResult": "._results",
     "SendResult": "._results",
     "ServiceExplorer": "._explore",
+    "DeliveryClass": "._inbound.reports",
+    "Report": "._inbound.reports",
+    "ReportParser": "._inbound.reports",
+    "TolerantReportParser": "._inbound.reports",
+    "Reply": "._inbound.replies",
+    "Unreadable": "._inbound.decoded",
+    "Decoded": "._inbound.decoded",
+    "OptOut": "._inbound.optout",
+    "Fetched": "._fetching",
+    "ReplyPush": "._push",
+    "Suppression": "._journal",
+    "Resolution": "._journal",
+    "Skipped": "._results",
+    "DuplicateWarning": "._journal",
     "Verification": "._journal",
 }
 
@@ -131,12 +157,17 @@ __all__ = [
     "CodeInfo",
     "ConcurrentHostUse",
     "ConfigError",
+    "DeadlineExceeded",
+    "Decoded",
+    "DeliveryClass",
     "DryRun",
     "DuplicateGuard",
     "DuplicateSubmission",
+    "DuplicateWarning",
     "ErrorClass",
     "Estimate",
     "FailoverPolicy",
+    "Fetched",
     "GatewayError",
     "GatewayInternalError",
     "GatewayUnreachable",
@@ -148,6 +179,7 @@ __all__ = [
     "MandaoError",
     "Numbers",
     "Operation",
+    "OptOut",
     "OutcomeUnknown",
     "PreparedRequest",
     "Problem",
@@ -157,14 +189,24 @@ __all__ = [
     "Reconciliation",
     "RegistrationQuotaExceeded",
     "RegistrationResult",
+    "Reply",
+    "ReplyLimits",
+    "ReplyPush",
+    "Report",
+    "ReportParser",
+    "Resolution",
     "RetryRule",
     "SendResult",
     "SerialBusy",
     "Service",
     "ServiceExplorer",
+    "Skipped",
+    "Suppression",
     "Timeouts",
+    "TolerantReportParser",
     "UnencodableWarning",
     "UnknownCode",
+    "Unreadable",
     "ValidationError",
     "Verification",
     "__version__",

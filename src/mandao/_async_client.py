@@ -10,14 +10,14 @@ of the client's.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
-from ._client_base import BaseClient, GroupOptions, PersonalOptions
+from ._async_inbound import AsyncInbound
+from ._client_base import GroupOptions, PersonalOptions
 from ._operations import OPERATIONS, Operation
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ T = TypeVar("T")
 _COMPOSE_OFF_LOOP = 2000
 
 
-class AsyncClient(BaseClient["httpx.AsyncClient"]):
+class AsyncClient(AsyncInbound):
     """The Mandao client for asyncio: :class:`Client`'s constructor, settings, methods and
     results, each method ``async``; ``async with`` closes it.
 
@@ -79,16 +79,13 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
                     self._worker_.submit(_warm)
         return self._worker_
 
-    async def _off_loop(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._worker(), work)
-
     async def _sending(self) -> AioTransport:
         if self._store is None:
             await self._off_loop(self._serial_store)  # opens the journal: disk work
         if self._transport is None:
             from ._transports.aio import AioTransport
 
-            self._transport = AioTransport(self.timeouts, self._session)
+            self._transport = AioTransport(self.timeouts, self._session, self._limits)
         return self._transport
 
     # -- sends --------------------------------------------------------------------------
@@ -195,14 +192,14 @@ class AsyncClient(BaseClient["httpx.AsyncClient"]):
             return self._plan(kind, given, options)
 
         plan = await self._off_loop(checked) if large else checked()
+        if self._duplicate_guard is not None or self._suppression != "off":
+            plan = await self._off_loop(lambda: self._guarded(plan))  # a dry run too
         if dry_run:
             return (
                 await self._off_loop(lambda: self._dry_run(plan))
                 if large
                 else (self._dry_run(plan))
             )
-        if self._duplicate_guard is not None:
-            plan = await self._off_loop(lambda: self._guarded(plan))
         call_id, index, total = self._call_id(), itertools.count(), len(plan.requests)
 
         async def send_one(request: Planned) -> Sent:

@@ -6,7 +6,8 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 
-from ._client_base import BaseClient, GroupOptions, PersonalOptions
+from ._client_base import GroupOptions, PersonalOptions
+from ._client_inbound import ClientInbound
 from ._explore import ServiceExplorer
 from ._operations import OPERATIONS, Operation, Protocol
 from ._wsdl import ACCOUNT, SEND, Service
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Client"]
 
 
-class Client(BaseClient["requests.Session"]):
+class Client(ClientInbound):
     """A client of the Mandao SMS gateway for one serial number.
 
     Args:
@@ -60,6 +61,12 @@ class Client(BaseClient["requests.Session"]):
             (a :class:`DuplicateGuard`); None (default) sends without looking.
         registration_guard: refuse the eleventh Register/UnRegister of a day for this
             serial, counted in the journal (vendor doc §4.2); False to force one.
+        suppression: what a send does with numbers on the journal's suppression list:
+            ``"skip"`` them (in ``result.skipped``), ``"error"``, or ``"off"`` (default).
+        opt_out, report_parser, service_number: for replies and delivery reports
+            (docs/reports-and-replies.md): the unsubscribe keywords (:class:`OptOut`), the
+            report parser, the account's service number (default: GetCode's answer).
+        reply_limits: the most bytes a reply may hold (:class:`ReplyLimits`).
 
     Raises:
         ValidationError: an argument is malformed; nothing is sent.
@@ -246,11 +253,11 @@ class Client(BaseClient["requests.Session"]):
         self, plan: Plan, options: Mapping[str, Any], dry_run: bool
     ) -> SendResult | DryRun:
         """Carry a checked plan out (or, for a dry run, build its requests only)."""
+        plan = self._guarded(plan)  # a dry run leaves out what the send would
         if dry_run:
             return self._dry_run(plan)
         from ._sync import send_plan
 
-        plan = self._guarded(plan)
         call_id, index, total = self._call_id(), itertools.count(), len(plan.requests)
 
         def send_one(request: Planned) -> Sent:
@@ -369,7 +376,7 @@ class Client(BaseClient["requests.Session"]):
                 if self._transport is None:
                     from ._transports.sync import SyncTransport
 
-                    self._transport = SyncTransport(self.timeouts, carrier)
+                    self._transport = SyncTransport(self.timeouts, carrier, self._limits)
         return self._transport, self._serial_store()
 
     def _call(

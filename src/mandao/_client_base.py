@@ -16,12 +16,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar
 
+from ._client_checks import (
+    Suppression,
+    check_inbound,
+    check_limits,
+    check_max_in_flight,
+    check_register,
+)
 from ._compose.content import ContentRules
 from ._config import (
     DEFAULT_ACCOUNT_HOSTS,
     DEFAULT_BATCH,
     DEFAULT_GX_BATCH,
     DEFAULT_HOSTS,
+    ReplyLimits,
     Timeouts,
     check_hosts,
     short_host,
@@ -38,6 +46,8 @@ if TYPE_CHECKING:
     from ._compose.plan import Plan
     from ._coordination.store import SerialStore
     from ._core.failover import FailoverPolicy
+    from ._inbound.optout import OptOut
+    from ._inbound.reports import ReportParser
     from ._journal import DuplicateGuard, Journal
     from ._results import Batch, DryRun
     from ._transports.wsdl import Built, Wsdl
@@ -45,8 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["BaseClient", "GroupOptions", "PersonalOptions"]
 
 _DEFAULT_TIMEOUTS = Timeouts()
-_REGISTER_FIELDS = OPERATIONS["Register"].params[2:]
-_OPTIONAL_REGISTER_FIELDS = frozenset({"fax"})
 _CALLS = itertools.count(1)
 
 
@@ -99,6 +107,11 @@ class BaseClient(Generic[S]):
         journal: Journal | str | os.PathLike[str] | bool | None = True,
         duplicate_guard: DuplicateGuard | None = None,
         registration_guard: bool = True,
+        suppression: Suppression = "off",
+        opt_out: OptOut | None = None,
+        report_parser: ReportParser | None = None,
+        service_number: str | None = None,
+        reply_limits: ReplyLimits | None = None,
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValidationError(
@@ -107,22 +120,14 @@ class BaseClient(Generic[S]):
         self._credentials = Credentials(sn, password)
         self.protocol: Protocol = protocol
         self.timeouts = Timeouts.of(timeout)
+        self._limits = check_limits(reply_limits)
         self._session = session
         self._hosts: dict[ServiceName, tuple[str, ...]] = {
             "send": check_hosts(hosts, argument="hosts"),
             "account": check_hosts(account_hosts, argument="account_hosts"),
         }
         self._groups = HostGroups.pair(self._hosts)
-        if max_in_flight is not None and (
-            isinstance(max_in_flight, bool)
-            or not isinstance(max_in_flight, int)
-            or max_in_flight < 1
-        ):
-            raise ValidationError(
-                f"expected a whole number of requests, 1 or more, or None, got {max_in_flight!r}",
-                argument="max_in_flight",
-            )
-        self._max_in_flight = max_in_flight
+        self._max_in_flight = check_max_in_flight(max_in_flight)
         self._failover = failover
         self._lock = threading.Lock()
         self._store: SerialStore | None = None  # the serial's admission, with the first send
@@ -144,6 +149,10 @@ class BaseClient(Generic[S]):
             self._resolve_journal()  # a Journal object, or a wrong type to refuse now
         self._duplicate_guard = duplicate_guard
         self._registration_guard = registration_guard
+        self._suppression = check_inbound(suppression, journal not in (None, False))
+        from ._fetching import Inbound
+
+        self._inbound = Inbound.of(opt_out, report_parser, service_number)
         self._wsdl_: Wsdl | None = None
 
     # -- settings -----------------------------------------------------------------------
@@ -248,20 +257,24 @@ class BaseClient(Generic[S]):
         if kind == "group":
             mobiles, content = given
             sized = check_batch_size(size, self._batch_size)
-            return plan.plan_group(self._rules, mobiles, content, size=sized, **common)
-        if kind == "personal":
+            made = plan.plan_group(self._rules, mobiles, content, size=sized, **common)
+        elif kind == "personal":
             sized = check_batch_size(size, self._batch_size_set or DEFAULT_GX_BATCH)
-            return plan.plan_personal(self._rules, given, size=sized, **common)
-        many = self._batch_size_set if size is None else check_batch_size(size, DEFAULT_BATCH)
-        return plan.plan_many(self._rules, given, size=many, **common)
+            made = plan.plan_personal(self._rules, given, size=sized, **common)
+        else:
+            many = self._batch_size_set if size is None else check_batch_size(size, DEFAULT_BATCH)
+            made = plan.plan_many(self._rules, given, size=many, **common)
+        return made
 
     def _guarded(self, plan: Plan) -> Plan:
-        """``plan`` less what the duplicate guard finds in the journal."""
-        if self._duplicate_guard is not None and self.journal is not None:
-            from ._journal import guarded
+        """``plan`` less the numbers on the suppression list and those the duplicate guard
+        finds in the journal (each in ``skipped``, with why)."""
+        journal = self.journal
+        if journal is None or (self._duplicate_guard is None and self._suppression == "off"):
+            return plan
+        from ._journal import screen
 
-            return guarded(self._duplicate_guard, self.journal, self.sn, plan)
-        return plan
+        return screen(plan, journal, self.sn, self._duplicate_guard, self._suppression)
 
     @staticmethod
     def _call_id() -> str:
@@ -306,23 +319,7 @@ class BaseClient(Generic[S]):
         """
         return self._rules.prepare(content, "")
 
-    def _check_register(self, fields: Mapping[str, object]) -> None:
-        unknown = sorted(set(fields) - set(_REGISTER_FIELDS))
-        if unknown:
-            raise ValidationError(
-                f"unknown field(s) {', '.join(unknown)}; Register takes "
-                f"{', '.join(_REGISTER_FIELDS)}",
-                argument=unknown[0],
-            )
-        for name in _REGISTER_FIELDS:
-            value = fields.get(name)
-            if not isinstance(value, str):
-                raise ValidationError(
-                    "missing" if value is None else f"expected text, got {type(value).__name__}",
-                    argument=name,
-                )
-            if not value.strip() and name not in _OPTIONAL_REGISTER_FIELDS:
-                raise ValidationError("is empty; the vendor wants every field", argument=name)
+    _check_register = staticmethod(check_register)
 
     # -- requests -----------------------------------------------------------------------
 
@@ -359,7 +356,7 @@ class BaseClient(Generic[S]):
 
     def _dry_run(self, plan: Plan) -> DryRun:
         """Each request of ``plan`` as it would go to the active host, ``pwd`` redacted."""
-        from ._results import DryRun, PreparedRequest
+        from ._results import DryRun, PreparedRequest, skipped_of
         from ._transports.codec import encode
 
         host = self.active_host("send")
@@ -380,7 +377,7 @@ class BaseClient(Generic[S]):
             requests=tuple(prepared),
             estimate=plan.estimate,
             recipients=plan.recipients,
-            skipped=plan.skipped,
+            skipped=skipped_of(plan.skipped),
             duplicates=plan.duplicates,
         )
 

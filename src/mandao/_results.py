@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ._compose.numbers import Numbers
 from ._config import short_host
@@ -58,6 +59,36 @@ class Batch:
     waited: float = 0.0
 
 
+class Skipped(NamedTuple):
+    """A number left out of a send, and why.
+
+    ``reason`` starts with its kind: ``invalid: ...`` (not a mobile number, with
+    ``skip_invalid=True``), ``duplicate: ...`` (the duplicate guard found it sent the
+    same text recently) or ``suppressed: ...`` (on the suppression list).
+
+    >>> Skipped(3, "1380013800", "invalid: 10 digits").kind
+    'invalid'
+    """
+
+    position: int
+    value: str
+    reason: str
+
+    @property
+    def kind(self) -> str:
+        """``invalid``, ``duplicate`` or ``suppressed``."""
+        return self.reason.partition(":")[0]
+
+
+def skipped_of(entries: Iterable[tuple[int, str, str]]) -> tuple[Skipped, ...]:
+    """A plan's left-out numbers as :class:`Skipped` values (the composer's plain
+    ``(position, value, why)`` are invalid numbers)."""
+    return tuple(
+        entry if isinstance(entry, Skipped) else Skipped(entry[0], entry[1], f"invalid: {entry[2]}")
+        for entry in entries
+    )
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SendResult:
     """A send the gateway accepted (in one or several batches).
@@ -81,7 +112,8 @@ class SendResult:
             the batches that were sent.
         scheduled: the ``stime`` sent, or "" for immediate delivery.
         batches: every request of the call, in order, with its state.
-        skipped: ``(position, value, reason)`` of numbers left out (``skip_invalid=True``).
+        skipped: the numbers left out (:class:`Skipped`: position, value, reason): invalid
+            ones (``skip_invalid=True``), duplicates the guard found, suppressed ones.
         duplicates: ``(position, number)`` of numbers given more than once, sent once.
         waited: seconds the call's requests waited for slots of the serial, in all.
     """
@@ -96,7 +128,7 @@ class SendResult:
     billable: int
     scheduled: str = ""
     batches: tuple[Batch, ...] = field(default=(), repr=False)
-    skipped: tuple[tuple[int, str, str], ...] = field(default=(), repr=False)
+    skipped: tuple[Skipped, ...] = field(default=(), repr=False)
     duplicates: tuple[tuple[int, str], ...] = field(default=(), repr=False)
     waited: float = field(default=0.0, repr=False)
 
@@ -170,7 +202,7 @@ class DryRun:
     requests: tuple[PreparedRequest, ...]
     estimate: Estimate
     recipients: Numbers = field(repr=False)
-    skipped: tuple[tuple[int, str, str], ...] = field(default=(), repr=False)
+    skipped: tuple[Skipped, ...] = field(default=(), repr=False)
     duplicates: tuple[tuple[int, str], ...] = field(default=(), repr=False)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._errors import GatewayError, GatewayUnreachable, JournalError, OutcomeUnknown
-from .._results import Batch, BatchState, SendResult
+from .._results import Batch, BatchState, SendResult, skipped_of
 
 if TYPE_CHECKING:
     from .._compose.plan import Plan, Planned
@@ -83,6 +83,12 @@ def batches(
         done.append(sent)
         if progress is not None:
             progress(sent)
+    if not done:  # every number was left out (suppressed, duplicates): nothing to send
+        return SendResult(
+            id="", rrid=None, operation="", host="", protocol="", recipients=plan.recipients,
+            segments=plan.estimate.segments, billable=0, scheduled=plan.scheduled,
+            skipped=skipped_of(plan.skipped), duplicates=plan.duplicates,
+        )  # fmt: skip
     first = done[0]
     return SendResult(
         id=first.id or "",
@@ -95,7 +101,7 @@ def batches(
         billable=sum(b.billable for b in done if b.state == "sent"),
         scheduled=plan.scheduled,
         batches=tuple(done),
-        skipped=plan.skipped,
+        skipped=skipped_of(plan.skipped),
         duplicates=plan.duplicates,
         waited=sum(b.waited for b in done),
     )

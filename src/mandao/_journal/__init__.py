@@ -16,13 +16,20 @@ What other modules import, from here (the submodules are free to change):
 """
 
 from .._errors import JournalError
-from .attempt import CHINA, Attempt, instant
+from .attempt import CHINA, Attempt, Resolution, instant
 from .chain import GENESIS, Problem, PruneResult, Verification, row_hash
 from .columns import HASHED, Column, Entry
 from .content import mask
 from .database import label_of
-from .exports import FIELDS, export, rows
-from .guards import REGISTRATIONS_PER_DAY, DuplicateGuard, guarded, registration_guard
+from .exports import FIELDS, export, export_inbound, rows
+from .guards import (
+    REGISTRATIONS_PER_DAY,
+    DuplicateGuard,
+    DuplicateWarning,
+    registration_guard,
+    screen,
+)
+from .inbound import Suppression
 from .journal import OUTCOMES, RETENTION, Journal, Outcome
 from .ledger import Reconciliation, read_ledger, reconcile
 from .recorder import JOURNALED, Recorder, journal_of
@@ -42,6 +49,7 @@ __all__ = [
     "Attempt",
     "Column",
     "DuplicateGuard",
+    "DuplicateWarning",
     "Entry",
     "Journal",
     "JournalError",
@@ -50,11 +58,13 @@ __all__ = [
     "PruneResult",
     "Reconciliation",
     "Recorder",
+    "Resolution",
+    "Suppression",
     "Verification",
     "default_journal_location",
     "default_journal_path",
     "export",
-    "guarded",
+    "export_inbound",
     "instant",
     "journal_of",
     "label_of",
@@ -64,4 +74,5 @@ __all__ = [
     "registration_guard",
     "row_hash",
     "rows",
+    "screen",
 ]

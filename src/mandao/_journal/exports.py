@@ -19,7 +19,7 @@ from .content import mask
 if TYPE_CHECKING:
     from .journal import Journal
 
-__all__ = ["FIELDS", "export", "rows"]
+__all__ = ["FIELDS", "INBOUND", "export", "export_inbound", "rows"]
 
 #: The columns of an export, in order: an :class:`~.attempt.Attempt`'s fields.
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Attempt))
@@ -86,5 +86,55 @@ def export(
                 content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
             )
             writer.writerow(row)
+        count += 1
+    return count
+
+
+#: What else an export can hold, beside the attempts: each a table of its own.
+INBOUND = ("replies", "reports", "suppressions")
+
+
+def export_inbound(
+    journal: Journal,
+    out: TextIO,
+    what: Literal["replies", "reports", "suppressions"],
+    fmt: Literal["jsonl", "csv"] = "jsonl",
+    *,
+    unmask: bool = False,
+    sn: str | None = None,
+) -> int:
+    """Write the journal's replies, delivery reports or suppression list to ``out`` (JSON
+    Lines or CSV, numbers masked unless ``unmask``); return how many rows.
+
+    Raises:
+        JournalError: the journal cannot be read.
+    """
+    found: list[Any]
+    if what == "replies":
+        found = journal.replies(sn=sn)
+    elif what == "reports":
+        found = journal.reports(sn=sn)
+    else:
+        found = journal.suppressions(sn=sn)
+    writer = None
+    count = 0
+    for item in found:
+        row = {f.name: getattr(item, f.name) for f in fields(item)}
+        for key, value in row.items():
+            if isinstance(value, datetime):
+                row[key] = value.isoformat()
+            elif hasattr(value, "value"):  # an enum: its value
+                row[key] = value.value
+        if not unmask and row.get("mobile"):
+            row["mobile"] = mask(str(row["mobile"]))
+            if "raw" in row:  # the raw line names the number too
+                row["raw"] = str(row["raw"]).replace(str(item.mobile), row["mobile"])
+        if fmt == "csv":
+            if writer is None:
+                writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
+                writer.writeheader()
+            writer.writerow(row)
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
     return count

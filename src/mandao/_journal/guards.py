@@ -4,6 +4,7 @@ Register/UnRegister quota."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -19,7 +20,13 @@ if TYPE_CHECKING:
     from .._compose.plan import Plan, Planned
     from .journal import Journal
 
-__all__ = ["REGISTRATIONS_PER_DAY", "DuplicateGuard", "guarded", "registration_guard"]
+__all__ = [
+    "REGISTRATIONS_PER_DAY",
+    "DuplicateGuard",
+    "DuplicateWarning",
+    "registration_guard",
+    "screen",
+]
 
 #: Vendor doc §4.2: Register and UnRegister, at most 10 a day together.
 REGISTRATIONS_PER_DAY = 10
@@ -66,44 +73,141 @@ class DuplicateGuard:
     action: Literal["skip", "warn", "refuse"] = "skip"
 
 
-def guarded(guard: DuplicateGuard, journal: Journal, sn: str, plan: Plan) -> Plan:
-    """``plan`` with ``guard`` applied: numbers sent ``guard.window`` ago with the same text.
+def screen(
+    plan: Plan,
+    journal: Journal,
+    sn: str,
+    guard: DuplicateGuard | None,
+    suppression: Literal["skip", "error", "off"],
+) -> Plan:
+    """``plan`` less the numbers on the suppression list and those the duplicate guard
+    finds sent recently: each left out is in ``skipped`` with its reason. A plan left with
+    nothing to send has no requests (the send then sends nothing, and says why).
 
     Raises:
-        ValidationError: ``refuse`` found duplicates, or ``skip`` left nothing to send.
+        ValidationError: ``suppression="error"`` found listed numbers, or the guard's
+            ``refuse`` found duplicates: nothing sent.
     """
-    found: list[str] = []
-    keep: list[Planned] = []
-    for request in plan.requests:
+    drops: list[set[str]] = [set() for _ in plan.requests]
+    reasons: dict[str, str] = {}
+    if suppression != "off" and plan.requests:
+        ext = plan.requests[0].fields.get("ext", "")
+        listed = journal.suppressed(plan.recipients, sn=sn, ext=ext)
+        if listed:
+            message = f"{_count(listed)} on the suppression list of {sn}: {_shown(listed)}"
+            if suppression == "error":
+                raise ValidationError(
+                    message + "; nothing sent (take them out, or send with suppression "
+                    "'skip' to leave them out)",
+                    argument="mobiles",
+                )
+            reasons.update(dict.fromkeys(listed, "suppressed: on the suppression list"))
+            for drop in drops:
+                drop.update(listed)
+    if guard is not None:
+        seen = _duplicates(guard, journal, sn, plan, drops)
+        found = list(dict.fromkeys(n for numbers in seen for n in numbers))
+        if found:
+            window = _span(guard.window)
+            message = f"{_count(found)} sent the same text within {window}: {_shown(found)}"
+            if guard.action == "refuse":
+                raise ValidationError(
+                    message + "; nothing sent (or send with the guard's action 'skip')",
+                    argument="mobiles",
+                )
+            if guard.action == "warn":
+                warnings.warn(message + "; sending anyway", DuplicateWarning, stacklevel=2)
+            else:
+                for drop, numbers in zip(drops, seen, strict=True):
+                    drop.update(numbers)
+                why = f"duplicate: sent the same text within {window}"
+                reasons.update(dict.fromkeys(found, why))
+    if not any(drops):
+        return plan
+    return _left_out(plan, drops, reasons)
+
+
+class DuplicateWarning(UserWarning):
+    """The duplicate guard (``action="warn"``) found numbers sent the same text recently."""
+
+
+def _span(window: timedelta) -> str:
+    """``window`` in words: ``10 minutes``, ``1 hour 30 minutes``, ``2 days``."""
+    seconds, parts = int(window.total_seconds()), []
+    for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        n, seconds = divmod(seconds, size)
+        if n:
+            parts.append(f"{n} {name}{'s' if n != 1 else ''}")
+    return " ".join(parts) or "0 seconds"
+
+
+def _count(numbers: Collection[str]) -> str:
+    n = len(numbers)
+    return f"{n} number{'s' if n != 1 else ''}"
+
+
+def _shown(numbers: Iterable[str]) -> str:
+    listed = list(numbers)
+    return ", ".join(mask(n) for n in listed[:10]) + (" …" if len(listed) > 10 else "")
+
+
+def _duplicates(
+    guard: DuplicateGuard, journal: Journal, sn: str, plan: Plan, drops: list[set[str]]
+) -> list[set[str]]:
+    """The numbers of each request (not left out already) sent its text within the
+    guard's window: one indexed lookup per request (batch), whatever the window holds."""
+    found: list[set[str]] = []
+    for request, drop in zip(plan.requests, drops, strict=True):
         texts = texts_of(request.operation, request.fields.get("content", ""))
         pairs = (
-            [(number, texts) for number in request.recipients]
+            [(number, texts) for number in request.recipients if number not in drop]
             if isinstance(texts, str)
-            else list(zip(request.recipients, texts, strict=True))
+            else [p for p in zip(request.recipients, texts, strict=True) if p[0] not in drop]
         )
-        # One indexed lookup per request (batch), whatever the window holds.
         hits = journal.duplicates(pairs, guard.window, sn=sn)
-        seen = {number for number, text in pairs if (number, text) in hits} if hits else set()
-        found += [n for n in request.recipients if n in seen]
-        keep.append(_without(request, seen, texts) if seen else request)
-    if not found:
-        return plan
-    shown = ", ".join(mask(n) for n in found[:10]) + (" …" if len(found) > 10 else "")
-    message = f"{len(found)} number(s) were sent the same text within {guard.window}: {shown}"
-    if guard.action == "refuse":
-        raise ValidationError(message + "; nothing sent", argument="mobiles")
-    warnings.warn(
-        message + ("; sending anyway" if guard.action == "warn" else "; skipped"),
-        stacklevel=5,  # guarded, _guarded, _execute, send: the caller of send
+        found.append(
+            {number for number, text in pairs if (number, text) in hits} if hits else set()
+        )
+    return found
+
+
+def _left_out(plan: Plan, drops: list[set[str]], reasons: dict[str, str]) -> Plan:
+    """``plan`` without the numbers of ``drops`` (per request), listed in ``skipped``."""
+    from .._results import Skipped
+
+    kept: list[Planned] = []
+    for request, drop in zip(plan.requests, drops, strict=True):
+        if not drop:
+            kept.append(request)
+            continue
+        texts = texts_of(request.operation, request.fields.get("content", ""))
+        smaller = _without(request, drop, texts)
+        if smaller.recipients:
+            kept.append(smaller)
+    gone = {number for drop in drops for number in drop}
+    positions = _positions(plan)
+    skipped = [
+        Skipped(positions[i], number, reasons[number])
+        for i, number in enumerate(plan.recipients)
+        if number in gone
+    ]
+    numbers = Numbers._of(chunked.join(",", (m for m in plan.recipients if m not in gone)))
+    cost = replace(plan.estimate, recipients=len(numbers), billable=sum(r.billable for r in kept))
+    return replace(
+        plan,
+        requests=kept,
+        recipients=numbers,
+        estimate=cost,
+        skipped=tuple(sorted((*plan.skipped, *skipped))),
     )
-    if guard.action == "warn":
-        return plan
-    requests = [r for r in keep if r.recipients]
-    if not requests:
-        raise ValidationError(message + "; nothing left to send", argument="mobiles")
-    gone = set(found)
-    kept = Numbers._of(chunked.join(",", (m for m in plan.recipients if m not in gone)))
-    return replace(plan, requests=requests, recipients=kept)
+
+
+def _positions(plan: Plan) -> list[int]:
+    """Each of ``plan.recipients``' position in the caller's input (the positions not
+    skipped as invalid nor given twice, in order)."""
+    dropped = {p for p, *_ in plan.skipped} | {p for p, _ in plan.duplicates}
+    total = len(plan.recipients) + len(dropped)
+    return [p for p in range(total) if p not in dropped]
 
 
 def _without(request: Planned, drop: set[str], texts: str | list[str]) -> Planned:

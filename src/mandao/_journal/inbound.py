@@ -12,7 +12,8 @@ The functions take a :class:`~.database.Connection` inside a transaction of the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .database import Connection, Dialects
@@ -20,12 +21,16 @@ from .database import Connection, Dialects
 __all__ = [
     "INDEXES",
     "TABLES",
+    "Suppression",
     "advance",
     "cursor",
+    "in_list",
     "keep_raw",
     "mark_decoded",
     "now",
     "prune_inbound",
+    "resolve",
+    "suppress",
     "undecoded",
 ]
 
@@ -134,3 +139,60 @@ def prune_inbound(conn: Connection, cutoff: str, last_pruned_seq: int) -> int:
     removed = conn.execute("DELETE FROM inbound WHERE time < ? AND decoded = 1", (cutoff,))
     conn.execute("DELETE FROM resolutions WHERE attempt <= ?", (last_pruned_seq,))
     return int(removed.rowcount)
+
+
+def in_list(column: str) -> Dialects:
+    """``column IN`` the values of a JSON list (one parameter, however many values)."""
+    return Dialects(
+        f"{column} IN (SELECT value FROM json_each(?))",  # noqa: S608 - a column of ours
+        f"{column} IN (SELECT value FROM json_array_elements_text(?::json) AS j(value))",  # noqa: S608
+    )
+
+
+_RESOLVE = (
+    "INSERT INTO resolutions (attempt, time, outcome, source, evidence) "
+    "SELECT seq, ?, ?, ?, ? FROM entries WHERE seq = ? AND kind = 'attempt' "
+    "ON CONFLICT (attempt) DO NOTHING"
+)
+
+
+def resolve(conn: Connection, seqs: Iterable[int], outcome: str, evidence: str, source: str) -> int:
+    """Resolve the attempts ``seqs`` (those that exist and have no resolution yet); how many."""
+    stamp = now()
+    return sum(
+        conn.execute(_RESOLVE, (stamp, outcome, source, evidence, int(seq))).rowcount
+        for seq in seqs
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A number on the suppression list: sends to it are skipped or refused.
+
+    Attributes:
+        sn: the serial whose sends it stops.
+        mobile: the number.
+        ext: the extension the refusal came in on: it stops sends on that extension;
+            ``""`` stops every send of the serial.
+        time: when it was listed (UTC ISO 8601).
+        source: ``"reply"`` (an opt-out keyword in a fetched reply), ``"push"``,
+            ``"operator"`` or ``"import"``.
+        reason: in words (the reply's text and time, or what the operator gave).
+    """
+
+    sn: str
+    mobile: str
+    ext: str
+    time: str
+    source: str
+    reason: str
+
+
+def suppress(conn: Connection, row: Suppression) -> bool:
+    """List ``row``; False when its number was listed for that serial and extension."""
+    found = conn.execute(
+        "INSERT INTO suppressions (sn, mobile, ext, time, source, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sn, mobile, ext) DO NOTHING",
+        (row.sn, row.mobile, row.ext, row.time, row.source, row.reason),
+    )
+    return bool(found.rowcount)

@@ -24,6 +24,7 @@ from .attempt import CHINA, Attempt, instant
 from .chain import PruneResult, Verification, prune_rows, refuse_early_prune, verify_chain
 from .columns import ATTEMPTS, joined
 from .database import SQL, Connection, Database, Dialects, Kind, is_url
+from .inbox import Inbox
 from .ledger import Reconciliation, reconcile
 from .sent import SENDS, candidates, catch_up, confirmed, index_attempt
 from .sqlite import SQLite
@@ -71,9 +72,11 @@ def _database(location: str | os.PathLike[str] | None, durable: bool, timeout: f
     return SQLite(Path(location).expanduser(), durable=durable, timeout=timeout)
 
 
-class Journal:
+class Journal(Inbox):
     """The send journal: an SQLite file, or a PostgreSQL database, that many threads,
-    processes (and, on PostgreSQL, machines) may share.
+    processes (and, on PostgreSQL, machines) may share. Beside the sends it keeps what
+    comes back (replies, delivery reports), the suppression list and the resolutions of
+    attempts whose outcome was unknown (the methods of :class:`~.inbox.Inbox`).
 
     Args:
         path: the SQLite file (created 0600, and its folder 0700 when mandao creates it),

@@ -33,6 +33,7 @@ import functools
 import math
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
@@ -142,6 +143,7 @@ class PostgreSQL(Database):
             self._kwargs["connect_timeout"] = max(2, math.ceil(timeout))
         self._lock = threading.Lock()
         self._pool: ConnectionPool[Raw] | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._pid = -1
         self._head: Head | None = None  # the head this process wrote last
 
@@ -204,6 +206,8 @@ class PostgreSQL(Database):
                 )  # fmt: skip
                 pool.open(wait=False)
                 self._pool, self._pid = pool, pid
+                # A journal dropped without close() closes its pool when it goes.
+                self._finalizer = weakref.finalize(self, _close_pool, pool)
             return self._pool
 
     @contextmanager
@@ -237,6 +241,8 @@ class PostgreSQL(Database):
     def close(self) -> None:
         with self._lock:
             if self._pool is not None and self._pid == os.getpid():
+                if self._finalizer is not None:
+                    self._finalizer.detach()
                 self._pool.close()
             self._pool, self._head = None, None
 
@@ -336,6 +342,15 @@ class PostgreSQL(Database):
                 f"the connection was lost, and whether row {head[0]} was written is not "
                 f"known ({self._scrub(str(exc)).strip()}): `mandao journal pending` shows it",
             ) from None
+
+
+def _close_pool(pool: ConnectionPool[Raw]) -> None:
+    """Close ``pool`` of a journal that went without close(): here, or (when this runs in a
+    thread of the pool's own, which the pool would have to join) in a thread of its own."""
+    if threading.current_thread() is threading.main_thread():
+        pool.close()
+    else:
+        threading.Thread(target=pool.close, name="mandao-journal-close", daemon=True).start()
 
 
 def _version(conn: Raw) -> int:

@@ -1,0 +1,93 @@
+"""Storing delivery reports: 100,000 reports matched to their journaled recipients, against
+the same rows stored unmatched (rrids no attempt has), in one run (target ≤ 2x).
+
+Each round stores into a copy of one journal holding 20 accepted attempts of 5,000
+recipients each (the sends the reports belong to); matching is one query for the rrids,
+each attempt's recipients split once, a set lookup per report, and the resolution of
+attempts of unknown outcome (one of the 20 is unknown, so that path is timed too).
+
+    python benchmarks/reports_store.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from _common import SN, interleaved, report
+from mandao import Journal
+from mandao._inbound.decoded import Decoded
+from mandao._inbound.reports import DeliveryClass, Report
+
+REPORTS = 100_000
+ATTEMPTS = 20
+CHINA = timezone(timedelta(hours=8))
+
+
+def _numbers(attempt: int) -> list[str]:
+    per = REPORTS // ATTEMPTS
+    return [f"13{(attempt * per + i):09d}" for i in range(per)]
+
+
+def _journal(path: Path) -> None:
+    with Journal(path) as journal:
+        for attempt in range(ATTEMPTS):
+            seq = journal.begin(sn=SN, operation="mdsmssend", host="h", rrid=f"9{attempt:05d}",
+                                recipients=_numbers(attempt), content="通知【示例】")  # fmt: skip
+            journal.complete(seq, "unknown" if attempt == 0 else "accepted", result="")
+
+
+def _reports(prefix: str) -> Decoded[Report]:
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=CHINA)
+    items = []
+    for attempt in range(ATTEMPTS):
+        rrid = f"{prefix}{attempt:05d}"
+        for i, mobile in enumerate(_numbers(attempt)):
+            status = "DELIVRD" if i % 10 else "UNDELIV"
+            outcome = DeliveryClass.DELIVERED if i % 10 else DeliveryClass.FAILED
+            report_id = str(attempt * 10_000 + i + 1)
+            raw = f"{report_id},{rrid},{mobile},{status},2026-12-1 9:30:00"
+            items.append(Report(rrid, mobile, status, outcome, at, report_id, raw))
+    return Decoded(tuple(items), ())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp())
+    base = folder / "base.sqlite3"
+    _journal(base)
+    matched, unmatched = _reports("9"), _reports("8")  # "8....": no attempt has these rrids
+    copies = iter(range(10**6))
+
+    def fresh() -> Journal:
+        path = folder / f"copy-{next(copies)}.sqlite3"
+        shutil.copyfile(base, path)
+        return Journal(path)
+
+    def store(decoded: Decoded[Report]):  # type: ignore[no-untyped-def]
+        def run(journal: Journal) -> None:
+            inbound = journal._keep(SN, "report", "(benchmark)")
+            stored = journal._store_reports(inbound, SN, decoded, ("report:" + SN, "1"))
+            expected = REPORTS if decoded is matched else 0
+            assert stored.matched == expected, (stored.matched, expected)
+            journal.close()
+
+        return run
+
+    medians = interleaved(
+        {"unmatched": store(unmatched), "matched": store(matched)},
+        args.rounds,
+        setup={"unmatched": fresh, "matched": fresh},
+    )
+    report(f"storing {REPORTS:,} reports, matched against unmatched", medians, "unmatched",
+           {"matched": 2.0})  # fmt: skip
+    shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""The clients' argument checks that are not about what a send carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from ._config import ReplyLimits
+from ._errors import ConfigError, ValidationError
+from ._operations import OPERATIONS
+
+__all__ = [
+    "Suppression",
+    "check_changed",
+    "check_inbound",
+    "check_limits",
+    "check_max_in_flight",
+    "check_password",
+    "check_register",
+]
+
+REGISTER_FIELDS = OPERATIONS["Register"].params[2:]
+_OPTIONAL_REGISTER_FIELDS = frozenset({"fax"})
+
+#: What a send does with numbers on the suppression list.
+Suppression = Literal["skip", "error", "off"]
+
+
+def check_max_in_flight(value: object) -> int | None:
+    """``max_in_flight`` as given, or a ValidationError."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValidationError(
+            f"expected a whole number of requests, 1 or more, or None, got {value!r}",
+            argument="max_in_flight",
+        )
+    return value
+
+
+def check_inbound(suppression: object, journaled: bool) -> Suppression:
+    """``suppression`` as given, or an error: a list to check needs a journal to keep it."""
+    if suppression not in ("skip", "error", "off"):
+        raise ValidationError(
+            f"expected skip, error or off, got {suppression!r}", argument="suppression"
+        )
+    if suppression != "off" and not journaled:
+        raise ConfigError(
+            f"suppression={suppression!r} checks the suppression list, which lives in the "
+            "journal, and this client has none: give it a journal, or suppression='off'"
+        )
+    return suppression
+
+
+def check_register(fields: Mapping[str, object]) -> None:
+    """Register's fields: all of them, text, and only ``fax`` empty."""
+    unknown = sorted(set(fields) - set(REGISTER_FIELDS))
+    if unknown:
+        raise ValidationError(
+            f"unknown field(s) {', '.join(unknown)}; Register takes {', '.join(REGISTER_FIELDS)}",
+            argument=unknown[0],
+        )
+    for name in REGISTER_FIELDS:
+        value = fields.get(name)
+        if not isinstance(value, str):
+            raise ValidationError(
+                "missing" if value is None else f"expected text, got {type(value).__name__}",
+                argument=name,
+            )
+        if not value.strip() and name not in _OPTIONAL_REGISTER_FIELDS:
+            raise ValidationError("is empty; the vendor wants every field", argument=name)
+
+
+def check_password(new: object) -> str:
+    """A new password for UDPPwd: text, not empty, no spaces or control characters at its
+    ends (the gateway would keep them, and no one would type them again)."""
+    if not isinstance(new, str) or not new or new != new.strip() or not new.isprintable():
+        raise ValidationError(
+            "expected a password: text, not empty, without spaces or control characters "
+            "at its ends",
+            argument="new",
+        )
+    return new
+
+
+def check_limits(limits: object) -> ReplyLimits:
+    """``reply_limits`` as given (None: the defaults)."""
+    if limits is None:
+        return ReplyLimits()
+    if not isinstance(limits, ReplyLimits):
+        raise ValidationError(
+            f"expected a ReplyLimits or None, got {type(limits).__name__}", argument="reply_limits"
+        )
+    return limits
+
+
+def check_changed(raw: str, host: str) -> None:
+    """UDPPwd's answer: ``0`` is done (a negative code was raised already)."""
+    from ._results import whole_number
+
+    if whole_number(raw, operation="UDPPwd", host=host) != 0:
+        from ._errors import ProtocolError
+
+        raise ProtocolError(
+            f"UDPPwd answered {raw.strip()[:20]!r}, not 0: was the password changed?",
+            operation="UDPPwd",
+            host=host,
+        )

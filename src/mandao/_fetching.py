@@ -1,0 +1,298 @@
+"""Fetching replies and delivery reports: the steps both clients take, around one call.
+
+A fetch is: decode what earlier fetches kept but never decoded (a crash between keeping
+and storing), read the cursor, make the call (the client's: under the serial's
+admission, like a send), keep the answer raw (committed before anything reads it: ``mo``
+gives each reply once), decode it, store what it held with the cursor moved, in one
+transaction. The steps that touch the journal are plain calls; the sync client makes
+them in line, the async client in its worker thread. Nothing here decides twice.
+
+The one window that cannot be closed is between the gateway's answer arriving and its
+commit here: a process killed in it loses that answer (``mo`` has already forgotten it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+
+from ._errors import ConfigError, ValidationError
+from ._inbound.replies import Reply
+from ._inbound.reports import Report
+
+if TYPE_CHECKING:
+    from ._inbound.decoded import Decoded, Unreadable
+    from ._inbound.optout import OptOut
+    from ._inbound.reports import ReportParser
+    from ._journal import Journal
+    from ._journal.stored import Stored
+
+__all__ = ["AFTER_KEEP", "Fetched", "Inbound", "ReplyFetch", "ReportFetch"]
+
+T = TypeVar("T")
+log = logging.getLogger("mandao")
+
+#: Called with the kept fetch's id right after its raw answer is committed, before it is
+#: decoded: a test's hook (the crash test kills the process there). None otherwise.
+AFTER_KEEP: Callable[[int], None] | None = None
+
+#: The operations replies are fetched with, and how their content is encoded.
+REPLY_OPERATIONS: Mapping[str, str] = {"mo": "gb2312", "mo2": "gb2312", "RECSMS_UTF8": "utf-8"}
+#: Every source a kept reply fetch may have (a push's body too).
+REPLY_SOURCES = (*REPLY_OPERATIONS, "push")
+REPORT_OPERATIONS = ("report", "report2")
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A client's settings for what comes back (None: the defaults, made when first used)."""
+
+    opt_out: OptOut | None = None
+    report_parser: ReportParser | None = None
+    service_number: str | None = None
+
+    @classmethod
+    def of(
+        cls, opt_out: OptOut | None, report_parser: ReportParser | None, service_number: object
+    ) -> Inbound:
+        if service_number is not None and not (
+            isinstance(service_number, str)
+            and service_number.isascii()
+            and service_number.isdigit()
+        ):
+            raise ValidationError(
+                f"expected the account's service number (digits, as GetCode gives it), got "
+                f"{service_number!r}",
+                argument="service_number",
+            )
+        return cls(opt_out, report_parser, service_number)
+
+    def keywords(self) -> OptOut:
+        from ._inbound.optout import OptOut
+
+        return self.opt_out if self.opt_out is not None else OptOut()
+
+    def parser(self) -> ReportParser:
+        from ._inbound.reports import TolerantReportParser
+
+        return self.report_parser if self.report_parser is not None else TolerantReportParser()
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched(Generic[T]):
+    """What one fetch brought: iterate it for the replies (or reports).
+
+    Attributes:
+        items: the new replies (or reports), in order; those kept by an earlier fetch that
+            never got to store them (a crash) come first.
+        unreadable: lines or records that could not be read, kept in the journal as they came.
+        host: the service URL that answered ("" when nothing was asked: see ``recovered``).
+        recovered: how many of ``items`` came from such earlier fetches.
+        matched: reports matched to a journaled attempt.
+        resolved: seqs of attempts of unknown outcome that a report resolved as sent.
+        suppressed: numbers an opt-out reply put on the suppression list.
+    """
+
+    items: tuple[T, ...]
+    unreadable: tuple[Unreadable, ...] = ()
+    host: str = ""
+    recovered: int = 0
+    matched: int = 0
+    resolved: tuple[int, ...] = ()
+    suppressed: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> T:
+        return self.items[index]
+
+    def __repr__(self) -> str:
+        counts = {
+            "unreadable": len(self.unreadable),
+            "matched": self.matched,
+            "resolved": len(self.resolved),
+            "suppressed": len(self.suppressed),
+            "recovered": self.recovered,
+        }
+        extra = "".join(f", {name}={n}" for name, n in counts.items() if n)
+        return f"<Fetched {len(self.items)} from {self.host or 'the journal'}{extra}>"
+
+
+def _journal(journal: Journal | None, what: str) -> Journal:
+    if journal is None:
+        raise ConfigError(
+            f"fetching {what} needs a journal: the gateway gives each reply once, so mandao "
+            "commits what it answered before reading it, and keeps the cursors there; "
+            "make the client with a journal (the default), not journal=None"
+        )
+    return journal
+
+
+@dataclass
+class _Steps(Generic[T]):
+    journal: Journal
+    sn: str
+    items: list[T] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    recovered: int = 0
+    matched: int = 0
+    resolved: list[int] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+
+    def _add(self, new: list[T], decoded: Decoded[T], stored: Stored) -> None:
+        self.items += new
+        self.unreadable += decoded.unreadable
+        self.matched += stored.matched
+        self.resolved += stored.resolved
+        self.suppressed += stored.suppressed
+
+    def _kept(self, source: str, raw: str) -> int:
+        inbound = self.journal._keep(self.sn, source, raw)
+        if AFTER_KEEP is not None:
+            AFTER_KEEP(inbound)
+        return inbound
+
+    def result(self, host: str) -> Fetched[T]:
+        return Fetched(
+            tuple(self.items), tuple(self.unreadable), host, self.recovered, self.matched,
+            tuple(self.resolved), tuple(self.suppressed),
+        )  # fmt: skip
+
+
+def _failed(raw: str, exc: Exception, what: str) -> Decoded[T]:
+    from ._inbound.decoded import Decoded, Unreadable
+
+    return Decoded((), (Unreadable(raw, f"the {what} failed on it: {exc!r}"),))
+
+
+@dataclass
+class ReplyFetch(_Steps[Reply]):
+    """One fetch of replies (``mo``, ``mo2`` or ``RECSMS_UTF8``)."""
+
+    operation: str = "mo"
+    inbound: Inbound = field(default_factory=Inbound)
+    service_number: str | None = None
+
+    @classmethod
+    def start(
+        cls, journal: Journal | None, sn: str, operation: str, inbound: Inbound,
+        service_number: str | None,
+    ) -> ReplyFetch:  # fmt: skip
+        if operation not in REPLY_OPERATIONS:
+            raise ValidationError(
+                f"expected one of {', '.join(REPLY_OPERATIONS)}, got {operation!r}",
+                argument="operation",
+            )
+        return cls(_journal(journal, "replies"), sn, operation=operation, inbound=inbound,
+                   service_number=service_number)  # fmt: skip
+
+    def values(self) -> dict[str, str]:
+        """The call's parameters besides sn and pwd (``mo2``: the cursor)."""
+        if self.operation != "mo2":
+            return {}
+        return {"maxID": self.journal._cursor(f"mo2:{self.sn}") or "0"}
+
+    def recover(self) -> None:
+        """Decode and store what earlier fetches kept but never stored."""
+        for inbound, source, raw in self.journal._undecoded(self.sn, REPLY_SOURCES):
+            before = len(self.items)
+            self._store(inbound, source, raw)
+            self.recovered += len(self.items) - before
+
+    def take(self, raw: str) -> None:
+        """Keep ``raw`` (the call's answer), then decode and store it."""
+        from ._inbound.replies import EMPTY
+
+        if raw.strip() in EMPTY:
+            return  # nothing waited: nothing to keep
+        self._store(self._kept(self.operation, raw), self.operation, raw)
+
+    def take_push(self, args: str) -> None:
+        """Keep a push's ``args`` value, then decode and store it."""
+        self._store(self._kept("push", args), "push", args)
+
+    def _store(self, inbound: int, source: str, raw: str) -> None:
+        from ._inbound.push import decode_push
+        from ._inbound.replies import decode_replies
+
+        number = self.service_number
+        try:
+            if source == "push":
+                decoded = decode_push(raw, service_number=number)
+            else:
+                decoded = decode_replies(
+                    raw, encoding=REPLY_OPERATIONS.get(source, "gb2312"), service_number=number
+                )
+        except Exception as exc:
+            decoded = _failed(raw, exc, "reply decoder")
+        moved = None
+        if source == "mo2":
+            ids = [int(r.mo_id) for r in decoded.items if r.mo_id and r.mo_id.isdigit()]
+            if ids:
+                moved = (f"mo2:{self.sn}", str(max(ids)))
+        new, stored = self.journal._store_replies(
+            inbound, self.sn, decoded, self.inbound.keywords(), moved
+        )
+        self._add(new, decoded, stored)
+        for mobile in stored.suppressed:
+            log.info("mandao: %s replied an opt-out keyword: on the suppression list", mobile)
+
+
+@dataclass
+class ReportFetch(_Steps[Report]):
+    """One fetch of delivery reports (``report``, or ``report2`` for one batch's rrid)."""
+
+    rrid: str | None = None
+    parser: ReportParser = field(default_factory=lambda: Inbound().parser())
+
+    @classmethod
+    def start(
+        cls, journal: Journal | None, sn: str, rrid: str | None, inbound: Inbound
+    ) -> ReportFetch:
+        return cls(_journal(journal, "delivery reports"), sn, rrid=rrid, parser=inbound.parser())
+
+    @property
+    def operation(self) -> Literal["report", "report2"]:
+        return "report" if self.rrid is None else "report2"
+
+    @property
+    def _cursor_name(self) -> str:
+        return f"report:{self.sn}" if self.rrid is None else f"report2:{self.sn}:{self.rrid}"
+
+    def values(self) -> dict[str, str]:
+        found = {"maxid": self.journal._cursor(self._cursor_name) or "0"}
+        if self.rrid is not None:
+            found["rrid"] = self.rrid
+        return found
+
+    def recover(self) -> None:
+        for inbound, _, raw in self.journal._undecoded(self.sn, REPORT_OPERATIONS):
+            before = len(self.items)
+            self._store(inbound, raw, int(self.journal._cursor(self._cursor_name) or 0))
+            self.recovered += len(self.items) - before
+
+    def take(self, raw: str, cursor: str) -> None:
+        """Keep ``raw``, then parse it and store the reports, the cursor moved past them."""
+        from ._inbound.reports import EMPTY
+
+        if raw.strip() in EMPTY:
+            return
+        self._store(self._kept(self.operation, raw), raw, int(cursor or 0))
+
+    def _store(self, inbound: int, raw: str, cursor: int) -> None:
+        try:
+            decoded = self.parser(raw)
+        except Exception as exc:
+            decoded = _failed(raw, exc, "report parser")
+        ids = [int(r.report_id) for r in decoded.items if r.report_id and r.report_id.isdigit()]
+        moved = None
+        if ids and max(ids) > cursor:
+            moved = (self._cursor_name, str(max(ids)))
+        stored = self.journal._store_reports(inbound, self.sn, decoded, moved)
+        self._add(list(decoded.items), decoded, stored)

@@ -1,0 +1,285 @@
+"""Closing the loop on the sandbox, with both clients: delivery reports matched to sends,
+an unknown outcome resolved by its report, a "TD" reply suppressing the next campaign
+send, replies that survive a crash, the push app, and one poller per serial."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import wsgiref.simple_server
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import mandao
+from mandao.testing import SandboxGateway
+from tests.conftest import PASSWORD, SN, MakeClient
+
+NUMBERS = [f"139{i:08d}" for i in range(1000)]
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite3"
+
+
+def _all_reports(client: mandao.Client, want: int) -> list[mandao.Report]:
+    """Fetch until ``want`` reports came (the sandbox answers 500 a call), then once more."""
+    found: list[mandao.Report] = []
+    for _ in range(want // 100 + 3):
+        got = client.fetch_reports()
+        found += got.items
+        if len(found) >= want and not got.items:
+            break
+    return found
+
+
+def test_reports_of_a_campaign_reach_the_journal(
+    make_client: MakeClient, gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """1,000 numbers, 10% failing: polled until every report arrived, the journal shows
+    900 delivered and 100 failed, each report matched to the send's attempt."""
+    gateway.configure_reports(failed=0.1, delay=30)
+    client = make_client(journal=journal_path, signature="示例")
+    sent = client.send(NUMBERS, "双十二活动【示例】")
+    assert client.fetch_reports().items == ()  # not due yet: the report clock is at 0
+    assert gateway.advance_reports(30) == 1000
+    reports = _all_reports(client, 1000)
+    assert len(reports) == 1000
+    assert {r.rrid for r in reports} == {sent.id}
+    journal = mandao.Journal(journal_path)
+    (attempt,) = [a for a in journal.attempts() if a.operation == "mdsmssend"]
+    classes = list(journal.deliveries(attempt.seq).values())
+    assert (classes.count("delivered"), classes.count("failed")) == (900, 100)
+    assert client.fetch_reports().items == ()  # the cursor moved past them: none again
+
+
+def test_a_report_resolves_an_outcome_unknown(
+    make_client: MakeClient, gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """The connection drops after the gateway took the send: OutcomeUnknown, journaled
+    unknown; its report resolves it as sent."""
+    client = make_client(journal=journal_path, signature="示例", timeout=(1, 5))
+    gateway.primary.fail("drop-after")
+    with pytest.raises(mandao.OutcomeUnknown):
+        client.send(NUMBERS[:3], "通知【示例】")
+    journal = mandao.Journal(journal_path)
+    (unknown,) = journal.attempts(outcome="unknown")
+    assert unknown.resolution is None
+    assert not unknown.settled
+    got = client.fetch_reports()
+    assert got.resolved == (unknown.seq,)
+    assert got.matched == 3
+    (after,) = journal.attempts(outcome="unknown")
+    assert after.settled
+    assert after.resolution is not None
+    assert (after.resolution.outcome, after.resolution.source) == ("sent", "report")
+
+
+def test_a_td_reply_suppresses_the_next_campaign_send(
+    make_client: MakeClient, gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """A "TD" reply fetched puts its number on the list: a campaign client skips it (in
+    result.skipped, not sent), a verification-code client (suppression off) still sends."""
+    gateway.reply(NUMBERS[1], "ＴＤ")
+    gateway.reply(NUMBERS[2], "好的，谢谢")
+    campaign = make_client(journal=journal_path, signature="示例", suppression="skip")
+    got = campaign.fetch_replies()
+    assert [r.text for r in got] == ["ＴＤ", "好的，谢谢"]
+    assert got.suppressed == (NUMBERS[1],)
+    assert campaign.fetch_replies().items == ()  # mo gives each once
+    result = campaign.send(NUMBERS[:3], "上新了【示例】")
+    assert list(result.recipients) == [NUMBERS[0], NUMBERS[2]]
+    assert [(s.position, s.value, s.kind) for s in result.skipped] == [
+        (1, NUMBERS[1], "suppressed")
+    ]
+    assert gateway.ledger.for_mobile(NUMBERS[1]) == []
+    strict = make_client(journal=journal_path, signature="示例", suppression="error")
+    with pytest.raises(mandao.ValidationError, match="suppression list"):
+        strict.send(NUMBERS[1], "上新了【示例】")
+    codes = make_client(journal=journal_path, signature="示例")
+    assert list(codes.send(NUMBERS[1], "验证码 1234【示例】").recipients) == [NUMBERS[1]]
+
+
+def test_every_number_suppressed_sends_nothing_and_says_so(
+    make_client: MakeClient, gateway: SandboxGateway, journal_path: Path
+) -> None:
+    mandao.Journal(journal_path).suppress(NUMBERS[0], sn=SN)
+    client = make_client(journal=journal_path, signature="示例", suppression="skip")
+    result = client.send(NUMBERS[0], "上新了【示例】")
+    assert result.batches == ()
+    assert result.billable == 0
+    assert len(result.skipped) == 1
+    dry = client.send([NUMBERS[0], NUMBERS[1]], "上新了【示例】", dry_run=True)
+    assert len(dry.requests) == 1
+    assert (dry.estimate.recipients, dry.estimate.billable) == (1, 1)  # what would go
+
+
+def test_replies_need_a_journal(make_client: MakeClient) -> None:
+    client = make_client(journal=None)
+    with pytest.raises(mandao.ConfigError, match="needs a journal"):
+        client.fetch_replies()
+    with pytest.raises(mandao.ConfigError, match="lives in the"):
+        make_client(journal=None, suppression="skip")
+
+
+_CRASH = textwrap.dedent(
+    """
+    import os, signal, sys
+    import mandao, mandao._fetching as fetching
+    fetching.AFTER_KEEP = lambda inbound: os.kill(os.getpid(), signal.SIGKILL)
+    client = mandao.Client(sys.argv[1], sys.argv[2], hosts=sys.argv[3].split(","),
+                           account_hosts=sys.argv[4].split(","), journal=sys.argv[5])
+    client.fetch_replies()
+    print("not killed")
+    """
+)
+
+
+def test_a_reply_kept_before_a_crash_comes_back_with_the_next_fetch(
+    gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """SIGKILL right after mo's answer is committed, before it is parsed: the reply is in
+    the journal, and the next fetch returns it (mo will not give it again)."""
+    gateway.reply(NUMBERS[0], "收到")
+    args = [SN, PASSWORD, ",".join(gateway.hosts), ",".join(gateway.account_hosts),
+            str(journal_path)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", _CRASH, *args], capture_output=True, text=True,
+                          timeout=60, env=env)  # fmt: skip
+    assert done.returncode == -9, done.stderr
+    with gateway.client(SN, PASSWORD, journal=journal_path) as client:
+        got = client.fetch_replies()
+    assert [r.text for r in got] == ["收到"]
+    assert got.recovered == 1
+
+
+@pytest.fixture
+def push_server(journal_path: Path) -> Iterator[tuple[str, mandao.ReplyPush]]:
+    """The push app in a WSGI server on 127.0.0.1 (port 0), its URL with the token."""
+    token = "t0k3n-" + "x" * 20
+    push = mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token=token,
+                            networks=["127.0.0.0/8"])  # fmt: skip
+
+    class Quiet(wsgiref.simple_server.WSGIRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = wsgiref.simple_server.make_server("127.0.0.1", 0, push, handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/mandao/push/{token}", push
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def test_pushed_replies_are_kept_answered_and_stored_once(
+    gateway: SandboxGateway, push_server: tuple[str, mandao.ReplyPush], journal_path: Path
+) -> None:
+    """The sandbox pushes two replies; the app answers 0, lists the TD one; a later mo
+    fetch of the same replies stores nothing new (de-duplicated on mobile, text, time)."""
+    url, _ = push_server
+    gateway.push_replies_to(url)
+    gateway.reply_many([(NUMBERS[0], "TD"), (NUMBERS[1], "你好")])
+    assert gateway.wait_pushes(1)
+    (pushed,) = gateway.pushes
+    assert pushed.answer == "0"
+    journal = mandao.Journal(journal_path)
+    assert [r.text for r in journal.replies(sn=SN)] == ["TD", "你好"]
+    assert journal.suppressed(NUMBERS[:2], sn=SN) == {NUMBERS[0]}
+    with gateway.client(SN, PASSWORD, journal=journal_path) as client:
+        assert client.fetch_replies().items == ()
+
+
+def test_the_push_app_answers_only_its_token_networks_and_size(journal_path: Path) -> None:
+    push = mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token="s" * 16,
+                            networks=["10.0.0.0/8"], max_body=100)  # fmt: skip
+    assert push.handle("POST", "/push/wrong-token-xxxxx", "10.1.1.1", "", b"args=x")[0] == 404
+    assert push.handle("POST", "/push/" + "s" * 16, "127.0.0.1", "", b"args=x")[0] == 403
+    assert push.handle("POST", "/push/" + "s" * 16, "10.1.1.1", "", None)[0] == 413
+    assert push.handle("POST", "/push/" + "s" * 16, "10.1.1.1", "", b"nothing") == (400, "1")
+    assert push.handle("POST", "/push/" + "s" * 16, "10.1.1.1", "", b"args=garbage") == (200, "1")
+    assert [u.raw for _, u in mandao.Journal(journal_path).unreadable()] == ["nothing", "garbage"]
+    with pytest.raises(mandao.ValidationError, match="16 ASCII"):
+        mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token="short")
+
+
+def test_one_poller_per_serial(journal_path: Path, gateway: SandboxGateway) -> None:
+    """While one poller holds the serial's replies slot, a second (another thread, or
+    another process) does not get it; once the first stops, the second does."""
+    from mandao._coordination.pollers import poller
+
+    journal = mandao.Journal(journal_path)
+    never = threading.Event()
+    with poller(journal, SN, "replies", never.wait, 0.01) as first:
+        assert first
+        with poller(journal, SN, "replies", lambda _: True, 0.01) as second:
+            assert not second
+        other = subprocess.run(
+            [sys.executable, "-c", _OTHER_POLLER, str(journal_path)], capture_output=True,
+            text=True, timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )  # fmt: skip
+        assert other.stdout.strip() == "False", other.stderr
+    with poller(journal, SN, "replies", lambda _: True, 0.01) as later:
+        assert later
+
+
+_OTHER_POLLER = textwrap.dedent(
+    f"""
+    import sys, mandao
+    from mandao._coordination.pollers import poller
+    with poller(mandao.Journal(sys.argv[1]), {SN!r}, "replies", lambda _: True, 0.01) as held:
+        print(held)
+    """
+)
+
+
+def test_poll_replies_yields_them_and_stops(gateway: SandboxGateway, journal_path: Path) -> None:
+    """The iterator yields each reply once and ends when its stop event is set."""
+    gateway.reply(NUMBERS[0], "一")
+    stop = threading.Event()
+    with gateway.client(SN, PASSWORD, journal=journal_path) as client:
+        seen = []
+        for reply in client.poll_replies(every=0.01, stop=stop):
+            seen.append(reply.text)
+            if len(seen) == 1:
+                gateway.reply(NUMBERS[1], "二")
+            else:
+                stop.set()
+    assert seen == ["一", "二"]
+
+
+def test_the_docs_session_runs() -> None:
+    """docs/reports-and-replies.md's >>> session, as a doctest."""
+    import doctest
+
+    page = Path(__file__).parents[1] / "docs" / "reports-and-replies.md"
+    failures, tried = doctest.testfile(str(page), module_relative=False)
+    assert tried > 5
+    assert failures == 0
+
+
+def test_the_push_app_speaks_asgi_too(journal_path: Path) -> None:
+    """The ASGI twin answers as the WSGI app does, its journal work off the loop."""
+    import asyncio
+
+    import httpx
+
+    token = "a" * 20
+    push = mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token=token)
+    body = "args=123456,10657,13800138000,TD,2026-12-1 9:30:00"
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=push.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            return await http.post(f"/push/{token}", content=body.encode())
+
+    answer = asyncio.run(post())
+    assert (answer.status_code, answer.text) == (200, "0")
+    assert mandao.Journal(journal_path).suppressed(["13800138000"], sn=SN) == {"13800138000"}
