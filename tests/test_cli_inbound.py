@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mandao.testing import SandboxGateway
@@ -60,3 +61,22 @@ def test_suppress_add_import_remove_export(gateway: SandboxGateway, tmp_path: Pa
     assert len(exported) == 3
     removed = run(["suppress", "remove", "13800138000", "--json"], env=env)
     assert as_json(removed)["removed"] == 1
+
+
+def test_journal_list_and_export_show_what_came_back(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """`journal list` shows each attempt's delivery counts; `journal export --table` writes
+    the replies, reports or suppression list, numbers masked."""
+    env = _env(gateway, tmp_path)
+    gateway.configure_reports(failed=0.5)
+    run(["send", "13800138000", "13900139000", "-t", "通知【示例】"], env=env)
+    run(["reports"], env=env)
+    listed = run(["journal", "list", "--json"], env=env)
+    (row,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert row["delivery"] == {"delivered": 1, "failed": 1}
+    assert set(row["deliveries"]) == {"138****8000", "139****9000"}
+    assert "[1 delivered, 1 failed]" in run(["journal", "list"], env=env).stdout
+    exported = run(["journal", "export", "--table", "reports"], env=env)
+    lines = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert sorted(r["mobile"] for r in lines) == ["138****8000", "139****9000"]

@@ -283,3 +283,19 @@ def test_the_push_app_speaks_asgi_too(journal_path: Path) -> None:
     answer = asyncio.run(post())
     assert (answer.status_code, answer.text) == (200, "0")
     assert mandao.Journal(journal_path).suppressed(["13800138000"], sn=SN) == {"13800138000"}
+
+
+@pytest.mark.parametrize(("operation", "code"), [("mo", "-7"), ("report", "-17")])
+def test_a_fetch_the_account_may_not_make_says_so(
+    operation: str, code: str, journal_path: Path
+) -> None:
+    """-7 / -17 on a fetch: the code's exception, with its words; nothing kept or lost."""
+    from mandao.testing import SandboxAccount
+
+    account = SandboxAccount(PASSWORD, refused={operation: code})
+    with SandboxGateway(accounts={SN: account}) as gw, gw.client(SN, PASSWORD, journal=journal_path) as client:  # fmt: skip
+        fetch = client.fetch_replies if operation == "mo" else client.fetch_reports
+        with pytest.raises(mandao.GatewayError) as refused:
+            fetch()
+    assert str(refused.value.code) == code
+    assert mandao.explain(int(code)).english.split(" (")[0].rstrip(".") in str(refused.value)

@@ -265,10 +265,11 @@ def test_mo_bodies_become_mo_lines() -> None:
 
 
 def test_a_negative_total_num_is_the_code_and_no_mobody_is_nothing_to_fetch() -> None:
-    """A negative first total_num is given as it is (a code); no MOBody is mo's "1"."""
+    """A negative first total_num is given as it is (a code), but -1 (what the real
+    gateway's clients read as "no messages") and no MOBody are mo's "1"."""
     from mandao._core.wire import Result
 
-    assert _structured(_mo(_body("-1", "", "", "", ""))) == Result("-1")
+    assert _structured(_mo(_body("-1", "", "", "", ""))) == Result("1")
     assert _structured(_mo(_body("-10", "x", "y", "z", "w"))) == Result("-10")
     assert _structured(_mo()) == Result("1")
 

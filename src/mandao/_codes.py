@@ -174,10 +174,12 @@ def decode(
         ...
         mandao._errors.InsufficientBalance: -4 The balance does not cover this send. → ...
     """
-    if _grammar(success).fullmatch(raw):
+    # A code first: some operations' results (mo's lines) would match it too.
+    coded = _CODE.fullmatch(raw) is not None
+    if not coded and _grammar(success).fullmatch(raw):
         return raw
     info: CodeInfo | None = None
-    if _CODE.fullmatch(raw):
+    if coded:
         with contextlib.suppress(ValidationError):
             info = explain(raw)
     if info is None:

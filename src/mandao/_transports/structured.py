@@ -5,8 +5,9 @@ grammar reads, keyed by operation name (:data:`STRUCTURED`).
 document's root over HTTP GET/POST): ``MOBody{total_num, this_num, recvtel, sender,
 content, recdate}``. It becomes the lines ``mo`` answers with: one per MOBody,
 ``,{recvtel},{sender},{content},{recdate}`` (no moID: RECSMS has none), joined by CRLF,
-the content as received (URL-encoded UTF-8). A negative ``total_num`` in the first MOBody
-is a code, given as it is; no MOBody at all is ``1``, ``mo``'s "nothing to fetch".
+the content as received (URL-encoded UTF-8). No MOBody at all, or a ``total_num`` of
+``-1`` (what clients of the real gateway read as "no messages"), is ``1``, ``mo``'s
+"nothing to fetch"; another negative ``total_num`` is a code, given as it is.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def mo_bodies(container: xml.Element, namespace: str) -> Result | Malformed:
     total = bodies[0].get("total_num", "").strip()
     if not _INTEGER.fullmatch(total):
         return Malformed(f"MOBody's total_num {total[:40]!r} is not a number")
+    if total == "-1":
+        return Result("1")
     if total.startswith("-"):
         return Result(total)
     lines = []

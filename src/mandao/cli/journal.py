@@ -160,14 +160,34 @@ def _output(target: str, *, private: bool) -> TextIO:
     help="Numbers whole, for a lawful inquiry (vendor terms, item 9); the file is made 0600.",
 )
 @click.option("-o", "--output", "target", default="-", help="The file to write (default stdout).")
+@click.option(
+    "--table",
+    type=click.Choice(["attempts", "replies", "reports", "suppressions"]),
+    default="attempts",
+    show_default=True,
+    help="What to export: the sends, or what came back (the filters are for attempts).",
+)
 @journal_options
 def export(
     fmt: str, since: str | None, until: str | None, mobile: str | None, rrid: str | None,
-    outcome: str | None, unmask: bool, target: str, where: tuple[str | None, str | None],
-    out: Output,
+    outcome: str | None, unmask: bool, target: str, table: str,
+    where: tuple[str | None, str | None], out: Output,
 ) -> None:  # fmt: skip
-    """Write attempts as JSON Lines or CSV, filtered; numbers masked unless --unmask."""
+    """Write attempts (or replies, reports, the suppression list) as JSON Lines or CSV,
+    filtered; numbers masked unless --unmask."""
     from .._journal import export as write
+    from .._journal import export_inbound
+
+    if table != "attempts":
+        book, stream = open_journal(where), _output(target, private=unmask)
+        try:
+            count = export_inbound(book, stream, table, "csv" if fmt == "csv" else "jsonl",  # type: ignore[arg-type]
+                                   unmask=unmask)  # fmt: skip
+        finally:
+            if target != "-":
+                stream.close()
+        click.echo(f"{count} row(s) of {table} exported", err=True)
+        return
 
     number, _ = mobile_filter(mobile, whole=True)
     bounds = {

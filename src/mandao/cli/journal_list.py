@@ -8,12 +8,14 @@ written, until Ctrl-C, which ends it normally (exit 0).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._journal.content import mask
 from ._common import Output
 from ._inputs import point_in_time
 from ._journal_open import HEADER, attempt_data, attempt_line, journal_options, mobile_filter
@@ -70,15 +72,22 @@ class _Query:
                 yield attempt
 
 
-def _show(out: Output, attempts: list[Attempt], unmask: bool, *, header: bool) -> None:
+def _show(
+    out: Output, attempts: list[Attempt], unmask: bool, *, header: bool, book: Any = None
+) -> None:
     if header and not out.json:
         click.echo(HEADER)
     for attempt in attempts:
         data = attempt_data(attempt, unmask=unmask)
+        # Per-recipient delivery, from the delivery reports fetched (`mandao reports`).
+        reports = book.deliveries(attempt.seq) if book is not None else {}
+        data["delivery"] = dict(sorted(Counter(reports.values()).items()))
         if out.json:
+            data["deliveries"] = {(m if unmask else mask(m)): c for m, c in reports.items()}
             out.line(data)
         else:
-            click.echo(attempt_line(data))
+            counts = ", ".join(f"{n} {what}" for what, n in data["delivery"].items())
+            click.echo(attempt_line(data) + (f"  [{counts}]" if counts else ""))
 
 
 @click.command("list")
@@ -94,7 +103,7 @@ def list_attempts(
     """List recent send attempts (newest last): time, operation, outcome, numbers, rrid."""
     query = _Query(_open(where), params)
     found = list(query.run())
-    _show(out, found[-limit:], query.unmask, header=True)
+    _show(out, found[-limit:], query.unmask, header=True, book=query.book)
     if not out.json:
         shown = min(limit, len(found))
         more = f" (of {len(found)}; -n shows more)" if len(found) > shown else ""
