@@ -299,3 +299,13 @@ def test_a_fetch_the_account_may_not_make_says_so(
             fetch()
     assert str(refused.value.code) == code
     assert mandao.explain(int(code)).english.split(" (")[0].rstrip(".") in str(refused.value)
+
+
+def test_a_push_with_escaped_commas_in_its_contents_decodes_them(journal_path: Path) -> None:
+    """Literal commas separate the fields: a content's own %2C stays the content's."""
+    push = mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token="b" * 20,
+                            networks=["127.0.0.0/8"])  # fmt: skip
+    body = b"args=123456,106,13800138000,%C4%E3%2C%BA%C3,2026-12-1 9:30:00"
+    assert push.handle("POST", "/p/" + "b" * 20, "::ffff:127.0.0.1", "", body) == (200, "0")
+    assert [r.text for r in mandao.Journal(journal_path).replies()] == ["你,好"]
+    assert push.handle("POST", "/p/é", "127.0.0.1", "", body)[0] == 404

@@ -181,3 +181,48 @@ def test_replies_reports_and_the_list_export_masked(journal: Journal) -> None:
     whole = io.StringIO()
     export_inbound(journal, whole, "suppressions", "csv", unmask=True)
     assert whole.getvalue().splitlines()[1].startswith(SN + ",13800138000,")
+
+
+def test_a_recovered_report_fetch_moves_no_cursor(journal: Journal) -> None:
+    """A report2 answer kept before a crash holds ids of report's sequence too: recovering
+    it must not move report's cursor past other sends' reports."""
+    journal._keep(SN, "report2", "6,100,13800138000,DELIVRD,2026-12-1 9:30:00")
+    fetch = ReportFetch.start(journal, SN, None, _inbound())
+    fetch.recover()
+    assert fetch.result("").recovered == 1
+    assert ReportFetch.start(journal, SN, None, _inbound()).values() == {"maxid": "0"}
+
+
+def test_a_nul_in_a_reply_is_stored_on_both_backends(journal: Journal) -> None:
+    """%00 decodes to a NUL, which PostgreSQL's text cannot hold: stored as U+FFFD, and the
+    opt-out beside it still listed (the fetch is not stuck)."""
+    fetch = ReplyFetch.start(journal, SN, "mo", _inbound(), None)
+    fetch.take(
+        "1,106,13800138000,a%00b,2026-12-1 9:30:00\r\n2,106,13900139000,TD,2026-12-1 9:30:00"
+    )
+    assert [r.text for r in journal.replies()] == ["a\ufffdb", "TD"]
+    assert journal.suppressed(["13900139000"], sn=SN) == {"13900139000"}
+
+
+def test_reports_match_per_pair_rrids_and_prefer_the_accepted_attempt(journal: Journal) -> None:
+    """An mdgxsend's column lists one rrid per number; a request refused (-8) and sent
+    again keeps its rrid: the accepted attempt gets the report. A report stored before is
+    not returned again."""
+    numbers = ["13800138000", "13900139000"]
+    pairs = journal.begin(
+        sn=SN, operation="mdgxsend", host="h", rrid="101,102", recipients=numbers, content="ab"
+    )
+    journal.complete(pairs, "unknown")
+    refused = _attempt(journal, "300", ["13700137000"], "rejected")
+    accepted = _attempt(journal, "300", ["13700137000"], "accepted")
+    raw = ("1,102,13900139000,DELIVRD,2026-12-1 9:30:00\r\n"
+           "2,300,13700137000,DELIVRD,2026-12-1 9:30:00")  # fmt: skip
+    fetch = ReportFetch.start(journal, SN, None, _inbound())
+    fetch.take(raw, "0")
+    got = fetch.result("h")
+    assert (got.matched, got.resolved) == (2, (pairs,))
+    assert journal.deliveries(accepted) == {"13700137000": "delivered"}
+    assert journal.deliveries(refused) == {}
+    again = ReportFetch.start(journal, SN, None, _inbound())
+    again.take(raw, "0")
+    assert list(again.result("h")) == []

@@ -1,18 +1,19 @@
 """``AsyncClient``'s methods for what comes back: the same steps as ``Client``'s
 (:mod:`mandao._fetching`), their journal work in the client's worker thread.
 
-A fetch's answer is kept whatever happens to the task: once ``mo`` answered, the keeping
-is awaited shielded, so a cancellation (or ``asyncio.timeout``) arriving then waits for
-the commit and goes on after it.
+A fetch's answer is kept whatever happens to the task: the call and the keeping of its
+answer run as one shielded task, so a cancellation (or ``asyncio.timeout``) arriving
+meanwhile waits for them (at most the call's deadline) and goes on after: ``mo`` gives
+each reply once, and an answer dropped between its arrival and its commit is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ._client_base import BaseClient
 from ._client_checks import check_changed, check_password
@@ -36,13 +37,14 @@ T = TypeVar("T")
 log = logging.getLogger("mandao")
 
 
-async def _kept(worker: Executor, work: Callable[[], None]) -> None:
-    """Run ``work`` in ``worker`` to its end even if the task is cancelled meanwhile."""
-    future = asyncio.get_running_loop().run_in_executor(worker, work)
+async def _whole(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` run to its end even if the task is cancelled meanwhile (the cancellation
+    then goes on once it has ended)."""
+    task = asyncio.ensure_future(work)
     try:
-        await asyncio.shield(future)
+        return await asyncio.shield(task)
     except asyncio.CancelledError:
-        await asyncio.wait([future])  # the answer committed first; the cancellation after
+        await asyncio.wait([task])  # the answer committed first; the cancellation after
         raise
 
 
@@ -90,17 +92,22 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
         self, *, operation: Literal["mo", "mo2", "RECSMS_UTF8"] = "mo"
     ) -> Fetched[Reply]:
         """As :meth:`Client.fetch_replies`."""
-        from ._fetching import ReplyFetch
+        from ._fetching import ReplyFetch, _journal
 
+        await self._off_loop(lambda: _journal(self.journal, "replies"))  # before GetCode
         number = await self.service_number()
         fetch = await self._off_loop(
             lambda: ReplyFetch.start(self.journal, self.sn, operation, self._inbound, number)
         )
         await self._off_loop(fetch.recover)
         values = await self._off_loop(fetch.values)
-        sent = await self._call(OPERATIONS[operation], values, ())
-        await _kept(self._worker(), lambda: fetch.take(sent.result))
-        return fetch.result(sent.url)
+
+        async def call_and_keep() -> str:
+            sent = await self._call(OPERATIONS[operation], values, ())
+            await self._off_loop(lambda: fetch.take(sent.result))
+            return sent.url
+
+        return fetch.result(await _whole(call_and_keep()))
 
     async def fetch_reports(self, *, rrid: str | None = None) -> Fetched[Report]:
         """As :meth:`Client.fetch_reports`."""
@@ -111,9 +118,13 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
         )
         await self._off_loop(fetch.recover)
         values = await self._off_loop(fetch.values)
-        sent = await self._call(OPERATIONS[fetch.operation], values, ())
-        await _kept(self._worker(), lambda: fetch.take(sent.result, values["maxid"]))
-        return fetch.result(sent.url)
+
+        async def call_and_keep() -> str:
+            sent = await self._call(OPERATIONS[fetch.operation], values, ())
+            await self._off_loop(lambda: fetch.take(sent.result, values["maxid"]))
+            return sent.url
+
+        return fetch.result(await _whole(call_and_keep()))
 
     def poll_replies(
         self, *, every: float = 30.0, most: float = 600.0, stop: asyncio.Event | None = None,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from ._client_base import BaseClient
 from ._client_checks import check_changed, check_password
 from ._credentials import Credentials
-from ._errors import GatewayUnreachable, MandaoError, OutcomeUnknown, RateLimited
+from ._errors import GatewayUnreachable, JournalError, MandaoError, OutcomeUnknown, RateLimited
 from ._operations import OPERATIONS
 
 if TYPE_CHECKING:
@@ -33,8 +33,9 @@ __all__ = ["POLL_ERRORS", "ClientInbound", "backoff"]
 T = TypeVar("T")
 log = logging.getLogger("mandao")
 
-#: Failures a poller rides out with a longer pause (any other ends it).
-POLL_ERRORS = (GatewayUnreachable, OutcomeUnknown, RateLimited)
+#: Failures a poller rides out with a longer pause (any other ends it): the gateway out of
+#: reach or slow to answer, and a journal busy or briefly unreachable.
+POLL_ERRORS = (GatewayUnreachable, OutcomeUnknown, RateLimited, JournalError)
 
 
 def backoff(delay: float, every: float, most: float, failed: bool) -> float:
@@ -99,8 +100,9 @@ class ClientInbound(BaseClient["requests.Session"]):
             GatewayError: the gateway refused (-7, -17: the account lacks the permission).
             OutcomeUnknown: no answer came: what ``mo`` gave in it is lost (see the docs).
         """
-        from ._fetching import ReplyFetch
+        from ._fetching import ReplyFetch, _journal
 
+        _journal(self.journal, "replies")  # refused before GetCode is asked
         fetch = ReplyFetch.start(
             self.journal, self.sn, operation, self._inbound, self.service_number()
         )

@@ -165,6 +165,16 @@ class _Steps(Generic[T]):
         )  # fmt: skip
 
 
+def _leading_ids(lines: tuple[Unreadable, ...] | list[Unreadable]) -> list[int]:
+    """The record ids that lines which could not be read start with (``123,...``)."""
+    found = []
+    for line in lines:
+        head = line.raw.partition(",")[0].strip()
+        if head.isascii() and head.isdigit() and len(head) <= 18:
+            found.append(int(head))
+    return found
+
+
 def _failed(raw: str, exc: Exception, what: str) -> Decoded[T]:
     from ._inbound.decoded import Decoded, Unreadable
 
@@ -234,14 +244,19 @@ class ReplyFetch(_Steps[Reply]):
         moved = None
         if source == "mo2":
             ids = [int(r.mo_id) for r in decoded.items if r.mo_id and r.mo_id.isdigit()]
+            ids += _leading_ids(decoded.unreadable)  # else fetched again at every poll
             if ids:
                 moved = (f"mo2:{self.sn}", str(max(ids)))
         new, stored = self.journal._store_replies(
             inbound, self.sn, decoded, self.inbound.keywords(), moved
         )
         self._add(new, decoded, stored)
-        for mobile in stored.suppressed:
-            log.info("mandao: %s replied an opt-out keyword: on the suppression list", mobile)
+        if stored.suppressed:
+            from ._journal.content import mask
+
+            for mobile in stored.suppressed:
+                log.info("mandao: %s replied an opt-out keyword: on the suppression list",
+                         mask(mobile))  # fmt: skip
 
 
 @dataclass
@@ -272,9 +287,12 @@ class ReportFetch(_Steps[Report]):
         return found
 
     def recover(self) -> None:
+        """Store what earlier fetches kept but never stored. They move no cursor: which
+        cursor their ids belong to (report's, or a report2 of some rrid) is not known, and
+        a fetch from the old cursor gets the same records again (stored once)."""
         for inbound, _, raw in self.journal._undecoded(self.sn, REPORT_OPERATIONS):
             before = len(self.items)
-            self._store(inbound, raw, int(self.journal._cursor(self._cursor_name) or 0))
+            self._store(inbound, raw, None)
             self.recovered += len(self.items) - before
 
     def take(self, raw: str, cursor: str) -> None:
@@ -285,14 +303,15 @@ class ReportFetch(_Steps[Report]):
             return
         self._store(self._kept(self.operation, raw), raw, int(cursor or 0))
 
-    def _store(self, inbound: int, raw: str, cursor: int) -> None:
+    def _store(self, inbound: int, raw: str, cursor: int | None) -> None:
         try:
             decoded = self.parser(raw)
         except Exception as exc:
             decoded = _failed(raw, exc, "report parser")
         ids = [int(r.report_id) for r in decoded.items if r.report_id and r.report_id.isdigit()]
+        ids += _leading_ids(decoded.unreadable)  # a record past reading is past, too
         moved = None
-        if ids and max(ids) > cursor:
+        if cursor is not None and ids and max(ids) > cursor:
             moved = (self._cursor_name, str(max(ids)))
-        stored = self.journal._store_reports(inbound, self.sn, decoded, moved)
-        self._add(list(decoded.items), decoded, stored)
+        new, stored = self.journal._store_reports(inbound, self.sn, decoded, moved)
+        self._add(new, decoded, stored)

@@ -90,7 +90,8 @@ class ReplyPush:
         self, method: str, path: str, remote: str, query: str, body: bytes | None
     ) -> tuple[int, str]:
         """One request: its status and answer (the app's logic, without a server)."""
-        if not hmac.compare_digest(path.rstrip("/").rpartition("/")[2], self._token):
+        last = path.rstrip("/").rpartition("/")[2].encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(last, self._token.encode()):
             return 404, "not found"
         if self._networks and not self._allowed(remote):
             return 403, "forbidden"
@@ -120,6 +121,8 @@ class ReplyPush:
             address = ipaddress.ip_address(remote)
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped  # a dual-stack server's view of an IPv4 client
         return any(address in network for network in self._networks)
 
     # -- WSGI ----------------------------------------------------------------------------
@@ -167,17 +170,19 @@ def _read(stream: Any, length: object, most: int) -> bytes | None:
         size = 0
     if size > most or stream is None:
         return None if size > most else b""
-    data = stream.read(size) if size else stream.read(most + 1)
+    data = stream.read(size) if size > 0 else stream.read(most + 1)
     return None if len(data) > most else data
 
 
 def _args(form: str) -> str | None:
-    """The ``args`` value of a form or query, as it arrived (a value form-encoded whole,
-    its commas and semicolons escaped, is decoded once)."""
+    """The ``args`` value of a form or query, as it arrived. A value whose fields carry no
+    literal comma was form-encoded whole (its separators escaped too: ``%2C``): it is
+    decoded once, to the records. Otherwise it is the records already, its ``%XX`` the
+    contents' own encoding, and left as it is."""
     for item in form.split("&"):
         key, equals, value = item.partition("=")
         if equals and key == "args":
-            if "%2C" in value.upper() or "%3B" in value.upper():
-                value = unquote_plus(value)
-            return value.replace("+", " ") if "+" in value and " " not in value else value
+            if "," not in value and "%2C" in value.upper():
+                return unquote_plus(value, encoding="latin-1")
+            return value
     return None

@@ -92,7 +92,10 @@ def _shared(
 def _advisory(
     journal: Journal, key: str, wait: Callable[[float], bool], every: float
 ) -> Iterator[bool]:
-    lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    # An advisory lock is the database's own: its key is the serial and kind only, so two
+    # URLs of one database (another host name, another option) share it.
+    serial_kind = key.partition("\x1f")[2].encode()
+    lock = int.from_bytes(hashlib.sha256(serial_kind).digest()[:8], "big", signed=True)
     database: Any = journal._database
     try:
         conn = database.connect()

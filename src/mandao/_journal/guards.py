@@ -60,7 +60,8 @@ class DuplicateGuard:
 
     Attributes:
         window: how far back to look (default 10 minutes).
-        action: ``"skip"`` those numbers (listed in a warning), ``"warn"`` and send anyway,
+        action: ``"skip"`` those numbers (listed in the result's ``skipped``), ``"warn"``
+            and send anyway (a :class:`DuplicateWarning`),
             or ``"refuse"`` the whole call (a :class:`ValidationError` naming them).
 
     Example::
@@ -116,7 +117,7 @@ def screen(
                     argument="mobiles",
                 )
             if guard.action == "warn":
-                warnings.warn(message + "; sending anyway", DuplicateWarning, stacklevel=2)
+                warnings.warn(message + "; sending anyway", DuplicateWarning, stacklevel=5)
             else:
                 for drop, numbers in zip(drops, seen, strict=True):
                     drop.update(numbers)

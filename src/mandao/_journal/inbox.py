@@ -158,7 +158,7 @@ class Inbox:
 
     def _store_reports(
         self, inbound: int, sn: str, decoded: Decoded[Report], moved: tuple[str, str] | None
-    ) -> Stored:
+    ) -> tuple[list[Report], Stored]:
         """Store a fetch's reports, matched and resolving, the cursor moved: one transaction."""
         return self._database.write(
             "store reports", lambda conn: store_reports(conn, inbound, sn, decoded, moved)

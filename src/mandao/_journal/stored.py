@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .database import Connection, Dialects
 from .inbound import Suppression, advance, in_list, mark_decoded, now, resolve, suppress
@@ -29,7 +29,8 @@ _REPLY = (
 )
 _REPORT = (
     "INSERT INTO reports (inbound, sn, report_id, rrid, mobile, status, outcome, at, attempt, "
-    "line, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+    "line, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING "
+    "RETURNING id"
 )
 _UNREADABLE = {
     table: f"INSERT INTO {table} (inbound, sn, line, problem) VALUES (?, ?, ?, ?)"  # noqa: S608
@@ -44,6 +45,13 @@ _SENT_TO = Dialects(
     _ATTEMPTS + in_list("a.rrid"),
     _ATTEMPTS + in_list("a.rrid").postgresql,
 )
+#: Attempts whose rrid column lists one rrid per number (mdgxsend) and holds this one.
+_SENT_TO_PAIR = Dialects(
+    _ATTEMPTS + "instr(a.rrid, ',') > 0 AND instr(',' || a.rrid || ',', ',' || ? || ',') > 0",
+    _ATTEMPTS + "strpos(a.rrid, ',') > 0 AND strpos(',' || a.rrid || ',', ',' || ? || ',') > 0",
+)
+#: How likely an attempt is the one a report is about, by its outcome (lower first).
+_LIKELY = {"accepted": 0, "unknown": 1, "pending": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +71,17 @@ class Stored:
     suppressed: tuple[str, ...] = ()
 
 
+def _text(value: str | None) -> str | None:
+    """``value`` as a database keeps text: PostgreSQL's text holds no NUL (a reply's %00)."""
+    return value.replace("\x00", "\ufffd") if value and "\x00" in value else value
+
+
 def _keep_unreadable(
     conn: Connection, table: str, inbound: int, sn: str, lines: Sequence[Unreadable]
 ) -> None:
     """What could not be read is kept as it came, with why: never dropped."""
-    conn.executemany(_UNREADABLE[table], [(inbound, sn, line.raw, line.reason) for line in lines])
+    rows = [(inbound, sn, _text(line.raw), _text(line.reason)) for line in lines]
+    conn.executemany(_UNREADABLE[table], rows)
 
 
 def store_replies(
@@ -86,8 +100,17 @@ def store_replies(
     for reply in decoded.items:
         at = None if reply.received_at is None else reply.received_at.isoformat()
         key = "\x1f".join((sn, *reply.key()))
-        values = (inbound, sn, reply.mobile, reply.text, reply.receiver, reply.ext, at,
-                  reply.mo_id, reply.raw, key)  # fmt: skip
+        texts = (
+            reply.mobile,
+            reply.text,
+            reply.receiver,
+            reply.ext,
+            at,
+            reply.mo_id,
+            reply.raw,
+            key,
+        )
+        values = (inbound, sn, *(_text(value) for value in texts))
         if conn.execute(_REPLY, values).fetchone() is None:
             continue  # stored before: a push and a pull of one reply, or a repeated push
         fresh.append(reply)
@@ -110,6 +133,7 @@ class _Candidate:
     seq: int
     recipients: str | frozenset[str]
     open: bool
+    likely: int = 2
 
     def carried(self, mobile: str) -> bool:
         if isinstance(self.recipients, str):
@@ -118,14 +142,27 @@ class _Candidate:
 
 
 def _attempts(conn: Connection, sn: str, rrids: set[str]) -> dict[str, list[_Candidate]]:
-    """The journaled attempts of ``sn`` with these rrids, by rrid (one query)."""
+    """The journaled attempts of ``sn`` with these rrids, by rrid: one query, and one more
+    per rrid not found so (an mdgxsend's column lists one rrid per number). Each rrid's
+    candidates are ordered accepted first, then of unknown outcome, then the rest (a
+    request refused with -8 and sent again keeps its rrid)."""
     found: dict[str, list[_Candidate]] = {}
-    if rrids:
-        rows = conn.execute(_SENT_TO, (sn, json.dumps(sorted(rrids)))).fetchall()
-        for seq, rrid, recipients, outcome, resolved in rows:
+    if not rrids:
+        return found
+
+    def add(key: str, rows: list[Any]) -> None:
+        for seq, _, recipients, outcome, resolved in rows:
             is_open = outcome in ("pending", "unknown") and resolved is None
-            candidate = _Candidate(int(seq), str(recipients or ""), is_open)
-            found.setdefault(str(rrid), []).append(candidate)
+            found.setdefault(key, []).append(
+                _Candidate(int(seq), str(recipients or ""), is_open, _LIKELY.get(outcome, 2))
+            )
+
+    for row in conn.execute(_SENT_TO, (sn, json.dumps(sorted(rrids)))).fetchall():
+        add(str(row[1]), [row])
+    for rrid in sorted(rrids - set(found)):
+        add(rrid, conn.execute(_SENT_TO_PAIR, (sn, rrid)).fetchall())
+    for candidates in found.values():
+        candidates.sort(key=lambda c: (c.likely, c.seq))
     return found
 
 
@@ -145,29 +182,31 @@ def store_reports(
     sn: str,
     decoded: Decoded[Report],
     moved: tuple[str, str] | None,
-) -> Stored:
-    """Store the reports of the fetch ``inbound``, each matched to its attempt; resolve
-    the attempts of unknown outcome they name as sent; advance the cursor ``moved``
-    (name, value); mark the fetch decoded."""
+) -> tuple[list[Report], Stored]:
+    """Store the reports of the fetch ``inbound`` not stored before, each matched to its
+    attempt; resolve the attempts of unknown outcome they name as sent; advance the
+    cursor ``moved`` (name, value); mark the fetch decoded. The new reports."""
     sent = _attempts(conn, sn, {r.rrid for r in decoded.items if r.rrid})
-    rows: list[tuple[object, ...]] = []
+    fresh: list[Report] = []
     matched, opened = 0, set()
     for report in decoded.items:
         found = _match(sent.get(report.rrid or ""), report.mobile)
+        at = None if report.at is None else report.at.isoformat()
+        parts = (sn, report.report_id, report.rrid, report.mobile, report.status, at)
+        row = (inbound, sn, report.report_id, report.rrid, report.mobile, _text(report.status),
+               report.outcome.value, at, None if found is None else found.seq, _text(report.raw),
+               _text("\x1f".join(part or "" for part in parts)))  # fmt: skip
+        if conn.execute(_REPORT, row).fetchone() is None:
+            continue  # stored before (a report2 and a report of one send, a repeat)
+        fresh.append(report)
         if found is not None:
             matched += 1
             if found.open:
                 opened.add(found.seq)
-        at = None if report.at is None else report.at.isoformat()
-        parts = (sn, report.report_id, report.rrid, report.mobile, report.status, at)
-        rows.append((inbound, sn, report.report_id, report.rrid, report.mobile, report.status,
-                     report.outcome.value, at, None if found is None else found.seq, report.raw,
-                     "\x1f".join(part or "" for part in parts)))  # fmt: skip
-    conn.executemany(_REPORT, rows)
     resolved = tuple(sorted(opened))
     resolve(conn, resolved, "sent", "a delivery report names it", "report")
     _keep_unreadable(conn, "reports", inbound, sn, decoded.unreadable)
     if moved is not None:
         advance(conn, *moved)
     mark_decoded(conn, inbound)
-    return Stored(new=len(rows), matched=matched, resolved=resolved)
+    return fresh, Stored(new=len(fresh), matched=matched, resolved=resolved)
