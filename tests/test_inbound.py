@@ -293,10 +293,12 @@ def test_a_fetch_the_account_may_not_make_says_so(
     from mandao.testing import SandboxAccount
 
     account = SandboxAccount(PASSWORD, refused={operation: code})
-    with SandboxGateway(accounts={SN: account}) as gw, gw.client(SN, PASSWORD, journal=journal_path) as client:  # fmt: skip
+    with SandboxGateway(accounts={SN: account}) as gw:
+        client = gw.client(SN, PASSWORD, journal=journal_path)
         fetch = client.fetch_replies if operation == "mo" else client.fetch_reports
         with pytest.raises(mandao.GatewayError) as refused:
             fetch()
+        client.close()
     assert str(refused.value.code) == code
     assert mandao.explain(int(code)).english.split(" (")[0].rstrip(".") in str(refused.value)
 
