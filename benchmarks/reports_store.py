@@ -72,7 +72,7 @@ def main() -> None:
     def store(decoded: Decoded[Report]):  # type: ignore[no-untyped-def]
         def run(journal: Journal) -> None:
             inbound = journal._keep(SN, "report", "(benchmark)")
-            stored = journal._store_reports(inbound, SN, decoded, ("report:" + SN, "1"))
+            _, stored = journal._store_reports(inbound, SN, decoded, ("report:" + SN, "1"))
             expected = REPORTS if decoded is matched else 0
             assert stored.matched == expected, (stored.matched, expected)
             journal.close()
