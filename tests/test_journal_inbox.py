@@ -226,3 +226,14 @@ def test_reports_match_per_pair_rrids_and_prefer_the_accepted_attempt(journal: J
     again = ReportFetch.start(journal, SN, None, _inbound())
     again.take(raw, "0")
     assert list(again.result("h")) == []
+
+
+def test_attempts_read_with_their_deliveries(journal: Journal) -> None:
+    """attempts(deliveries=True) fills each attempt's per-recipient status from its reports."""
+    seq = _attempt(journal, "500", ["13800138000", "13900139000"], "accepted")
+    fetch = ReportFetch.start(journal, SN, None, _inbound())
+    fetch.take("1,500,13800138000,DELIVRD,2026-12-1 9:30:00", "0")
+    (plain,) = journal.attempts()
+    (full,) = journal.attempts(deliveries=True)
+    assert plain.deliveries is None
+    assert (full.seq, full.deliveries) == (seq, {"13800138000": "delivered"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -76,6 +77,9 @@ class Attempt:
         pid: the process that sent it.
         resolution: how an ``unknown`` (or ``pending``) outcome was settled afterwards
             (:meth:`Journal.resolve`, a delivery report), or None.
+        deliveries: each recipient with a delivery report, and its latest report's class
+            (``delivered``, ``failed``, ...), when read with ``attempts(deliveries=True)``;
+            else None.
     """
 
     seq: int
@@ -98,6 +102,7 @@ class Attempt:
     completed: str | None
     pid: int
     resolution: Resolution | None = None
+    deliveries: Mapping[str, str] | None = field(default=None, repr=False)
 
     @property
     def settled(self) -> bool:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["FIELDS", "INBOUND", "export", "export_inbound", "rows"]
 
 #: The columns of an export, in order: an :class:`~.attempt.Attempt`'s fields.
-FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Attempt))
+FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Attempt) if f.name != "deliveries")
 
 
 def rows(

@@ -7,7 +7,8 @@ delivery reports stored and read back (the tables are :mod:`~.inbound`'s).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .._inbound.optout import OptOut
     from .._inbound.replies import Reply
     from .._inbound.reports import Report
+    from .attempt import Attempt
 
 __all__ = ["Inbox", "Stored", "Suppression"]
 
@@ -45,6 +47,13 @@ _SUPPRESSED_IN = Dialects(
 _REPLIES = (
     "SELECT mobile, text, receiver, ext, received_at, mo_id, line FROM replies r "
     "JOIN inbound i ON i.id = r.inbound WHERE problem IS NULL"
+)
+#: ``attempt IN`` a JSON list, on PostgreSQL (whose JSON elements are text, attempt a bigint).
+_BIGINTS = "attempt IN (SELECT value::bigint FROM json_array_elements_text(?::json) AS j(value))"
+_DELIVERED = "SELECT attempt, mobile, outcome FROM reports WHERE problem IS NULL AND "
+_DELIVERIES = Dialects(
+    _DELIVERED + in_list("attempt") + " ORDER BY id",
+    _DELIVERED + _BIGINTS + " ORDER BY id",
 )
 _REPORTS = (
     "SELECT rrid, mobile, status, outcome, at, report_id, line FROM reports r "
@@ -233,6 +242,25 @@ class Inbox:
             )
             for r, m, st, oc, at, rid, line in rows
         ]
+
+    def _delivered(self, attempts: Iterable[Attempt]) -> Iterator[Attempt]:
+        """``attempts`` with their ``deliveries`` filled: one query per 500 of them."""
+        chunk: list[Attempt] = []
+        for attempt in attempts:
+            chunk.append(attempt)
+            if len(chunk) == 500:
+                yield from self._fill(chunk)
+                chunk = []
+        yield from self._fill(chunk)
+
+    def _fill(self, chunk: list[Attempt]) -> list[Attempt]:
+        if not chunk:
+            return chunk
+        found: dict[int, dict[str, str]] = {a.seq: {} for a in chunk}
+        rows = self._rows(_DELIVERIES, [json.dumps(list(found))])
+        for seq, mobile, outcome in rows:
+            found[int(str(seq))][str(mobile)] = str(outcome)
+        return [replace(a, deliveries=found[a.seq]) for a in chunk]
 
     def _rows(self, sql: str, params: Sequence[object]) -> list[tuple[object, ...]]:
         return self._database.read(lambda conn: conn.execute(sql, params).fetchall())

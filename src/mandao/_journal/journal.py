@@ -140,10 +140,8 @@ class Journal(Inbox):
         return f"<mandao.Journal {self.label}>"
 
     def flush(self) -> None:
-        """Nothing to do: every row is committed before the call that writes it returns.
-
-        Kept so that code written for the journals that held outcome rows still runs.
-        """
+        """Nothing to do: every row is committed before the call writing it returns (kept
+        for code written for the journals that held outcome rows)."""
 
     def close(self) -> None:
         """Close this process's connections (the next use opens them again)."""
@@ -264,10 +262,12 @@ class Journal(Inbox):
         outcome: str | None = None,
         operation: str | Sequence[str] | None = None,
         sn: str | None = None,
+        deliveries: bool = False,
     ) -> Iterator[Attempt]:
         """Attempts with their outcomes, oldest first, filtered (naive times are China time).
 
-        ``until`` is exclusive; ``outcome`` is the final one (``pending`` when none yet).
+        ``until`` is exclusive; ``outcome`` is the final one (``pending`` when none yet);
+        ``deliveries``: fill each attempt's per-recipient delivery status, from its reports.
 
         Raises:
             ValidationError: ``since`` or ``until`` is text that is not an ISO date or time.
@@ -299,9 +299,8 @@ class Journal(Inbox):
                 f"{sql} AND instr(a.recipients, ?) > 0 ORDER BY a.seq",
                 f"{sql} AND strpos(a.recipients, ?) > 0 ORDER BY a.seq",
             )
-        for found in self._select(query, params):
-            if mobile is None or mobile in found.recipients:
-                yield found
+        found = (a for a in self._select(query, params) if mobile is None or mobile in a.recipients)
+        yield from self._delivered(found) if deliveries else found
 
     def _select(self, sql: SQL, params: Sequence[object]) -> Iterator[Attempt]:
         """The attempts an :data:`~.columns.ATTEMPTS` query finds."""
