@@ -80,3 +80,23 @@ def test_journal_list_and_export_show_what_came_back(
     exported = run(["journal", "export", "--table", "reports"], env=env)
     lines = [json.loads(line) for line in exported.stdout.splitlines()]
     assert sorted(r["mobile"] for r in lines) == ["138****8000", "139****9000"]
+
+
+def test_send_file_stops_offering_a_row_a_report_resolved(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """A campaign row of unknown outcome (the connection dropped after the gateway took
+    it) is offered again; once `mandao reports` resolved it as sent, a re-run skips it."""
+    env = _env(gateway, tmp_path)
+    campaign = tmp_path / "c.csv"
+    campaign.write_text("mobile,content\n13800138000,上新【示例】\n", encoding="utf-8")
+    gateway.primary.fail("drop-after")
+    first = run(["send-file", str(campaign), "--yes", "--json"], env=env)
+    assert first.exit_code != 0
+    offered = run(["send-file", str(campaign), "--yes", "--json"], env=env)
+    assert offered.exit_code != 0, offered.output  # --json: say --resend-unknown or skip
+    assert "unknown" in offered.output
+    assert run(["reports"], env=env).exit_code == 0
+    again = run(["send-file", str(campaign), "--yes", "--json"], env=env)
+    assert again.exit_code == 0, again.output
+    assert len(gateway.ledger.for_mobile("13800138000")) == 1  # never sent twice
