@@ -151,7 +151,11 @@ def test_the_total_deadline_bounds_rate_limit_retries(make: Make) -> None:
     with Hostile(answer("-18")) as primary:
         client = make(primary, failover=policy, timeout=mandao.Timeouts(1, 1, total=0.8))
         error, took = _timed(client)
-    assert isinstance(error, mandao.RateLimited)
+    # Not sent either way: the last -18 itself when its pause would pass the deadline, or
+    # DeadlineExceeded when the pause ended in time but the next try found it passed (a
+    # loaded machine, the worker of an AsyncClient busy): which one is scheduling's.
+    assert isinstance(error, (mandao.RateLimited, mandao.DeadlineExceeded))
+    assert not isinstance(error, mandao.OutcomeUnknown)
     assert took < 0.8 + MARGIN
     assert primary.connections >= 2  # it did retry, until the deadline
 
