@@ -151,10 +151,12 @@ def test_the_total_deadline_bounds_rate_limit_retries(make: Make) -> None:
     with Hostile(answer("-18")) as primary:
         client = make(primary, failover=policy, timeout=mandao.Timeouts(1, 1, total=0.8))
         error, took = _timed(client)
-    # Not sent either way: the last -18 itself when its pause would pass the deadline, or
-    # DeadlineExceeded when the pause ended in time but the next try found it passed (a
-    # loaded machine, the worker of an AsyncClient busy): which one is scheduling's.
-    assert isinstance(error, (mandao.RateLimited, mandao.DeadlineExceeded))
+    # Not sent, whichever way: the last -18 itself when its pause would pass the deadline;
+    # DeadlineExceeded when the pause ended in time but the next admission found it
+    # passed; AllHostsFailed (its cause the deadline) when it passed while the next
+    # request was being built, before a byte left. Which one is scheduling's (a loaded
+    # machine, an AsyncClient's busy worker): each has failed this test once under load.
+    assert isinstance(error, (mandao.RateLimited, mandao.GatewayUnreachable))
     assert not isinstance(error, mandao.OutcomeUnknown)
     assert took < 0.8 + MARGIN
     assert primary.connections >= 2  # it did retry, until the deadline
