@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar
 
 from ._client_checks import (
+    Inbound,
     Suppression,
     check_inbound,
     check_limits,
@@ -150,8 +151,6 @@ class BaseClient(Generic[S]):
         self._duplicate_guard = duplicate_guard
         self._registration_guard = registration_guard
         self._suppression = check_inbound(suppression, journal not in (None, False))
-        from ._fetching import Inbound
-
         self._inbound = Inbound.of(opt_out, report_parser, service_number)
         self._wsdl_: Wsdl | None = None
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from ._config import ReplyLimits
 from ._errors import ConfigError, ValidationError
 from ._operations import OPERATIONS
 
+if TYPE_CHECKING:
+    from ._inbound.optout import OptOut
+    from ._inbound.reports import ReportParser
+
 __all__ = [
+    "Inbound",
     "Suppression",
     "check_changed",
     "check_inbound",
@@ -104,3 +110,38 @@ def check_changed(raw: str, host: str) -> None:
             operation="UDPPwd",
             host=host,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A client's settings for what comes back (None: the defaults, made when first used)."""
+
+    opt_out: OptOut | None = None
+    report_parser: ReportParser | None = None
+    service_number: str | None = None
+
+    @classmethod
+    def of(
+        cls, opt_out: OptOut | None, report_parser: ReportParser | None, service_number: object
+    ) -> Inbound:
+        if service_number is not None and not (
+            isinstance(service_number, str)
+            and service_number.isascii()
+            and service_number.isdigit()
+        ):
+            raise ValidationError(
+                f"expected the account's service number (digits, as GetCode gives it), got "
+                f"{service_number!r}",
+                argument="service_number",
+            )
+        return cls(opt_out, report_parser, service_number)
+
+    def keywords(self) -> OptOut:
+        from ._inbound.optout import OptOut
+
+        return self.opt_out if self.opt_out is not None else OptOut()
+
+    def parser(self) -> ReportParser:
+        from ._inbound.reports import TolerantReportParser
+
+        return self.report_parser if self.report_parser is not None else TolerantReportParser()

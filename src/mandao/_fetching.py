@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
+from ._client_checks import Inbound
 from ._errors import ConfigError, ValidationError
 from ._inbound.replies import Reply
 from ._inbound.reports import Report
 
 if TYPE_CHECKING:
     from ._inbound.decoded import Decoded, Unreadable
-    from ._inbound.optout import OptOut
     from ._inbound.reports import ReportParser
     from ._journal import Journal
     from ._journal.stored import Stored
@@ -43,41 +43,6 @@ REPLY_OPERATIONS: Mapping[str, str] = {"mo": "gb2312", "mo2": "gb2312", "RECSMS_
 #: Every source a kept reply fetch may have (a push's body too).
 REPLY_SOURCES = (*REPLY_OPERATIONS, "push")
 REPORT_OPERATIONS = ("report", "report2")
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """A client's settings for what comes back (None: the defaults, made when first used)."""
-
-    opt_out: OptOut | None = None
-    report_parser: ReportParser | None = None
-    service_number: str | None = None
-
-    @classmethod
-    def of(
-        cls, opt_out: OptOut | None, report_parser: ReportParser | None, service_number: object
-    ) -> Inbound:
-        if service_number is not None and not (
-            isinstance(service_number, str)
-            and service_number.isascii()
-            and service_number.isdigit()
-        ):
-            raise ValidationError(
-                f"expected the account's service number (digits, as GetCode gives it), got "
-                f"{service_number!r}",
-                argument="service_number",
-            )
-        return cls(opt_out, report_parser, service_number)
-
-    def keywords(self) -> OptOut:
-        from ._inbound.optout import OptOut
-
-        return self.opt_out if self.opt_out is not None else OptOut()
-
-    def parser(self) -> ReportParser:
-        from ._inbound.reports import TolerantReportParser
-
-        return self.report_parser if self.report_parser is not None else TolerantReportParser()
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,7 @@ class ReplyPush:
         opt_out: OptOut | None = None,
         service_number: str | None = None,
     ) -> None:
-        from ._fetching import Inbound
+        from ._client_checks import Inbound
 
         if not isinstance(token, str) or len(token) < 16 or not token.isascii() or "/" in token:
             raise ValidationError(
