@@ -391,13 +391,30 @@ def test_no_attempt_starts_past_the_deadline() -> None:
 
 
 def test_a_pause_never_ends_past_the_deadline() -> None:
-    """-18 retries stop when the next pause would end past the deadline: the RateLimited."""
+    """-18 retries stop when the next pause would end past the deadline: DeadlineExceeded,
+    the last -18 its cause, the run of -18s one counted cause."""
     policy = FailoverPolicy(retry_tries=1000, retry_time=1000, backoff_base=0.2, backoff_max=0.2)
     script = Script(["-18"] * 1000, policy=policy, total=1.0, cost=0.01)
     outcome = script.run()
-    assert isinstance(outcome, mandao.RateLimited)
+    assert isinstance(outcome, mandao.DeadlineExceeded)
+    assert isinstance(outcome.__cause__, mandao.RateLimited)
     assert script.now <= 1.0
     assert 1 <= len(script.pauses) < 1000
+    assert outcome.causes == ((A, f"answered -18 ({len(script.pauses) + 1} times)"),)
+
+
+def test_a_connect_the_deadline_cut_short_is_deadline_exceeded() -> None:
+    """The deadline passes while an attempt connects (its connect timeout was cut to what
+    was left): DeadlineExceeded, and the host is given no verdict (not moved away from)."""
+    policy = FailoverPolicy(backoff_base=0.1, backoff_max=0.1)
+    script = Script(["-18", Unsent("connect timeout")], policy=policy, total=1.0, cost=0.6)
+    outcome = script.run()
+    assert isinstance(outcome, mandao.DeadlineExceeded)
+    assert outcome.causes == ((A, "answered -18"), (A, "connect timeout"))
+    assert script.transmitted == [A, A]
+    assert script.releases[-1] is Change.NONE
+    assert script.records[-1] == "unreachable"
+    assert script.state.in_flight == 0
 
 
 def test_a_wait_the_deadline_cut_short_is_deadline_exceeded() -> None:

@@ -17,7 +17,10 @@ carries each effect out:
 A call has one :class:`Deadline` (``Timeouts.total``, on the driver's clock): an Admit
 carries it, so the driver waits no longer for a slot; a Transmit carries what is left, so
 the attempt's connect and read timeouts are cut to it; no pause ends past it; and once it
-has passed, no attempt starts (:class:`~mandao.DeadlineExceeded`: not sent).
+has passed, no attempt starts (:class:`~mandao.DeadlineExceeded`: not sent). Whatever
+stops a not-sent call at its deadline (a retry code whose pause would end past it, a
+connect cut short, a wait for the slot), it ends as that one DeadlineExceeded, with what
+each host said among its ``causes``.
 
 An exception the driver meets while carrying an effect out (an interrupt, a journal that
 cannot write) is thrown into the generator, which settles the attempt and re-raises it.
@@ -209,8 +212,8 @@ def attempts(
     whose ``retry`` column is ``SAME_HOST`` (-8, -18): retried after a jittered backoff, up
     to ``retry_tries`` times and within ``retry_time``; these retries do not draw from the
     failover budget. A ``404``: a ConfigError, not sent and not tried elsewhere. Nothing
-    starts past ``deadline`` (:class:`DeadlineExceeded`), and no pause ends past it (the
-    code's own error is raised instead, as past ``retry_time``).
+    starts past ``deadline`` and no pause ends past it: :class:`DeadlineExceeded`, the
+    last code its ``__cause__`` (past ``retry_time`` the code's own error is raised).
     """
     causes: list[tuple[str, str]] = []
     tried: set[int] = set()
@@ -244,6 +247,13 @@ def attempts(
             raise happened.error
         if isinstance(happened, Unsent):
             causes.append((grant.url, happened.reason))
+            left = call.budget()
+            if left is not None and left <= 0:
+                # The call ran out while this attempt connected (its timeouts were cut to
+                # what was left): no verdict on the host, and the deadline is the reason.
+                yield Release(grant.group, Change.NONE)
+                yield Record("unreachable", detail=happened.reason)
+                raise call.expired()
             tried.add(grant.group)
             logger.warning(
                 "%s: %s unreachable (%s)", operation, short_host(grant.url), happened.reason
@@ -300,11 +310,12 @@ def attempts(
             )
             if delay is None:
                 raise
+            _answered(causes, grant.url, exc.code)
             left = call.budget()
             if left is not None and delay >= left:
                 logger.info("%s: %s answered %s; not retried: the call's deadline comes first",
                             operation, short_host(grant.url), exc.code)  # fmt: skip
-                raise
+                raise call.expired() from exc
             retries += 1
             logger.info(
                 "%s: %s answered %s; retry %d in %.2fs",
@@ -378,6 +389,16 @@ class _Call:
             raise
         assert isinstance(grant, Granted)  # noqa: S101 (the driver's contract)
         return grant
+
+
+def _answered(causes: list[tuple[str, str]], url: str, code: int) -> None:
+    """Note that ``url`` answered ``code``; a run of the same answer is one cause, counted."""
+    said = f"answered {code}"
+    if causes and causes[-1][0] == url and causes[-1][1].startswith(said):
+        times = causes[-1][1].removeprefix(said).strip(" ()times") or "1"
+        causes[-1] = (url, f"{said} ({int(times) + 1} times)")
+    else:
+        causes.append((url, said))
 
 
 def _all_failed(causes: list[tuple[str, str]], operation: str, rrid: str | None) -> AllHostsFailed:
