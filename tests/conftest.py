@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -17,6 +18,13 @@ from ._both import SyncView, loop_in_thread
 
 SN = "SDK-TST-010-00001"
 PASSWORD = "s3cr3t-Pass"
+
+# A shell runs a background job (`pytest &`, a loop under nohup) with SIGINT ignored, and
+# a process keeps an ignored signal across exec: the `mandao` children the tests stop with
+# Ctrl-C (SIGINT) would ignore it, and each such test would wait for its child forever.
+# Handled here (Python's own handler), SIGINT is back to its default in every child.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
