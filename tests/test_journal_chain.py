@@ -243,8 +243,10 @@ def test_prune_refuses_a_broken_chain(journal: Journal) -> None:
     """A journal that does not verify is not pruned (that would hide the break)."""
     _age(journal, 400, 4)
     _raw(journal, "UPDATE entries SET content = 'x' WHERE seq = 2")
-    with pytest.raises(JournalError, match="does not verify"):
+    with pytest.raises(JournalError, match="does not verify") as info:
         journal.prune(date.today() - timedelta(days=200))
+    assert "at row 2: " in str(info.value)
+    assert "Problem(" not in str(info.value)  # a sentence, not a repr
 
 
 def test_cli_prune(file_journal: Journal) -> None:

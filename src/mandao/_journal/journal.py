@@ -393,7 +393,9 @@ class Journal(Inbox):
             refuse_early_prune(cutoff, retention, RETENTION)
             checked = self.verify()
             if not checked.ok:
-                raise JournalError(f"the chain does not verify ({checked.problem}); not pruning")
+                found = checked.problem
+                where = f"at row {found.seq}: {found.message}" if found else "see verify"
+                raise JournalError(f"the chain does not verify ({where}); not pruning")
         return self._database.write("prune", lambda conn: prune_rows(conn, cutoff))
 
     def reconcile(
