@@ -15,6 +15,7 @@ import pytest
 import mandao
 from mandao._core.admission import Admission, Change, admit, release
 from mandao._core.call import (
+    RETRY_ROOM,
     Admit,
     Answered,
     Deadline,
@@ -401,6 +402,8 @@ def test_a_pause_never_ends_past_the_deadline() -> None:
     assert script.now <= 1.0
     assert 1 <= len(script.pauses) < 1000
     assert outcome.causes == ((A, f"answered -18 ({len(script.pauses) + 1} times)"),)
+    # Every retry started with room for its answer: twice the last one's, and RETRY_ROOM.
+    assert min(b for b in script.budgets[1:] if b is not None) > 2 * 0.01 + RETRY_ROOM
 
 
 def test_a_connect_the_deadline_cut_short_is_deadline_exceeded() -> None:

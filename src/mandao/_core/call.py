@@ -49,6 +49,7 @@ from .failover import FailoverPolicy
 from .wire import Misconfigured, Unanswered, Unsent
 
 __all__ = [
+    "RETRY_ROOM",
     "Admit",
     "Answered",
     "Deadline",
@@ -213,7 +214,8 @@ def attempts(
     to ``retry_tries`` times and within ``retry_time``; these retries do not draw from the
     failover budget. A ``404``: a ConfigError, not sent and not tried elsewhere. Nothing
     starts past ``deadline`` and no pause ends past it: :class:`DeadlineExceeded`, the
-    last code its ``__cause__`` (past ``retry_time`` the code's own error is raised).
+    last code its ``__cause__`` (past ``retry_time`` the code's own error is raised). A
+    retry starts only with room left for its answer (:data:`RETRY_ROOM`).
     """
     causes: list[tuple[str, str]] = []
     tried: set[int] = set()
@@ -312,7 +314,10 @@ def attempts(
                 raise
             _answered(causes, grant.url, exc.code)
             left = call.budget()
-            if left is not None and delay >= left:
+            # A retry with no room for its answer would only turn a clean "not sent" into
+            # an unknown outcome (the deadline cutting its read): see RETRY_ROOM.
+            room = 2 * happened.elapsed + RETRY_ROOM
+            if left is not None and delay + room >= left:
                 logger.info("%s: %s answered %s; not retried: the call's deadline comes first",
                             operation, short_host(grant.url), exc.code)  # fmt: skip
                 raise call.expired() from exc
@@ -336,6 +341,10 @@ def attempts(
         yield answered._replace(refund=policy.success_refund)
         yield Record("accepted", result=value)
         return Done(value, grant.url, waited)
+
+
+#: Seconds a retry must have left after its pause, beyond twice the last answer's time.
+RETRY_ROOM = 0.05
 
 
 class _Call:
@@ -394,11 +403,11 @@ class _Call:
 def _answered(causes: list[tuple[str, str]], url: str, code: int) -> None:
     """Note that ``url`` answered ``code``; a run of the same answer is one cause, counted."""
     said = f"answered {code}"
-    if causes and causes[-1][0] == url and causes[-1][1].startswith(said):
-        times = causes[-1][1].removeprefix(said).strip(" ()times") or "1"
-        causes[-1] = (url, f"{said} ({int(times) + 1} times)")
-    else:
-        causes.append((url, said))
+    last = causes[-1] if causes else ("", "")
+    if last[0] != url or not last[1].startswith(said):
+        return causes.append((url, said))
+    times = int(last[1].removeprefix(said).strip(" ()times") or "1")
+    causes[-1] = (url, f"{said} ({times + 1} times)")
 
 
 def _all_failed(causes: list[tuple[str, str]], operation: str, rrid: str | None) -> AllHostsFailed:
