@@ -45,6 +45,7 @@ def test_wheel_contains_both_wsdls_and_py_typed(wheel: Path) -> None:
             assert packed == (ROOT / "wsdl_cache" / name).read_bytes()
     assert "mandao/py.typed" in names
     assert "mandao/testing/__init__.py" in names
+    assert {n.split("/")[3] for n in names if "testing/inbox/" in n} >= {"static", "templates"}
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

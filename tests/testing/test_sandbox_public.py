@@ -25,6 +25,7 @@ EXPECTED = {
     "FaultEvent",
     "FaultKind",
     "Hold",
+    *("InboxMessage", "InboxPage"),
     "InjectedReply",
     "Ledger",
     "LedgerEntry",

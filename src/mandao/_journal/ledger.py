@@ -63,7 +63,13 @@ def reconcile(
 
 def read_ledger(path: str | Path) -> list[tuple[str, str]]:
     """``(rrid, mobile)`` pairs from a file: the sandbox ledger's JSON (``gw.ledger.export``),
-    JSON Lines, or CSV, each with ``rrid`` and ``mobile`` fields.
+    its JSON Lines (``SandboxGateway(ledger_path=...)``, ``mandao sandbox --ledger
+    x.jsonl``), other JSON Lines, or CSV, each item with ``rrid`` and ``mobile`` fields.
+
+    In the sandbox's JSON Lines only the ``"kind": "message"`` lines are messages (its
+    rejections, faults, replies and clears are not); a line without ``kind`` is one. A
+    last line cut short (a sandbox killed while writing it) is left out: it was never
+    whole, and the lines before it are.
 
     Raises:
         ValidationError: the file cannot be read, or is none of those.
@@ -75,8 +81,12 @@ def read_ledger(path: str | Path) -> list[tuple[str, str]]:
         raise ValidationError(f"cannot read {source}: {exc}", argument="ledger") from exc
     try:
         items = _items(source, text)
-        return [(str(item["rrid"]), str(item["mobile"])) for item in items]
-    except (ValueError, KeyError, TypeError) as exc:
+        return [
+            (str(item["rrid"]), str(item["mobile"]))
+            for item in items
+            if item.get("kind", "message") == "message"
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValidationError(
             f"{source} is not a ledger ({type(exc).__name__}: {exc}): give the sandbox "
             "ledger's JSON, JSON Lines or CSV, each item with rrid and mobile",
@@ -95,4 +105,13 @@ def _items(source: Path, text: str) -> list[dict[str, Any]]:
         return list(whole["messages"])
     if isinstance(whole, list):
         return whole
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    lines = text.split("\n")
+    cut = lines.pop() if lines else ""  # after the last newline: "" unless cut short
+    items = [json.loads(line) for line in lines if line.strip()]
+    if cut.strip():
+        try:
+            items.append(json.loads(cut))
+        except ValueError:
+            if not items:
+                raise  # one line, and not JSON: no ledger at all
+    return items

@@ -5,15 +5,14 @@ account that is not ``SN:PASSWORD`` with the gateway's serial shape, a ledger pa
 folder does not exist, a port in use (named). Ctrl-C and SIGTERM are caught from before
 the banner is printed, so a signal right after it still stops the server cleanly and
 writes the ledger. ``--json`` prints the URLs as one JSON object first, then JSON Lines.
+The inbox is on unless ``--no-inbox``; the option parsing lives in ``_sandbox_options``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import re
 import signal
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,126 +26,22 @@ from mandao.testing import (
     DEFAULT_PASSWORD,
     DEFAULT_SN,
     REPORT_LAYOUTS,
-    Fault,
     ReportSettings,
     Rules,
-    SandboxAccount,
     SandboxGateway,
 )
 
+from ._sandbox_options import (
+    EXPORTED_SUFFIXES,
+    check_ledger,
+    parse_account,
+    parse_fault,
+    print_banner,
+    start,
+)
+from ._sandbox_options import downs as parse_downs
+
 __all__ = ["parse_fault", "sandbox"]
-
-_FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(Fault)}
-
-
-def _convert(name: str, value: str) -> Any:
-    kind = str(_FIELD_TYPES.get(name, ""))
-    if not kind:
-        raise click.BadParameter(f"unknown fault option {name!r}")
-    if kind.startswith("int"):
-        return int(value)
-    if kind.startswith("float"):
-        return float(value)
-    if kind.startswith("bool"):
-        return value.lower() in ("1", "true", "yes", "on")
-    return value
-
-
-def parse_fault(spec: str) -> tuple[str, Fault]:
-    """``HOST:KIND[:key=value,...]`` → (host name, Fault).
-
-    >>> parse_fault("backup:http-error:status=503,times=2")
-    ('backup', Fault(kind='http-error', times=2, probability=None, seed=None, delay=1.0, status=503, body=None, code='-11', size=8388608, service=None, operation=None, process=None))
-    """  # noqa: E501
-    parts = spec.split(":", 2)
-    if len(parts) < 2 or parts[0] not in ("primary", "backup"):
-        raise click.BadParameter(
-            f"expected HOST:KIND[:key=value,...] with HOST primary|backup, got {spec!r}"
-        )
-    options: dict[str, Any] = {}
-    if len(parts) == 3 and parts[2]:
-        for item in parts[2].split(","):
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise click.BadParameter(f"fault option {item!r} is not key=value")
-            options[key.strip()] = _convert(key.strip(), value.strip())
-    try:
-        return parts[0], Fault(parts[1], **options)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise click.BadParameter(str(exc)) from exc
-
-
-# The gateway's serial shape (XXX-XXX-XXX-XXXXX); any other serial is -602 on every call.
-_SERIAL = re.compile(r"[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}")
-_PORT_FLAGS = {
-    "primary send port": "--port",
-    "primary account port": "--account-port",
-    "backup send port": "--backup-port",
-    "backup account port": "--backup-account-port",
-}
-
-
-def _parse_account(spec: str, balance: int, registered: bool) -> tuple[str, SandboxAccount]:
-    sn, sep, password = spec.partition(":")
-    if not sep or not sn or not password:
-        raise click.BadParameter(f"expected SN:PASSWORD, got {spec!r}", param_hint="--account")
-    if not _SERIAL.fullmatch(sn):
-        raise click.BadParameter(
-            f"{sn!r} is not a serial of the gateway's shape XXX-XXX-XXX-XXXXX "
-            f"(e.g. {DEFAULT_SN}): every call of it would be refused with -602",
-            param_hint="--account",
-        )
-    return sn, SandboxAccount(password, balance=balance, registered=registered)
-
-
-def _check_ledger(path: str | None) -> Path | None:
-    """The ledger's path, refused now (not at exit) if it cannot be written there."""
-    if not path:
-        return None
-    target = Path(path).expanduser()
-    folder = target.parent
-    if not folder.is_dir():
-        raise click.BadParameter(
-            f"{path}: the folder {folder} does not exist; create it or give another path",
-            param_hint="--ledger",
-        )
-    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise click.BadParameter(f"{path}: not writable here", param_hint="--ledger")
-    return target
-
-
-def _credentials_line(accounts: dict[str, SandboxAccount]) -> str:
-    sn, account = next(iter(accounts.items()))
-    # A password given on the command line is not echoed back; the default one is public.
-    shown = DEFAULT_PASSWORD if account.password == DEFAULT_PASSWORD else "<its password>"
-    return f"export MANDAO_SN={sn} MANDAO_PASSWORD={shown}"
-
-
-def _print_banner(data: dict[str, Any], accounts: dict[str, SandboxAccount]) -> None:
-    click.echo("mandao sandbox gateway (Ctrl-C to stop)")
-    for name, send, account in zip(
-        ("primary", "backup"), data["hosts"], data["account_hosts"], strict=True
-    ):
-        click.echo(f"  {name:<8} send     {send}  [{data['state'][name]}]")
-        click.echo(f"  {'':<8} account  {account}")
-    for acct in data["accounts"]:
-        registered = "registered" if acct["registered"] else "unregistered"
-        click.echo(f"  account  {acct['sn']}  balance {acct['balance']}, {registered}")
-    for fault in data["faults"]:
-        click.echo(f"  fault    {fault['host']}: {fault['kind']}")
-    click.echo(f"  rules    {data['rules']}")
-    reports = data["reports"]
-    click.echo(
-        f"  reports  after {reports['delay']:g} s, layout {reports['layout']}, "
-        f"failed {reports['failed']:g}, expired {reports['expired']:g}"
-    )
-    click.echo("point the mandao command line at it:")
-    env = data["environment"]
-    click.echo(
-        f"  export MANDAO_HOSTS={env['MANDAO_HOSTS']} "
-        f"MANDAO_ACCOUNT_HOSTS={env['MANDAO_ACCOUNT_HOSTS']}"
-    )
-    click.echo(f"  {_credentials_line(accounts)}")
 
 
 @contextmanager
@@ -165,31 +60,6 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _start(gw: SandboxGateway) -> None:
-    try:
-        gw.start()
-    except OSError as exc:
-        text = exc.strerror or str(exc)
-        flag = next((f for label, f in _PORT_FLAGS.items() if label in text), None)
-        if flag is None:
-            raise click.ClickException(f"cannot listen: {text}") from None
-        raise click.BadParameter(
-            f"{text}; give another port, or 0 for any free one", param_hint=flag
-        ) from None
-
-
-def _downs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
-    parsed = []
-    for spec in specs:
-        name, _, mode = spec.partition(":")
-        if name not in ("primary", "backup") or mode not in ("", "timeout"):
-            raise click.BadParameter(
-                f"expected primary|backup[:timeout], got {spec!r}", param_hint="--down"
-            )
-        parsed.append((name, "timeout" if mode else "refused"))
-    return parsed
 
 
 @click.command("sandbox")
@@ -273,7 +143,22 @@ def _downs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
     "--ledger",
     "ledger_path",
     type=click.Path(dir_okay=False),
-    help="Write the ledger here on exit (.json or .csv); its folder must exist.",
+    help="Write the ledger here as JSON Lines as it goes (e.g. ledger.jsonl), or whole on "
+    "exit for .json or .csv; its folder must exist.",
+)
+@click.option("--no-inbox", is_flag=True, help="Do not serve the web inbox and its JSON API.")
+@click.option(
+    "--inbox-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="The inbox's port; 0 = any free port.",
+)
+@click.option(
+    "--inbox-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The inbox's address. Not loopback: a warning (it shows every message and code).",
 )
 @click.option(
     "--report-delay",
@@ -323,6 +208,9 @@ def sandbox(
     faults: tuple[str, ...],
     downs: tuple[str, ...],
     ledger_path: str | None,
+    no_inbox: bool,
+    inbox_port: int,
+    inbox_host: str,
     report_delay: float,
     report_failed: float,
     report_expired: float,
@@ -332,15 +220,17 @@ def sandbox(
     """Run a sandbox Mandao gateway on 127.0.0.1 until Ctrl-C.
 
     Two hosts, each with the send service (like port 8061) and the account service (like
-    port 8060), over SOAP 1.1/1.2, HTTP GET/POST and the .ashx handlers.
+    port 8060), over SOAP 1.1/1.2, HTTP GET/POST and the .ashx handlers, and the inbox:
+    a web page and a JSON API showing every message accepted.
     """
     parsed_accounts = dict(
-        _parse_account(a, balance, not unregistered)
+        parse_account(a, balance, not unregistered)
         for a in accounts or (f"{DEFAULT_SN}:{DEFAULT_PASSWORD}",)
     )
     parsed_faults = [parse_fault(f) for f in faults]
-    parsed_downs = _downs(downs)
-    ledger = _check_ledger(ledger_path)
+    parsed_downs = parse_downs(downs)
+    ledger = check_ledger(ledger_path)
+    exported = ledger is not None and ledger.suffix.lower() in EXPORTED_SUFFIXES
     try:
         reports = ReportSettings(
             delay=report_delay,
@@ -357,18 +247,26 @@ def sandbox(
         concurrent_hosts=not (no_concurrent_check or no_serial_rules),
         host_switch_window=host_switch_window,
     )
-    gw = SandboxGateway(
-        parsed_accounts,
-        rules=rules,
-        default_balance=balance,
-        primary_ports=(port, account_port),
-        backup_ports=(backup_port, backup_account_port),
-        reports=reports,
-    )
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        gw = SandboxGateway(
+            parsed_accounts,
+            rules=rules,
+            default_balance=balance,
+            primary_ports=(port, account_port),
+            backup_ports=(backup_port, backup_account_port),
+            reports=reports,
+            inbox=not no_inbox,
+            inbox_host=inbox_host,
+            inbox_port=inbox_port,
+            ledger_path=None if exported else ledger,
+        )
+    for warning in said:
+        click.echo(f"warning: {warning.message}", err=True)
     stop = threading.Event()
     # Installed before anything is printed: a Ctrl-C right after the banner stops cleanly.
     with _stop_on_signals(stop):
-        _start(gw)
+        start(gw)
         try:
             for host_name, fault in parsed_faults:
                 (gw.primary if host_name == "primary" else gw.backup).add_fault(fault)
@@ -378,7 +276,7 @@ def sandbox(
             if as_json:
                 _json_line({"event": "listening", **data})
             else:
-                _print_banner(data, parsed_accounts)
+                print_banner(data, parsed_accounts)
             while not stop.wait(0.5):
                 pass
         finally:
@@ -389,14 +287,26 @@ def sandbox(
     else:
         click.echo(f"stopped: {accepted} message(s) accepted, {rejected} request(s) rejected")
     if ledger is not None:
-        try:
-            written = gw.ledger.export(ledger)
-        except OSError as exc:
-            raise click.ClickException(f"--ledger {ledger}: not written: {exc}") from None
+        written = _write_ledger(gw, ledger, exported)
         if as_json:
             _json_line({"event": "ledger", "path": str(written)})
         else:
             click.echo(f"ledger written to {written}")
+
+
+def _write_ledger(gw: SandboxGateway, ledger: Path, exported: bool) -> Path:
+    """A .json/.csv ledger written now; a JSON Lines one checked (it was written as it went)."""
+    if exported:
+        try:
+            return gw.ledger.export(ledger)
+        except OSError as exc:
+            raise click.ClickException(f"--ledger {ledger}: not written: {exc}") from None
+    file = gw.ledger_file
+    if file is not None and file.error is not None:
+        raise click.ClickException(
+            f"--ledger {ledger}: not written past line {file.lines}: {file.error}"
+        )
+    return ledger
 
 
 def _json_line(data: dict[str, Any]) -> None:

@@ -3,6 +3,12 @@
 One ``LedgerEntry`` per accepted message per recipient, one ``Rejection`` per request the
 gateway answered with a negative code, one ``FaultEvent`` per injected fault. Thread-safe:
 connection threads append while a test reads.
+
+Each accepted message also has a number (1-based, never reused, not even after
+``clear()``) and a batch (the request that carried it), and the ledger keeps an index of
+its messages per mobile as they come, so the inbox reads a page, one message or one
+number's messages without copying or scanning the whole ledger. Listeners (the JSON
+Lines file, the inbox's event stream) hear of every write, in order, under the lock.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["FaultEvent", "Ledger", "LedgerEntry", "Rejection"]
+__all__ = ["FaultEvent", "Ledger", "LedgerEntry", "Listener", "Numbered", "Recorded", "Rejection"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,28 @@ class FaultEvent:
     time: datetime
 
 
+class Recorded(NamedTuple):
+    """What one ``record`` call added: ``entries`` numbered from ``first``, all of ``batch``."""
+
+    first: int
+    batch: int
+    entries: list[LedgerEntry]
+
+
+class Numbered(NamedTuple):
+    """One accepted message with its inbox number and batch."""
+
+    number: int
+    batch: int
+    entry: LedgerEntry
+
+
+#: A listener hears ``("message", Recorded)``, ``("rejection", Rejection)``, ``("fault",
+#: FaultEvent)`` and ``("cleared", count)``, in order, under the ledger's lock: it must be
+#: quick and must not call back into the ledger from another thread.
+Listener = Callable[[str, Any], None]
+
+
 def _as_dict(item: LedgerEntry | Rejection | FaultEvent) -> dict[str, Any]:
     data = dataclasses.asdict(item)
     data["time"] = item.time.isoformat()
@@ -96,33 +124,74 @@ class Ledger:
         self._messages: list[LedgerEntry] = []
         self._rejections: list[Rejection] = []
         self._faults: list[FaultEvent] = []
+        self._base = 1  # the number of _messages[0]
+        self._batches: list[int] = []  # the batch of each message, beside _messages
+        self._batch = 0
+        self._by_mobile: dict[str, list[int]] = {}  # mobile -> positions in _messages
+        self._listeners: list[Listener] = []
 
     # -- writing (the sandbox's side) -------------------------------------------------
     def record(self, entries: list[LedgerEntry]) -> None:
-        """Append accepted messages (all of one request at once)."""
+        """Append accepted messages (all of one request at once: one batch)."""
         with self._lock:
-            self._messages.extend(entries)
+            if entries:
+                self._batch += 1
+                start = len(self._messages)
+                self._messages.extend(entries)
+                self._batches.extend([self._batch] * len(entries))
+                index = self._by_mobile
+                for position, entry in enumerate(entries, start):
+                    positions = index.get(entry.mobile)
+                    if positions is None:
+                        index[entry.mobile] = [position]
+                    else:
+                        positions.append(position)
+                self._tell("message", Recorded(self._base + start, self._batch, entries))
             self._changed.notify_all()
 
     def reject(self, rejection: Rejection) -> None:
         """Append one rejected request."""
         with self._lock:
             self._rejections.append(rejection)
+            self._tell("rejection", rejection)
             self._changed.notify_all()
 
     def note_fault(self, event: FaultEvent) -> None:
         """Append one fired fault."""
         with self._lock:
             self._faults.append(event)
+            self._tell("fault", event)
             self._changed.notify_all()
 
-    def clear(self) -> None:
-        """Forget everything recorded so far (account state is untouched)."""
+    def clear(self) -> int:
+        """Forget everything recorded so far (account state is untouched); how many
+        messages were forgotten. Numbers go on from where they were."""
         with self._lock:
+            count = len(self._messages)
+            self._base += count
             self._messages.clear()
+            self._batches.clear()
+            self._by_mobile.clear()
             self._rejections.clear()
             self._faults.clear()
+            self._tell("cleared", count)
             self._changed.notify_all()
+            return count
+
+    def listen(self, listener: Listener) -> None:
+        """Have ``listener`` hear of every write from now on (see :data:`Listener`)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def unlisten(self, listener: Listener) -> None:
+        """Stop telling ``listener``; nothing if it was not listening."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _tell(self, kind: str, payload: object) -> None:
+        for listener in self._listeners:
+            listener(kind, payload)
 
     def wait(self, predicate: Callable[[Ledger], bool], timeout: float | None = 10.0) -> bool:
         """Block until ``predicate(ledger)`` holds; False if ``timeout`` passed first.
@@ -167,8 +236,52 @@ class Ledger:
         return [m for m in self.messages if all(getattr(m, k) == v for k, v in fields.items())]
 
     def for_mobile(self, mobile: str) -> list[LedgerEntry]:
-        """Messages accepted for this number."""
-        return self.filter(mobile=mobile)
+        """Messages accepted for this number, oldest first (from the per-mobile index)."""
+        with self._lock:
+            return [self._messages[i] for i in self._by_mobile.get(mobile, ())]
+
+    # -- numbered reading (the inbox's side) ------------------------------------------
+    @property
+    def last_number(self) -> int:
+        """The number of the latest message recorded (0 before the first), cleared or not."""
+        with self._lock:
+            return self._base + len(self._messages) - 1
+
+    def numbered(self, number: int) -> Numbered | None:
+        """The message numbered ``number``, or None (never recorded, or cleared)."""
+        with self._lock:
+            position = number - self._base
+            if 0 <= position < len(self._messages):
+                return Numbered(number, self._batches[position], self._messages[position])
+            return None
+
+    def count(self, mobile: str | None = None) -> int:
+        """How many messages there are (for ``mobile``, or in all)."""
+        with self._lock:
+            if mobile is None:
+                return len(self._messages)
+            return len(self._by_mobile.get(mobile, ()))
+
+    def newest(self, skip: int, take: int, mobile: str | None = None) -> list[Numbered]:
+        """Up to ``take`` messages (of ``mobile``, or of all), newest first, after skipping
+        the ``skip`` newest: one page, read without copying the ledger."""
+        with self._lock:
+            if mobile is None:
+                last = len(self._messages) - 1
+                positions: range | list[int] = range(last - skip, max(last - skip - take, -1), -1)
+            else:
+                mine = self._by_mobile.get(mobile, [])
+                end = len(mine) - skip
+                positions = mine[max(end - take, 0) : max(end, 0)][::-1]
+            return [
+                Numbered(self._base + i, self._batches[i], self._messages[i]) for i in positions
+            ]
+
+    def snapshot(self) -> tuple[int, list[LedgerEntry], list[int]]:
+        """(number of the first, the messages, their batches): a copy, for a search that
+        scans every message without holding the lock while it does."""
+        with self._lock:
+            return self._base, list(self._messages), list(self._batches)
 
     def for_rrid(self, rrid: str) -> list[LedgerEntry]:
         """Messages accepted under this rrid."""

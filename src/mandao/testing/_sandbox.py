@@ -1,8 +1,9 @@
-"""``SandboxGateway``: two sandbox hosts sharing one gateway state, and a ledger."""
+"""``SandboxGateway``: two sandbox hosts sharing one gateway state, a ledger, an inbox."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -17,6 +18,7 @@ from ._inbound import InjectedReply, china_time
 from ._ledger import Ledger
 from ._push import PushAttempt, Pusher, check_push_url
 from ._reports import DeliveryReport, ReportSettings
+from ._sandbox_inbox import InboxMixin
 from ._state import GatewayState
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["SandboxGateway"]
 
 
-class SandboxGateway:
+class SandboxGateway(InboxMixin):
     """A local Mandao gateway: a primary and a backup host, both services on each.
 
     Args:
@@ -37,6 +39,13 @@ class SandboxGateway:
         clock: the time source for windows, the daily Register limit, ``stime``, reply
             times and the report clock.
         reports: how delivery reports are made (:class:`ReportSettings`).
+        inbox: serve the web inbox and its JSON API on a port of its own
+            (:attr:`inbox_url`) while the gateway runs; off by default, so a test suite's
+            many sandboxes cost nothing extra.
+        inbox_host, inbox_port: where the inbox listens (127.0.0.1, any free port); a
+            host that is not loopback is warned about (the inbox shows every message).
+        ledger_path: write the ledger to this file as JSON Lines as it goes, one line a
+            record, flushed as each arrives (docs/sandbox.md, "The ledger file").
 
     >>> from mandao.testing import SandboxGateway
     >>> with SandboxGateway(accounts={"SDK-TST-010-00001": "secret"}) as gw:
@@ -54,6 +63,10 @@ class SandboxGateway:
         backup_ports: tuple[int, int] = (0, 0),
         clock: Callable[[], float] = time.time,
         reports: ReportSettings | None = None,
+        inbox: bool = False,
+        inbox_host: str = "127.0.0.1",
+        inbox_port: int = 0,
+        ledger_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.ledger = Ledger()
         self.rules = rules or Rules()
@@ -66,6 +79,7 @@ class SandboxGateway:
             self.add_account(sn, account)
         self.primary = SandboxHost("primary", self._state, primary_ports)
         self.backup = SandboxHost("backup", self._state, backup_ports)
+        self._set_up_inbox(inbox, inbox_host, inbox_port, ledger_path)
         self._started = False
 
     def __repr__(self) -> str:
@@ -74,11 +88,12 @@ class SandboxGateway:
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> SandboxGateway:
-        """Bind and serve all four ports (127.0.0.1 only)."""
+        """Bind and serve all four ports (127.0.0.1 only), and the inbox when asked for."""
         if not self._started:
             try:
                 self.primary.up()
                 self.backup.up()
+                self._start_inbox()
             except OSError:
                 self.stop()
                 raise
@@ -87,6 +102,7 @@ class SandboxGateway:
 
     def stop(self) -> None:
         """Close every port and connection, drop pushes not made yet; safe to call twice."""
+        self._stop_inbox()
         self.primary.down()
         self.backup.down()
         self._pusher.close()
@@ -126,7 +142,8 @@ class SandboxGateway:
         }
 
     def describe(self) -> dict[str, Any]:
-        """What this gateway serves, as JSON-able data: URLs, accounts, faults, rules, reports.
+        """What this gateway serves, as JSON-able data: URLs, accounts, faults, rules, reports,
+        the inbox's URL (None when off).
 
         ``mandao sandbox --json`` prints it as its first line.
         """
@@ -146,6 +163,7 @@ class SandboxGateway:
             "rules": self.rules.describe_serial_rules(),
             "reports": dataclasses.asdict(self.report_settings),
             "environment": self.environment(),
+            "inbox": self.inbox_url,
         }
 
     def client(self, sn: str, password: str, **kwargs: Any) -> Client:
@@ -280,6 +298,7 @@ class SandboxGateway:
         url = self._push_to.get(serial) or self._push_to.get(None)
         if url and made:
             self._pusher.push(url, made)
+        self._replies_made(made)
         return made
 
     def replies(self, sn: str | None = None) -> list[InjectedReply]:

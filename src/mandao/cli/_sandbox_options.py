@@ -1,0 +1,181 @@
+"""What ``mandao sandbox``'s options mean: parsing and checking them, starting, the banner.
+
+Everything here refuses a bad value before a port is bound (``click.BadParameter``,
+exit 2, naming the flag), except what only binding can tell: a port in use, named with
+its flag by :func:`start`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mandao.testing import DEFAULT_PASSWORD, DEFAULT_SN, Fault, SandboxAccount, SandboxGateway
+
+__all__ = [
+    "EXPORTED_SUFFIXES",
+    "check_ledger",
+    "downs",
+    "parse_account",
+    "parse_fault",
+    "print_banner",
+    "start",
+]
+
+_FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(Fault)}
+#: A ``--ledger`` with one of these suffixes is written whole at exit (as in 0.1); any
+#: other is JSON Lines written as it goes.
+EXPORTED_SUFFIXES = (".json", ".csv")
+
+
+def _convert(name: str, value: str) -> Any:
+    kind = str(_FIELD_TYPES.get(name, ""))
+    if not kind:
+        raise click.BadParameter(f"unknown fault option {name!r}")
+    if kind.startswith("int"):
+        return int(value)
+    if kind.startswith("float"):
+        return float(value)
+    if kind.startswith("bool"):
+        return value.lower() in ("1", "true", "yes", "on")
+    return value
+
+
+def parse_fault(spec: str) -> tuple[str, Fault]:
+    """``HOST:KIND[:key=value,...]`` → (host name, Fault).
+
+    >>> parse_fault("backup:http-error:status=503,times=2")
+    ('backup', Fault(kind='http-error', times=2, probability=None, seed=None, delay=1.0, status=503, body=None, code='-11', size=8388608, service=None, operation=None, process=None))
+    """  # noqa: E501
+    parts = spec.split(":", 2)
+    if len(parts) < 2 or parts[0] not in ("primary", "backup"):
+        raise click.BadParameter(
+            f"expected HOST:KIND[:key=value,...] with HOST primary|backup, got {spec!r}"
+        )
+    options: dict[str, Any] = {}
+    if len(parts) == 3 and parts[2]:
+        for item in parts[2].split(","):
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise click.BadParameter(f"fault option {item!r} is not key=value")
+            options[key.strip()] = _convert(key.strip(), value.strip())
+    try:
+        return parts[0], Fault(parts[1], **options)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+# The gateway's serial shape (XXX-XXX-XXX-XXXXX); any other serial is -602 on every call.
+_SERIAL = re.compile(r"[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}")
+_PORT_FLAGS = {
+    "primary send port": "--port",
+    "primary account port": "--account-port",
+    "backup send port": "--backup-port",
+    "backup account port": "--backup-account-port",
+    "inbox port": "--inbox-port",
+}
+
+
+def parse_account(spec: str, balance: int, registered: bool) -> tuple[str, SandboxAccount]:
+    """``SN:PASSWORD`` → (serial, account), the serial of the gateway's shape."""
+    sn, sep, password = spec.partition(":")
+    if not sep or not sn or not password:
+        raise click.BadParameter(f"expected SN:PASSWORD, got {spec!r}", param_hint="--account")
+    if not _SERIAL.fullmatch(sn):
+        raise click.BadParameter(
+            f"{sn!r} is not a serial of the gateway's shape XXX-XXX-XXX-XXXXX "
+            f"(e.g. {DEFAULT_SN}): every call of it would be refused with -602",
+            param_hint="--account",
+        )
+    return sn, SandboxAccount(password, balance=balance, registered=registered)
+
+
+def check_ledger(path: str | None) -> Path | None:
+    """The ledger's path, refused now (not at exit) if it cannot be written there."""
+    if not path:
+        return None
+    target = Path(path).expanduser()
+    folder = target.parent
+    if not folder.is_dir():
+        raise click.BadParameter(
+            f"{path}: the folder {folder} does not exist; create it or give another path",
+            param_hint="--ledger",
+        )
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise click.BadParameter(f"{path}: not writable here", param_hint="--ledger")
+    return target
+
+
+def _credentials_line(accounts: dict[str, SandboxAccount]) -> str:
+    sn, account = next(iter(accounts.items()))
+    # A password given on the command line is not echoed back; the default one is public.
+    shown = DEFAULT_PASSWORD if account.password == DEFAULT_PASSWORD else "<its password>"
+    return f"export MANDAO_SN={sn} MANDAO_PASSWORD={shown}"
+
+
+def print_banner(data: dict[str, Any], accounts: dict[str, SandboxAccount]) -> None:
+    """The human banner: URLs (the inbox's after the hosts'), accounts, faults, rules,
+    the export lines."""
+    click.echo("mandao sandbox gateway (Ctrl-C to stop)")
+    for name, send, account in zip(
+        ("primary", "backup"), data["hosts"], data["account_hosts"], strict=True
+    ):
+        click.echo(f"  {name:<8} send     {send}  [{data['state'][name]}]")
+        click.echo(f"  {'':<8} account  {account}")
+    if data.get("inbox"):
+        # After the hosts' lines, which scripts read by position since 0.1.
+        click.echo(f"  Inbox: {data['inbox']}")
+    for acct in data["accounts"]:
+        registered = "registered" if acct["registered"] else "unregistered"
+        click.echo(f"  account  {acct['sn']}  balance {acct['balance']}, {registered}")
+    for fault in data["faults"]:
+        click.echo(f"  fault    {fault['host']}: {fault['kind']}")
+    click.echo(f"  rules    {data['rules']}")
+    reports = data["reports"]
+    click.echo(
+        f"  reports  after {reports['delay']:g} s, layout {reports['layout']}, "
+        f"failed {reports['failed']:g}, expired {reports['expired']:g}"
+    )
+    click.echo("point the mandao command line at it:")
+    env = data["environment"]
+    click.echo(
+        f"  export MANDAO_HOSTS={env['MANDAO_HOSTS']} "
+        f"MANDAO_ACCOUNT_HOSTS={env['MANDAO_ACCOUNT_HOSTS']}"
+    )
+    click.echo(f"  {_credentials_line(accounts)}")
+
+
+def start(gw: SandboxGateway) -> None:
+    """Start ``gw``; a port that cannot be bound is a usage error naming its flag."""
+    try:
+        gw.start()
+    except OSError as exc:
+        text = exc.strerror or str(exc)
+        flag = next((f for label, f in _PORT_FLAGS.items() if label in text), None)
+        if flag == "--inbox-port" and exc.errno != errno.EADDRINUSE:
+            flag = "--inbox-host"  # not a port taken: an address this machine does not have
+        if flag is None:
+            raise click.ClickException(f"cannot start: {text}") from None
+        hint = "give another port, or 0 for any free one"
+        if flag == "--inbox-host":
+            hint = "give an address of this machine (127.0.0.1 by default)"
+        raise click.BadParameter(f"{text}; {hint}", param_hint=flag) from None
+
+
+def downs(specs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``--down HOST[:timeout]`` values → (host name, ``refused`` | ``timeout``)."""
+    parsed = []
+    for spec in specs:
+        name, _, mode = spec.partition(":")
+        if name not in ("primary", "backup") or mode not in ("", "timeout"):
+            raise click.BadParameter(
+                f"expected primary|backup[:timeout], got {spec!r}", param_hint="--down"
+            )
+        parsed.append((name, "timeout" if mode else "refused"))
+    return parsed

@@ -1,0 +1,209 @@
+"""``InboxApp``: what the inbox's pages and its JSON API both read and do.
+
+The gateway's pieces the inbox needs (its view, event hub, state, hosts and reply
+injection), and the actions on them: the accounts and the -18/-19 rule state, the
+faults per host and switching one, injecting a reply. A switched fault stays on until
+switched off (unlike ``host.fail()``, which fires once unless told otherwise): the
+faults panel sets a mode, not a single failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._faults import FAULT_KINDS, Fault
+from .._host import SandboxHost
+from .._inbound import InjectedReply
+from .._state import GatewayState
+from ._http import HttpError
+from ._hub import EventHub
+from ._view import InboxView
+
+__all__ = ["HOST_NAMES", "SWITCHES", "InboxApp", "reply_data"]
+
+HOST_NAMES = ("primary", "backup")
+#: What a host can be switched to besides a fault kind: no fault, down (refused), up.
+SWITCHES = ("", "down", "up")
+_OPTIONS = frozenset(f.name for f in dataclasses.fields(Fault)) - {"kind"}
+
+
+def reply_data(reply: InjectedReply) -> dict[str, Any]:
+    """A reply as JSON-able data (the API's and the event stream's)."""
+    return {
+        "id": reply.id,
+        "sn": reply.sn,
+        "mobile": reply.mobile,
+        "text": reply.text,
+        "service_number": reply.service_number,
+        "ext": reply.ext,
+        "recvtel": reply.recvtel,
+        "received": reply.received.isoformat(),
+    }
+
+
+def _fault_data(fault: Fault) -> dict[str, Any]:
+    data = dataclasses.asdict(fault)
+    data.pop("body", None)  # a page of HTML is no help in a panel
+    return data
+
+
+@dataclass
+class InboxApp:
+    """The inbox's collaborators: ``reply`` is ``gw.reply``; ``keepalive`` the seconds
+    between the event stream's comment lines."""
+
+    view: InboxView
+    hub: EventHub
+    state: GatewayState
+    hosts: Mapping[str, SandboxHost]
+    reply: Callable[..., InjectedReply]
+    keepalive: float = 15.0
+
+    # -- accounts ---------------------------------------------------------------------------
+    def accounts(self) -> dict[str, Any]:
+        """Each serial's balance and state, what a request would meet now, and the rules."""
+        state, rules = self.state, self.state.rules
+        accounts = []
+        for sn in state.serials():
+            account = state.snapshot(sn)
+            flights = state.in_flight(sn)
+            limit = (
+                account.max_in_flight if account.max_in_flight is not None else rules.max_in_flight
+            )
+            busy = sum(flights.values())
+            now: dict[str, str | None] = {}
+            for name in HOST_NAMES:
+                elsewhere = any(n > 0 for h, n in flights.items() if h != name)
+                if rules.concurrent_hosts and elsewhere:
+                    now[name] = "-19"
+                elif limit is not None and busy >= limit:
+                    now[name] = "-18"
+                else:
+                    now[name] = None
+            accounts.append(
+                {
+                    "sn": sn,
+                    "balance": account.balance,
+                    "registered": account.registered,
+                    "disabled": account.disabled,
+                    "in_flight": busy,
+                    "in_flight_by_host": flights,
+                    "max_in_flight": limit,
+                    "peak_in_flight": state.peak_in_flight(sn),
+                    "service_number": account.service_number,
+                    "next_request": now,
+                }
+            )
+        return {
+            "accounts": accounts,
+            "rules": {
+                "max_in_flight": rules.max_in_flight,
+                "concurrent_hosts": rules.concurrent_hosts,
+                "host_switch_window": rules.host_switch_window,
+                "text": rules.describe_serial_rules(),
+            },
+        }
+
+    # -- faults -----------------------------------------------------------------------------
+    def faults(self) -> dict[str, Any]:
+        """Each host's state (``up``, ``down``, ``blackhole``) and armed faults."""
+        return {
+            "hosts": [
+                {
+                    "name": name,
+                    "state": host.state,
+                    "send_url": host.send_url,
+                    "account_url": host.account_url,
+                    "faults": [_fault_data(f) for f in host.faults],
+                }
+                for name, host in self.hosts.items()
+            ],
+            "kinds": list(FAULT_KINDS),
+        }
+
+    def switch_fault(
+        self, host_name: object, kind: object, options: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Switch ``host_name`` to ``kind``: a fault kind (replacing what is armed; on
+        every request unless ``times``/``probability`` say otherwise), ``None``/``""`` (no
+        fault), ``"down"`` (refused; ``mode="timeout"``: connects hang) or ``"up"``."""
+        host = self.hosts.get(host_name) if isinstance(host_name, str) else None
+        if host is None:
+            raise HttpError(
+                400, f"host must be one of {', '.join(HOST_NAMES)}, not {host_name!r}", "host"
+            )
+        if kind is None:
+            kind = ""
+        if not isinstance(kind, str) or kind not in (*FAULT_KINDS, *SWITCHES):
+            known = ", ".join((*FAULT_KINDS, "down", "up"))
+            raise HttpError(400, f"kind must be one of {known} (or null), not {kind!r}", "kind")
+        options = dict(options)
+        if kind == "down":
+            mode = options.pop("mode", "refused")
+            if mode not in ("refused", "timeout"):
+                raise HttpError(400, f"mode must be 'refused' or 'timeout', not {mode!r}", "mode")
+            self._no_options(options)
+            host.down(mode)
+        elif kind == "up":
+            self._no_options(options)
+            host.up()
+        elif kind == "":
+            self._no_options(options)
+            host.clear_faults()
+        else:
+            fault = self._fault(kind, options)
+            host.clear_faults()
+            host.add_fault(fault)
+        change = {
+            "change": "switched",
+            "host": host.name,
+            "state": host.state,
+            "faults": [_fault_data(f) for f in host.faults],
+        }
+        self.hub.publish("fault", change)
+        return change
+
+    @staticmethod
+    def _no_options(options: Mapping[str, Any]) -> None:
+        for name in options:
+            raise HttpError(400, f"{name} is not an option here", name)
+
+    @staticmethod
+    def _fault(kind: str, options: dict[str, Any]) -> Fault:
+        for name in options:
+            if name not in _OPTIONS:
+                raise HttpError(400, f"unknown fault option {name!r}", name)
+        if options.get("times") is None and options.get("probability") is None:
+            options["probability"] = 1.0  # a mode: every matching request until switched off
+        try:
+            return Fault(kind, **options)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            parameter = next((n for n in options if n in str(exc)), "kind")
+            raise HttpError(400, str(exc), parameter) from None
+
+    # -- replies ----------------------------------------------------------------------------
+    def inject_reply(self, data: Mapping[str, Any]) -> InjectedReply:
+        """A reply from ``mobile`` with ``text`` (and ``ext``, ``sn``), injected as ``gw.reply``."""
+        for name in data:
+            if name not in ("mobile", "text", "ext", "sn"):
+                raise HttpError(400, f"unknown field {name!r}", name)
+        mobile, text = data.get("mobile"), data.get("text")
+        ext, sn = data.get("ext") or "", data.get("sn")
+        for name, value in (("mobile", mobile), ("text", text), ("ext", ext)):
+            if not isinstance(value, str):
+                raise HttpError(400, f"{name} must be a string", name)
+        if sn is not None and not isinstance(sn, str):
+            raise HttpError(400, "sn must be a string or null", "sn")
+        if not text:
+            raise HttpError(400, "a reply needs a text", "text")
+        try:
+            return self.reply(mobile, text, ext, sn=sn or None)
+        except KeyError as exc:
+            raise HttpError(400, str(exc.args[0]), "sn") from None
+        except ValueError as exc:
+            message = str(exc)
+            parameter = next((n for n in ("ext", "mobile", "sn") if n in message), "text")
+            raise HttpError(400, message, parameter) from None

@@ -1,0 +1,201 @@
+"""The inbox's HTML: pages rendered on the server with Jinja2, fragments, forms, static files.
+
+Autoescaping is on for every template: message texts, mobiles and replies are untrusted
+input. The pages work without JavaScript (search is a GET form, the panels are POST
+forms answered ``303 See Other``); ``/static/inbox.js`` only adds live updates, and
+fetches ``/fragments/...`` so an inserted message has the very markup the page has.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from .._faults import FAULT_KINDS
+from ._app import InboxApp
+from ._http import HttpError, Request, Response, form_fields, one, positive_int
+from ._message import InboxMessage
+from ._text import signature_span
+
+__all__ = [
+    "clear_form",
+    "fault_form",
+    "index",
+    "message_fragment",
+    "reply_form",
+    "reply_fragment",
+    "sent_fragment",
+    "static",
+    "thread",
+]
+
+_STATIC = {"inbox.css": "text/css; charset=utf-8", "inbox.js": "text/javascript; charset=utf-8"}
+_PER_PAGE = 50
+
+
+def _pieces(message: InboxMessage) -> list[tuple[str, bool]]:
+    """The content as (text, is the signature) pieces, for ``<mark class="signature">``."""
+    span = signature_span(message.content)
+    if span is None:
+        return [(message.content, False)]
+    start, end = span
+    text = message.content
+    return [(text[:start], False), (text[start:end], True), (text[end:], False)]
+
+
+def thread_url(mobile: str) -> str:
+    """The thread page of ``mobile``."""
+    return "/threads/" + quote(mobile, safe="")
+
+
+@cache
+def environment() -> Environment:
+    """The templates of this package, autoescaped, with the helpers they use."""
+    env = Environment(
+        loader=PackageLoader("mandao.testing.inbox", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(pieces=_pieces, thread_url=thread_url, fault_kinds=FAULT_KINDS)
+    # Messages and replies alike in the machine's time zone (replies arrive in China time).
+    env.filters["clock"] = lambda when: when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return env
+
+
+def _html(name: str, status: int = 200, **context: Any) -> Response:
+    body = environment().get_template(name).render(**context).encode("utf-8")
+    return Response(status, "text/html; charset=utf-8", body)
+
+
+def error_page(error: HttpError) -> Response:
+    """A small HTML page for an error outside the JSON API."""
+    return _html("error.html", error.status, error=error, page_name="error")
+
+
+def _see_other(location: str) -> Response:
+    return Response(303, "text/plain; charset=utf-8", b"", {"Location": location})
+
+
+# -- pages ------------------------------------------------------------------------------------
+def index(app: InboxApp, request: Request) -> Response:
+    """``GET /?q=&page=``: the messages newest first, the accounts, faults, clear."""
+    allowed = ("q", "page")
+    q = (one(request, "q", allowed) or "").strip()
+    page = positive_int(one(request, "page", allowed), "page", 1)
+    shown = app.view.page(q, page=page, per_page=_PER_PAGE)
+    return _html(
+        "index.html",
+        page=shown,
+        q=q,
+        accounts=app.accounts(),
+        faults=app.faults(),
+        page_name="index",
+    )
+
+
+def thread(app: InboxApp, request: Request) -> Response:
+    """``GET /threads/MOBILE``: the messages to it and its replies, like a phone's."""
+    one(request, "", ())
+    mobile = request.params["mobile"]
+    items = app.view.thread(mobile)
+    latest = app.view.latest(mobile)
+    return _html(
+        "thread.html",
+        mobile=mobile,
+        items=items,
+        sn=latest.sn if latest is not None else "",
+        page_name="thread",
+    )
+
+
+# -- fragments (what the script inserts) --------------------------------------------------
+def _numbered(app: InboxApp, request: Request) -> InboxMessage:
+    one(request, "", ())
+    number = positive_int(request.params["id"], "id", 0)
+    try:
+        return app.view.message(number)
+    except KeyError:
+        raise HttpError(404, f"no message {number}", "id") from None
+
+
+def message_fragment(app: InboxApp, request: Request) -> Response:
+    """``GET /fragments/messages/ID``: the ``li.message`` of one message."""
+    return _html("fragment_message.html", m=_numbered(app, request))
+
+
+def sent_fragment(app: InboxApp, request: Request) -> Response:
+    """``GET /fragments/bubbles/ID``: the ``div.bubble.sent`` of one message."""
+    return _html("fragment_bubble.html", item=_numbered(app, request))
+
+
+def reply_fragment(app: InboxApp, request: Request) -> Response:
+    """``GET /fragments/replies/ID``: the ``div.bubble.reply`` of one reply (its moID)."""
+    one(request, "", ())
+    number = positive_int(request.params["id"], "id", 0)
+    try:
+        return _html("fragment_bubble.html", item=app.view.reply(number))
+    except KeyError:
+        raise HttpError(404, f"no reply {number}", "id") from None
+
+
+# -- forms ------------------------------------------------------------------------------------
+def reply_form(app: InboxApp, request: Request) -> Response:
+    """``POST /threads/MOBILE/reply`` (``text``, ``sn``): inject the reply, back to the thread."""
+    fields = form_fields(request)
+    mobile = request.params["mobile"]
+    unknown = set(fields) - {"text", "sn"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise HttpError(400, f"unknown field {name!r}", name)
+    app.inject_reply({"mobile": mobile, "text": fields.get("text", ""), "sn": fields.get("sn")})
+    return _see_other(thread_url(mobile))
+
+
+_FORM_OPTIONS = {"code": str, "times": int, "delay": float, "status": int}
+
+
+def fault_form(app: InboxApp, request: Request) -> Response:
+    """``POST /faults`` (``host``, ``kind``, optional ``code``/``times``/``delay``/``status``)."""
+    fields = form_fields(request)
+    options: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in ("host", "kind") or not value.strip():
+            continue
+        convert = _FORM_OPTIONS.get(name)
+        if convert is None:
+            raise HttpError(400, f"unknown field {name!r}", name)
+        try:
+            options[name] = convert(value.strip())
+        except ValueError:
+            raise HttpError(400, f"{name} must be a number, not {value!r}", name) from None
+    if fields.get("kind", "") in ("", "down", "up"):
+        options.clear()  # the options belong to a fault kind
+    app.switch_fault(fields.get("host"), fields.get("kind", ""), options)
+    return _see_other("/")
+
+
+def clear_form(app: InboxApp, request: Request) -> Response:
+    """``POST /clear``: empty the inbox, back to the list."""
+    form_fields(request)
+    app.view.clear()
+    return _see_other("/")
+
+
+def static(app: InboxApp, request: Request) -> Response:
+    """``GET /static/NAME``: the stylesheet and the script, shipped in the package."""
+    name = request.params["name"]
+    content_type = _STATIC.get(name)
+    if content_type is None:
+        raise HttpError(404, f"no static file {name!r}")
+    return Response(200, content_type, _static_bytes(name), {"Cache-Control": "no-cache"})
+
+
+@cache
+def _static_bytes(name: str) -> bytes:
+    return (importlib.resources.files("mandao.testing.inbox") / "static" / name).read_bytes()

@@ -1,0 +1,1 @@
+"""Browser tests of the sandbox inbox, in Debian's headless Chromium (see conftest.py)."""

@@ -1,0 +1,145 @@
+"""The ledger written as it goes (JSON Lines), and `journal pending --against` reading it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+import mandao
+from mandao import Journal
+from mandao._journal import read_ledger
+from mandao.cli import main
+from mandao.testing import SandboxGateway, md5_pwd
+
+SN, PASSWORD = "SDK-TST-010-00001", "secret"
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_record_is_a_line_as_it_happens(tmp_path: Path) -> None:
+    """Messages (numbered, batched), rejections, fired faults, replies and clears: each
+    in the file as soon as its request is answered, before the gateway stops."""
+    path = tmp_path / "ledger.jsonl"
+    with SandboxGateway(accounts={SN: PASSWORD}, ledger_path=path) as gw:
+        client = gw.client(SN, PASSWORD)
+        client.send(["13800138000", "13900139000"], "通知【示例】", rrid="77")
+        lines = _lines(path)
+        assert [(x["kind"], x["id"], x["batch"], x["mobile"]) for x in lines] == [
+            ("message", 1, 1, "13800138000"),
+            ("message", 2, 1, "13900139000"),
+        ]
+        entry = gw.ledger.messages[0]
+        assert (lines[0]["gateway_id"], lines[0]["rrid"], lines[0]["time"]) == (
+            entry.id,
+            "77",
+            entry.time.isoformat(),
+        )
+        gw.set_balance(SN, 0)
+        with pytest.raises(mandao.InsufficientBalance):
+            client.send("13800138000", "再通知【示例】")
+        gw.set_balance(SN, 10)
+        gw.primary.fail("code", code="-4")
+        with pytest.raises(mandao.InsufficientBalance):
+            client.send("13800138000", "再通知【示例】")
+        gw.reply("13800138000", "TD")
+        gw.clear()
+        kinds = [line["kind"] for line in _lines(path)]
+    assert kinds == ["message", "message", "rejection", "fault", "rejection", "reply", "cleared"]
+    last = _lines(path)
+    assert (last[2]["code"], last[3]["fault"], last[3]["operation"]) == ("-4", "code", "mdsmssend")
+    assert (last[5]["text"], last[6]["deleted"]) == ("TD", 2)
+
+
+def test_a_gateway_started_again_appends(tmp_path: Path) -> None:
+    """The first start begins the file afresh; a restart goes on in it."""
+    path = tmp_path / "ledger.jsonl"
+    path.write_text("an older run\n", encoding="utf-8")
+    gw = SandboxGateway(accounts={SN: PASSWORD}, ledger_path=path)
+    for _ in range(2):
+        with gw:
+            gw.client(SN, PASSWORD).send("13800138000", "通知【示例】")
+    assert [line["id"] for line in _lines(path)] == [1, 2]
+
+
+def test_a_killed_sandbox_leaves_the_lines_so_far(tmp_path: Path) -> None:
+    """`mandao sandbox --ledger x.jsonl` killed with SIGKILL: every answered send is there."""
+    path = tmp_path / "ledger.jsonl"
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mandao.cli.sandbox", "--json", "--no-inbox", "--ledger", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        listening = json.loads(proc.stdout.readline())
+        url = listening["hosts"][0].replace("webservice.asmx", "mdsmssend.ashx")
+        fields = {"sn": SN, "pwd": md5_pwd(SN, PASSWORD), "content": "通知【示例】"}
+        for mobile in ("13800138000", "13900139000"):
+            answer = requests.post(url, data={**fields, "mobile": mobile}, timeout=10)
+            assert answer.text.isdigit()
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert [line["mobile"] for line in _lines(path)] == ["13800138000", "13900139000"]
+    assert read_ledger(path) == [(line["rrid"], line["mobile"]) for line in _lines(path)]
+
+
+def test_read_ledger_takes_messages_only_and_skips_a_line_cut_short(tmp_path: Path) -> None:
+    """Only kind "message" lines are pairs; a last line without its end is left out."""
+    path = tmp_path / "ledger.jsonl"
+    path.write_text(
+        '{"kind": "message", "id": 1, "rrid": "7", "mobile": "138"}\n'
+        '{"kind": "rejection", "code": "-4", "rrid": "8", "mobile": "139"}\n'
+        '{"kind": "cleared", "deleted": 1, "time": "x"}\n'
+        '{"kind": "message", "id": 2, "rrid": "9", "mobile": "137"}\n'
+        '{"kind": "message", "id": 3, "rr',
+        encoding="utf-8",
+    )
+    assert read_ledger(path) == [("7", "138"), ("9", "137")]
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text('{"rrid": "1", "mobile": "138"}\n', encoding="utf-8")
+    assert read_ledger(plain) == [("1", "138")]  # JSON Lines without kinds, as before
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("not a ledger", encoding="utf-8")
+    with pytest.raises(mandao.ValidationError, match="is not a ledger"):
+        read_ledger(broken)
+
+
+def test_journal_pending_against_a_jsonl_ledger(tmp_path: Path) -> None:
+    """An answer lost on the way back (drop-after): the attempt is unknown; held against
+    the JSON Lines ledger it is sent, and a cut-off attempt absent from it is not sent."""
+    path = tmp_path / "ledger.jsonl"
+    book = tmp_path / "j.sqlite3"
+    with SandboxGateway(accounts={SN: PASSWORD}, ledger_path=path) as gw:
+        client = gw.client(SN, PASSWORD, journal=book)
+        gw.primary.fail("drop-after")
+        with pytest.raises(mandao.OutcomeUnknown):
+            client.send("13800138000", "通知【示例】", rrid="501")
+        client.close()
+    with Journal(book) as journal:
+        journal.begin(sn=SN, operation="mdsmssend", host="http://h/", recipients=["13900139000"],
+                      content="x【示例】", rrid="502")  # fmt: skip
+    args = ["journal", "--journal", str(book), "pending", "--against", str(path)]
+    result = CliRunner().invoke(main, [*args, "--complete-ledger", "--unmask"])
+    assert result.exit_code == 0, result.output
+    assert "rrid=501 13800138000: sent" in result.stdout
+    assert "rrid=502 13900139000: not sent" in result.stdout
