@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from mandao.testing import SandboxGateway
+from mandao.testing.inbox._http import MAX_BODY
 
 SN, PASSWORD = "SDK-TST-010-00001", "secret"
 
@@ -224,6 +225,26 @@ def test_bad_query_parameters_are_400_naming_them(
         ("/api/faults", b'{"host": "primary", "kind": "slow", "colour": 1}', "colour"),
         ("/api/faults", b'{"host": "primary", "kind": "down", "mode": "sideways"}', "mode"),
         ("/api/faults", b'{"host": "primary", "kind": "up", "times": 2}', "times"),
+        ("/api/replies", b'{"mobile": "138", "text": "TD", "ext": 0}', "ext"),
+        ("/api/replies", b'{"mobile": "138", "text": "TD", "ext": false}', "ext"),
+        ("/api/faults", b'{"host": "primary", "kind": "slow", "delay": NaN}', "body"),
+        ("/api/faults", b'{"host": "primary", "kind": "slow", "delay": Infinity}', "body"),
+        ("/api/faults", b'{"host": "primary", "kind": "slow", "delay": 1e999}', "delay"),
+        ("/api/faults", b'{"host": "primary", "kind": "slow", "delay": "2"}', "delay"),
+        ("/api/faults", b'{"host": "primary", "kind": "slow", "delay": 86401}', "delay"),
+        ("/api/faults", b'{"host": "primary", "kind": "code", "code": 5}', "code"),
+        ("/api/faults", b'{"host": "primary", "kind": "code", "times": true}', "times"),
+        ("/api/faults", b'{"host": "primary", "kind": "code", "times": 1.5}', "times"),
+        ("/api/faults", b'{"host": "primary", "kind": "code", "probability": 2}', "probability"),
+        ("/api/faults", b'{"host": "primary", "kind": "code", "seed": "x"}', "seed"),
+        ("/api/faults", b'{"host": "primary", "kind": "http-error", "status": "500"}', "status"),
+        ("/api/faults", b'{"host": "primary", "kind": "http-error", "status": 99999}', "status"),
+        ("/api/faults", b'{"host": "primary", "kind": "http-error", "body": 5}', "body"),
+        ("/api/faults", b'{"host": "primary", "kind": "huge", "size": -1}', "size"),
+        ("/api/faults", b'{"host": "primary", "kind": "code", "service": 5}', "service"),
+        ("/api/faults", b'{"host": "primary", "kind": "code", "service": "both"}', "service"),
+        ("/api/faults", b'{"host": "primary", "kind": "code", "operation": 1}', "operation"),
+        ("/api/faults", b'{"host": "primary", "kind": "html", "process": "yes"}', "process"),
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(
@@ -235,11 +256,14 @@ def test_bad_bodies_are_400_naming_the_field(
 
 
 def test_unknown_paths_404_and_wrong_methods_405(api: httpx.Client) -> None:
-    """JSON errors under /api/: 404 for no such path, 405 with Allow for a wrong method."""
+    """JSON errors under /api/: 404 for no such path, 405 with the methods in its Allow
+    header (not in the error's parameter, which names a parameter)."""
     assert _error(api.get("/api/nothing"), 404)["message"]
     wrong = api.put("/api/messages")
-    assert _error(wrong, 405)
-    assert wrong.headers["allow"] == "GET, DELETE"
+    error = _error(wrong, 405)
+    assert wrong.headers["allow"] == "GET, HEAD, DELETE"
+    assert "parameter" not in error
+    assert "GET, HEAD, DELETE" in error["message"]
     page = api.get("/no/such/page")
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
@@ -291,6 +315,31 @@ def test_reads_from_another_origin_get_no_cors_headers(api: httpx.Client) -> Non
 
 
 def test_an_oversized_body_is_refused(api: httpx.Client) -> None:
-    """More than 1 MiB: 413, and the connection is closed."""
-    response = api.post("/api/replies", content=b"x" * (1 << 20 + 1))
+    """1 MiB exactly is read (and refused as not JSON); one byte more is 413, and the
+    connection is closed."""
+    assert MAX_BODY == 1 << 20
+    at_the_limit = api.post("/api/replies", content=b"x" * MAX_BODY)
+    assert _error(at_the_limit, 400)["parameter"] == "body"
+    response = api.post("/api/replies", content=b"x" * (MAX_BODY + 1))
     assert _error(response, 413)["parameter"] == "body"
+    assert response.headers["connection"] == "close"
+
+
+def test_a_fault_switched_with_good_options_fires_as_told(
+    gw: SandboxGateway, api: httpx.Client
+) -> None:
+    """Whole numbers, finite seconds and strings where the option takes them: accepted,
+    and the send meets that fault (status 503, twice)."""
+    body = {"host": "primary", "kind": "http-error", "status": 503, "times": 2, "delay": 0}
+    switched = api.post("/api/faults", json=body)
+    assert switched.status_code == 200, switched.text
+    (fault,) = switched.json()["faults"]
+    assert (fault["status"], fault["times"]) == (503, 2)
+
+
+def test_the_page_bound_is_stated(api: httpx.Client) -> None:
+    """A page beyond the largest: 400 saying the bound, not only "or more"."""
+    error = _error(api.get("/api/messages", params={"page": "1000000000"}), 400)
+    assert error["parameter"] == "page"
+    assert "from 1 to 999999999" in error["message"]
+    assert api.get("/api/messages", params={"page": "999999999"}).json()["messages"] == []

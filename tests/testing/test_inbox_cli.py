@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from mandao.cli.sandbox import sandbox
@@ -161,9 +162,26 @@ def test_ledger_jsonl_is_written_as_it_goes(tmp_path: Path) -> None:
     url = first["hosts"][0].replace("webservice.asmx", "mdsmssend.ashx")
     fields = {"sn": SN, "pwd": md5_pwd(SN, PASSWORD), "mobile": "13800138000", "content": "hi"}
     assert httpx.post(url, data=fields, timeout=10).text.isdigit()
-    (line,) = path.read_text(encoding="utf-8").splitlines()
-    assert json.loads(line)["kind"] == "message"
+    started, line = path.read_text(encoding="utf-8").splitlines()
+    assert (json.loads(started)["kind"], json.loads(line)["kind"]) == ("started", "message")
     out, _ = _stop(proc)
     events = [json.loads(x) for x in out.splitlines()]
     assert events[-1] == {"event": "ledger", "path": str(path)}
-    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+    kinds = [json.loads(x)["kind"] for x in path.read_text(encoding="utf-8").splitlines()]
+    assert kinds == ["started", "message"]
+
+
+def test_a_ledger_file_that_fails_is_said_at_once_and_exits_1() -> None:
+    """--ledger /dev/full (every write fails, as on a full disk): a warning on stderr while
+    it runs, then exit 1 with one clear line naming the file and the error."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    proc = _start("--no-inbox", "--ledger", "/dev/full")
+    assert proc.stderr is not None
+    _banner(proc)
+    warning = proc.stderr.readline()
+    assert warning.startswith("warning: --ledger /dev/full: writing stopped after line 0")
+    _, err = _stop(proc)
+    assert proc.returncode == 1
+    assert "--ledger /dev/full: writing stopped after line 0 (OSError" in err
+    assert "Traceback" not in err

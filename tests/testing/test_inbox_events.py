@@ -4,7 +4,10 @@ stream's own lines (a read timeout only guards against a hang), never on a sleep
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -12,6 +15,8 @@ import pytest
 
 import mandao
 from mandao.testing import SandboxGateway
+from mandao.testing.inbox import _api
+from mandao.testing.inbox._http import Stream
 
 SN, PASSWORD = "SDK-TST-010-00001", "secret"
 
@@ -163,3 +168,120 @@ def test_a_burst_sends_the_newest_after_a_skipped_event(gw: SandboxGateway) -> N
         skipped = events.next_event()
         assert (skipped["event"], skipped["data"]) == ("skipped", {"from": 1, "to": 5})
         assert events.next_event()["id"] == "6"
+
+
+# -- the stream misses nothing: a message recorded while the page loads (between its render
+# -- and the stream's opening) or while the stream opens (between its headers and its first
+# -- read of the hub) still reaches the page.
+
+
+def _stream(gw: SandboxGateway, query: str = "", headers: dict[str, str] | None = None) -> Any:
+    url = f"{gw.inbox_url}api/events{query}"
+    return httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(10.0))
+
+
+def _last_id(html: str, element: str) -> int:
+    found = re.search(rf'<{element} id="[a-z]+"[^>]* data-last-id="(\d+)"', html)
+    assert found, html[:400]
+    return int(found.group(1))
+
+
+def test_a_message_sent_while_the_page_loads_comes_first_on_its_stream(
+    gw: SandboxGateway,
+) -> None:
+    """The list renders data-last-id; a message recorded after the render and before the
+    script opens /api/events?after=that is the stream's first event."""
+    client = gw.client(SN, PASSWORD)
+    client.send("13900139000", "旧的 1111【示例】")
+    with httpx.Client(base_url=gw.inbox_url or "", timeout=10) as web:
+        page = web.get("/").text
+    last = _last_id(page, "ol")
+    assert last == 1
+    client.send("13800138000", "验证码 482913【示例】")  # while inbox.js is loading
+    with _stream(gw, f"?after={last}") as response:
+        events = Events(response)
+        first = events.next_event()
+    assert (first["event"], first["id"], first["data"]["content"]) == (
+        "message",
+        "2",
+        "验证码 482913【示例】",
+    )
+
+
+def test_the_thread_page_renders_its_last_id_too(gw: SandboxGateway) -> None:
+    """/threads/MOBILE has data-last-id: the ledger's last number when it was rendered."""
+    gw.client(SN, PASSWORD).send(["13800138000", "13900139000"], "通知【示例】")
+    with httpx.Client(base_url=gw.inbox_url or "", timeout=10) as web:
+        assert _last_id(web.get("/threads/13800138000").text, "section") == 2
+
+
+def test_after_is_a_replay_point_and_last_event_id_wins(gw: SandboxGateway) -> None:
+    """?after=N replays the messages after N still in the ledger; a Last-Event-ID (an
+    EventSource reconnecting with the same URL) is later, and wins; a bad after is 400."""
+    gw.client(SN, PASSWORD).send(["13800138000", "13900139000", "13700137000"], "通知【示例】")
+    with _stream(gw, "?after=0") as response:
+        events = Events(response)
+        assert [events.next_event()["id"] for _ in range(3)] == ["1", "2", "3"]
+    with _stream(gw, "?after=1", {"Last-Event-ID": "2"}) as response:
+        assert Events(response).next_event()["id"] == "3"
+    with httpx.Client(base_url=gw.inbox_url or "", timeout=10) as api:
+        for bad in ("x", "-1", "１"):
+            answer = api.get("/api/events", params={"after": bad})
+            assert answer.status_code == 400
+            assert answer.json()["error"]["parameter"] == "after"
+
+
+def test_a_stream_has_joined_when_its_headers_arrive(
+    gw: SandboxGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stream takes its place in the event log before its headers go out: a message
+    recorded after the headers arrived (EventSource's open, the page's "live") and before
+    the stream first writes is on it. The stream's writing is held until that message is
+    recorded, so the order is the one a busy machine can produce."""
+    go = threading.Event()
+    original = _api.event_stream
+
+    def held(*args: Any) -> Stream:
+        stream = original(*args)
+
+        def run(write: Callable[[bytes], None]) -> None:
+            go.wait(10)
+            stream.run(write)
+
+        return Stream(run)
+
+    monkeypatch.setattr(_api, "event_stream", held)
+    port = int((gw.inbox_url or "").rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = conn.recv(4096)
+            assert chunk, received
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200 ")
+        gw.client(SN, PASSWORD).send("13800138000", "验证码 123456【示例】")
+        go.set()
+        while b": connected" not in received:
+            received += conn.recv(4096)
+        gw.reply("13800138000", "TD")  # an event after it, so a lost message cannot hang
+        while b"event: reply" not in received:
+            chunk = conn.recv(4096)
+            assert chunk, received
+            received += chunk
+    body = received.split(b"\r\n\r\n", 1)[1]
+    assert b"event: message\nid: 1\n" in body
+    assert body.index(b"event: message") < body.index(b"event: reply")
+
+
+def test_a_stream_joined_once_gets_each_message_once(gw: SandboxGateway) -> None:
+    """Messages recorded around the joining are written once each, in order."""
+    client = gw.client(SN, PASSWORD)
+    client.send("13800138000", "一【示例】")
+    with _stream(gw, "?after=0") as response:
+        events = Events(response)
+        client.send("13800138000", "二【示例】")
+        seen = [events.next_event()["id"] for _ in range(2)]
+        client.send("13800138000", "三【示例】")
+        seen.append(events.next_event()["id"])
+    assert seen == ["1", "2", "3"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +21,19 @@ from mandao import Journal
 from mandao._journal import read_ledger
 from mandao.cli import main
 from mandao.testing import SandboxGateway, md5_pwd
+from mandao.testing.inbox._jsonl import LedgerFile
 
 SN, PASSWORD = "SDK-TST-010-00001", "secret"
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
+    """The file's lines, but the ``started`` line each start of a gateway writes."""
+    every = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [line for line in every if line["kind"] != "started"]
+
+
+def _all_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
@@ -44,7 +53,7 @@ def test_every_record_is_a_line_as_it_happens(tmp_path: Path) -> None:
         assert (lines[0]["gateway_id"], lines[0]["rrid"], lines[0]["time"]) == (
             entry.id,
             "77",
-            entry.time.isoformat(),
+            entry.time.astimezone().isoformat(),
         )
         gw.set_balance(SN, 0)
         with pytest.raises(mandao.InsufficientBalance):
@@ -63,14 +72,54 @@ def test_every_record_is_a_line_as_it_happens(tmp_path: Path) -> None:
 
 
 def test_a_gateway_started_again_appends(tmp_path: Path) -> None:
-    """The first start begins the file afresh; a restart goes on in it."""
+    """Each start appends a started line (with the next message's number), then its
+    records: a restart goes on in the file, numbers going on too."""
     path = tmp_path / "ledger.jsonl"
-    path.write_text("an older run\n", encoding="utf-8")
     gw = SandboxGateway(accounts={SN: PASSWORD}, ledger_path=path)
     for _ in range(2):
         with gw:
             gw.client(SN, PASSWORD).send("13800138000", "通知【示例】")
-    assert [line["id"] for line in _lines(path)] == [1, 2]
+    assert [(line["kind"], line.get("id"), line.get("next_id")) for line in _all_lines(path)] == [
+        ("started", None, 1),
+        ("message", 1, None),
+        ("started", None, 2),
+        ("message", 2, None),
+    ]
+
+
+def test_an_older_runs_ledger_is_kept(tmp_path: Path) -> None:
+    """A crashed run's file, opened by the next run with the same --ledger: its lines
+    stay (never truncated), the new run's follow its started line, and read_ledger
+    reads both runs' messages."""
+    path = tmp_path / "ledger.jsonl"
+    crashed = '{"kind": "message", "id": 1, "rrid": "7", "mobile": "13700137000"}\n'
+    path.write_text(crashed, encoding="utf-8")
+    with SandboxGateway(accounts={SN: PASSWORD}, ledger_path=path) as gw:
+        gw.client(SN, PASSWORD).send("13800138000", "通知【示例】", rrid="8")
+    assert path.read_text(encoding="utf-8").startswith(crashed)
+    assert [line["kind"] for line in _all_lines(path)] == ["message", "started", "message"]
+    assert read_ledger(path) == [("7", "13700137000"), ("8", "13800138000")]
+
+
+def test_every_time_in_the_file_is_aware(tmp_path: Path) -> None:
+    """started, message, rejection, fault, reply and cleared lines: every time carries its
+    UTC offset, all in the machine's zone (the reply's China time converted)."""
+    path = tmp_path / "ledger.jsonl"
+    with SandboxGateway(accounts={SN: PASSWORD}, ledger_path=path) as gw:
+        client = gw.client(SN, PASSWORD)
+        client.send("13800138000", "通知【示例】")
+        gw.primary.fail("code", code="-4")
+        with pytest.raises(mandao.InsufficientBalance):
+            client.send("13800138000", "再通知【示例】")
+        reply = gw.reply("13800138000", "TD")
+        gw.clear()
+    stamps = {}
+    for line in _all_lines(path):
+        stamps[line["kind"]] = datetime.fromisoformat(line.get("time") or line["received"])
+    assert set(stamps) == {"started", "message", "rejection", "fault", "reply", "cleared"}
+    local = datetime.now().astimezone().utcoffset()
+    assert {when.utcoffset() for when in stamps.values()} == {local}
+    assert stamps["reply"] == reply.received
 
 
 def test_a_killed_sandbox_leaves_the_lines_so_far(tmp_path: Path) -> None:
@@ -100,6 +149,7 @@ def test_a_killed_sandbox_leaves_the_lines_so_far(tmp_path: Path) -> None:
             proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert [line["mobile"] for line in _lines(path)] == ["13800138000", "13900139000"]
+    assert _all_lines(path)[0]["kind"] == "started"
     assert read_ledger(path) == [(line["rrid"], line["mobile"]) for line in _lines(path)]
 
 
@@ -122,6 +172,57 @@ def test_read_ledger_takes_messages_only_and_skips_a_line_cut_short(tmp_path: Pa
     broken.write_text("not a ledger", encoding="utf-8")
     with pytest.raises(mandao.ValidationError, match="is not a ledger"):
         read_ledger(broken)
+
+
+def test_read_ledger_skips_a_line_cut_inside_a_character(tmp_path: Path) -> None:
+    """A kill can cut the last line inside a UTF-8 character (验 is 3 bytes): that line is
+    left out like any cut line, the lines before it read; a file whose only line is cut
+    short holds nothing yet ([]), it is still a ledger."""
+    first = '{"kind": "message", "id": 1, "rrid": "7", "mobile": "138", "content": "通知"}\n'
+    second = '{"kind": "message", "id": 2, "rrid": "9", "mobile": "139", "content": "验证码"}\n'
+    cut = second.encode()[: second.encode().index("验".encode()) + 1]
+    path = tmp_path / "ledger.jsonl"
+    path.write_bytes(first.encode() + cut)
+    assert read_ledger(path) == [("7", "138")]
+    path.write_bytes(cut)
+    assert read_ledger(path) == []
+    path.write_bytes(b"\xe9\xaa\n" + first.encode())  # not UTF-8 before the end: unreadable
+    with pytest.raises(mandao.ValidationError, match="cannot read"):
+        read_ledger(path)
+
+
+def test_a_listener_that_fails_does_not_fail_the_send(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ledger listener that raises: the send is answered (recorded and charged), the
+    error is logged with its traceback, and the other listeners (the file) still hear."""
+    path = tmp_path / "ledger.jsonl"
+    with SandboxGateway(accounts={SN: PASSWORD}, ledger_path=path) as gw:
+
+        def broken(kind: str, payload: object) -> None:
+            raise RuntimeError("a listener's bug")
+
+        gw.ledger.listen(broken)
+        with caplog.at_level(logging.ERROR, logger="mandao.testing"):
+            gw.client(SN, PASSWORD).send("13800138000", "通知【示例】")
+        assert len(gw.ledger) == 1
+    assert [line["kind"] for line in _lines(path)] == ["message"]
+    (record,) = [r for r in caplog.records if "listener" in r.getMessage()]
+    assert record.exc_info is not None
+    assert "a listener's bug" in str(record.exc_info[1])
+
+
+def test_a_record_json_cannot_write_stops_the_file_and_says_why(tmp_path: Path) -> None:
+    """A ValueError writing (here NaN, which is not JSON) is kept in error like a disk's
+    OSError: the file stops there, nothing half-written, the caller never sees it."""
+    file = LedgerFile(tmp_path / "ledger.jsonl")
+    file.open()
+    file.write([{"kind": "message", "segments": float("nan")}])
+    file.write([{"kind": "message", "segments": 1}])
+    file.close()
+    assert isinstance(file.error, ValueError)
+    assert [line["kind"] for line in _all_lines(file.path)] == ["started"]
+    assert file.lines == 1
 
 
 def test_journal_pending_against_a_jsonl_ledger(tmp_path: Path) -> None:

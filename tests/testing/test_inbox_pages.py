@@ -117,6 +117,25 @@ def test_pages_of_fifty_with_links(gw: SandboxGateway, web: httpx.Client) -> Non
     assert web.get("/?sort=old").status_code == 400
 
 
+def test_a_page_past_the_last_says_so(gw: SandboxGateway, web: httpx.Client) -> None:
+    """Page 9 of 3: not "No messages yet" (there are 120), a link to the last page, and
+    no Newer/Older links to pages just as empty."""
+    gw.client(SN, PASSWORD).send([f"138{i:08d}" for i in range(120)], "通知【示例】")
+    past = _page(web, "/?page=9")
+    assert past.xpath('//li[@class="message"]') == []
+    empty = _xpath_one(past, '//p[@id="empty"]')
+    assert "No messages yet" not in empty.text_content()
+    assert "past the last page (3)" in empty.text_content()
+    assert empty.xpath(".//a/@href") == ["/?page=3"]
+    assert past.xpath('//nav[@class="pager"]') == []
+    searched = _page(web, "/?q=%E9%80%9A%E7%9F%A5&page=9")
+    assert _xpath_one(searched, '//p[@id="empty"]').xpath(".//a/@href") == [
+        "/?q=%E9%80%9A%E7%9F%A5&page=3"
+    ]
+    nothing = _xpath_one(_page(web, "/?q=nothing&page=2"), '//p[@id="empty"]')
+    assert nothing.text_content() == "No message matches."
+
+
 def test_message_text_is_escaped(gw: SandboxGateway, web: httpx.Client) -> None:
     """Untrusted text shows as text: no element of it reaches the page."""
     evil = '<script>alert(1)</script><img src=x onerror=alert(2)>"【示例】'
@@ -179,6 +198,21 @@ def test_the_fault_form_switches_a_fault(gw: SandboxGateway, web: httpx.Client) 
     )
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("delay", "inf"), ("delay", "nan"), ("delay", "1e999"), ("times", "١٢"), ("status", "5e2")],
+)
+def test_the_fault_form_refuses_what_is_no_plain_number(
+    gw: SandboxGateway, web: httpx.Client, field: str, value: str
+) -> None:
+    """delay=inf (which crashed a connection's thread), NaN, Arabic-Indic digits: 400
+    naming the field, nothing armed."""
+    data = {"host": "primary", "kind": "slow", field: value}
+    response = web.post("/faults", data=data)
+    assert response.status_code == 400
+    assert gw.primary.faults == []
+
+
 def test_the_clear_form(gw: SandboxGateway, web: httpx.Client) -> None:
     """POST /clear empties the inbox and answers 303 to /."""
     gw.client(SN, PASSWORD).send("13800138000", "通知【示例】")
@@ -205,8 +239,8 @@ def test_fragments_are_the_pages_own_markup(gw: SandboxGateway, web: httpx.Clien
 def test_static_files_ship_in_the_package_and_nothing_comes_from_outside(
     web: httpx.Client,
 ) -> None:
-    """/static/inbox.css has the CJK font stack; inbox.js opens /api/events; no URL of the
-    page, stylesheet or script leaves the inbox."""
+    """/static/inbox.css has the CJK font stack; inbox.js opens /api/events after the
+    page's last message; no URL of the page, stylesheet or script leaves the inbox."""
     css = web.get("/static/inbox.css")
     assert css.headers["content-type"] == "text/css; charset=utf-8"
     assert (
@@ -215,7 +249,7 @@ def test_static_files_ship_in_the_package_and_nothing_comes_from_outside(
     )
     js = web.get("/static/inbox.js")
     assert js.headers["content-type"] == "text/javascript; charset=utf-8"
-    assert 'new EventSource("/api/events")' in js.text
+    assert 'new EventSource("/api/events?after=" + String(lastId))' in js.text
     page = web.get("/").text
     for text in (page, css.text, js.text):
         assert not re.search(r"(https?:)?//[a-z]", text.replace("http://127.0.0.1", "")), text[:80]

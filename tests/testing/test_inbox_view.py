@@ -166,3 +166,56 @@ def test_the_ledgers_own_reads_use_the_index(gw: SandboxGateway) -> None:
     assert [e.content for e in gw.ledger.for_mobile("13800138000")] == ["一【示例】", "二【示例】"]
     assert gw.ledger.for_mobile("13700137000") == []
     assert gw.ledger.last_number == 3
+
+
+def test_a_new_message_reads_only_the_reports_due_since(gw: SandboxGateway) -> None:
+    """Each message read after a send looks at the reports that came due since the last
+    look, not at all of them again: 40 sends read about 40 reports, not 40 × 41 / 2."""
+    book = gw._state.reports
+    read: list[int] = []
+    for name in ("due", "due_since"):
+        method = getattr(book, name, None)
+        if method is not None:
+
+            def counted(*args: Any, _method: Any = method) -> Any:
+                found = _method(*args)
+                read.append(len(found))
+                return found
+
+            setattr(book, name, counted)
+    client = gw.client(SN, PASSWORD)
+    for n in range(40):
+        client.send(f"138{n:08d}", "通知【示例】")
+        assert gw.latest(f"138{n:08d}").status == "DELIVRD"  # type: ignore[union-attr]
+    assert sum(read) <= 2 * 40, sum(read)
+
+
+def test_a_reused_rrid_shows_its_latest_report(gw: SandboxGateway) -> None:
+    """Two sends to one number under one rrid share a status: the later report's."""
+    client = gw.client(SN, PASSWORD)
+    client.send("13800138000", "一【示例】", rrid="42")
+    assert gw.latest("13800138000").status == "DELIVRD"  # type: ignore[union-attr]
+    gw.configure_reports(overrides={"13800138000": "UNDELIV"})
+    client.send("13800138000", "二【示例】", rrid="42")
+    assert [m.status for m in gw.messages().messages] == ["UNDELIV", "UNDELIV"]
+
+
+def test_replies_are_read_from_their_index(gw: SandboxGateway) -> None:
+    """A thread's replies, one reply by moID, all replies: read from the view's index by
+    mobile, never from a scan of every reply the gateway holds; a clear empties it."""
+    first = gw.reply("13800138000", "TD")
+    gw.reply("13900139000", "别人的")
+    every = gw._state.inbox.all
+    scans: list[int] = []
+    gw._state.inbox.all = lambda *a: scans.append(1) or every(*a)  # type: ignore[method-assign]
+    view = gw._view
+    assert [r.text for r in view.replies("13800138000")] == ["TD"]
+    assert [r.mobile for r in view.replies()] == ["13800138000", "13900139000"]
+    assert view.reply(first.id) == first
+    assert [getattr(i, "text", None) for i in view.thread("13800138000")] == ["TD"]
+    assert scans == []
+    gw.clear()
+    with pytest.raises(KeyError):
+        view.reply(first.id)
+    later = gw.reply("13800138000", "再见")
+    assert view.replies("13800138000") == [later]

@@ -67,25 +67,28 @@ def read_ledger(path: str | Path) -> list[tuple[str, str]]:
     x.jsonl``), other JSON Lines, or CSV, each item with ``rrid`` and ``mobile`` fields.
 
     In the sandbox's JSON Lines only the ``"kind": "message"`` lines are messages (its
-    rejections, faults, replies and clears are not); a line without ``kind`` is one. A
-    last line cut short (a sandbox killed while writing it) is left out: it was never
-    whole, and the lines before it are.
+    ``started`` lines, rejections, faults, replies and clears are not); a line without
+    ``kind`` is one. A last line cut short (a sandbox killed while writing it, even inside
+    a UTF-8 character) is left out: it was never whole, and the lines before it are. So a
+    file whose only line is cut short holds no pair yet (``[]``).
 
     Raises:
         ValidationError: the file cannot be read, or is none of those.
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = source.read_bytes()
+    except OSError as exc:
         raise ValidationError(f"cannot read {source}: {exc}", argument="ledger") from exc
     try:
-        items = _items(source, text)
+        items = _items(source, data)
         return [
             (str(item["rrid"]), str(item["mobile"]))
             for item in items
             if item.get("kind", "message") == "message"
         ]
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"cannot read {source}: {exc}", argument="ledger") from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValidationError(
             f"{source} is not a ledger ({type(exc).__name__}: {exc}): give the sandbox "
@@ -94,24 +97,28 @@ def read_ledger(path: str | Path) -> list[tuple[str, str]]:
         ) from exc
 
 
-def _items(source: Path, text: str) -> list[dict[str, Any]]:
+def _items(source: Path, data: bytes) -> list[dict[str, Any]]:
     if source.suffix.lower() == ".csv":
-        return list(csv.DictReader(text.splitlines()))
+        return list(csv.DictReader(data.decode("utf-8").splitlines()))
     try:
-        whole = json.loads(text)
-    except ValueError:
+        whole = json.loads(data.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError too: a JSON Lines file cut inside a character
         whole = None
     if isinstance(whole, dict) and "messages" in whole:
         return list(whole["messages"])
     if isinstance(whole, list):
         return whole
-    lines = text.split("\n")
-    cut = lines.pop() if lines else ""  # after the last newline: "" unless cut short
+    # JSON Lines. What follows the last newline is a line cut short (unless it is whole
+    # JSON: a file written without a final newline), dropped before decoding, as bytes: the
+    # cut may fall inside a UTF-8 character.
+    end = data.rfind(b"\n") + 1
+    lines = data[:end].decode("utf-8").split("\n")
     items = [json.loads(line) for line in lines if line.strip()]
+    cut = data[end:]
     if cut.strip():
         try:
-            items.append(json.loads(cut))
+            items.append(json.loads(cut.decode("utf-8")))
         except ValueError:
-            if not items:
-                raise  # one line, and not JSON: no ledger at all
+            if not items and not cut.lstrip().startswith(b"{"):
+                raise  # one line, not even the start of a JSON object: no ledger at all
     return items

@@ -66,7 +66,9 @@ def _resolve(book: Journal, settled: dict[str, list[int]], evidence: str, comple
 @click.option(
     "--against",
     type=click.Path(exists=True, dir_okay=False),
-    help="What the gateway accepted: the sandbox ledger (JSON/CSV) or rrid+mobile JSON lines.",
+    help="What the gateway accepted: the sandbox's ledger, as the JSON Lines it writes as it "
+    "goes (mandao sandbox --ledger x.jsonl) or exported (JSON/CSV), or any JSON Lines of "
+    "rrid and mobile.",
 )
 @click.option(
     "--complete-ledger",

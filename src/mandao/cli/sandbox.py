@@ -277,8 +277,14 @@ def sandbox(
                 _json_line({"event": "listening", **data})
             else:
                 print_banner(data, parsed_accounts)
+            warned = False
             while not stop.wait(0.5):
-                pass
+                file = gw.ledger_file
+                if not warned and file is not None and file.error is not None:
+                    # Said at once, not only at exit: the run goes on, the file does not.
+                    failure = _ledger_failure(ledger, file.lines, file.error)
+                    click.echo(f"warning: {failure}", err=True)
+                    warned = True
         finally:
             gw.stop()
     accepted, rejected = len(gw.ledger), len(gw.ledger.rejections)
@@ -303,10 +309,15 @@ def _write_ledger(gw: SandboxGateway, ledger: Path, exported: bool) -> Path:
             raise click.ClickException(f"--ledger {ledger}: not written: {exc}") from None
     file = gw.ledger_file
     if file is not None and file.error is not None:
-        raise click.ClickException(
-            f"--ledger {ledger}: not written past line {file.lines}: {file.error}"
-        )
+        raise click.ClickException(_ledger_failure(ledger, file.lines, file.error))
     return ledger
+
+
+def _ledger_failure(ledger: Path | None, lines: int, error: Exception) -> str:
+    return (
+        f"--ledger {ledger}: writing stopped after line {lines} "
+        f"({type(error).__name__}: {error}); the records after it are not in the file"
+    )
 
 
 def _json_line(data: dict[str, Any]) -> None:

@@ -17,9 +17,12 @@ def is_single_byte(text: str) -> bool:
 
 
 def text_length(text: str, *, utf16: bool = True) -> int:
-    """The length the gateway counts: UTF-16 code units (an emoji is 2) or code points."""
+    """The length the gateway counts: UTF-16 code units (an emoji is 2) or code points.
+
+    A lone surrogate (``%uD800`` with no partner) is one unit, as in a .NET string.
+    """
     if utf16 and not text.isascii():
-        return len(text.encode("utf-16-le")) // 2
+        return len(text.encode("utf-16-le", "surrogatepass")) // 2
     return len(text)
 
 

@@ -17,6 +17,7 @@ import csv
 import dataclasses
 import io
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 __all__ = ["FaultEvent", "Ledger", "LedgerEntry", "Listener", "Numbered", "Recorded", "Rejection"]
+
+_log = logging.getLogger("mandao.testing")
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,9 @@ class Numbered(NamedTuple):
 
 #: A listener hears ``("message", Recorded)``, ``("rejection", Rejection)``, ``("fault",
 #: FaultEvent)`` and ``("cleared", count)``, in order, under the ledger's lock: it must be
-#: quick and must not call back into the ledger from another thread.
+#: quick and must not call back into the ledger from another thread. What it raises is
+#: logged (``mandao.testing``, with the traceback) and goes no further: the request that
+#: wrote the record is answered all the same, and the other listeners still hear of it.
 Listener = Callable[[str, Any], None]
 
 
@@ -191,7 +196,12 @@ class Ledger:
 
     def _tell(self, kind: str, payload: object) -> None:
         for listener in self._listeners:
-            listener(kind, payload)
+            try:
+                listener(kind, payload)
+            except Exception:
+                # The record is made and the account charged: a listener that fails (a
+                # bug, a disk) must not turn that into an error for the caller.
+                _log.exception("the ledger's listener %r failed on a %s record", listener, kind)
 
     def wait(self, predicate: Callable[[Ledger], bool], timeout: float | None = 10.0) -> bool:
         """Block until ``predicate(ledger)`` holds; False if ``timeout`` passed first.
@@ -276,6 +286,12 @@ class Ledger:
             return [
                 Numbered(self._base + i, self._batches[i], self._messages[i]) for i in positions
             ]
+
+    def page(self, skip: int, take: int, mobile: str | None = None) -> tuple[int, list[Numbered]]:
+        """``(count(mobile), newest(skip, take, mobile))`` read at one moment (under one
+        hold of the lock), so the total always agrees with the page."""
+        with self._lock:
+            return self.count(mobile), self.newest(skip, take, mobile)
 
     def snapshot(self) -> tuple[int, list[LedgerEntry], list[int]]:
         """(number of the first, the messages, their batches): a copy, for a search that

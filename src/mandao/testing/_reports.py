@@ -274,6 +274,11 @@ class ReportBook:
             return list(self._due.get(sn, []))
         return sorted((r for rs in self._due.values() for r in rs), key=lambda r: r.id or 0)
 
+    def due_since(self, sn: str, start: int) -> list[DeliveryReport]:
+        """The reports of ``sn`` that came due after its first ``start`` (``due(sn)[start:]``,
+        without copying the others): for a reader that keeps its place."""
+        return self._due.get(sn, [])[start:]
+
     def pending(self, sn: str | None = None) -> list[DeliveryReport]:
         """Reports made but not due yet, soonest first."""
         waiting = [r for _, _, r in sorted(self._pending)]

@@ -3,12 +3,14 @@
 A mixin, so ``_sandbox`` keeps to the gateway's lifecycle, addresses, accounts, replies
 and reports. The view (``gw.messages()``, ``gw.latest(mobile)``, ...) is always there and
 costs nothing until read; the JSON Lines ledger file is written only with
-``ledger_path``; the HTTP server (and Jinja2) is imported only when ``inbox=True``.
+``ledger_path``; the HTTP server (and Jinja2) is imported only when ``inbox=True``. A
+gateway without an inbox or a ledger file imports none of ``inbox/`` but the view (with
+the first gateway) and the message value (``import mandao.testing`` exports it); the
+text reading, ``_text``, comes with the first message read.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import warnings
 from collections.abc import Callable, Iterable
@@ -18,12 +20,12 @@ from ._host import SandboxHost
 from ._inbound import InjectedReply
 from ._ledger import Ledger
 from ._state import GatewayState
-from .inbox._jsonl import LedgerFile
 from .inbox._message import InboxMessage, InboxPage
-from .inbox._view import InboxView
 
 if TYPE_CHECKING:
+    from .inbox._jsonl import LedgerFile
     from .inbox._server import InboxServer
+    from .inbox._view import InboxView
 
 __all__ = ["InboxMixin", "is_loopback"]
 
@@ -32,6 +34,8 @@ def is_loopback(host: str) -> bool:
     """Whether ``host`` is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
     if host.lower() == "localhost":
         return True
+    import ipaddress  # lazily: only a gateway with an inbox asks
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
@@ -54,13 +58,19 @@ class InboxMixin:
         inbox_port: int,
         ledger_path: str | os.PathLike[str] | None,
     ) -> None:
-        self._view = InboxView(self.ledger, self._state, self._host_names)
+        from .inbox._view import InboxView  # with the first gateway, not with the import
+
+        self._view: InboxView = InboxView(self.ledger, self._state, self._host_names)
         self._inbox_wanted = inbox
         self._inbox_host = inbox_host
         self._inbox_port = inbox_port
         self._inbox: InboxServer | None = None
-        self._ledger_file = LedgerFile(ledger_path, self._state.clock) if ledger_path else None
-        if self._ledger_file is not None:
+        self._ledger_file: LedgerFile | None = None
+        if ledger_path:
+            from .inbox._jsonl import LedgerFile  # lazily: only with a ledger file
+
+            self._ledger_file = LedgerFile(ledger_path, self._state.clock)
+            self._ledger_file.next_id = lambda: self.ledger.last_number + 1
             self.ledger.listen(self._ledger_file)
         if inbox and not is_loopback(inbox_host):
             warnings.warn(
@@ -110,6 +120,7 @@ class InboxMixin:
 
     def _replies_made(self, made: Iterable[InjectedReply]) -> None:
         replies = list(made)
+        self._view.add_replies(replies)
         if self._ledger_file is not None:
             self._ledger_file.replies(replies)
         server = self._inbox

@@ -4,6 +4,11 @@ The gateway is an ASP.NET application: query strings, form bodies and the ``cont
 (URL-encoded once more by every client) are all decoded this way. Differences from
 ``urllib.parse.unquote_plus`` that matter: ``%uXXXX`` is understood, invalid UTF-8 becomes
 U+FFFD instead of an error, and a ``%`` not followed by two hex digits stays as it is.
+
+``%uXXXX`` gives a UTF-16 code unit, as .NET strings are made of: ``%uD83D%uDE00`` is one
+character (😀) in .NET, and here too (the two units of a surrogate pair are joined); a
+surrogate with no partner (``%uD800`` alone) stays as it is, a lone surrogate, as .NET
+keeps it.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ def url_decode(text: str, encoding: str = "utf-8") -> str:
 
     >>> url_decode("a+b%2Cc%E4%BD%A0%u597D%")
     'a b,c你好%'
+    >>> url_decode("%uD83D%uDE00hi"), len(url_decode("%uD83D%uDE00")), url_decode("%uD800x")
+    ('😀hi', 1, '\\ud800x')
     """
     if "%" not in text and "+" not in text:
         return text
     out: list[str] = []
     pending = bytearray()
+    surrogates = False
     for token in _TOKEN.findall(text):
         if len(token) == 3 and token[0] == "%" and token[1] in _HEX:
             pending.append(int(token[1:], 16))
@@ -36,12 +44,20 @@ def url_decode(text: str, encoding: str = "utf-8") -> str:
         if token == "+":
             out.append(" ")
         elif token.startswith("%u") and len(token) == 6:
-            out.append(chr(int(token[2:], 16)))
+            unit = int(token[2:], 16)
+            surrogates = surrogates or 0xD800 <= unit <= 0xDFFF
+            out.append(chr(unit))
         else:
             out.append(token)
     if pending:
         out.append(pending.decode(encoding, errors="replace"))
-    return "".join(out)
+    decoded = "".join(out)
+    if surrogates:
+        # Through UTF-16 and back: each high-low pair becomes its one character, a lone
+        # surrogate passes through unchanged.
+        units = decoded.encode("utf-16-le", "surrogatepass")
+        decoded = units.decode("utf-16-le", "surrogatepass")
+    return decoded
 
 
 def parse_pairs(text: str, encoding: str = "utf-8") -> dict[str, str]:

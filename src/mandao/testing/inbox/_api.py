@@ -112,6 +112,8 @@ def accounts(app: InboxApp, request: Request) -> Response:
 
 
 def events(app: InboxApp, request: Request) -> Stream:
-    """``GET /api/events``: the event stream (Server-Sent Events)."""
-    no_query(request)
-    return event_stream(app, request.headers.get("Last-Event-ID"))
+    """``GET /api/events?after=N``: the event stream (Server-Sent Events), joined before
+    the headers go out; ``after`` (or a ``Last-Event-ID``) replays the messages after N."""
+    given = one(request, "after", ("after",))
+    after = None if not given else positive_int(given, "after", 0, minimum=0)
+    return event_stream(app, request.headers.get("Last-Event-ID"), after)

@@ -10,6 +10,7 @@ faults panel sets a mode, not a single failure.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,23 @@ HOST_NAMES = ("primary", "backup")
 #: What a host can be switched to besides a fault kind: no fault, down (refused), up.
 SWITCHES = ("", "down", "up")
 _OPTIONS = frozenset(f.name for f in dataclasses.fields(Fault)) - {"kind"}
+#: What each fault option takes over the API and the form: (type, lowest, highest, None
+#: allowed). A bool is not a number here (JSON's true is no count), no number is a
+#: string, and no float is NaN or infinite: ``delay=inf`` would crash a connection's thread.
+_OPTION_TYPES: dict[str, tuple[type, float | None, float | None, bool]] = {
+    "times": (int, 1, None, True),
+    "probability": (float, 0, 1, True),
+    "seed": (int, None, None, True),
+    "delay": (float, 0, 86_400, False),
+    "status": (int, 100, 599, False),
+    "body": (str, None, None, True),
+    "code": (str, None, None, False),
+    "size": (int, 0, 1 << 30, False),
+    "service": (str, None, None, True),
+    "operation": (str, None, None, True),
+    "process": (bool, None, None, True),
+}
+_SERVICES = ("send", "account")
 
 
 def reply_data(reply: InjectedReply) -> dict[str, Any]:
@@ -173,9 +191,10 @@ class InboxApp:
 
     @staticmethod
     def _fault(kind: str, options: dict[str, Any]) -> Fault:
-        for name in options:
+        for name, value in options.items():
             if name not in _OPTIONS:
                 raise HttpError(400, f"unknown fault option {name!r}", name)
+            _check_option(name, value)
         if options.get("times") is None and options.get("probability") is None:
             options["probability"] = 1.0  # a mode: every matching request until switched off
         try:
@@ -191,7 +210,9 @@ class InboxApp:
             if name not in ("mobile", "text", "ext", "sn"):
                 raise HttpError(400, f"unknown field {name!r}", name)
         mobile, text = data.get("mobile"), data.get("text")
-        ext, sn = data.get("ext") or "", data.get("sn")
+        ext, sn = data.get("ext", ""), data.get("sn")
+        if ext is None:
+            ext = ""  # null: no extension, as leaving it out
         for name, value in (("mobile", mobile), ("text", text), ("ext", ext)):
             if not isinstance(value, str):
                 raise HttpError(400, f"{name} must be a string", name)
@@ -207,3 +228,30 @@ class InboxApp:
             message = str(exc)
             parameter = next((n for n in ("ext", "mobile", "sn") if n in message), "text")
             raise HttpError(400, message, parameter) from None
+
+
+def _check_option(name: str, value: Any) -> None:
+    """400 naming ``name`` unless ``value`` is of the option's type and within its bounds."""
+    kind, low, high, nullable = _OPTION_TYPES[name]
+    if value is None and nullable:
+        return
+    if kind is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and abs(value) < 1e300 and math.isfinite(value)  # abs: no int too big to float
+        what = "a finite number"
+    elif kind is int:
+        ok, what = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+    elif kind is bool:
+        ok, what = isinstance(value, bool), "true or false"
+    else:
+        ok, what = isinstance(value, str), "a string"
+    if ok and kind in (int, float):
+        ok = (low is None or value >= low) and (high is None or value <= high)
+    if ok and name == "service" and value not in _SERVICES:
+        ok, what = False, "'send' or 'account'"
+    if not ok:
+        bounds = ""
+        if low is not None:
+            bounds = f" from {low}" + (f" to {high}" if high is not None else " or more")
+        null = " (or null)" if nullable else ""
+        raise HttpError(400, f"{name} must be {what}{bounds}{null}, not {value!r}", name)

@@ -75,7 +75,7 @@ class EventHub:
                     "url": event.host,
                     "fault": event.kind,
                     "operation": event.operation,
-                    "time": event.time.isoformat(),
+                    "time": event.time.astimezone().isoformat(),  # aware, as everywhere
                 },
             )
         elif kind == "cleared":

@@ -2,8 +2,11 @@
 
 One JSON object a line, UTF-8, appended and flushed as each record arrives (a killed
 sandbox leaves every line written so far; flushed to the operating system, not synced to
-the disk):
+the disk). The file is never truncated: each start of a gateway appends a ``started``
+line, then its records (a crashed run's lines stay when the next run opens the file):
 
+- ``{"kind": "started", "time", "next_id"}``: a gateway started writing (``next_id`` is
+  the number its next message gets: a new process numbers from 1 again);
 - ``{"kind": "message", "id": N, "batch": B, "sn", "mobile", "content", "host",
   "protocol", "operation", "rrid", "gateway_id", "ext", "stime", "scheduled", "time",
   "segments"}``: one accepted message per recipient (``gateway_id`` is the ledger entry's
@@ -17,7 +20,11 @@ the disk):
 - ``{"kind": "cleared", "deleted": N, "time"}``: the ledger was cleared (the lines before
   stay: the file keeps everything).
 
-Times are ISO 8601. ``mandao journal pending --against FILE`` reads the message lines.
+Every time is ISO 8601 with its UTC offset, in the machine's time zone
+(``2026-12-01T16:05:19.123456+08:00``). A text UTF-8 cannot carry (a lone surrogate,
+``%uD800`` sent alone) makes its line ASCII with JSON escapes (``\\ud800``): the line
+is still JSON, and reads back to the same text. ``mandao journal pending --against
+FILE`` reads the message lines.
 """
 
 from __future__ import annotations
@@ -45,23 +52,48 @@ def message_line(number: int, batch: int, data: dict[str, Any]) -> dict[str, Any
     return line
 
 
+def _stamp(when: datetime) -> str:
+    # Aware, in the machine's zone: the ledger's naive local times and the replies' China
+    # times alike (astimezone reads a naive time as local).
+    return when.astimezone().isoformat()
+
+
 def _entry_fields(item: object) -> dict[str, Any]:
     # The records are plain frozen dataclasses: vars() is a shallow copy, cheaper than
     # dataclasses.asdict's deep one, which matters at 5,000 entries a request.
     fields: dict[str, Any] = dict(vars(item))
     for key, value in fields.items():
         if isinstance(value, datetime):
-            fields[key] = value.isoformat()
+            fields[key] = _stamp(value)
     return fields
+
+
+def _encoded(lines: list[dict[str, Any]]) -> bytes:
+    try:
+        text = "".join(
+            json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n" for line in lines
+        )
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: those lines in ASCII
+        return b"".join(_encoded_one(line) for line in lines)
+
+
+def _encoded_one(line: dict[str, Any]) -> bytes:
+    text = json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(line, allow_nan=False) + "\n").encode("ascii")
 
 
 class LedgerFile:
     """Appends the ledger's records to a JSON Lines file as they arrive; thread-safe.
 
-    ``open()`` starts the file afresh the first time and appends after that (a gateway
-    started again goes on in the same file); a record arriving while it is closed (a
-    request finishing after ``stop()``) is appended all the same. An error writing is
-    kept in ``error`` and stops the writing: the gateway goes on serving.
+    ``open()`` appends (never truncates) and writes a ``started`` line first; a record
+    arriving while it is closed (a request finishing after ``stop()``) is appended all the
+    same. An error writing (the disk, or a record that cannot be written) is kept in
+    ``error`` and stops the writing: the gateway goes on serving, and ``mandao sandbox``
+    exits 1 saying so.
     """
 
     def __init__(
@@ -69,26 +101,37 @@ class LedgerFile:
     ) -> None:
         self.path = Path(path)
         self._clock = clock
-        self.error: OSError | None = None
+        self.error: OSError | ValueError | None = None
         self.lines = 0
         self._lock = threading.Lock()
-        self._file: IO[str] | None = None
-        self._started = False
+        self._file: IO[bytes] | None = None
+        #: The number the next message gets (for the ``started`` line); set by the gateway.
+        self.next_id: Callable[[], int] = lambda: 1
 
     def open(self) -> None:
-        """Open the file: truncated the first time, appended to after that."""
+        """Open the file to append, and write the ``started`` line."""
         with self._lock:
-            if self._file is None:
-                mode = "a" if self._started else "w"
-                self._file = self.path.open(mode, encoding="utf-8", newline="\n")
-                self._started = True
+            if self._file is not None:
+                return
+            try:
+                self._file = self.path.open("ab")
+            except OSError as exc:
+                self.error = exc
+                return
+        self.write([{"kind": "started", "time": self._now(), "next_id": self.next_id()}])
 
     def close(self) -> None:
         """Flush and close; safe to call twice."""
         with self._lock:
             if self._file is not None:
-                self._file.close()
-                self._file = None
+                file, self._file = self._file, None
+                try:
+                    file.close()
+                except OSError as exc:
+                    self.error = self.error or exc
+
+    def _now(self) -> str:
+        return _stamp(datetime.fromtimestamp(self._clock()))
 
     # -- what it hears --------------------------------------------------------------------
     def __call__(self, kind: str, payload: Any) -> None:
@@ -108,8 +151,7 @@ class LedgerFile:
             fields["fault"] = fields.pop("kind")
             lines = [{"kind": "fault", **fields}]
         elif kind == "cleared":
-            when = datetime.fromtimestamp(self._clock()).isoformat()
-            lines = [{"kind": "cleared", "deleted": payload, "time": when}]
+            lines = [{"kind": "cleared", "deleted": payload, "time": self._now()}]
         else:
             return
         self.write(lines)
@@ -122,19 +164,22 @@ class LedgerFile:
         self.write(lines)
 
     def write(self, lines: list[dict[str, Any]]) -> None:
-        """Append ``lines`` (JSON objects) and flush them."""
+        """Append ``lines`` (JSON objects) and flush them; a failure goes to ``error``."""
         if not lines or self.error is not None:
             return
-        text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
         with self._lock:
+            if self.error is not None:
+                return
             try:
+                data = _encoded(lines)
                 if self._file is None:
                     # Closed (after stop): append and close again, losing nothing.
-                    with self.path.open("a", encoding="utf-8", newline="\n") as late:
-                        late.write(text)
+                    with self.path.open("ab") as late:
+                        late.write(data)
                 else:
-                    self._file.write(text)
+                    self._file.write(data)
                     self._file.flush()
                 self.lines += len(lines)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
+                # ValueError: what json cannot write (NaN) or UTF-8 cannot carry.
                 self.error = exc

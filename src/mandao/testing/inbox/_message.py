@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from .._ledger import LedgerEntry
-from ._text import codes, encoding, signature, split_parts, warnings
 
 __all__ = ["InboxMessage", "InboxPage", "build_message"]
 
@@ -27,7 +26,9 @@ class InboxMessage:
     ``id``); ``batch`` numbers the request that carried it (one ``mdsmssend`` to three
     numbers is one batch of three messages); ``host`` is the send URL that took it and
     ``host_name`` ``"primary"`` or ``"backup"``; ``segments`` is what it was billed and
-    ``parts`` the text of each billed part; ``encoding`` is ``"ascii"`` or ``"ucs2"``;
+    ``parts`` the text of each part as a handset shows it (at most 67 UTF-16 units each,
+    an emoji never cut in two: more parts than ``segments`` when an emoji straddles a
+    cut, which a warning says); ``encoding`` is ``"ascii"`` or ``"ucs2"``;
     ``time`` is when it was accepted (aware, in the machine's time zone);
     ``warnings`` are the encoding and signature warnings, in words; ``signature`` is the
     【…】 (with its brackets) or ``""``; ``status`` is the delivery report's status
@@ -109,6 +110,10 @@ def build_message(
     utf16: bool = True,
 ) -> InboxMessage:
     """The inbox's view of ledger entry ``entry``, numbered ``number`` in batch ``batch``."""
+    # Lazily: ``import mandao.testing`` (this module's values are public) does not pay for
+    # the text reading until a message is read.
+    from ._text import codes, encoding, signature, split_parts, warnings
+
     text = entry.content
     return InboxMessage(
         id=number,
@@ -128,7 +133,7 @@ def build_message(
         # The ledger's time is the machine's local time, naive: the inbox says which zone.
         time=entry.time.astimezone(),
         segments=entry.segments,
-        parts=split_parts(text, utf16=utf16),
+        parts=split_parts(text),
         encoding=encoding(text),
         warnings=warnings(text, utf16=utf16),
         signature=signature(text),

@@ -9,6 +9,7 @@ fetches ``/fragments/...`` so an inserted message has the very markup the page h
 from __future__ import annotations
 
 import importlib.resources
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -69,8 +70,10 @@ def environment() -> Environment:
 
 
 def _html(name: str, status: int = 200, **context: Any) -> Response:
-    body = environment().get_template(name).render(**context).encode("utf-8")
-    return Response(status, "text/html; charset=utf-8", body)
+    # backslashreplace: a lone surrogate in a text (``%uD800`` sent alone, which UTF-8
+    # cannot carry) shows as \ud800 instead of failing the page.
+    body = environment().get_template(name).render(**context)
+    return Response(status, "text/html; charset=utf-8", body.encode("utf-8", "backslashreplace"))
 
 
 def error_page(error: HttpError) -> Response:
@@ -88,11 +91,15 @@ def index(app: InboxApp, request: Request) -> Response:
     allowed = ("q", "page")
     q = (one(request, "q", allowed) or "").strip()
     page = positive_int(one(request, "page", allowed), "page", 1)
+    # Read before the page: a message recorded while it renders is on the page or on the
+    # stream inbox.js opens with ?after= this number (or on both: the script skips it).
+    last_id = app.view.ledger.last_number
     shown = app.view.page(q, page=page, per_page=_PER_PAGE)
     return _html(
         "index.html",
         page=shown,
         q=q,
+        last_id=last_id,
         accounts=app.accounts(),
         faults=app.faults(),
         page_name="index",
@@ -103,12 +110,14 @@ def thread(app: InboxApp, request: Request) -> Response:
     """``GET /threads/MOBILE``: the messages to it and its replies, like a phone's."""
     one(request, "", ())
     mobile = request.params["mobile"]
+    last_id = app.view.ledger.last_number  # before the page, as on the list
     items = app.view.thread(mobile)
     latest = app.view.latest(mobile)
     return _html(
         "thread.html",
         mobile=mobile,
         items=items,
+        last_id=last_id,
         sn=latest.sn if latest is not None else "",
         page_name="thread",
     )
@@ -157,7 +166,16 @@ def reply_form(app: InboxApp, request: Request) -> Response:
     return _see_other(thread_url(mobile))
 
 
-_FORM_OPTIONS = {"code": str, "times": int, "delay": float, "status": int}
+# What a form field's text must look like to be read as the option's number: ASCII digits
+# (int() and float() would take "١٢", "inf" and "nan"); the bounds are checked after.
+_WHOLE = re.compile(r"[0-9]{1,12}")
+_DECIMAL = re.compile(r"(?:[0-9]{1,12}(?:\.[0-9]*)?|\.[0-9]+)")
+_FORM_OPTIONS: dict[str, tuple[re.Pattern[str] | None, Any]] = {
+    "code": (None, str),
+    "times": (_WHOLE, int),
+    "delay": (_DECIMAL, float),
+    "status": (_WHOLE, int),
+}
 
 
 def fault_form(app: InboxApp, request: Request) -> Response:
@@ -167,13 +185,12 @@ def fault_form(app: InboxApp, request: Request) -> Response:
     for name, value in fields.items():
         if name in ("host", "kind") or not value.strip():
             continue
-        convert = _FORM_OPTIONS.get(name)
-        if convert is None:
+        if name not in _FORM_OPTIONS:
             raise HttpError(400, f"unknown field {name!r}", name)
-        try:
-            options[name] = convert(value.strip())
-        except ValueError:
-            raise HttpError(400, f"{name} must be a number, not {value!r}", name) from None
+        shape, convert = _FORM_OPTIONS[name]
+        if shape is not None and not shape.fullmatch(value.strip()):
+            raise HttpError(400, f"{name} must be a number (digits), not {value!r}", name)
+        options[name] = convert(value.strip())
     if fields.get("kind", "") in ("", "down", "up"):
         options.clear()  # the options belong to a fault kind
     app.switch_fault(fields.get("host"), fields.get("kind", ""), options)

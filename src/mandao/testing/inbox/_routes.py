@@ -1,7 +1,8 @@
 """The inbox's routes, as one table: method and path pattern to the function answering.
 
 A path matching no pattern is a 404; one matching a pattern of another method a 405
-(with ``Allow``). Path parameters are percent-decoded before the handler sees them.
+(with an ``Allow`` header). Path parameters are percent-decoded (as UTF-8: 400 when they
+are not) before the handler sees them.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ ROUTES: tuple[Route, ...] = (
 def match(method: str, path: str) -> tuple[Handler, dict[str, str]]:
     """The handler of ``method`` on the raw ``path`` and its decoded path parameters.
 
-    Raises HttpError 404 (no such path) or 405 (not with this method; ``parameter`` is
-    the methods allowed, comma-separated, for the ``Allow`` header).
+    Raises HttpError 404 (no such path), 405 (not with this method; the methods allowed
+    go in its ``Allow`` header) or 400 (a path parameter that is not UTF-8).
     """
     allowed = []
     lookup = "GET" if method == "HEAD" else method
@@ -69,8 +70,23 @@ def match(method: str, path: str) -> tuple[Handler, dict[str, str]]:
         if found is None:
             continue
         if route.method == lookup:
-            return route.handler, {k: unquote(v) for k, v in found.groupdict().items()}
+            return route.handler, _decoded(found.groupdict())
         allowed.append(route.method)
+        if route.method == "GET":
+            allowed.append("HEAD")
     if allowed:
-        raise HttpError(405, f"{method} is not allowed here", ", ".join(allowed))
+        methods = ", ".join(allowed)
+        raise HttpError(
+            405, f"{method} is not allowed here (only {methods})", headers={"Allow": methods}
+        )
     raise HttpError(404, f"nothing at {path}")
+
+
+def _decoded(params: dict[str, str]) -> dict[str, str]:
+    decoded = {}
+    for name, value in params.items():
+        try:
+            decoded[name] = unquote(value, errors="strict")
+        except UnicodeDecodeError:
+            raise HttpError(400, f"{name} is not UTF-8 (percent-encoded)", name) from None
+    return decoded

@@ -1,18 +1,25 @@
 """``InboxServer``: the inbox on a loopback port of its own (stdlib ``http.server``).
 
-One thread per connection (daemon threads), HTTP/1.1 keep-alive. Every request must name
-this server in ``Host`` (``127.0.0.1:PORT``, ``localhost:PORT``, ``[::1]:PORT`` or the
-bound address), so a page of another site cannot reach it by DNS rebinding; every request
-that changes something (POST, DELETE) is refused when its ``Origin`` is another site's,
-or ``Sec-Fetch-Site`` says ``cross-site``. Answers carry a Content-Security-Policy that
-lets the pages load their own script and stylesheet only. ``stop()`` closes the hub
-(every event stream ends at once), the listening socket and every open connection.
+One thread per connection (daemon threads), HTTP/1.1 keep-alive; a connection with no
+request for ``idle_timeout`` seconds is closed (an event stream is never idle: it writes
+a comment every 15 s; one whose reader stops reading that long is dropped). Every request
+must name this server in ``Host`` (``127.0.0.1:PORT``, ``localhost:PORT``, ``[::1]:PORT``
+or the bound address), so a page of another site cannot reach it by DNS rebinding; every
+request that changes something (POST, DELETE) is refused when its ``Origin`` is another
+site's, or ``Sec-Fetch-Site`` says ``cross-site``; both are checked before a byte of the
+body is read. Answers carry a Content-Security-Policy that lets the pages load their own
+script and stylesheet only; so do ``http.server``'s own refusals (a request line it
+cannot read, 414, 431, 501), which are JSON on ``/api/`` like every other error. A
+request line with raw UTF-8 (``curl "$I/api/messages?q=验证码"``) is read as UTF-8, as
+a browser would have percent-encoded it. ``stop()`` closes the hub (every event stream
+ends at once), the listening socket and every open connection.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +31,11 @@ from ._http import MAX_BODY, HttpError, Request, Response, Stream, json_response
 from ._pages import error_page
 from ._routes import match
 
-__all__ = ["InboxServer", "allowed_hosts", "url_host"]
+__all__ = ["IDLE_TIMEOUT", "InboxServer", "allowed_hosts", "url_host"]
+
+#: Seconds a connection may wait for its next request before it is closed.
+IDLE_TIMEOUT = 60.0
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 _log = logging.getLogger("mandao.testing.inbox")
 _CHANGES = frozenset({"POST", "DELETE", "PUT", "PATCH"})
@@ -94,23 +105,70 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the inbox shows what it serves; it does not log each request
 
+    raw_requestline: bytes
+
+    def setup(self) -> None:
+        super().setup()
+        # A connection that sends no request for this long ends: handle_one_request
+        # answers the socket's timeout by closing it.
+        self.connection.settimeout(self.server.inbox.idle_timeout)
+
+    def parse_request(self) -> bool:
+        # http.server reads the request line as Latin-1 and splits it on whitespace, which
+        # to str.split includes U+00A0 and U+0085: the raw UTF-8 of 验 or 码 (curl sends
+        # it as typed) would cut the line. Raw bytes are percent-encoded first, as a
+        # browser sends them, and the query is then read as UTF-8 (strictly) like any.
+        self.path = ""  # not a previous request's path, should this line be unreadable
+        if not self.raw_requestline.isascii():
+            self.raw_requestline = _NON_ASCII.sub(
+                lambda found: b"%%%02X" % found[0][0], self.raw_requestline
+            )
+        return super().parse_request()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals, answered as the inbox answers its errors: JSON on
+        ``/api/``, the error page elsewhere, with the security headers."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            # Left so by a request line that could not be read: with it http.server would
+            # answer a bare body, no status line, which no client of today reads.
+            self.request_version = "HTTP/1.0"
+        text = message or self.responses.get(code, ("refused",))[0]
+        error = HttpError(int(code), f"{text}: {explain}" if explain else text)
+        self._send(self._error_answer(error, self._api()))
+
+    def _api(self) -> bool:
+        path = getattr(self, "path", "")  # unset when the line was too long to read
+        if not path:  # the request line was not read: its second word, if any
+            words = self.raw_requestline.split()
+            path = words[1].decode("ascii", "replace") if len(words) > 1 else ""
+        return urlsplit(path).path.startswith("/api/")
+
     def do_GET(self) -> None:
         self._dispatch()
 
     do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
-    def _read_body(self) -> bytes:
+    def _body_length(self) -> int:
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
             raise HttpError(411, "send the body with a Content-Length", "Content-Length")
         length = self.headers.get("Content-Length", "0").strip() or "0"
-        if not length.isdigit():
+        if not (length.isascii() and length.isdigit()):
             self.close_connection = True
-            raise HttpError(400, "Content-Length is not a number", "Content-Length")
-        if int(length) > MAX_BODY:
+            raise HttpError(400, "Content-Length is not a number (ASCII digits)", "Content-Length")
+        return int(length)
+
+    def _read_body(self) -> bytes:
+        length = self._body_length()
+        if length > MAX_BODY:
             self.close_connection = True
             raise HttpError(413, f"the body is over {MAX_BODY} bytes", "body")
-        return self.rfile.read(int(length)) if int(length) else b""
+        try:
+            return self.rfile.read(length) if length else b""
+        except TimeoutError:
+            self.close_connection = True
+            raise HttpError(408, "the body did not come in time", "body") from None
 
     def _check(self) -> None:
         inbox = self.server.inbox
@@ -130,31 +188,44 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         api = parts.path.startswith("/api/")
         answer: Response | Stream
+        read = False
         try:
-            body = self._read_body()
-            self._check()
+            self._check()  # before the body: a refused request's body is never read
+            body, read = self._read_body(), True
             handler, params = match(self.command, parts.path)
             request = Request(
                 method=self.command,
                 path=parts.path,
-                query=parse_qs(parts.query, keep_blank_values=True),
+                query=_query(parts.query),
                 headers=self.headers,  # type: ignore[arg-type]
                 body=body,
                 params=params,
             )
             answer = handler(inbox.app, request)
         except HttpError as error:
-            answer = json_response(error.to_dict(), error.status) if api else error_page(error)
-            if error.status == 405 and error.parameter:
-                answer.headers["Allow"] = error.parameter
+            answer = self._error_answer(error, api)
         except Exception as exc:  # a bug of the inbox: answered, and logged with its traceback
             _log.exception("inbox: %s %s failed", self.command, parts.path)
             failed = HttpError(500, f"the inbox failed: {type(exc).__name__}: {exc}")
-            answer = json_response(failed.to_dict(), 500) if api else error_page(failed)
+            answer = self._error_answer(failed, api)
+        if not read and not self.close_connection and self._unread_body():
+            self.close_connection = True  # the body left unread would be the next "request"
         if isinstance(answer, Stream):
             self._stream(answer)
         else:
             self._send(answer)
+
+    def _unread_body(self) -> bool:
+        try:
+            return self._body_length() > 0
+        except HttpError:
+            return True
+
+    @staticmethod
+    def _error_answer(error: HttpError, api: bool) -> Response:
+        answer = json_response(error.to_dict(), error.status) if api else error_page(error)
+        answer.headers.update(error.headers)
+        return answer
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
@@ -179,6 +250,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
+        # The stream has joined the hub already (event_stream took its place before these
+        # headers went out): what the page or EventSource does on "open" sees every event.
+        # The idle timeout stays, as a write timeout: a reader that stops reading is dropped.
         with contextlib.suppress(OSError):  # the client went away, or the inbox stopped
             stream.run(self._write)
 
@@ -186,12 +260,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class InboxServer:
-    """The inbox's HTTP server for ``app``, on ``host`` (loopback by default) and ``port``."""
+def _query(query: str) -> dict[str, list[str]]:
+    try:
+        return parse_qs(query, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise HttpError(400, "the query is not UTF-8 (percent-encoded)", "query") from None
 
-    def __init__(self, app: InboxApp, host: str = "127.0.0.1", port: int = 0) -> None:
+
+class InboxServer:
+    """The inbox's HTTP server for ``app``, on ``host`` (loopback by default) and ``port``;
+    a connection idle for ``idle_timeout`` seconds is closed (read at each new one)."""
+
+    def __init__(
+        self,
+        app: InboxApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
         self.app = app
         self.host = host
+        self.idle_timeout = idle_timeout
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

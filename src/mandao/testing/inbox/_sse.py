@@ -2,9 +2,13 @@
 
 Each stream follows the hub from where it joined: ``event: message`` (``id:`` the
 message's number, ``data:`` its JSON), ``event: reply``, ``event: fault`` and
-``event: cleared`` (their JSON), and a comment line every ``keepalive`` seconds. With a
-``Last-Event-ID`` (a browser reconnecting), the messages numbered after it that are still
-in the ledger come first (the latest 1,000 at most). A burst of more than 1,000 messages
+``event: cleared`` (their JSON), and a comment line every ``keepalive`` seconds. It joins
+when :func:`event_stream` is called, before the answer's headers go out: a client that
+has the headers (EventSource's ``open``) misses nothing from then on. With a
+``Last-Event-ID`` (a browser reconnecting) or ``?after=N`` (a page rendered with the
+messages up to N: its ``data-last-id``), the messages numbered after it that are still
+in the ledger come first (the latest 1,000 at most); a ``Last-Event-ID`` wins over
+``after`` (it is the later of the two). A burst of more than 1,000 messages
 between two reads sends the newest 1,000 after an ``event: skipped`` naming the numbers
 left out (``/api/messages`` has them). The stream waits on the hub's condition, never
 on a sleep, and ends as soon as the hub closes (the gateway stopping).
@@ -12,12 +16,11 @@ on a sleep, and ends as soon as the hub closes (the gateway stopping).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from ._app import InboxApp
-from ._http import Stream
+from ._http import Stream, json_bytes
 
 __all__ = ["BURST", "event_stream"]
 
@@ -26,7 +29,7 @@ BURST = 1000  # at most this many message events at a time (and replayed on reco
 
 def _event(kind: str, data: Any, event_id: int | None = None) -> bytes:
     head = f"event: {kind}\n" + (f"id: {event_id}\n" if event_id is not None else "")
-    return (head + "data: " + json.dumps(data, ensure_ascii=False) + "\n\n").encode("utf-8")
+    return head.encode("ascii") + b"data: " + json_bytes(data) + b"\n\n"
 
 
 def _last_event_id(value: str | None) -> int | None:
@@ -35,15 +38,21 @@ def _last_event_id(value: str | None) -> int | None:
     return None
 
 
-def event_stream(app: InboxApp, last_event_id: str | None) -> Stream:
-    """The stream for one client (``last_event_id``: its ``Last-Event-ID`` header)."""
+def event_stream(app: InboxApp, last_event_id: str | None, after: int | None = None) -> Stream:
+    """The stream for one client (``last_event_id``: its ``Last-Event-ID`` header;
+    ``after``: its ``?after=``), joined now: called before the headers are written."""
+    hub, view, ledger = app.hub, app.view, app.view.ledger
+    # The hub's place first, then the ledger's: a message recorded in between is in both,
+    # and ``sent`` keeps it from being written twice. Taken here, not in run(): run()
+    # starts after the headers, and a message recorded in between would be on neither.
+    cursor = hub.seq
+    sent = ledger.last_number
+    replay = _last_event_id(last_event_id)
+    if replay is None:
+        replay = after
 
     def run(write: Callable[[bytes], None]) -> None:
-        hub, view, ledger = app.hub, app.view, app.view.ledger
-        # The hub's place first, then the ledger's: a message recorded in between is in
-        # both, and ``sent`` keeps it from being written twice.
-        cursor = hub.seq
-        sent = ledger.last_number
+        nonlocal cursor, sent
 
         def messages(first: int, last: int) -> None:
             nonlocal sent
@@ -61,7 +70,6 @@ def event_stream(app: InboxApp, last_event_id: str | None) -> Stream:
                 write(b"".join(chunks))
 
         write(b"retry: 2000\n: connected\n\n")
-        replay = _last_event_id(last_event_id)
         if replay is not None and replay < sent:
             start, sent = replay + 1, replay
             messages(start, ledger.last_number)

@@ -2,8 +2,11 @@
 
 Pure functions, no I/O. The billing rule is the vendor's (``_billing.segments``: up to 70
 characters, or 140 of pure ASCII, is one message; longer text is billed per 67), and
-:func:`split_parts` cuts the text where that rule counts, so ``len(split_parts(t)) ==
-segments(t)`` for every text. The warnings are a small set a careful sender wants to
+:func:`split_parts` cuts the text as a handset's concatenated message carries it: parts
+of at most 67 UTF-16 units, an emoji never cut in two. That is ``segments(t)`` parts for
+most texts, and more when an emoji straddles a cut of the bill's count (or the gateway
+counts code points, ``Rules(count_utf16=False)``): a warning then says "the handset
+shows N parts, billed as M". The warnings are a small set a careful sender wants to
 hear about before a campaign goes out (docs/sandbox.md, "The inbox", lists them).
 """
 
@@ -17,6 +20,8 @@ from .._billing import segments
 __all__ = ["codes", "encoding", "signature", "signature_span", "split_parts", "warnings"]
 
 _PER_PART = 67  # longer text is billed per 67 characters (the vendor's rule)
+_SHORT = 70  # up to 70 UTF-16 units is one message
+_SHORT_ASCII = 140  # pure ASCII: up to 140
 _SIGNATURE = re.compile(r"【[^【】]+】")
 # A signature written with ASCII or other look-alike brackets, at either end of the text.
 _BRACKETED = r"[\[［(（〔][^\[\]［］()（）〔〕【】]{1,20}[\]］)）〕]"
@@ -40,6 +45,7 @@ _LOOKALIKES = {
     "\u00b7": ".",
 }
 _SHOWN = 5  # at most this many characters named in one warning
+_SURROGATES = ("\ud800", "\udfff")  # a lone one: a %uD83D sent without its %uDExx
 
 
 def encoding(text: str) -> str:
@@ -47,32 +53,42 @@ def encoding(text: str) -> str:
     return "ascii" if text.isascii() else "ucs2"
 
 
-def split_parts(text: str, *, utf16: bool = True) -> list[str]:
-    """The texts of the billed parts of ``text``: one part, or pieces of 67 characters.
+def split_parts(text: str) -> list[str]:
+    """The parts a handset shows ``text`` in: one, or parts of at most 67 UTF-16 units.
 
-    Counted as the gateway counts (UTF-16 code units when ``utf16``: an emoji is 2). A
-    character whose two units would straddle a cut goes whole to the later part, as a
-    handset's concatenated message carries it, so each part holds at most 67 units and
-    the number of parts is always ``segments(text)``.
+    One part when the text fits one message (70 UTF-16 units, or 140 of pure ASCII);
+    else cut greedily: each part takes characters while they fit in 67 units, and a
+    character beyond U+FFFF (2 units) that does not fit goes whole to the next part, as
+    a handset's concatenated message carries it. So each part holds at most 67 units,
+    and there may be more parts than the bill's ``segments`` (see :func:`warnings`).
 
     >>> [len(p) for p in split_parts("你" * 140)], split_parts("短信【示例】")
     ([67, 67, 6], ['短信【示例】'])
+    >>> [len(p.encode("utf-16-le")) // 2 for p in split_parts("你" * 66 + "😀" + "你" * 66)]
+    [66, 67, 1]
     """
-    if segments(text, utf16=utf16) == 1:
-        return [text]
-    if not utf16 or text.isascii():
+    if text.isascii():
+        if len(text) <= _SHORT_ASCII:
+            return [text]
         return [text[i : i + _PER_PART] for i in range(0, len(text), _PER_PART)]
+    if _units(text) <= _SHORT:
+        return [text]
     parts: list[str] = []
     start = 0
     units = 0
     for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        # The part a character belongs to is the part of its last unit.
-        if (units - 1) // _PER_PART > len(parts):
+        width = 2 if ord(char) > 0xFFFF else 1
+        if units + width > _PER_PART:
             parts.append(text[start:index])
-            start = index
+            start, units = index, 0
+        units += width
     parts.append(text[start:])
     return parts
+
+
+def _units(text: str) -> int:
+    # A lone surrogate (a %uD800 with no partner) is one unit, as in a .NET string.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def signature_span(text: str) -> tuple[int, int] | None:
@@ -162,8 +178,8 @@ def _outside_gbk(text: str) -> list[str]:
         return []
     bad = []
     for char in _distinct(text):
-        if ord(char) > 0xFFFF or char in _INVISIBLE:
-            continue  # said by the emoji or the invisible characters' warning
+        if ord(char) > 0xFFFF or char in _INVISIBLE or _SURROGATES[0] <= char <= _SURROGATES[1]:
+            continue  # said by the emoji, invisible characters' or lone surrogates' warning
         try:
             char.encode("gbk")
         except UnicodeEncodeError:
@@ -176,7 +192,8 @@ def warnings(text: str, *, utf16: bool = True) -> list[str]:
 
     In this order: a missing, ASCII-bracketed, repeated or misplaced 【signature】;
     characters outside GBK (older handsets show boxes or ``?``); emoji and other
-    characters beyond U+FFFF (2 characters each, and outside GBK); full-width letters
+    characters beyond U+FFFF (2 characters each, and outside GBK); lone surrogates; a
+    handset showing more parts than the bill counts (:func:`split_parts`); full-width letters
     and digits (a code typed in them is no code to an app reading digits); look-alike
     punctuation that alone keeps a text from being ASCII, when it costs messages (billed
     70, not 140, a message); invisible characters (they count, and may show as boxes).
@@ -201,6 +218,14 @@ def warnings(text: str, *, utf16: bool = True) -> list[str]:
         )
     elif astral:
         found.append(f"{_named(astral)}: beyond U+FFFF, outside GBK")
+    lone = [c for c in chars if _SURROGATES[0] <= c <= _SURROGATES[1]]
+    if lone:
+        named = ", ".join(f"U+{ord(c):04X}" for c in lone[:_SHOWN])
+        found.append(
+            f"lone surrogates: {named}: half of a UTF-16 pair (a %uD83D sent without its "
+            "%uDExx), not a character: handsets show a box or nothing"
+        )
+    found += _parts_warning(text, utf16)
     # Full-width letters and digits only: full-width punctuation (，：！) is plain Chinese.
     wide = [c for c in chars if "\uff10" <= c <= "\uff5a" and c.isalnum()]
     if wide:
@@ -209,6 +234,18 @@ def warnings(text: str, *, utf16: bool = True) -> list[str]:
         found.append(f"full-width letters or digits: {_named(wide)}{tail}")
     found += _costly_lookalikes(text, chars, utf16)
     return found + _hidden(chars)
+
+
+def _parts_warning(text: str, utf16: bool) -> list[str]:
+    shown, billed = len(split_parts(text)), segments(text, utf16=utf16)
+    if shown == billed:
+        return []
+    why = (
+        "an emoji that would straddle a 67-unit cut goes whole to the next part"
+        if utf16
+        else "the gateway counts characters, a handset UTF-16 units (an emoji is 2)"
+    )
+    return [f"the handset shows {shown} parts, billed as {billed}: {why}"]
 
 
 def _costly_lookalikes(text: str, chars: list[str], utf16: bool) -> list[str]:

@@ -8,13 +8,15 @@ Only a search by text scans, over a snapshot taken under the lock and read outsi
 
 The delivery status comes from the sandbox's reports: reports due by now are released
 (what ``gw.reports()`` does too) and indexed by (serial, rrid, mobile) as they come, so
-a page looks each status up at once; the reports are read again only when a status to
-show is not known yet. Messages to one number under one reused rrid share a status (a
-report names only serial, rrid and mobile).
+a page looks each status up at once; each read looks only at the reports due since the
+last one (none, mostly). Messages to one number under one
+reused rrid share a status (a report names only serial, rrid and mobile). Replies are
+indexed by mobile and moID as the gateway injects them (``add_replies``).
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -41,7 +43,11 @@ def check_paging(page: int, per_page: int) -> None:
 
 
 class _Statuses:
-    """(sn, rrid, mobile) -> the latest due report's status, indexed as reports come due."""
+    """(sn, rrid, mobile) -> the latest due report's status, indexed as reports come due.
+
+    Each refresh reads only the reports that came due since the last one (the report
+    book's ``due_since``): a new message costs the reports made since, not all of them.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -49,23 +55,63 @@ class _Statuses:
         self._status: dict[tuple[str, str, str], str] = {}
 
     def refresh(self, state: GatewayState) -> None:
-        with state.lock:
-            book = state.reports
-            book.release(state.clock())
-            due = {sn: book.due(sn) for sn in state.accounts}
+        # Held throughout, so two refreshes never apply their reports out of order (a
+        # reused rrid's later report must win). Nothing holding the state's lock comes here.
         with self._lock:
-            for sn, reports in due.items():
-                for report in reports[self._seen.get(sn, 0) :]:
+            with state.lock:
+                book = state.reports
+                book.release(state.clock())
+                new = {sn: book.due_since(sn, self._seen.get(sn, 0)) for sn in state.accounts}
+            for sn, reports in new.items():
+                for report in reports:
                     self._status[(sn, report.rrid, report.mobile)] = report.status
-                self._seen[sn] = len(reports)
-
-    def known(self, keys: list[tuple[str, str, str]]) -> bool:
-        with self._lock:
-            return all(key in self._status for key in keys)
+                self._seen[sn] = self._seen.get(sn, 0) + len(reports)
 
     def get(self, sn: str, rrid: str, mobile: str) -> str | None:
         with self._lock:
             return self._status.get((sn, rrid, mobile))
+
+
+class _Replies:
+    """The replies (MO) since the last clear, by moID and by mobile, as they are made."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[int, InjectedReply] = {}
+        self._by_mobile: dict[str, list[InjectedReply]] = {}
+        self._ordered: list[InjectedReply] = []
+        self._before = 0  # replies up to this moID were cleared
+
+    def add(self, replies: list[InjectedReply]) -> None:
+        with self._lock:
+            for reply in replies:
+                if reply.id <= self._before or reply.id in self._by_id:
+                    continue
+                self._by_id[reply.id] = reply
+                # In moID order even when two injections finish out of order.
+                bisect.insort(self._by_mobile.setdefault(reply.mobile, []), reply, key=_mo_id)
+                bisect.insort(self._ordered, reply, key=_mo_id)
+
+    def clear(self, last_id: int) -> None:
+        with self._lock:
+            self._before = max(self._before, last_id)
+            self._by_id.clear()
+            self._by_mobile.clear()
+            self._ordered.clear()
+
+    def of(self, mobile: str | None) -> list[InjectedReply]:
+        with self._lock:
+            if mobile is None:
+                return list(self._ordered)
+            return list(self._by_mobile.get(mobile, ()))
+
+    def get(self, reply_id: int) -> InjectedReply | None:
+        with self._lock:
+            return self._by_id.get(reply_id)
+
+
+def _mo_id(reply: InjectedReply) -> int:
+    return reply.id
 
 
 class InboxView:
@@ -84,19 +130,15 @@ class InboxView:
         self._state = state
         self._hosts = hosts
         self._statuses = _Statuses()
-        self._lock = threading.Lock()
-        self._replies_before = 0  # replies up to this moID were cleared from the view
+        self._replies = _Replies()
 
     # -- messages ---------------------------------------------------------------------------
     def _build(self, items: list[Numbered]) -> list[InboxMessage]:
         if not items:
             return []
-        # Reading the due reports copies their list: done only when a status shown is not
-        # known yet (a report not due, or due since), so a page of delivered messages
-        # costs nothing however many reports there are.
-        keys = [(entry.sn, entry.rrid, entry.mobile) for _, _, entry in items]
-        if not self._statuses.known(keys):
-            self._statuses.refresh(self._state)
+        # Only the reports due since the last look are read (a few, or none): cheap enough
+        # for every build, and a reused rrid's later report shows at once.
+        self._statuses.refresh(self._state)
         names = self._hosts()
         utf16 = self._state.rules.count_utf16
         return [
@@ -120,8 +162,7 @@ class InboxView:
         query = (q or "").strip().casefold()
         skip = (page - 1) * per_page
         if not query:
-            total = self.ledger.count(mobile or None)
-            items = self.ledger.newest(skip, per_page, mobile or None)
+            total, items = self.ledger.page(skip, per_page, mobile or None)
         else:
             found = self._search(query, mobile or None)
             total = len(found)
@@ -162,25 +203,25 @@ class InboxView:
         threads); accounts, reports and the gateway's replies stay. How many messages went."""
         with self._state.lock:
             last_reply = max((r.id for r in self._state.inbox.all()), default=0)
-        with self._lock:
-            self._replies_before = last_reply
+        self._replies.clear(last_reply)
         return self.ledger.clear()
 
     # -- threads ----------------------------------------------------------------------------
+    def add_replies(self, replies: list[InjectedReply]) -> None:
+        """Index replies just injected (``gw.reply``), for the threads."""
+        self._replies.add(replies)
+
     def replies(self, mobile: str | None = None) -> list[InjectedReply]:
-        """Replies (MO) since the last clear, of ``mobile`` or all, oldest first."""
-        with self._state.lock:
-            every = self._state.inbox.all()
-        with self._lock:
-            mark = self._replies_before
-        return [r for r in every if r.id > mark and (mobile is None or r.mobile == mobile)]
+        """Replies (MO) since the last clear, of ``mobile`` or all, oldest first (from the
+        index by mobile: no scan of the others)."""
+        return self._replies.of(mobile)
 
     def reply(self, reply_id: int) -> InjectedReply:
         """The reply with this moID (since the last clear); KeyError when there is none."""
-        for reply in self.replies():
-            if reply.id == reply_id:
-                return reply
-        raise KeyError(f"the inbox has no reply {reply_id}")
+        found = self._replies.get(reply_id)
+        if found is None:
+            raise KeyError(f"the inbox has no reply {reply_id}")
+        return found
 
     def thread(self, mobile: str, limit: int = 200) -> list[ThreadItem]:
         """The latest ``limit`` messages to ``mobile`` and replies from it, in time order."""

@@ -1,7 +1,10 @@
 // The sandbox inbox's live updates. Plain JavaScript, no build step, nothing from outside.
 // The pages work without it; with it, /api/events (Server-Sent Events) brings each new
 // message, reply, fault switch and clear, and the markup of what is inserted comes from the
-// server (/fragments/...), the very markup the page was rendered with.
+// server (/fragments/...), the very markup the page was rendered with. The stream opens
+// with ?after= the page's data-last-id (the last message number when it was rendered), so
+// a message that arrived while the page loaded comes first; a page restored from the
+// back/forward cache opens it again after the last message it saw.
 (function () {
   "use strict";
 
@@ -16,7 +19,9 @@
   var queue = [];
   var busy = false;
   var MAX_QUEUE = 50; // more waiting than this: offer a reload instead of 50 fetches
-  var accountsTimer = null;
+  var panelsTimer = null;
+  var container = list || thread;
+  var lastId = parseInt((container && container.getAttribute("data-last-id")) || "0", 10) || 0;
 
   function setLive(text, on) {
     live.textContent = text;
@@ -82,6 +87,7 @@
 
   // -- the message list (/) ------------------------------------------------------------
   function onListMessage(message) {
+    refreshPanelsSoon();
     if (list.getAttribute("data-page") !== "1") {
       showMore();
       return;
@@ -108,53 +114,78 @@
         bumpTotal(1);
       });
     });
-    refreshAccountsSoon();
   }
 
-  function refreshAccountsSoon() {
-    if (accountsTimer !== null || !document.getElementById("accounts")) {
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; });
+  }
+
+  // The accounts and faults panels, read again a moment after a message or a fault event
+  // (one read for a burst of them).
+  function refreshPanelsSoon() {
+    if (panelsTimer !== null || !document.getElementById("accounts")) {
       return;
     }
-    accountsTimer = window.setTimeout(function () {
-      accountsTimer = null;
-      fetch("/api/accounts", { credentials: "same-origin" })
-        .then(function (response) { return response.ok ? response.json() : null; })
-        .then(function (data) {
-          if (!data) {
-            return;
-          }
-          data.accounts.forEach(function (account) {
-            var box = document.querySelector('.account[data-sn="' + account.sn + '"]');
-            if (!box) {
-              return;
-            }
-            box.querySelector(".balance").textContent = String(account.balance);
-            var limit = account.max_in_flight === null ? "no limit" : String(account.max_in_flight);
-            box.querySelector(".in-flight").textContent = account.in_flight + " of " + limit;
-            box.querySelector(".next-request").textContent = Object.keys(account.next_request)
-              .map(function (host) { return host + ": " + (account.next_request[host] || "accepted"); })
-              .join("; ");
-          });
-        })
-        .catch(function () {});
+    panelsTimer = window.setTimeout(function () {
+      panelsTimer = null;
+      getJson("/api/accounts").then(showAccounts).catch(function () {});
+      getJson("/api/faults").then(showFaults).catch(function () {});
     }, 300);
   }
 
-  function onFault(change) {
-    if (change.change !== "switched") {
+  function showFaults(data) {
+    if (!data) {
       return;
     }
-    var line = document.getElementById("host-state-" + change.host);
+    data.hosts.forEach(function (host) {
+      showHost(host.name, host.state, host.faults);
+    });
+  }
+
+  function showAccounts(data) {
+    if (!data) {
+      return;
+    }
+    data.accounts.forEach(function (account) {
+      var box = document.querySelector('.account[data-sn="' + account.sn + '"]');
+      if (!box) {
+        return;
+      }
+      box.querySelector(".balance").textContent = String(account.balance);
+      var limit = account.max_in_flight === null ? "no limit" : String(account.max_in_flight);
+      box.querySelector(".in-flight").textContent = account.in_flight + " of " + limit;
+      box.querySelector(".next-request").textContent = Object.keys(account.next_request)
+        .map(function (host) { return host + ": " + (account.next_request[host] || "accepted"); })
+        .join("; ");
+    });
+  }
+
+  // One host's line in the faults panel, and its select (unless someone is choosing in it).
+  function showHost(name, hostState, faults) {
+    var line = document.getElementById("host-state-" + name);
     if (!line) {
       return;
     }
-    var kinds = change.faults.map(function (fault) { return " · " + fault.kind; }).join("");
+    var kinds = faults.map(function (fault) { return " · " + fault.kind; }).join("");
     var state = line.querySelector(".state");
-    state.textContent = change.state;
+    state.textContent = hostState;
     while (state.nextSibling) {
       line.removeChild(state.nextSibling);
     }
     line.appendChild(document.createTextNode(kinds));
+    var select = document.getElementById("fault-kind-" + name);
+    if (select && document.activeElement !== select) {
+      select.value = hostState !== "up" ? "down" : (faults.length ? faults[0].kind : "");
+    }
+  }
+
+  function onFault(change) {
+    if (change.change === "switched") {
+      showHost(change.host, change.state, change.faults);
+    }
+    // A fault that fired may be spent (times), and the accounts may have moved.
+    refreshPanelsSoon();
   }
 
   // -- a thread (/threads/MOBILE) --------------------------------------------------------
@@ -207,12 +238,8 @@
   }
 
   // -- the stream ------------------------------------------------------------------------
-  var source = new EventSource("/api/events");
-  setLive("connecting…", false);
-  source.addEventListener("open", function () { setLive("live", true); });
-  source.addEventListener("error", function () {
-    setLive(source.readyState === EventSource.CLOSED ? "offline" : "reconnecting…", false);
-  });
+  var source = null;
+
   function on(kind, handler) {
     source.addEventListener(kind, function (event) {
       var data;
@@ -221,18 +248,47 @@
       } catch (error) {
         return;
       }
+      if (kind === "message" && data.id > lastId) {
+        lastId = data.id;
+      }
       handler(data);
     });
   }
-  if (page === "index" && list) {
-    on("message", onListMessage);
-    on("fault", onFault);
-    on("cleared", onCleared);
-    on("skipped", showMore);
-  } else if (page === "thread" && thread) {
-    on("message", onThreadMessage);
-    on("reply", onThreadReply);
-    on("cleared", onCleared);
+
+  function connect() {
+    // after=: what the page (or the stream before it) already has; a reconnect of this
+    // EventSource sends Last-Event-ID, which the server prefers.
+    source = new EventSource("/api/events?after=" + String(lastId));
+    var mine = source;
+    setLive("connecting…", false);
+    source.addEventListener("open", function () { setLive("live", true); });
+    source.addEventListener("error", function () {
+      setLive(mine.readyState === EventSource.CLOSED ? "offline" : "reconnecting…", false);
+    });
+    if (page === "index" && list) {
+      on("message", onListMessage);
+      on("fault", onFault);
+      on("cleared", onCleared);
+      on("skipped", showMore);
+    } else if (page === "thread" && thread) {
+      on("message", onThreadMessage);
+      on("reply", onThreadReply);
+      on("cleared", onCleared);
+    }
   }
-  window.addEventListener("pagehide", function () { source.close(); });
+
+  connect();
+  window.addEventListener("pagehide", function () {
+    if (source) {
+      source.close();
+      source = null;
+    }
+  });
+  window.addEventListener("pageshow", function (event) {
+    // Back from the back/forward cache: the stream closed on pagehide; open it again
+    // after the last message this page saw.
+    if (event.persisted && source === null) {
+      connect();
+    }
+  });
 }());
