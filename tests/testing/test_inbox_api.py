@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from mandao.testing import SandboxGateway
+from mandao.testing import SandboxGateway, md5_pwd
 from mandao.testing.inbox._http import MAX_BODY
 
 SN, PASSWORD = "SDK-TST-010-00001", "secret"
@@ -69,6 +70,48 @@ def test_search_and_mobile_filter(gw: SandboxGateway, api: httpx.Client) -> None
     found = api.get("/api/messages", params={"mobile": "13900139000"}).json()
     assert [m["mobile"] for m in found["messages"]] == ["13900139000"]
     assert api.get("/api/messages?q=&mobile=").json()["total"] == 2
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["+8613800138000", "138 0013 8000", "0086-138-0013-8000", "８６１３８００１３８０００"],
+)
+def test_the_mobile_filter_normalises_as_the_client_does(
+    gw: SandboxGateway, api: httpx.Client, written: str
+) -> None:
+    """mobile= in /api/messages (with and without q) and /api/latest, gw.messages(mobile=),
+    gw.latest() and /threads/<mobile> read a number as the client sends it."""
+    client = gw.client(SN, PASSWORD)
+    client.send("13800138000", "验证码 482915【示例】")
+    client.send("13900139000", "验证码 111111【示例】")
+    gw.reply("+8613800138000", "TD")
+    found = api.get("/api/messages", params={"mobile": written}).json()
+    assert [m["mobile"] for m in found["messages"]] == ["13800138000"]
+    searched = api.get("/api/messages", params={"mobile": written, "q": "验证码"}).json()
+    assert searched["total"] == 1
+    assert api.get("/api/latest", params={"mobile": written}).json()["codes"] == ["482915"]
+    assert gw.messages(mobile=written).total == 1
+    latest = gw.latest(written)
+    assert latest is not None
+    assert latest.codes == ("482915",)
+    page = api.get("/threads/" + quote(written, safe=""))
+    assert page.status_code == 200
+    assert 'data-mobile="13800138000"' in page.text
+    assert page.text.count('class="bubble sent') == 1
+    assert page.text.count('class="bubble reply') == 1
+
+
+def test_a_mobile_that_is_no_mainland_number_is_matched_as_given(
+    gw: SandboxGateway, api: httpx.Client
+) -> None:
+    """A number the client's rule does not read (a raw send to 85212345678) is filtered
+    on as written."""
+    gw.client(SN, PASSWORD)
+    raw = {"sn": SN, "pwd": md5_pwd(SN, PASSWORD), "mobile": "85212345678", "content": "hi"}
+    send = gw.primary.send_url.replace("webservice.asmx", "mdsmssend.ashx")
+    assert httpx.get(send, params=raw, timeout=10).text.isdigit()
+    assert gw.messages(mobile="85212345678").total == 1
+    assert gw.messages(mobile="13800138000").total == 0
 
 
 def test_one_message_and_its_json(gw: SandboxGateway, api: httpx.Client) -> None:
@@ -214,9 +257,16 @@ def test_bad_query_parameters_are_400_naming_them(
         ("/api/replies", b'{"mobile": "13800138000"}', "text"),
         ("/api/replies", b'{"mobile": 138, "text": "TD"}', "mobile"),
         ("/api/replies", b'{"mobile": "1,2", "text": "TD"}', "mobile"),
-        ("/api/replies", b'{"mobile": "138", "text": "TD", "ext": "x"}', "ext"),
-        ("/api/replies", b'{"mobile": "138", "text": "TD", "sn": "NO-SUCH-SN-00000"}', "sn"),
-        ("/api/replies", b'{"mobile": "138", "text": "TD", "colour": "red"}', "colour"),
+        ("/api/replies", b'{"mobile": "abc", "text": "x"}', "mobile"),
+        ("/api/replies", b'{"mobile": "138", "text": "x"}', "mobile"),
+        ("/api/replies", b'{"text": "x"}', "mobile"),
+        ("/api/replies", b'{"mobile": "13800138000", "text": "TD", "ext": "x"}', "ext"),
+        (
+            "/api/replies",
+            b'{"mobile": "13800138000", "text": "TD", "sn": "NO-SUCH-SN-00000"}',
+            "sn",
+        ),
+        ("/api/replies", b'{"mobile": "13800138000", "text": "TD", "colour": "red"}', "colour"),
         ("/api/faults", b'{"kind": "slow"}', "host"),
         ("/api/faults", b'{"host": "middle", "kind": "slow"}', "host"),
         ("/api/faults", b'{"host": "primary"}', "kind"),
@@ -225,8 +275,8 @@ def test_bad_query_parameters_are_400_naming_them(
         ("/api/faults", b'{"host": "primary", "kind": "slow", "colour": 1}', "colour"),
         ("/api/faults", b'{"host": "primary", "kind": "down", "mode": "sideways"}', "mode"),
         ("/api/faults", b'{"host": "primary", "kind": "up", "times": 2}', "times"),
-        ("/api/replies", b'{"mobile": "138", "text": "TD", "ext": 0}', "ext"),
-        ("/api/replies", b'{"mobile": "138", "text": "TD", "ext": false}', "ext"),
+        ("/api/replies", b'{"mobile": "13800138000", "text": "TD", "ext": 0}', "ext"),
+        ("/api/replies", b'{"mobile": "13800138000", "text": "TD", "ext": false}', "ext"),
         ("/api/faults", b'{"host": "primary", "kind": "slow", "delay": NaN}', "body"),
         ("/api/faults", b'{"host": "primary", "kind": "slow", "delay": Infinity}', "body"),
         ("/api/faults", b'{"host": "primary", "kind": "slow", "delay": 1e999}', "delay"),
@@ -253,6 +303,21 @@ def test_bad_bodies_are_400_naming_the_field(
     """A body that is not a JSON object, or a bad field in it: 400 naming it."""
     response = api.post(path, content=body, headers={"Content-Type": "application/json"})
     assert _error(response, 400)["parameter"] == parameter
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"mobile": "13800138000"}', b'{"mobile": "13800138000", "text": ""}']
+)
+def test_a_missing_and_an_empty_reply_text_get_the_same_message(
+    api: httpx.Client, body: bytes
+) -> None:
+    """No text and an empty text are refused alike, naming text."""
+    response = api.post("/api/replies", content=body, headers={"Content-Type": "application/json"})
+    error = _error(response, 400)
+    assert (error["parameter"], error["message"]) == (
+        "text",
+        "a reply needs a text (a non-empty string)",
+    )
 
 
 def test_unknown_paths_404_and_wrong_methods_405(api: httpx.Client) -> None:

@@ -6,43 +6,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from test_sandbox_cli import _start, _stop
 
 from mandao.cli.sandbox import sandbox
-from mandao.testing import md5_pwd
+from mandao.testing import DEFAULT_PASSWORD, DEFAULT_SN, md5_pwd
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 SN, PASSWORD = "SDK-TST-010-00001", "secret"
 WILDCARD = "0.0.0.0"  # noqa: S104 - given to the options; no test here binds it
-
-
-def _start(*args: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    return subprocess.Popen(
-        [sys.executable, "-m", "mandao.cli.sandbox", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    try:
-        proc.send_signal(signal.SIGINT)
-        return proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def _banner(proc: subprocess.Popen[str]) -> str:
@@ -185,3 +162,49 @@ def test_a_ledger_file_that_fails_is_said_at_once_and_exits_1() -> None:
     assert proc.returncode == 1
     assert "--ledger /dev/full: writing stopped after line 0 (OSError" in err
     assert "Traceback" not in err
+
+
+def _send_clear_send(send: str, inbox: str) -> None:
+    """Three messages and a bad password through ``send`` (.ashx), a clear, one more."""
+
+    def post(password: str, mobile: str) -> str:
+        params = {"sn": DEFAULT_SN, "pwd": md5_pwd(DEFAULT_SN, password), "mobile": mobile}
+        return httpx.get(send, params={**params, "content": "hi【示例】"}, timeout=10).text
+
+    answers = [post(DEFAULT_PASSWORD, f"1380013800{i}") for i in range(3)]
+    assert all(a.isdigit() for a in answers), answers
+    assert post("wrong", "13800138009").startswith("-")
+    assert httpx.delete(inbox + "api/messages", timeout=10).json() == {"deleted": 3}
+    assert post(DEFAULT_PASSWORD, "13800138004").isdigit()
+
+
+def test_the_stop_summary_counts_the_whole_run_after_a_clear() -> None:
+    """Three sends and a bad password, a clear, one more send: --json's stop line says 4
+    accepted and 1 rejected (the clear forgets none of them) and 1 in view."""
+    proc = _start("--json")
+    assert proc.stdout is not None
+    try:
+        first = json.loads(proc.stdout.readline())
+        _send_clear_send(
+            first["hosts"][0].replace("webservice.asmx", "mdsmssend.ashx"), first["inbox"]
+        )
+    finally:
+        out, err = _stop(proc)
+    assert proc.returncode == 0, err
+    stopped = json.loads(out.splitlines()[0])
+    assert stopped == {"event": "stopped", "accepted": 4, "rejected": 1, "in_view": 1}
+
+
+def test_the_printed_stop_summary_says_how_many_are_in_view() -> None:
+    """The same run without --json: `stopped: 4 message(s) accepted, 1 request(s)
+    rejected (1 message(s) in view)`."""
+    proc = _start()
+    try:
+        banner = _banner(proc)
+        send = re.findall(r"http://127\.0\.0\.1:\d+/webservice\.asmx", banner)[0]
+        inbox = re.findall(r"Inbox: (http://127\.0\.0\.1:\d+/)", banner)[0]
+        _send_clear_send(send.replace("webservice.asmx", "mdsmssend.ashx"), inbox)
+    finally:
+        out, err = _stop(proc)
+    assert proc.returncode == 0, err
+    assert "stopped: 4 message(s) accepted, 1 request(s) rejected (1 message(s) in view)" in out

@@ -175,10 +175,16 @@ def test_the_thread_page_and_its_reply_box(
 
 
 def test_a_thread_of_a_number_with_a_plus(gw: SandboxGateway, web: httpx.Client) -> None:
-    """Mobiles are percent-encoded in thread links and read back whole."""
+    """Mobiles are percent-encoded in thread links and read back whole: a number the
+    client's rule does not read stays as written; +86 and a mainland mobile is that
+    mobile's thread (as the client sends it), the reply from +86... in it."""
+    gw.reply("+85212345678", "你好")
+    tree = _page(web, "/threads/%2B85212345678")
+    assert _xpath_one(tree, '//section[@id="thread"]').get("data-mobile") == "+85212345678"
     gw.reply("+8613800138000", "你好")
     tree = _page(web, "/threads/%2B8613800138000")
-    assert _xpath_one(tree, '//section[@id="thread"]').get("data-mobile") == "+8613800138000"
+    assert _xpath_one(tree, '//section[@id="thread"]').get("data-mobile") == "13800138000"
+    assert len(tree.xpath('//div[contains(@class, "bubble") and contains(@class, "reply")]')) == 1
 
 
 def test_the_fault_form_switches_a_fault(gw: SandboxGateway, web: httpx.Client) -> None:

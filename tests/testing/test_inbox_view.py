@@ -22,6 +22,20 @@ def test_the_inbox_is_off_by_default_and_its_helpers_work_all_the_same(gw: Sandb
     assert latest.codes == ("482915",)
 
 
+def test_parts_warnings_and_codes_are_tuples_and_json_arrays(gw: SandboxGateway, raw: Raw) -> None:
+    """The frozen message holds tuples (so it hashes); to_dict and the JSON give lists."""
+    raw.send("13800138000", "x" * 70 + "你 482915")  # no signature: a warning; 2 parts
+    message = gw.message(1)
+    assert [type(v) for v in (message.parts, message.warnings, message.codes)] == [tuple] * 3
+    assert len(message.parts) == 2
+    assert message.warnings
+    assert hash(message) == hash(gw.message(1))
+    data = message.to_dict()
+    assert data["parts"] == list(message.parts)
+    assert data["warnings"] == list(message.warnings)
+    assert [type(data[k]) for k in ("parts", "warnings", "codes")] == [list] * 3
+
+
 def test_a_message_has_every_field_of_the_contract(gw: SandboxGateway, raw: Raw) -> None:
     """id, batch, gateway id, host name, parts, encoding, warnings, signature, status, codes."""
     gateway_id = raw.send("13800138000", "验证码 482915，5分钟内有效【示例】", rrid="77")
@@ -30,8 +44,8 @@ def test_a_message_has_every_field_of_the_contract(gw: SandboxGateway, raw: Raw)
     assert (message.gateway_id, message.rrid) == (gateway_id, "77")
     assert (message.host, message.host_name) == (gw.primary.send_url, "primary")
     assert (message.protocol, message.operation) == ("soap11", "mdsmssend")
-    assert (message.segments, message.parts) == (1, ["验证码 482915，5分钟内有效【示例】"])
-    assert (message.encoding, message.warnings, message.signature) == ("ucs2", [], "【示例】")
+    assert (message.segments, message.parts) == (1, ("验证码 482915，5分钟内有效【示例】",))
+    assert (message.encoding, message.warnings, message.signature) == ("ucs2", (), "【示例】")
     assert (message.status, message.codes, message.scheduled) == ("DELIVRD", ("482915",), False)
     assert message.time.tzinfo is not None
     data = message.to_dict()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from mandao.testing import Rules, SandboxAccount, SandboxGateway
@@ -114,3 +115,28 @@ def test_mdgetsninfo_and_balance_agree(raw, gw):
     assert raw.call("soap11", "mdgetSninfo") == f'{{"SN":"{SN}","Balance":"1234"}}'
     assert raw.call("http-post", "balance") == raw.call("soap12", "GetBalance") == "1234"
     assert gw.balance(SN) == 1234
+
+
+def test_client_for_without_accounts_says_to_add_one():
+    """No account yet: client_for() raises LookupError saying how to add one, not a bare
+    IndexError; once one is added it works."""
+    with SandboxGateway() as gw:
+        with pytest.raises(LookupError, match=r"no account: add one with gw\.add_account") as info:
+            gw.client_for()
+        assert not isinstance(info.value, IndexError)
+        with pytest.raises(LookupError, match="no account"):
+            gw.reply("13800138000", "TD")
+        gw.add_account(SN, PASSWORD)
+        assert gw.client_for().balance() == gw.balance(SN)
+
+
+def test_a_reply_posted_to_an_inbox_without_accounts_is_a_400():
+    """POST /api/replies with no account at all: 400 naming sn, not a server error."""
+    with SandboxGateway(inbox=True) as gw:
+        assert gw.inbox_url is not None
+        answer = httpx.post(
+            gw.inbox_url + "api/replies", json={"mobile": "13800138000", "text": "TD"}, timeout=10
+        )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["parameter"] == "sn"
+    assert "no account" in answer.json()["error"]["message"]

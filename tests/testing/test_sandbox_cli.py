@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -204,11 +205,12 @@ def test_json_prints_the_urls_as_one_object_then_json_lines(tmp_path):
     assert first["environment"] == {
         "MANDAO_HOSTS": ",".join(first["hosts"]),
         "MANDAO_ACCOUNT_HOSTS": ",".join(first["account_hosts"]),
+        "MANDAO_JOURNAL": str((tmp_path / "l.journal.sqlite3").resolve()),
     }
     assert first["accounts"] == [{"sn": DEFAULT_SN, "balance": 1000000, "registered": True}]
     out, _ = _stop(proc)
     lines = [json.loads(line) for line in out.splitlines()]
-    assert lines[0] == {"event": "stopped", "accepted": 0, "rejected": 0}
+    assert lines[0] == {"event": "stopped", "accepted": 0, "rejected": 0, "in_view": 0}
     assert lines[1]["event"] == "ledger"
 
 
@@ -216,6 +218,7 @@ def test_the_printed_export_lines_point_the_cli_at_the_sandbox():
     """The banner's export lines (full /webservice.asmx URLs) are all `mandao` needs."""
     proc = _start()
     assert proc.stdout is not None
+    env: dict[str, str] = {}
     try:
         exports = []
         for line in proc.stdout:
@@ -223,7 +226,6 @@ def test_the_printed_export_lines_point_the_cli_at_the_sandbox():
                 exports.append(line.strip())
             if len(exports) == 2:
                 break
-        env: dict[str, str] = {}
         for line in exports:
             env.update(item.split("=", 1) for item in shlex.split(line)[1:])
         assert env["MANDAO_SN"] == DEFAULT_SN
@@ -235,6 +237,43 @@ def test_the_printed_export_lines_point_the_cli_at_the_sandbox():
         assert json.loads(result.stdout)["balance"] == 1000000
     finally:
         _stop(proc)
+        if "MANDAO_JOURNAL" in env:
+            shutil.rmtree(Path(env["MANDAO_JOURNAL"]).parent)
+
+
+def test_the_exports_keep_sandbox_sends_out_of_the_real_journal(tmp_path):
+    """MANDAO_JOURNAL in the export lines: a send made with them is journalled in a
+    temporary folder of the run (or beside --ledger), not in the user's default journal."""
+    for args, beside in (((), False), (("--ledger", str(tmp_path / "run.jsonl")), True)):
+        proc = _start(*args)
+        assert proc.stdout is not None
+        env: dict[str, str] = {}
+        try:
+            for line in proc.stdout:
+                if line.strip().startswith("export "):
+                    env.update(item.split("=", 1) for item in shlex.split(line)[1:])
+                if "MANDAO_SN" in env:
+                    break
+            journal = Path(env["MANDAO_JOURNAL"])
+            assert journal.is_absolute()
+            if beside:
+                assert journal == (tmp_path / "run.journal.sqlite3").resolve()
+            else:
+                assert journal.parent.name.startswith("mandao-sandbox-")
+                assert journal.parent.is_dir()
+            home = tmp_path / f"home-{beside}"
+            result = CliRunner().invoke(
+                main,
+                ["send", "13800138000", "-t", "测试【示例】"],
+                env={**env, "HOME": str(home), "XDG_DATA_HOME": str(home / "data")},
+            )
+            assert result.exit_code == 0, result.output
+            assert journal.is_file()
+            assert not (home / "data").exists()
+        finally:
+            _stop(proc)
+            if not beside and "MANDAO_JOURNAL" in env:
+                shutil.rmtree(Path(env["MANDAO_JOURNAL"]).parent)
 
 
 def test_a_ledger_in_a_missing_folder_is_refused_at_start():

@@ -91,3 +91,27 @@ def test_testing_your_code_examples_pass_under_pytest(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"\b10 passed\b", proc.stdout), proc.stdout
+
+
+def test_every_host_state_the_inbox_shows_is_documented():
+    """Each state the faults API answers (up; down; down with mode timeout: blackhole) is
+    named in docs/sandbox.md's inbox section, with the switch that gives it."""
+    import httpx
+
+    from mandao.testing import SandboxGateway
+
+    switches = [{"kind": "down"}, {"kind": "down", "mode": "timeout"}, {"kind": "up"}]
+    with SandboxGateway(inbox=True) as gw:
+        assert gw.inbox_url is not None
+        states = [
+            httpx.post(
+                gw.inbox_url + "api/faults", json={"host": "backup", **s}, timeout=10
+            ).json()["state"]
+            for s in switches
+        ]
+    assert states == ["down", "blackhole", "up"]
+    text = (DOCS / "sandbox.md").read_text(encoding="utf-8")
+    inbox = text[text.index("## The inbox") : text.index("### The ledger file")]
+    for state in states:
+        assert f"`{state}`" in inbox, state
+    assert '`"kind": "down", "mode": "timeout"`' in inbox

@@ -171,14 +171,33 @@ def test_reply_times_are_china_time(raw, gw):
     [
         ("", "x", "", "mobile"),
         ("1,2", "x", "", "mobile"),
-        ("1", "", "", "text"),
-        ("1", "x", "a", "ext"),
+        ("abc", "x", "", "mobile"),
+        ("1234", "x", "", "mobile"),
+        ("1" * 21, "x", "", "mobile"),
+        ("++8613800138000", "x", "", "mobile"),
+        ("１３８００１３８０００", "x", "", "mobile"),
+        ("13800138000", "", "", "text"),
+        ("13800138000", "x", "a", "ext"),
     ],
 )
 def test_reply_refuses_what_the_gateway_could_not_carry(gw, mobile, text, ext, match):
-    """An empty or listed mobile, an empty text, a non-digit extension are refused."""
+    """A mobile that is not 5-20 ASCII digits (an optional leading +), an empty text, a
+    non-digit extension are refused."""
     with pytest.raises(ValueError, match=match):
         gw.reply(mobile, text, ext=ext)
+
+
+def test_reply_many_refuses_the_whole_batch_for_one_bad_mobile(gw):
+    """One implausible mobile among good ones: ValueError, and no reply is stored."""
+    with pytest.raises(ValueError, match="not a mobile number: 'abc'"):
+        gw.reply_many([("13800138000", "TD"), ("abc", "x")])
+    assert gw.replies() == []
+
+
+def test_reply_accepts_a_plus_and_the_length_bounds(gw):
+    """+8613800138000, 5 digits and 20 digits are plausible numbers."""
+    made = gw.reply_many([("+8613800138000", "a"), ("12345", "b"), ("1" * 20, "c")])
+    assert [r.mobile for r in made] == ["+8613800138000", "12345", "1" * 20]
 
 
 def test_mo_shares_the_serial_slot_with_sends(raw, raw_for, gw):

@@ -11,6 +11,8 @@ import dataclasses
 import errno
 import os
 import re
+import shlex
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ __all__ = [
     "parse_account",
     "parse_fault",
     "print_banner",
+    "sandbox_journal",
     "start",
 ]
 
@@ -112,6 +115,18 @@ def check_ledger(path: str | None) -> Path | None:
     return target
 
 
+def sandbox_journal(ledger: Path | None) -> Path:
+    """The journal the printed exports point ``mandao`` at, apart from the real one.
+
+    Beside the ``--ledger`` file (``run.jsonl`` -> ``run.journal.sqlite3``), else in a
+    new temporary folder of this run (kept after it, so ``mandao journal`` can still read
+    what was sent). An absolute path: the exports are pasted into another shell.
+    """
+    if ledger is not None:
+        return ledger.with_suffix(".journal.sqlite3").resolve()
+    return Path(tempfile.mkdtemp(prefix="mandao-sandbox-")).resolve() / "journal.sqlite3"
+
+
 def _credentials_line(accounts: dict[str, SandboxAccount]) -> str:
     sn, account = next(iter(accounts.items()))
     # A password given on the command line is not echoed back; the default one is public.
@@ -146,7 +161,8 @@ def print_banner(data: dict[str, Any], accounts: dict[str, SandboxAccount]) -> N
     env = data["environment"]
     click.echo(
         f"  export MANDAO_HOSTS={env['MANDAO_HOSTS']} "
-        f"MANDAO_ACCOUNT_HOSTS={env['MANDAO_ACCOUNT_HOSTS']}"
+        f"MANDAO_ACCOUNT_HOSTS={env['MANDAO_ACCOUNT_HOSTS']} "
+        f"MANDAO_JOURNAL={shlex.quote(env['MANDAO_JOURNAL'])}"
     )
     click.echo(f"  {_credentials_line(accounts)}")
 

@@ -37,6 +37,7 @@ from ._sandbox_options import (
     parse_account,
     parse_fault,
     print_banner,
+    sandbox_journal,
     start,
 )
 from ._sandbox_options import downs as parse_downs
@@ -263,6 +264,7 @@ def sandbox(
         )
     for warning in said:
         click.echo(f"warning: {warning.message}", err=True)
+    rejections = _count_rejections(gw)
     stop = threading.Event()
     # Installed before anything is printed: a Ctrl-C right after the banner stops cleanly.
     with _stop_on_signals(stop):
@@ -273,6 +275,9 @@ def sandbox(
             for name, mode in parsed_downs:
                 (gw.primary if name == "primary" else gw.backup).down(mode)  # type: ignore[arg-type]
             data = gw.describe()
+            # Sends from the pasted exports stay out of the journal of real sends.
+            journal = str(sandbox_journal(ledger))
+            data["environment"] = {**data["environment"], "MANDAO_JOURNAL": journal}
             if as_json:
                 _json_line({"event": "listening", **data})
             else:
@@ -287,17 +292,35 @@ def sandbox(
                     warned = True
         finally:
             gw.stop()
-    accepted, rejected = len(gw.ledger), len(gw.ledger.rejections)
+    # Numbers are never reused, not even after a clear: the last one is what the run took.
+    accepted, rejected, in_view = gw.ledger.last_number, rejections[0], len(gw.ledger)
     if as_json:
-        _json_line({"event": "stopped", "accepted": accepted, "rejected": rejected})
+        _json_line(
+            {"event": "stopped", "accepted": accepted, "rejected": rejected, "in_view": in_view}
+        )
     else:
-        click.echo(f"stopped: {accepted} message(s) accepted, {rejected} request(s) rejected")
+        click.echo(
+            f"stopped: {accepted} message(s) accepted, {rejected} request(s) rejected"
+            f" ({in_view} message(s) in view)"
+        )
     if ledger is not None:
         written = _write_ledger(gw, ledger, exported)
         if as_json:
             _json_line({"event": "ledger", "path": str(written)})
         else:
             click.echo(f"ledger written to {written}")
+
+
+def _count_rejections(gw: SandboxGateway) -> list[int]:
+    """A one-item list counting every rejection of the run, cleared or not, as it goes."""
+    counted = [0]
+
+    def hear(kind: str, _: object) -> None:
+        if kind == "rejection":
+            counted[0] += 1  # under the ledger's lock: no race with another request
+
+    gw.ledger.listen(hear)
+    return counted
 
 
 def _write_ledger(gw: SandboxGateway, ledger: Path, exported: bool) -> Path:

@@ -22,6 +22,9 @@ __all__ = [
     "PUSH_MO_ID",
     "Inbox",
     "InjectedReply",
+    "check_reply",
+    "check_reply_mobile",
+    "check_reply_text",
     "china_time",
     "dotnet_time",
     "padded_time",
@@ -34,6 +37,39 @@ CHINA = timezone(timedelta(hours=8), "CST")
 #: The moID every pushed record carries (a fixed value, per the vendor: not a key).
 PUSH_MO_ID = "123456"
 _FIRST_ID = 10_000_001  # eight digits, as the public samples; mo2's maxID is an Int32
+
+
+def check_reply(mobile: object, text: object) -> None:
+    """ValueError unless ``mobile`` is a plausible number and ``text`` a non-empty string.
+
+    A plausible number is 5 to 20 ASCII digits with an optional leading ``+``: anything
+    else would be stored, then reported unreadable by ``Client.fetch_replies()``.
+
+    >>> check_reply("abc", "TD")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a mobile number: 'abc' (5 to 20 ASCII digits, an optional leading +)
+    """
+    check_reply_mobile(mobile)
+    check_reply_text(text)
+
+
+def check_reply_mobile(mobile: object) -> None:
+    """ValueError unless ``mobile`` is 5 to 20 ASCII digits with an optional leading ``+``."""
+    digits = mobile[1:] if isinstance(mobile, str) and mobile.startswith("+") else mobile
+    if not (isinstance(digits, str) and digits.isascii() and digits.isdigit()) or not (
+        5 <= len(digits) <= 20
+    ):
+        shown = "none" if mobile is None else repr(mobile)
+        raise ValueError(
+            f"not a mobile number: {shown} (5 to 20 ASCII digits, an optional leading +)"
+        )
+
+
+def check_reply_text(text: object) -> None:
+    """ValueError unless ``text`` is a non-empty string (missing and empty read alike)."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("a reply needs a text (a non-empty string)")
 
 
 def china_time(at: datetime | float) -> datetime:

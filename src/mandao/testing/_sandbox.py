@@ -14,7 +14,7 @@ from ._accounts import DEFAULT_BALANCE, AccountState, SandboxAccount
 from ._checks import md5_pwd
 from ._choices import Rules
 from ._host import SandboxHost
-from ._inbound import InjectedReply, china_time
+from ._inbound import InjectedReply, check_reply, china_time
 from ._ledger import Ledger
 from ._push import PushAttempt, Pusher, check_push_url
 from ._reports import DeliveryReport, ReportSettings
@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from mandao import AsyncClient, Client
 
 __all__ = ["SandboxGateway"]
+
+_NO_ACCOUNT = (
+    "the sandbox has no account: add one with gw.add_account(sn, password) "
+    "or SandboxGateway(accounts={sn: password})"
+)
 
 
 class SandboxGateway(InboxMixin):
@@ -190,8 +195,15 @@ class SandboxGateway(InboxMixin):
         )
 
     def client_for(self, sn: str | None = None, **kwargs: Any) -> Client:
-        """A ``mandao.Client`` for a sandbox serial (default: the first), with its password."""
-        serial = sn or self.serials[0]
+        """A ``mandao.Client`` for a sandbox serial (default: the first), with its password.
+
+        Raises:
+            LookupError: no ``sn`` given and the sandbox has no account yet.
+        """
+        serials = self.serials
+        if not sn and not serials:
+            raise LookupError(_NO_ACCOUNT)
+        serial = sn or serials[0]
         return self.client(serial, self._state.password(serial), **kwargs)
 
     # -- accounts -------------------------------------------------------------------------
@@ -250,6 +262,8 @@ class SandboxGateway(InboxMixin):
             self._state.snapshot(sn)  # KeyError naming it when there is no such account
             return sn
         serials = self.serials
+        if not serials:
+            raise LookupError(_NO_ACCOUNT)
         if len(serials) != 1:
             raise ValueError(f"the sandbox has {len(serials)} accounts: say which with sn=")
         return serials[0]
@@ -286,10 +300,7 @@ class SandboxGateway(InboxMixin):
         if ext and not (ext.isascii() and ext.isdigit() and len(ext) <= 9):
             raise ValueError(f"ext must be up to 9 digits, not {ext!r}")
         for mobile, text in items:
-            if not mobile or not mobile.isascii() or any(c in mobile for c in ",;\r\n"):
-                raise ValueError(f"not a mobile number: {mobile!r}")
-            if not text:
-                raise ValueError("a reply needs a text")
+            check_reply(mobile, text)
         state = self._state
         with state.lock:
             when = china_time(at if at is not None else state.clock())

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._faults import FAULT_KINDS, Fault
 from .._host import SandboxHost
-from .._inbound import InjectedReply
+from .._inbound import InjectedReply, check_reply_mobile, check_reply_text
 from .._state import GatewayState
 from ._http import HttpError
 from ._hub import EventHub
@@ -213,16 +213,21 @@ class InboxApp:
         ext, sn = data.get("ext", ""), data.get("sn")
         if ext is None:
             ext = ""  # null: no extension, as leaving it out
-        for name, value in (("mobile", mobile), ("text", text), ("ext", ext)):
-            if not isinstance(value, str):
-                raise HttpError(400, f"{name} must be a string", name)
+        for name, check, value in (
+            ("mobile", check_reply_mobile, mobile),
+            ("text", check_reply_text, text),
+        ):
+            try:
+                check(value)
+            except ValueError as exc:
+                raise HttpError(400, str(exc), name) from None
+        if not isinstance(ext, str):
+            raise HttpError(400, "ext must be a string", "ext")
         if sn is not None and not isinstance(sn, str):
             raise HttpError(400, "sn must be a string or null", "sn")
-        if not text:
-            raise HttpError(400, "a reply needs a text", "text")
         try:
             return self.reply(mobile, text, ext, sn=sn or None)
-        except KeyError as exc:
+        except LookupError as exc:  # no such serial (KeyError), or no account at all
             raise HttpError(400, str(exc.args[0]), "sn") from None
         except ValueError as exc:
             message = str(exc)

@@ -8,7 +8,7 @@ status from the sandbox's reports, and what ``_text`` reads in the content.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,9 @@ class InboxMessage:
     ``warnings`` are the encoding and signature warnings, in words; ``signature`` is the
     【…】 (with its brackets) or ``""``; ``status`` is the delivery report's status
     (``"DELIVRD"``, ...) or None while there is none; ``codes`` are the runs of 4 to 8
-    ASCII digits (not inside a longer run), in text order.
+    ASCII digits (not inside a longer run), in text order. ``parts``, ``warnings`` and
+    ``codes`` are tuples (the message is frozen, and hashable); :meth:`to_dict` gives
+    them as lists (JSON arrays).
 
     >>> from mandao.testing import SandboxGateway
     >>> with SandboxGateway(accounts={"SDK-TST-010-00001": "secret"}) as gw:
@@ -59,9 +61,9 @@ class InboxMessage:
     scheduled: bool
     time: datetime
     segments: int
-    parts: list[str] = field(hash=False)
+    parts: tuple[str, ...]
     encoding: str
-    warnings: list[str] = field(hash=False)
+    warnings: tuple[str, ...]
     signature: str
     status: str | None
     codes: tuple[str, ...]
@@ -133,9 +135,9 @@ def build_message(
         # The ledger's time is the machine's local time, naive: the inbox says which zone.
         time=entry.time.astimezone(),
         segments=entry.segments,
-        parts=split_parts(text),
+        parts=tuple(split_parts(text)),
         encoding=encoding(text),
-        warnings=warnings(text, utf16=utf16),
+        warnings=tuple(warnings(text, utf16=utf16)),
         signature=signature(text),
         status=status,
         codes=codes(text),

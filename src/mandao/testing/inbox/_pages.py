@@ -21,6 +21,7 @@ from ._app import InboxApp
 from ._http import HttpError, Request, Response, form_fields, one, positive_int
 from ._message import InboxMessage
 from ._text import signature_span
+from ._view import mobile_key
 
 __all__ = [
     "clear_form",
@@ -109,7 +110,9 @@ def index(app: InboxApp, request: Request) -> Response:
 def thread(app: InboxApp, request: Request) -> Response:
     """``GET /threads/MOBILE``: the messages to it and its replies, like a phone's."""
     one(request, "", ())
-    mobile = request.params["mobile"]
+    # As the client sends it: /threads/+8613800138000 is 13800138000's thread, whose
+    # live updates (matched on data-mobile) and replies then name the same number.
+    mobile = mobile_key(request.params["mobile"])
     last_id = app.view.ledger.last_number  # before the page, as on the list
     items = app.view.thread(mobile)
     latest = app.view.latest(mobile)

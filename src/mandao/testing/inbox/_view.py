@@ -26,7 +26,7 @@ from .._ledger import Ledger, Numbered
 from .._state import GatewayState
 from ._message import InboxMessage, InboxPage, build_message
 
-__all__ = ["MAX_PER_PAGE", "InboxView", "ThreadItem", "check_paging"]
+__all__ = ["MAX_PER_PAGE", "InboxView", "ThreadItem", "check_paging", "mobile_key"]
 
 MAX_PER_PAGE = 500
 ThreadItem = InboxMessage | InjectedReply
@@ -40,6 +40,24 @@ def check_paging(page: int, per_page: int) -> None:
         raise ValueError(f"per_page must be a whole number from 1 to 500, not {per_page!r}")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"per_page must be from 1 to {MAX_PER_PAGE}, not {per_page}")
+
+
+def mobile_key(mobile: str) -> str:
+    """``mobile`` as the client sends it (``normalize_mobiles``: +86/0086/86, spaces,
+    dashes, full-width digits gone) when it is a mainland mobile; else as given.
+
+    >>> mobile_key("+86 138-0013-8000"), mobile_key("138 0013 8000"), mobile_key("1")
+    ('13800138000', '13800138000', '1')
+    """
+    # Lazily: the client's number rules cost an import (about 15 ms) that only a
+    # filter by mobile needs. The gateway records what it was sent; the client sends this.
+    from mandao._compose.numbers import normalize_mobiles
+
+    try:
+        (number,) = normalize_mobiles(mobile)
+    except ValueError:  # InvalidRecipients: not a mainland mobile, kept as given
+        return mobile
+    return number
 
 
 class _Statuses:
@@ -89,7 +107,8 @@ class _Replies:
                     continue
                 self._by_id[reply.id] = reply
                 # In moID order even when two injections finish out of order.
-                bisect.insort(self._by_mobile.setdefault(reply.mobile, []), reply, key=_mo_id)
+                key = mobile_key(reply.mobile)
+                bisect.insort(self._by_mobile.setdefault(key, []), reply, key=_mo_id)
                 bisect.insort(self._ordered, reply, key=_mo_id)
 
     def clear(self, last_id: int) -> None:
@@ -103,7 +122,7 @@ class _Replies:
         with self._lock:
             if mobile is None:
                 return list(self._ordered)
-            return list(self._by_mobile.get(mobile, ()))
+            return list(self._by_mobile.get(mobile_key(mobile), ()))
 
     def get(self, reply_id: int) -> InjectedReply | None:
         with self._lock:
@@ -159,6 +178,7 @@ class InboxView:
         """Messages newest first, ``per_page`` a page: all, or those whose mobile or text
         contains ``q`` (ignoring case), of ``mobile`` only when given."""
         check_paging(page, per_page)
+        mobile = mobile_key(mobile) if mobile else None
         query = (q or "").strip().casefold()
         skip = (page - 1) * per_page
         if not query:
@@ -194,8 +214,8 @@ class InboxView:
         return self._build([item for item in found if item is not None])
 
     def latest(self, mobile: str) -> InboxMessage | None:
-        """The newest message to ``mobile``, or None."""
-        items = self.ledger.newest(0, 1, mobile)
+        """The newest message to ``mobile`` (normalised as the client does), or None."""
+        items = self.ledger.newest(0, 1, mobile_key(mobile))
         return self._build(items)[0] if items else None
 
     def clear(self) -> int:
@@ -224,8 +244,10 @@ class InboxView:
         return found
 
     def thread(self, mobile: str, limit: int = 200) -> list[ThreadItem]:
-        """The latest ``limit`` messages to ``mobile`` and replies from it, in time order."""
-        sent: list[ThreadItem] = list(self._build(self.ledger.newest(0, limit, mobile)))
+        """The latest ``limit`` messages to ``mobile`` and replies from it, in time order
+        (``mobile`` normalised as the client does)."""
+        key = mobile_key(mobile)
+        sent: list[ThreadItem] = list(self._build(self.ledger.newest(0, limit, key)))
         items = sent + list(self.replies(mobile)[-limit:])
         items.sort(key=_when)
         return items[-limit:]
