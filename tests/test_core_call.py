@@ -461,3 +461,14 @@ def test_a_refused_result_shows_the_scrubbed_text() -> None:
     with pytest.raises(mandao.ProtocolError) as info:
         steps.send(None)
     assert "E032A1" not in str(info.value)
+
+
+def test_a_run_of_one_answer_is_one_counted_cause() -> None:
+    """Causes count a run of one code from one host; -180 is not a run of -18."""
+    from mandao._core.call import _answered
+
+    causes: list[tuple[str, str]] = []
+    for url, code in ((A, -180), (A, -18), (A, -18), (B, -18), (A, -18), (A, -18), (A, -18)):
+        _answered(causes, url, code)
+    assert causes == [(A, "answered -180"), (A, "answered -18 (2 times)"), (B, "answered -18"),
+                      (A, "answered -18 (3 times)")]  # fmt: skip

@@ -404,7 +404,7 @@ def _answered(causes: list[tuple[str, str]], url: str, code: int) -> None:
     """Note that ``url`` answered ``code``; a run of the same answer is one cause, counted."""
     said = f"answered {code}"
     last = causes[-1] if causes else ("", "")
-    if last[0] != url or not last[1].startswith(said):
+    if last[0] != url or not (last[1] == said or last[1].startswith(f"{said} (")):
         return causes.append((url, said))
     times = int(last[1].removeprefix(said).strip(" ()times") or "1")
     causes[-1] = (url, f"{said} ({times + 1} times)")
