@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner
+from test_sandbox_cli import _start
 
 import mandao
 from mandao import Journal
@@ -24,7 +22,6 @@ from mandao.testing import SandboxGateway, md5_pwd
 from mandao.testing.inbox._jsonl import LedgerFile
 
 SN, PASSWORD = "SDK-TST-010-00001", "secret"
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -125,14 +122,7 @@ def test_every_time_in_the_file_is_aware(tmp_path: Path) -> None:
 def test_a_killed_sandbox_leaves_the_lines_so_far(tmp_path: Path) -> None:
     """`mandao sandbox --ledger x.jsonl` killed with SIGKILL: every answered send is there."""
     path = tmp_path / "ledger.jsonl"
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mandao.cli.sandbox", "--json", "--no-inbox", "--ledger", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _start("--json", "--no-inbox", "--ledger", str(path))
     try:
         assert proc.stdout is not None
         listening = json.loads(proc.stdout.readline())

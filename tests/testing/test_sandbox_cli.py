@@ -133,14 +133,7 @@ def test_runs_prints_urls_serves_and_stops_on_ctrl_c(tmp_path):
 
 def _rules_line(*args: str) -> str:
     """Start ``mandao sandbox`` with ``args``, return its printed rules line, stop it."""
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mandao.cli.sandbox", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _start(*args)
     try:
         assert proc.stdout is not None
         line = next((line for line in proc.stdout if line.strip().startswith("rules")), "")
