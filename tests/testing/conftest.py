@@ -143,9 +143,12 @@ def result_of(body: str, protocol: str, op: str) -> str:
 
 
 @pytest.fixture
-def gw() -> Iterator[SandboxGateway]:
-    """A running sandbox with the one test account."""
-    with SandboxGateway(accounts={SN: PASSWORD}) as gateway:
+def gw(request: pytest.FixtureRequest) -> Iterator[SandboxGateway]:
+    """A running sandbox with the one test account; a ``pytest.mark.sandbox(**options)``
+    on the test or its module adds ``SandboxGateway`` options (``inbox=True``)."""
+    marker = request.node.get_closest_marker("sandbox")
+    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    with SandboxGateway(accounts={SN: PASSWORD}, **options) as gateway:
         yield gateway
 
 

@@ -7,7 +7,7 @@ import json
 import re
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,11 +21,8 @@ from mandao.testing.inbox._http import Stream
 SN, PASSWORD = "SDK-TST-010-00001", "secret"
 
 
-@pytest.fixture
-def gw() -> Iterator[SandboxGateway]:
-    """A running sandbox with its inbox."""
-    with SandboxGateway(accounts={SN: PASSWORD}, inbox=True) as gateway:
-        yield gateway
+# The sandbox fixture ``gw`` (tests/testing/conftest.py), with its inbox.
+pytestmark = pytest.mark.sandbox(inbox=True)
 
 
 class Events:

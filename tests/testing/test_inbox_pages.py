@@ -16,11 +16,8 @@ from mandao.testing import FAULT_KINDS, SandboxGateway
 SN, PASSWORD = "SDK-TST-010-00001", "secret"
 
 
-@pytest.fixture
-def gw() -> Iterator[SandboxGateway]:
-    """A running sandbox with its inbox."""
-    with SandboxGateway(accounts={SN: PASSWORD}, inbox=True) as gateway:
-        yield gateway
+# The sandbox fixture ``gw`` (tests/testing/conftest.py), with its inbox.
+pytestmark = pytest.mark.sandbox(inbox=True)
 
 
 @pytest.fixture
