@@ -18,6 +18,8 @@ import requests
 
 import mandao
 from mandao import DuplicateGuard, Journal
+from mandao._core.admission import Change
+from mandao._core.call import Admit, Release
 from mandao.testing import SandboxGateway
 
 from .conftest import PASSWORD, SN
@@ -188,6 +190,34 @@ def test_unwritable_journal_stops_the_send(gateway: SandboxGateway, tmp_path: Pa
     with pytest.raises(mandao.JournalError):
         client.send("13800138000", TEXT)
     assert len(gateway.ledger) == 0
+
+
+def test_a_refused_pending_row_gives_the_slot_back_at_once(
+    gateway: SandboxGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The primary refuses the connection; on the backup, the journal refuses the pending
+    row. Nothing left, so the serial's slot is free at once, not kept for a read timeout
+    (60 s) as for a request that may have gone out."""
+    client = gateway.client(SN, PASSWORD, journal=tmp_path / "j.sqlite3", timeout=(1, 60))
+    journal = client.journal
+    assert journal is not None
+    written = journal.begin
+    hosts: list[str] = []
+
+    def begin(**row: Any) -> int:
+        hosts.append(row["host"])
+        if len(hosts) > 1:
+            raise mandao.JournalError("disk full")
+        return written(**row)
+
+    monkeypatch.setattr(journal, "begin", begin)
+    gateway.primary.down()
+    with pytest.raises(mandao.JournalError, match="disk full"):
+        client.send("13800138000", TEXT)
+    assert hosts == [gateway.hosts[0], gateway.hosts[1]]
+    assert len(gateway.ledger) == 0
+    _, store = client._sending()
+    store.release(Release(store.admit(Admit("send"), wait=0).group, Change.NONE))
 
 
 class _Writer:

@@ -63,6 +63,7 @@ PUBLIC = {
     "Category",
     "Client",
     "CodeInfo",
+    "ConcurrentDuplicate",
     "ConcurrentHostUse",
     "ConfigError",
     "DeadlineExceeded",

@@ -20,6 +20,7 @@ import typing as _typing
 from ._errors import (
     AllHostsFailed,
     AuthenticationError,
+    ConcurrentDuplicate,
     ConcurrentHostUse,
     ConfigError,
     DeadlineExceeded,
@@ -155,6 +156,7 @@ __all__ = [
     "Category",
     "Client",
     "CodeInfo",
+    "ConcurrentDuplicate",
     "ConcurrentHostUse",
     "ConfigError",
     "DeadlineExceeded",

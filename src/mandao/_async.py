@@ -40,6 +40,7 @@ from ._core.call import (
     attempts,
 )
 from ._core.wire import classify
+from ._errors import ConcurrentDuplicate, JournalError
 
 if TYPE_CHECKING:
     from ._compose.plan import Plan, Planned
@@ -121,8 +122,8 @@ async def call(
             if journaled:
                 try:
                     await written(worker, lambda: record.begin(url))
-                except asyncio.CancelledError as exc:
-                    return Interrupted(exc, False)  # the pending row is in; nothing left
+                except (asyncio.CancelledError, JournalError, ConcurrentDuplicate) as exc:
+                    return Interrupted(exc, False)  # nothing left (the row is in, or none)
             began = time.monotonic()
             left = False
 

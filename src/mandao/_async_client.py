@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
 from ._async_inbound import AsyncInbound
-from ._client_base import GroupOptions, PersonalOptions
+from ._client_base import RACES, GroupOptions, PersonalOptions
+from ._errors import ConcurrentDuplicate
 from ._operations import OPERATIONS, Operation
 
 if TYPE_CHECKING:
@@ -186,26 +187,41 @@ class AsyncClient(AsyncInbound):
         large: bool,
     ) -> SendResult | DryRun:
         """Plan (off the loop when large), guard (off the loop), send each batch."""
-        from ._async import send_plan
 
         def checked() -> Plan:
             return self._plan(kind, given, options)
 
         plan = await self._off_loop(checked) if large else checked()
-        if self._duplicate_guard is not None or self._suppression != "off":
-            plan = await self._off_loop(lambda: self._guarded(plan))  # a dry run too
+        guarded, tries = await self._screened(plan), 1  # a dry run leaves out what a send would
         if dry_run:
             return (
-                await self._off_loop(lambda: self._dry_run(plan))
+                await self._off_loop(lambda: self._dry_run(guarded))
                 if large
-                else (self._dry_run(plan))
+                else (self._dry_run(guarded))
             )
+        while True:
+            try:
+                return await self._send_plan(guarded, options)
+            except ConcurrentDuplicate:  # as Client._execute
+                if tries == RACES:
+                    raise
+                tries, guarded = tries + 1, await self._screened(plan)
+
+    async def _screened(self, plan: Plan) -> Plan:
+        """``self._guarded(plan)``, off the loop (it reads the journal)."""
+        if self._duplicate_guard is None and self._suppression == "off":
+            return plan
+        return await self._off_loop(lambda: self._guarded(plan))
+
+    async def _send_plan(self, plan: Plan, options: Mapping[str, Any]) -> SendResult:
+        from ._async import send_plan
+
         call_id, index, total = self._call_id(), itertools.count(), len(plan.requests)
 
         async def send_one(request: Planned) -> Sent:
             batch = (call_id, next(index), total)
             op = OPERATIONS[request.operation]
-            return await self._call(op, request.fields, request.recipients, batch)
+            return await self._call(op, request.fields, request.recipients, batch, plan.screened)
 
         return await send_plan(plan, send_one, options.get("progress"))
 
@@ -215,6 +231,7 @@ class AsyncClient(AsyncInbound):
         values: Mapping[str, str],
         recipients: Sequence[str],
         batch: tuple[str, int, int] | None = None,
+        screened: int | None = None,
     ) -> Sent:
         """As ``Client._call``: one request under the serial's admission and failover."""
         from ._async import call
@@ -224,7 +241,8 @@ class AsyncClient(AsyncInbound):
         transport = await self._sending()
         assert self._store is not None  # noqa: S101 (made by _sending)
         built = self._build(op, values, self._credentials.pwd(op.pwd))
-        record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch)
+        record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch,
+                          screened)  # fmt: skip
         worker = self._worker()
         self._in_flight += 1
         try:

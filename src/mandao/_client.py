@@ -6,8 +6,9 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 
-from ._client_base import GroupOptions, PersonalOptions
+from ._client_base import RACES, GroupOptions, PersonalOptions
 from ._client_inbound import ClientInbound
+from ._errors import ConcurrentDuplicate
 from ._explore import ServiceExplorer
 from ._operations import OPERATIONS, Operation, Protocol
 from ._wsdl import ACCOUNT, SEND, Service
@@ -253,18 +254,26 @@ class Client(ClientInbound):
         self, plan: Plan, options: Mapping[str, Any], dry_run: bool
     ) -> SendResult | DryRun:
         """Carry a checked plan out (or, for a dry run, build its requests only)."""
-        plan = self._guarded(plan)  # a dry run leaves out what the send would
+        guarded, tries = self._guarded(plan), 1  # a dry run leaves out what the send would
         if dry_run:
-            return self._dry_run(plan)
+            return self._dry_run(guarded)
+        while True:
+            try:
+                return self._send_plan(guarded, options)
+            except ConcurrentDuplicate:
+                if tries == RACES:
+                    raise
+                tries, guarded = tries + 1, self._guarded(plan)  # none sent: who won shows
+
+    def _send_plan(self, plan: Plan, options: Mapping[str, Any]) -> SendResult:
         from ._sync import send_plan
 
         call_id, index, total = self._call_id(), itertools.count(), len(plan.requests)
 
         def send_one(request: Planned) -> Sent:
             batch = (call_id, next(index), total)
-            return self._call(
-                OPERATIONS[request.operation], request.fields, request.recipients, batch
-            )
+            op = OPERATIONS[request.operation]
+            return self._call(op, request.fields, request.recipients, batch, plan.screened)
 
         return send_plan(plan, send_one, options.get("progress"))
 
@@ -385,6 +394,7 @@ class Client(ClientInbound):
         values: Mapping[str, str],
         recipients: Sequence[str],
         batch: tuple[str, int, int] | None = None,
+        screened: int | None = None,
     ) -> Sent:
         """Send ``op`` under the serial's admission and failover: result, url, protocol, waited.
 
@@ -395,16 +405,9 @@ class Client(ClientInbound):
         from ._sync import call
 
         built = self._build(op, values, self._credentials.pwd(op.pwd))
-        record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch)
+        record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch,
+                          screened)  # fmt: skip
         transport, store = self._sending()
-        done = call(
-            built,
-            recipients,
-            record,
-            transport=transport,
-            store=store,
-            policy=self._policy(),
-            rng=self._rng,
-            sn=self.sn,
-        )
+        done = call(built, recipients, record, transport=transport, store=store,
+                    policy=self._policy(), rng=self._rng, sn=self.sn)  # fmt: skip
         return Sent(done.result, done.url, built.protocol, done.waited)

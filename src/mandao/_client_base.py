@@ -53,7 +53,11 @@ if TYPE_CHECKING:
     from ._results import Batch, DryRun
     from ._transports.wsdl import Built, Wsdl
 
-__all__ = ["BaseClient", "GroupOptions", "PersonalOptions"]
+__all__ = ["RACES", "BaseClient", "GroupOptions", "PersonalOptions"]
+
+#: Sends of one plan tried when another caller keeps winning the race to the journal
+#: with the same numbers and text (``ConcurrentDuplicate``; nothing sent each time).
+RACES = 3
 
 _DEFAULT_TIMEOUTS = Timeouts()
 _CALLS = itertools.count(1)

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AllHostsFailed",
     "AuthenticationError",
+    "ConcurrentDuplicate",
     "ConcurrentHostUse",
     "ConfigError",
     "DeadlineExceeded",
@@ -195,6 +196,26 @@ class InvalidRecipients(ValidationError):
         more = f"; and {len(invalid) - 5} more" if len(invalid) > 5 else ""
         super().__init__(f"{len(invalid)} invalid: {shown}{more}", argument="mobiles")
         self.invalid = invalid
+
+
+class ConcurrentDuplicate(ValidationError):
+    """The duplicate guard, checked again under the journal's write lock as a request's
+    ``pending`` row was about to be written, found that another caller of the serial (a
+    thread, a process, a machine sharing the journal) had meanwhile sent some of its
+    numbers the same text. The row was not written and the request was not sent.
+
+    A send meets this in its first request and checks again at once, so the guard's
+    ``skip`` leaves those numbers out (``skipped``) and ``refuse`` raises its
+    ``ValidationError``: you see this class only as the ``error`` of a later batch (state
+    ``not_sent``), or when other callers win the race three times running.
+
+    Attributes:
+        numbers: the numbers another caller sent the same text, in the request's order.
+    """
+
+    def __init__(self, message: str, *, numbers: tuple[str, ...]) -> None:
+        super().__init__(message, argument="mobiles")
+        self.numbers = numbers
 
 
 class GatewayError(MandaoError):

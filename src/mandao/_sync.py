@@ -19,6 +19,7 @@ from ._core.call import (
     Deadline,
     Done,
     Effect,
+    Interrupted,
     Pause,
     Record,
     Release,
@@ -27,6 +28,7 @@ from ._core.call import (
     attempts,
 )
 from ._core.wire import classify
+from ._errors import ConcurrentDuplicate, JournalError
 
 if TYPE_CHECKING:
     from ._compose.plan import Plan, Planned
@@ -92,7 +94,10 @@ def call(
             wait = effect.wait(timeouts.wait, time.monotonic())
             return store.admit(effect, wait=wait, sn=sn, lease=lease)
         if isinstance(effect, Transmit):
-            record.begin(effect.url)
+            try:
+                record.begin(effect.url)
+            except (JournalError, ConcurrentDuplicate) as exc:
+                return Interrupted(exc, False)  # no pending row: nothing may leave
             began = time.monotonic()
             exchange = transport.exchange(built, effect.url, budget=effect.budget)
             outcome = classify(

@@ -147,6 +147,10 @@ class Plan:
     scheduled: str
     skipped: tuple[tuple[int, str, str], ...] = ()
     duplicates: tuple[tuple[int, str], ...] = ()
+    #: The journal's last seq when the duplicate guard looked (None: it did not, or only
+    #: warns): each request's ``pending`` row is written only if no other call's attempt
+    #: since then sent one of its numbers the same text (``Journal.begin(unseen_since=)``).
+    screened: int | None = None
 
 
 def _common(

@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._errors import GatewayError, GatewayUnreachable, JournalError, OutcomeUnknown
+from .._errors import (
+    ConcurrentDuplicate,
+    GatewayError,
+    GatewayUnreachable,
+    JournalError,
+    OutcomeUnknown,
+)
 from .._results import Batch, BatchState, SendResult, skipped_of
 
 if TYPE_CHECKING:
@@ -34,11 +40,11 @@ class Sent(NamedTuple):
 
 
 #: The exceptions that end one batch (any other propagates at once).
-BATCH_ERRORS = (GatewayError, OutcomeUnknown, GatewayUnreachable, JournalError)
+BATCH_ERRORS = (GatewayError, OutcomeUnknown, GatewayUnreachable, JournalError, ConcurrentDuplicate)
 
 
 def _state(exc: BaseException) -> BatchState:
-    if isinstance(exc, JournalError):
+    if isinstance(exc, (JournalError, ConcurrentDuplicate)):
         return "not_sent"  # the journal refusing the pending row stops it before it leaves
     return "unknown" if isinstance(exc, OutcomeUnknown) else "failed"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 
 from .._compose.segments import segments
 
@@ -16,6 +17,22 @@ def mask(mobile: str) -> str:
     '138****8000'
     """
     return f"{mobile[:3]}****{mobile[-4:]}" if len(mobile) >= 8 else "*" * len(mobile)
+
+
+def count_of(numbers: Collection[str]) -> str:
+    """``1 number``, ``3 numbers``."""
+    n = len(numbers)
+    return f"{n} number{'s' if n != 1 else ''}"
+
+
+def shown(numbers: Iterable[str]) -> str:
+    """The first ten of ``numbers``, masked, for a message.
+
+    >>> shown(["13800138000", "13900139000"])
+    '138****8000, 139****9000'
+    """
+    listed = list(numbers)
+    return ", ".join(mask(n) for n in listed[:10]) + (" …" if len(listed) > 10 else "")
 
 
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")

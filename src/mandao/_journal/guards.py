@@ -4,7 +4,6 @@ Register/UnRegister quota."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -14,7 +13,7 @@ from .._compose.content import encode_content, segments
 from .._compose.numbers import Numbers
 from .._errors import RegistrationQuotaExceeded, ValidationError
 from .attempt import CHINA
-from .content import mask, texts_of
+from .content import count_of, shown, texts_of
 
 if TYPE_CHECKING:
     from .._compose.plan import Plan, Planned
@@ -91,11 +90,13 @@ def screen(
     """
     drops: list[set[str]] = [set() for _ in plan.requests]
     reasons: dict[str, str] = {}
+    # Read before the guard looks: what others write after it, begin checks under its lock.
+    screened = journal.last_seq() if guard is not None and guard.action != "warn" else None
     if suppression != "off" and plan.requests:
         ext = plan.requests[0].fields.get("ext", "")
         listed = journal.suppressed(plan.recipients, sn=sn, ext=ext)
         if listed:
-            message = f"{_count(listed)} on the suppression list of {sn}: {_shown(listed)}"
+            message = f"{count_of(listed)} on the suppression list of {sn}: {shown(listed)}"
             if suppression == "error":
                 raise ValidationError(
                     message + "; nothing sent (take them out, or send with suppression "
@@ -110,7 +111,7 @@ def screen(
         found = list(dict.fromkeys(n for numbers in seen for n in numbers))
         if found:
             window = _span(guard.window)
-            message = f"{_count(found)} sent the same text within {window}: {_shown(found)}"
+            message = f"{count_of(found)} sent the same text within {window}: {shown(found)}"
             if guard.action == "refuse":
                 raise ValidationError(
                     message + "; nothing sent (or send with the guard's action 'skip')",
@@ -124,8 +125,8 @@ def screen(
                 why = f"duplicate: sent the same text within {window}"
                 reasons.update(dict.fromkeys(found, why))
     if not any(drops):
-        return plan
-    return _left_out(plan, drops, reasons)
+        return replace(plan, screened=screened)
+    return replace(_left_out(plan, drops, reasons), screened=screened)
 
 
 class DuplicateWarning(UserWarning):
@@ -140,16 +141,6 @@ def _span(window: timedelta) -> str:
         if n:
             parts.append(f"{n} {name}{'s' if n != 1 else ''}")
     return " ".join(parts) or "0 seconds"
-
-
-def _count(numbers: Collection[str]) -> str:
-    n = len(numbers)
-    return f"{n} number{'s' if n != 1 else ''}"
-
-
-def _shown(numbers: Iterable[str]) -> str:
-    listed = list(numbers)
-    return ", ".join(mask(n) for n in listed[:10]) + (" …" if len(listed) > 10 else "")
 
 
 def _duplicates(

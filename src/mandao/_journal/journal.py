@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -21,14 +21,13 @@ from typing import Literal
 from .._compose.numbers import Numbers
 from .._errors import JournalError, ValidationError
 from .attempt import CHINA, Attempt, instant
+from .backends import open_database
 from .chain import PruneResult, Verification, prune_rows, refuse_early_prune, verify_chain
 from .columns import ATTEMPTS, joined
-from .database import SQL, Connection, Database, Dialects, Kind, is_url
+from .database import SQL, Connection, Dialects, Kind
 from .inbox import Inbox
 from .ledger import Reconciliation, reconcile
-from .sent import SENDS, candidates, catch_up, confirmed, index_attempt
-from .sqlite import SQLite
-from .store import default_journal_location
+from .sent import BY_SEQ, LAST, SENDS, candidates, catch_up, confirmed, index_attempt, refuse_unseen
 
 __all__ = [
     "OUTCOMES",
@@ -44,32 +43,10 @@ OUTCOMES: tuple[str, ...] = ("pending", "accepted", "rejected", "unknown", "unre
 #: Vendor terms, item 6: send logs kept unmodified for at least six months.
 RETENTION = timedelta(days=180)
 
-#: The attempts whose seqs a JSON list holds.
-_BY_SEQ = Dialects(
-    ATTEMPTS + " AND a.seq IN (SELECT value FROM json_each(?)) ORDER BY a.seq",  # noqa: S608
-    ATTEMPTS  # noqa: S608
-    + " AND a.seq IN (SELECT value::bigint FROM json_array_elements_text(?::json)"
-    " AS j(value)) ORDER BY a.seq",
-)
-
 
 def _joined(recipients: Sequence[str]) -> str:
     # A send's Numbers already is the comma-joined text: no split and join again.
     return recipients.joined if isinstance(recipients, Numbers) else ",".join(recipients)
-
-
-def _database(location: str | os.PathLike[str] | None, durable: bool, timeout: float) -> Database:
-    if location is None:
-        location = default_journal_location()
-    if is_url(location):
-        try:
-            from .postgresql import PostgreSQL  # psycopg: imported only for such a journal
-        except ImportError as exc:
-            raise JournalError(
-                f"a PostgreSQL journal needs psycopg ({exc}): pip install 'mandao[postgresql]'"
-            ) from None
-        return PostgreSQL(str(location), timeout=timeout)
-    return SQLite(Path(location).expanduser(), durable=durable, timeout=timeout)
 
 
 class Journal(Inbox):
@@ -111,7 +88,7 @@ class Journal(Inbox):
         self, path: str | os.PathLike[str] | None = None, *, durable: bool = False,
         timeout: float = 30.0,
     ) -> None:  # fmt: skip
-        self._database = _database(path, durable, timeout)
+        self._database = open_database(path, durable, timeout)
         # Set by the first duplicate check: from then on this journal indexes its sends.
         self._indexing = False
 
@@ -154,17 +131,24 @@ class Journal(Inbox):
         self.close()
 
     def _append(
-        self, row: dict[str, object], sent: tuple[str, str | Sequence[str]] | None = None
+        self,
+        row: dict[str, object],
+        sent: tuple[str, str | Sequence[str]] | None = None,
+        check: Callable[[Connection, int], None] | None = None,
     ) -> int:
         """Append ``row``, chained, in one transaction, committed when this returns;
         return its seq. ``sent``: its numbers (joined) and text(s), for the duplicate
-        index when this journal keeps it (see :mod:`~.sent`)."""
-        if sent is None or not self._indexing:
+        index when this journal keeps it (see :mod:`~.sent`); ``check(conn, seq)`` runs
+        first in that transaction, and what it raises rolls it back."""
+        indexed = sent if self._indexing else None
+        if indexed is None and check is None:
             return self._database.append((row,))[0]
-        mobiles, texts = sent
 
         def index(conn: Connection, seq: int) -> None:
-            index_attempt(conn, seq - 1, seq, mobiles, texts)
+            if check is not None:
+                check(conn, seq)
+            if indexed is not None:
+                index_attempt(conn, seq - 1, seq, *indexed)
 
         return self._database.append((row,), index)[0]
 
@@ -183,16 +167,28 @@ class Journal(Inbox):
         call_id: str = "",
         batch_index: int = 0,
         batch_total: int = 1,
+        unseen_since: int | None = None,
     ) -> int:
         """Write a ``pending`` attempt before the request leaves; return its id (``seq``).
 
         ``content`` is the text as sent, or (``mdgxsend``) one text per recipient.
+        ``unseen_since``: the :meth:`last_seq` read before the duplicate guard looked; the
+        row is then written only if no other call's send attempt since sent one of
+        ``recipients`` the same text (checked under the journal's write lock).
 
         Raises:
             JournalError: the row could not be written; do not send.
+            ConcurrentDuplicate: another call sent one the same text since; do not send.
         """
         single = isinstance(content, str)
         mobiles = _joined(recipients)
+        check = None
+        if unseen_since is not None and call_id and operation in SENDS:
+
+            def check(conn: Connection, seq: int) -> None:
+                refuse_unseen(conn, unseen_since, seq, sn=sn, call_id=call_id,
+                              recipients=recipients, content=content)  # fmt: skip
+
         return self._append(
             {
                 "kind": "attempt", "sn": sn, "operation": operation, "protocol": protocol,
@@ -203,6 +199,7 @@ class Journal(Inbox):
                 "batch_total": batch_total, "outcome": "pending",
             },
             (mobiles, content) if operation in SENDS else None,
+            check,
         )  # fmt: skip
 
     def complete(
@@ -356,7 +353,11 @@ class Journal(Inbox):
         seqs = self._database.read(lambda conn: candidates(conn, pairs, since, sn))
         if not seqs:
             return set()
-        return confirmed(self._select(_BY_SEQ, [json.dumps(seqs)]), wanted)
+        return confirmed(self._select(BY_SEQ, [json.dumps(seqs)]), wanted)
+
+    def last_seq(self) -> int:
+        """The seq of the journal's last row (0 when empty)."""
+        return int(self._database.read(lambda conn: conn.execute(LAST).fetchone()[0]))
 
     def registrations(self, sn: str, day: date | None = None) -> int:
         """``Register``/``UnRegister`` attempts that may have reached the gateway for ``sn``

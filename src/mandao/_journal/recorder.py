@@ -59,6 +59,7 @@ class Recorder:
         "_segments",
         "_texts",
         "_to",
+        "_unseen",
     )
 
     def __init__(
@@ -69,8 +70,11 @@ class Recorder:
         fields: Mapping[str, str],
         recipients: Sequence[str],
         batch: tuple[str, int, int] | None = None,
+        unseen_since: int | None = None,
     ) -> None:
+        """``unseen_since``: the plan's ``screened`` (see ``Journal.begin``)."""
         self._journal = journal if operation in JOURNALED else None
+        self._unseen = unseen_since
         self._op, self._protocol, self._fields, self._to = operation, protocol, fields, recipients
         self._batch = batch or ("", 0, 1)
         self._attempt: int | None = None
@@ -81,7 +85,8 @@ class Recorder:
         self._segments = segments_of(self._texts) if self._texts else 0
 
     def begin(self, host: str) -> None:
-        """Write the ``pending`` row of an attempt to ``host``; raises JournalError."""
+        """Write the ``pending`` row of an attempt to ``host``; raises JournalError, or
+        ConcurrentDuplicate (another call just sent one of its numbers the same text)."""
         if self._journal is None:
             return
         fields, texts = self._fields, self._texts
@@ -89,7 +94,7 @@ class Recorder:
             sn=fields.get("sn", ""), operation=self._op, protocol=self._protocol, host=host,
             rrid=fields.get("rrid", ""), recipients=self._to, content=texts,
             segments=self._segments, call_id=self._batch[0],
-            batch_index=self._batch[1], batch_total=self._batch[2],
+            batch_index=self._batch[1], batch_total=self._batch[2], unseen_since=self._unseen,
         )  # fmt: skip
         self._began = time.monotonic()
 

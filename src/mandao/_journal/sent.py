@@ -31,14 +31,17 @@ import zlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from .._errors import ConcurrentDuplicate
 from .attempt import Attempt
+from .columns import ATTEMPTS, joined
+from .content import count_of, shown
 from .database import Connection, Dialects
 
 if TYPE_CHECKING:
     from .database import Database
 
-__all__ = ["SENDS", "TABLE", "candidates", "catch_up", "confirmed", "digest", "index_attempt",
-           "mark"]  # fmt: skip
+__all__ = ["BY_SEQ", "LAST", "SENDS", "TABLE", "candidates", "catch_up", "confirmed", "digest",
+           "index_attempt", "mark", "others_since", "refuse_unseen"]  # fmt: skip
 
 #: Operations whose numbers the index holds.
 SENDS = ("mdsmssend", "mdgxsend")
@@ -72,7 +75,18 @@ _SET_MARK = (
     "INSERT INTO meta (key, value) VALUES ('sent', ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
-_LAST = "SELECT coalesce(max(seq), 0) FROM entries"
+LAST = "SELECT coalesce(max(seq), 0) FROM entries"
+#: The attempts whose seqs a JSON list holds.
+BY_SEQ = Dialects(
+    ATTEMPTS + " AND a.seq IN (SELECT value FROM json_each(?)) ORDER BY a.seq",  # noqa: S608
+    ATTEMPTS  # noqa: S608
+    + " AND a.seq IN (SELECT value::bigint FROM json_array_elements_text(?::json)"
+    " AS j(value)) ORDER BY a.seq",
+)
+_OTHERS = (
+    ATTEMPTS + " AND a.seq > ? AND a.seq < ? AND a.sn = ? AND a.call_id <> ?"
+    " AND a.operation IN ('mdsmssend', 'mdgxsend') ORDER BY a.seq"
+)
 _CANDIDATES = Dialects(
     "SELECT DISTINCT s.attempt FROM json_each(?) w "
     "JOIN sent s ON s.digest = w.value ->> 0 AND s.mobile = w.value ->> 1 "
@@ -131,7 +145,7 @@ def catch_up(database: Database) -> None:
     transaction (so other writers wait one chunk at most)."""
 
     def behind(conn: Connection) -> bool:
-        (last,) = conn.execute(_LAST).fetchone()
+        (last,) = conn.execute(LAST).fetchone()
         return mark(conn) < int(last)
 
     def chunk(conn: Connection) -> None:
@@ -140,7 +154,7 @@ def catch_up(database: Database) -> None:
         for seq, mobiles, content, contents in rows:
             texts = json.loads(contents) if contents is not None else str(content or "")
             _add(conn, int(seq), str(mobiles or ""), texts)
-        upto = rows[-1][0] if len(rows) == CHUNK else conn.execute(_LAST).fetchone()[0]
+        upto = rows[-1][0] if len(rows) == CHUNK else conn.execute(LAST).fetchone()[0]
         conn.execute(_SET_MARK, (str(upto),))
 
     while database.read(behind):
@@ -180,3 +194,46 @@ def confirmed(attempts: Iterable[Attempt], wanted: dict[str, set[str]]) -> set[t
             if text in wanted[number]:
                 found.add((number, text))
     return found
+
+
+def others_since(conn: Connection, after: int, before: int, sn: str, call_id: str) -> list[Attempt]:
+    """The send attempts of ``sn`` by calls other than ``call_id`` between rows ``after``
+    and ``before`` (neither included), with their outcomes as committed now."""
+    rows = conn.execute(_OTHERS, (after, before, sn, call_id)).fetchall()
+    return [Attempt._of(*joined(row)) for row in rows]
+
+
+def refuse_unseen(
+    conn: Connection,
+    after: int,
+    seq: int,
+    *,
+    sn: str,
+    call_id: str,
+    recipients: Sequence[str],
+    content: str | Sequence[str],
+) -> None:
+    """Inside the transaction writing attempt ``seq``, under the journal's write lock:
+    refuse it if another call's attempt written after row ``after`` (where the duplicate
+    guard looked) sent one of ``recipients`` the same text.
+
+    Raises:
+        ConcurrentDuplicate: one did; the transaction rolls back, nothing is sent.
+    """
+    others = others_since(conn, after, seq, sn, call_id)
+    if not others:
+        return  # the usual case: nobody else wrote a send since the guard looked
+    wanted: dict[str, set[str]] = {}
+    single = content if isinstance(content, str) else None
+    for place, number in enumerate(recipients):
+        wanted.setdefault(number, set()).add(single if single is not None else content[place])
+    found = confirmed(others, wanted)
+    if found:
+        hit = {number for number, _ in found}
+        numbers = tuple(n for n in dict.fromkeys(recipients) if n in hit)
+        raise ConcurrentDuplicate(
+            f"another caller of {sn} sent {count_of(numbers)} the same text just now "
+            f"({shown(numbers)}): this request was not sent; send it again and the "
+            "duplicate guard leaves them out",
+            numbers=numbers,
+        )

@@ -1,0 +1,218 @@
+"""The duplicate guard against a caller that sends the same number the same text between
+the guard's look and this request's ``pending`` row: checked again under the journal's
+write lock, on both backends, through both clients."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mandao
+from mandao import DuplicateGuard, Journal
+from mandao._core.admission import Change
+from mandao._core.call import Admit, Release
+from mandao.testing import SandboxGateway
+
+from .conftest import PASSWORD, SN, MakeClient
+
+TEXT = "验证码 482915【示例】"
+NUMBER, OTHER = "13800138000", "13900139000"
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Wait for ``condition``; the bound only guards against a hang, it is no timing."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.001)
+
+
+def _begin(journal: Journal, call_id: str, mobiles: list[str], text: str, **more: Any) -> int:
+    return journal.begin(sn=more.pop("sn", SN), operation="mdsmssend", host="http://h/",
+                         recipients=mobiles, content=text, call_id=call_id, **more)  # fmt: skip
+
+
+def test_begin_refuses_a_row_another_call_sent_since_the_look(
+    journal_location: Path | str,
+) -> None:
+    """Only another call's attempt since the mark, same serial, number and text, that may
+    have gone out, refuses the row; and then nothing is written."""
+    journal = Journal(journal_location)
+    mark = journal.last_seq()
+    _begin(journal, "other", [OTHER, NUMBER], TEXT)
+    last = journal.last_seq()
+    with pytest.raises(mandao.ConcurrentDuplicate) as info:
+        _begin(journal, "me", [NUMBER], TEXT, unseen_since=mark)
+    assert info.value.numbers == (NUMBER,)
+    assert isinstance(info.value, mandao.ValidationError)
+    assert info.value.argument == "mobiles"
+    assert "138****8000" in str(info.value)
+    assert NUMBER not in str(info.value)
+    assert journal.last_seq() == last  # rolled back: no row, nothing to send
+    # What does not count: the look saw it (mark after it), this very call, another
+    # text, another serial, no check asked for.
+    _begin(journal, "other", [NUMBER], TEXT, unseen_since=mark)
+    _begin(journal, "me", [NUMBER], TEXT, unseen_since=journal.last_seq())
+    _begin(journal, "me", [NUMBER], "另一条【示例】", unseen_since=mark)
+    _begin(journal, "me", [NUMBER], TEXT, unseen_since=mark, sn="SDK-TST-010-00002")
+    _begin(journal, "me", [NUMBER], TEXT)
+    journal.close()
+
+
+def test_an_attempt_that_did_not_go_out_refuses_nothing(journal_location: Path | str) -> None:
+    """Another call's attempt refused by the gateway (or unreachable) sent nothing."""
+    journal = Journal(journal_location)
+    mark = journal.last_seq()
+    journal.complete(_begin(journal, "a", [NUMBER], TEXT), "rejected", result="-4")
+    journal.complete(_begin(journal, "b", [NUMBER], TEXT), "unreachable", detail="refused")
+    _begin(journal, "me", [NUMBER], TEXT, unseen_since=mark)
+    journal.complete(_begin(journal, "c", [OTHER], TEXT), "unknown", detail="reset")
+    with pytest.raises(mandao.ConcurrentDuplicate):
+        _begin(journal, "me", [OTHER, NUMBER], TEXT, unseen_since=mark)
+    journal.close()
+
+
+def _send_after_the_look(
+    client: mandao.Client, other: mandao.Client, numbers: tuple[str, ...] = (NUMBER,)
+) -> None:
+    """Make ``other`` send the text to the next of ``numbers`` right after each of
+    ``client``'s guard's looks, before the request's pending row: the race, staged."""
+    journal = client.journal
+    assert journal is not None
+    looked, left = journal.duplicates, list(numbers)
+
+    def duplicates(*args: Any, **kwargs: Any) -> set[tuple[str, str]]:
+        found = looked(*args, **kwargs)
+        if left:
+            other.send(left.pop(0), TEXT)
+        return found
+
+    journal.duplicates = duplicates  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def pair(
+    make_client: MakeClient, gateway: SandboxGateway, journal_location: Path | str
+) -> Callable[[str], tuple[mandao.Client, mandao.Client]]:
+    """A client (Client, then AsyncClient) with the guard, and a plain Client of the same
+    serial and journal: the other caller."""
+
+    def make(action: str) -> tuple[mandao.Client, mandao.Client]:
+        guard = DuplicateGuard(window=timedelta(minutes=10), action=action)  # type: ignore[arg-type]
+        # A try the journal refused sent nothing and gives the serial's slot back at once:
+        # kept for the read timeout (60 s), the next try would wait past its 2 s and fail.
+        timeouts = mandao.Timeouts(1, 60, wait=2)
+        client = make_client(journal=journal_location, duplicate_guard=guard, timeout=timeouts)
+        other = gateway.client(SN, PASSWORD, journal=journal_location, timeout=(1, 5))
+        return client, other
+
+    return make
+
+
+def _to(gateway: SandboxGateway, number: str) -> int:
+    return sum(m.mobile == number for m in gateway.ledger.messages)
+
+
+def test_skip_leaves_out_a_number_sent_between_the_look_and_the_row(
+    pair: Callable[[str], tuple[mandao.Client, mandao.Client]], gateway: SandboxGateway
+) -> None:
+    """The first try is refused by the journal, the guard looks again and skips it."""
+    client, other = pair("skip")
+    _send_after_the_look(client, other)
+    result = client.send([NUMBER, OTHER], TEXT)
+    assert [s.value for s in result.skipped] == [NUMBER]
+    assert result.skipped[0].kind == "duplicate"
+    assert result.recipients == (OTHER,)
+    assert (_to(gateway, NUMBER), _to(gateway, OTHER)) == (1, 1)  # other's, and ours
+    journal = client.journal
+    assert journal is not None
+    sent = [a for a in journal.attempts() if a.outcome == "accepted"]
+    assert [a.recipients for a in sent] == [(NUMBER,), (OTHER,)]
+    assert journal.pending() == []
+
+
+def test_refuse_refuses_as_if_the_other_came_first(
+    pair: Callable[[str], tuple[mandao.Client, mandao.Client]], gateway: SandboxGateway
+) -> None:
+    client, other = pair("refuse")
+    _send_after_the_look(client, other)
+    with pytest.raises(mandao.ValidationError) as info:
+        client.send([NUMBER, OTHER], TEXT)
+    assert not isinstance(info.value, mandao.ConcurrentDuplicate)
+    assert "sent the same text within 10 minutes" in str(info.value)
+    assert (_to(gateway, NUMBER), _to(gateway, OTHER)) == (1, 0)
+
+
+def test_a_caller_that_keeps_winning_is_said_after_three_tries(
+    pair: Callable[[str], tuple[mandao.Client, mandao.Client]], gateway: SandboxGateway
+) -> None:
+    """After each look the other caller sends one more of the numbers: each try is
+    refused, the next look skips what it sent; after three tries, the error. Nothing of
+    ours was sent or written."""
+    client, other = pair("skip")
+    numbers = (NUMBER, OTHER, "13700137000", "13600136000")
+    _send_after_the_look(client, other, numbers[:3])
+    with pytest.raises(mandao.ConcurrentDuplicate) as info:
+        client.send(list(numbers), TEXT)
+    assert info.value.numbers == ("13700137000",)  # the third try's loss
+    assert [_to(gateway, n) for n in numbers] == [1, 1, 1, 0]  # the other's, none of ours
+    journal = client.journal
+    assert journal is not None
+    assert len(list(journal.attempts())) == 3
+
+
+def test_a_later_batch_that_loses_the_race_is_not_sent(
+    pair: Callable[[str], tuple[mandao.Client, mandao.Client]], gateway: SandboxGateway
+) -> None:
+    """Batch 1 goes; the other caller sends batch 2's number meanwhile: batch 2 is
+    ``not_sent`` with the ConcurrentDuplicate, and its number got one message."""
+    client, other = pair("skip")
+
+    def progress(batch: mandao.Batch) -> None:
+        if batch.index == 0:
+            other.send(NUMBER, TEXT)
+
+    result = client.send([OTHER, NUMBER], TEXT, batch_size=1, progress=progress)
+    assert [b.state for b in result.batches] == ["sent", "not_sent"]
+    error = result.batches[1].error
+    assert isinstance(error, mandao.ConcurrentDuplicate)
+    assert error.numbers == (NUMBER,)
+    assert (_to(gateway, NUMBER), _to(gateway, OTHER)) == (1, 1)
+
+
+def test_two_processes_worth_of_callers_racing_send_once(
+    gateway: SandboxGateway, journal_location: Path | str
+) -> None:
+    """Two Clients with journals of their own (as two processes have) on one file or
+    database both look while a third holds the serial's slot, and both find nothing;
+    then they go one after the other. One message reaches the number; the other skips."""
+    guard = DuplicateGuard(window=timedelta(minutes=10), action="skip")
+    clients = [
+        gateway.client(SN, PASSWORD, journal=journal_location, duplicate_guard=guard)
+        for _ in range(2)
+    ]
+    _, store = clients[0]._sending()
+    assert clients[1]._sending()[1] is store
+    held = store.admit(Admit("send"), wait=5)
+    results: list[mandao.SendResult] = []
+    threads = [
+        threading.Thread(target=lambda c=c: results.append(c.send(NUMBER, TEXT))) for c in clients
+    ]
+    for thread in threads:
+        thread.start()
+    _until(lambda: len(store._line) == 2)  # both looked, found nothing, and wait for the slot
+    store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
+    for thread in threads:
+        thread.join(10)
+    assert sorted(bool(r.id) for r in results) == [False, True]
+    (skipped,) = [r for r in results if not r.id]
+    assert [s.value for s in skipped.skipped] == [NUMBER]
+    assert _to(gateway, NUMBER) == 1
+    for client in clients:
+        client.close()
