@@ -174,3 +174,42 @@ def test_a_release_the_board_cannot_take_is_logged_not_raised(
     monkeypatch.setattr(state, "_update", broken)
     state.release(0, Change.ANSWERED, 0.01, hold=0)
     assert "lease runs out" in caplog.text
+
+
+def test_a_waiter_asking_again_writes_nothing_new(
+    process: Make, journal_location: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process waiting behind another's slot writes its place once, then only to say
+    it is still there (every board_module.SEEN seconds): its polls leave the board as it
+    was, and a board left as it was is not written again."""
+    writes: list[int] = []
+    if isinstance(journal_location, Path):
+        from mandao._coordination import files
+
+        pwrite = files.os.pwrite
+
+        def counted(fd: int, data: bytes, offset: int) -> int:
+            writes.append(1)
+            return pwrite(fd, data, offset)
+
+        monkeypatch.setattr(files.os, "pwrite", counted)
+
+        def count() -> int:
+            return len(writes)
+    else:
+        url = journal_location
+
+        def count() -> int:
+            return int(query(url, "SELECT coalesce(sum(version), 0) FROM mandao_serials")[0][0])
+
+    a, b = process(), process()
+    assert a.try_admit("send", frozenset(), lease=60)[0] == 0
+    start, before = time.monotonic(), count()
+    for _ in range(20):
+        assert b.try_admit("send", frozenset(), lease=60)[0] is None
+    took = time.monotonic() - start
+    # One write to join the line, and one per SEEN seconds the 20 asks took (none, unless
+    # this machine is very slow): before, each ask wrote.
+    assert count() - before <= 1 + int(took / board_module.SEEN)
+    a.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert b.try_admit("send", frozenset(), lease=60)[0] == 0

@@ -48,6 +48,9 @@ Step = Callable[[Board, float], tuple[Board, T]]
 LONGEST = 86400.0
 #: A waiting process that has not asked for this long is gone.
 STALE = 5.0
+#: A waiting process writes that it is still there at most this often (it asks every
+#: POLL at most, and a board left as it was is not written again).
+SEEN = 1.0
 #: Asking again: from 1 ms, doubling, up to this, while other processes hold the slots.
 POLL = 0.025
 
@@ -195,7 +198,7 @@ class BoardState:
                     self._write_hosts(board, after)
                     return board, (after, number, 0.0)
             if any(p[0] == me for p in line):
-                board["line"] = [[h, now if h == me else s] for h, s in line]
+                board["line"] = [[h, now if h == me and now - s >= SEEN else s] for h, s in line]
             else:
                 line.append([me, now])
             # Only this process's requests in flight, nobody else in line: a release here
