@@ -4,10 +4,12 @@ write lock, on both backends, through both clients."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ import mandao
 from mandao import DuplicateGuard, Journal
 from mandao._core.admission import Change
 from mandao._core.call import Admit, Release
+from mandao._journal.attempt import instant
+from mandao._journal.sent import Unseen
 from mandao.testing import SandboxGateway
 
 from .conftest import PASSWORD, SN, MakeClient
@@ -38,58 +42,96 @@ def _begin(journal: Journal, call_id: str, mobiles: list[str], text: str, **more
                          recipients=mobiles, content=text, call_id=call_id, **more)  # fmt: skip
 
 
+def _look(journal: Journal, window: timedelta = timedelta(minutes=10)) -> Unseen:
+    """What the guard records as it looks: the last row, and its window's start."""
+    return Unseen(journal.last_seq(), instant(datetime.now(UTC) - window))
+
+
 def test_begin_refuses_a_row_another_call_sent_since_the_look(
     journal_location: Path | str,
 ) -> None:
     """Only another call's attempt since the mark, same serial, number and text, that may
     have gone out, refuses the row; and then nothing is written."""
     journal = Journal(journal_location)
-    mark = journal.last_seq()
+    look = _look(journal)
     _begin(journal, "other", [OTHER, NUMBER], TEXT)
     last = journal.last_seq()
     with pytest.raises(mandao.ConcurrentDuplicate) as info:
-        _begin(journal, "me", [NUMBER], TEXT, unseen_since=mark)
+        _begin(journal, "me", [NUMBER], TEXT, unseen=look)
     assert info.value.numbers == (NUMBER,)
     assert isinstance(info.value, mandao.ValidationError)
     assert info.value.argument == "mobiles"
     assert "138****8000" in str(info.value)
     assert NUMBER not in str(info.value)
     assert journal.last_seq() == last  # rolled back: no row, nothing to send
-    # What does not count: the look saw it (mark after it), this very call, another
-    # text, another serial, no check asked for.
-    _begin(journal, "other", [NUMBER], TEXT, unseen_since=mark)
-    _begin(journal, "me", [NUMBER], TEXT, unseen_since=journal.last_seq())
-    _begin(journal, "me", [NUMBER], "另一条【示例】", unseen_since=mark)
-    _begin(journal, "me", [NUMBER], TEXT, unseen_since=mark, sn="SDK-TST-010-00002")
+    # What does not count: this very call, a look made after it, another text, another
+    # serial, an attempt older than the window, no check asked for.
+    _begin(journal, "other", [NUMBER], TEXT, unseen=look)
+    _begin(journal, "me", [NUMBER], TEXT, unseen=_look(journal))
+    _begin(journal, "me", [NUMBER], "另一条【示例】", unseen=look)
+    _begin(journal, "me", [NUMBER], TEXT, unseen=look, sn="SDK-TST-010-00002")
+    _begin(journal, "me", [NUMBER], TEXT, unseen=look._replace(since=instant(datetime.now(UTC))))
     _begin(journal, "me", [NUMBER], TEXT)
+    # The pairs to check can be more than the row's own (a plan's first request's).
+    wider = look._replace(pairs=lambda: [(OTHER, "别的【示例】"), (NUMBER, TEXT)])
+    with pytest.raises(mandao.ConcurrentDuplicate):
+        _begin(journal, "me", [OTHER], "别的【示例】", unseen=wider)
+    with pytest.raises(mandao.ValidationError, match="call_id"):
+        _begin(journal, "", [NUMBER], TEXT, unseen=look)
     journal.close()
 
 
 def test_an_attempt_that_did_not_go_out_refuses_nothing(journal_location: Path | str) -> None:
-    """Another call's attempt refused by the gateway (or unreachable) sent nothing."""
+    """Another call's attempt refused by the gateway (or unreachable) sent nothing; one
+    of unknown outcome, or an mdgxsend that gave the number the text, may have."""
     journal = Journal(journal_location)
-    mark = journal.last_seq()
+    look = _look(journal)
     journal.complete(_begin(journal, "a", [NUMBER], TEXT), "rejected", result="-4")
     journal.complete(_begin(journal, "b", [NUMBER], TEXT), "unreachable", detail="refused")
-    _begin(journal, "me", [NUMBER], TEXT, unseen_since=mark)
+    _begin(journal, "me", [NUMBER], TEXT, unseen=look)
     journal.complete(_begin(journal, "c", [OTHER], TEXT), "unknown", detail="reset")
     with pytest.raises(mandao.ConcurrentDuplicate):
-        _begin(journal, "me", [OTHER, NUMBER], TEXT, unseen_since=mark)
+        _begin(journal, "me", [OTHER, NUMBER], TEXT, unseen=look)
+    journal.begin(sn=SN, operation="mdgxsend", host="http://h/", recipients=["13700137000"],
+                  content=["个性化【示例】"], call_id="d")  # fmt: skip
+    with pytest.raises(mandao.ConcurrentDuplicate):
+        _begin(journal, "me", ["13700137000"], "个性化【示例】", unseen=look)
     journal.close()
 
 
+def test_call_ids_differ_between_processes_of_one_pid() -> None:
+    """Two containers each run their app as pid 1: their calls' ids still differ (the
+    second look tells this call's rows from others' by it)."""
+    script = "import os; os.getpid = lambda: 1; import mandao; print(mandao.Client._call_id())"
+
+    def run() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+        )
+        return done.stdout.strip()
+
+    ids = [run(), run()]
+    assert ids[0].startswith("1-")
+    assert ids[0] != ids[1]
+
+
 def _send_after_the_look(
-    client: mandao.Client, other: mandao.Client, numbers: tuple[str, ...] = (NUMBER,)
+    client: mandao.Client,
+    other: mandao.Client,
+    numbers: tuple[str, ...] = (NUMBER,),
+    every: int = 1,
 ) -> None:
     """Make ``other`` send the text to the next of ``numbers`` right after each of
-    ``client``'s guard's looks, before the request's pending row: the race, staged."""
+    ``client``'s guard's looks (a look is ``every`` lookups: one per request), before the
+    request's pending row: the race, staged."""
     journal = client.journal
     assert journal is not None
-    looked, left = journal.duplicates, list(numbers)
+    looked, left, calls = journal.duplicates, list(numbers), [0]
 
     def duplicates(*args: Any, **kwargs: Any) -> set[tuple[str, str]]:
         found = looked(*args, **kwargs)
-        if left:
+        calls[0] += 1
+        if left and calls[0] % every == 0:
             other.send(left.pop(0), TEXT)
         return found
 
@@ -165,6 +207,27 @@ def test_a_caller_that_keeps_winning_is_said_after_three_tries(
     journal = client.journal
     assert journal is not None
     assert len(list(journal.attempts())) == 3
+
+
+@pytest.mark.parametrize("action", ["skip", "refuse"])
+def test_a_later_batchs_number_sent_after_the_look_stops_the_first_batch(
+    pair: Callable[[str], tuple[mandao.Client, mandao.Client]],
+    gateway: SandboxGateway,
+    action: str,
+) -> None:
+    """The other caller sends batch 2's number before batch 1's row: the first request's
+    check covers the whole plan, so nothing is sent and the guard looks again."""
+    client, other = pair(action)
+    _send_after_the_look(client, other, every=2)  # after the look at both requests
+    if action == "refuse":
+        with pytest.raises(mandao.ValidationError, match="sent the same text within"):
+            client.send([OTHER, NUMBER], TEXT, batch_size=1)
+        assert (_to(gateway, NUMBER), _to(gateway, OTHER)) == (1, 0)
+        return
+    result = client.send([OTHER, NUMBER], TEXT, batch_size=1)
+    assert [s.value for s in result.skipped] == [NUMBER]
+    assert [b.state for b in result.batches] == ["sent"]
+    assert (_to(gateway, NUMBER), _to(gateway, OTHER)) == (1, 1)
 
 
 def test_a_later_batch_that_loses_the_race_is_not_sent(

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from ._compose.plan import Plan, Planned
     from ._core.batches import Sent
+    from ._journal.sent import Unseen
     from ._results import AccountInfo, DryRun, RegistrationResult, SendResult
     from ._transports.aio import AioTransport
 
@@ -215,13 +216,15 @@ class AsyncClient(AsyncInbound):
 
     async def _send_plan(self, plan: Plan, options: Mapping[str, Any]) -> SendResult:
         from ._async import send_plan
+        from ._journal.guards import unseen_for
 
         call_id, index, total = self._call_id(), itertools.count(), len(plan.requests)
 
         async def send_one(request: Planned) -> Sent:
             batch = (call_id, next(index), total)
             op = OPERATIONS[request.operation]
-            return await self._call(op, request.fields, request.recipients, batch, plan.screened)
+            unseen = unseen_for(plan, batch[1])
+            return await self._call(op, request.fields, request.recipients, batch, unseen)
 
         return await send_plan(plan, send_one, options.get("progress"))
 
@@ -231,7 +234,7 @@ class AsyncClient(AsyncInbound):
         values: Mapping[str, str],
         recipients: Sequence[str],
         batch: tuple[str, int, int] | None = None,
-        screened: int | None = None,
+        unseen: Unseen | None = None,
     ) -> Sent:
         """As ``Client._call``: one request under the serial's admission and failover."""
         from ._async import call
@@ -242,7 +245,7 @@ class AsyncClient(AsyncInbound):
         assert self._store is not None  # noqa: S101 (made by _sending)
         built = self._build(op, values, self._credentials.pwd(op.pwd))
         record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch,
-                          screened)  # fmt: skip
+                          unseen)  # fmt: skip
         worker = self._worker()
         self._in_flight += 1
         try:

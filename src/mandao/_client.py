@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._compose.plan import Plan, Planned
     from ._coordination.store import SerialStore
     from ._core.batches import Sent
+    from ._journal.sent import Unseen
     from ._results import AccountInfo, DryRun, RegistrationResult, SendResult
     from ._transports.sync import SyncTransport
 
@@ -266,6 +267,7 @@ class Client(ClientInbound):
                 tries, guarded = tries + 1, self._guarded(plan)  # none sent: who won shows
 
     def _send_plan(self, plan: Plan, options: Mapping[str, Any]) -> SendResult:
+        from ._journal.guards import unseen_for
         from ._sync import send_plan
 
         call_id, index, total = self._call_id(), itertools.count(), len(plan.requests)
@@ -273,7 +275,8 @@ class Client(ClientInbound):
         def send_one(request: Planned) -> Sent:
             batch = (call_id, next(index), total)
             op = OPERATIONS[request.operation]
-            return self._call(op, request.fields, request.recipients, batch, plan.screened)
+            unseen = unseen_for(plan, batch[1])
+            return self._call(op, request.fields, request.recipients, batch, unseen)
 
         return send_plan(plan, send_one, options.get("progress"))
 
@@ -394,7 +397,7 @@ class Client(ClientInbound):
         values: Mapping[str, str],
         recipients: Sequence[str],
         batch: tuple[str, int, int] | None = None,
-        screened: int | None = None,
+        unseen: Unseen | None = None,
     ) -> Sent:
         """Send ``op`` under the serial's admission and failover: result, url, protocol, waited.
 
@@ -406,7 +409,7 @@ class Client(ClientInbound):
 
         built = self._build(op, values, self._credentials.pwd(op.pwd))
         record = Recorder(self.journal, op.name, built.protocol, built.fields, recipients, batch,
-                          screened)  # fmt: skip
+                          unseen)  # fmt: skip
         transport, store = self._sending()
         done = call(built, recipients, record, transport=transport, store=store,
                     policy=self._policy(), rng=self._rng, sn=self.sn)  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -61,6 +62,7 @@ RACES = 3
 
 _DEFAULT_TIMEOUTS = Timeouts()
 _CALLS = itertools.count(1)
+_PROCESS = secrets.token_hex(4)  # a forked child has its own pid
 
 
 class _Options(TypedDict, total=False):
@@ -281,8 +283,9 @@ class BaseClient(Generic[S]):
 
     @staticmethod
     def _call_id() -> str:
-        """Which call a journal row's batch belongs to: unique in this process."""
-        return f"{os.getpid()}-{next(_CALLS)}"
+        """Which call a journal row's batch belongs to: unique across processes and
+        machines (pids repeat in containers), for the duplicate guard's second look."""
+        return f"{os.getpid()}-{_PROCESS}-{next(_CALLS)}"
 
     def estimate(
         self, mobiles: str | Iterable[str], content: str, *, skip_invalid: bool = False

@@ -147,10 +147,11 @@ class Plan:
     scheduled: str
     skipped: tuple[tuple[int, str, str], ...] = ()
     duplicates: tuple[tuple[int, str], ...] = ()
-    #: The journal's last seq when the duplicate guard looked (None: it did not, or only
-    #: warns): each request's ``pending`` row is written only if no other call's attempt
-    #: since then sent one of its numbers the same text (``Journal.begin(unseen_since=)``).
-    screened: int | None = None
+    #: When the duplicate guard looked: the journal's last seq then, and the start of its
+    #: window (None: it did not look, or only warns). Each request's ``pending`` row is
+    #: written only if no other call's attempt since sent one of its numbers the same
+    #: text (``mandao._journal.guards.unseen_for``).
+    screened: tuple[int, str] | None = None
 
 
 def _common(

@@ -4,16 +4,18 @@ Register/UnRegister quota."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from .._compose import chunked
 from .._compose.content import encode_content, segments
 from .._compose.numbers import Numbers
 from .._errors import RegistrationQuotaExceeded, ValidationError
-from .attempt import CHINA
+from .attempt import CHINA, instant
 from .content import count_of, shown, texts_of
+from .sent import Unseen
 
 if TYPE_CHECKING:
     from .._compose.plan import Plan, Planned
@@ -25,6 +27,7 @@ __all__ = [
     "DuplicateWarning",
     "registration_guard",
     "screen",
+    "unseen_for",
 ]
 
 #: Vendor doc §4.2: Register and UnRegister, at most 10 a day together.
@@ -91,7 +94,9 @@ def screen(
     drops: list[set[str]] = [set() for _ in plan.requests]
     reasons: dict[str, str] = {}
     # Read before the guard looks: what others write after it, begin checks under its lock.
-    screened = journal.last_seq() if guard is not None and guard.action != "warn" else None
+    screened = None
+    if guard is not None and guard.action != "warn":
+        screened = (journal.last_seq(), instant(datetime.now(UTC) - guard.window))
     if suppression != "off" and plan.requests:
         ext = plan.requests[0].fields.get("ext", "")
         listed = journal.suppressed(plan.recipients, sn=sn, ext=ext)
@@ -127,6 +132,28 @@ def screen(
     if not any(drops):
         return replace(plan, screened=screened)
     return replace(_left_out(plan, drops, reasons), screened=screened)
+
+
+def unseen_for(plan: Plan, index: int) -> Unseen | None:
+    """The second look of request ``index``'s pending row (None: the guard did not look).
+    The first request's covers every request of the plan: a number of a later one that
+    another call sent since the look then stops the call before anything of it is sent,
+    and the send looks again."""
+    if plan.screened is None:
+        return None
+    after, since = plan.screened
+    if index:
+        return Unseen(after, since)
+
+    def pairs() -> Iterator[tuple[str, str]]:
+        for request in plan.requests:
+            texts = texts_of(request.operation, request.fields.get("content", ""))
+            if isinstance(texts, str):
+                yield from ((number, texts) for number in request.recipients)
+            else:
+                yield from zip(request.recipients, texts, strict=True)
+
+    return Unseen(after, since, pairs)
 
 
 class DuplicateWarning(UserWarning):

@@ -20,6 +20,7 @@ from typing import Literal
 
 from .._compose.numbers import Numbers
 from .._errors import JournalError, ValidationError
+from . import sent as _sent
 from .attempt import CHINA, Attempt, instant
 from .backends import open_database
 from .chain import PruneResult, Verification, prune_rows, refuse_early_prune, verify_chain
@@ -27,14 +28,9 @@ from .columns import ATTEMPTS, joined
 from .database import SQL, Connection, Dialects, Kind
 from .inbox import Inbox
 from .ledger import Reconciliation, reconcile
-from .sent import BY_SEQ, LAST, SENDS, candidates, catch_up, confirmed, index_attempt, refuse_unseen
+from .sent import BY_SEQ, LAST, SENDS, candidates, catch_up, confirmed, index_attempt
 
-__all__ = [
-    "OUTCOMES",
-    "RETENTION",
-    "Journal",
-    "Outcome",
-]
+__all__ = ["OUTCOMES", "RETENTION", "Journal", "Outcome"]
 
 #: Outcomes an attempt can end in; ``pending`` until its outcome row is written.
 Outcome = Literal["pending", "accepted", "rejected", "unknown", "unreachable"]
@@ -167,14 +163,13 @@ class Journal(Inbox):
         call_id: str = "",
         batch_index: int = 0,
         batch_total: int = 1,
-        unseen_since: int | None = None,
+        unseen: _sent.Unseen | None = None,
     ) -> int:
         """Write a ``pending`` attempt before the request leaves; return its id (``seq``).
 
         ``content`` is the text as sent, or (``mdgxsend``) one text per recipient.
-        ``unseen_since``: the :meth:`last_seq` read before the duplicate guard looked; the
-        row is then written only if no other call's send attempt since sent one of
-        ``recipients`` the same text (checked under the journal's write lock).
+        ``unseen``: the duplicate guard's second look (the client's; see ``sent.Unseen``),
+        made under the journal's write lock; it needs the ``call_id``.
 
         Raises:
             JournalError: the row could not be written; do not send.
@@ -183,10 +178,12 @@ class Journal(Inbox):
         single = isinstance(content, str)
         mobiles = _joined(recipients)
         check = None
-        if unseen_since is not None and call_id and operation in SENDS:
+        if unseen is not None and operation in SENDS:
+            if not call_id:
+                raise ValidationError("the duplicate guard's check needs it", argument="call_id")
 
             def check(conn: Connection, seq: int) -> None:
-                refuse_unseen(conn, unseen_since, seq, sn=sn, call_id=call_id,
+                _sent.refuse_unseen(conn, unseen, seq, sn=sn, call_id=call_id,
                               recipients=recipients, content=content)  # fmt: skip
 
         return self._append(

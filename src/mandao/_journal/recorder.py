@@ -16,6 +16,7 @@ from .._errors import JournalError, ValidationError
 from .._log import logger
 from .content import segments_of, texts_of
 from .journal import Journal, Outcome
+from .sent import Unseen
 
 __all__ = ["JOURNALED", "Recorder", "journal_of"]
 
@@ -70,11 +71,11 @@ class Recorder:
         fields: Mapping[str, str],
         recipients: Sequence[str],
         batch: tuple[str, int, int] | None = None,
-        unseen_since: int | None = None,
+        unseen: Unseen | None = None,
     ) -> None:
-        """``unseen_since``: the plan's ``screened`` (see ``Journal.begin``)."""
+        """``unseen``: the duplicate guard's second look (``Journal.begin``)."""
         self._journal = journal if operation in JOURNALED else None
-        self._unseen = unseen_since
+        self._unseen = unseen
         self._op, self._protocol, self._fields, self._to = operation, protocol, fields, recipients
         self._batch = batch or ("", 0, 1)
         self._attempt: int | None = None
@@ -94,7 +95,7 @@ class Recorder:
             sn=fields.get("sn", ""), operation=self._op, protocol=self._protocol, host=host,
             rrid=fields.get("rrid", ""), recipients=self._to, content=texts,
             segments=self._segments, call_id=self._batch[0],
-            batch_index=self._batch[1], batch_total=self._batch[2], unseen_since=self._unseen,
+            batch_index=self._batch[1], batch_total=self._batch[2], unseen=self._unseen,
         )  # fmt: skip
         self._began = time.monotonic()
 

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._errors import ConcurrentDuplicate
 from .attempt import Attempt
@@ -40,8 +40,20 @@ from .database import Connection, Dialects
 if TYPE_CHECKING:
     from .database import Database
 
-__all__ = ["BY_SEQ", "LAST", "SENDS", "TABLE", "candidates", "catch_up", "confirmed", "digest",
-           "index_attempt", "mark", "others_since", "refuse_unseen"]  # fmt: skip
+__all__ = [
+    "BY_SEQ",
+    "LAST",
+    "SENDS",
+    "TABLE",
+    "Unseen",
+    "candidates",
+    "catch_up",
+    "confirmed",
+    "digest",
+    "index_attempt",
+    "mark",
+    "refuse_unseen",
+]  # fmt: skip
 
 #: Operations whose numbers the index holds.
 SENDS = ("mdsmssend", "mdgxsend")
@@ -83,10 +95,15 @@ BY_SEQ = Dialects(
     + " AND a.seq IN (SELECT value::bigint FROM json_array_elements_text(?::json)"
     " AS j(value)) ORDER BY a.seq",
 )
-_OTHERS = (
-    ATTEMPTS + " AND a.seq > ? AND a.seq < ? AND a.sn = ? AND a.call_id <> ?"
-    " AND a.operation IN ('mdsmssend', 'mdgxsend') ORDER BY a.seq"
+# Another call's send attempts between two rows, in a guard's window.
+_OF_OTHERS = (
+    " AND a.seq > ? AND a.seq < ? AND a.time >= ? AND a.sn = ? AND a.call_id <> ?"
+    " AND a.operation IN ('mdsmssend', 'mdgxsend')"
 )
+_ANY_OTHER = "SELECT 1 FROM entries a WHERE a.kind = 'attempt'" + _OF_OTHERS + " LIMIT 1"  # noqa: S608
+_OTHERS = ATTEMPTS + _OF_OTHERS
+#: Texts up to which the attempts read are only those of the texts checked.
+_TEXTS = 50
 _CANDIDATES = Dialects(
     "SELECT DISTINCT s.attempt FROM json_each(?) w "
     "JOIN sent s ON s.digest = w.value ->> 0 AND s.mobile = w.value ->> 1 "
@@ -196,16 +213,21 @@ def confirmed(attempts: Iterable[Attempt], wanted: dict[str, set[str]]) -> set[t
     return found
 
 
-def others_since(conn: Connection, after: int, before: int, sn: str, call_id: str) -> list[Attempt]:
-    """The send attempts of ``sn`` by calls other than ``call_id`` between rows ``after``
-    and ``before`` (neither included), with their outcomes as committed now."""
-    rows = conn.execute(_OTHERS, (after, before, sn, call_id)).fetchall()
-    return [Attempt._of(*joined(row)) for row in rows]
+class Unseen(NamedTuple):
+    """A pending row's second duplicate check (``Journal.begin(unseen=)``): the row is
+    refused if a send attempt of another call, written after row ``after`` (the journal's
+    last when the guard looked) and at or after ``since`` (the start of the guard's window,
+    as :func:`~.attempt.instant` writes times), sent one of the ``pairs()`` (mobile, text)
+    the same text; None: the row's own numbers and text(s)."""
+
+    after: int
+    since: str
+    pairs: Callable[[], Iterable[tuple[str, str]]] | None = None
 
 
 def refuse_unseen(
     conn: Connection,
-    after: int,
+    unseen: Unseen,
     seq: int,
     *,
     sn: str,
@@ -214,26 +236,37 @@ def refuse_unseen(
     content: str | Sequence[str],
 ) -> None:
     """Inside the transaction writing attempt ``seq``, under the journal's write lock:
-    refuse it if another call's attempt written after row ``after`` (where the duplicate
-    guard looked) sent one of ``recipients`` the same text.
+    refuse it as ``unseen`` says. One indexed range query when nobody else sent since the
+    look; else only the attempts with one of the texts are read.
 
     Raises:
         ConcurrentDuplicate: one did; the transaction rolls back, nothing is sent.
     """
-    others = others_since(conn, after, seq, sn, call_id)
-    if not others:
+    where = (unseen.after, seq, unseen.since, sn, call_id)
+    if conn.execute(_ANY_OTHER, where).fetchone() is None:
         return  # the usual case: nobody else wrote a send since the guard looked
+    if unseen.pairs is not None:
+        pairs = list(unseen.pairs())
+    elif isinstance(content, str):
+        pairs = [(number, content) for number in recipients]
+    else:
+        pairs = list(zip(recipients, content, strict=True))
     wanted: dict[str, set[str]] = {}
-    single = content if isinstance(content, str) else None
-    for place, number in enumerate(recipients):
-        wanted.setdefault(number, set()).add(single if single is not None else content[place])
+    for number, text in pairs:
+        wanted.setdefault(number, set()).add(text)
+    texts = sorted({text for _, text in pairs})
+    sql, params = _OTHERS, list(where)
+    if len(texts) <= _TEXTS:  # read only attempts of these texts (or of per-number texts)
+        sql += f" AND (a.contents IS NOT NULL OR a.content IN ({', '.join('?' * len(texts))}))"
+        params += texts
+    others = [Attempt._of(*joined(row)) for row in conn.execute(sql, params).fetchall()]
     found = confirmed(others, wanted)
     if found:
         hit = {number for number, _ in found}
-        numbers = tuple(n for n in dict.fromkeys(recipients) if n in hit)
+        numbers = tuple(n for n in dict.fromkeys(n for n, _ in pairs) if n in hit)
         raise ConcurrentDuplicate(
             f"another caller of {sn} sent {count_of(numbers)} the same text just now "
-            f"({shown(numbers)}): this request was not sent; send it again and the "
-            "duplicate guard leaves them out",
+            f"({shown(numbers)}), after the duplicate guard had looked: this request was "
+            "not sent",
             numbers=numbers,
         )
