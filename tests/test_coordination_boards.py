@@ -213,3 +213,24 @@ def test_a_waiter_asking_again_writes_nothing_new(
     assert count() - before <= 1 + int(took / board_module.SEEN)
     a.release(0, Change.ANSWERED, 0.01, hold=0)
     assert b.try_admit("send", frozenset(), lease=60)[0] == 0
+
+
+def test_a_waiters_place_is_renewed_at_once_after_the_clock_is_set_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file board is timed by the machine's clock: set back, a waiter's place (seen
+    in the future) is renewed at its next ask, so should it die then, it is dropped
+    STALE seconds later by that clock, not once the clock has caught up."""
+    from mandao._coordination import files
+
+    journal = tmp_path / "journal.sqlite3"
+    a, b = (FileState(journal, SN, GROUPS, FailoverPolicy(), 1) for _ in range(2))
+    assert a.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert b.try_admit("send", frozenset(), lease=60)[0] is None
+    real = time.time
+    monkeypatch.setattr(files.time, "time", lambda: real() - 600)
+    assert b.try_admit("send", frozenset(), lease=60)[0] is None
+    raw = next(journal.parent.glob("*-serials/*")).read_bytes()
+    (size,) = files._LENGTH.unpack_from(raw)
+    (place,) = board_module.decode(raw[files._LENGTH.size : files._LENGTH.size + size])["line"]
+    assert place[1] <= real() - 600 + 1  # renewed at the clock as it is now

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ import mandao
 from mandao import DuplicateGuard, Journal
 from mandao._core.admission import Change
 from mandao._core.call import Admit, Release
-from mandao._journal.attempt import instant
 from mandao._journal.sent import Unseen
 from mandao.testing import SandboxGateway
 
@@ -43,8 +42,8 @@ def _begin(journal: Journal, call_id: str, mobiles: list[str], text: str, **more
 
 
 def _look(journal: Journal, window: timedelta = timedelta(minutes=10)) -> Unseen:
-    """What the guard records as it looks: the last row, and its window's start."""
-    return Unseen(journal.last_seq(), instant(datetime.now(UTC) - window))
+    """What the guard records as it looks: the last row, and its window."""
+    return Unseen(journal.last_seq(), window)
 
 
 def test_begin_refuses_a_row_another_call_sent_since_the_look(
@@ -70,7 +69,8 @@ def test_begin_refuses_a_row_another_call_sent_since_the_look(
     _begin(journal, "me", [NUMBER], TEXT, unseen=_look(journal))
     _begin(journal, "me", [NUMBER], "另一条【示例】", unseen=look)
     _begin(journal, "me", [NUMBER], TEXT, unseen=look, sn="SDK-TST-010-00002")
-    _begin(journal, "me", [NUMBER], TEXT, unseen=look._replace(since=instant(datetime.now(UTC))))
+    _begin(journal, "me", [NUMBER], TEXT, unseen=look._replace(window=timedelta(0)))
+    _begin(journal, "me", [], TEXT, unseen=look)  # no numbers, nothing to refuse
     _begin(journal, "me", [NUMBER], TEXT)
     # The pairs to check can be more than the row's own (a plan's first request's).
     wider = look._replace(pairs=lambda: [(OTHER, "别的【示例】"), (NUMBER, TEXT)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
@@ -147,11 +147,11 @@ class Plan:
     scheduled: str
     skipped: tuple[tuple[int, str, str], ...] = ()
     duplicates: tuple[tuple[int, str], ...] = ()
-    #: When the duplicate guard looked: the journal's last seq then, and the start of its
+    #: When the duplicate guard looked: the journal's last seq then, and the guard's
     #: window (None: it did not look, or only warns). Each request's ``pending`` row is
     #: written only if no other call's attempt since sent one of its numbers the same
     #: text (``mandao._journal.guards.unseen_for``).
-    screened: tuple[int, str] | None = None
+    screened: tuple[int, timedelta] | None = None
 
 
 def _common(

@@ -198,7 +198,9 @@ class BoardState:
                     self._write_hosts(board, after)
                     return board, (after, number, 0.0)
             if any(p[0] == me for p in line):
-                board["line"] = [[h, now if h == me and now - s >= SEEN else s] for h, s in line]
+                # Renewed once a SEEN, or at once when the clock was set back past it.
+                due = [h == me and not 0 <= now - s < SEEN for h, s in line]
+                board["line"] = [[h, now if d else s] for (h, s), d in zip(line, due, strict=True)]
             else:
                 line.append([me, now])
             # Only this process's requests in flight, nobody else in line: a release here

@@ -137,12 +137,13 @@ class PostgresState(BoardState):
                 continue
             data, version, now = row
             board, answer = step(decode(bytes(data)), float(now))
-            if encode(board) == bytes(data):
+            new = encode(board)
+            if new == bytes(data):
                 return answer  # unchanged (a waiter asking again, mostly): nothing to write
             written = conn.execute(
                 "UPDATE mandao_serials SET board = %s, version = version + 1 "
                 "WHERE key = %s AND version = %s",
-                (encode(board), self._key, version),
+                (new, self._key, version),
             )
             if written.rowcount == 1:
                 return answer

@@ -6,14 +6,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from .._compose import chunked
 from .._compose.content import encode_content, segments
 from .._compose.numbers import Numbers
 from .._errors import RegistrationQuotaExceeded, ValidationError
-from .attempt import CHINA, instant
+from .attempt import CHINA
 from .content import count_of, shown, texts_of
 from .sent import Unseen
 
@@ -96,7 +96,7 @@ def screen(
     # Read before the guard looks: what others write after it, begin checks under its lock.
     screened = None
     if guard is not None and guard.action != "warn":
-        screened = (journal.last_seq(), instant(datetime.now(UTC) - guard.window))
+        screened = (journal.last_seq(), guard.window)
     if suppression != "off" and plan.requests:
         ext = plan.requests[0].fields.get("ext", "")
         listed = journal.suppressed(plan.recipients, sn=sn, ext=ext)
@@ -141,9 +141,9 @@ def unseen_for(plan: Plan, index: int) -> Unseen | None:
     and the send looks again."""
     if plan.screened is None:
         return None
-    after, since = plan.screened
+    after, window = plan.screened
     if index:
-        return Unseen(after, since)
+        return Unseen(after, window)
 
     def pairs() -> Iterator[tuple[str, str]]:
         for request in plan.requests:
@@ -153,7 +153,7 @@ def unseen_for(plan: Plan, index: int) -> Unseen | None:
             else:
                 yield from zip(request.recipients, texts, strict=True)
 
-    return Unseen(after, since, pairs)
+    return Unseen(after, window, pairs)
 
 
 class DuplicateWarning(UserWarning):

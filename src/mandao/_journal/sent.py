@@ -29,10 +29,11 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from .._errors import ConcurrentDuplicate
-from .attempt import Attempt
+from .attempt import Attempt, instant
 from .columns import ATTEMPTS, joined
 from .content import count_of, shown
 from .database import Connection, Dialects
@@ -97,7 +98,7 @@ BY_SEQ = Dialects(
 )
 # Another call's send attempts between two rows, in a guard's window.
 _OF_OTHERS = (
-    " AND a.seq > ? AND a.seq < ? AND a.time >= ? AND a.sn = ? AND a.call_id <> ?"
+    " AND a.seq > ? AND a.seq < ? AND a.time >= ? AND a.sn = ? AND coalesce(a.call_id, '') <> ?"
     " AND a.operation IN ('mdsmssend', 'mdgxsend')"
 )
 _ANY_OTHER = "SELECT 1 FROM entries a WHERE a.kind = 'attempt'" + _OF_OTHERS + " LIMIT 1"  # noqa: S608
@@ -216,12 +217,11 @@ def confirmed(attempts: Iterable[Attempt], wanted: dict[str, set[str]]) -> set[t
 class Unseen(NamedTuple):
     """A pending row's second duplicate check (``Journal.begin(unseen=)``): the row is
     refused if a send attempt of another call, written after row ``after`` (the journal's
-    last when the guard looked) and at or after ``since`` (the start of the guard's window,
-    as :func:`~.attempt.instant` writes times), sent one of the ``pairs()`` (mobile, text)
-    the same text; None: the row's own numbers and text(s)."""
+    last when the guard looked) and within the guard's ``window`` of now, sent one of the
+    ``pairs()`` (mobile, text) the same text; None: the row's own numbers and text(s)."""
 
     after: int
-    since: str
+    window: timedelta
     pairs: Callable[[], Iterable[tuple[str, str]]] | None = None
 
 
@@ -242,7 +242,8 @@ def refuse_unseen(
     Raises:
         ConcurrentDuplicate: one did; the transaction rolls back, nothing is sent.
     """
-    where = (unseen.after, seq, unseen.since, sn, call_id)
+    # The window as the guard would look now: an attempt that has left it is no duplicate.
+    where = (unseen.after, seq, instant(datetime.now(UTC) - unseen.window), sn, call_id)
     if conn.execute(_ANY_OTHER, where).fetchone() is None:
         return  # the usual case: nobody else wrote a send since the guard looked
     if unseen.pairs is not None:
@@ -251,6 +252,8 @@ def refuse_unseen(
         pairs = [(number, content) for number in recipients]
     else:
         pairs = list(zip(recipients, content, strict=True))
+    if not pairs:
+        return
     wanted: dict[str, set[str]] = {}
     for number, text in pairs:
         wanted.setdefault(number, set()).add(text)
