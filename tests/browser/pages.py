@@ -6,10 +6,11 @@ into a failure, it never paces a test.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -56,9 +57,16 @@ return {
 """
 
 
+_MARKS = itertools.count(1)
+
+
 def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
-    """A wait that fails only when the page hangs."""
-    return WebDriverWait(driver, HANG)
+    """A wait that fails only when the page hangs. While a document is torn down for the
+    next, chromedriver may answer a command with an error of its own ("Node with given id
+    does not belong to the document", no execution context) instead of a stale element or
+    no such element: such errors are waited through; a page that never comes still fails
+    after HANG seconds."""
+    return WebDriverWait(driver, HANG, ignored_exceptions=(WebDriverException,))
 
 
 def until(driver: WebDriver, condition: Callable[[WebDriver], Any], what: str) -> Any:
@@ -76,15 +84,16 @@ def css(driver: WebDriver, selector: str) -> WebElement:
 
 def replaced(driver: WebDriver, act: Callable[[], object], what: str) -> None:
     """Do ``act`` (a click, a key press) and wait until the page it leads to has loaded
-    in place of this one (form posts come back through a 303)."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    in place of this one (form posts come back through a 303): the mark left in this
+    page's window is gone and the new document is complete."""
+    token = f"before-{next(_MARKS)}"
+    mark(driver, token)
     act()
-    until(driver, ec.staleness_of(old), what)
-    until(
-        driver,
-        lambda d: d.execute_script("return document.readyState") == "complete",
-        f"{what} to finish loading",
-    )
+
+    def loaded(d: WebDriver) -> bool:
+        return marked(d) != token and d.execute_script("return document.readyState") == "complete"
+
+    until(driver, loaded, f"{what} to load")
 
 
 def submit_and_wait(driver: WebDriver, button: WebElement) -> None:
@@ -96,10 +105,7 @@ def live(driver: WebDriver) -> None:
     """Wait until the page's event stream is open (``#live`` says "live")."""
 
     def is_live(d: WebDriver) -> bool:
-        try:
-            return d.find_element(By.ID, "live").text.strip().lower() == "live"
-        except StaleElementReferenceException:
-            return False
+        return d.find_element(By.ID, "live").text.strip().lower() == "live"
 
     until(driver, is_live, '#live to say "live" (the event stream open)')
 
