@@ -8,7 +8,9 @@
     ├── RegistrationQuotaExceeded         Register/UnRegister quota spent: not sent; wait
     │                                     until ``retry_after``
     ├── ValidationError (ValueError)      fix the input; nothing was sent
-    │   └── InvalidRecipients             mobiles that are not mainland numbers, with positions
+    │   ├── InvalidRecipients             mobiles that are not mainland numbers, with positions
+    │   └── ConcurrentDuplicate           another caller just sent these numbers the same text
+    │                                     (the duplicate guard, under the journal's lock)
     ├── GatewayError                      the gateway answered with a negative code
     │   ├── AuthenticationError           serial, password, registration, permissions, IP binding
     │   ├── InsufficientBalance           top up the account (-4)
