@@ -114,6 +114,39 @@ def _terminate_some(url: str) -> int:
     return ended
 
 
+def test_whether_a_cut_commit_landed_is_asked_again_on_a_new_connection(
+    postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server ends its sessions one after another: the connection that asks whether
+    a cut-off commit landed may be ended too. That read is made again on a new one."""
+    import contextlib
+
+    import psycopg
+
+    from mandao._journal import postgresql
+
+    journal = Journal(postgresql_url)
+    _fill(journal, 1)
+    database = journal._database  # type: ignore[attr-defined]
+    (seq, digest), *_ = query(postgresql_url, "SELECT seq, hash FROM entries ORDER BY seq DESC")
+    opened = database.connection
+    lost = [postgresql._Lost(psycopg.OperationalError("terminating connection"))]
+
+    @contextlib.contextmanager
+    def connection() -> Any:
+        if lost:
+            raise lost.pop()
+        with opened() as raw:
+            yield raw
+
+    monkeypatch.setattr(database, "connection", connection)
+    error = psycopg.OperationalError("cut")
+    assert database._landed((seq, digest), error) is True
+    assert not lost
+    assert database._landed((seq + 1, digest), error) is False
+    journal.close()
+
+
 def test_a_journal_survives_its_connections_being_killed(
     postgresql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

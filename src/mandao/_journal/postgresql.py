@@ -331,17 +331,25 @@ class PostgreSQL(Database):
         return new
 
     def _landed(self, head: Head, error: psycopg.Error) -> bool:
-        """Whether the row whose commit was cut off made it (its seq with its hash)."""
-        try:
-            with self.connection() as raw:
-                return raw.execute(_LANDED, head).fetchone() is not None
-        except (_Lost, psycopg.Error) as exc:
-            raise self._error(
-                "write",
-                error,
-                f"the connection was lost, and whether row {head[0]} was written is not "
-                f"known ({self._scrub(str(exc)).strip()}): `mandao journal pending` shows it",
-            ) from None
+        """Whether the row whose commit was cut off made it (its seq with its hash). A read,
+        so asked again once on a new connection when the first one is lost too (the
+        server ending its sessions ends them one after another: the pool's check may pass
+        one that is ended the moment after)."""
+        for last_try in (False, True):
+            try:
+                with self.connection() as raw:
+                    return raw.execute(_LANDED, head).fetchone() is not None
+            except (_Lost, psycopg.Error) as exc:
+                if isinstance(exc, _Lost) and not last_try:
+                    self._recover()
+                    continue
+                raise self._error(
+                    "write",
+                    error,
+                    f"the connection was lost, and whether row {head[0]} was written is not "
+                    f"known ({self._scrub(str(exc)).strip()}): `mandao journal pending` shows it",
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _close_pool(pool: ConnectionPool[Raw]) -> None:
