@@ -117,8 +117,8 @@ def _terminate_some(url: str) -> int:
 def test_whether_a_cut_commit_landed_is_asked_again_on_a_new_connection(
     postgresql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The server ends its sessions one after another: the connection that asks whether
-    a cut-off commit landed may be ended too. That read is made again on a new one."""
+    """The server ends its sessions one after another: the connections that ask whether
+    a cut-off commit landed may be ended too. That read is made again, up to a new one."""
     import contextlib
 
     import psycopg
@@ -130,7 +130,8 @@ def test_whether_a_cut_commit_landed_is_asked_again_on_a_new_connection(
     database = journal._database  # type: ignore[attr-defined]
     (seq, digest), *_ = query(postgresql_url, "SELECT seq, hash FROM entries ORDER BY seq DESC")
     opened = database.connection
-    lost = [postgresql._Lost(psycopg.OperationalError("terminating connection"))]
+    # Each connection of the pool lost in turn (4, its most), then a new one answers.
+    lost = [postgresql._Lost(psycopg.OperationalError("terminating")) for _ in range(4)]
 
     @contextlib.contextmanager
     def connection() -> Any:

@@ -109,6 +109,10 @@ class _Connection:
             yield from cursor
 
 
+#: The most connections the pool keeps.
+_POOL = 4
+
+
 class _Lost(Exception):
     """The connection broke under a statement (``error``): discarded, the pool checked."""
 
@@ -200,7 +204,7 @@ class PostgreSQL(Database):
                         "database (a password comes from the URL, PGPASSWORD or ~/.pgpass)",
                     ) from None
                 pool = ConnectionPool(
-                    self._url, kwargs=self._kwargs, min_size=1, max_size=4, open=False,
+                    self._url, kwargs=self._kwargs, min_size=1, max_size=_POOL, open=False,
                     configure=self._configure, timeout=max(self._timeout, 5.0), num_workers=1,
                     name="mandao-journal",
                 )  # fmt: skip
@@ -257,15 +261,23 @@ class PostgreSQL(Database):
                     return work(_Connection(raw))
 
         try:
-            return once()
-        except _Lost:
-            self._recover()
-        except psycopg.Error as exc:
-            raise self._error("read", exc) from None
-        try:
-            return once()  # a read is safe to make again
+            return self._again(once)
         except (_Lost, psycopg.Error) as exc:
             raise self._error("read", exc.error if isinstance(exc, _Lost) else exc) from None
+
+    def _again(self, once: Callable[[], T]) -> T:
+        """``once()`` (a read: safe to make again), made again on another connection each
+        time the one it used is lost. The server ending its sessions ends them one after
+        another, so the pool's check may pass one that is ended the moment after: at most
+        once per pooled connection, then once on a new one."""
+        for tries in range(_POOL + 1):
+            try:
+                return once()
+            except _Lost:
+                if tries == _POOL:
+                    raise
+                self._recover()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def write(self, what: str, work: Callable[[Connection], T]) -> T:
         try:
@@ -331,25 +343,21 @@ class PostgreSQL(Database):
         return new
 
     def _landed(self, head: Head, error: psycopg.Error) -> bool:
-        """Whether the row whose commit was cut off made it (its seq with its hash). A read,
-        so asked again once on a new connection when the first one is lost too (the
-        server ending its sessions ends them one after another: the pool's check may pass
-        one that is ended the moment after)."""
-        for last_try in (False, True):
-            try:
-                with self.connection() as raw:
-                    return raw.execute(_LANDED, head).fetchone() is not None
-            except (_Lost, psycopg.Error) as exc:
-                if isinstance(exc, _Lost) and not last_try:
-                    self._recover()
-                    continue
-                raise self._error(
-                    "write",
-                    error,
-                    f"the connection was lost, and whether row {head[0]} was written is not "
-                    f"known ({self._scrub(str(exc)).strip()}): `mandao journal pending` shows it",
-                ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        """Whether the row whose commit was cut off made it (its seq with its hash)."""
+
+        def once() -> bool:
+            with self.connection() as raw:
+                return raw.execute(_LANDED, head).fetchone() is not None
+
+        try:
+            return self._again(once)
+        except (_Lost, psycopg.Error) as exc:
+            raise self._error(
+                "write",
+                error,
+                f"the connection was lost, and whether row {head[0]} was written is not "
+                f"known ({self._scrub(str(exc)).strip()}): `mandao journal pending` shows it",
+            ) from None
 
 
 def _close_pool(pool: ConnectionPool[Raw]) -> None:
