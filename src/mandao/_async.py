@@ -24,7 +24,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._coordination import aio as admission
-from ._core.batches import Sent, batches
+from ._core.batches import UNWRITTEN, Sent, batches
 from ._core.call import (
     Admit,
     Answered,
@@ -40,7 +40,6 @@ from ._core.call import (
     attempts,
 )
 from ._core.wire import classify
-from ._errors import ConcurrentDuplicate, JournalError
 
 if TYPE_CHECKING:
     from ._compose.plan import Plan, Planned
@@ -122,7 +121,7 @@ async def call(
             if journaled:
                 try:
                     await written(worker, lambda: record.begin(url))
-                except (asyncio.CancelledError, JournalError, ConcurrentDuplicate) as exc:
+                except (asyncio.CancelledError, *UNWRITTEN) as exc:
                     return Interrupted(exc, False)  # nothing left (the row is in, or none)
             began = time.monotonic()
             left = False

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._core.batches import Sent, batches
+from ._core.batches import UNWRITTEN, Sent, batches
 from ._core.call import (
     Admit,
     Answered,
@@ -28,7 +28,6 @@ from ._core.call import (
     attempts,
 )
 from ._core.wire import classify
-from ._errors import ConcurrentDuplicate, JournalError
 
 if TYPE_CHECKING:
     from ._compose.plan import Plan, Planned
@@ -96,7 +95,7 @@ def call(
         if isinstance(effect, Transmit):
             try:
                 record.begin(effect.url)
-            except (JournalError, ConcurrentDuplicate) as exc:
+            except UNWRITTEN as exc:
                 return Interrupted(exc, False)  # no pending row: nothing may leave
             began = time.monotonic()
             exchange = transport.exchange(built, effect.url, budget=effect.budget)

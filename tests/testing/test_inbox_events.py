@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_inbox_http import _port, _read_until
 
 import mandao
 from mandao.testing import SandboxGateway
@@ -248,24 +249,16 @@ def test_a_stream_has_joined_when_its_headers_arrive(
         return Stream(run)
 
     monkeypatch.setattr(_api, "event_stream", held)
-    port = int((gw.inbox_url or "").rsplit(":", 1)[1].strip("/"))
+    port = _port(gw)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
         conn.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-        received = b""
-        while b"\r\n\r\n" not in received:
-            chunk = conn.recv(4096)
-            assert chunk, received
-            received += chunk
+        received = _read_until(conn, b"\r\n\r\n")
         assert received.startswith(b"HTTP/1.1 200 ")
         gw.client(SN, PASSWORD).send("13800138000", "验证码 123456【示例】")
         go.set()
-        while b": connected" not in received:
-            received += conn.recv(4096)
+        received = _read_until(conn, b": connected", received)
         gw.reply("13800138000", "TD")  # an event after it, so a lost message cannot hang
-        while b"event: reply" not in received:
-            chunk = conn.recv(4096)
-            assert chunk, received
-            received += chunk
+        received = _read_until(conn, b"event: reply", received)
     body = received.split(b"\r\n\r\n", 1)[1]
     assert b"event: message\nid: 1\n" in body
     assert body.index(b"event: message") < body.index(b"event: reply")

@@ -30,6 +30,16 @@ def _port(gw: SandboxGateway) -> int:
     return int((gw.inbox_url or "").rsplit(":", 1)[1].strip("/"))
 
 
+def _read_until(conn: socket.socket, marker: bytes, received: bytes = b"") -> bytes:
+    """``received`` and what ``conn`` sends after it, until ``marker`` has come; a
+    connection closed before it fails the test (instead of waiting for ever)."""
+    while marker not in received:
+        chunk = conn.recv(4096)
+        assert chunk, received
+        received += chunk
+    return received
+
+
 def _exchange(gw: SandboxGateway, raw: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send ``raw`` as it is; (status, headers lower-cased, body) of the answer, read to
     the connection's end or to Content-Length."""
@@ -173,11 +183,7 @@ def test_an_event_stream_outlives_the_idle_timeout(gw: SandboxGateway) -> None:
     gw._inbox.app.keepalive = 0.5
     with socket.create_connection(("127.0.0.1", _port(gw)), timeout=10) as conn:
         conn.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{_port(gw)}\r\n\r\n".encode())
-        data = b""
-        while b": keep-alive" not in data:
-            chunk = conn.recv(4096)
-            assert chunk, data
-            data += chunk
+        _read_until(conn, b": keep-alive")
 
 
 def test_a_body_that_stops_coming_is_408(gw: SandboxGateway) -> None:

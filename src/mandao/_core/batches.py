@@ -27,7 +27,7 @@ from .._results import Batch, BatchState, SendResult, skipped_of
 if TYPE_CHECKING:
     from .._compose.plan import Plan, Planned
 
-__all__ = ["batches"]
+__all__ = ["UNWRITTEN", "batches"]
 
 
 class Sent(NamedTuple):
@@ -39,12 +39,14 @@ class Sent(NamedTuple):
     waited: float = 0.0
 
 
+#: What the journal raises when it refuses a request's pending row: nothing may leave.
+UNWRITTEN = (JournalError, ConcurrentDuplicate)
 #: The exceptions that end one batch (any other propagates at once).
-BATCH_ERRORS = (GatewayError, OutcomeUnknown, GatewayUnreachable, JournalError, ConcurrentDuplicate)
+BATCH_ERRORS = (GatewayError, OutcomeUnknown, GatewayUnreachable, *UNWRITTEN)
 
 
 def _state(exc: BaseException) -> BatchState:
-    if isinstance(exc, (JournalError, ConcurrentDuplicate)):
+    if isinstance(exc, UNWRITTEN):
         return "not_sent"  # the journal refusing the pending row stops it before it leaves
     return "unknown" if isinstance(exc, OutcomeUnknown) else "failed"
 

@@ -14,7 +14,7 @@ from .._compose.content import encode_content, segments
 from .._compose.numbers import Numbers
 from .._errors import RegistrationQuotaExceeded, ValidationError
 from .attempt import CHINA
-from .content import count_of, shown, texts_of
+from .content import count_of, pairs_of, shown, texts_of
 from .sent import Unseen
 
 if TYPE_CHECKING:
@@ -148,10 +148,7 @@ def unseen_for(plan: Plan, index: int) -> Unseen | None:
     def pairs() -> Iterator[tuple[str, str]]:
         for request in plan.requests:
             texts = texts_of(request.operation, request.fields.get("content", ""))
-            if isinstance(texts, str):
-                yield from ((number, texts) for number in request.recipients)
-            else:
-                yield from zip(request.recipients, texts, strict=True)
+            yield from pairs_of(request.recipients, texts)
 
     return Unseen(after, window, pairs)
 
@@ -178,11 +175,7 @@ def _duplicates(
     found: list[set[str]] = []
     for request, drop in zip(plan.requests, drops, strict=True):
         texts = texts_of(request.operation, request.fields.get("content", ""))
-        pairs = (
-            [(number, texts) for number in request.recipients if number not in drop]
-            if isinstance(texts, str)
-            else [p for p in zip(request.recipients, texts, strict=True) if p[0] not in drop]
-        )
+        pairs = [p for p in pairs_of(request.recipients, texts) if p[0] not in drop]
         hits = journal.duplicates(pairs, guard.window, sn=sn)
         found.append(
             {number for number, text in pairs if (number, text) in hits} if hits else set()

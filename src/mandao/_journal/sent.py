@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .._errors import ConcurrentDuplicate
 from .attempt import Attempt, instant
 from .columns import ATTEMPTS, joined
-from .content import count_of, shown
+from .content import count_of, pairs_of, shown
 from .database import Connection, Dialects
 
 if TYPE_CHECKING:
@@ -246,12 +246,7 @@ def refuse_unseen(
     where = (unseen.after, seq, instant(datetime.now(UTC) - unseen.window), sn, call_id)
     if conn.execute(_ANY_OTHER, where).fetchone() is None:
         return  # the usual case: nobody else wrote a send since the guard looked
-    if unseen.pairs is not None:
-        pairs = list(unseen.pairs())
-    elif isinstance(content, str):
-        pairs = [(number, content) for number in recipients]
-    else:
-        pairs = list(zip(recipients, content, strict=True))
+    pairs = list(unseen.pairs() if unseen.pairs is not None else pairs_of(recipients, content))
     if not pairs:
         return
     wanted: dict[str, set[str]] = {}
