@@ -201,3 +201,22 @@ def test_the_human_output_of_a_partial_send_says_what_became_of_each_batch(
     assert "None" not in result.stderr
     assert "5000/5001" in result.stderr
     assert "1 refused" in result.stderr
+
+
+def test_a_missing_config_file_names_where_its_path_came_from(tmp_path: Path) -> None:
+    """MANDAO_CONFIG naming no file: exit 3, the message names the variable and what to
+    do, and no hint sends the user to `mandao config show`, which fails the same way."""
+    missing = tmp_path / "nope.toml"
+    result = run(["config", "show", "--json"], env={"MANDAO_CONFIG": str(missing)})
+    error = as_json(result)["error"]
+    assert (result.exit_code, error["kind"]) == (3, "config")
+    assert error["message"].startswith(f"{missing}: no such config file (named by MANDAO_CONFIG")
+    assert "hint" not in error
+    named = run(["config", "show", "--json", "--config", str(missing)], env={})
+    assert "(the path given)" in as_json(named)["error"]["message"]
+    misspelt = tmp_path / "mandao.toml"
+    misspelt.write_text('signatur = "示例"\n', encoding="utf-8")
+    misspelt.chmod(0o600)
+    error = as_json(run(["config", "show", "--json", "--config", str(misspelt)], env={}))["error"]
+    assert "unknown key" in error["message"]
+    assert error["hint"].startswith("`mandao config show` shows each setting")

@@ -114,6 +114,21 @@ def test_invalid_rows_are_listed_by_line_and_nothing_is_sent(
     assert _sent(gateway) == Counter(ROWS[:2])
 
 
+def test_a_bad_rows_message_speaks_the_command_lines_terms(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A bad row's message names its number without a count or a position (the row has
+    one), and its advice in flags, not in Client(...) arguments."""
+    path = _csv(tmp_path / "c.csv", [("12345", NOTICE), ("13500135000", "明早停水")])
+    error = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))["error"]
+    mobile, content = error["details"]
+    assert mobile.startswith("line 2 (mobile): '12345': not an 11-digit mainland mobile")
+    assert content.startswith("line 3 (content): ")
+    assert "--signature NAME" in content
+    assert "--no-require-signature" in content
+    assert "Client(" not in content
+
+
 def test_a_header_row_naming_mobile_and_content_is_required(
     env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -198,6 +213,20 @@ def test_an_interrupted_campaign_resumes_without_sending_anyone_twice(
     assert max(_sent(gateway).values()) == 1
     again = as_json(run(["send-file", str(path), "--yes", "--skip-unknown", "--json"], env=env))
     assert (again["already_accepted"], again["sent"]) == (4, 0)
+
+
+def test_a_number_with_two_texts_resumes_as_two_accepted_rows(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """One number, two texts: one mdgxsend gives it both; run 2 counts both rows as
+    accepted (not only the text at the number's first place) and sends nothing."""
+    rows = [("13800138000", "甲您好【示例】"), ("13800138000", "乙您好【示例】")]
+    path = _csv(tmp_path / "c.csv", rows)
+    first = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert first.exit_code == 0, first.output
+    again = as_json(run(["send-file", str(path), "--yes", "--json"], env=env))
+    assert (again["already_accepted"], again["sent"]) == (2, 0)
+    assert _sent(gateway) == Counter(rows)
 
 
 def test_unknown_rows_with_json_need_a_flag(

@@ -150,3 +150,38 @@ def test_holds_of_other_callers_pin_their_group() -> None:
     assert admit(state, POLICY, service="send", now=0)[1] is None  # group 0 is preferred
     assert admit(state, POLICY, service="send", exclude=frozenset({0}), now=0)[1] == 1
     assert admit(state, POLICY, service="send", now=10)[1] == 0
+
+
+C_ACCOUNT = "http://c.example:8060/webservice.asmx"
+
+
+@pytest.mark.parametrize(
+    ("send", "account", "logged"),
+    [
+        (SEND, ACCOUNT, "switching from a.example:8061 to b.example:8061"),
+        (
+            SEND[:1],
+            (ACCOUNT[0], C_ACCOUNT),
+            "switching from a.example:8060 to c.example:8060 (account service)",
+        ),
+        (
+            SEND[:1],
+            (C_ACCOUNT,),
+            "switching from a.example:8061 (send) to c.example:8060 (account)",
+        ),
+    ],
+)
+def test_a_switch_is_logged_with_urls_of_one_service(
+    send: tuple[str, ...],
+    account: tuple[str, ...],
+    logged: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The switch names the send service's hosts; where the next group has no send URL
+    (an account-only host), another service's, named, never a URL of one service passed
+    off as the other's."""
+    state = Admission.start(HostGroups.pair({"send": send, "account": account}), None)
+    state, group = admit(state, POLICY, service="send", now=0)
+    with caplog.at_level("WARNING", logger="mandao"):
+        release(state, POLICY, group=group or 0, change=Change.UNREACHABLE, now=0)
+    assert [r.getMessage() for r in caplog.records] == [logged]

@@ -99,6 +99,40 @@ def test_an_attempt_that_did_not_go_out_refuses_nothing(journal_location: Path |
     journal.close()
 
 
+def test_a_number_given_two_texts_in_one_mdgxsend_counts_with_each(
+    journal_location: Path | str,
+) -> None:
+    """An mdgxsend may give one number two texts: each of them refuses that pair, in the
+    guard's look (``Journal.duplicates``) and in the second look alike, not only the
+    text at the number's first place."""
+    journal = Journal(journal_location)
+    look = _look(journal)
+    journal.begin(sn=SN, operation="mdgxsend", host="http://h/", recipients=[NUMBER, NUMBER],
+                  content=["甲【示例】", "乙【示例】"], call_id="a")  # fmt: skip
+    pair = (NUMBER, "乙【示例】")
+    assert journal.duplicates([pair], timedelta(minutes=10), sn=SN) == {pair}
+    with pytest.raises(mandao.ConcurrentDuplicate):
+        _begin(journal, "me", [NUMBER], "乙【示例】", unseen=look)
+    journal.close()
+
+
+def test_a_row_the_second_look_cannot_read_is_a_journal_error(
+    journal_location: Path | str,
+) -> None:
+    """A row of another call with fewer texts than numbers (not one mandao writes): the
+    second look cannot read it, and says so as a JournalError (which the clients count
+    as not sent), not as an IndexError out of the journal; nothing is written."""
+    journal = Journal(journal_location)
+    look = _look(journal)
+    journal.begin(sn=SN, operation="mdgxsend", host="http://h/", recipients=[OTHER, NUMBER],
+                  content=["只有一条【示例】"], call_id="a")  # fmt: skip
+    last = journal.last_seq()
+    with pytest.raises(mandao.JournalError, match="modified outside mandao"):
+        _begin(journal, "me", [NUMBER], TEXT, unseen=look)
+    assert journal.last_seq() == last
+    journal.close()
+
+
 def test_call_ids_differ_between_processes_of_one_pid() -> None:
     """Two containers each run their app as pid 1: their calls' ids still differ (the
     second look tells this call's rows from others' by it)."""

@@ -216,7 +216,13 @@ def find_config_file(path: str | os.PathLike[str] | None = None) -> Path | None:
     if explicit is not None:
         found = Path(explicit).expanduser()
         if not found.is_file():
-            raise ConfigError("no such config file", path=found)
+            named = (
+                "the path given"
+                if path is not None
+                else "named by MANDAO_CONFIG; unset it to look for ./mandao.toml and the"
+                " user config file"
+            )
+            raise ConfigError(f"no such config file ({named})", path=found)
         return found
     for candidate in (Path.cwd() / FILE_NAME, user_config_dir() / FILE_NAME):
         if candidate.is_file():

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ import requests
 from click.testing import CliRunner
 
 from mandao.cli import main
-from mandao.cli.sandbox import parse_fault, sandbox
+from mandao.cli.sandbox import _stop_on_signals, parse_fault, sandbox
 from mandao.testing import DEFAULT_PASSWORD, DEFAULT_SN, md5_pwd
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -291,6 +292,30 @@ def test_a_ledger_that_cannot_be_written_at_exit_is_one_clear_error(tmp_path):
     assert "--ledger" in err
     assert "not written" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="signal handlers are installed from the main thread only",
+)
+def test_a_signal_stops_the_wait_and_its_handler_never_blocks():
+    """The stop handler only writes to a pipe (the old one set a threading.Event, which
+    deadlocks when the signal lands while the main thread holds that event's lock, inside
+    its wait): a real SIGINT from another thread ends the wait, and far more signals than
+    the pipe holds neither block nor fail; the previous handlers come back after."""
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with _stop_on_signals() as stopped:
+        assert not stopped(0)
+        sender = threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT))
+        sender.start()
+        assert stopped(30)
+        sender.join()
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler)
+        for _ in range(200_000):  # a pipe holds 64 KiB
+            handler(signal.SIGTERM, None)
+        assert stopped(0)
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
 
 
 def test_a_port_in_use_is_named():

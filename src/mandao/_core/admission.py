@@ -180,11 +180,7 @@ def release(
     elif change is Change.NO_ANSWER:
         hosts = hosts.after_failure(label, policy, now=now)
     if hosts.active != state.hosts.active:
-        logger.warning(
-            "switching from %s to %s",
-            _label(state, None, state.hosts.active),
-            _label(state, None, hosts.active),
-        )
+        logger.warning("switching %s", _switch(state, state.hosts.active, hosts.active))
     in_flight = state.in_flight - 1
     holds = state.holds
     if hold_until is not None and hold_until > now:
@@ -198,8 +194,23 @@ def release(
     )._expired(now)
 
 
-def _label(state: Admission, service: str | None, group: int) -> str:
-    """A group's host for log lines: its URL for ``service`` (else any of its URLs)."""
-    services = [service] if service else list(state.groups.urls)
-    url = next((u for s in services if (u := state.groups.url(s, group))), None)
+def _switch(state: Admission, old: int, new: int) -> str:
+    """A switch of the active group, for the log: the first service's URLs (the send
+    service's) when both groups have one, else another's, named, else each group's URLs."""
+    urls = state.groups.urls
+    both = [s for s in urls if state.groups.url(s, old) and state.groups.url(s, new)]
+    if both:
+        which = "" if both[0] == next(iter(urls)) else f" ({both[0]} service)"
+        return f"from {_label(state, both[0], old)} to {_label(state, both[0], new)}{which}"
+
+    def named(group: int) -> str:
+        found = [(s, state.groups.url(s, group)) for s in urls]
+        return " and ".join(f"{short_host(u)} ({s})" for s, u in found if u) or f"group {group}"
+
+    return f"from {named(old)} to {named(new)}"
+
+
+def _label(state: Admission, service: str, group: int) -> str:
+    """A group's host for log lines: its URL for ``service``."""
+    url = state.groups.url(service, group)
     return short_host(url) if url else f"group {group}"

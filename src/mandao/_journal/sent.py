@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from .._errors import ConcurrentDuplicate
+from .._errors import ConcurrentDuplicate, JournalError
 from .attempt import Attempt, instant
 from .columns import ATTEMPTS, joined
 from .content import count_of, pairs_of, shown
@@ -202,14 +202,9 @@ def confirmed(attempts: Iterable[Attempt], wanted: dict[str, set[str]]) -> set[t
     for attempt in attempts:
         if attempt.outcome in ("rejected", "unreachable"):
             continue
-        first: dict[str, int] = {}  # the place Attempt.text_for reads: a number's first
-        for place, number in enumerate(attempt.recipients):
-            if number in wanted:
-                first.setdefault(number, place)
-        content = attempt.content
-        for number, place in first.items():
-            text = content if isinstance(content, str) else content[place]
-            if text in wanted[number]:
+        # Every place of a number: an mdgxsend may give one number two texts.
+        for number, text in pairs_of(attempt.recipients, attempt.content):
+            if text in wanted.get(number, ()):
                 found.add((number, text))
     return found
 
@@ -257,8 +252,15 @@ def refuse_unseen(
     if len(texts) <= _TEXTS:  # read only attempts of these texts (or of per-number texts)
         sql += f" AND (a.contents IS NOT NULL OR a.content IN ({', '.join('?' * len(texts))}))"
         params += texts
-    others = [Attempt._of(*joined(row)) for row in conn.execute(sql, params).fetchall()]
-    found = confirmed(others, wanted)
+    try:
+        found = confirmed(
+            (Attempt._of(*joined(row)) for row in conn.execute(sql, params).fetchall()), wanted
+        )
+    except (ValueError, TypeError, IndexError) as exc:  # a row edited outside mandao
+        raise JournalError(
+            f"cannot read the journal's attempts to check this request against ({exc}): the "
+            "journal was modified outside mandao; `mandao journal verify` shows where"
+        ) from exc
     if found:
         hit = {number for number, _ in found}
         numbers = tuple(n for n in dict.fromkeys(n for n, _ in pairs) if n in hit)

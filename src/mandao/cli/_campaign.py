@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .._errors import ValidationError
+from .._errors import InvalidRecipients, ValidationError
+from .._journal.content import pairs_of
 from ._inputs import delivery_time
+from ._output import cli_terms
 from ._table import Record
 
 if TYPE_CHECKING:
@@ -73,9 +75,13 @@ def check_rows(
                 msgfmt=msgfmt,
                 at=delivery_time(record.get("at", ""), argument="at"),
             )
+        except InvalidRecipients as exc:  # one number in a row: no count, no position
+            _, value, reason = exc.invalid[0]
+            bad.append({"line": line, "column": "mobile", "message": f"{value!r}: {reason}"})
+            continue
         except ValidationError as exc:
             column = "mobile" if exc.argument == "mobiles" else exc.argument
-            message = exc.message.removeprefix(f"{exc.argument}: ")
+            message = cli_terms(exc.message.removeprefix(f"{exc.argument}: "))
             bad.append({"line": line, "column": column, "message": message})
             continue
         rows.append(Row(line, mobile, sent, ext, stime))
@@ -99,9 +105,8 @@ def journal_states(
             outcome = _RESOLVED.get(resolution.outcome, outcome)
         if outcome in (None, "rejected", "unreachable"):
             continue  # refused, never delivered to a host, or shown not sent
-        for mobile in wanted.intersection(attempt.recipients):
-            text = attempt.text_for(mobile)
-            if text is None or states.get((mobile, text)) == "accepted":
+        for mobile, text in pairs_of(attempt.recipients, attempt.content):
+            if mobile not in wanted or states.get((mobile, text)) == "accepted":
                 continue
             states[(mobile, text)] = "accepted" if outcome == "accepted" else "unknown"
     return states

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
+from .._journal.content import pairs_of
 from ._exits import EXIT_INTERRUPTED
 from ._output import Output
 
@@ -51,9 +52,7 @@ def _from_journal(
         state = _STATE.get(attempt.outcome)
         if attempt.pid != pid or state is None:
             continue
-        for mobile in attempt.recipients:
-            text = attempt.text_for(mobile)
-            pair = (mobile, text or "")
+        for pair in pairs_of(attempt.recipients, attempt.content):
             if pair in wanted and states.get(pair) != "sent":
                 states[pair] = state
     sent = sum(1 for s in states.values() if s == "sent")

@@ -10,10 +10,13 @@ The inbox is on unless ``--no-inbox``; the option parsing lives in ``_sandbox_op
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
 import signal
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -46,21 +49,36 @@ __all__ = ["parse_fault", "sandbox"]
 
 
 @contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT and SIGTERM set ``stop`` instead of raising, for as long as the block runs."""
+def _stop_on_signals() -> Iterator[Callable[[float], bool]]:
+    """SIGINT and SIGTERM stop the block instead of raising: it gets ``stopped(timeout)``,
+    True once one came (waiting up to ``timeout`` seconds for it).
+
+    The handler only writes a byte to a pipe: it takes no lock. (A handler that set a
+    ``threading.Event`` could deadlock: Python runs it in the main thread between two
+    bytecodes, possibly while that thread, in ``Event.wait``, holds the event's own lock.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        never = threading.Event()
+        yield never.wait  # signals reach the main thread only: nothing to install here
+        return
+    wake, woken = os.pipe()
+    os.set_blocking(woken, False)
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        with contextlib.suppress(OSError):  # the pipe full: one byte is already there
+            os.write(woken, b"!")
 
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach the main thread only: nothing to install here
-        return
+    def stopped(timeout: float) -> bool:
+        return bool(select.select([wake], [], [], timeout)[0])
+
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield stopped
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        os.close(wake)
+        os.close(woken)
 
 
 @click.command("sandbox")
@@ -265,9 +283,8 @@ def sandbox(
     for warning in said:
         click.echo(f"warning: {warning.message}", err=True)
     rejections = _count_rejections(gw)
-    stop = threading.Event()
     # Installed before anything is printed: a Ctrl-C right after the banner stops cleanly.
-    with _stop_on_signals(stop):
+    with _stop_on_signals() as stopped:
         start(gw)
         try:
             for host_name, fault in parsed_faults:
@@ -283,7 +300,7 @@ def sandbox(
             else:
                 print_banner(data, parsed_accounts)
             warned = False
-            while not stop.wait(0.5):
+            while not stopped(0.5):
                 file = gw.ledger_file
                 if not warned and file is not None and file.error is not None:
                     # Said at once, not only at exit: the run goes on, the file does not.
