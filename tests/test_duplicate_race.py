@@ -4,6 +4,8 @@ write lock, on both backends, through both clients."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import subprocess
 import sys
 import threading
@@ -145,7 +147,22 @@ def test_call_ids_differ_between_processes_of_one_pid() -> None:
         return done.stdout.strip()
 
     ids = [run(), run()]
-    assert ids[0].startswith("1-")
+    assert ids[0].startswith("1-1-")
+    assert ids[0] != ids[1]
+
+
+def test_call_ids_differ_between_instances_restored_from_one_snapshot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two instances restored from one memory snapshot: the same pid, the same count."""
+    from mandao import _client_base
+
+    monkeypatch.setattr(os, "getpid", lambda: 7)
+    ids = []
+    for _ in range(2):
+        monkeypatch.setattr(_client_base, "_CALLS", itertools.count(12))  # as snapshotted
+        ids.append(mandao.Client._call_id())
+    assert ids[0].startswith("7-12-")
     assert ids[0] != ids[1]
 
 
@@ -281,6 +298,30 @@ def test_a_later_batch_that_loses_the_race_is_not_sent(
     assert isinstance(error, mandao.ConcurrentDuplicate)
     assert error.numbers == (NUMBER,)
     assert (_to(gateway, NUMBER), _to(gateway, OTHER)) == (1, 1)
+
+
+def test_a_concurrent_duplicate_from_the_progress_callback_is_the_callbacks(
+    pair: Callable[[str], tuple[mandao.Client, mandao.Client]], gateway: SandboxGateway
+) -> None:
+    """A ``progress`` callback that raises ConcurrentDuplicate (its own send lost a race)
+    after batch 1 went: that error comes out as it is, and the send is not screened and
+    sent again as if its first request had been refused."""
+    client, _ = pair("skip")
+    raised = mandao.ConcurrentDuplicate("the callback's own send", numbers=(OTHER,))
+    seen: list[int] = []
+
+    def progress(batch: mandao.Batch) -> None:
+        seen.append(batch.index)
+        raise raised
+
+    with pytest.raises(mandao.ConcurrentDuplicate) as info:
+        client.send([OTHER, NUMBER], TEXT, batch_size=1, progress=progress)
+    assert info.value is raised
+    assert seen == [0]  # once: not a second time for a send screened again
+    assert (_to(gateway, OTHER), _to(gateway, NUMBER)) == (1, 0)
+    journal = client.journal
+    assert journal is not None
+    assert [a.recipients for a in journal.attempts()] == [(OTHER,)]
 
 
 def test_two_processes_worth_of_callers_racing_send_once(

@@ -197,6 +197,42 @@ def test_a_write_cut_off_is_written_once_or_refused(
     journal.close()
 
 
+def test_writers_that_wait_succeed_under_a_serializable_default(postgresql_url: str) -> None:
+    """A database whose default isolation is SERIALIZABLE: mandao's connections still run
+    READ COMMITTED, so a writer that waited for the head row reads what the one before it
+    committed instead of failing; four threads' journals (four pools) all write, once."""
+    (name,) = query(postgresql_url, "SELECT current_database()")[0]
+    execute(postgresql_url, f'ALTER DATABASE "{name}" SET default_transaction_isolation '
+                            "= 'serializable'")  # fmt: skip
+    assert query(postgresql_url, "SHOW transaction_isolation") == [("serializable",)]
+    journals = [Journal(postgresql_url) for _ in range(4)]
+    seen = journals[0]._database.write(  # type: ignore[attr-defined]
+        "check", lambda conn: conn.execute("SHOW transaction_isolation").fetchone()
+    )
+    assert tuple(seen) == ("read committed",)
+    start = threading.Barrier(len(journals))
+    failures: list[BaseException] = []
+
+    def write(journal: Journal, tag: int) -> None:
+        start.wait()
+        try:
+            _fill(journal, 40, tag)
+        except BaseException as exc:  # reported below, by the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(j, n)) for n, j in enumerate(journals, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failures == []
+    check = journals[0].verify()
+    assert check.ok, check.problem
+    assert check.rows == 4 * 40 * 2
+    for journal in journals:
+        journal.close()
+
+
 def test_the_password_never_shows(postgresql_server: Server | str, postgresql_url: str) -> None:
     """A URL's password is in no repr, label, location or error (nor an error's cause)."""
     assert isinstance(postgresql_server, Server)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
 from ._async_inbound import AsyncInbound
 from ._client_base import RACES, GroupOptions, PersonalOptions
-from ._errors import ConcurrentDuplicate
+from ._core.batches import Refused
 from ._operations import OPERATIONS, Operation
 
 if TYPE_CHECKING:
@@ -203,9 +203,9 @@ class AsyncClient(AsyncInbound):
         while True:
             try:
                 return await self._send_plan(guarded, options)
-            except ConcurrentDuplicate:  # as Client._execute
+            except Refused as refused:  # as Client._execute
                 if tries == RACES:
-                    raise
+                    raise refused.error from None
                 tries, guarded = tries + 1, await self._screened(plan)
 
     async def _screened(self, plan: Plan) -> Plan:

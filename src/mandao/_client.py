@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 
 from ._client_base import RACES, GroupOptions, PersonalOptions
 from ._client_inbound import ClientInbound
-from ._errors import ConcurrentDuplicate
+from ._core.batches import Refused
 from ._explore import ServiceExplorer
 from ._operations import OPERATIONS, Operation, Protocol
 from ._wsdl import ACCOUNT, SEND, Service
@@ -261,9 +261,9 @@ class Client(ClientInbound):
         while True:
             try:
                 return self._send_plan(guarded, options)
-            except ConcurrentDuplicate:
+            except Refused as refused:  # the first request's pending row: nothing left
                 if tries == RACES:
-                    raise
+                    raise refused.error from None
                 tries, guarded = tries + 1, self._guarded(plan)  # none sent: who won shows
 
     def _send_plan(self, plan: Plan, options: Mapping[str, Any]) -> SendResult:

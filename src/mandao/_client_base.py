@@ -62,7 +62,6 @@ RACES = 3
 
 _DEFAULT_TIMEOUTS = Timeouts()
 _CALLS = itertools.count(1)
-_PROCESS = secrets.token_hex(4)  # a forked child has its own pid
 
 
 class _Options(TypedDict, total=False):
@@ -283,9 +282,11 @@ class BaseClient(Generic[S]):
 
     @staticmethod
     def _call_id() -> str:
-        """Which call a journal row's batch belongs to: unique across processes and
-        machines (pids repeat in containers), for the duplicate guard's second look."""
-        return f"{os.getpid()}-{_PROCESS}-{next(_CALLS)}"
+        """Which call a journal row's batch belongs to, for the duplicate guard's second
+        look: the pid and the process's count for people, and random bits of each call's
+        own, as pids repeat in containers and instances restored from one memory snapshot
+        (AWS Lambda SnapStart) share their counts."""
+        return f"{os.getpid()}-{next(_CALLS)}-{secrets.token_hex(4)}"
 
     def estimate(
         self, mobiles: str | Iterable[str], content: str, *, skip_invalid: bool = False

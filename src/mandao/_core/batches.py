@@ -27,7 +27,7 @@ from .._results import Batch, BatchState, SendResult, skipped_of
 if TYPE_CHECKING:
     from .._compose.plan import Plan, Planned
 
-__all__ = ["UNWRITTEN", "batches"]
+__all__ = ["UNWRITTEN", "Refused", "batches"]
 
 
 class Sent(NamedTuple):
@@ -43,6 +43,17 @@ class Sent(NamedTuple):
 UNWRITTEN = (JournalError, ConcurrentDuplicate)
 #: The exceptions that end one batch (any other propagates at once).
 BATCH_ERRORS = (GatewayError, OutcomeUnknown, GatewayUnreachable, *UNWRITTEN)
+
+
+class Refused(Exception):
+    """A send's first request was refused its pending row by the duplicate guard's second
+    look (``error``): nothing of the send left, so the driver may screen it again. Raised
+    for that refusal only: the same error raised by a ``progress`` callback, with batches
+    sent, is the callback's and propagates as it is."""
+
+    def __init__(self, error: ConcurrentDuplicate) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 def _state(exc: BaseException) -> BatchState:
@@ -77,6 +88,8 @@ def batches(
             result, host, protocol, waited = yield request
         except BATCH_ERRORS as exc:
             if index == 0:
+                if isinstance(exc, ConcurrentDuplicate):
+                    raise Refused(exc) from None
                 raise
             failed = batch(index, request, _state(exc), host=exc.host, error=exc)
             done.append(failed)

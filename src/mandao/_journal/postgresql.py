@@ -167,9 +167,14 @@ class PostgreSQL(Database):
         )
 
     def _configure(self, conn: Raw) -> None:
-        # A writer waits for the head row no longer than the journal's timeout.
+        # A writer waits for the head row no longer than the journal's timeout; and reads,
+        # once it has the row, what the writer before it committed: READ COMMITTED, whatever
+        # the server's or the database's default (a SERIALIZABLE one would refuse every
+        # writer that had to wait).
         conn.execute(
-            "SELECT set_config('lock_timeout', %s, false)", (f"{int(self._timeout * 1000)}ms",)
+            "SELECT set_config('lock_timeout', %s, false), "
+            "set_config('default_transaction_isolation', 'read committed', false)",
+            (f"{int(self._timeout * 1000)}ms",),
         )
 
     def connect(self, **kwargs: Any) -> Raw:
