@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,6 +141,22 @@ async def test_a_task_cancelled_while_connecting_is_journaled_not_sent(
     assert [m.mobile for m in gateway.ledger.messages] == ["13800138001"]
 
 
+async def _timed_out_once_held(send: Awaitable[object], held: Any) -> None:
+    """Await ``send`` in an ``asyncio.timeout`` that runs out once the gateway holds the
+    request, however long the way there took (a fixed 0.5 s failed on a loaded machine)."""
+    async with asyncio.timeout(None) as scope:
+
+        async def run_out() -> None:
+            await asyncio.to_thread(held.wait, timeout=30)
+            scope.reschedule(asyncio.get_running_loop().time())
+
+        watcher = asyncio.create_task(run_out())
+        try:
+            await send
+        finally:
+            watcher.cancel()
+
+
 @pytest.mark.parametrize("how", ["cancel", "asyncio.timeout"])
 async def test_a_task_cancelled_once_written_is_unknown_and_keeps_the_slot(
     gateway: SandboxGateway, tmp_path: Path, how: str
@@ -157,9 +174,9 @@ async def test_a_task_cancelled_once_written_is_unknown_and_keeps_the_slot(
                 with pytest.raises(asyncio.CancelledError):
                     await task
             else:
+                send = client.send("13800138000", "已写出【示例】")
                 with pytest.raises(TimeoutError):
-                    async with asyncio.timeout(0.5):
-                        await client.send("13800138000", "已写出【示例】")
+                    await _timed_out_once_held(send, held)
                 assert held.held == 1
             (attempt,) = journal.attempts()
             assert attempt.outcome == "unknown"

@@ -89,6 +89,49 @@ def test_waiters_are_served_first_come_first_served() -> None:
     assert store.state.in_flight == 0
 
 
+def test_a_grant_that_takes_the_last_slot_wakes_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One slot, two waiters: the first's grant takes the slot, so the second is not woken
+    to ask for nothing (a wake-up and a board read per request, which cost 8 threads on
+    one slot a tenth of their throughput); the first's release wakes it, and it goes."""
+    store = _store(limit=1)
+    asks: list[str] = []
+    ask = store._shared.try_admit
+
+    def counted(*args: object, **kwargs: object) -> tuple[int | None, float | None]:
+        asks.append(threading.current_thread().name)
+        return ask(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store._shared, "try_admit", counted)
+    held = store.admit(Admit("send"), wait=5)
+    grants: dict[str, object] = {}
+    go_on = threading.Event()
+
+    def caller() -> None:
+        grant = store.admit(Admit("send"), wait=10)
+        grants[threading.current_thread().name] = grant
+        if threading.current_thread().name == "first":
+            go_on.wait(10)
+        store.release(Release(grant.group, Change.ANSWERED, elapsed=0.01))
+
+    first = threading.Thread(target=caller, name="first")
+    first.start()
+    _until(lambda: len(store._line) == 1)
+    second = threading.Thread(target=caller, name="second")
+    second.start()
+    _until(lambda: len(store._line) == 2)
+    store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
+    _until(lambda: "first" in grants)
+    with store._lock:  # the first has left the line; the second sleeps in it
+        assert list(grants) == ["first"]
+        assert asks == ["MainThread", "first", "first"]  # the second never asked
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert list(grants) == ["first", "second"]
+    assert asks == ["MainThread", "first", "first", "second"]
+    assert store.state.in_flight == 0
+
+
 def test_an_interrupt_once_granted_gives_the_slot_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C between the grant and its delivery leaves no slot taken for ever."""
     from mandao._coordination import store as store_module

@@ -13,7 +13,8 @@ The decisions are the core's :func:`~mandao._core.admission.admit` and
 
 A :class:`SerialStore` lines up the threads of one process in FIFO order, each on a
 condition of its own: only the first in line asks the state, and a release wakes only the
-first in line. Each waits at most its ``Timeouts.wait``. :func:`shared` gives every
+first in line (so does a grant, unless it took the last slot). Each waits at most its
+``Timeouts.wait``. :func:`shared` gives every
 ``Client`` of one serial, journal location and host lists the same store for the life of
 the process, so two Clients in one process (a web app's per-request Clients, a worker
 beside it) obey ``-18`` and ``-19`` together, while a fresh sandbox on new ports (new host
@@ -232,7 +233,15 @@ class SerialStore:
             if granted is None and not self._line:
                 self._shared.withdraw()
         finally:
-            self._wake()
+            if granted is None or self._room():
+                self._wake()
+
+    def _room(self) -> bool:
+        """Whether the next in line may find a slot now. Not when every slot is taken by a
+        request of this process's and nothing else holds one: only its release frees a
+        slot then, and that wakes the next (woken now, it would ask for nothing)."""
+        state = self._shared.admission
+        return state.limit is None or state.in_flight < state.limit or bool(state.holds)
 
     def _busy(self, sn: str, waited: float) -> SerialBusy:
         limit = self._limit
