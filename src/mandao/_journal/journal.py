@@ -20,6 +20,7 @@ from typing import Literal
 
 from .._compose.numbers import Numbers
 from .._errors import JournalError, ValidationError
+from . import indexer
 from . import sent as _sent
 from .attempt import CHINA, Attempt, instant
 from .backends import open_database
@@ -113,11 +114,13 @@ class Journal(Inbox):
         return f"<mandao.Journal {self.label}>"
 
     def flush(self) -> None:
-        """Nothing to do: every row is committed before the call writing it returns (kept
-        for code written for the journals that held outcome rows)."""
+        """Wait for the duplicate index's writes made in the background (see
+        :mod:`~.indexer`). Every row is committed before the call writing it returns."""
+        indexer.wait()
 
     def close(self) -> None:
         """Close this process's connections (the next use opens them again)."""
+        indexer.wait()
         self._database.close()
 
     def __enter__(self) -> Journal:
@@ -137,6 +140,10 @@ class Journal(Inbox):
         index when this journal keeps it (see :mod:`~.sent`); ``check(conn, seq)`` runs
         first in that transaction, and what it raises rolls it back."""
         indexed = sent if self._indexing else None
+        if indexed is not None and indexer.many(indexed[0]):
+            seq = self._database.append((row,), check)[0]
+            indexer.index_later(self._database, seq, *indexed)  # while the request leaves
+            return seq
         if indexed is None and check is None:
             return self._database.append((row,))[0]
 
@@ -234,12 +241,9 @@ class Journal(Inbox):
             "latency_ms": None if latency is None else round(latency * 1000, 3),
         }  # fmt: skip
         if wait is not None:
-            warnings.warn(
-                "Journal.complete(wait=...) is deprecated and ignored: the outcome row is "
-                "always committed before complete() returns",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+            warnings.warn("Journal.complete(wait=...) is deprecated and ignored: the outcome "
+                          "row is always committed before complete() returns",
+                          DeprecationWarning, stacklevel=2)  # fmt: skip
         return self._append(row)
 
     # -- reading -----------------------------------------------------------------------

@@ -15,10 +15,10 @@ on a slow machine, a tenth of the send): too dear for every send. So the index i
 up to date only for journals the guard reads: ``meta`` ``sent`` records the last seq up
 to which every send attempt is indexed (absent: none). The guard first indexes what came
 after it (:func:`catch_up`, in chunks, so other writers wait one chunk at most), and from
-then on that :class:`~.journal.Journal` indexes its own attempts as it writes them, in
-their own transaction, whenever the index was up to date just before
-(:func:`index_attempt`). Attempts written by others in the meantime are indexed by the
-next catch-up.
+then on that :class:`~.journal.Journal` indexes its own attempts as it writes them,
+whenever the index was up to date just before (:func:`index_attempt`): in the attempt's
+own transaction, or, for a large one, right after it in the background (:mod:`~.indexer`).
+Attempts written by others in the meantime are indexed by the next catch-up.
 
 The same statements run on both backends (:mod:`~.database`); where SQLite's
 ``json_each`` and PostgreSQL's ``json_array_elements`` differ, both are spelled out.
