@@ -14,11 +14,10 @@ The decisions are the core's :func:`~mandao._core.admission.admit` and
 A :class:`SerialStore` lines up the threads of one process in FIFO order, each on a
 condition of its own: only the first in line asks the state, and a release wakes only the
 first in line (so does a grant, unless it took the last slot). Each waits at most its
-``Timeouts.wait``. :func:`shared` gives every
-``Client`` of one serial, journal location and host lists the same store for the life of
-the process, so two Clients in one process (a web app's per-request Clients, a worker
-beside it) obey ``-18`` and ``-19`` together, while a fresh sandbox on new ports (new host
-lists) starts from a fresh state.
+``Timeouts.wait``. :func:`shared` gives every ``Client`` of one serial, journal location
+and host lists the same store for the life of the process, so two Clients in one process
+(a web app's per-request Clients, a worker beside it) obey ``-18`` and ``-19`` together,
+while a fresh sandbox on new ports (new host lists) starts from a fresh state.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from .._errors import JournalError
 from .database import Database
 from .sent import index_attempt
 
-__all__ = ["BACKGROUND", "index_later", "wait"]
+__all__ = ["BACKGROUND", "index_later", "many", "wait"]
 
 logger = logging.getLogger("mandao")
 
