@@ -3,10 +3,15 @@ next command, the new flags and commands an operator reaches for."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from mandao import ConfigError
+from mandao.cli._output import Output
 from mandao.testing import Fault, SandboxGateway
 
 from ._cli_helpers import PASSWORD, SN, as_json, run, sandbox_env
@@ -220,3 +225,24 @@ def test_a_missing_config_file_names_where_its_path_came_from(tmp_path: Path) ->
     error = as_json(run(["config", "show", "--json", "--config", str(misspelt)], env={}))["error"]
     assert "unknown key" in error["message"]
     assert error["hint"].startswith("`mandao config show` shows each setting")
+
+
+@pytest.mark.parametrize(
+    ("message", "remedy_included", "hinted"),
+    [
+        ("ask the vendor to enable it", True, False),
+        ("a value that mentions pip install", False, True),
+        ("no such config file, says a value", False, True),
+    ],
+)
+def test_the_config_hint_follows_the_errors_flag_not_its_words(
+    message: str, remedy_included: bool, hinted: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ConfigError made with remedy_included gets no `mandao config show` hint, whatever
+    its words; any other ConfigError gets it."""
+    error = ConfigError(message, remedy_included=True) if remedy_included else ConfigError(message)
+    with pytest.raises(SystemExit) as stopped:
+        Output(True).fail(error)
+    data = json.loads(capsys.readouterr().out)["error"]
+    assert (stopped.value.code, data["kind"]) == (3, "config")
+    assert ("hint" in data) == hinted

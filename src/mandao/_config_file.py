@@ -222,7 +222,8 @@ def find_config_file(path: str | os.PathLike[str] | None = None) -> Path | None:
                 else "named by MANDAO_CONFIG; unset it to look for ./mandao.toml and the"
                 " user config file"
             )
-            raise ConfigError(f"no such config file ({named})", path=found)
+            # `mandao config show` would fail the same way: the message is the remedy.
+            raise ConfigError(f"no such config file ({named})", path=found, remedy_included=True)
         return found
     for candidate in (Path.cwd() / FILE_NAME, user_config_dir() / FILE_NAME):
         if candidate.is_file():

@@ -121,6 +121,9 @@ class ConfigError(MandaoError):
 
     Attributes:
         path: the config file concerned, if any.
+        remedy_included: the message itself says what to do (``pip install ...``, which
+            variable named a missing file), so a general pointer to the settings would not
+            help (the command line then adds no ``mandao config show`` hint).
     """
 
     def __init__(
@@ -131,10 +134,12 @@ class ConfigError(MandaoError):
         host: str | None = None,
         operation: str | None = None,
         rrid: str | None = None,
+        remedy_included: bool = False,
     ) -> None:
         shown = f"{path}: {message}" if path else message
         super().__init__(shown, host=host, operation=operation, rrid=rrid)
         self.path = path
+        self.remedy_included = remedy_included
 
 
 class JournalError(MandaoError):

@@ -72,9 +72,6 @@ ADVICE: tuple[tuple[str, str], ...] = (
     ("not set: give it, set MANDAO_", "not set: give the flag, set MANDAO_"),
 )
 
-#: Config errors that say what to do themselves: the config hint would not help.
-_OWN_REMEDY = ("no such config file", "pip install")
-
 #: The duplicate guard's refusal, and what the command line offers instead.
 _GUARD_REFUSAL = "sent the same text within"
 _GUARD_HINT = (
@@ -193,8 +190,8 @@ class Output:
             data["flag"] = flag
         info = getattr(exc, "info", None)
         hint = HINTS.get(row.name)
-        if row.name == "config" and any(own in message for own in _OWN_REMEDY):
-            hint = None  # `config show` would fail the same way, or cannot help
+        if getattr(exc, "remedy_included", False):
+            hint = None  # the message says what to do; `config show` cannot help
         if info is not None:
             data["chinese"], hint = info.chinese, info.hint_en
         elif _GUARD_REFUSAL in message:

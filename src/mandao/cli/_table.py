@@ -87,7 +87,8 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
     except ImportError:
         raise ConfigError(
             f'reading {path.name} needs openpyxl: pip install "mandao[excel]" '
-            "(or save the sheet as CSV)"
+            "(or save the sheet as CSV)",
+            remedy_included=True,
         ) from None
     book = None
     try:
