@@ -46,6 +46,33 @@ def test_a_bad_value_in_the_file_exits_3_naming_the_file(
 
 
 @pytest.mark.parametrize(
+    ("table", "line", "meant"),
+    [
+        ("", 'hostz = ["http://h:8061/webservice.asmx"]', "hosts"),
+        ("[journal]", 'duplicate_windw = "10m"', "duplicate_window"),
+        ("[timeout]", "conect = 5", "connect"),
+        ("[failover]", "cooldwn = 60", "cooldown"),
+        ("[failover]", "max_inflight = 2", "max_in_flight"),
+    ],
+)
+def test_a_misspelt_key_is_refused_naming_the_key_it_is_near(
+    tmp_path: object, table: str, line: str, meant: str
+) -> None:
+    """An unknown key, at the top or in a table: exit 3, and the near key is named as
+    `did you mean`; a key near none is named alone."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text(f"{GOOD}{table}\n{line}\nzzz_nothing_like = 1\n", encoding="utf-8")
+    result = run(["send", "13800138000", "-t", "x【示例】", "--config", str(cfg), "--json"])
+    error = as_json(result)["error"]
+    assert (result.exit_code, error["kind"]) == (3, "config"), error
+    key = line.partition(" ")[0]
+    assert f"{key} (did you mean `{meant}`?), zzz_nothing_like;" in error["message"]
+
+
+@pytest.mark.parametrize(
     ("text", "seconds"),
     [("10 minutes", 600), ("10m", 600), ("90s", 90), ("1 hour 30 minutes", 5400),
      ("2 hours", 7200), ("1d", 86400), ("1 week", 604800), ("600", 600), (45, 45)],

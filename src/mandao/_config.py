@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ __all__ = [
     "batch_size",
     "check_hosts",
     "short_host",
+    "unknown_keys",
 ]
 
 #: The send service (vendor doc §4.1): primary, then backup.
@@ -151,7 +152,7 @@ class Timeouts:
             unknown = sorted(str(key) for key in value if key not in ("connect", "read"))
             if unknown:
                 raise ValidationError(
-                    f"unknown key(s) {', '.join(unknown)}; expected connect, read",
+                    f"{unknown_keys(unknown, ('connect', 'read'))}; expected connect, read",
                     argument="timeout",
                 )
             return cls(**value)
@@ -230,6 +231,25 @@ def check_hosts(hosts: object, *, argument: str) -> tuple[str, ...]:
     if len(set(hosts)) != len(hosts):
         raise ValidationError(f"lists a host twice: {list(hosts)}", argument=argument)
     return tuple(hosts)
+
+
+def unknown_keys(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """``unknown key(s) ...``, each with the known key it is nearest to, if one is near.
+
+    A misspelt key is most often one letter off the key meant: naming that key saves
+    reading the list.
+
+    >>> unknown_keys(["hostz"], ["sn", "hosts", "account_hosts"])
+    'unknown key(s) hostz (did you mean `hosts`?)'
+    """
+    import difflib  # here, not at the top: offline commands start fast
+
+    choices = list(known)
+    named = []
+    for key in unknown:
+        near = difflib.get_close_matches(key, choices, n=1)
+        named.append(f"{key} (did you mean `{near[0]}`?)" if near else key)
+    return f"unknown key(s) {', '.join(named)}"
 
 
 def short_host(url: str) -> str:

@@ -140,13 +140,22 @@ class Settings:
             connect, read = self.values["timeout"]
             out["timeout"] = Timeouts(connect, read)
         if self.values.get("failover"):
+            from dataclasses import fields
+
+            from ._config import unknown_keys
             from ._core.failover import FailoverPolicy
 
             table = dict(self.values["failover"])
+            where = self.sources.get("failover", "failover")
             # The serial's in-flight limit sits with the failover settings in the file.
+            known = [f.name for f in fields(FailoverPolicy) if f.init] + ["max_in_flight"]
+            unknown = sorted(str(key) for key in table if key not in known)
+            if unknown:
+                raise ConfigError(
+                    f"failover ({where}): {unknown_keys(unknown, known)}; known: {', '.join(known)}"
+                )
             if "max_in_flight" in table:
                 out["max_in_flight"] = table.pop("max_in_flight")
-            where = self.sources.get("failover", "failover")
             try:
                 out["failover"] = FailoverPolicy(**table)
             except TypeError as exc:
@@ -258,8 +267,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"not valid TOML: {exc}", path=path) from None
     unknown = sorted(set(data) - set(FILE_KEYS))
     if unknown:
+        from ._config import unknown_keys
+
         raise ConfigError(
-            f"unknown key(s) {', '.join(unknown)}; known: {', '.join(FILE_KEYS)}", path=path
+            f"{unknown_keys(unknown, FILE_KEYS)}; known: {', '.join(FILE_KEYS)}", path=path
         )
     if "password" in data:
         _check_permissions(path)

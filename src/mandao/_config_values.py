@@ -101,8 +101,10 @@ def journal_table(value: Any, where: str) -> dict[str, Any]:
         raise ConfigError(f"journal ({where}): expected a table, got {value!r}")
     unknown = sorted(set(value) - set(JOURNAL_KEYS))
     if unknown:
+        from ._config import unknown_keys
+
         raise ConfigError(
-            f"journal ({where}): unknown key(s) {', '.join(unknown)}; "
+            f"journal ({where}): {unknown_keys(unknown, JOURNAL_KEYS)}; "
             f"known: {', '.join(JOURNAL_KEYS)}"
         )
     out = dict(value)
