@@ -139,3 +139,27 @@ def test_config_show_lists_defaults_and_warns_of_password_and_command(tmp_path: 
     text = run(["config", "show", "--config", str(cfg)]).stdout
     assert re.search(r"^protocol +soap11 +\(default\)$", text, re.M)
     assert re.search(r"^password +\*\*\* ", text, re.M)
+
+
+def test_config_show_names_the_source_of_each_journal_key(tmp_path: object) -> None:
+    """MANDAO_JOURNAL sets the path, the file the guard's action, nothing the window: each
+    key says where it came from (not all MANDAO_JOURNAL), in the JSON and as rows."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text('[journal]\nduplicate_action = "skip"\n', encoding="utf-8")
+    env = {"MANDAO_JOURNAL": str(tmp_path / "j.sqlite3")}
+    result = run(["config", "show", "--config", str(cfg), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    journal = as_json(result)["settings"]["journal"]
+    assert journal["sources"] == {
+        "path": "MANDAO_JOURNAL",
+        "duplicate_window": "default",
+        "duplicate_action": str(cfg),
+    }
+    assert journal["source"] == f"MANDAO_JOURNAL, default, {cfg}"
+    text = run(["config", "show", "--config", str(cfg)], env=env).stdout
+    assert re.search(r"^journal\.path +\S+j\.sqlite3 +\(MANDAO_JOURNAL\)$", text, re.M)
+    assert re.search(r"^journal\.duplicate_window +600\.0 +\(default\)$", text, re.M)
+    assert re.search(rf"^journal\.duplicate_action +skip +\({re.escape(str(cfg))}\)$", text, re.M)

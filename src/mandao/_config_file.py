@@ -98,6 +98,9 @@ def user_config_dir() -> Path:
 class Settings:
     """Resolved settings, and where each came from (``sources``: key → file, env var, flag).
 
+    A ``[journal]`` key set in several places has a source for each of its keys too
+    (``journal.path``: ``MANDAO_JOURNAL``); ``sources["journal"]`` is the last that set one.
+
     ``password`` is the resolved secret (``password_command`` already run) and never shown
     in a repr.
     """
@@ -324,10 +327,12 @@ def load_settings(
                 key, sub = key.split(".", 1)
                 value = {sub: value}
             normal = normalise(key, value, where)
-            if key == "journal" and key in values:
-                # A table merges key by key: MANDAO_JOURNAL moves the file, and keeps the
-                # file's guard settings.
-                normal = {**values[key], **normal}
+            if key == "journal":
+                # Each key of the table has its own source: MANDAO_JOURNAL moves the file,
+                # and the file's guard settings are still the file's.
+                sources.update({f"journal.{sub}": where for sub in normal})
+                if key in values:  # a table merges key by key
+                    normal = {**values[key], **normal}
             values[key] = normal
             sources[key] = where
 

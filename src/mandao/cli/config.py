@@ -67,11 +67,14 @@ def show(config_path: str | None, out: Output) -> None:
     for key, default in _defaults().items():
         if key == "password" and "password_command" in values:
             continue
-        if key not in values:
+        if key == "journal" and isinstance(default, dict):
+            merged = {**default, **values.get(key, {})}
+            each = {sub: sources.get(f"journal.{sub}", "default") for sub in merged}
+            # One source for the table when its keys share one; else each of them, in order.
+            shown[key] = {"value": merged, "source": ", ".join(dict.fromkeys(each.values())),
+                          "sources": each}  # fmt: skip
+        elif key not in values:
             shown[key] = {"value": default, "source": "not set" if default is None else "default"}
-        elif key == "journal" and isinstance(default, dict):
-            merged = {**default, **values[key]}
-            shown[key] = {"value": merged, "source": sources[key]}
     for key, value in values.items():
         shown.setdefault(key, {"value": value, "source": sources[key]})
     order = [*_ORDER, *sorted(set(shown) - set(_ORDER))]
@@ -87,15 +90,21 @@ def show(config_path: str | None, out: Output) -> None:
         click.echo(
             f"file: {data['file'] or 'none found (looked in ' + ', '.join(data['searched']) + ')'}"
         )
-        width = max(len(k) for k in shown)
+        rows = []
         for key, entry in shown.items():
             value = entry["value"]
+            if "sources" in entry:  # a table: a row for each key, which has its own source
+                rows += [(f"{key}.{sub}", v, entry["sources"][sub]) for sub, v in value.items()]
+                continue
             if value is None:
                 value = "-"
             elif isinstance(value, list):
                 value = ", ".join(map(str, value))
             elif isinstance(value, dict):
                 value = ", ".join(f"{k}={v}" for k, v in value.items())
-            click.echo(f"{key:<{width}}  {value}    ({entry['source']})")
+            rows.append((key, value, entry["source"]))
+        width = max(len(row[0]) for row in rows)
+        for key, value, source in rows:
+            click.echo(f"{key:<{width}}  {value}    ({source})")
 
     out.result(data, text)
