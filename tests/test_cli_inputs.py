@@ -36,7 +36,8 @@ def test_a_number_file_is_read_in_any_encoding_operators_save(
 def test_bad_numbers_are_listed_one_a_line_by_file_and_line(
     gateway: SandboxGateway, tmp_path: Path
 ) -> None:
-    """Invalid numbers exit 2 naming the file and the (1-based) line of each, one a line;
+    """Invalid numbers exit 2 naming the file and the (1-based) line of each, one a line
+    after the message (a colon before them in the text, none in the JSON's message);
     with --skip-invalid the skipped are listed the same way and the rest are sent."""
     numbers = tmp_path / "staff.txt"
     numbers.write_text("13800138000\n12345\n# note\nabc\n", encoding="utf-8")
@@ -47,7 +48,13 @@ def test_bad_numbers_are_listed_one_a_line_by_file_and_line(
     assert lines[0].startswith("error (invalid-input): NUMBERS: 2 invalid numbers, nothing sent")
     assert lines[1].startswith("  staff.txt line 2: '12345': ")
     assert lines[2].startswith("  staff.txt line 4: 'abc': ")
+    assert lines[0].endswith("(--skip-invalid sends to the others):")
     error = as_json(run([*args, "--json"], env=sandbox_env(gateway)))["error"]
+    # The JSON message is a sentence of its own: no colon left dangling for the details.
+    assert error["message"] == (
+        "NUMBERS: 2 invalid numbers, nothing sent (--skip-invalid sends to the others)"
+    )
+    assert [d.split(":")[0] for d in error["details"]] == ["staff.txt line 2", "staff.txt line 4"]
     assert [(i["position"], i["where"]) for i in error["invalid"]] == [
         (3, "staff.txt line 2"), (4, "staff.txt line 4"),
     ]  # fmt: skip

@@ -99,13 +99,13 @@ def test_invalid_rows_are_listed_by_line_and_nothing_is_sent(
     error = as_json(result)["error"]
     assert (
         error["message"]
-        == "c.csv: 3 invalid row(s), nothing sent (--skip-invalid sends the others):"
+        == "c.csv: 3 invalid row(s), nothing sent (--skip-invalid sends the others)"
     )
     assert [d.split(":")[0] for d in error["details"]] == [
         "line 4 (mobile)", "line 5 (content)", "line 6 (row)",
     ]  # fmt: skip
     text = run(["send-file", str(path), "--yes"], env=env).stderr
-    assert "\n  line 4 (mobile): " in text
+    assert "(--skip-invalid sends the others):\n  line 4 (mobile): " in text
     assert "\n  line 6 (row): " in text
     assert len(gateway.ledger.messages) == 0
     result = run(["send-file", str(path), "--yes", "--skip-invalid", "--json"], env=env)

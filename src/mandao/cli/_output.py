@@ -102,7 +102,8 @@ class Refusal(ValidationError):
     """Input the command line refuses before anything is sent, with one line per bad item.
 
     ``argument`` is already the command line's name of it (a file, a flag); ``details``
-    are shown one a line after the message, ``extra`` joins the JSON error.
+    are shown one a line after the message, ``extra`` joins the JSON error. The message
+    reads on its own (no colon for the details: the text output adds it).
     """
 
     def __init__(
@@ -213,7 +214,9 @@ class Output:
         else:
             # An interruption's message says so itself ("interrupted (Ctrl-C): ...").
             head = "" if data["kind"] == "interrupted" else f"error ({data['kind']}): "
-            click.secho(head + data["message"], fg="red", err=True)
+            # The message is a sentence of its own (as in the JSON); the lines it introduces
+            # follow a colon here only.
+            click.secho(head + data["message"] + (":" if details else ""), fg="red", err=True)
             for line in details:
                 click.echo(f"  {line}", err=True)
             if chinese:

@@ -142,7 +142,7 @@ def _invalid(exc: InvalidRecipients, given: Numbers) -> Refusal:
     lines = [f"{given.where(pos)}: {value!r}: {reason}" for pos, value, reason in exc.invalid]
     return Refusal(
         f"{plural(len(exc.invalid), 'invalid number')}, nothing sent (--skip-invalid sends "
-        "to the others):",
+        "to the others)",
         argument="NUMBERS",
         details=lines,
         extra={

@@ -135,7 +135,7 @@ def send_file(
         rows, bad, notes = check_rows(client, records_of(rows_read, file.name), msgfmt)
         if bad and not skip_invalid:
             raise Refusal(
-                f"{len(bad)} invalid row(s), nothing sent (--skip-invalid sends the others):",
+                f"{len(bad)} invalid row(s), nothing sent (--skip-invalid sends the others)",
                 argument=file.name,
                 details=[f"line {b['line']} ({b['column']}): {b['message']}" for b in bad],
                 extra={"rows": bad},
