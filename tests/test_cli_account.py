@@ -87,6 +87,15 @@ def test_unregister_confirms_and_no_keeps_the_serial(gateway: SandboxGateway) ->
     assert gateway.account(SN).registered
 
 
+def test_unregister_without_a_terminal_says_to_pass_yes(gateway: SandboxGateway) -> None:
+    """No terminal and no answer on stdin: exit 2 naming --yes; the serial stays registered."""
+    result = run(["unregister"], env=sandbox_env(gateway))
+    assert result.exit_code == 2, result.output
+    assert "there is no terminal to ask on" in result.stderr
+    assert result.stderr.rstrip().endswith("pass --yes to unregister")
+    assert gateway.account(SN).registered
+
+
 def test_unregister_yes_unregisters(gateway: SandboxGateway) -> None:
     """unregister --yes --json unregisters without asking."""
     result = run(["unregister", "--yes", "--json"], env=sandbox_env(gateway))

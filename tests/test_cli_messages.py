@@ -172,6 +172,20 @@ def test_password_change_reads_the_new_one_from_stdin(gateway: SandboxGateway) -
     assert old.exit_code == 4
 
 
+def test_password_change_without_a_terminal_to_confirm_on_says_to_pass_yes(
+    gateway: SandboxGateway,
+) -> None:
+    """The new password read from stdin, nothing left there to answer the question: exit 2
+    naming --yes, and the password is unchanged."""
+    result = run(["password", "change", "--new-password-stdin"], env=sandbox_env(gateway),
+                 stdin="n3w-Secret\n")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "there is no terminal to ask on" in result.stderr
+    assert result.stderr.rstrip().endswith("pass --yes to change it without being asked")
+    assert "n3w-Secret" not in result.output
+    assert run(["account", "--json"], env=sandbox_env(gateway)).exit_code == 0
+
+
 def test_password_change_without_a_terminal_needs_a_source() -> None:
     """No terminal and no --new-password-stdin/--new-password-command: exit 2 naming both."""
     result = run(["password", "change", "--json"], env={"MANDAO_SN": SN, "MANDAO_PASSWORD": "x"})

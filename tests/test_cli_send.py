@@ -81,6 +81,16 @@ def test_large_send_goes_with_yes_and_after_a_yes_answer(gateway: SandboxGateway
     assert len(gateway.ledger.messages) == 202
 
 
+def test_large_send_without_a_terminal_says_to_pass_yes(gateway: SandboxGateway) -> None:
+    """Over 100 billable messages, stdin not a terminal and holding no answer: exit 2
+    saying there is no terminal to ask on and to pass --yes (not a bare 'aborted')."""
+    result = run(["send", *_many(101), "-t", TEXT], env=sandbox_env(gateway))
+    assert result.exit_code == 2, result.output
+    assert "there is no terminal to ask on" in result.stderr
+    assert result.stderr.rstrip().endswith("pass --yes to send without being asked")
+    assert len(gateway.ledger.messages) == 0
+
+
 def test_large_send_from_stdin_requires_yes(gateway: SandboxGateway) -> None:
     """Numbers on stdin leave no one to ask, so a large send needs --yes (usage, exit 2)."""
     result = run(["send", "-", "-t", TEXT], env=sandbox_env(gateway), stdin="\n".join(_many(120)))

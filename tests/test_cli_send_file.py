@@ -176,6 +176,22 @@ def test_asks_first_and_no_sends_nothing(
     assert len(gateway.ledger.messages) == 4
 
 
+def test_without_a_terminal_to_ask_on_it_says_to_pass_yes(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Stdin not a terminal and at its end (a script, cron): not a bare 'aborted' but a
+    usage error (exit 2) saying there is no terminal to confirm on and to pass --yes."""
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", ROWS))], env=env)
+    assert result.exit_code == 2, result.output
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("Error: this needs a confirmation ('Send?'), and there is no terminal")
+    assert error.endswith("pass --yes to send without being asked")
+    assert "aborted" not in result.stderr
+    assert len(gateway.ledger.messages) == 0
+    data = as_json(run(["send-file", str(_csv(tmp_path / "c.csv", ROWS)), "--json"], env=env))
+    assert (data["error"]["exit"], data["error"]["flag"]) == (2, "--yes")
+
+
 def test_json_without_yes_is_refused(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -211,6 +227,11 @@ def test_an_interrupted_campaign_resumes_without_sending_anyone_twice(
     assert "137****7000" in result.stderr
     assert _sent(gateway) == Counter((r[0], r[1]) for r in rows)
     assert max(_sent(gateway).values()) == 1
+    asked = run(["send-file", str(path), "--yes"], env=env)  # no answer on stdin
+    assert asked.exit_code == 2, asked.output
+    assert asked.stderr.rstrip().endswith(
+        "pass --resend-unknown or --skip-unknown to say without being asked"
+    )
     again = as_json(run(["send-file", str(path), "--yes", "--skip-unknown", "--json"], env=env))
     assert (again["already_accepted"], again["sent"]) == (4, 0)
 

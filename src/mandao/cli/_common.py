@@ -41,6 +41,7 @@ __all__ = [
     "Output",
     "client_options",
     "common_options",
+    "confirm",
     "exit_code_for",
     "guard_option",
     "json_option",
@@ -83,6 +84,26 @@ def _setup_logging(verbose: int) -> Callable[[], None] | None:
             logging.getLogger(name).setLevel(level)
 
     return undo
+
+
+def confirm(question: str, *, remedy: str, default: bool = False) -> bool:
+    """Ask ``question`` on stderr and return the answer.
+
+    Stdin that is not a terminal may still hold the answer (``echo y | mandao ...``).
+    When it ends instead, there is no one to ask: a usage error (exit 2, nothing done)
+    that says so and what to give instead (``remedy``, e.g. ``pass --yes ...``), rather
+    than click's bare abort. An end of input typed at a terminal (Ctrl-D) is a no.
+    """
+    try:
+        return click.confirm(question, default=default, err=True)
+    except click.Abort as exc:
+        if isinstance(exc.__context__, EOFError) and not sys.stdin.isatty():
+            click.echo(err=True)  # ends the question's line
+            raise click.UsageError(
+                f"this needs a confirmation ({question!r}), and there is no terminal to ask "
+                f"on (stdin is not one, and held no answer): {remedy}"
+            ) from None
+        raise
 
 
 def json_option(func: F) -> F:

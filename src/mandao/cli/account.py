@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ._common import Output, client_options, common_options, make_client
+from ._common import Output, client_options, common_options, confirm, make_client
 
 __all__ = ["REGISTER_FIELDS", "account", "register", "unregister"]
 
@@ -123,7 +123,8 @@ def unregister(yes: bool, settings: dict[str, Any], out: Output) -> None:
     if not yes:
         if out.json:
             raise click.UsageError("add --yes to unregister with --json")
-        click.confirm(f"Unregister {client.sn}?", abort=True, err=True)
+        if not confirm(f"Unregister {client.sn}?", remedy="pass --yes to unregister"):
+            raise click.Abort
     with client:
         result = client.unregister()
     out.result(_registration(result), _registered(result))

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .._config_values import run_password_command
-from ._common import Output, client_options, common_options, make_client
+from ._common import Output, client_options, common_options, confirm, make_client
 
 __all__ = ["password"]
 
@@ -67,7 +67,9 @@ def change(
     if not yes:
         if out.json:
             raise click.UsageError("add --yes to change the password with --json")
-        click.confirm(f"Change the password of {client.sn}?", abort=True, err=True)
+        question = f"Change the password of {client.sn}?"
+        if not confirm(question, remedy="pass --yes to change it without being asked"):
+            raise click.Abort
     with client:
         client.change_password(new)
     out.result(

@@ -14,6 +14,7 @@ from ._common import (
     Output,
     client_options,
     common_options,
+    confirm,
     guard_option,
     make_client,
 )
@@ -232,7 +233,8 @@ def send(
                     f"{question[:-1]}: add --yes to confirm (numbers came from stdin "
                     "or --json was given, so there is no one to ask)"
                 )
-            click.confirm(question, abort=True, err=True)
+            if not confirm(question, remedy="pass --yes to send without being asked"):
+                raise click.Abort
         several = len(plan.requests) > 1
         with progress_bar(cost.recipients, "sending", enabled=several and not out.json) as bar:
             tracker = Tracker(bar)

@@ -27,7 +27,7 @@ import click
 
 from .._errors import ConfigError, MandaoError, ValidationError
 from ._campaign import Row, check_rows, groups_of, journal_states, masked
-from ._common import EXIT_PARTIAL, Output
+from ._common import EXIT_PARTIAL, Output, confirm
 from ._interrupt import Tracker, interrupted
 from ._output import Refusal
 from ._progress import progress_bar
@@ -172,10 +172,9 @@ def send_file(
                         "say --resend-unknown or --skip-unknown",
                         argument="resend_unknown",
                     )
-                again = click.confirm(
+                again = confirm(
                     f"Send these {len(unsure)} again (they may get it twice)?",
-                    default=False,
-                    err=True,
+                    remedy="pass --resend-unknown or --skip-unknown to say without being asked",
                 )
                 unknown = "resend" if again else "skip"
             if unknown == "resend":
@@ -213,7 +212,8 @@ def send_file(
                     argument="yes",
                 )
             _describe_plan(report, dry=False)
-            click.confirm("Send?", abort=True, err=True)
+            if not confirm("Send?", remedy="pass --yes to send without being asked"):
+                raise click.Abort
         # Every outcome is in the journal once its call returned: a resume reads them.
         tracker = Tracker(lambda batch: None)
         try:
