@@ -149,7 +149,8 @@ def test_missing_numbers_is_a_usage_error(gateway: SandboxGateway) -> None:
 def test_a_send_of_several_batches_draws_its_bar_on_stderr_only(
     gateway: SandboxGateway, tmp_path: Path
 ) -> None:
-    """Over one batch (5000) the bar goes to stderr, never stdout; --json has none and parses."""
+    """Over one batch (5000) the bar goes to stderr, never stdout, which names each batch's
+    id; --json has no bar and parses."""
     numbers = tmp_path / "n.txt"
     numbers.write_text("\n".join(_many(5001)), encoding="utf-8")
     env = sandbox_env(gateway)
@@ -159,8 +160,15 @@ def test_a_send_of_several_batches_draws_its_bar_on_stderr_only(
     assert "sending" not in result.stderr
     result = run(["send", "--file", str(numbers), "-t", "第二条【示例】", "--yes"], env=env)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("sent: 5001 of 5001 numbers in 2 of 2 batches, ")
-    assert result.stdout.count("\n") == 1
+    head, *lines = result.stdout.splitlines()
+    assert head.startswith("sent: 5001 of 5001 numbers in 2 of 2 batches, ")
+    assert head.endswith("; one id per batch:")
+    # Each request's own id, as the gateway gave it (not the first one for both).
+    ids = list(
+        dict.fromkeys(m.id for m in gateway.ledger.messages if m.content == "第二条【示例】")
+    )
+    assert lines == [f"  batch 1 of 2 (5000 numbers): id {ids[0]}",
+                     f"  batch 2 of 2 (1 number): id {ids[1]}"]  # fmt: skip
     assert "5001/5001" in result.stderr
     assert "2 batch(es)" in result.stderr
     assert "\x1b" not in result.stderr  # not a terminal: no escape codes

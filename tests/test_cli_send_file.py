@@ -192,6 +192,27 @@ def test_without_a_terminal_to_ask_on_it_says_to_pass_yes(
     assert (data["error"]["exit"], data["error"]["flag"]) == (2, "--yes")
 
 
+def test_a_group_sent_in_several_requests_shows_each_requests_id(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """1001 personalised rows go in two mdgxsend requests (1000 a request): the result
+    names both ids, one line each, as the gateway gave them; one request keeps one id."""
+    rows = [(f"138{i:08d}", f"您好 {i}【示例】") for i in range(1001)]
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", rows)), "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    ids = list(dict.fromkeys(m.id for m in gateway.ledger.messages))
+    assert len(ids) == 2
+    assert result.stdout.splitlines()[1:] == [
+        "  ext=- at=now: sent, one id per batch:",
+        f"    batch 1 of 2 (1000 numbers): id {ids[0]}",
+        f"    batch 2 of 2 (1 number): id {ids[1]}",
+    ]
+    one = run(["send-file", str(_csv(tmp_path / "d.csv", ROWS[:1])), "--yes"], env=env)
+    assert one.stdout.splitlines()[1] == (
+        f"  ext=- at=now: sent id={gateway.ledger.messages[-1].id}"
+    )
+
+
 def test_json_without_yes_is_refused(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -27,7 +27,15 @@ if TYPE_CHECKING:
     from .._compose.segments import Estimate
     from .._results import Batch, DryRun, SendResult
 
-__all__ = ["CONFIRM_ABOVE", "batch_lines", "batches_data", "plural", "send", "send_options"]
+__all__ = [
+    "CONFIRM_ABOVE",
+    "batch_lines",
+    "batches_data",
+    "id_lines",
+    "plural",
+    "send",
+    "send_options",
+]
 
 #: A send billing more messages than this asks for confirmation first (or ``--yes``).
 CONFIRM_ABOVE = 100
@@ -68,6 +76,19 @@ def batch_lines(batches: Iterable[Batch]) -> list[str]:
         f"{_STATE_TEXT.get(b.state, b.state)}" + (f": {b.error}" if b.error else "")
         for b in batches
         if b.state != "sent"
+    ]
+
+
+def id_lines(batches: list[dict[str, Any]]) -> list[str]:
+    """For a call of several batches (:func:`batches_data`), one line for each one sent,
+    with its id: each request has its own, and a report or a reconciliation needs each."""
+    if len(batches) < 2:
+        return []
+    return [
+        f"batch {b['index'] + 1} of {len(batches)} ({plural(b['recipients'], 'number')}): "
+        f"id {b['id']}" + (f", rrid {b['rrid']}" if b["rrid"] and b["rrid"] != b["id"] else "")
+        for b in batches
+        if b["state"] == "sent"
     ]
 
 
@@ -343,12 +364,21 @@ def _show(result: SendResult, given: Numbers) -> None:
         total = len(result.batches)
         done = sum(1 for b in result.batches if b.state == "sent")
         parts = f" in {done} of {total} batches" if total > 1 else ""
+        ids = id_lines(batches_data(result.batches))
+        via = f"via {short_host(result.host)} ({result.protocol})"
         click.echo(
             f"{head}: {sent} of {plural(len(result.recipients), 'number')}{parts}, "
-            f"{result.segments} segment(s) each, {result.billable} billable; id {result.id}"
-            + (f", rrid {result.rrid}" if result.rrid else "")
-            + f", via {short_host(result.host)} ({result.protocol})"
+            f"{result.segments} segment(s) each, {result.billable} billable; "
+            + (
+                f"{via}; one id per batch:"
+                if ids
+                else f"id {result.id}"
+                + (f", rrid {result.rrid}" if result.rrid else "")
+                + f", {via}"
+            )
         )
+        for line in ids:
+            click.echo(f"  {line}")
     _show_skipped(result.skipped, given)
     if result.duplicates:
         click.echo(f"  {plural(len(result.duplicates), 'number')} given twice, sent once", err=True)

@@ -32,7 +32,7 @@ from ._interrupt import Tracker, interrupted
 from ._output import Refusal
 from ._progress import progress_bar
 from ._table import SHEET_SUFFIXES, csv_rows, decode, read_sheet, records_of
-from .send import batch_lines, batches_data, send_options, suppression_option
+from .send import batch_lines, batches_data, id_lines, send_options, suppression_option
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -321,7 +321,14 @@ def _describe_result(report: dict[str, Any]) -> None:
     for g in report["groups"]:
         state = _GROUP_STATES.get(g["state"], g["state"])
         line = f"  ext={g['ext'] or '-'} at={g['at'] or 'now'}: {state}"
-        click.echo(line + (f" id={g['id']}" if g.get("id") else ""))
+        # A group of several requests has an id for each: one line each, as `send` shows.
+        ids = id_lines(g.get("batches", []))
+        if ids:
+            click.echo(f"{line}, one id per batch:")
+            for entry in ids:
+                click.echo(f"    {entry}")
+        else:
+            click.echo(line + (f" id={g['id']}" if g.get("id") else ""))
         if g.get("error"):
             click.echo(f"    {g['error']}", err=True)
         for line in g.get("problems", []):
