@@ -45,6 +45,7 @@ def test_register_with_flags_and_json() -> None:
         assert result.exit_code == 0, result.output
         assert as_json(result) | {"host": None} == {
             "operation": "Register", "code": 0, "host": None, "protocol": "soap11",
+            "already_registered": False,
         }  # fmt: skip
         assert gw.account(SN).registered
 
@@ -67,12 +68,20 @@ def test_register_without_a_terminal_names_every_missing_flag() -> None:
         assert not gw.account(SN).registered
 
 
-def test_register_twice_exits_4_with_the_chinese_text(gateway: SandboxGateway) -> None:
-    """Registering a registered serial is -1 (authentication class): exit 4, 重复注册."""
+def test_register_on_a_registered_serial_says_so_and_exits_0(gateway: SandboxGateway) -> None:
+    """Register answering -1 (重复注册) is the serial registered already: exit 0 saying so
+    and that the fields were not applied, not an authentication error (exit 4); a wrong
+    password is still one."""
     flags = [x for name, value in FIELDS.items() for x in (f"--{name}", value)]
     result = run(["register", *flags, "--fax", ""], env=sandbox_env(gateway))
-    assert result.exit_code == 4
-    assert "重复注册" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("already registered: Register answered -1 (重复注册) via ")
+    assert "the fields given were not applied" in result.stdout
+    assert "authentication" not in result.output
+    data = as_json(run(["register", *flags, "--fax", "", "--json"], env=sandbox_env(gateway)))
+    assert (data["already_registered"], data["code"], data["operation"]) == (True, -1, "Register")
+    wrong = run(["register", *flags, "--fax", "", "--json"], env=sandbox_env(gateway, "wrong"))
+    assert (wrong.exit_code, as_json(wrong)["error"]["code"]) == (4, -2)
 
 
 def test_register_json_without_fields_is_a_usage_error(gateway: SandboxGateway) -> None:

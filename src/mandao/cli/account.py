@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from .._errors import AuthenticationError
 from ._common import Output, client_options, common_options, confirm, make_client
 
 __all__ = ["REGISTER_FIELDS", "account", "register", "unregister"]
@@ -102,8 +103,33 @@ def register(settings: dict[str, Any], out: Output, **fields: str | None) -> Non
                 value = click.prompt(label, default="" if name == "fax" else None, err=True)
         values[name] = value
     with make_client(settings) as client:
-        result = client.register(**values)
-    out.result(_registration(result), _registered(result))
+        try:
+            result = client.register(**values)
+        except AuthenticationError as exc:
+            if exc.info.name != _ALREADY:
+                raise
+            _already_registered(exc, out)
+            return
+    out.result({**_registration(result), "already_registered": False}, _registered(result))
+
+
+#: Register's -1 (重复注册; "a second Register gives -1", INTERFACE.md §2): the serial
+#: is registered already. It says nothing wrong of the serial or the password (a wrong
+#: one is -2; the sandbox checks it before answering -1), and what register is for is
+#: done: a result, exit 0, saying that the fields given were not applied.
+_ALREADY = "ALREADY_REGISTERED"
+
+
+def _already_registered(exc: AuthenticationError, out: Output) -> None:
+    from .._config import short_host
+
+    data = {"operation": "Register", "code": exc.code, "host": exc.host,
+            "already_registered": True, "chinese": exc.info.chinese}  # fmt: skip
+    out.result(
+        data,
+        f"already registered: Register answered {exc.code} ({exc.info.chinese}) via "
+        f"{short_host(exc.host or '')}; nothing changed (the fields given were not applied)",
+    )
 
 
 def _registered(result: Any) -> str:
