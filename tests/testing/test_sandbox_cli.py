@@ -235,6 +235,40 @@ def test_the_printed_export_lines_point_the_cli_at_the_sandbox():
             shutil.rmtree(Path(env["MANDAO_JOURNAL"]).parent)
 
 
+def test_the_export_lines_run_in_a_shell_as_printed_and_never_show_a_given_password(tmp_path):
+    """--account with a password of spaces, quotes and $, a --ledger in a folder with a
+    space: every export line runs in sh as printed (no `<its password>` for the shell to
+    read as a redirection), sets what it names; the password is nowhere, and the line
+    after the exports says to set MANDAO_PASSWORD."""
+    sn, password = "SDK-TST-010-00002", "pa ss\"$x'<y>"
+    folder = tmp_path / "a b"
+    folder.mkdir()
+    proc = _start("--account", f"{sn}:{password}", "--ledger", str(folder / "run.jsonl"))
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if "MANDAO_PASSWORD" in line:
+                break
+    finally:
+        out, err = _stop(proc)
+    exports = [line.strip() for line in lines if line.strip().startswith("export ")]
+    assert len(exports) == 2
+    shown = 'printf "%s\\n" "$MANDAO_SN" "$MANDAO_JOURNAL" "${MANDAO_PASSWORD-unset}"'
+    done = subprocess.run(["sh", "-c", "\n".join([*exports, shown])], capture_output=True,
+                          text=True, env={"PATH": os.environ["PATH"]}, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    journal = str((folder / "run.journal.sqlite3").resolve())
+    assert done.stdout.splitlines() == [sn, journal, "unset"]
+    assert lines[-1].strip() == (
+        "and set MANDAO_PASSWORD to the password given with --account (not printed here)"
+    )
+    for text in ("\n".join(lines), out, err):
+        assert password not in text
+        assert md5_pwd(sn, password) not in text
+
+
 def test_the_exports_keep_sandbox_sends_out_of_the_real_journal(tmp_path):
     """MANDAO_JOURNAL in the export lines: a send made with them is journalled in a
     temporary folder of the run (or beside --ledger), not in the user's default journal."""

@@ -127,11 +127,22 @@ def sandbox_journal(ledger: Path | None) -> Path:
     return Path(tempfile.mkdtemp(prefix="mandao-sandbox-")).resolve() / "journal.sqlite3"
 
 
-def _credentials_line(accounts: dict[str, SandboxAccount]) -> str:
+def _exports(variables: dict[str, str]) -> str:
+    """One ``export`` line a shell reads as it is printed: each value quoted."""
+    return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in variables.items())
+
+
+def _credentials_lines(accounts: dict[str, SandboxAccount]) -> list[str]:
     sn, account = next(iter(accounts.items()))
     # A password given on the command line is not echoed back; the default one is public.
-    shown = DEFAULT_PASSWORD if account.password == DEFAULT_PASSWORD else "<its password>"
-    return f"export MANDAO_SN={sn} MANDAO_PASSWORD={shown}"
+    if account.password == DEFAULT_PASSWORD:
+        return [_exports({"MANDAO_SN": sn, "MANDAO_PASSWORD": DEFAULT_PASSWORD})]
+    # Said on a line of its own: a placeholder in the export line (it was
+    # `MANDAO_PASSWORD=<its password>`) is a redirection to a shell, which refuses the line.
+    return [
+        _exports({"MANDAO_SN": sn}),
+        "and set MANDAO_PASSWORD to the password given with --account (not printed here)",
+    ]
 
 
 def print_banner(data: dict[str, Any], accounts: dict[str, SandboxAccount]) -> None:
@@ -159,12 +170,9 @@ def print_banner(data: dict[str, Any], accounts: dict[str, SandboxAccount]) -> N
     )
     click.echo("point the mandao command line at it:")
     env = data["environment"]
-    click.echo(
-        f"  export MANDAO_HOSTS={env['MANDAO_HOSTS']} "
-        f"MANDAO_ACCOUNT_HOSTS={env['MANDAO_ACCOUNT_HOSTS']} "
-        f"MANDAO_JOURNAL={shlex.quote(env['MANDAO_JOURNAL'])}"
-    )
-    click.echo(f"  {_credentials_line(accounts)}")
+    names = ("MANDAO_HOSTS", "MANDAO_ACCOUNT_HOSTS", "MANDAO_JOURNAL")
+    for line in [_exports({name: env[name] for name in names}), *_credentials_lines(accounts)]:
+        click.echo(f"  {line}")
 
 
 def start(gw: SandboxGateway) -> None:
