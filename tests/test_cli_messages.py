@@ -223,8 +223,9 @@ def test_the_human_output_of_a_partial_send_says_what_became_of_each_batch(
 
 
 def test_a_missing_config_file_names_where_its_path_came_from(tmp_path: Path) -> None:
-    """MANDAO_CONFIG naming no file: exit 3, the message names the variable and what to
-    do, and no hint sends the user to `mandao config show`, which fails the same way."""
+    """MANDAO_CONFIG naming no file, or a file with an unknown key: exit 3, the message
+    names the variable (or the key) and what to do, and no hint sends the user to `mandao
+    config show`, which fails the same way."""
     missing = tmp_path / "nope.toml"
     result = run(["config", "show", "--json"], env={"MANDAO_CONFIG": str(missing)})
     error = as_json(result)["error"]
@@ -238,6 +239,13 @@ def test_a_missing_config_file_names_where_its_path_came_from(tmp_path: Path) ->
     misspelt.chmod(0o600)
     error = as_json(run(["config", "show", "--json", "--config", str(misspelt)], env={}))["error"]
     assert "unknown key" in error["message"]
+    assert "hint" not in error  # config show reads the same file: it is no way out
+    sent = run(["account", "--json", "--config", str(misspelt)], env={})
+    assert "hint" not in as_json(sent)["error"]
+    # Settings that read well but lack something: config show does show where each is from.
+    misspelt.write_text('signature = "示例"\n', encoding="utf-8")
+    error = as_json(run(["account", "--json", "--config", str(misspelt)], env={}))["error"]
+    assert error["message"].startswith("no serial number")
     assert error["hint"].startswith("`mandao config show` shows each setting")
 
 
@@ -260,3 +268,16 @@ def test_the_config_hint_follows_the_errors_flag_not_its_words(
     data = json.loads(capsys.readouterr().out)["error"]
     assert (stopped.value.code, data["kind"]) == (3, "config")
     assert ("hint" in data) == hinted
+
+
+def test_a_gateway_errors_hint_is_said_once(gateway: SandboxGateway) -> None:
+    """A wrong password: the gateway's hint is the `→` line (the JSON's hint), not also
+    the end of the message above it."""
+    hint = "Check the serial number and password"
+    result = run(["account"], env=sandbox_env(gateway, "wrong"))
+    assert result.exit_code == 4
+    assert result.stderr.count(hint) == 1
+    assert result.stderr.splitlines()[-1].startswith(f"  → {hint}")
+    error = as_json(run(["account", "--json"], env=sandbox_env(gateway, "wrong")))["error"]
+    assert error["message"].startswith("-2 Wrong account or password. (operation=mdgetSninfo")
+    assert error["hint"].startswith(hint)

@@ -180,11 +180,14 @@ def test_without_a_terminal_to_ask_on_it_says_to_pass_yes(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:
     """Stdin not a terminal and at its end (a script, cron): not a bare 'aborted' but a
-    usage error (exit 2) saying there is no terminal to confirm on and to pass --yes."""
+    usage error (exit 2), in the command line's form, saying there is no terminal to
+    confirm on and to pass --yes."""
     result = run(["send-file", str(_csv(tmp_path / "c.csv", ROWS))], env=env)
     assert result.exit_code == 2, result.output
     error = result.stderr.splitlines()[-1]
-    assert error.startswith("Error: this needs a confirmation ('Send?'), and there is no terminal")
+    assert error.startswith("error (invalid-input): --yes: the question 'Send?' has no one to")
+    assert "there is no terminal to ask on" in error
+    assert "Usage:" not in result.stderr
     assert error.endswith("pass --yes to send without being asked")
     assert "aborted" not in result.stderr
     assert len(gateway.ledger.messages) == 0

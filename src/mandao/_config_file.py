@@ -280,34 +280,8 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_settings(
-    path: str | os.PathLike[str] | None = None,
-    *,
-    overrides: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str] | None = None,
-    resolve_password: bool = True,
-) -> Settings:
-    """Merge file, environment and ``overrides`` (None values ignored) into Settings.
-
-    Args:
-        path: the config file; None looks for one (see :func:`find_config_file`).
-        overrides: explicit values (CLI flags), highest precedence.
-        environ: the environment (default ``os.environ``).
-        resolve_password: run ``password_command`` to get the password (False for display).
-
-    Raises:
-        ConfigError: a file is missing, malformed, unsafe, or a value is invalid.
-    """
-    env = os.environ if environ is None else environ
-    found = find_config_file(path)
-    layers: list[tuple[str, dict[str, Any]]] = []
-    if found is not None:
-        layers.append((str(found), _read_file(found)))
-    layers.append(
-        ("env", {key: env[name] for name, key in ENVIRONMENT.items() if env.get(name, "") != ""})
-    )
-    layers.append(("flag", {k: v for k, v in (overrides or {}).items() if v is not None}))
-
+def _merged(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The layers' values (later ones win), each checked, and where each came from."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for origin, layer in layers:
@@ -335,6 +309,42 @@ def load_settings(
                     normal = {**values[key], **normal}
             values[key] = normal
             sources[key] = where
+    return values, sources
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    resolve_password: bool = True,
+) -> Settings:
+    """Merge file, environment and ``overrides`` (None values ignored) into Settings.
+
+    Args:
+        path: the config file; None looks for one (see :func:`find_config_file`).
+        overrides: explicit values (CLI flags), highest precedence.
+        environ: the environment (default ``os.environ``).
+        resolve_password: run ``password_command`` to get the password (False for display).
+
+    Raises:
+        ConfigError: a file is missing, malformed, unsafe, or a value is invalid.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        found = find_config_file(path)
+        layers: list[tuple[str, dict[str, Any]]] = []
+        if found is not None:
+            layers.append((str(found), _read_file(found)))
+        given = {key: env[name] for name, key in ENVIRONMENT.items() if env.get(name, "") != ""}
+        layers.append(("env", given))
+        layers.append(("flag", {k: v for k, v in (overrides or {}).items() if v is not None}))
+        values, sources = _merged(layers)
+    except ConfigError as exc:
+        # `mandao config show` reads these very values and would fail the same way: no
+        # remedy. The message says the key, where it was set and what it takes.
+        exc.remedy_included = True
+        raise
 
     notes: list[str] = []
     if found is not None and all(key in layers[0][1] for key in _SECRET):

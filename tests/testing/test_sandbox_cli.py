@@ -200,6 +200,8 @@ def test_json_prints_the_urls_as_one_object_then_json_lines(tmp_path):
         "MANDAO_HOSTS": ",".join(first["hosts"]),
         "MANDAO_ACCOUNT_HOSTS": ",".join(first["account_hosts"]),
         "MANDAO_JOURNAL": str((tmp_path / "l.journal.sqlite3").resolve()),
+        "MANDAO_SN": DEFAULT_SN,  # as the export lines say them
+        "MANDAO_PASSWORD": "secret",
     }
     assert first["accounts"] == [{"sn": DEFAULT_SN, "balance": 1000000, "registered": True}]
     out, _ = _stop(proc)
@@ -266,6 +268,18 @@ def test_the_export_lines_run_in_a_shell_as_printed_and_never_show_a_given_passw
     )
     for text in ("\n".join(lines), out, err):
         assert password not in text
+        assert md5_pwd(sn, password) not in text
+    # --json's environment: the serial, and no password either.
+    proc = _start("--json", "--account", f"{sn}:{password}", "--ledger", str(folder / "j.jsonl"))
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    out, err = _stop(proc)
+    environment = json.loads(first)["environment"]
+    assert environment["MANDAO_SN"] == sn
+    assert "MANDAO_PASSWORD" not in environment
+    for text in (first, out, err):
+        assert password not in text
+        assert json.dumps(password)[1:-1] not in text  # as JSON would write it
         assert md5_pwd(sn, password) not in text
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .._errors import MandaoError
+from .._errors import MandaoError, ValidationError
 from ._exits import (
     EXIT_CODES,
     EXIT_DRIFT,
@@ -86,22 +86,24 @@ def _setup_logging(verbose: int) -> Callable[[], None] | None:
     return undo
 
 
-def confirm(question: str, *, remedy: str, default: bool = False) -> bool:
+def confirm(question: str, *, remedy: str, argument: str = "yes", default: bool = False) -> bool:
     """Ask ``question`` on stderr and return the answer.
 
     Stdin that is not a terminal may still hold the answer (``echo y | mandao ...``).
-    When it ends instead, there is no one to ask: a usage error (exit 2, nothing done)
-    that says so and what to give instead (``remedy``, e.g. ``pass --yes ...``), rather
-    than click's bare abort. An end of input typed at a terminal (Ctrl-D) is a no.
+    When it ends instead, there is no one to ask: an error in the command line's form
+    (exit 2, nothing done), naming the flag that answers instead (``argument``) and what
+    to give (``remedy``, e.g. ``pass --yes ...``), rather than click's bare abort. An end
+    of input typed at a terminal (Ctrl-D) is a no.
     """
     try:
         return click.confirm(question, default=default, err=True)
     except click.Abort as exc:
         if isinstance(exc.__context__, EOFError) and not sys.stdin.isatty():
             click.echo(err=True)  # ends the question's line
-            raise click.UsageError(
-                f"this needs a confirmation ({question!r}), and there is no terminal to ask "
-                f"on (stdin is not one, and held no answer): {remedy}"
+            raise ValidationError(
+                f"the question {question!r} has no one to answer it: there is no terminal to "
+                f"ask on (stdin is not one, and held no answer); {remedy}",
+                argument=argument,
             ) from None
         raise
 

@@ -172,6 +172,9 @@ class Output:
         """Report ``exc`` in the command line's terms and exit with its code."""
         row = exit_code_for(exc)
         message = str(exc)
+        info = getattr(exc, "info", None)
+        if info is not None:  # the gateway's hint has a line (a field) of its own below
+            message = message.replace(f" → {info.hint_en}", "", 1)
         argument = getattr(exc, "argument", None)
         flag = None
         if argument is not None:
@@ -189,7 +192,6 @@ class Output:
                 data[attr] = value
         if flag is not None:
             data["flag"] = flag
-        info = getattr(exc, "info", None)
         hint = HINTS.get(row.name)
         if getattr(exc, "remedy_included", False):
             hint = None  # the message says what to do; `config show` cannot help

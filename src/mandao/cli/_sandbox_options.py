@@ -132,15 +132,23 @@ def _exports(variables: dict[str, str]) -> str:
     return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in variables.items())
 
 
-def _credentials_lines(accounts: dict[str, SandboxAccount]) -> list[str]:
+def credentials(accounts: dict[str, SandboxAccount]) -> dict[str, str]:
+    """The first account's variables: its serial, and its password only when it is the
+    default (public) one; a password given on the command line is not echoed back."""
     sn, account = next(iter(accounts.items()))
-    # A password given on the command line is not echoed back; the default one is public.
     if account.password == DEFAULT_PASSWORD:
-        return [_exports({"MANDAO_SN": sn, "MANDAO_PASSWORD": DEFAULT_PASSWORD})]
+        return {"MANDAO_SN": sn, "MANDAO_PASSWORD": DEFAULT_PASSWORD}
+    return {"MANDAO_SN": sn}
+
+
+def _credentials_lines(accounts: dict[str, SandboxAccount]) -> list[str]:
+    given = credentials(accounts)
+    if "MANDAO_PASSWORD" in given:
+        return [_exports(given)]
     # Said on a line of its own: a placeholder in the export line (it was
     # `MANDAO_PASSWORD=<its password>`) is a redirection to a shell, which refuses the line.
     return [
-        _exports({"MANDAO_SN": sn}),
+        _exports(given),
         "and set MANDAO_PASSWORD to the password given with --account (not printed here)",
     ]
 

@@ -37,6 +37,7 @@ from mandao.testing import (
 from ._sandbox_options import (
     EXPORTED_SUFFIXES,
     check_ledger,
+    credentials,
     parse_account,
     parse_fault,
     print_banner,
@@ -294,7 +295,8 @@ def sandbox(
             data = gw.describe()
             # Sends from the pasted exports stay out of the journal of real sends.
             journal = str(sandbox_journal(ledger))
-            data["environment"] = {**data["environment"], "MANDAO_JOURNAL": journal}
+            data["environment"] = {**data["environment"], "MANDAO_JOURNAL": journal,
+                                   **credentials(parsed_accounts)}  # fmt: skip
             if as_json:
                 _json_line({"event": "listening", **data})
             else:

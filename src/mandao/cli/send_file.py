@@ -175,6 +175,7 @@ def send_file(
                 again = confirm(
                     f"Send these {len(unsure)} again (they may get it twice)?",
                     remedy="pass --resend-unknown or --skip-unknown to say without being asked",
+                    argument="resend_unknown",
                 )
                 unknown = "resend" if again else "skip"
             if unknown == "resend":
