@@ -163,3 +163,21 @@ def test_config_show_names_the_source_of_each_journal_key(tmp_path: object) -> N
     assert re.search(r"^journal\.path +\S+j\.sqlite3 +\(MANDAO_JOURNAL\)$", text, re.M)
     assert re.search(r"^journal\.duplicate_window +600\.0 +\(default\)$", text, re.M)
     assert re.search(rf"^journal\.duplicate_action +skip +\({re.escape(str(cfg))}\)$", text, re.M)
+
+
+def test_config_show_never_shows_a_journal_urls_password(tmp_path: object) -> None:
+    """A PostgreSQL journal named by MANDAO_JOURNAL or by the file's [journal] url: its
+    password is in neither the text nor the JSON of `config show`."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text('[journal]\nurl = "postgresql://u:filepw@db.example/mandao"\n', encoding="utf-8")
+    cfg.chmod(0o600)
+    for env in ({}, {"MANDAO_JOURNAL": "postgresql://u:envpw@db.example/mandao?sslmode=require"}):
+        for flags in ([], ["--json"]):
+            result = run(["config", "show", "--config", str(cfg), *flags], env=env)
+            assert result.exit_code == 0, result.output
+            assert "filepw" not in result.output
+            assert "envpw" not in result.output
+            assert "u@db.example/mandao" in result.output

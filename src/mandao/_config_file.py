@@ -205,11 +205,16 @@ class Settings:
         return DuplicateGuard(window=timedelta(seconds=seconds), action=checked)
 
     def redacted(self) -> dict[str, Any]:
-        """Every value set, for display: the password as ``***``, never its text."""
+        """Every value set, for display: the password as ``***``, never its text, and a
+        PostgreSQL journal's URL without its password."""
+        from ._journal.database import is_url, redact
+
         out: dict[str, Any] = {}
         for key, value in self.values.items():
             if key == "password":
                 out[key] = "***"
+            elif key == "journal" and isinstance(value, dict):
+                out[key] = {k: redact(v) if is_url(v) else v for k, v in value.items()}
             elif key == "timeout" and value is not None:
                 out[key] = {"connect": value[0], "read": value[1]}
             elif isinstance(value, tuple):
