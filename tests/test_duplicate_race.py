@@ -5,7 +5,6 @@ write lock, on both backends, through both clients."""
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 import sys
 import threading
@@ -13,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -157,7 +157,8 @@ def test_call_ids_differ_between_instances_restored_from_one_snapshot(
     """Two instances restored from one memory snapshot: the same pid, the same count."""
     from mandao import _client_base
 
-    monkeypatch.setattr(os, "getpid", lambda: 7)
+    # Its own view of os only: other threads (a background index write) keep the real pid.
+    monkeypatch.setattr(_client_base, "os", SimpleNamespace(getpid=lambda: 7))
     ids = []
     for _ in range(2):
         monkeypatch.setattr(_client_base, "_CALLS", itertools.count(12))  # as snapshotted

@@ -135,3 +135,127 @@ def test_a_forked_child_indexes_with_a_thread_of_its_own(tmp_path: Path) -> None
     assert _indexed(location) == 2 * len(NUMBERS)
     assert journal.duplicates([(NUMBERS[3], "子进程【示例】")], WINDOW, sn=SN) != set()
     journal.close()
+
+
+def test_the_texts_indexed_are_those_of_the_row_whatever_the_caller_does_after(
+    journal_location: Path | str,
+) -> None:
+    """The caller's list of texts is emptied once begin has returned: the background write
+    indexes the texts the row holds, so the look still finds them."""
+    journal = _guarding(journal_location)
+    started, go = threading.Event(), threading.Event()
+
+    def held(real: Callable[..., Any], what: str, work: Callable[..., Any]) -> Any:
+        started.set()
+        assert go.wait(30)
+        return real(what, work)
+
+    _in_background(journal, held)
+    texts = [f"{TEXT} {n}" for n in NUMBERS]
+    journal.begin(sn=SN, operation="mdgxsend", host="h", recipients=NUMBERS, content=texts)
+    assert started.wait(30)
+    texts.clear()
+    go.set()
+    journal.flush()
+    pair = (NUMBERS[9], f"{TEXT} {NUMBERS[9]}")
+    assert journal.duplicates([pair], WINDOW, sn=SN) == {pair}
+    journal.close()
+
+
+def test_each_batch_of_a_call_is_indexed_as_it_is_written(journal_location: Path | str) -> None:
+    """Three large batches, each with its outcome row after it: each is indexed by its own
+    write (the outcome rows between leave nothing to index), and the next look writes
+    nothing."""
+    journal = _guarding(journal_location)
+    seqs = []
+    for batch in range(3):
+        numbers = [f"13{batch}0000{i:04d}" for i in range(indexer.BACKGROUND + 1)]
+        seq = journal.begin(sn=SN, operation="mdsmssend", host="h", recipients=numbers,
+                            content=TEXT)  # fmt: skip
+        journal.flush()
+        journal.complete(seq, "accepted", result=str(seq))
+        seqs.append(seq)
+    assert (_indexed(journal_location), _mark(journal_location)) == (
+        3 * len(NUMBERS),
+        [(str(seqs[-1]),)],
+    )
+    writes: list[str] = []
+    write = journal._database.write
+
+    def counted(what: str, work: Callable[..., Any]) -> Any:
+        writes.append(what)
+        return write(what, work)
+
+    journal._database.write = counted  # type: ignore[method-assign]
+    assert journal.duplicates([("13000000007", TEXT)], WINDOW, sn=SN) == {("13000000007", TEXT)}
+    assert writes == []
+    journal.close()
+
+
+def test_flushing_one_journal_waits_for_its_own_writes_only(tmp_path: Path) -> None:
+    """Another journal's background write is held: this one's flush and close return."""
+    held, mine = _guarding(tmp_path / "held.sqlite3"), _guarding(tmp_path / "mine.sqlite3")
+    started, go = threading.Event(), threading.Event()
+
+    def waiting(real: Callable[..., Any], what: str, work: Callable[..., Any]) -> Any:
+        started.set()
+        assert go.wait(30)
+        return real(what, work)
+
+    _in_background(held, waiting)
+    held.begin(sn=SN, operation="mdsmssend", host="h", recipients=NUMBERS, content=TEXT)
+    assert started.wait(30)
+    done = threading.Event()
+
+    def flush_and_close() -> None:
+        mine.flush()
+        mine.close()
+        done.set()
+
+    threading.Thread(target=flush_and_close).start()
+    try:
+        assert done.wait(30)
+    finally:
+        go.set()
+    held.close()
+
+
+def _journal_in_child(location: str) -> None:
+    journal = _PARENTS[location]  # the parent's object, its lock held by a thread not here
+    assert journal.last_seq() >= 1
+
+
+_PARENTS: dict[str, Journal] = {}
+
+
+def test_a_child_forked_while_a_thread_holds_the_journal_can_use_it(tmp_path: Path) -> None:
+    """A thread of the parent (the indexer, the caller's own) holds the journal's lock as
+    the process forks: the child's journal has a lock of its own."""
+    location = tmp_path / "j.sqlite3"
+    journal = _guarding(location)
+    journal.begin(sn=SN, operation="mdsmssend", host="h", recipients=["13800138000"], content=TEXT)
+    _PARENTS[str(location)] = journal
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with journal._database._lock:  # type: ignore[attr-defined]
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(30)
+    try:
+        child = multiprocessing.get_context("fork").Process(
+            target=_journal_in_child, args=(str(location),)
+        )
+        child.start()
+        child.join(60)
+        if child.exitcode is None:
+            child.kill()
+        assert child.exitcode == 0
+    finally:
+        release.set()
+        holder.join(30)
+        _PARENTS.clear()
+    journal.close()

@@ -22,8 +22,9 @@ import contextlib
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from .._errors import JournalError
 from .database import Database
@@ -39,15 +40,29 @@ BACKGROUND = 100
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pid = -1
+#: Each database's last background write asked for (they run in order: the last one done,
+#: all of its are).
+_last: weakref.WeakKeyDictionary[Database, Future[None]] = weakref.WeakKeyDictionary()
 
 
 def _here() -> ThreadPoolExecutor:
     """This process's indexing thread (a forked child's own: the parent's is not in it)."""
     global _pool, _pid
-    with _lock:
-        if _pool is None or _pid != os.getpid():
-            _pool, _pid = ThreadPoolExecutor(1, thread_name_prefix="mandao-index"), os.getpid()
-        return _pool
+    if _pool is None or _pid != os.getpid():
+        _pool, _pid = ThreadPoolExecutor(1, thread_name_prefix="mandao-index"), os.getpid()
+        _last.clear()
+    return _pool
+
+
+def _forked() -> None:
+    # The parent's thread is not in the child, nor are its writes; a lock it held stays
+    # held for ever.
+    global _lock, _pool
+    _lock, _pool = threading.Lock(), None
+    _last.clear()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def many(mobiles: str) -> bool:
@@ -57,23 +72,23 @@ def many(mobiles: str) -> bool:
 
 def index_later(database: Database, seq: int, mobiles: str, texts: str | Sequence[str]) -> None:
     """Index attempt ``seq`` of ``database`` (just committed) in the background."""
+    kept = texts if isinstance(texts, str) else tuple(texts)  # the caller may change its list
 
     def index() -> None:
         try:
-            database.write("index", lambda conn: index_attempt(conn, seq - 1, seq, mobiles, texts))
+            database.write("index", lambda conn: index_attempt(conn, seq - 1, seq, mobiles, kept))
         except JournalError as exc:
             logger.debug("journal: attempt %d is left to the next duplicate look: %s", seq, exc)
 
     # RuntimeError: the interpreter is shutting down; the next look indexes it.
-    with contextlib.suppress(RuntimeError):
-        _here().submit(index)
+    with _lock, contextlib.suppress(RuntimeError):
+        _last[database] = _here().submit(index)
 
 
-def wait() -> None:
-    """Until the background index writes asked for so far in this process are made."""
+def wait(database: Database) -> None:
+    """Until the background index writes asked for so far of ``database`` are made (each
+    waits for the journal's lock at most its ``timeout``)."""
     with _lock:
-        pool = _pool if _pid == os.getpid() else None
-    if pool is not None:
-        # RuntimeError: shutting down; its thread finishes them on its way out.
-        with contextlib.suppress(RuntimeError):
-            pool.submit(lambda: None).result()
+        last = _last.get(database) if _pid == os.getpid() else None
+    if last is not None:
+        last.result()

@@ -116,11 +116,11 @@ class Journal(Inbox):
     def flush(self) -> None:
         """Wait for the duplicate index's writes made in the background (see
         :mod:`~.indexer`). Every row is committed before the call writing it returns."""
-        indexer.wait()
+        indexer.wait(self._database)
 
     def close(self) -> None:
         """Close this process's connections (the next use opens them again)."""
-        indexer.wait()
+        indexer.wait(self._database)
         self._database.close()
 
     def __enter__(self) -> Journal:

@@ -83,6 +83,11 @@ _UNINDEXED = (
     "SELECT seq, recipients, content, contents FROM entries WHERE seq > ? AND kind = 'attempt' "
     "AND operation IN ('mdsmssend', 'mdgxsend') ORDER BY seq LIMIT ?"
 )
+#: Is there a send attempt between two seqs (both left out)?
+_SENDS_BETWEEN = (
+    "SELECT 1 FROM entries WHERE seq > ? AND seq < ? AND kind = 'attempt' "
+    "AND operation IN ('mdsmssend', 'mdgxsend') LIMIT 1"
+)
 _MARK = "SELECT value FROM meta WHERE key = 'sent'"
 _SET_MARK = (
     "INSERT INTO meta (key, value) VALUES ('sent', ?) "
@@ -150,9 +155,14 @@ def _add(conn: Connection, seq: int, mobiles: str, texts: str | Sequence[str]) -
 def index_attempt(
     conn: Connection, before: int, seq: int, mobiles: str, texts: str | Sequence[str]
 ) -> None:
-    """Inside the transaction that appended attempt ``seq`` after row ``before``: index it
-    if the index was complete up to ``before``, and move the mark to ``seq``."""
-    if mark(conn) != before:
+    """In a write transaction, attempt ``seq`` (the row after ``before``) written: index
+    it if every send attempt before it is indexed (the mark at ``before``, or only rows
+    that are no send attempt, outcome rows, between the mark and it), and move the mark
+    to ``seq``."""
+    done = mark(conn)
+    if done >= seq:
+        return  # indexed already: a look caught up past it (a background write, late)
+    if done != before and conn.execute(_SENDS_BETWEEN, (done, seq)).fetchone() is not None:
         return  # a gap only a catch-up can fill: leave the mark where it is
     _add(conn, seq, mobiles, texts)
     conn.execute(_SET_MARK, (str(seq),))
@@ -160,11 +170,15 @@ def index_attempt(
 
 def catch_up(database: Database) -> None:
     """Index every send attempt after the mark, up to the last row, a chunk per write
-    transaction (so other writers wait one chunk at most)."""
+    transaction (so other writers wait one chunk at most). Rows after the mark that are
+    no send attempt need no write, unless they are more than a chunk (the mark then moves
+    on, so that what reads from it stays short)."""
 
     def behind(conn: Connection) -> bool:
-        (last,) = conn.execute(LAST).fetchone()
-        return mark(conn) < int(last)
+        done, (last,) = mark(conn), conn.execute(LAST).fetchone()
+        if int(last) - done > CHUNK:
+            return True
+        return conn.execute(_SENDS_BETWEEN, (done, int(last) + 1)).fetchone() is not None
 
     def chunk(conn: Connection) -> None:
         done = mark(conn)  # again, inside: another writer may have indexed meanwhile

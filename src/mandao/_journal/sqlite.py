@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,20 @@ class _Connection(sqlite3.Connection):
         return iter(self.execute(sql, params))
 
 
+#: Every SQLite journal of the process, to give a forked child locks of its own.
+_opened: weakref.WeakSet[SQLite] = weakref.WeakSet()
+
+
+def _forked() -> None:
+    # Another thread of the parent (the background indexer, the caller's) may have held a
+    # journal's lock as it forked: it would stay held for ever in the child.
+    for database in list(_opened):
+        database._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class SQLite(Database):
     """The journal file at ``path`` (see :class:`~.journal.Journal` for the arguments)."""
 
@@ -39,6 +54,7 @@ class SQLite(Database):
         self.label = str(path)
         self._durable, self._timeout = durable, timeout
         self._lock = threading.Lock()
+        _opened.add(self)
         self._conn: _Connection | None = None
         self._pid = -1
         # The chain's head as this connection last wrote it, and the file's data_version

@@ -145,11 +145,12 @@ def _credentials_lines(accounts: dict[str, SandboxAccount]) -> list[str]:
     given = credentials(accounts)
     if "MANDAO_PASSWORD" in given:
         return [_exports(given)]
-    # Said on a line of its own: a placeholder in the export line (it was
-    # `MANDAO_PASSWORD=<its password>`) is a redirection to a shell, which refuses the line.
+    # Said in a comment of its own: a placeholder in the export line (it was
+    # `MANDAO_PASSWORD=<its password>`) is a redirection to a shell, which refuses the line;
+    # a comment pastes with the lines before it.
     return [
         _exports(given),
-        "and set MANDAO_PASSWORD to the password given with --account (not printed here)",
+        "# and set MANDAO_PASSWORD to the password given with --account (not printed here)",
     ]
 
 
