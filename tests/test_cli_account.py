@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from mandao.testing import SandboxAccount, SandboxGateway
 
 from ._cli_helpers import PASSWORD, SN, as_json, run, sandbox_env
@@ -93,6 +97,19 @@ def test_unregister_confirms_and_no_keeps_the_serial(gateway: SandboxGateway) ->
     """unregister asks first; 'n' aborts (exit 1) and the serial stays registered."""
     result = run(["unregister"], env=sandbox_env(gateway), stdin="n\n")
     assert result.exit_code == 1
+    assert gateway.account(SN).registered
+
+
+def test_unregister_with_stdin_closed_says_to_pass_yes(gateway: SandboxGateway) -> None:
+    """Run with stdin closed (`<&-`): the same error, not a traceback from input()."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mandao.cli", "unregister"],
+        env={**os.environ, **sandbox_env(gateway)}, capture_output=True, text=True,
+        timeout=60, check=False, preexec_fn=lambda: os.close(0),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.rstrip().endswith("pass --yes to unregister")
     assert gateway.account(SN).registered
 
 

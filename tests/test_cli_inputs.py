@@ -65,6 +65,24 @@ def test_bad_numbers_are_listed_one_a_line_by_file_and_line(
     assert len(gateway.ledger.messages) == 2
 
 
+def test_many_numbers_left_out_are_listed_twenty_then_counted(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """30 invalid numbers skipped: the first 20 a line each, then one line counting the
+    rest by why; the JSON lists every one."""
+    numbers = tmp_path / "staff.txt"
+    numbers.write_text("13800138000\n" + "".join(f"1234{i:02d}\n" for i in range(30)), "utf-8")
+    args = ["send", "--file", str(numbers), "-t", TEXT, "--skip-invalid"]
+    sent = run(args, env=sandbox_env(gateway))
+    assert sent.exit_code == 0, sent.output
+    listed = [line for line in sent.stderr.splitlines() if line.startswith("  skipped ")]
+    assert len(listed) == 20
+    assert listed[-1].startswith("  skipped staff.txt line 21: '123419'")
+    assert "  … and 10 more skipped (10 invalid); --json lists each" in sent.stderr
+    assert len(as_json(run([*args, "--json"], env=sandbox_env(gateway)))["skipped"]) == 30
+    assert len(gateway.ledger.messages) == 2
+
+
 @pytest.mark.parametrize(
     "header", ["手机号码,短信内容", "手机号,内容", "Mobile , CONTENT", "号码,短信"]
 )

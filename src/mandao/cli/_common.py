@@ -95,16 +95,19 @@ def confirm(question: str, *, remedy: str, argument: str = "yes", default: bool 
     to give (``remedy``, e.g. ``pass --yes ...``), rather than click's bare abort. An end
     of input typed at a terminal (Ctrl-D) is a no.
     """
+    unanswered = ValidationError(
+        f"the question {question!r} has no one to answer it: there is no terminal to ask on "
+        f"(stdin is not one, and held no answer); {remedy}",
+        argument=argument,
+    )
+    if sys.stdin is None or sys.stdin.closed:  # run with stdin closed (`<&-`)
+        raise unanswered
     try:
         return click.confirm(question, default=default, err=True)
     except click.Abort as exc:
         if isinstance(exc.__context__, EOFError) and not sys.stdin.isatty():
             click.echo(err=True)  # ends the question's line
-            raise ValidationError(
-                f"the question {question!r} has no one to answer it: there is no terminal to "
-                f"ask on (stdin is not one, and held no answer); {remedy}",
-                argument=argument,
-            ) from None
+            raise unanswered from None
         raise
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -317,9 +318,19 @@ def _dry_data(plan: DryRun, given: Numbers) -> dict[str, Any]:
     }
 
 
+#: Numbers left out listed one a line at most; the rest are counted by why (all: --json).
+_LISTED = 20
+
+
 def _show_skipped(skipped: Iterable[tuple[int, str, str]], given: Numbers) -> None:
-    for item in _skipped(skipped, given):
+    items = _skipped(skipped, given)
+    for item in items[:_LISTED]:
         click.echo(f"  skipped {item['where']}: {item['value']!r}: {item['reason']}", err=True)
+    if len(items) > _LISTED:
+        kinds = Counter(item["kind"] for item in items[_LISTED:])
+        why = ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
+        click.echo(f"  … and {len(items) - _LISTED} more skipped ({why}); --json lists each",
+                   err=True)  # fmt: skip
 
 
 def _show_dry(plan: DryRun, given: Numbers) -> None:
