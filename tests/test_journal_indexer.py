@@ -44,6 +44,19 @@ def _in_background(journal: Journal, write: Callable[..., Any]) -> None:
     journal._database.write = routed  # type: ignore[method-assign]
 
 
+def _held(journal: Journal) -> tuple[threading.Event, threading.Event]:
+    """Hold ``journal``'s background writes until ``go`` is set (``started``: one waits)."""
+    started, go = threading.Event(), threading.Event()
+
+    def held(real: Callable[..., Any], what: str, work: Callable[..., Any]) -> Any:
+        started.set()
+        assert go.wait(30)
+        return real(what, work)
+
+    _in_background(journal, held)
+    return started, go
+
+
 def _mark(location: Path | str) -> list[tuple[Any, ...]]:
     return query(location, "SELECT value FROM meta WHERE key = 'sent'")
 
@@ -70,14 +83,7 @@ def test_a_look_before_the_background_write_indexes_the_attempt_itself(
     look by another writer meanwhile finds the numbers (it indexes them itself); the
     background write then finds the mark moved and writes nothing twice."""
     journal, other = _guarding(journal_location), Journal(journal_location)
-    started, go = threading.Event(), threading.Event()
-
-    def held(real: Callable[..., Any], what: str, work: Callable[..., Any]) -> Any:
-        started.set()
-        assert go.wait(30)
-        return real(what, work)
-
-    _in_background(journal, held)
+    started, go = _held(journal)
     seq = journal.begin(sn=SN, operation="mdsmssend", host="h", recipients=NUMBERS, content=TEXT)
     assert started.wait(30)  # begin returned; its index write has not been made
     assert _indexed(journal_location) == 0
@@ -143,14 +149,7 @@ def test_the_texts_indexed_are_those_of_the_row_whatever_the_caller_does_after(
     """The caller's list of texts is emptied once begin has returned: the background write
     indexes the texts the row holds, so the look still finds them."""
     journal = _guarding(journal_location)
-    started, go = threading.Event(), threading.Event()
-
-    def held(real: Callable[..., Any], what: str, work: Callable[..., Any]) -> Any:
-        started.set()
-        assert go.wait(30)
-        return real(what, work)
-
-    _in_background(journal, held)
+    started, go = _held(journal)
     texts = [f"{TEXT} {n}" for n in NUMBERS]
     journal.begin(sn=SN, operation="mdgxsend", host="h", recipients=NUMBERS, content=texts)
     assert started.wait(30)
@@ -195,14 +194,7 @@ def test_each_batch_of_a_call_is_indexed_as_it_is_written(journal_location: Path
 def test_flushing_one_journal_waits_for_its_own_writes_only(tmp_path: Path) -> None:
     """Another journal's background write is held: this one's flush and close return."""
     held, mine = _guarding(tmp_path / "held.sqlite3"), _guarding(tmp_path / "mine.sqlite3")
-    started, go = threading.Event(), threading.Event()
-
-    def waiting(real: Callable[..., Any], what: str, work: Callable[..., Any]) -> Any:
-        started.set()
-        assert go.wait(30)
-        return real(what, work)
-
-    _in_background(held, waiting)
+    started, go = _held(held)
     held.begin(sn=SN, operation="mdsmssend", host="h", recipients=NUMBERS, content=TEXT)
     assert started.wait(30)
     done = threading.Event()
