@@ -100,3 +100,18 @@ def test_send_file_stops_offering_a_row_a_report_resolved(
     again = run(["send-file", str(campaign), "--yes", "--json"], env=env)
     assert again.exit_code == 0, again.output
     assert len(gateway.ledger.for_mobile("13800138000")) == 1  # never sent twice
+
+
+def test_reports_fetch_until_nothing_is_left_waiting(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """The gateway gives 2 reports a call and 5 are waiting: one `mandao reports` shows
+    all 5 (it asks again until a call brings nothing), and the next finds none."""
+    gateway.configure_reports(per_call=2)
+    env = _env(gateway, tmp_path)
+    numbers = [f"1380013800{i}" for i in range(5)]
+    assert run(["send", *numbers, "-t", "通知【示例】"], env=env).exit_code == 0
+    data = as_json(run(["reports", "--json"], env=env))
+    assert sorted(r["mobile"] for r in data["reports"]) == numbers
+    assert data["matched"] == 5
+    assert as_json(run(["reports", "--json"], env=env))["reports"] == []

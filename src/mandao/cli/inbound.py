@@ -1,22 +1,51 @@
 """``mandao replies``, ``mandao reports`` and ``mandao suppress``: what comes back.
 
-``replies`` and ``reports`` fetch once (a table, or ``--json``), or with ``--follow`` poll
-until Ctrl-C (one poller per serial across processes; JSON Lines under ``--json``).
+``replies`` and ``reports`` fetch what is waiting (a table, or ``--json``): the gateway
+gives a batch a call, so they fetch again until a call brings nothing (at most
+:data:`_FETCHES` calls). With ``--follow`` they poll until Ctrl-C (one poller per serial
+across processes; JSON Lines under ``--json``).
 """
 
 from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ._common import Output, client_options, common_options, make_client
 
+if TYPE_CHECKING:
+    from .._fetching import Fetched
+
 __all__ = ["replies", "reports", "suppress"]
+
+T = TypeVar("T")
+
+#: Calls one `replies` or `reports` makes at most, each a batch of what was waiting.
+_FETCHES = 100
+
+
+def _drained(fetch: Callable[[], Fetched[T]]) -> Fetched[T]:
+    """What ``fetch`` brings, call after call until one brings nothing (each call's
+    batch is in the journal once it returns), as one."""
+    from .._fetching import Fetched
+
+    got = [fetch()]
+    while (got[-1].items or got[-1].unreadable) and len(got) < _FETCHES:
+        got.append(fetch())
+    return Fetched(
+        items=tuple(item for each in got for item in each.items),
+        unreadable=tuple(u for each in got for u in each.unreadable),
+        host=next((each.host for each in got if each.host), ""),
+        recovered=sum(each.recovered for each in got),
+        matched=sum(each.matched for each in got),
+        resolved=tuple(seq for each in got for seq in each.resolved),
+        suppressed=tuple(n for each in got for n in each.suppressed),
+    )
 
 
 def _reply(reply: Any) -> dict[str, Any]:
@@ -87,7 +116,7 @@ def replies(follow: bool, every: float, operation: str, settings: dict[str, Any]
             _follow(out, client.poll_replies(every=every, operation=operation),  # type: ignore[arg-type]
                     _reply, _REPLY_COLUMNS)  # fmt: skip
             return
-        got = client.fetch_replies(operation=operation)  # type: ignore[arg-type]
+        got = _drained(lambda: client.fetch_replies(operation=operation))  # type: ignore[arg-type]
     rows = [_reply(r) for r in got]
     data = {"replies": rows, "unreadable": [u.raw for u in got.unreadable],
             "suppressed": list(got.suppressed), "recovered": got.recovered}  # fmt: skip
@@ -119,7 +148,8 @@ def reports(follow: bool, every: float, rrid: str | None, settings: dict[str, An
         if follow:
             _follow(out, client.poll_reports(every=every), _report, _REPORT_COLUMNS)
             return
-        got = client.fetch_reports(rrid=rrid)
+        # One send's reports (report2) come whole; the others, a batch a call.
+        got = client.fetch_reports(rrid=rrid) if rrid else _drained(client.fetch_reports)
     rows = [_report(r) for r in got]
     data = {"reports": rows, "matched": got.matched, "resolved": list(got.resolved),
             "unreadable": [u.raw for u in got.unreadable]}  # fmt: skip
