@@ -123,3 +123,15 @@ def test_verbose_process_against_a_sandbox_subprocess(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_v_may_come_before_the_command(gateway: SandboxGateway) -> None:
+    """`mandao -v account` logs as `mandao account -v` does (the requests, pwd as ***)."""
+    env = sandbox_env(gateway)
+    before = run(["-v", "account"], env=env)
+    after = run(["account", "-v"], env=env)
+    assert before.exit_code == after.exit_code == 0, before.output
+    assert "POST /webservice.asmx" in before.stderr
+    assert before.stderr.count("DEBUG") == after.stderr.count("DEBUG")
+    assert PASSWORD not in before.output
+    assert run(["account"], env=env).stderr == ""

@@ -112,5 +112,6 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup)
 @click.version_option(__version__, prog_name="mandao")
-def main() -> None:
+@click.option("-v", "--verbose", count=True, help="As a command's own -v; may come before it.")
+def main(verbose: int) -> None:
     """mandao: send SMS through the Mandao (entinfo.cn) gateway, and test against a sandbox."""

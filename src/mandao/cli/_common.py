@@ -134,7 +134,7 @@ def common_options(func: F) -> F:
     )
     @functools.wraps(func)
     def wrapper(*args: Any, as_json: bool, verbose: int, **kwargs: Any) -> Any:
-        undo = _setup_logging(verbose)
+        undo = _setup_logging(verbose + _before_the_command())
         out = Output(as_json)
         try:
             with out.warnings_as_lines():
@@ -146,6 +146,13 @@ def common_options(func: F) -> F:
                 undo()
 
     return wrapper  # type: ignore[return-value]
+
+
+def _before_the_command() -> int:
+    """The ``-v`` given to ``mandao`` itself (``mandao -v account``), if it ran the command."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    return int(root.params.get("verbose") or 0) if root is not None and root is not ctx else 0
 
 
 def client_options(func: F) -> F:
