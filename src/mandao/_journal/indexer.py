@@ -38,20 +38,11 @@ logger = logging.getLogger("mandao")
 BACKGROUND = 100
 
 _lock = threading.Lock()
+#: This process's indexing thread, made on first use (a forked child makes its own).
 _pool: ThreadPoolExecutor | None = None
-_pid = -1
 #: Each database's last background write asked for (they run in order: the last one done,
 #: all of its are).
 _last: weakref.WeakKeyDictionary[Database, Future[None]] = weakref.WeakKeyDictionary()
-
-
-def _here() -> ThreadPoolExecutor:
-    """This process's indexing thread (a forked child's own: the parent's is not in it)."""
-    global _pool, _pid
-    if _pool is None or _pid != os.getpid():
-        _pool, _pid = ThreadPoolExecutor(1, thread_name_prefix="mandao-index"), os.getpid()
-        _last.clear()
-    return _pool
 
 
 def _forked() -> None:
@@ -80,15 +71,18 @@ def index_later(database: Database, seq: int, mobiles: str, texts: str | Sequenc
         except JournalError as exc:
             logger.debug("journal: attempt %d is left to the next duplicate look: %s", seq, exc)
 
+    global _pool
     # RuntimeError: the interpreter is shutting down; the next look indexes it.
     with _lock, contextlib.suppress(RuntimeError):
-        _last[database] = _here().submit(index)
+        if _pool is None:
+            _pool = ThreadPoolExecutor(1, thread_name_prefix="mandao-index")
+        _last[database] = _pool.submit(index)
 
 
 def wait(database: Database) -> None:
     """Until the background index writes asked for so far of ``database`` are made (each
     waits for the journal's lock at most its ``timeout``)."""
     with _lock:
-        last = _last.get(database) if _pid == os.getpid() else None
+        last = _last.get(database)
     if last is not None:
         last.result()
