@@ -86,8 +86,12 @@ def _setup_logging(verbose: int) -> Callable[[], None] | None:
     return undo
 
 
-def confirm(question: str, *, remedy: str, argument: str = "yes", default: bool = False) -> bool:
-    """Ask ``question`` on stderr and return the answer.
+def confirm(
+    question: str, *, remedy: str, argument: str = "yes", default: bool = False,
+    abort: bool = False,
+) -> bool:  # fmt: skip
+    """Ask ``question`` on stderr and return the answer (``abort``: a no is click's Abort,
+    exit 1, as with ``click.confirm``).
 
     Stdin that is not a terminal may still hold the answer (``echo y | mandao ...``).
     When it ends instead, there is no one to ask: an error in the command line's form
@@ -103,7 +107,7 @@ def confirm(question: str, *, remedy: str, argument: str = "yes", default: bool 
     if sys.stdin is None or sys.stdin.closed:  # run with stdin closed (`<&-`)
         raise unanswered
     try:
-        return click.confirm(question, default=default, err=True)
+        return click.confirm(question, default=default, abort=abort, err=True)
     except click.Abort as exc:
         if isinstance(exc.__context__, EOFError) and not sys.stdin.isatty():
             click.echo(err=True)  # ends the question's line

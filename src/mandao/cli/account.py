@@ -149,8 +149,7 @@ def unregister(yes: bool, settings: dict[str, Any], out: Output) -> None:
     if not yes:
         if out.json:
             raise click.UsageError("add --yes to unregister with --json")
-        if not confirm(f"Unregister {client.sn}?", remedy="pass --yes to unregister"):
-            raise click.Abort
+        confirm(f"Unregister {client.sn}?", remedy="pass --yes to unregister", abort=True)
     with client:
         result = client.unregister()
     out.result(_registration(result), _registered(result))

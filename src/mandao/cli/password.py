@@ -68,8 +68,7 @@ def change(
         if out.json:
             raise click.UsageError("add --yes to change the password with --json")
         question = f"Change the password of {client.sn}?"
-        if not confirm(question, remedy="pass --yes to change it without being asked"):
-            raise click.Abort
+        confirm(question, remedy="pass --yes to change it without being asked", abort=True)
     with client:
         client.change_password(new)
     out.result(

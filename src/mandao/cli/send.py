@@ -255,8 +255,7 @@ def send(
                     f"{question[:-1]}: add --yes to confirm (numbers came from stdin "
                     "or --json was given, so there is no one to ask)"
                 )
-            if not confirm(question, remedy="pass --yes to send without being asked"):
-                raise click.Abort
+            confirm(question, remedy="pass --yes to send without being asked", abort=True)
         several = len(plan.requests) > 1
         with progress_bar(cost.recipients, "sending", enabled=several and not out.json) as bar:
             tracker = Tracker(bar)

@@ -213,8 +213,7 @@ def send_file(
                     argument="yes",
                 )
             _describe_plan(report, dry=False)
-            if not confirm("Send?", remedy="pass --yes to send without being asked"):
-                raise click.Abort
+            confirm("Send?", remedy="pass --yes to send without being asked", abort=True)
         # Every outcome is in the journal once its call returned: a resume reads them.
         tracker = Tracker(lambda batch: None)
         try:
