@@ -67,7 +67,7 @@ def index_later(database: Database, seq: int, mobiles: str, texts: str | Sequenc
 
     def index() -> None:
         try:
-            database.write("index", lambda conn: index_attempt(conn, seq - 1, seq, mobiles, kept))
+            database.write("index", lambda conn: index_attempt(conn, seq, mobiles, kept))
         except JournalError as exc:
             logger.debug("journal: attempt %d is left to the next duplicate look: %s", seq, exc)
 

@@ -151,7 +151,7 @@ class Journal(Inbox):
             if check is not None:
                 check(conn, seq)
             if indexed is not None:
-                index_attempt(conn, seq - 1, seq, *indexed)
+                index_attempt(conn, seq, *indexed)
 
         return self._database.append((row,), index)[0]
 

@@ -152,17 +152,14 @@ def _add(conn: Connection, seq: int, mobiles: str, texts: str | Sequence[str]) -
         conn.executemany(_INSERT, rows)
 
 
-def index_attempt(
-    conn: Connection, before: int, seq: int, mobiles: str, texts: str | Sequence[str]
-) -> None:
-    """In a write transaction, attempt ``seq`` (the row after ``before``) written: index
-    it if every send attempt before it is indexed (the mark at ``before``, or only rows
-    that are no send attempt, outcome rows, between the mark and it), and move the mark
-    to ``seq``."""
+def index_attempt(conn: Connection, seq: int, mobiles: str, texts: str | Sequence[str]) -> None:
+    """In a write transaction, attempt ``seq`` written: index it if every send attempt
+    before it is indexed (the mark at the row before it, or only rows that are no send
+    attempt, outcome rows, between the mark and it), and move the mark to ``seq``."""
     done = mark(conn)
     if done >= seq:
         return  # indexed already: a look caught up past it (a background write, late)
-    if done != before and conn.execute(_SENDS_BETWEEN, (done, seq)).fetchone() is not None:
+    if done != seq - 1 and conn.execute(_SENDS_BETWEEN, (done, seq)).fetchone() is not None:
         return  # a gap only a catch-up can fill: leave the mark where it is
     _add(conn, seq, mobiles, texts)
     conn.execute(_SET_MARK, (str(seq),))
