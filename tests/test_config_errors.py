@@ -165,6 +165,28 @@ def test_config_show_names_the_source_of_each_journal_key(tmp_path: object) -> N
     assert re.search(rf"^journal\.duplicate_action +skip +\({re.escape(str(cfg))}\)$", text, re.M)
 
 
+def test_config_show_names_the_source_of_each_timeout(tmp_path: object) -> None:
+    """A file's [timeout] table that sets only connect: read is the default's, and says so;
+    MANDAO_TIMEOUT, which sets both, is the source of both."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text("[timeout]\nconnect = 3\n", encoding="utf-8")
+    result = run(["config", "show", "--config", str(cfg), "--json"], env={})
+    assert result.exit_code == 0, result.output
+    timeout = as_json(result)["settings"]["timeout"]
+    assert timeout["value"] == {"connect": 3.0, "read": 30.0}
+    assert timeout["sources"] == {"connect": str(cfg), "read": "default"}
+    text = run(["config", "show", "--config", str(cfg)], env={}).stdout
+    assert re.search(rf"^timeout\.connect +3\.0 +\({re.escape(str(cfg))}\)$", text, re.M)
+    assert re.search(r"^timeout\.read +30\.0 +\(default\)$", text, re.M)
+    env = {"MANDAO_TIMEOUT": "9"}
+    both = as_json(run(["config", "show", "--config", str(cfg), "--json"], env=env))
+    assert both["settings"]["timeout"]["sources"] == {"connect": "MANDAO_TIMEOUT",
+                                                      "read": "MANDAO_TIMEOUT"}  # fmt: skip
+
+
 def test_config_show_never_shows_a_journal_urls_password(tmp_path: object) -> None:
     """A PostgreSQL journal named by MANDAO_JOURNAL or by the file's [journal] url: its
     password is in neither the text nor the JSON of `config show`."""

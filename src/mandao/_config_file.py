@@ -285,6 +285,9 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
+_TIMEOUT_KEYS = ("connect", "read")
+
+
 def _merged(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:
     """The layers' values (later ones win), each checked, and where each came from."""
     values: dict[str, Any] = {}
@@ -306,6 +309,10 @@ def _merged(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], d
                 key, sub = key.split(".", 1)
                 value = {sub: value}
             normal = normalise(key, value, where)
+            if key == "timeout":
+                # A file's table may set one of the two; the other stays the default's.
+                given = value if isinstance(value, Mapping) else _TIMEOUT_KEYS
+                sources.update({f"timeout.{sub}": where for sub in _TIMEOUT_KEYS if sub in given})
             if key == "journal":
                 # Each key of the table has its own source: MANDAO_JOURNAL moves the file,
                 # and the file's guard settings are still the file's.

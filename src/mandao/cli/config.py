@@ -67,9 +67,9 @@ def show(config_path: str | None, out: Output) -> None:
     for key, default in _defaults().items():
         if key == "password" and "password_command" in values:
             continue
-        if key == "journal" and isinstance(default, dict):
+        if isinstance(default, dict):  # a table (timeout, journal): each key its source
             merged = {**default, **values.get(key, {})}
-            each = {sub: sources.get(f"journal.{sub}", "default") for sub in merged}
+            each = {sub: sources.get(f"{key}.{sub}", "default") for sub in merged}
             # One source for the table when its keys share one; else each of them, in order.
             shown[key] = {"value": merged, "source": ", ".join(dict.fromkeys(each.values())),
                           "sources": each}  # fmt: skip
