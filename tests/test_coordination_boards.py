@@ -160,6 +160,32 @@ def test_a_processs_own_request_stays_in_flight_past_its_lease(process: Make) ->
     assert me.try_admit("send", frozenset(), lease=60)[0] == 0
 
 
+def test_a_waiter_behind_its_own_processs_slots_leaves_the_board_alone(
+    process: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every slot is this process's: its next waiter cannot get one, so it does not read
+    or write the board (a PostgreSQL round trip, a locked file) and takes no place in
+    line; the release wakes it. Another process that had to wait is served before it."""
+    me, other = process(limit=2), process(limit=2)
+    assert me.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert me.try_admit("send", frozenset(), lease=60)[0] == 0
+    touched: list[object] = []
+    update = me._update
+
+    def counted(step: board_module.Step[object]) -> object:
+        touched.append(step)
+        return update(step)
+
+    monkeypatch.setattr(me, "_update", counted)
+    assert me.try_admit("send", frozenset(), lease=60) == (None, None)  # woken, no poll
+    assert touched == []
+    assert other.try_admit("send", frozenset(), lease=60)[0] is None  # in line
+    me.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert me.try_admit("send", frozenset(), lease=60)[0] is None  # other came first
+    assert len(touched) == 2
+    assert other.try_admit("send", frozenset(), lease=60)[0] == 0
+
+
 def test_a_release_the_board_cannot_take_is_logged_not_raised(
     process: Make, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -182,6 +182,13 @@ class BoardState:
         self, service: str, exclude: frozenset[int], *, lease: float
     ) -> tuple[int | None, float | None]:
         me = self._holder
+        limit = self.admission.limit
+        if limit is not None and sum(map(len, self._mine.values())) >= limit:
+            # Every slot is this process's own request's: none can be free, whatever the
+            # board says, and the release of one wakes the next here. Not read, the board
+            # keeps no place for this process: a process that had to wait for another's
+            # lease is in line before it, as it should be.
+            return None, None
 
         def step(board: Board, now: float) -> tuple[Board, tuple[Admission, int, float]]:
             state = self._admission(board, now)
