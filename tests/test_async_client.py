@@ -141,6 +141,50 @@ async def test_a_task_cancelled_while_connecting_is_journaled_not_sent(
     assert [m.mobile for m in gateway.ledger.messages] == ["13800138001"]
 
 
+async def test_a_timeout_during_an_offloaded_admission_is_a_timeout_error(
+    gateway: SandboxGateway, postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An asyncio.timeout that runs out while the worker asks a PostgreSQL board for the
+    slot: the slot taken meanwhile goes back, nothing is sent, and the caller gets a
+    TimeoutError with the task no longer cancelling (the cancellation was asked again
+    once the worker was done, and counted twice: CancelledError escaped the timeout)."""
+    from mandao._coordination.postgres import PostgresState
+
+    asking, gate = threading.Event(), threading.Event()
+    ask = PostgresState.try_admit
+
+    def held(self: PostgresState, *args: Any, **kwargs: Any) -> tuple[int | None, float | None]:
+        asking.set()
+        gate.wait(30)
+        return ask(self, *args, **kwargs)
+
+    monkeypatch.setattr(PostgresState, "try_admit", held)
+    task = asyncio.current_task()
+    assert task is not None
+
+    async def send_timed_out_while_asking(client: mandao.AsyncClient) -> None:
+        async with asyncio.timeout(None) as scope:
+
+            async def run_out() -> None:
+                await asyncio.to_thread(asking.wait, 30)
+                scope.reschedule(asyncio.get_running_loop().time())
+                await _until(scope.expired, "the timeout")
+                gate.set()
+
+            watcher = asyncio.create_task(run_out())
+            try:
+                await client.send("13800138000", "超时【示例】")
+            finally:
+                await watcher
+
+    async with _client(gateway, journal=postgresql_url) as client:
+        with pytest.raises(TimeoutError):
+            await send_timed_out_while_asking(client)
+        assert task.cancelling() == 0
+        assert (await client.send("13800138001", "之后【示例】")).complete
+    assert [m.mobile for m in gateway.ledger.messages] == ["13800138001"]
+
+
 async def _timed_out_once_held(send: Awaitable[object], held: Any) -> None:
     """Await ``send`` in an ``asyncio.timeout`` that runs out once the gateway holds the
     request, however long the way there took (a fixed 0.5 s failed on a loaded machine)."""

@@ -198,6 +198,39 @@ def test_path_prints_where_the_journal_is(book: Journal) -> None:
     assert as_json(run([*_journal(book, "path"), "--json"]))["exists"] is True
 
 
+def test_path_never_prints_a_journal_urls_password(tmp_path: Path) -> None:
+    """A PostgreSQL journal given by --journal, MANDAO_JOURNAL or the file's [journal] url:
+    `journal path` names it without its password, in the text and the JSON."""
+    url = "postgresql://mandao:s3cretpw@127.0.0.1:5/mandao?password=other&sslmode=disable"
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text(f'[journal]\nurl = "{url}"\n', encoding="utf-8")
+    for args, env in (
+        (["journal", "path", "--journal", url], {}),
+        (["journal", "path", "--json"], {"MANDAO_JOURNAL": url}),
+        (["journal", "path", "--config", str(cfg)], {}),
+    ):
+        result = run(args, env=env)
+        assert result.exit_code == 0, result.output
+        assert "s3cretpw" not in result.output
+        assert "other" not in result.output
+        assert "postgresql://mandao@127.0.0.1:5/mandao?sslmode=disable" in result.output
+
+
+def test_a_journal_url_of_another_scheme_is_refused_and_nothing_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mysql://, sqlite:// or a misspelt postgresq:// is no file name: exit 3 naming the
+    scheme (not the rest, which may hold a password), and no folder is made for it."""
+    monkeypatch.chdir(tmp_path)
+    for url in ("mysql://u:pw@h/db", "sqlite://rel/j.sqlite3", "postgresq://u:pw@h/db"):
+        result = run(["journal", "list", "--journal", url])
+        assert result.exit_code == 3, result.output
+        scheme = url.partition("://")[0]
+        assert f"not {scheme}://…" in result.stderr
+        assert "pw" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_pending_against_a_campaign_file_says_it_is_no_ledger(
     book: Journal, tmp_path: Path
 ) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mandao import JournalError
+from mandao import Journal, JournalError
 from mandao._coordination import board as board_module
+from mandao._coordination import store as store_module
 from mandao._coordination.board import BoardState
 from mandao._coordination.files import FileState
 from mandao._coordination.postgres import PostgresState
@@ -145,6 +146,17 @@ def test_a_lost_database_connection_heals_and_a_dead_server_is_a_journal_error(
             "send", frozenset(), lease=60
         )
     assert "no_such_database" in str(info.value)
+    # The server's own reason, as the journal gives it; no password, from either kind of
+    # state (a URL's, or a journal's whose connections carry it).
+    assert 'database "no_such_database" does not exist' in str(info.value)
+    secret = gone + ("&" if "?" in gone else "?") + "password=hunter2x"
+    made = [PostgresState(secret, SN, GROUPS, FailoverPolicy(), 1)]
+    made.append(store_module._state(SN, GROUPS, FailoverPolicy(), 1, Journal(secret)))
+    for state in made:
+        with pytest.raises(JournalError) as info:
+            state.try_admit("send", frozenset(), lease=60)
+        assert "does not exist" in str(info.value)
+        assert "hunter2x" not in str(info.value)
 
 
 def test_a_processs_own_request_stays_in_flight_past_its_lease(process: Make) -> None:
@@ -183,6 +195,45 @@ def test_a_waiter_behind_its_own_processs_slots_leaves_the_board_alone(
     me.release(0, Change.ANSWERED, 0.01, hold=0)
     assert me.try_admit("send", frozenset(), lease=60)[0] is None  # other came first
     assert len(touched) == 2
+    assert other.try_admit("send", frozenset(), lease=60)[0] == 0
+
+
+def test_a_lease_of_its_own_it_no_longer_tracks_is_waited_out_not_waited_on(
+    process: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release that could not reach the board leaves the process's lease there, with no
+    release to come: the next waiter asks again by the lease's end (a poll time), not only
+    when woken, and gets the slot once it has run out."""
+    me = process()
+    assert me.try_admit("send", frozenset(), lease=0.3)[0] == 0
+    update = me._update
+
+    def broken(step: object) -> object:
+        raise JournalError("the board is gone")
+
+    monkeypatch.setattr(me, "_update", broken)
+    me.release(0, Change.ANSWERED, 0.01, hold=0)  # logged; the lease stays on the board
+    monkeypatch.setattr(me, "_update", update)
+    granted, again = me.try_admit("send", frozenset(), lease=60)
+    assert granted is None
+    assert again is not None  # a time to ask again: before, (None, None), woken never
+    _until(lambda: me.try_admit("send", frozenset(), lease=60)[0] == 0, "the lease's end")
+
+
+def test_a_release_gives_back_the_lease_that_ends_first(process: Make) -> None:
+    """Two requests of one process in flight (limit 2), the first with the shorter lease;
+    the first ends: the lease left on the board is the second's, so once the first's
+    would have run out another process still sees the second in flight and takes one
+    slot, not two. (It gave back the newest, leaving the second covered by the first's.)"""
+    me, other = process(limit=2), process(limit=2)
+    assert me.try_admit("send", frozenset(), lease=0.3)[0] == 0
+    assert me.try_admit("send", frozenset(), lease=60)[0] == 0
+    me.release(0, Change.ANSWERED, 0.01, hold=0)
+    end = time.time() + 0.35
+    _until(lambda: time.time() > end, "the first lease's end")
+    assert other.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert other.try_admit("send", frozenset(), lease=60)[0] is None  # the second's slot
+    me.release(0, Change.ANSWERED, 0.01, hold=0)
     assert other.try_admit("send", frozenset(), lease=60)[0] == 0
 
 

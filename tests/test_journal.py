@@ -182,6 +182,26 @@ def test_journal_none_writes_nothing(gateway: SandboxGateway, tmp_path: Path) ->
     assert not any(tmp_path.iterdir())
 
 
+def test_a_journal_url_not_postgresqls_is_refused_when_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL of another scheme would be a file named after its pieces, a journal (and an
+    admission board) no other machine shares: Client refuses it when made, Journal when
+    opened, naming the scheme only; nothing is made on disk."""
+    monkeypatch.chdir(tmp_path)
+    for url in ("mysql://u:pw@h/db", "postgresq://u:pw@h/db", "SQLite://j.sqlite3"):
+        with pytest.raises(mandao.ValidationError) as made:
+            mandao.Client(SN, PASSWORD, journal=url)
+        assert made.value.argument == "journal"
+        with pytest.raises(mandao.JournalError) as opened:
+            Journal(url)
+        for message in (made.value.message, str(opened.value)):
+            assert f"not {url.partition('://')[0]}://…" in message
+            assert "pw" not in message
+    assert list(tmp_path.iterdir()) == []
+    assert mandao.Client(SN, PASSWORD, journal="postgres://u@127.0.0.1:1/db").sn == SN
+
+
 def test_unwritable_journal_stops_the_send(gateway: SandboxGateway, tmp_path: Path) -> None:
     """When the pending row cannot be written, nothing is sent and JournalError is raised."""
     blocker = tmp_path / "file"

@@ -79,13 +79,17 @@ async def drive(steps: Generator[E, R, T], handle: Callable[[E], Awaitable[R]]) 
 
 async def written(worker: Executor, write: Callable[[], None]) -> None:
     """Run the journal write ``write`` in ``worker`` and wait until it is committed, even
-    if the task is cancelled meanwhile (the cancellation then goes on once it is)."""
+    if the task is cancelled meanwhile, however often (the cancellation then goes on)."""
     future = asyncio.get_running_loop().run_in_executor(worker, write)
-    try:
-        await asyncio.shield(future)
-    except asyncio.CancelledError:
-        await asyncio.wait([future])  # the row first; the cancellation right after
-        raise
+    cancelled: asyncio.CancelledError | None = None
+    while not future.done():
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+    if cancelled is not None:
+        raise cancelled  # the row is in (or failed): nothing more is sent
+    future.result()
 
 
 async def call(

@@ -21,6 +21,7 @@ from ._client_checks import (
     Inbound,
     Suppression,
     check_inbound,
+    check_journal,
     check_limits,
     check_max_in_flight,
     check_register,
@@ -147,8 +148,7 @@ class BaseClient(Generic[S]):
         )
         self._batch_size_set = None if batch_size is None else check_batch_size(batch_size, 0)
         self._batch_size = self._batch_size_set or DEFAULT_BATCH
-        # The journal is opened with the first send; a path or a flag is only kept here.
-        self._journal_spec = journal
+        self._journal_spec = check_journal(journal)  # a path or a flag: opened when sending
         self._journal: Journal | None = None
         self._journal_resolved = False
         if not isinstance(journal, (bool, str, os.PathLike)) and journal is not None:

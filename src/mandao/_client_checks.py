@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from ._config import ReplyLimits
 from ._errors import ConfigError, ValidationError
@@ -19,11 +20,15 @@ __all__ = [
     "Suppression",
     "check_changed",
     "check_inbound",
+    "check_journal",
     "check_limits",
     "check_max_in_flight",
     "check_password",
     "check_register",
+    "foreign_scheme",
 ]
+
+T = TypeVar("T")
 
 REGISTER_FIELDS = OPERATIONS["Register"].params[2:]
 _OPTIONAL_REGISTER_FIELDS = frozenset({"fax"})
@@ -145,3 +150,39 @@ class Inbound:
         from ._inbound.reports import TolerantReportParser
 
         return self.report_parser if self.report_parser is not None else TolerantReportParser()
+
+
+#: A URL of some scheme (``mysql://``, ``sqlite://``, a misspelt ``postgresq://``): as a
+#: file name it would make folders named after its pieces, a journal no one else shares.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def foreign_scheme(location: object) -> str | None:
+    """What is wrong with a journal location that is a URL but not PostgreSQL's; None for
+    a file's path or a ``postgresql://`` URL. Only the scheme is named: a URL may hold a
+    password.
+
+    >>> foreign_scheme("sqlite://j.sqlite3").partition(": ")[0]
+    'a journal is an SQLite file or a postgresql:// URL, not sqlite://…'
+    >>> foreign_scheme("postgres://u@h/db"), foreign_scheme("journal.sqlite3")
+    (None, None)
+    """
+    if not isinstance(location, str) or not (scheme := _SCHEME.match(location)):
+        return None
+    if scheme[0].lower() in ("postgresql://", "postgres://"):
+        return None
+    return (
+        f"a journal is an SQLite file or a postgresql:// URL, not {scheme[0]}…: for a file "
+        "give its path (no scheme), for PostgreSQL a postgresql://user@host/db URL"
+    )
+
+
+def check_journal(spec: T) -> T:
+    """``spec``, a ``Client(journal=...)`` value; a URL not PostgreSQL's is refused.
+
+    Raises:
+        ValidationError: ``spec`` is such a URL.
+    """
+    if refused := foreign_scheme(spec):
+        raise ValidationError(refused, argument="journal")
+    return spec

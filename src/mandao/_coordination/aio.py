@@ -43,15 +43,19 @@ async def finish(future: asyncio.Future[T]) -> T:
     """``future``'s result, waited for through any cancellation of this task, which is
     delivered again once it is done: work a worker thread has begun (a slot taken, a lease
     given back) is never left half seen."""
-    cancelled = False
+    task = asyncio.current_task()
+    assert task is not None  # noqa: S101 (awaited in a task)
+    cancels = 0
     while not future.done():
         try:
             await asyncio.wait([future])
         except asyncio.CancelledError:
-            cancelled = True
-    if cancelled:
-        task = asyncio.current_task()
-        assert task is not None  # noqa: S101 (awaited in a task)
+            # Taken back now and asked again once done, as often as asked: the task's
+            # count of cancellations stays what its canceller expects (asyncio.timeout
+            # turns its own into TimeoutError by that count).
+            task.uncancel()
+            cancels += 1
+    for _ in range(cancels):
         task.cancel()
     return future.result()
 

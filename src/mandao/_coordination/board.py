@@ -211,8 +211,12 @@ class BoardState:
             else:
                 line.append([me, now])
             # Only this process's requests in flight, nobody else in line: a release here
-            # wakes the waiter, so there is nothing to poll for (but a hold's end).
-            alone = all(lease[3] == me for lease in board["leases"]) and all(
+            # wakes the waiter, so there is nothing to poll for (but a hold's end). A lease
+            # of this process's that it no longer tracks (its release could not reach the
+            # board, or a grant whose answer was lost was made again) has no release to
+            # come: it is waited out as another's.
+            mine = {n for numbers in self._mine.values() for n in numbers}
+            alone = all(lease[3] == me and lease[0] in mine for lease in board["leases"]) and all(
                 p[0] == me for p in board["line"]
             )
             wakes = state.wakes_at() if not alone else None
@@ -236,9 +240,15 @@ class BoardState:
         leases = self._mine.get(group)
         if not leases:
             return  # not this process's (taken before a fork): its lease runs out
-        number = leases.pop()
+        # Which of this process's leases on the group was this request's is not known: the
+        # one ending first goes (its oldest when none is on the board), so what stays
+        # covers, at least as long as their own would, each request still in flight.
+        number = leases[0]
 
         def step(board: Board, now: float) -> tuple[Board, Admission]:
+            nonlocal number
+            ends = {lease[0]: lease[2] for lease in board["leases"]}
+            number = min(leases, key=lambda n: (ends.get(n, -math.inf), n))
             state = self._admission(board, now, own=number)
             until = now + hold if hold > 0 else None
             after = release(state, self._policy, group=group, change=change,
@@ -256,6 +266,8 @@ class BoardState:
             # The request is over either way: its outcome must still be journaled, so this
             # is no reason to raise. Its lease runs out on its own.
             logger.error("serial's admission board not updated (its lease runs out): %s", exc)
+        finally:
+            leases.remove(number)
 
     def withdraw(self) -> None:
         if not self._misses:

@@ -14,13 +14,13 @@ import atexit
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._core.failover import FailoverPolicy
 from .._core.hosts import HostGroups
 from .._errors import JournalError
-from .._journal.database import redact
+from .._journal.database import redact, secrets_of
 from .board import BoardState, Step, T, decode, encode, fresh
 
 if TYPE_CHECKING:
@@ -56,7 +56,11 @@ class PostgresState(BoardState):
         limit: int | None,
         *,
         label: str | None = None,
+        secrets: Sequence[str] = (),
     ) -> None:
+        """``secrets``: the password(s) of a ``database`` that is a function, which its
+        errors' texts never show (a URL's own are found in it)."""
+        self._secrets = secrets_of(database) if isinstance(database, str) else list(secrets)
         if isinstance(database, str):
             url = database
 
@@ -98,11 +102,19 @@ class PostgresState(BoardState):
                 )
         except psycopg.Error as exc:
             raise JournalError(
-                f"cannot open the serial's admission board in {self._url}: "
-                f"{type(exc).__name__}; check that the server runs and the URL is right"
+                f"cannot open the serial's admission board in {self._url}: {self._reason(exc)}; "
+                "check that the server runs and that the URL's user may use its database (a "
+                "password comes from the URL, PGPASSWORD or ~/.pgpass)"
             ) from None
         self._conn, self._pid = conn, os.getpid()
         return conn
+
+    def _reason(self, exc: BaseException) -> str:
+        """What psycopg said (the server's words), on one line, no password in it."""
+        text = " ".join(str(exc).split())
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text or type(exc).__name__
 
     def _update(self, step: Step[T]) -> T:
         import psycopg
@@ -114,7 +126,7 @@ class PostgresState(BoardState):
                 self._conn = None  # a dead connection: a new one for the next try
                 if attempt == 2 or not isinstance(exc, psycopg.OperationalError):
                     raise JournalError(
-                        f"lost the admission database {self._url}: {type(exc).__name__}"
+                        f"lost the admission database {self._url}: {self._reason(exc)}"
                     ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -329,7 +329,8 @@ def _state(
 
         database = journal._database
         assert isinstance(database, PostgreSQL)  # noqa: S101 (its kind says so)
-        return PostgresState(database.connect, sn, groups, policy, limit, label=journal.label)
+        return PostgresState(database.connect, sn, groups, policy, limit, label=journal.label,
+                             secrets=database._secrets)  # fmt: skip
     from .files import FileState
 
     location = journal.location

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .._client_checks import foreign_scheme
 from .._errors import JournalError
 from .database import Database, is_url
 from .sqlite import SQLite
@@ -29,4 +30,6 @@ def open_database(
                 f"a PostgreSQL journal needs psycopg ({exc}): pip install 'mandao[postgresql]'"
             ) from None
         return PostgreSQL(str(location), timeout=timeout)
+    if refused := foreign_scheme(location):
+        raise JournalError(refused)
     return SQLite(Path(location).expanduser(), durable=durable, timeout=timeout)

@@ -56,8 +56,12 @@ journal.add_command(pending)
 @journal_options
 def path(where: tuple[str | None, str | None], out: Output) -> None:
     """Print where the journal is (it need not exist yet)."""
+    from .._journal.database import is_url, redact
+
     found = location(where)
-    out.result({"journal": found, "exists": "://" in found or os.path.exists(found)}, found)
+    exists = is_url(found) or os.path.exists(found)
+    shown = redact(found) if is_url(found) else found  # a URL's password is never shown
+    out.result({"journal": shown, "exists": exists}, shown)
 
 
 @journal.command()
