@@ -93,6 +93,30 @@ async def test_200_tasks_with_a_flapping_primary(gateway: SandboxGateway) -> Non
     assert peak_threads - threads_before <= 2
 
 
+async def test_a_first_send_reads_the_wsdls_and_makes_its_transport_off_the_loop(
+    gateway: SandboxGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zeep's and httpx's imports, the WSDLs and the journal of a client's first call are
+    the worker's work (about 0.2 s that stalled every task of the loop): the loop's thread
+    does none of it."""
+    from mandao._transports import aio, wsdl
+
+    threads: list[str] = []
+    for module, name in ((wsdl, "Wsdl"), (aio, "AioTransport")):
+        made = getattr(module, name)
+
+        class Recorded(made):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                threads.append(threading.current_thread().name)
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, Recorded)
+    async with _client(gateway) as client:
+        assert (await client.send("13800138000", "首次【示例】")).complete
+    assert len(threads) == 2
+    assert threading.current_thread().name not in threads
+
+
 async def test_a_task_cancelled_while_queued_sends_nothing(
     gateway: SandboxGateway, journal_location: Path | str
 ) -> None:

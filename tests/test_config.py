@@ -130,6 +130,23 @@ def test_password_file_readable_by_others_is_refused_with_the_fix(tmp_path: Path
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_journal_url_with_a_password_must_be_private_too(tmp_path: Path) -> None:
+    """[journal] url holding a database password (in its user part or a password=
+    parameter) makes the file a secret as a password does; a URL without one does not."""
+    for url in ("postgresql://app:dbpw1@db.example/mandao",
+                "postgresql://app@db.example/mandao?password=dbpw1"):  # fmt: skip
+        cfg = _write(tmp_path / "m.toml", f'[journal]\nurl = "{url}"\n', mode=0o644)
+        with pytest.raises(ConfigError, match=r"chmod 600.*PGPASSWORD") as caught:
+            load_settings(cfg, environ={}, resolve_password=False)
+        assert "a database password" in str(caught.value)
+        assert "dbpw1" not in str(caught.value)
+        cfg.chmod(0o600)
+        assert load_settings(cfg, environ={}, resolve_password=False).values["journal"]
+    cfg = _write(tmp_path / "m.toml", '[journal]\nurl = "postgresql://app@db/m"\n', mode=0o644)
+    assert load_settings(cfg, environ={}, resolve_password=False).values["journal"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 def test_file_without_password_may_be_shared(tmp_path: Path) -> None:
     """Only a file holding a password must be private; password_command is fine at 0644."""
     cfg = _write(tmp_path / "m.toml", f'password_command = "true"\nsn = "{SN}"\n', mode=0o644)

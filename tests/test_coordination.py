@@ -6,6 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -285,3 +286,37 @@ def test_two_clients_and_16_threads_with_a_flapping_primary(gateway: SandboxGate
         outcomes.count("sent") <= len(mobiles) <= outcomes.count("sent") + outcomes.count("unknown")
     )
     assert outcomes.count("sent") > 0
+
+
+def test_a_pending_row_slower_than_the_lease_sends_nothing_once_the_slot_is_gone(
+    gateway: SandboxGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal's write lock is busy past the slot's lease (connect + read + 1 s), and
+    another process takes the slot meanwhile: the request does not go (that would be two
+    in flight, -18); the send fails SerialBusy, not sent, its row 'unreachable'. The next
+    send, with nobody in the way, goes as usual."""
+    from mandao._coordination.files import FileState
+    from mandao._journal import recorder
+
+    journal = tmp_path / "j.sqlite3"
+    client = gateway.client(SN, PASSWORD, journal=journal, timeout=mandao.Timeouts(0.2, 0.5))
+    store = client._serial_store()
+    other = FileState(journal, SN, store.state.groups, FailoverPolicy(), 1)
+    begin = recorder.Recorder.begin
+    rows: list[str] = []
+
+    def busy_journal(self: recorder.Recorder, host: str) -> None:
+        rows.append(host)
+        if len(rows) == 1:  # the first row waits until the other process has the slot
+            _until(lambda: other.try_admit("send", frozenset(), lease=60)[0] == 0)
+        begin(self, host)
+
+    monkeypatch.setattr(recorder.Recorder, "begin", busy_journal)
+    with pytest.raises(mandao.SerialBusy, match="another process has the slot"):
+        client.send("13800138000", "慢日志【示例】")
+    assert gateway.ledger.messages == []
+    (attempt,) = client.journal.attempts()  # type: ignore[union-attr]
+    assert attempt.outcome == "unreachable"
+    other.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert client.send("13800138001", "之后【示例】").complete
+    assert [m.mobile for m in gateway.ledger.messages] == ["13800138001"]

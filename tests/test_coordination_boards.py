@@ -237,6 +237,30 @@ def test_a_release_gives_back_the_lease_that_ends_first(process: Make) -> None:
     assert other.try_admit("send", frozenset(), lease=60)[0] == 0
 
 
+def test_a_renewed_lease_keeps_the_slot_and_a_lost_one_is_refused(process: Make) -> None:
+    """renew (a pending row that took long to write): a lease still running is extended,
+    so another process waits past its first end; one that ran out is taken again while
+    the slot is free, and refused once another process has it."""
+    me, other = process(), process()
+    assert me.try_admit("send", frozenset(), lease=0.3)[0] == 0
+    assert me.renew(0, lease=60) is True
+    end = time.time() + 0.35
+    _until(lambda: time.time() > end, "the first lease's end")
+    assert other.try_admit("send", frozenset(), lease=60)[0] is None  # renewed: still mine
+    me.release(0, Change.ANSWERED, 0.01, hold=0)
+    other.withdraw()
+    assert me.try_admit("send", frozenset(), lease=0.05)[0] == 0
+    end = time.time() + 0.1
+    _until(lambda: time.time() > end, "the lease's end")
+    assert me.renew(0, lease=60) is True  # ran out, but nobody took the slot
+    assert other.try_admit("send", frozenset(), lease=60)[0] is None
+    other.withdraw()
+    me.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert me.try_admit("send", frozenset(), lease=0.05)[0] == 0
+    _until(lambda: other.try_admit("send", frozenset(), lease=60)[0] == 0, "the lease's end")
+    assert me.renew(0, lease=60) is False  # the slot is the other's now
+
+
 def test_a_release_the_board_cannot_take_is_logged_not_raised(
     process: Make, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

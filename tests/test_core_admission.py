@@ -158,16 +158,16 @@ C_ACCOUNT = "http://c.example:8060/webservice.asmx"
 @pytest.mark.parametrize(
     ("send", "account", "logged"),
     [
-        (SEND, ACCOUNT, "switching from a.example:8061 to b.example:8061"),
+        (SEND, ACCOUNT, "switching from a.example:8061 to b.example:8061: it was unreachable"),
         (
             SEND[:1],
             (ACCOUNT[0], C_ACCOUNT),
-            "switching from a.example:8060 to c.example:8060 (account service)",
+            "switching from a.example:8060 to c.example:8060 (account service): it was unreachable",
         ),
         (
             SEND[:1],
             (C_ACCOUNT,),
-            "switching from a.example:8061 (send) to c.example:8060 (account)",
+            "switching from a.example:8061 (send) to c.example:8060 (account): it was unreachable",
         ),
     ],
 )
@@ -185,3 +185,18 @@ def test_a_switch_is_logged_with_urls_of_one_service(
     with caplog.at_level("WARNING", logger="mandao"):
         release(state, POLICY, group=group or 0, change=Change.UNREACHABLE, now=0)
     assert [r.getMessage() for r in caplog.records] == [logged]
+
+
+def test_a_switch_after_requests_without_an_answer_says_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Timeouts, resets and error pages count as slow answers: three in a row switch, and
+    the log line says so (it named the hosts only)."""
+    state = Admission.start(HostGroups.pair({"send": SEND}), None)
+    with caplog.at_level("WARNING", logger="mandao"):
+        for _ in range(POLICY.slow_consecutive):
+            state, group = admit(state, POLICY, service="send", now=0)
+            state = release(state, POLICY, group=group or 0, change=Change.NO_ANSWER, now=0)
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("switching from a.example:8061 to b.example:8061: 3 requests in a row")
+    assert "an error page counts as a slow answer" in line

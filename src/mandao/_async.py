@@ -31,6 +31,7 @@ from ._core.call import (
     Deadline,
     Done,
     Effect,
+    Granted,
     Interrupted,
     Pause,
     Record,
@@ -113,18 +114,23 @@ async def call(
     began = 0.0
     hidden = transport.secrets(built)
 
+    grant: Granted | None = None
+
     async def handle(effect: Effect) -> Reply:
-        nonlocal began
+        nonlocal began, grant
         if isinstance(effect, Admit):
             wait = effect.wait(timeouts.wait, time.monotonic())
-            return await admission.admit(
+            grant = await admission.admit(
                 store, effect, wait=wait, sn=sn, lease=lease, offload=worker
             )
+            return grant
         if isinstance(effect, Transmit):
             url = effect.url
             if journaled:
                 try:
                     await written(worker, lambda: record.begin(url))
+                    if grant is not None and not await admission.kept(store, grant, lease, worker):
+                        return Interrupted(store.lost(grant, sn), False)
                 except (asyncio.CancelledError, *UNWRITTEN) as exc:
                     return Interrupted(exc, False)  # nothing left (the row is in, or none)
             began = time.monotonic()
@@ -152,7 +158,10 @@ async def call(
                                                          detail=effect.detail))  # fmt: skip
             return None
         if isinstance(effect, Release):
-            hold = began + timeouts.read - time.monotonic() if effect.linger else 0.0
+            # Unanswered: its host may work on it until a read timeout after it was written,
+            # which was at most a connect timeout after it began.
+            hold = began + timeouts.connect + timeouts.read - time.monotonic()
+            hold = hold if effect.linger else 0.0
             return await admission.release(store, effect, hold=hold, offload=worker)
         assert isinstance(effect, Pause)  # noqa: S101
         await asyncio.sleep(effect.seconds)

@@ -82,11 +82,20 @@ class AsyncClient(AsyncInbound):
         return self._worker_
 
     async def _sending(self) -> AioTransport:
-        if self._store is None:
-            await self._off_loop(self._serial_store)  # opens the journal: disk work
-        if self._transport is None:
-            from ._transports.aio import AioTransport
+        if self._store is None or self._transport is None:
+            # The first call's work is done in the worker, not on the loop: opening the
+            # journal (disk work), importing zeep and httpx and reading the WSDLs (about
+            # 0.2 s of a first send, which stalled every other task of the loop).
+            return await self._off_loop(self._prepared)
+        return self._transport
 
+    def _prepared(self) -> AioTransport:
+        """In the worker (one thread: first calls made at once run here one by one)."""
+        from ._transports.aio import AioTransport
+
+        self._serial_store()
+        self._wsdl()
+        if self._transport is None:
             self._transport = AioTransport(self.timeouts, self._session, self._limits)
         return self._transport
 

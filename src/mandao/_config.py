@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_GX_BATCH",
     "DEFAULT_HOSTS",
     "FETCH_OPERATIONS",
+    "LEASE_SLACK",
     "MAX_BATCH",
     "ReplyLimits",
     "Timeouts",
@@ -36,6 +37,9 @@ DEFAULT_ACCOUNT_HOSTS = (
     "http://sdk2.entinfo.cn:8060/webservice.asmx",
 )
 
+#: Seconds a slot's lease lasts beyond its request's timeouts: the time its journal rows
+#: take. A pending row that takes more than half of it renews the lease before it is sent.
+LEASE_SLACK = 1.0
 
 #: A call's total deadline when ``Timeouts.total`` is None and the other timeouts are short.
 DEFAULT_TOTAL = 120.0
@@ -106,7 +110,7 @@ class Timeouts:
         """Seconds a request may hold its serial's slot should its process die without a
         word: its connection and reply timeouts, and a second for its journal rows. Never
         less than one read timeout, so the gateway is done with what it was sent."""
-        return self.connect + self.read + 1.0
+        return self.connect + self.read + LEASE_SLACK
 
     @classmethod
     def of(cls, value: Timeouts | float | tuple[float, float]) -> Timeouts:

@@ -248,7 +248,7 @@ def find_config_file(path: str | os.PathLike[str] | None = None) -> Path | None:
     return None
 
 
-def _check_permissions(path: Path) -> None:
+def _check_permissions(path: Path, what: str, elsewhere: str) -> None:
     if os.name != "posix":  # pragma: no cover - no group/other bits to check
         return
     import shlex
@@ -257,9 +257,8 @@ def _check_permissions(path: Path) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise ConfigError(
-            f"holds a password but is readable by others (mode {mode:04o}); "
-            f"run `chmod 600 {shlex.quote(str(path))}`, or move the password to "
-            "password_command or MANDAO_PASSWORD",
+            f"holds {what} but is readable by others (mode {mode:04o}); "
+            f"run `chmod 600 {shlex.quote(str(path))}`, or move it to {elsewhere}",
             path=path,
         )
 
@@ -281,7 +280,15 @@ def _read_file(path: Path) -> dict[str, Any]:
             f"{unknown_keys(unknown, FILE_KEYS)}; known: {', '.join(FILE_KEYS)}", path=path
         )
     if "password" in data:
-        _check_permissions(path)
+        _check_permissions(path, "a password", "password_command or MANDAO_PASSWORD")
+    journal = data.get("journal")
+    url = journal.get("url") if isinstance(journal, dict) else None
+    if isinstance(url, str):
+        from ._journal.database import secrets_of
+
+        if secrets_of(url):
+            _check_permissions(path, "a database password (in [journal] url)",
+                               "PGPASSWORD or ~/.pgpass (libpq reads both)")  # fmt: skip
     return data
 
 

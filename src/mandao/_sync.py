@@ -19,6 +19,7 @@ from ._core.call import (
     Deadline,
     Done,
     Effect,
+    Granted,
     Interrupted,
     Pause,
     Record,
@@ -87,16 +88,21 @@ def call(
     lease = timeouts.lease()
     hidden = transport.secrets(built)
 
+    grant: Granted | None = None
+
     def handle(effect: Effect) -> Reply:
-        nonlocal began
+        nonlocal began, grant
         if isinstance(effect, Admit):
             wait = effect.wait(timeouts.wait, time.monotonic())
-            return store.admit(effect, wait=wait, sn=sn, lease=lease)
+            grant = store.admit(effect, wait=wait, sn=sn, lease=lease)
+            return grant
         if isinstance(effect, Transmit):
             try:
                 record.begin(effect.url)
+                if grant is not None and not store.kept(grant, lease=lease):
+                    return Interrupted(store.lost(grant, sn), False)
             except UNWRITTEN as exc:
-                return Interrupted(exc, False)  # no pending row: nothing may leave
+                return Interrupted(exc, False)  # no pending row (or no slot): nothing left
             began = time.monotonic()
             exchange = transport.exchange(built, effect.url, budget=effect.budget)
             outcome = classify(
@@ -110,8 +116,10 @@ def call(
             record.end(effect.outcome, result=effect.result, detail=effect.detail)
             return None
         if isinstance(effect, Release):
-            # Unanswered: its host may work on it until a read timeout after it was written.
-            hold = began + timeouts.read - time.monotonic() if effect.linger else 0.0
+            # Unanswered: its host may work on it until a read timeout after it was written,
+            # which was at most a connect timeout after it began.
+            hold = began + timeouts.connect + timeouts.read - time.monotonic()
+            hold = hold if effect.linger else 0.0
             return store.release(effect, hold=hold)
         assert isinstance(effect, Pause)  # noqa: S101
         time.sleep(effect.seconds)

@@ -20,7 +20,7 @@ from .._core.admission import Change
 from .._core.call import Admit, Granted, Release, Released
 from .store import SerialStore
 
-__all__ = ["admit", "release"]
+__all__ = ["admit", "kept", "release"]
 
 T = TypeVar("T")
 
@@ -123,6 +123,15 @@ async def admit(
             store._leave(waiter, final)
 
         await _locked(store, leave, offload)
+
+
+async def kept(
+    store: SerialStore, grant: Granted, lease: float, offload: Executor | None = None
+) -> bool:
+    """As :meth:`SerialStore.kept`, off the loop for a blocking state."""
+    if not store.lapsing(grant):
+        return True
+    return await _locked(store, lambda: store._shared.renew(grant.group, lease=lease), offload)
 
 
 async def release(

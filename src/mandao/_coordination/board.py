@@ -269,6 +269,28 @@ class BoardState:
         finally:
             leases.remove(number)
 
+    def renew(self, group: int, *, lease: float) -> bool:
+        numbers = list(self._mine.get(group, ()))
+        if not numbers:
+            return True  # none of this process's to renew (taken before a fork)
+
+        def step(board: Board, now: float) -> tuple[Board, bool]:
+            live = {lease[0] for lease in board["leases"] if now < lease[2] <= now + LONGEST}
+            if any(n not in live for n in numbers):
+                # A lease ran out: others may have taken its slot. Still free (the others'
+                # leases and holds leave room), it is taken again; else it is lost.
+                others = [x for x in board["leases"] if x[0] in live and x[0] not in numbers]
+                limit = self.admission.limit
+                if limit is not None and len(others) + len(numbers) > limit:
+                    return board, False
+                if int(board["active"]) != group or any(int(x[1]) != group for x in others):
+                    return board, False  # the serial moved to another group meanwhile: -19
+            kept = [x for x in board["leases"] if x[0] not in numbers]
+            board["leases"] = kept + [[n, group, now + lease, self._holder] for n in numbers]
+            return board, True
+
+        return self._update(step)
+
     def withdraw(self) -> None:
         if not self._misses:
             return

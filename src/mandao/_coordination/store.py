@@ -30,6 +30,7 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from .._config import LEASE_SLACK
 from .._core.admission import Admission, Change, admit, release
 from .._core.call import Admit, Granted, Release, Released
 from .._core.failover import FailoverPolicy, RetryBudget
@@ -69,6 +70,12 @@ class State(Protocol):
     def release(self, group: int, change: Change, elapsed: float, *, hold: float) -> None:
         """A request to ``group`` finished, ``change`` says how; its slot stays taken
         ``hold`` more seconds (0: freed now)."""
+        ...
+
+    def renew(self, group: int, *, lease: float) -> bool:
+        """This process's slots on ``group`` are its for ``lease`` more seconds (a slow
+        journal write ate into their leases); False: a lease ran out and the slot went to
+        another process meanwhile (the request must not go)."""
         ...
 
     def withdraw(self) -> None:
@@ -120,6 +127,9 @@ class LocalState:
             now=now,
             hold_until=now + hold if hold > 0 else None,
         )
+
+    def renew(self, group: int, *, lease: float) -> bool:
+        return True  # no other process sees these slots
 
     def withdraw(self) -> None:
         pass  # no line but this process's
@@ -257,13 +267,43 @@ class SerialStore:
         if self._line:
             self._line[0].notify()
 
+    def kept(self, grant: Granted, *, lease: float) -> bool:
+        """Once its pending row is written: whether ``grant``'s slot is still its for a
+        whole attempt. When the row took long (:meth:`lapsing`), the lease is renewed for
+        ``lease`` more seconds, if no other process took the slot (:meth:`State.renew`)."""
+        if not self.lapsing(grant):
+            return True
+        with self._lock:
+            return self._shared.renew(grant.group, lease=lease)
+
+    @staticmethod
+    def lapsing(grant: Granted) -> bool:
+        """Whether the lease taken with ``grant`` may run out before its attempt ends: the
+        pending row took more than half the lease's slack (:data:`LEASE_SLACK`) to write."""
+        return time.monotonic() - grant.now > LEASE_SLACK / 2
+
+    @staticmethod
+    def lost(grant: Granted, sn: str) -> SerialBusy:
+        """The error of a request whose slot went to another process while its pending row
+        was written (a journal whose write lock was busy for longer than the lease)."""
+        took = time.monotonic() - grant.now
+        return SerialBusy(
+            f"not sent: the journal took {took:.1f}s to write the pending row, longer than "
+            f"the lease on serial {sn}'s slot, and another process has the slot now; the "
+            "row says unreachable, and the send may be made again",
+            waited=took,
+        )
+
     def release(self, effect: Release, *, hold: float = 0.0) -> Released:
         """The request left its group; pay ``spend`` from the budget, add ``refund``.
 
         ``hold``: seconds its slot stays taken (a request that went out unanswered).
         """
         with self._lock:
-            self._shared.release(effect.group, effect.change, effect.elapsed, hold=hold)
+            try:
+                self._shared.release(effect.group, effect.change, effect.elapsed, hold=hold)
+            finally:
+                self._wake()  # whatever the state raised: the next in line asks again
             paid = True
             if effect.spend:
                 after = self._budget.spend(effect.spend)
@@ -271,7 +311,6 @@ class SerialStore:
                 self._budget = after or self._budget
             if effect.refund:
                 self._budget = self._budget.refund(effect.refund)
-            self._wake()
         return Released(paid)
 
     def _forked(self) -> None:

@@ -180,7 +180,8 @@ def release(
     elif change is Change.NO_ANSWER:
         hosts = hosts.after_failure(label, policy, now=now)
     if hosts.active != state.hosts.active:
-        logger.warning("switching %s", _switch(state, state.hosts.active, hosts.active))
+        logger.warning("switching %s: %s", _switch(state, state.hosts.active, hosts.active),
+                       _WHY[change].format(n=policy.slow_consecutive))  # fmt: skip
     in_flight = state.in_flight - 1
     holds = state.holds
     if hold_until is not None and hold_until > now:
@@ -192,6 +193,16 @@ def release(
         probing=False,
         holds=holds,
     )._expired(now)
+
+
+#: Why a release moved the serial to another group, for the log line saying so.
+_WHY = {
+    Change.UNREACHABLE: "it was unreachable",
+    Change.ANSWERED: "{n} slow answers in a row, or a slow average (FailoverPolicy)",
+    Change.NO_ANSWER: "{n} requests in a row without an answer or slow (a timeout, a reset or "
+    "an error page counts as a slow answer; FailoverPolicy.slow_consecutive)",
+    Change.NONE: "its state changed",
+}
 
 
 def _switch(state: Admission, old: int, new: int) -> str:
