@@ -187,6 +187,21 @@ def test_config_show_names_the_source_of_each_timeout(tmp_path: object) -> None:
                                                       "read": "MANDAO_TIMEOUT"}  # fmt: skip
 
 
+def test_config_show_with_a_journal_url_shows_no_file(tmp_path: object) -> None:
+    """[journal] url is the journal: no journal.path row (its default file is not used)."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text('[journal]\nurl = "postgresql://app@db.example/m"\n', encoding="utf-8")
+    shown = as_json(run(["config", "show", "--config", str(cfg), "--json"], env={}))
+    assert set(shown["settings"]["journal"]["value"]) == {
+        "url", "duplicate_window", "duplicate_action"}  # fmt: skip
+    text = run(["config", "show", "--config", str(cfg)], env={}).stdout
+    assert "journal.path" not in text
+    assert re.search(r"^journal\.url +postgresql://app@db\.example/m ", text, re.M)
+
+
 def test_config_show_never_shows_a_journal_urls_password(tmp_path: object) -> None:
     """A PostgreSQL journal named by MANDAO_JOURNAL or by the file's [journal] url: its
     password is in neither the text nor the JSON of `config show`."""
