@@ -111,13 +111,13 @@ async def call(
     rrid = built.fields.get("rrid") or None
     timeouts = transport.timeouts
     lease = timeouts.lease()
-    began = 0.0
+    began = written_at = 0.0
     hidden = transport.secrets(built)
 
     grant: Granted | None = None
 
     async def handle(effect: Effect) -> Reply:
-        nonlocal began, grant
+        nonlocal began, written_at, grant
         if isinstance(effect, Admit):
             wait = effect.wait(timeouts.wait, time.monotonic())
             grant = await admission.admit(
@@ -133,12 +133,12 @@ async def call(
                         return Interrupted(store.lost(grant, sn), False)
                 except (asyncio.CancelledError, *UNWRITTEN) as exc:
                     return Interrupted(exc, False)  # nothing left (the row is in, or none)
-            began = time.monotonic()
+            began = written_at = time.monotonic()
             left = False
 
             def wrote() -> None:
-                nonlocal left
-                left = True
+                nonlocal left, written_at
+                left, written_at = True, time.monotonic()
 
             try:
                 exchange = await transport.exchange(
@@ -158,10 +158,8 @@ async def call(
                                                          detail=effect.detail))  # fmt: skip
             return None
         if isinstance(effect, Release):
-            # Unanswered: its host may work on it until a read timeout after it was written,
-            # which was at most a connect timeout after it began.
-            hold = began + timeouts.connect + timeouts.read - time.monotonic()
-            hold = hold if effect.linger else 0.0
+            # Unanswered: its host may work on it until a read timeout after it was written.
+            hold = written_at + timeouts.read - time.monotonic() if effect.linger else 0.0
             return await admission.release(store, effect, hold=hold, offload=worker)
         assert isinstance(effect, Pause)  # noqa: S101
         await asyncio.sleep(effect.seconds)

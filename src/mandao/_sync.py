@@ -117,9 +117,9 @@ def call(
             return None
         if isinstance(effect, Release):
             # Unanswered: its host may work on it until a read timeout after it was written,
-            # which was at most a connect timeout after it began.
-            hold = began + timeouts.connect + timeouts.read - time.monotonic()
-            hold = hold if effect.linger else 0.0
+            # right after its connection was made (the time a connection takes, none on a
+            # kept-alive one, is not known here: it begins at the attempt's start).
+            hold = began + timeouts.read - time.monotonic() if effect.linger else 0.0
             return store.release(effect, hold=hold)
         assert isinstance(effect, Pause)  # noqa: S101
         time.sleep(effect.seconds)
