@@ -204,6 +204,7 @@ def test_path_never_prints_a_journal_urls_password(tmp_path: Path) -> None:
     url = "postgresql://mandao:s3cretpw@127.0.0.1:5/mandao?password=other&sslmode=disable"
     cfg = tmp_path / "mandao.toml"
     cfg.write_text(f'[journal]\nurl = "{url}"\n', encoding="utf-8")
+    cfg.chmod(0o600)  # it holds a password
     for args, env in (
         (["journal", "path", "--journal", url], {}),
         (["journal", "path", "--json"], {"MANDAO_JOURNAL": url}),
