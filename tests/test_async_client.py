@@ -102,18 +102,26 @@ async def test_a_first_send_reads_the_wsdls_and_makes_its_transport_off_the_loop
     from mandao._transports import aio, wsdl
 
     threads: list[str] = []
-    for module, name in ((wsdl, "Wsdl"), (aio, "AioTransport")):
-        made = getattr(module, name)
+    bound = wsdl.Wsdl.client
 
-        class Recorded(made):  # type: ignore[misc, valid-type]
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                threads.append(threading.current_thread().name)
-                super().__init__(*args, **kwargs)
+    def binding(self: wsdl.Wsdl, service: Any) -> Any:
+        if service.name not in self._clients:  # a WSDL read and bound for the first time
+            threads.append(threading.current_thread().name)
+        return bound(self, service)
 
-        monkeypatch.setattr(module, name, Recorded)
+    made = aio.AioTransport
+
+    class Recorded(made):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            threads.append(threading.current_thread().name)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(wsdl.Wsdl, "client", binding)
+    monkeypatch.setattr(aio, "AioTransport", Recorded)
     async with _client(gateway) as client:
         assert (await client.send("13800138000", "首次【示例】")).complete
-    assert len(threads) == 2
+        assert (await client.balance()) >= 0
+    assert len(threads) == 3  # the send and account services' WSDLs, the transport
     assert threading.current_thread().name not in threads
 
 

@@ -41,6 +41,7 @@ from ._core.call import (
     attempts,
 )
 from ._core.wire import classify
+from ._log import logger
 
 if TYPE_CHECKING:
     from ._compose.plan import Plan, Planned
@@ -89,6 +90,8 @@ async def written(worker: Executor, write: Callable[[], None]) -> None:
         except asyncio.CancelledError as exc:
             cancelled = exc
     if cancelled is not None:
+        if (failed := future.exception()) is not None:
+            logger.error("journal: a row was not written: %s", failed)
         raise cancelled  # the row is in (or failed): nothing more is sent
     future.result()
 

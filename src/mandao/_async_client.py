@@ -94,7 +94,9 @@ class AsyncClient(AsyncInbound):
         from ._transports.aio import AioTransport
 
         self._serial_store()
-        self._wsdl()
+        wsdl = self._wsdl()
+        for op in ("mdsmssend", "balance"):  # each service's WSDL, parsed and bound
+            wsdl.client(OPERATIONS[op].service)
         if self._transport is None:
             self._transport = AioTransport(self.timeouts, self._session, self._limits)
         return self._transport

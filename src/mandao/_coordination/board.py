@@ -283,8 +283,8 @@ class BoardState:
                 limit = self.admission.limit
                 if limit is not None and len(others) + len(numbers) > limit:
                     return board, False
-                if int(board["active"]) != group or any(int(x[1]) != group for x in others):
-                    return board, False  # the serial moved to another group meanwhile: -19
+                if any(int(x[1]) != group for x in others):
+                    return board, False  # another group in flight meanwhile: -19
             kept = [x for x in board["leases"] if x[0] not in numbers]
             board["leases"] = kept + [[n, group, now + lease, self._holder] for n in numbers]
             return board, True
