@@ -374,3 +374,23 @@ def test_close_closes_a_journal_it_opened_but_not_a_given_one(
     assert len(list(own.journal.attempts())) == 2
     given.close()
     own.close()
+
+
+def test_account_hosts_follow_custom_hosts_or_must_be_given() -> None:
+    """hosts given without account_hosts: each on port 8060 where it is on 8061 (the
+    vendor's layout); on another port (a test or staging gateway) the Client is refused,
+    naming account_hosts: the account calls (balance, replies, reports, Register) used to
+    go to the production gateway, with the serial's password."""
+    staging = ["http://10.0.0.5:8061/webservice.asmx", "http://[fd00::5]:8061/webservice.asmx"]
+    client = mandao.Client(SN, PASSWORD, hosts=staging, journal=None)
+    assert client.account_hosts == tuple(url.replace(":8061/", ":8060/") for url in staging)
+    default = mandao.Client(SN, PASSWORD, journal=None).account_hosts[0]
+    assert default.startswith("http://sdk.entinfo.cn:8060/")
+    with pytest.raises(mandao.ValidationError) as refused:
+        mandao.Client(SN, PASSWORD, hosts=["http://127.0.0.1:18061/x.asmx"], journal=None)
+    assert refused.value.argument == "account_hosts"
+    assert "production gateway" in refused.value.message
+    local = "http://127.0.0.1:18060/x.asmx"
+    given = mandao.Client(SN, PASSWORD, hosts=["http://127.0.0.1:18061/x.asmx"],
+                          account_hosts=[local], journal=None)  # fmt: skip
+    assert given.account_hosts == (local,)

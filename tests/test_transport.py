@@ -106,6 +106,7 @@ def _refused_url() -> str:
 
 
 def _client(hosts: list[str], protocol: str = "soap11", **kw: object) -> mandao.Client:
+    kw.setdefault("account_hosts", hosts)  # loopback test gateways: no account calls here
     return mandao.Client(
         "SDK-TST-010-00001", "secret", hosts=hosts, protocol=protocol, timeout=(0.5, 0.5), **kw
     )  # type: ignore[arg-type]
@@ -179,7 +180,8 @@ def test_connect_timeout_on_a_full_accept_queue_is_unreachable() -> None:
             filler.connect_ex(("127.0.0.1", port))
             fillers.append(filler)
         url = f"http://127.0.0.1:{port}/webservice.asmx"
-        client = mandao.Client("SDK-TST-010-00001", "secret", hosts=[url], timeout=(0.3, 5))
+        client = mandao.Client("SDK-TST-010-00001", "secret", hosts=[url], account_hosts=[url],
+                               timeout=(0.3, 5))  # fmt: skip
         with pytest.raises(mandao.GatewayUnreachable) as info:
             client.send(**PAYLOAD)
         assert info.value.causes == ((url, "connect timeout"),)

@@ -39,7 +39,10 @@ class Client(ClientInbound):
         hosts: send-service URLs, primary first (default: sdk / sdk2 .entinfo.cn:8061).
         account_hosts: account-service URLs for Register/UnRegister (port 8060), paired
             with the send hosts by hostname (else by position): both services of a serial
-            use one host at a time, and fail over together.
+            use one host at a time, and fail over together. Not given: the vendor's for
+            the vendor's hosts, else each send URL on port 8060 for 8061; send URLs on
+            other ports need them given (ValidationError), so that no account call goes
+            to the production gateway.
         protocol: ``"soap11"`` (default), ``"soap12"``, ``"http-get"``, ``"http-post"``, or
             ``"ashx"`` (the vendor's plain-HTTP handlers; they exist for the two send
             operations only, so other operations go by ``"http-post"``).

@@ -28,12 +28,12 @@ from ._client_checks import (
 )
 from ._compose.content import ContentRules
 from ._config import (
-    DEFAULT_ACCOUNT_HOSTS,
     DEFAULT_BATCH,
     DEFAULT_GX_BATCH,
     DEFAULT_HOSTS,
     ReplyLimits,
     Timeouts,
+    account_hosts_of,
     check_hosts,
     short_host,
 )
@@ -99,7 +99,7 @@ class BaseClient(Generic[S]):
         password: str,
         *,
         hosts: Iterable[str] = DEFAULT_HOSTS,
-        account_hosts: Iterable[str] = DEFAULT_ACCOUNT_HOSTS,
+        account_hosts: Iterable[str] | None = None,
         protocol: Protocol = "soap11",
         timeout: Timeouts | float | tuple[float, float] = _DEFAULT_TIMEOUTS,
         session: S | None = None,
@@ -129,10 +129,10 @@ class BaseClient(Generic[S]):
         self.timeouts = Timeouts.of(timeout)
         self._limits = check_limits(reply_limits)
         self._session = session
-        self._hosts: dict[ServiceName, tuple[str, ...]] = {
-            "send": check_hosts(hosts, argument="hosts"),
-            "account": check_hosts(account_hosts, argument="account_hosts"),
-        }
+        send = check_hosts(hosts, argument="hosts")
+        self._hosts: dict[ServiceName, tuple[str, ...]] = {"send": send, "account": (
+            account_hosts_of(send) if account_hosts is None
+            else check_hosts(account_hosts, argument="account_hosts"))}  # fmt: skip
         self._groups = HostGroups.pair(self._hosts)
         self._max_in_flight = check_max_in_flight(max_in_flight)
         self._failover = failover

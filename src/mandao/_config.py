@@ -20,6 +20,7 @@ __all__ = [
     "MAX_BATCH",
     "ReplyLimits",
     "Timeouts",
+    "account_hosts_of",
     "batch_size",
     "check_hosts",
     "short_host",
@@ -205,6 +206,37 @@ class ReplyLimits:
     def of(self, operation: str) -> int:
         """The cap of ``operation``'s replies, in bytes."""
         return self.fetch if operation in FETCH_OPERATIONS else self.default
+
+
+def account_hosts_of(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """The account service's URLs beside send-service URLs ``hosts``, when no account
+    hosts were given: the vendor's own for the vendor's, else each send URL's host on port
+    8060 in place of 8061, as the vendor's hosts serve them.
+
+    >>> account_hosts_of(("http://10.0.0.5:8061/webservice.asmx",))
+    ('http://10.0.0.5:8060/webservice.asmx',)
+
+    Raises:
+        ValidationError: a send URL not on port 8061 (a test gateway, a proxy): the account
+            calls would go to the production gateway, so they must be named.
+    """
+    if hosts == DEFAULT_HOSTS:
+        return DEFAULT_ACCOUNT_HOSTS
+    derived = []
+    for url in hosts:
+        parts = urlsplit(url)
+        if parts.port != 8061:
+            raise ValidationError(
+                f"hosts are given ({short_host(url)}, …) but account_hosts is not, and the "
+                "account service (balance, register, replies, reports) cannot be found from "
+                "them (the vendor's hosts serve it on port 8060, beside sends on 8061): give "
+                "account_hosts too (--account-host, MANDAO_ACCOUNT_HOSTS, or account_hosts "
+                "in mandao.toml), so that no call goes to the production gateway",
+                argument="account_hosts",
+            )
+        netloc = f"{parts.netloc.rpartition(':')[0]}:8060"
+        derived.append(parts._replace(netloc=netloc).geturl())
+    return tuple(derived)
 
 
 def check_hosts(hosts: object, *, argument: str) -> tuple[str, ...]:
