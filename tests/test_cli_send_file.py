@@ -350,3 +350,29 @@ def test_the_progress_bar_goes_to_stderr_and_not_with_json(
     assert result.exit_code == 0, result.output
     assert as_json(result)["sent"] == 4
     assert "sending" not in result.stderr
+
+
+def test_rows_left_out_are_listed_by_line_and_an_emptied_group_is_not_sent(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Numbers on the suppression list (the default: skip them): each row is listed by
+    line with why, in the text and the JSON; a group of nothing but such rows is neither
+    sent nor reported as sent. Before, they went unmentioned and the empty group said
+    'sent'."""
+    for mobile in ("13900139000", "13600136000"):
+        assert run(["suppress", "add", mobile], env=env).exit_code == 0
+    rows = [("13800138000", NOTICE, ""), ("13900139000", NOTICE, ""), ("13600136000", NOTICE, "7")]
+    path = _csv(tmp_path / "c.csv", rows, header="mobile,content,ext")
+    result = run(["send-file", str(path), "--yes"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 row(s) left out (2 suppressed):" in result.stderr
+    assert "  line 3: 139****9000: suppressed: " in result.stderr
+    assert "  line 4: 136****6000: suppressed: " in result.stderr
+    assert "ext=7" not in result.stdout
+    assert _sent(gateway) == Counter({("13800138000", NOTICE): 1})
+    dry = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))
+    assert [(s["line"], s["kind"]) for s in dry["skipped"]] == [
+        (3, "suppressed"),
+        (4, "suppressed"),
+    ]
+    assert dry["groups"] == []  # line 2 is sent already; the rest are left out

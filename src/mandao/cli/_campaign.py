@@ -112,12 +112,17 @@ def journal_states(
     return states
 
 
+def rows_by_group(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
+    """The rows by (ext, at), each group's in file order."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.ext, row.at), []).append(row)
+    return groups
+
+
 def groups_of(rows: list[Row]) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """The rows by (ext, at), each group's (mobile, text) pairs in file order."""
-    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for row in rows:
-        groups.setdefault((row.ext, row.at), []).append((row.mobile, row.text))
-    return groups
+    return {key: [(r.mobile, r.text) for r in group] for key, group in rows_by_group(rows).items()}
 
 
 def masked(row: Row) -> dict[str, Any]:

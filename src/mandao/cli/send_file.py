@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._errors import ConfigError, MandaoError, ValidationError
-from ._campaign import Row, check_rows, groups_of, journal_states, masked
+from ._campaign import Row, check_rows, groups_of, journal_states, masked, rows_by_group
 from ._common import EXIT_PARTIAL, Output, confirm
 from ._interrupt import Tracker, interrupted
 from ._output import Refusal
@@ -198,7 +199,20 @@ def send_file(
         ]  # fmt: skip
         report["recipients"] = sum(g["recipients"] for g in report["groups"])
         report["billable"] = sum(g["billable"] for g in report["groups"])
-        if not todo:
+        # What the client leaves out (the suppression list, the duplicate guard), by row.
+        grouped = rows_by_group(todo)
+        report["skipped"] = [
+            {**masked(grouped[key][skip.position]), "kind": skip.kind, "reason": skip.reason}
+            for key, plan in plans.items() for skip in plan.skipped
+        ]  # fmt: skip
+        if not out.json:
+            _describe_skipped(report["skipped"])
+        # A group whose every row is left out sends nothing, and says nothing of itself.
+        kept = [key for key, plan in plans.items() if plan.requests]
+        report["groups"] = [g for g, key in zip(report["groups"], plans, strict=True)
+                            if key in kept]  # fmt: skip
+        groups = {key: groups[key] for key in kept}
+        if not groups:
             report["sent"] = 0
             out.result(report, "nothing to send")
             return
@@ -296,6 +310,17 @@ def _describe_read(report: dict[str, Any], bad: list[dict[str, Any]], unsure: li
             click.echo(f"  line {r['line']}: {r['mobile']} {r['content']}", file=err)
         if len(unsure) > _SHOW:
             click.echo(f"  … and {len(unsure) - _SHOW} more", file=err)
+
+
+def _describe_skipped(skipped: list[dict[str, Any]]) -> None:
+    if not skipped:
+        return
+    kinds = ", ".join(f"{n} {k}" for k, n in Counter(s["kind"] for s in skipped).items())
+    click.echo(f"{len(skipped)} row(s) left out ({kinds}):", err=True)
+    for s in skipped[:_SHOW]:
+        click.echo(f"  line {s['line']}: {s['mobile']}: {s['reason']}", err=True)
+    if len(skipped) > _SHOW:
+        click.echo(f"  … and {len(skipped) - _SHOW} more; --json lists each", err=True)
 
 
 def _describe_plan(report: dict[str, Any], *, dry: bool) -> None:
