@@ -376,3 +376,20 @@ def test_rows_left_out_are_listed_by_line_and_an_emptied_group_is_not_sent(
         (4, "suppressed"),
     ]
     assert dry["groups"] == []  # line 2 is sent already; the rest are left out
+
+
+def test_suppression_error_names_the_file_and_the_rows(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """--suppression error: the refusal names the file and each row's line (the number
+    masked), not a NUMBERS argument send-file does not have; nothing is sent."""
+    assert run(["suppress", "add", "13900139000"], env=env).exit_code == 0
+    path = _csv(tmp_path / "c.csv", ROWS)
+    result = run(["send-file", str(path), "--yes", "--suppression", "error", "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    error = as_json(result)["error"]
+    assert error["message"].startswith(
+        "c.csv: 1 row(s) with a number on the suppression list: line 3 (139****9000); nothing"
+    )
+    assert "NUMBERS" not in result.output
+    assert gateway.ledger.messages == []

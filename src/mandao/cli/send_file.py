@@ -186,6 +186,7 @@ def send_file(
                 client.duplicate_guard = None
         report["unknown_action"] = unknown if unsure else None
 
+        _refuse_suppressed(client, todo, file.name)
         groups = groups_of(todo)
         plans = {key: client.send_many(pairs, ext=key[0], at=key[1] or None, msgfmt=msgfmt,
                                        dry_run=True)
@@ -310,6 +311,25 @@ def _describe_read(report: dict[str, Any], bad: list[dict[str, Any]], unsure: li
             click.echo(f"  line {r['line']}: {r['mobile']} {r['content']}", file=err)
         if len(unsure) > _SHOW:
             click.echo(f"  … and {len(unsure) - _SHOW} more", file=err)
+
+
+def _refuse_suppressed(client: Client, todo: list[Row], name: str) -> None:
+    """With ``--suppression error``: the rows whose numbers are on the list, by line, as
+    a refusal of the file (the client's own error names numbers, not rows)."""
+    if client.journal is None or client._suppression != "error":
+        return
+    listed = []
+    for (ext, _), group in rows_by_group(todo).items():
+        found = client.journal.suppressed([r.mobile for r in group], sn=client.sn, ext=ext)
+        listed += [masked(r) for r in group if r.mobile in found]
+    if listed:
+        lines = ", ".join(f"line {r['line']} ({r['mobile']})" for r in listed[:_SHOW])
+        more = f" and {len(listed) - _SHOW} more" if len(listed) > _SHOW else ""
+        raise Refusal(
+            f"{len(listed)} row(s) with a number on the suppression list: {lines}{more}; "
+            "nothing sent (take them out, or --suppression skip to leave them out)",
+            argument=name,
+        )
 
 
 def _describe_skipped(skipped: list[dict[str, Any]]) -> None:
