@@ -222,9 +222,17 @@ def test_client_from_config_talks_to_the_sandbox(
         assert client.protocol == "soap12"
 
 
-def test_client_from_config_without_credentials_names_what_is_missing() -> None:
-    """With no sn anywhere, from_config raises a ValidationError naming sn."""
-    with pytest.raises(mandao.ValidationError, match="sn"):
+def test_client_from_config_without_credentials_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With no sn anywhere, or no password, from_config raises a ConfigError (the
+    configuration is missing, as the docs' table of errors says; it was a ValidationError,
+    which `except mandao.ConfigError` missed) naming where to set it, the password
+    command first."""
+    with pytest.raises(mandao.ConfigError, match=r"no serial number: give sn=\.\.\., set MANDAO_SN"):
+        mandao.Client.from_config()
+    monkeypatch.setenv("MANDAO_SN", SN)
+    with pytest.raises(mandao.ConfigError, match="set MANDAO_PASSWORD_COMMAND or MANDAO_PASSWORD"):
         mandao.Client.from_config()
 
 

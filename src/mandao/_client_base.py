@@ -40,7 +40,7 @@ from ._config import (
 from ._config import batch_size as check_batch_size
 from ._core.hosts import HostGroups
 from ._credentials import Credentials
-from ._errors import ValidationError
+from ._errors import ConfigError, ValidationError
 from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
 from ._wsdl import ACCOUNT, SEND, ServiceName
 
@@ -221,20 +221,20 @@ class BaseClient(Generic[S]):
         """The constructor's keywords from the config file, the environment and ``overrides``."""
         from ._config_file import FILE_KEYS, load_settings
 
-        # ``journal`` is a file table and a constructor keyword: given here, it is the
-        # constructor's (a path, a Journal, or None), and wins over the file's table.
+        # ``journal`` (a file table, and a constructor keyword) given here wins over the file's.
         settings = load_settings(
             path,
             overrides={k: v for k, v in overrides.items() if k in FILE_KEYS and k != "journal"},
         )
         kwargs = settings.client_kwargs()
         kwargs.update((k, v) for k, v in overrides.items() if k not in FILE_KEYS or k == "journal")
-        for name in ("sn", "password"):
-            if name not in kwargs:
-                raise ValidationError(
-                    "not set: give it, set MANDAO_" + name.upper() + " or put it in mandao.toml",
-                    argument=name,
-                )
+        if "sn" not in kwargs:
+            raise ConfigError("no serial number: give sn=..., set MANDAO_SN, or put sn in "
+                              "mandao.toml", path=settings.path)  # fmt: skip
+        if "password" not in kwargs:
+            raise ConfigError("no password: give password=..., set MANDAO_PASSWORD_COMMAND or "
+                              "MANDAO_PASSWORD, or put password_command in mandao.toml",
+                              path=settings.path)  # fmt: skip
         return kwargs
 
     def _policy(self) -> FailoverPolicy:

@@ -69,7 +69,6 @@ ADVICE: tuple[tuple[str, str], ...] = (
     ("needs override=True", "needs --override"),
     ("pass override=True", "add --override"),
     ("skip_invalid=True", "--skip-invalid"),
-    ("not set: give it, set MANDAO_", "not set: give the flag, set MANDAO_"),
 )
 
 #: The duplicate guard's refusal, and what the command line offers instead.
