@@ -198,15 +198,20 @@ def test_service_explorer_fills_sn_and_pwd(client: mandao.Client, gateway: Sandb
     """client.service calls zeep's proxy with sn and the right pwd form; raw strings come back."""
     raw = client.service.mdgetSninfo()
     assert json.loads(raw)["SN"] == SN
-    sent = client.service.mdsmssend(
-        mobile="13800138000",
-        content="%E6%8E%A2%E7%B4%A2%E3%80%90%E7%A4%BA%E4%BE%8B%E3%80%91",
-        ext="",
-        stime="",
-        rrid="5",
-        msgfmt="",
-    )
+    # A raw send is not journaled nor checked: it says so, and which call does it all.
+    with pytest.warns(UserWarning, match=r"not journaled.*client\.send\(\) does it all"):
+        sent = client.service.mdsmssend(
+            mobile="13800138000",
+            content="%E6%8E%A2%E7%B4%A2%E3%80%90%E7%A4%BA%E4%BE%8B%E3%80%91",
+            ext="",
+            stime="",
+            rrid="5",
+            msgfmt="",
+        )
     assert sent == "5"
+    assert "client.send() is the call to use" in (client.service.mdsmssend.__doc__ or "")
+    with pytest.raises(TypeError, match=r"by name: mdsmssend\(mobile=\.\.\., content="):
+        client.service.mdsmssend("13800138000", "x")
     assert gateway.ledger.messages[0].content == "探索【示例】"
     assert client.account_service.GetBalance().isdigit()  # plain-password operation
     assert "mdgxsend" in dir(client.service)

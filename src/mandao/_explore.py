@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,19 +21,45 @@ Caller = Callable[[Operation, Mapping[str, str]], Any]
 __all__ = ["ServiceExplorer"]
 
 
+#: Operations whose raw call the client's own method does better: a send or a
+#: registration the journal does not record, or replies and reports the gateway gives once
+#: (fetched here, they are gone from it and never stored).
+_UNRECORDED = {
+    "mdsmssend": "client.send()", "mdgxsend": "client.send_personalized()",
+    "Register": "client.register()", "UnRegister": "client.unregister()",
+    "mo": "client.fetch_replies()", "mo2": "client.fetch_replies()",
+    "RECSMS_UTF8": "client.fetch_replies()",
+    "report": "client.fetch_reports()", "report2": "client.fetch_reports()",
+}  # fmt: skip
+
+
 class _PrefilledOperation:
     """One operation of a zeep proxy; ``sn`` and the right form of ``pwd`` are added."""
 
     def __init__(self, explorer: ServiceExplorer, op: Operation) -> None:
         self._explorer = explorer
         self._op = op
+        instead = _UNRECORDED.get(op.name)
         self.__doc__ = (
             f"{op.name}({', '.join(op.params[2:])}) -> str: the raw result string.\n\n"
             f"Calls zeep's proxy at the active host; sn and pwd ({op.pwd} form) are filled in."
+            + (f" Not journaled, nor checked: {instead} is the call to use." if instead else "")
         )
 
-    def __call__(self, **kwargs: str) -> Any:
-        return self._explorer._call(self._op, kwargs)
+    def __call__(self, *args: str, **kwargs: str) -> Any:
+        op = self._op
+        if args:
+            fields = ", ".join(f"{name}=..." for name in op.params[2:])
+            raise TypeError(f"give {op.name}'s fields by name: {op.name}({fields})")
+        instead = _UNRECORDED.get(op.name)
+        if instead is not None:
+            warnings.warn(
+                f"{op.name} through the raw proxy is not journaled, nor checked (signature, "
+                f"suppression list, duplicates), and replies or reports it fetches are "
+                f"gone from the gateway, never stored: {instead} does it all",
+                stacklevel=2,
+            )
+        return self._explorer._call(op, kwargs)
 
     def __repr__(self) -> str:
         return f"<{self._op.name}({', '.join(self._op.params[2:])}) sn, pwd filled in>"
