@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .._core.failover import FailoverPolicy
 from .._core.hosts import HostGroups
 from .._errors import JournalError
-from .._journal.database import redact, secrets_of
+from .._journal.database import redact, scrubbed, secrets_of
 from .board import BoardState, Step, T, decode, encode, fresh
 
 if TYPE_CHECKING:
@@ -101,20 +101,14 @@ class PostgresState(BoardState):
                     (self._key, encode(fresh())),
                 )
         except psycopg.Error as exc:
+            reason = scrubbed(exc, self._secrets)
             raise JournalError(
-                f"cannot open the serial's admission board in {self._url}: {self._reason(exc)}; "
-                "check that the server runs and that the URL's user may use its database (a "
+                f"cannot open the serial's admission board in {self._url}: {reason}; check "
+                "that the server runs and that the URL's user may use its database (a "
                 "password comes from the URL, PGPASSWORD or ~/.pgpass)"
             ) from None
         self._conn, self._pid = conn, os.getpid()
         return conn
-
-    def _reason(self, exc: BaseException) -> str:
-        """What psycopg said (the server's words), on one line, no password in it."""
-        text = " ".join(str(exc).split())
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text or type(exc).__name__
 
     def _update(self, step: Step[T]) -> T:
         import psycopg
@@ -126,7 +120,7 @@ class PostgresState(BoardState):
                 self._conn = None  # a dead connection: a new one for the next try
                 if attempt == 2 or not isinstance(exc, psycopg.OperationalError):
                     raise JournalError(
-                        f"lost the admission database {self._url}: {self._reason(exc)}"
+                        f"lost the admission database {self._url}: {scrubbed(exc, self._secrets)}"
                     ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 

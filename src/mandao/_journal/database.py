@@ -42,6 +42,7 @@ __all__ = [
     "is_url",
     "label_of",
     "redact",
+    "scrubbed",
     "secrets_of",
 ]
 
@@ -191,6 +192,19 @@ def secrets_of(url: str) -> list[str]:
         if value:
             found.update((value, unquote(value)))
     return sorted(found, key=lambda text: (-len(text), text))
+
+
+def scrubbed(exc: BaseException, secrets: Iterable[str]) -> str:
+    """What ``exc`` says (a driver's error, the server's words), on one line, each of
+    ``secrets`` (a URL's password) replaced by ``***``; its type's name when it says none.
+
+    >>> scrubbed(ValueError("bad  password s3cret   for u"), ["s3cret"])
+    'bad password *** for u'
+    """
+    text = str(exc)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def redact(url: str) -> str:

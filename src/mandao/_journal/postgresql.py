@@ -45,6 +45,7 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .._errors import JournalError
+from . import database
 from .chain import GENESIS, chained, head_of, write_rows
 from .columns import COLUMNS, NAMES
 from .database import SQL, Connection, Database, Dialects, Head, Kind, redact, secrets_of
@@ -155,13 +156,8 @@ class PostgreSQL(Database):
         return f"<PostgreSQL journal {self.label}>"
 
     # -- connections -----------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
     def _error(self, what: str, exc: BaseException, hint: str = "") -> JournalError:
-        message = " ".join(self._scrub(str(exc)).split()) or type(exc).__name__
+        message = database.scrubbed(exc, self._secrets)
         return JournalError(
             f"cannot {what} the journal {self.label}: {message}" + (f"; {hint}" if hint else "")
         )
@@ -360,8 +356,8 @@ class PostgreSQL(Database):
             raise self._error(
                 "write",
                 error,
-                f"the connection was lost, and whether row {head[0]} was written is not "
-                f"known ({self._scrub(str(exc)).strip()}): `mandao journal pending` shows it",
+                f"the connection was lost, and whether row {head[0]} was written is not known "
+                f"({database.scrubbed(exc, self._secrets)}): `mandao journal pending` shows it",
             ) from None
 
 
