@@ -131,6 +131,10 @@ class BoardState:
     def restart(self) -> None:
         self._restart()
 
+    def _tracked(self) -> set[int]:
+        """The numbers of this process's leases of requests in flight, on every group."""
+        return {n for numbers in self._mine.values() for n in numbers}
+
     def _update(self, step: Step[T]) -> T:
         """Apply ``step`` to the board atomically, at the backend's clock; its answer."""
         raise NotImplementedError
@@ -141,7 +145,7 @@ class BoardState:
         in flight; leases that ended, and stale places in line, dropped from ``board``."""
         # This process's own requests in flight stay in flight, however long their leases
         # said: a lease only bounds what others wait for should this process die.
-        mine = {n for numbers in self._mine.values() for n in numbers}
+        mine = self._tracked()
         board["leases"] = [
             lease for lease in board["leases"]
             if now < lease[2] <= now + LONGEST or lease[0] in mine
@@ -183,7 +187,7 @@ class BoardState:
     ) -> tuple[int | None, float | None]:
         me = self._holder
         limit = self.admission.limit
-        if limit is not None and sum(map(len, self._mine.values())) >= limit:
+        if limit is not None and len(self._tracked()) >= limit:
             # Every slot is this process's own request's: none can be free, whatever the
             # board says, and the release of one wakes the next here. Not read, the board
             # keeps no place for this process: a process that had to wait for another's
@@ -215,7 +219,7 @@ class BoardState:
             # of this process's that it no longer tracks (its release could not reach the
             # board, or a grant whose answer was lost was made again) has no release to
             # come: it is waited out as another's.
-            mine = {n for numbers in self._mine.values() for n in numbers}
+            mine = self._tracked()
             alone = all(lease[3] == me and lease[0] in mine for lease in board["leases"]) and all(
                 p[0] == me for p in board["line"]
             )
