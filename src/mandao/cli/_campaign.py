@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .._client import Client
     from .._journal import Journal
 
-__all__ = ["Row", "check_rows", "groups_of", "journal_states", "masked"]
+__all__ = ["Row", "check_rows", "journal_states", "masked", "rows_by_group"]
 
 #: A resolution's outcome (``Journal.resolve``) → what the resume makes of the attempt.
 _RESOLVED = {"sent": "accepted", "not-sent": None}
@@ -118,11 +118,6 @@ def rows_by_group(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
     for row in rows:
         groups.setdefault((row.ext, row.at), []).append(row)
     return groups
-
-
-def groups_of(rows: list[Row]) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """The rows by (ext, at), each group's (mobile, text) pairs in file order."""
-    return {key: [(r.mobile, r.text) for r in group] for key, group in rows_by_group(rows).items()}
 
 
 def masked(row: Row) -> dict[str, Any]:

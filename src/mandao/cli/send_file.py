@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._errors import ConfigError, MandaoError, ValidationError
-from ._campaign import Row, check_rows, groups_of, journal_states, masked, rows_by_group
+from ._campaign import Row, check_rows, journal_states, masked, rows_by_group
 from ._common import EXIT_PARTIAL, Output, confirm
 from ._interrupt import Tracker, interrupted
 from ._output import Refusal
@@ -186,22 +186,20 @@ def send_file(
                 client.duplicate_guard = None
         report["unknown_action"] = unknown if unsure else None
 
-        _refuse_suppressed(client, todo, file.name)
-        groups = groups_of(todo)
-        plans = {key: client.send_many(pairs, ext=key[0], at=key[1] or None, msgfmt=msgfmt,
-                                       dry_run=True)
-                 for key, pairs in groups.items()}  # fmt: skip
-        report["groups"] = [
-            {"ext": ext, "at": at or None,
-             "recipients": sum(len(r.recipients) for r in p.requests),
-             "segments": p.estimate.segments, "billable": p.estimate.billable,
-             "requests": len(p.requests), "operations": sorted({r.operation for r in p.requests})}
-            for (ext, at), p in plans.items()
-        ]  # fmt: skip
-        report["recipients"] = sum(g["recipients"] for g in report["groups"])
-        report["billable"] = sum(g["billable"] for g in report["groups"])
-        # What the client leaves out (the suppression list, the duplicate guard), by row.
         grouped = rows_by_group(todo)
+        try:
+            plans = {key: client.send_many([(r.mobile, r.text) for r in rows], ext=key[0],
+                                           at=key[1] or None, msgfmt=msgfmt, dry_run=True)
+                     for key, rows in grouped.items()}  # fmt: skip
+        except ValidationError as exc:
+            # The client's refusal (--suppression error) names numbers: say which rows.
+            refusal = (
+                _suppressed_rows(client, grouped, file.name) if exc.argument == "mobiles" else None
+            )
+            if refusal is None:
+                raise
+            raise refusal from None
+        # What the client leaves out (the suppression list, the duplicate guard), by row.
         report["skipped"] = [
             {**masked(grouped[key][skip.position]), "kind": skip.kind, "reason": skip.reason}
             for key, plan in plans.items() for skip in plan.skipped
@@ -209,10 +207,17 @@ def send_file(
         if not out.json:
             _describe_skipped(report["skipped"])
         # A group whose every row is left out sends nothing, and says nothing of itself.
-        kept = [key for key, plan in plans.items() if plan.requests]
-        report["groups"] = [g for g, key in zip(report["groups"], plans, strict=True)
-                            if key in kept]  # fmt: skip
-        groups = {key: groups[key] for key in kept}
+        sending = {key: plan for key, plan in plans.items() if plan.requests}
+        report["groups"] = [
+            {"ext": ext, "at": at or None,
+             "recipients": sum(len(r.recipients) for r in p.requests),
+             "segments": p.estimate.segments, "billable": p.estimate.billable,
+             "requests": len(p.requests), "operations": sorted({r.operation for r in p.requests})}
+            for (ext, at), p in sending.items()
+        ]  # fmt: skip
+        report["recipients"] = sum(g["recipients"] for g in report["groups"])
+        report["billable"] = sum(g["billable"] for g in report["groups"])
+        groups = {key: [(r.mobile, r.text) for r in grouped[key]] for key in sending}
         if not groups:
             report["sent"] = 0
             out.result(report, "nothing to send")
@@ -313,23 +318,26 @@ def _describe_read(report: dict[str, Any], bad: list[dict[str, Any]], unsure: li
             click.echo(f"  … and {len(unsure) - _SHOW} more", file=err)
 
 
-def _refuse_suppressed(client: Client, todo: list[Row], name: str) -> None:
-    """With ``--suppression error``: the rows whose numbers are on the list, by line, as
-    a refusal of the file (the client's own error names numbers, not rows)."""
-    if client.journal is None or client._suppression != "error":
-        return
+def _suppressed_rows(
+    client: Client, grouped: dict[tuple[str, str], list[Row]], name: str
+) -> Refusal | None:
+    """The rows whose numbers are on the suppression list, by line, as a refusal of the
+    file (the client's own refusal names numbers, not rows); None when there are none."""
+    if client.journal is None:
+        return None
     listed = []
-    for (ext, _), group in rows_by_group(todo).items():
+    for (ext, _), group in grouped.items():
         found = client.journal.suppressed([r.mobile for r in group], sn=client.sn, ext=ext)
         listed += [masked(r) for r in group if r.mobile in found]
-    if listed:
-        lines = ", ".join(f"line {r['line']} ({r['mobile']})" for r in listed[:_SHOW])
-        more = f" and {len(listed) - _SHOW} more" if len(listed) > _SHOW else ""
-        raise Refusal(
-            f"{len(listed)} row(s) with a number on the suppression list: {lines}{more}; "
-            "nothing sent (take them out, or --suppression skip to leave them out)",
-            argument=name,
-        )
+    if not listed:
+        return None
+    lines = ", ".join(f"line {r['line']} ({r['mobile']})" for r in listed[:_SHOW])
+    more = f" and {len(listed) - _SHOW} more" if len(listed) > _SHOW else ""
+    return Refusal(
+        f"{len(listed)} row(s) with a number on the suppression list: {lines}{more}; "
+        "nothing sent (take them out, or --suppression skip to leave them out)",
+        argument=name,
+    )
 
 
 def _describe_skipped(skipped: list[dict[str, Any]]) -> None:
