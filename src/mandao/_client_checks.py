@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from ._config import ReplyLimits
+from ._config_values import POSTGRESQL_SCHEMES
 from ._errors import ConfigError, ValidationError
 from ._operations import OPERATIONS
 
@@ -169,7 +170,7 @@ def foreign_scheme(location: object) -> str | None:
     """
     if not isinstance(location, str) or not (scheme := _SCHEME.match(location)):
         return None
-    if scheme[0].lower() in ("postgresql://", "postgres://"):
+    if scheme[0].lower() in POSTGRESQL_SCHEMES:
         return None
     return (
         f"a journal is an SQLite file or a postgresql:// URL, not {scheme[0]}…: for a file "

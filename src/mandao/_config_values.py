@@ -17,12 +17,16 @@ from ._errors import ConfigError, ValidationError
 __all__ = [
     "DUPLICATE_ACTIONS",
     "JOURNAL_KEYS",
+    "POSTGRESQL_SCHEMES",
     "journal_table",
     "normalise",
     "parse_duration",
     "parse_timeout",
     "run_password_command",
 ]
+
+#: URL schemes that name a PostgreSQL journal (any other URL is refused).
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
 #: Keys of the ``[journal]`` table, and what each is.
 JOURNAL_KEYS: dict[str, str] = {
@@ -111,9 +115,7 @@ def journal_table(value: Any, where: str) -> dict[str, Any]:
     if "path" in out and (not isinstance(out["path"], str) or not out["path"]):
         raise ConfigError(f"journal.path ({where}): expected a file name, got {out['path']!r}")
     url = out.get("url")
-    if url is not None and not (
-        isinstance(url, str) and url.startswith(("postgresql://", "postgres://"))
-    ):
+    if url is not None and not (isinstance(url, str) and url.startswith(POSTGRESQL_SCHEMES)):
         raise ConfigError(
             f"journal.url ({where}): expected a PostgreSQL URL (postgresql://user@host/db)"
         )  # the value is not shown: a URL may hold a password

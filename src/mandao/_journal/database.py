@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
+from .._config_values import POSTGRESQL_SCHEMES
+
 __all__ = [
     "SCHEMES",
     "SQL",
@@ -53,7 +55,7 @@ Kind = Literal["sqlite", "postgresql"]
 #: A chain's head: the last row's ``(seq, hash)``.
 Head = tuple[int, str]
 #: URL schemes that name a PostgreSQL journal.
-SCHEMES = ("postgresql://", "postgres://")
+SCHEMES = POSTGRESQL_SCHEMES
 
 
 class Dialects(str):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from .._errors import JournalError
+from .database import is_url
 from .schema import INDEXES, SCHEMA_VERSION, TABLES, migrations
 
 __all__ = ["connect", "default_journal_location", "default_journal_path", "schema_version"]
@@ -74,11 +75,7 @@ def default_journal_location() -> Path | str:
     """Where ``Journal()`` keeps the journal: ``$MANDAO_JOURNAL`` as given when it is a
     PostgreSQL URL, else :func:`default_journal_path`."""
     given = os.environ.get("MANDAO_JOURNAL", "")
-    return (
-        given
-        if given.lower().startswith(("postgresql://", "postgres://"))
-        else (default_journal_path())
-    )
+    return given if is_url(given) else default_journal_path()
 
 
 def _write_ahead(conn: sqlite3.Connection, timeout: float) -> None:
