@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import logging
 import subprocess
 import sys
 
+import pytest
 from rich.console import Console
 
 from mandao import Batch, Numbers
@@ -59,6 +61,47 @@ def test_the_bar_counts_what_was_accepted_and_names_the_rest() -> None:
     last = [frame for frame in out.getvalue().split("\r") if "sending" in frame][-1]
     assert "2/8" in last
     assert "4 batch(es), 2 refused, 2 of unknown outcome, 2 not sent" in last
+
+
+def test_the_bar_says_when_a_send_waits_for_the_serials_slot() -> None:
+    """The client's log of a lasting wait for a slot shows on the bar while it lasts (a
+    resumed campaign behind an unanswered request's slot is not silent), and its end
+    puts the label back; other log lines change nothing."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160, color_system=None)
+    log = logging.getLogger("mandao")
+    with progress_bar(4, "sending", enabled=True, console=console) as advance:
+        log.info("serial SDK-1: waiting for a slot", extra={"mandao_waiting": "SDK-1"})
+        waiting = out.getvalue()
+        log.warning("something else")
+        log.info("serial SDK-1: waited 3.0s for a slot", extra={"mandao_waiting": None})
+        advance(_batch(0, 1, _mobiles(0, 4)))
+    assert "sending: waiting for a slot of serial SDK-1 (an earlier request holds it)" in waiting
+    last = [frame for frame in out.getvalue().split("\r") if "sending" in frame][-1]
+    assert "waiting" not in last
+    assert "4/4" in last
+    assert log.level == logging.NOTSET
+    assert not [h for h in log.handlers if not isinstance(h, logging.NullHandler)]
+
+
+def test_without_a_bar_on_a_terminal_a_lasting_wait_is_a_line_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A one-batch send (no bar) that waits long for a slot says so on stderr, once;
+    stdout (the result, the JSON) is untouched."""
+    log = logging.getLogger("mandao")
+    said = "sending: waiting for a slot of serial SDK-1 (an earlier request holds it)\n"
+    with progress_bar(1, "sending", enabled=False):
+        log.info("serial SDK-1: waiting for a slot", extra={"mandao_waiting": "SDK-1"})
+        log.info("serial SDK-1: waited 3.0s for a slot", extra={"mandao_waiting": None})
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == said
+    # A bar on a file (a cron job's log) is written once, at its end: the wait is a line.
+    console = Console(file=io.StringIO(), force_terminal=False)
+    with progress_bar(1, "sending", enabled=True, console=console):
+        log.info("serial SDK-1: waiting for a slot", extra={"mandao_waiting": "SDK-1"})
+    assert capsys.readouterr().err == said
 
 
 def test_disabled_bar_imports_nothing_and_writes_nothing() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,78 @@ def test_a_second_request_waits_for_the_first_with_one_slot() -> None:
     assert isinstance(info.value, mandao.GatewayUnreachable)  # not sent
     store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
     assert store.admit(Admit("send"), wait=5).group == 0
+
+
+class _Waits(logging.Handler):
+    """The client's log of waits for a slot, as a progress bar hears it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.heard: list[tuple[str | None, str]] = []
+        self.told = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "mandao_waiting"):
+            self.heard.append((record.mandao_waiting, record.getMessage()))
+            self.told.set()
+
+
+@contextlib.contextmanager
+def _heard_waits(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Waits]:
+    monkeypatch.setattr("mandao._coordination.store.LONG_WAIT", 0.05)
+    logger, handler = logging.getLogger("mandao"), _Waits()
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_a_lasting_wait_is_logged_while_it_lasts_then_its_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wait for a slot that lasts is said once, while it lasts (a resumed campaign
+    behind an unanswered request's slot is not silent), and its end is said too."""
+    store = _store(limit=1)
+    first = store.admit(Admit("send"), wait=5)
+    got: list[object] = []
+    with _heard_waits(monkeypatch) as waits:
+        waiter = threading.Thread(target=lambda: got.append(store.admit(Admit("send"), wait=30)))
+        waiter.start()
+        assert waits.told.wait(10), "the wait was never logged"
+        assert not got  # said while it waits, not once it is over
+        ((sn, message),) = waits.heard
+        assert sn == ""
+        assert "waiting for a slot (max_in_flight=1, 1 in flight" in message
+        store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
+        waiter.join(10)
+    assert got
+    assert waits.heard[-1][0] is None
+    assert "waited" in waits.heard[-1][1]
+    assert [sn for sn, _ in waits.heard].count("") == 1  # once, however often it asked
+
+
+def test_a_lasting_wait_of_a_task_is_logged_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same for an asyncio task waiting in the line."""
+    from mandao._coordination import aio
+
+    store = _store(limit=1)
+    first = store.admit(Admit("send"), wait=5)
+
+    async def main(waits: _Waits) -> None:
+        task = asyncio.create_task(aio.admit(store, Admit("send"), wait=30, sn=SN, lease=60))
+        while not waits.heard:
+            await asyncio.sleep(0.001)  # polling a condition: when it comes is no timing
+        assert not task.done()
+        store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
+        await task
+
+    with _heard_waits(monkeypatch) as waits:
+        asyncio.run(main(waits))
+    assert [sn for sn, _ in waits.heard] == [SN, None]
 
 
 def test_waiters_are_served_first_come_first_served() -> None:

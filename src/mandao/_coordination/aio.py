@@ -90,6 +90,7 @@ async def admit(
     waiter = _Waiter(asyncio.get_running_loop())
     start = time.monotonic()
     granted: int | None = None
+    told = False
     await _locked(store, lambda: store._line.append(waiter), offload)
     try:
         while True:
@@ -103,7 +104,8 @@ async def admit(
             if left <= 0:
                 raise store._busy(sn, wait - left)
             try:
-                async with asyncio.timeout(left if again is None else min(left, again)):
+                nap, told = store._nap(start, left, again, sn, told)
+                async with asyncio.timeout(nap):
                     await waiter.event.wait()
             except TimeoutError:
                 pass

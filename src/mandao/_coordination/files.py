@@ -84,18 +84,18 @@ class FileState(BoardState):
             raise JournalError(f"cannot lock the admission file {self._path}: {exc}") from exc
         try:
             data = os.pread(fd, _READ, 0)  # a board's usual size in one read
-            board = fresh()
+            board, stored = fresh(), b""
             if len(data) >= _LENGTH.size:
                 (size,) = _LENGTH.unpack_from(data)
                 end = _LENGTH.size + size
                 if len(data) < end <= _LENGTH.size + _MOST:
                     data += os.pread(fd, end - len(data), len(data))
                 if 0 < size <= _MOST:
-                    board = decode(data[_LENGTH.size : end])
-            before = encode(board)
+                    stored = data[_LENGTH.size : end]
+                    board = decode(stored)
             board, answer = step(board, time.time())
             data = encode(board)
-            if data != before:  # a waiter asking again changes nothing, mostly
+            if data != stored:  # a waiter asking again changes nothing, mostly
                 os.pwrite(fd, _LENGTH.pack(len(data)) + data, 0)
             return answer
         except OSError as exc:  # a full disk, say

@@ -44,6 +44,10 @@ __all__ = ["LocalState", "SerialStore", "State", "Waiter", "shared"]
 
 logger = logging.getLogger("mandao")
 
+#: A wait for a slot that lasts this long is logged when it does, not only once it ends (a
+#: campaign resumed behind an unanswered request's slot waits a read timeout).
+LONG_WAIT = 1.0
+
 
 class State(Protocol):
     """Where one serial's admission state lives. Its store calls it with its lock held.
@@ -194,6 +198,7 @@ class SerialStore:
         ticket = threading.Condition(self._lock)
         start = time.monotonic()
         granted: int | None = None
+        told = False
         with self._lock:
             self._line.append(ticket)
             try:
@@ -204,7 +209,8 @@ class SerialStore:
                     left = start + wait - time.monotonic()
                     if left <= 0:
                         raise self._busy(sn, wait - left)
-                    ticket.wait(left if again is None else min(left, again))
+                    nap, told = self._nap(start, left, again, sn, told)
+                    ticket.wait(nap)
             except BaseException:
                 if granted is not None:  # interrupted once granted: the slot goes back
                     self._shared.release(granted, Change.NONE, 0.0, hold=0.0)
@@ -231,9 +237,32 @@ class SerialStore:
         url = groups.url(effect.service, group)
         assert url is not None  # noqa: S101 (granted among those serving the service)
         now = time.monotonic()
-        if now - start > 1.0:
-            logger.info("serial %s: waited %.1fs for a slot", sn, now - start)
+        if now - start > LONG_WAIT:
+            logger.info("serial %s: waited %.1fs for a slot", sn, now - start,
+                        extra={"mandao_waiting": None})  # fmt: skip
         return Granted(group, url, serving, now, now - start)
+
+    def _nap(
+        self, start: float, left: float, again: float | None, sn: str, told: bool
+    ) -> tuple[float, bool]:
+        """How long a waiter sleeps before it asks again (at most ``left``, ``again``), and
+        whether its wait was logged: once it reaches :data:`LONG_WAIT`, it is (``told``:
+        already)."""
+        nap = left if again is None else min(left, again)
+        lasted = time.monotonic() - start
+        if lasted < LONG_WAIT:
+            return min(nap, LONG_WAIT - lasted), False
+        if not told:
+            state, limit = self.state, self._limit
+            logger.info(
+                "serial %s: waiting for a slot (max_in_flight=%s, %d in flight here or in "
+                "another process; an unanswered request keeps its slot one read timeout "
+                "after it was written); waiting up to %.0fs more",
+                sn, limit if limit is not None else "unlimited",
+                state.in_flight + len(state.holds), left,
+                extra={"mandao_waiting": sn},
+            )  # fmt: skip
+        return nap, True
 
     def _leave(self, waiter: Waiter, granted: int | None) -> None:
         """``waiter`` leaves the line (with a slot, or giving up); the next may go."""

@@ -9,6 +9,7 @@ touched (rich's own redirection of stdout is turned off).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -39,6 +40,9 @@ def progress_bar(
             gateway accepted, and the others (refused, unknown, not sent) beside it.
         label: the text before the bar.
         enabled: False draws nothing and imports nothing (``--json``, a one-batch send).
+
+    Either way, a send that waits long for a slot of its serial says so, on the bar or
+    as a line on stderr.
         console: where to draw (tests); default a rich Console on stderr.
 
     Example::
@@ -47,7 +51,8 @@ def progress_bar(
         ...     client.send(numbers, text, progress=advance)  # doctest: +SKIP
     """
     if not enabled:
-        yield _ignore
+        with _waits_shown(_said, label):
+            yield _ignore
         return
     from rich.console import Console
     from rich.progress import (
@@ -86,5 +91,47 @@ def progress_bar(
         shown = "".join(f", {n} {_STATES.get(s, s)}" for s, n in others.items())
         progress.update(task, advance=sent, batches=batches, unsent=shown)
 
-    with progress:
+    def describe(text: str) -> None:
+        if progress.console.is_terminal:  # redrawn in place
+            progress.update(task, description=text, refresh=True)
+        else:  # a file or a pipe gets the bar's last state only: the wait is a line
+            _said(text)
+
+    with progress, _waits_shown(describe, label):
         yield advance
+
+
+#: What the bar says while a send waits for a slot of the serial (a campaign resumed behind
+#: an unanswered request, whose slot is held one read timeout after it was written).
+WAITING = "{label}: waiting for a slot of serial {sn} (an earlier request holds it)"
+
+
+def _said(text: str) -> None:
+    """Without a bar redrawn on a terminal, a lasting wait is a line on stderr (its end
+    is not)."""
+    if "waiting" in text:
+        sys.stderr.write(text + "\n")
+
+
+@contextmanager
+def _waits_shown(describe: Callable[[str], None], label: str) -> Iterator[None]:
+    """While the block runs, the client's log of a wait for a slot (which a lasting wait
+    gives as it happens, and its end) changes the bar's text through ``describe``."""
+    import logging
+
+    class Shown(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if hasattr(record, "mandao_waiting"):
+                sn = record.mandao_waiting
+                describe(label if sn is None else WAITING.format(label=label, sn=sn))
+
+    logger, handler = logging.getLogger("mandao"), Shown(logging.INFO)
+    level = logger.level
+    if not logger.isEnabledFor(logging.INFO):
+        logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
