@@ -135,3 +135,24 @@ def test_v_may_come_before_the_command(gateway: SandboxGateway) -> None:
     assert before.stderr.count("DEBUG") == after.stderr.count("DEBUG")
     assert PASSWORD not in before.output
     assert run(["account"], env=env).stderr == ""
+
+
+def test_without_v_the_libraries_warnings_stay_off_stderr() -> None:
+    """With no logging set up, Python prints any library's warning on stderr (psycopg's
+    pool, say, discarding a connection the server closed, and recovering). A command
+    without -v prints its own words only; -v shows them; and a command leaves nothing
+    behind. (In a process of its own: pytest's handlers would hide Python's last resort.)"""
+    code = """
+import logging, sys
+from mandao.cli._common import _setup_logging
+pool = logging.getLogger("psycopg.pool")
+for verbose in (0, 1):
+    undo = _setup_logging(verbose)
+    pool.warning("inside %d", verbose)
+    sys.stderr.flush()
+    undo()
+pool.warning("after")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)  # fmt: skip
+    assert done.stderr == "WARNING psycopg.pool: inside 1\nafter\n"

@@ -53,16 +53,32 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Loggers ``-v`` leaves at INFO: zeep logs its whole schema parse at DEBUG (about 90
 #: lines for one send), shown with ``-vv``.
 _QUIET_AT_V = ("zeep",)
+#: Libraries whose warnings reach stderr, with no logging set up, only through Python's
+#: last-resort handler: a handler of their own, doing nothing, keeps them off (not -v).
+_LIBRARIES = ("psycopg", "urllib3", "zeep", "httpx", "httpcore")
 
 
 def _setup_logging(verbose: int) -> Callable[[], None] | None:
     """-v: every logger at DEBUG to stderr (request lines), redacted; zeep at INFO unless -vv.
+    Without -v, the libraries' own warnings are not printed.
 
     Returns what undoes it (a command run in process, as tests do, leaves nothing behind).
     """
-    if not verbose:
-        return None
     import logging  # here, not at the top: offline commands start fast
+
+    if not verbose:
+        # The command says what went wrong itself; a library's warnings (psycopg's pool
+        # discarding a connection the server closed, and recovering) are for -v only.
+        silent = logging.NullHandler()
+        libraries = [logging.getLogger(name) for name in _LIBRARIES]
+        for library in libraries:
+            library.addHandler(silent)
+
+        def unquiet() -> None:
+            for library in libraries:
+                library.removeHandler(silent)
+
+        return unquiet
 
     from .. import _redact
 
