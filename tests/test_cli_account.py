@@ -6,9 +6,10 @@ import os
 import subprocess
 import sys
 
+from mandao.cli.account import REGISTER_FIELDS
 from mandao.testing import SandboxAccount, SandboxGateway
 
-from ._cli_helpers import PASSWORD, SN, as_json, run, sandbox_env
+from ._cli_helpers import PASSWORD, SN, Terminal, as_json, run, sandbox_env
 
 FIELDS = {
     "province": "北京",
@@ -86,6 +87,33 @@ def test_register_on_a_registered_serial_says_so_and_exits_0(gateway: SandboxGat
     assert (data["already_registered"], data["code"], data["operation"]) == (True, -1, "Register")
     wrong = run(["register", *flags, "--fax", "", "--json"], env=sandbox_env(gateway, "wrong"))
     assert (wrong.exit_code, as_json(wrong)["error"]["code"]) == (4, -2)
+
+
+def test_register_at_a_terminal_asks_nothing_of_a_registered_serial(
+    gateway: SandboxGateway,
+) -> None:
+    """At a terminal, without the fields as flags, register first asks the gateway for the
+    balance: a serial that has one is registered, and nothing is prompted (before, a dozen
+    fields were asked for, then Register said -1). An unregistered serial (-2) gets the
+    prompts, and the answers typed register it."""
+    env = {**os.environ, **sandbox_env(gateway), "COLUMNS": "120"}
+    registered = Terminal([sys.executable, "-m", "mandao", "register"], env)
+    assert registered.finish() == 0
+    assert "already registered: the serial's balance call answered (" in registered.text
+    assert "Register was not called" in registered.text
+    assert "Province" not in registered.text
+    assert gateway.account(SN).register_changes_today == 0
+
+    gateway.add_account(SN, SandboxAccount(PASSWORD, registered=False))
+    unregistered = Terminal([sys.executable, "-m", "mandao", "register"], env)
+    for name, label in REGISTER_FIELDS.items():
+        assert unregistered.wait_for(label), unregistered.text
+        unregistered.type(FIELDS.get(name, "") + "\r")
+    assert unregistered.finish() == 0, unregistered.text
+    assert "registered: Register answered 0" in unregistered.text
+    state = gateway.account(SN)
+    assert state.registered
+    assert state.registration["entname"] == FIELDS["entname"]
 
 
 def test_register_json_without_fields_is_a_usage_error(gateway: SandboxGateway) -> None:

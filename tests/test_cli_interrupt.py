@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 from mandao import Journal
 from mandao.testing import SandboxGateway
 
-from ._cli_helpers import as_json, run, sandbox_env
+from ._cli_helpers import Terminal, as_json, run, sandbox_env
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal and SIGINT")
 
@@ -36,54 +35,6 @@ ROWS = [
     ("13500135000", "明早停水【示例】", "7"),
     ("13400134000", "赵六您好【示例】", "8"),
 ]
-
-
-class Terminal:
-    """A child process on a pseudo-terminal, and everything it has written so far."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        master, slave = os.openpty()
-        self.process = subprocess.Popen(
-            args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
-        )
-        os.close(slave)
-        self._master = master
-        self._seen = b""
-        self._done = False
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self._master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                chunk = b""
-            with self._changed:
-                self._seen += chunk
-                self._done = not chunk
-                self._changed.notify_all()
-            if not chunk:
-                return
-
-    @property
-    def text(self) -> str:
-        with self._changed:
-            return self._seen.decode("utf-8", "replace")
-
-    def wait_for(self, needle: str) -> bool:
-        """Block until ``needle`` has been written (True) or the terminal closed (False)."""
-        with self._changed:
-            self._changed.wait_for(lambda: needle.encode() in self._seen or self._done)
-            return needle.encode() in self._seen
-
-    def finish(self) -> int:
-        """The exit status, once the child has ended and all its output is read."""
-        status = self.process.wait()
-        self._reader.join()
-        os.close(self._master)
-        return status
 
 
 def _csv(path: Path) -> Path:

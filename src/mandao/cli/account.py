@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .._errors import AuthenticationError
+from .._errors import AuthenticationError, GatewayError
 from ._common import Output, client_options, common_options, confirm, make_client
 
 __all__ = ["REGISTER_FIELDS", "account", "register", "unregister"]
@@ -93,6 +93,8 @@ def register(settings: dict[str, Any], out: Output, **fields: str | None) -> Non
             f"missing {', '.join(missing)}: give them as flags ({why} nothing is prompted; "
             "--fax may be left out)"
         )
+    if missing and _answers_balance(settings, out):
+        return
     values: dict[str, str] = {}
     for name, label in REGISTER_FIELDS.items():
         value = fields.get(name)
@@ -111,6 +113,26 @@ def register(settings: dict[str, Any], out: Output, **fields: str | None) -> Non
             _already_registered(exc, out)
             return
     out.result({**_registration(result), "already_registered": False}, _registered(result))
+
+
+def _answers_balance(settings: dict[str, Any], out: Output) -> bool:
+    """Before prompting for a dozen fields: whether the serial is registered already, as a
+    balance call answered proves (an unregistered serial gets -2, as does a wrong
+    password: then the prompts come, and Register says which). Said as a result if so."""
+    with make_client(settings) as client:
+        try:
+            balance = client.balance()
+        except GatewayError:
+            return False
+        host = client.active_host("account")
+    from .._config import short_host
+
+    out.result(
+        {"operation": "balance", "balance": balance, "host": host, "already_registered": True},
+        f"already registered: the serial's balance call answered ({balance} left) via "
+        f"{short_host(host)}; nothing to register (Register was not called)",
+    )
+    return True
 
 
 #: Register's -1 (重复注册; "a second Register gives -1", INTERFACE.md §2): the serial
