@@ -98,7 +98,9 @@ class AsyncClient(AsyncInbound):
         for op in ("mdsmssend", "balance"):  # each service's WSDL, parsed and bound
             wsdl.client(OPERATIONS[op].service)
         if self._transport is None:
-            self._transport = AioTransport(self.timeouts, self._session, self._limits)
+            self._transport = AioTransport(
+                self.timeouts, self._session, self._limits, lambda: self._credentials
+            )
         return self._transport
 
     # -- sends --------------------------------------------------------------------------

@@ -104,7 +104,7 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
 
         async def call_and_keep() -> str:
             sent = await self._call(OPERATIONS[operation], values, ())
-            await self._off_loop(lambda: fetch.take(sent.result))
+            await self._off_loop(lambda: fetch.take(self._credentials.scrub(sent.result)))
             return sent.url
 
         return fetch.result(await _whole(call_and_keep()))
@@ -121,7 +121,9 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
 
         async def call_and_keep() -> str:
             sent = await self._call(OPERATIONS[fetch.operation], values, ())
-            await self._off_loop(lambda: fetch.take(sent.result, values["maxid"]))
+            await self._off_loop(
+                lambda: fetch.take(self._credentials.scrub(sent.result), values["maxid"])
+            )
             return sent.url
 
         return fetch.result(await _whole(call_and_keep()))

@@ -391,7 +391,8 @@ class Client(ClientInbound):
                 if self._transport is None:
                     from ._transports.sync import SyncTransport
 
-                    self._transport = SyncTransport(self.timeouts, carrier, self._limits)
+                    hidden = lambda: self._credentials  # noqa: E731 (as it is at each call)
+                    self._transport = SyncTransport(self.timeouts, carrier, self._limits, hidden)
         return self._transport, self._serial_store()
 
     def _call(

@@ -108,7 +108,7 @@ class ClientInbound(BaseClient["requests.Session"]):
         )
         fetch.recover()
         sent = self._call(OPERATIONS[operation], fetch.values(), ())
-        fetch.take(sent.result)
+        fetch.take(self._credentials.scrub(sent.result))
         return fetch.result(sent.url)
 
     def fetch_reports(self, *, rrid: str | None = None) -> Fetched[Report]:
@@ -130,7 +130,7 @@ class ClientInbound(BaseClient["requests.Session"]):
         fetch.recover()
         values = fetch.values()
         sent = self._call(OPERATIONS[fetch.operation], values, ())
-        fetch.take(sent.result, values["maxid"])
+        fetch.take(self._credentials.scrub(sent.result), values["maxid"])
         return fetch.result(sent.url)
 
     def poll_replies(

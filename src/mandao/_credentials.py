@@ -15,6 +15,7 @@ from typing import Any
 
 from ._errors import ValidationError
 from ._operations import PasswordForm
+from ._redact import Secrets
 
 __all__ = ["SERIAL_PATTERN", "Credentials", "md5_form"]
 
@@ -61,6 +62,15 @@ class Credentials:
         if form == "md5":
             return self._md5
         return bytes(a ^ b for a, b in zip(self._masked, self._pad, strict=True)).decode("utf-8")
+
+    def forms(self) -> tuple[str, str, str]:
+        """The password as a server might echo it: plain, and its MD5 form in both cases
+        (to scrub from what comes back, never to show)."""
+        return self.pwd("plain"), self._md5.upper(), self._md5.lower()
+
+    def scrub(self, text: str) -> str:
+        """``text`` (a server's answer, to keep) with the password, in either form, as ***."""
+        return Secrets(self.forms()).scrub(text)
 
     def __repr__(self) -> str:
         return f"Credentials(sn={self.sn!r}, password=<hidden>)"

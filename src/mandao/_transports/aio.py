@@ -30,6 +30,7 @@ import zeep
 from .. import _log  # noqa: F401 - installs log redaction (httpx's loggers too) before any request
 from .._config import ReplyLimits, Timeouts
 from .._core.wire import Broken, Exchange
+from .._credentials import Credentials
 from .._redact import Secrets, redact_exception, scrubbing
 from .._version import __version__
 from . import codec
@@ -144,6 +145,8 @@ class AioTransport:
             use in the running event loop, which it then serves alone (once that loop is
             closed, a new pool is made for the next).
         limits: the cap of each operation's replies (:class:`~mandao._config.ReplyLimits`).
+        credentials: the client's credentials as they are now: both forms of its password
+            are scrubbed from what any server sends back.
     """
 
     def __init__(
@@ -151,9 +154,11 @@ class AioTransport:
         timeouts: Timeouts,
         client: httpx.AsyncClient | None = None,
         limits: ReplyLimits | None = None,
+        credentials: Callable[[], Credentials] | None = None,
     ) -> None:
         self.timeouts = timeouts
         self.limits = limits or ReplyLimits()
+        self._credentials = credentials
         self._given = client
         self._client = client
         self._making: asyncio.Future[httpx.AsyncClient] | None = None
@@ -192,7 +197,7 @@ class AioTransport:
 
     def secrets(self, built: Built) -> Secrets:
         """What ``built`` carries that no text from a server may show."""
-        return codec.secrets(built)
+        return codec.secrets(built, None if self._credentials is None else self._credentials())
 
     async def exchange(
         self,
@@ -211,7 +216,7 @@ class AioTransport:
         seconds left before the call's deadline; the attempt's timeouts are cut to it.
         """
         request = codec.encode(built, host)
-        hidden = codec.secrets(built)
+        hidden = self.secrets(built)
         carrier = await self._carrier()
         loop = asyncio.get_running_loop()
         read, limit, until = self.timeouts.read, self._timeout, None

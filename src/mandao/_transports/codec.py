@@ -10,7 +10,7 @@ request's :func:`secrets` first. A result is kept as sent.
 from __future__ import annotations
 
 from .._core.wire import Fault, Malformed, Response, Result
-from .._credentials import md5_form
+from .._credentials import Credentials, md5_form
 from .._redact import Secrets
 from . import http, soap
 from .wire import WireRequest
@@ -31,15 +31,20 @@ def encode(built: Built, host: str) -> WireRequest:
     return http.encode(built, host)
 
 
-def secrets(built: Built) -> Secrets:
+def secrets(built: Built, credentials: Credentials | None = None) -> Secrets:
     """The secret values ``built`` carries: the password (plain-form operations) and the
-    MD5 form, upper and lower case."""
+    MD5 form, upper and lower case; and, given the client's ``credentials``, both forms of
+    its password whichever ``built`` carries (a server that answers an MD5-form operation
+    knows the plain password too, and may echo it)."""
     sn, carried = built.fields.get("sn", ""), built.fields.get("pwd", "")
     if not carried or carried == "***":  # a dry run's: nothing to hide
         return Secrets(())
     plain = built.operation.pwd == "plain"  # noqa: S105 (a form's name, not a password)
     md5 = md5_form(sn, carried) if plain else carried
-    return Secrets((carried, md5.upper(), md5.lower()))
+    values = [carried, md5.upper(), md5.lower()]
+    if credentials is not None:
+        values += credentials.forms()
+    return Secrets(dict.fromkeys(values))
 
 
 def _too_deep(text: str) -> bool:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import http.client
 import time
+from collections.abc import Callable
 
 import requests
 import urllib3.exceptions
 
 from .._config import ReplyLimits, Timeouts
 from .._core.wire import Broken, Exchange
+from .._credentials import Credentials
 from .._redact import Secrets, redact_exception, scrubbing
 from . import bounded, codec
 from .body import ACCEPT_ENCODING, Body, BodyError
@@ -52,6 +54,8 @@ class SyncTransport:
         timeouts: the connect and read timeouts of every attempt.
         session: the session to send with.
         limits: the cap of each operation's replies (:class:`~mandao._config.ReplyLimits`).
+        credentials: the client's credentials as they are now: both forms of its password
+            are scrubbed from what any server sends back.
     """
 
     def __init__(
@@ -59,14 +63,16 @@ class SyncTransport:
         timeouts: Timeouts,
         session: requests.Session,
         limits: ReplyLimits | None = None,
+        credentials: Callable[[], Credentials] | None = None,
     ) -> None:
         self.timeouts = timeouts
         self.session = session
         self.limits = limits or ReplyLimits()
+        self._credentials = credentials
 
     def secrets(self, built: Built) -> Secrets:
         """What ``built`` carries that no text from a server may show."""
-        return codec.secrets(built)
+        return codec.secrets(built, None if self._credentials is None else self._credentials())
 
     def exchange(self, built: Built, host: str, *, budget: float | None = None) -> Exchange:
         """Send ``built`` to the service URL ``host``; what happened on the wire.
@@ -75,7 +81,7 @@ class SyncTransport:
         to it.
         """
         request = codec.encode(built, host)
-        hidden = codec.secrets(built)
+        hidden = self.secrets(built)
         connect, read, until = self.timeouts.connect, self.timeouts.read, None
         if budget is not None:
             connect, read = min(connect, budget), min(read, budget)
