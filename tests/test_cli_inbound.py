@@ -115,3 +115,34 @@ def test_reports_fetch_until_nothing_is_left_waiting(
     assert sorted(r["mobile"] for r in data["reports"]) == numbers
     assert data["matched"] == 5
     assert as_json(run(["reports", "--json"], env=env))["reports"] == []
+
+
+def test_reports_of_one_send_show_all_of_them_and_a_plain_fetch_goes_past_them(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """`reports --rrid` shows every report of that send, new or fetched before (from the
+    journal), marked; a plain `reports` after it goes on past a batch of only those (it
+    used to stop there, "no new reports", with the next send's waiting); --follow with
+    --rrid is refused, not the rrid ignored."""
+    gateway.configure_reports(per_call=2)
+    env = _env(gateway, tmp_path)
+    first = as_json(run(["send", "13800138000", "13900139000", "-t", "通知【示例】", "--json"],
+                        env=env))["id"]  # fmt: skip
+    later = [f"1370013700{i}" for i in range(3)]
+    assert run(["send", *later, "-t", "明天见【示例】"], env=env).exit_code == 0
+
+    own = as_json(run(["reports", "--rrid", first, "--json"], env=env))
+    assert sorted((r["mobile"], r["new"]) for r in own["reports"]) == [
+        ("13800138000", True), ("13900139000", True)
+    ]  # fmt: skip
+    rest = as_json(run(["reports", "--json"], env=env))
+    assert sorted(r["mobile"] for r in rest["reports"]) == later
+
+    again = run(["reports", "--rrid", first], env=env)
+    assert again.exit_code == 0, again.output
+    assert "0 new; 2 fetched before (from the journal)" in again.output
+    data = as_json(run(["reports", "--rrid", first, "--json"], env=env))
+    assert [r["new"] for r in data["reports"]] == [False, False]
+    refused = run(["reports", "--rrid", first, "--follow"], env=env)
+    assert refused.exit_code == 2
+    assert "leave out --rrid" in refused.output

@@ -158,6 +158,47 @@ def test_a_reply_kept_before_a_crash_comes_back_with_the_next_fetch(
     assert got.recovered == 1
 
 
+def test_a_reply_the_journal_cannot_keep_is_written_to_a_file_and_kept_next(
+    make_client: MakeClient, gateway: SandboxGateway, journal_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """mo gives each reply once: an answer the journal fails to keep (locked, a server gone)
+    is tried again, then written to a file beside the journal, and the fetch fails saying
+    where. The next fetch keeps it and returns it (its opt-out applied): nothing is lost."""
+    from mandao._journal.inbox import Inbox
+
+    keep, failing = Inbox._keep, {"left": 1}
+
+    def flaky(self: Inbox, sn: str, source: str, raw: str) -> int:
+        if failing["left"]:
+            failing["left"] -= 1
+            raise mandao.JournalError("database is locked")
+        return keep(self, sn, source, raw)
+
+    monkeypatch.setattr(Inbox, "_keep", flaky)
+    client = make_client(journal=journal_path)
+    gateway.reply(NUMBERS[0], "TD")
+    got = client.fetch_replies()  # one failure: the second try keeps it
+    assert [r.mobile for r in got] == [NUMBERS[0]]
+    assert got.suppressed == (NUMBERS[0],)
+
+    gateway.reply(NUMBERS[1], "TD")
+    failing["left"] = 2
+    with pytest.raises(mandao.JournalError, match=r"was written to .* instead") as info:
+        client.fetch_replies()
+    folder = journal_path.with_name(journal_path.name + "-unkept")
+    (spooled,) = folder.iterdir()
+    assert str(spooled) in str(info.value)
+    assert spooled.stat().st_mode & 0o077 == 0
+    assert client.journal.replies(mobile=NUMBERS[1]) == []  # not in the journal yet
+
+    got = client.fetch_replies()  # the gateway has nothing more: the file's reply comes
+    assert ([r.mobile for r in got], got.recovered) == ([NUMBERS[1]], 1)
+    assert got.suppressed == (NUMBERS[1],)
+    assert list(folder.iterdir()) == []
+    assert client.fetch_replies().items == ()  # kept once
+
+
 @pytest.fixture
 def push_server(journal_path: Path) -> Iterator[tuple[str, mandao.ReplyPush]]:
     """The push app in a WSGI server on 127.0.0.1 (port 0), its URL with the token."""

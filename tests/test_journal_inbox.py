@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -202,6 +203,40 @@ def test_a_nul_in_a_reply_is_stored_on_both_backends(journal: Journal) -> None:
     )
     assert [r.text for r in journal.replies()] == ["a\ufffdb", "TD"]
     assert journal.suppressed(["13900139000"], sn=SN) == {"13900139000"}
+
+
+def test_a_long_reply_is_stored_on_both_backends(journal: Journal) -> None:
+    """A reply of 3,000 different characters: its key is past what PostgreSQL's unique
+    index holds (it raised on every fetch, each retrying it first: no reply came again).
+    Stored once, on both backends, and the next fetch goes on."""
+    text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(3000))
+    line = f"1,106,13800138000,{quote(text.encode('gb18030'))},2026-12-1 9:30:00"
+    for _ in range(2):
+        fetch = ReplyFetch.start(journal, SN, "mo", _inbound(), None)
+        fetch.take(line)
+    assert [r.text for r in journal.replies()] == [text]
+    later = ReplyFetch.start(journal, SN, "mo", _inbound(), None)
+    later.recover()  # nothing left undecoded
+    assert later.result("").recovered == 0
+
+
+def test_a_number_that_is_no_ascii_number_or_past_mo2s_int_moves_no_cursor(
+    journal: Journal,
+) -> None:
+    """A moID of '²' (a digit to str.isdigit, not to int) no longer fails every later
+    fetch; a garbled mo2 line that starts with a mobile number does not move mo2's cursor
+    past its xs:int (every later mo2 call would be a fault)."""
+    fetch = ReplyFetch.start(journal, SN, "mo2", _inbound(), None)
+    fetch.take(
+        "10000001,106,13900000001,TD,2024-3-1 9:30:00\r\n"
+        "²,106,13900000002,%CD%CB%B6%A9,2024-3-1 9:31:00\r\n"
+        "13900000003,TD"
+    )
+    assert journal._cursor(f"mo2:{SN}") == "10000001"
+    again = ReplyFetch.start(journal, SN, "mo2", _inbound(), None)
+    again.recover()  # nothing left undecoded, nothing raised
+    assert again.result("").recovered == 0
+    assert journal.suppressed(["13900000001"], sn=SN) == {"13900000001"}
 
 
 def test_reports_match_per_pair_rrids_and_prefer_the_accepted_attempt(journal: Journal) -> None:

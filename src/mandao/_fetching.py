@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from ._client_checks import Inbound
-from ._errors import ConfigError, ValidationError
+from ._errors import ConfigError, JournalError, ValidationError
 from ._inbound.replies import Reply
 from ._inbound.reports import Report
 
@@ -58,6 +58,9 @@ class Fetched(Generic[T]):
         matched: reports matched to a journaled attempt.
         resolved: seqs of attempts of unknown outcome that a report resolved as sent.
         suppressed: numbers an opt-out reply put on the suppression list.
+        seen: the records the answer held, new or stored before (a fetch of only those
+            stored before, after a fetch of one send's reports, say, has ``items`` empty
+            and more may wait behind it).
     """
 
     items: tuple[T, ...]
@@ -67,6 +70,7 @@ class Fetched(Generic[T]):
     matched: int = 0
     resolved: tuple[int, ...] = ()
     suppressed: tuple[str, ...] = ()
+    seen: int = 0
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
@@ -109,35 +113,67 @@ class _Steps(Generic[T]):
     matched: int = 0
     resolved: list[int] = field(default_factory=list)
     suppressed: list[str] = field(default_factory=list)
+    seen: int = 0
 
     def _add(self, new: list[T], decoded: Decoded[T], stored: Stored) -> None:
         self.items += new
+        self.seen += len(decoded.items)
         self.unreadable += decoded.unreadable
         self.matched += stored.matched
         self.resolved += stored.resolved
         self.suppressed += stored.suppressed
 
     def _kept(self, source: str, raw: str) -> int:
-        inbound = self.journal._keep(self.sn, source, raw)
+        """Commit ``raw``: tried twice (a dropped connection: the second has a new one),
+        then written to a file (:mod:`._journal.spool`) that the next fetch keeps."""
+        try:
+            try:
+                inbound = self.journal._keep(self.sn, source, raw)
+            except JournalError as exc:
+                log.warning("journal: a %s answer not kept (%s); trying again", source, exc)
+                inbound = self.journal._keep(self.sn, source, raw)
+        except JournalError as exc:
+            from ._journal.spool import spool
+
+            path = spool(self.journal, self.sn, source, raw)
+            raise JournalError(
+                f"{exc}; the {source} answer ({len(raw)} characters, which the gateway "
+                f"gives once) was written to {path} instead: the next fetch of serial "
+                f"{self.sn} keeps it in the journal and decodes it"
+            ) from exc
         if AFTER_KEEP is not None:
             AFTER_KEEP(inbound)
         return inbound
 
+    def _unspool(self, sources: tuple[str, ...]) -> None:
+        """Keep in the journal the answers earlier fetches had to write to files."""
+        from ._journal.spool import spooled
+
+        for path, source, raw in spooled(self.journal, self.sn, sources):
+            self.journal._keep(self.sn, source, raw)
+            path.unlink()
+            log.warning("journal: kept the %s answer written to %s", source, path)
+
     def result(self, host: str) -> Fetched[T]:
         return Fetched(
             tuple(self.items), tuple(self.unreadable), host, self.recovered, self.matched,
-            tuple(self.resolved), tuple(self.suppressed),
+            tuple(self.resolved), tuple(self.suppressed), self.seen,
         )  # fmt: skip
+
+
+#: The largest ``maxID`` mo2 takes (an ``xs:int``).
+_MO2_MOST = 2**31 - 1
+
+
+def _digits(text: str) -> bool:
+    """Whether ``text`` is a number of ASCII digits (``'²'.isdigit()`` is True too)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
 
 
 def _leading_ids(lines: tuple[Unreadable, ...] | list[Unreadable]) -> list[int]:
     """The record ids that lines which could not be read start with (``123,...``)."""
-    found = []
-    for line in lines:
-        head = line.raw.partition(",")[0].strip()
-        if head.isascii() and head.isdigit() and len(head) <= 18:
-            found.append(int(head))
-    return found
+    heads = (line.raw.partition(",")[0].strip() for line in lines)
+    return [int(head) for head in heads if _digits(head)]
 
 
 def _failed(raw: str, exc: Exception, what: str) -> Decoded[T]:
@@ -174,7 +210,8 @@ class ReplyFetch(_Steps[Reply]):
         return {"maxID": self.journal._cursor(f"mo2:{self.sn}") or "0"}
 
     def recover(self) -> None:
-        """Decode and store what earlier fetches kept but never stored."""
+        """Decode and store what earlier fetches kept but never stored (or wrote to files)."""
+        self._unspool(REPLY_SOURCES)
         for inbound, source, raw in self.journal._undecoded(self.sn, REPLY_SOURCES):
             before = len(self.items)
             self._store(inbound, source, raw)
@@ -208,8 +245,11 @@ class ReplyFetch(_Steps[Reply]):
             decoded = _failed(raw, exc, "reply decoder")
         moved = None
         if source == "mo2":
-            ids = [int(r.mo_id) for r in decoded.items if r.mo_id and r.mo_id.isdigit()]
+            ids = [int(r.mo_id) for r in decoded.items if r.mo_id and _digits(r.mo_id)]
             ids += _leading_ids(decoded.unreadable)  # else fetched again at every poll
+            # mo2's maxID is an xs:int: a number past it (a mobile that starts a garbled
+            # line) would make every later mo2 call a fault.
+            ids = [i for i in ids if i <= _MO2_MOST]
             if ids:
                 moved = (f"mo2:{self.sn}", str(max(ids)))
         new, stored = self.journal._store_replies(
@@ -255,6 +295,7 @@ class ReportFetch(_Steps[Report]):
         """Store what earlier fetches kept but never stored. They move no cursor: which
         cursor their ids belong to (report's, or a report2 of some rrid) is not known, and
         a fetch from the old cursor gets the same records again (stored once)."""
+        self._unspool(REPORT_OPERATIONS)
         for inbound, _, raw in self.journal._undecoded(self.sn, REPORT_OPERATIONS):
             before = len(self.items)
             self._store(inbound, raw, None)
@@ -273,7 +314,7 @@ class ReportFetch(_Steps[Report]):
             decoded = self.parser(raw)
         except Exception as exc:
             decoded = _failed(raw, exc, "report parser")
-        ids = [int(r.report_id) for r in decoded.items if r.report_id and r.report_id.isdigit()]
+        ids = [int(r.report_id) for r in decoded.items if r.report_id and _digits(r.report_id)]
         ids += _leading_ids(decoded.unreadable)  # a record past reading is past, too
         moved = None
         if cursor is not None and ids and max(ids) > cursor:

@@ -7,6 +7,7 @@ fetch is either stored whole or decoded again by the next one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,6 +77,19 @@ def _text(value: str | None) -> str | None:
     return value.replace("\x00", "\ufffd") if value and "\x00" in value else value
 
 
+#: A key longer than this (in UTF-8) is kept as its SHA-256: a unique index of PostgreSQL
+#: takes at most about 2.7 kB a row, and a reply may be longer.
+_LONGEST_KEY = 512
+
+
+def _short(key: str) -> str:
+    """``key`` as the unique index keeps it: itself, or past :data:`_LONGEST_KEY`, its hash."""
+    data = key.encode("utf-8", "surrogatepass")
+    if len(data) <= _LONGEST_KEY:
+        return key
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
 def _keep_unreadable(
     conn: Connection, table: str, inbound: int, sn: str, lines: Sequence[Unreadable]
 ) -> None:
@@ -99,7 +113,7 @@ def store_replies(
     listed: list[str] = []
     for reply in decoded.items:
         at = None if reply.received_at is None else reply.received_at.isoformat()
-        key = "\x1f".join((sn, *reply.key()))
+        key = _short("\x1f".join((sn, *reply.key())))
         texts = (
             reply.mobile,
             reply.text,

@@ -31,11 +31,12 @@ _FETCHES = 100
 
 def _drained(fetch: Callable[[], Fetched[T]]) -> Fetched[T]:
     """What ``fetch`` brings, call after call until one brings nothing (each call's
-    batch is in the journal once it returns), as one."""
+    batch is in the journal once it returns), as one. A batch of records all stored
+    before is something: more may wait behind it."""
     from .._fetching import Fetched
 
     got = [fetch()]
-    while (got[-1].items or got[-1].unreadable) and len(got) < _FETCHES:
+    while (got[-1].seen or got[-1].unreadable) and len(got) < _FETCHES:
         got.append(fetch())
     return Fetched(
         items=tuple(item for each in got for item in each.items),
@@ -45,6 +46,7 @@ def _drained(fetch: Callable[[], Fetched[T]]) -> Fetched[T]:
         matched=sum(each.matched for each in got),
         resolved=tuple(seq for each in got for seq in each.resolved),
         suppressed=tuple(n for each in got for n in each.suppressed),
+        seen=sum(each.seen for each in got),
     )
 
 
@@ -131,11 +133,25 @@ def replies(follow: bool, every: float, operation: str, settings: dict[str, Any]
     out.result(data, show)
 
 
+def _of_send(client: Any, rrid: str) -> list[Any]:
+    """Every report of the send ``rrid`` the journal holds, oldest first."""
+    return list(client.journal.reports(sn=client.sn, rrid=rrid))
+
+
+def _same(report: Any) -> tuple[Any, ...]:
+    """What tells one report from another, fetched now or read from the journal."""
+    return report.rrid, report.mobile, report.raw
+
+
 @click.command()
 @click.option("--follow", is_flag=True, help="Keep polling until Ctrl-C (JSON Lines with --json).")
 @click.option("--every", type=click.FloatRange(min=1), default=60.0, show_default=True,
               help="Seconds between polls with --follow.")  # fmt: skip
-@click.option("--rrid", help="Only the reports of this send (report2).")
+@click.option(
+    "--rrid",
+    help="Every report of this send (report2): new ones, and those "
+    "fetched before, from the journal.",
+)
 @client_options
 @common_options
 def reports(follow: bool, every: float, rrid: str | None, settings: dict[str, Any],
@@ -144,18 +160,28 @@ def reports(follow: bool, every: float, rrid: str | None, settings: dict[str, An
 
     A send of unknown outcome that a report names is resolved as sent.
     """
+    if follow and rrid:
+        raise click.UsageError("--follow polls every send's reports: leave out --rrid, or "
+                               "--follow (one send's reports, all of them, once)")  # fmt: skip
     with make_client(settings) as client:
         if follow:
             _follow(out, client.poll_reports(every=every), _report, _REPORT_COLUMNS)
             return
-        # One send's reports (report2) come whole; the others, a batch a call.
-        got = client.fetch_reports(rrid=rrid) if rrid else _drained(client.fetch_reports)
-    rows = [_report(r) for r in got]
+        # A batch a call, for one send (report2) as for all.
+        got = _drained(lambda: client.fetch_reports(rrid=rrid))
+        # One send's reports: all of them, those fetched before (by a plain `reports`,
+        # say) from the journal, each marked new or not.
+        shown = got.items if not rrid else _of_send(client, rrid)
+    fresh = {_same(r) for r in got.items}
+    rows = [_report(r) | ({"new": _same(r) in fresh} if rrid else {}) for r in shown]
     data = {"reports": rows, "matched": got.matched, "resolved": list(got.resolved),
             "unreadable": [u.raw for u in got.unreadable]}  # fmt: skip
 
     def show() -> None:
-        _table(rows, _REPORT_COLUMNS, "no new reports")
+        _table(rows, _REPORT_COLUMNS, "no new reports" if not rrid else f"no reports of {rrid}")
+        if rrid:
+            click.echo(f"{len(got.items)} new; {len(rows) - len(got.items)} fetched before "
+                       "(from the journal)")  # fmt: skip
         click.echo(f"{got.matched} matched to journaled sends; {len(got.resolved)} send(s) of "
                    "unknown outcome resolved as sent")  # fmt: skip
         if got.unreadable:
