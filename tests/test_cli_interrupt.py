@@ -143,3 +143,19 @@ def test_ctrl_c_in_send_of_several_batches_summarises_and_skip_resumes(
     assert [m.mobile for m in gateway.ledger.messages if m.mobile == "13800005000"] == [
         "13800005000"
     ]
+
+
+def test_ctrl_c_at_the_question_is_an_interrupt_not_a_no(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """Ctrl-C at send-file's question exits 130 (interrupted), as the exit-code table says,
+    not 1 (answered no), and says that nothing was sent; nothing was."""
+    env = {**os.environ, **sandbox_env(gateway, duplicate_action=""),
+           "MANDAO_JOURNAL": str(tmp_path / "journal.sqlite3"), "COLUMNS": "120"}  # fmt: skip
+    term = Terminal([sys.executable, "-m", "mandao", "send-file", str(_csv(tmp_path / "c.csv"))],
+                    env)  # fmt: skip
+    assert term.wait_for("[y/N]")
+    term.process.send_signal(signal.SIGINT)  # Ctrl-C
+    assert term.finish() == 130, term.text
+    assert "interrupted (Ctrl-C): nothing was sent" in term.text
+    assert len(gateway.ledger) == 0

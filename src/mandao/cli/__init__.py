@@ -88,9 +88,13 @@ class _LazyGroup(click.Group):
         except click.ClickException as exc:
             usage_error(exc, _wants_json(argv))
         except click.Abort as exc:
-            interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+            # click's prompts raise Abort from None on Ctrl-C: the interrupt is its context.
+            at_question = isinstance(exc.__context__, KeyboardInterrupt)
+            interrupted = at_question or isinstance(exc.__cause__, KeyboardInterrupt)
             row = EXIT_INTERRUPTED if interrupted else EXIT_ABORTED
-            message = "interrupted (Ctrl-C)" if interrupted else "aborted: nothing was sent"
+            message = "aborted: nothing was sent"
+            if interrupted:
+                message = "interrupted (Ctrl-C)" + (": nothing was sent" if at_question else "")
             if _wants_json(argv):
                 from ._output import Output
 
