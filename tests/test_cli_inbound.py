@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+import mandao
 from mandao.testing import SandboxGateway
 
 from ._cli_helpers import as_json, run, sandbox_env
@@ -146,3 +153,32 @@ def test_reports_of_one_send_show_all_of_them_and_a_plain_fetch_goes_past_them(
     refused = run(["reports", "--rrid", first, "--follow"], env=env)
     assert refused.exit_code == 2
     assert "leave out --rrid" in refused.output
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_ctrl_c_during_replies_loses_no_reply(
+    gateway: SandboxGateway, tmp_path: Path, follow: bool
+) -> None:
+    """Ctrl-C while mo's answer is on its way: the fetch ends, its reply is kept, and the
+    command shows it (--follow) or says it is in the journal, then stops. Before, the
+    interrupt cut the read: mo had given the reply, and it was nowhere."""
+    gateway.reply("13800138000", "跟随中断")
+    env = {**os.environ, **_env(gateway, tmp_path)}
+    args = [sys.executable, "-m", "mandao", "replies", *(["--follow"] if follow else [])]
+    with gateway.primary.hold(operation="mo") as held:
+        child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            assert held.wait(1, timeout=60), "the fetch never reached the sandbox"
+            child.send_signal(signal.SIGINT)
+        finally:
+            held.release()
+        out, err = child.communicate(timeout=60)
+    if follow:
+        assert (child.returncode, "跟随中断" in out) == (0, True), (out, err)
+        assert "stopped (what was fetched is in the journal)" in err
+    else:
+        assert child.returncode == 130, (out, err)
+        assert "1 replies fetched before Ctrl-C are in the journal" in err
+    kept = mandao.Journal(tmp_path / "journal.sqlite3").replies()
+    assert [r.text for r in kept] == ["跟随中断"]

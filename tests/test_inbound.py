@@ -4,7 +4,9 @@ send, replies that survive a crash, the push app, and one poller per serial."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -197,6 +199,74 @@ def test_a_reply_the_journal_cannot_keep_is_written_to_a_file_and_kept_next(
     assert got.suppressed == (NUMBERS[1],)
     assert list(folder.iterdir()) == []
     assert client.fetch_replies().items == ()  # kept once
+
+
+def test_a_fetch_cancelled_once_its_call_is_out_hands_its_replies_to_the_next(
+    gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """An AsyncClient's fetch_replies cancelled while mo's answer is on its way: the call
+    and its keeping end first, then the cancellation goes on; the replies it brought are
+    not lost to the program (mo will not give them again): the next fetch returns them,
+    counted in recovered."""
+    gateway.reply(NUMBERS[0], "收到")
+
+    async def main() -> mandao.Fetched[mandao.Reply]:
+        async with gateway.async_client(SN, PASSWORD, journal=journal_path) as client:
+            await client.fetch_replies()  # GetCode asked, the worker started
+            gateway.reply(NUMBERS[1], "好的")
+            with gateway.primary.hold(operation="mo") as held:
+                task = asyncio.create_task(client.fetch_replies())
+                while not held.wait(1, timeout=0):  # the request is at the sandbox
+                    await asyncio.sleep(0.001)  # a condition polled, no timing
+                task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return await client.fetch_replies()
+
+    got = asyncio.run(main())
+    assert ([r.text for r in got], got.recovered) == (["好的"], 1)
+
+
+_INTERRUPTED = textwrap.dedent(
+    """
+    import sys
+    import mandao
+    client = mandao.Client(sys.argv[1], sys.argv[2], hosts=sys.argv[3].split(","),
+                           account_hosts=sys.argv[4].split(","), journal=sys.argv[5])
+    print("fetching", flush=True)
+    try:
+        client.fetch_replies()
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    got = client.fetch_replies()
+    print([r.text for r in got], got.recovered)
+    """
+)
+
+
+def test_ctrl_c_during_a_fetch_lets_it_end_and_hands_its_replies_to_the_next(
+    gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """Ctrl-C while mo's answer is on its way: the fetch ends (its answer kept), then the
+    KeyboardInterrupt is raised; the next fetch returns what it brought. Before, the
+    interrupt cut the read: mo had given the reply, the journal never saw it."""
+    gateway.reply(NUMBERS[0], "收到")
+    args = [SN, PASSWORD, ",".join(gateway.hosts), ",".join(gateway.account_hosts),
+            str(journal_path)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with gateway.primary.hold(operation="mo") as held:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _INTERRUPTED, *args], env=env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert held.wait(1, timeout=60), "the fetch never reached the sandbox"
+            child.send_signal(signal.SIGINT)
+        finally:
+            held.release()
+        out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert out.splitlines() == ["fetching", "interrupted", "['收到'] 1"], (out, err)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ each reply once, and an answer dropped between its arrival and its commit is los
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Executor
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     import httpx  # noqa: F401 - named in the base class, as text
 
     from ._core.batches import Sent
-    from ._fetching import Fetched
+    from ._fetching import Fetched, Held, _Steps
     from ._inbound.replies import Reply
     from ._inbound.reports import Report
     from ._operations import Operation
@@ -48,10 +49,33 @@ async def _whole(work: Coroutine[Any, Any, T]) -> T:
         raise
 
 
+async def _handed(
+    held: Held, kind: str, fetch: _Steps[T], work: Coroutine[Any, Any, str]
+) -> Fetched[T]:
+    """``fetch``'s result once ``work`` (the call and the keeping of its answer) has run
+    to its end, with what interrupted fetches held first; interrupted itself, what it
+    brought is held for the next."""
+    earlier = held.take(kind)
+    try:
+        url = await _whole(work)
+    except BaseException:
+        held.keep(kind, earlier + fetch.items)
+        raise
+    fetch.prepend(earlier)
+    return fetch.result(url)
+
+
 class AsyncInbound(BaseClient["httpx.AsyncClient"]):
     """The methods of :class:`mandao.AsyncClient` for replies and delivery reports."""
 
     _code: str | bool | None = False
+
+    @functools.cached_property
+    def _held(self) -> Held:
+        """Replies and reports interrupted fetches could not hand over (the next gives them)."""
+        from ._fetching import Held
+
+        return Held()
 
     async def _call(
         self,
@@ -107,7 +131,7 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
             await self._off_loop(lambda: fetch.take(self._credentials.scrub(sent.result)))
             return sent.url
 
-        return fetch.result(await _whole(call_and_keep()))
+        return await _handed(self._held, "replies", fetch, call_and_keep())
 
     async def fetch_reports(self, *, rrid: str | None = None) -> Fetched[Report]:
         """As :meth:`Client.fetch_reports`."""
@@ -126,7 +150,7 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
             )
             return sent.url
 
-        return fetch.result(await _whole(call_and_keep()))
+        return await _handed(self._held, "reports", fetch, call_and_keep())
 
     def poll_replies(
         self, *, every: float = 30.0, most: float = 600.0, stop: asyncio.Event | None = None,

@@ -8,6 +8,7 @@ poller and the sends of every process share the serial's slot and host).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     import requests  # noqa: F401 - named in the base class, as text
 
     from ._core.batches import Sent
-    from ._fetching import Fetched
+    from ._fetching import Fetched, Held
     from ._inbound.replies import Reply
     from ._inbound.reports import Report
     from ._operations import Operation
@@ -48,6 +49,13 @@ class ClientInbound(BaseClient["requests.Session"]):
     """The methods of :class:`mandao.Client` for replies and delivery reports."""
 
     _code: str | bool | None = False  # the service number GetCode gave (False: not asked)
+
+    @functools.cached_property
+    def _held(self) -> Held:
+        """Replies and reports interrupted fetches could not hand over (the next gives them)."""
+        from ._fetching import Held
+
+        return Held()
 
     def _call(
         self,
@@ -100,15 +108,22 @@ class ClientInbound(BaseClient["requests.Session"]):
             GatewayError: the gateway refused (-7, -17: the account lacks the permission).
             OutcomeUnknown: no answer came: what ``mo`` gave in it is lost (see the docs).
         """
-        from ._fetching import ReplyFetch, _journal
+        from ._fetching import ReplyFetch, _journal, through_ctrl_c
 
         _journal(self.journal, "replies")  # refused before GetCode is asked
         fetch = ReplyFetch.start(
             self.journal, self.sn, operation, self._inbound, self.service_number()
         )
         fetch.recover()
-        sent = self._call(OPERATIONS[operation], fetch.values(), ())
-        fetch.take(self._credentials.scrub(sent.result))
+        held = self._held.take("replies")
+        try:
+            with through_ctrl_c():
+                sent = self._call(OPERATIONS[operation], fetch.values(), ())
+                fetch.take(self._credentials.scrub(sent.result))
+        except BaseException:
+            self._held.keep("replies", held + fetch.items)
+            raise
+        fetch.prepend(held)
         return fetch.result(sent.url)
 
     def fetch_reports(self, *, rrid: str | None = None) -> Fetched[Report]:
@@ -124,13 +139,20 @@ class ClientInbound(BaseClient["requests.Session"]):
             GatewayError: the gateway refused (-16: a bad parameter; -7, -17: no permission).
             OutcomeUnknown: no answer came; the cursor did not move, so nothing is lost.
         """
-        from ._fetching import ReportFetch
+        from ._fetching import ReportFetch, through_ctrl_c
 
         fetch = ReportFetch.start(self.journal, self.sn, rrid, self._inbound)
         fetch.recover()
         values = fetch.values()
-        sent = self._call(OPERATIONS[fetch.operation], values, ())
-        fetch.take(self._credentials.scrub(sent.result), values["maxid"])
+        held = self._held.take("reports")
+        try:
+            with through_ctrl_c():
+                sent = self._call(OPERATIONS[fetch.operation], values, ())
+                fetch.take(self._credentials.scrub(sent.result), values["maxid"])
+        except BaseException:
+            self._held.keep("reports", held + fetch.items)
+            raise
+        fetch.prepend(held)
         return fetch.result(sent.url)
 
     def poll_replies(

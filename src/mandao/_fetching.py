@@ -14,9 +14,12 @@ commit here: a process killed in it loses that answer (``mo`` has already forgot
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._client_checks import Inbound
 from ._errors import ConfigError, JournalError, ValidationError
@@ -29,7 +32,15 @@ if TYPE_CHECKING:
     from ._journal import Journal
     from ._journal.stored import Stored
 
-__all__ = ["AFTER_KEEP", "Fetched", "Inbound", "ReplyFetch", "ReportFetch"]
+__all__ = [
+    "AFTER_KEEP",
+    "Fetched",
+    "Held",
+    "Inbound",
+    "ReplyFetch",
+    "ReportFetch",
+    "through_ctrl_c",
+]
 
 T = TypeVar("T")
 log = logging.getLogger("mandao")
@@ -93,6 +104,55 @@ class Fetched(Generic[T]):
         return f"<Fetched {len(self.items)} from {self.host or 'the journal'}{extra}>"
 
 
+class Held:
+    """What fetches brought that their callers never got: a fetch interrupted (Ctrl-C, a
+    task's cancellation) once the gateway had answered keeps the answer in the journal,
+    and its replies or reports here; the client's next fetch of the kind returns them
+    first, counted in ``recovered`` (``mo`` would not give them again)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, list[Any]] = {}
+
+    def take(self, kind: str) -> list[Any]:
+        with self._lock:
+            return self._items.pop(kind, [])
+
+    def keep(self, kind: str, items: list[Any]) -> None:
+        if items:
+            with self._lock:
+                self._items[kind] = items + self._items.get(kind, [])
+
+
+@contextmanager
+def through_ctrl_c() -> Iterator[None]:
+    """The block carried to its end through a Ctrl-C, raised once it has ended (a second
+    Ctrl-C stops it at once). Only in the main thread, while Python's own handler is set:
+    a program that handles SIGINT itself keeps its way."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    caught: list[int] = []
+
+    def later(signum: int, frame: object) -> None:
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signum)
+        log.warning(
+            "Ctrl-C: the fetch ends first (the gateway gives each reply once, and its "
+            "answer is being kept); Ctrl-C again stops it now, and may lose it"
+        )
+
+    previous = signal.signal(signal.SIGINT, later)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _journal(journal: Journal | None, what: str) -> Journal:
     if journal is None:
         raise ConfigError(
@@ -153,6 +213,11 @@ class _Steps(Generic[T]):
             self.journal._keep(self.sn, source, raw)
             path.unlink()
             log.warning("journal: kept the %s answer written to %s", source, path)
+
+    def prepend(self, earlier: list[T]) -> None:
+        """Put ``earlier`` (what interrupted fetches could not hand over) first."""
+        self.items[:0] = earlier
+        self.recovered += len(earlier)
 
     def result(self, host: str) -> Fetched[T]:
         return Fetched(

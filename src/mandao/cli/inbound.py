@@ -82,17 +82,34 @@ def _table(rows: list[dict[str, Any]], columns: Iterable[str], empty: str) -> No
         click.echo("  ".join(padded).rstrip())
 
 
-def _follow(out: Output, items: Iterable[Any], shape: Any, columns: list[str]) -> None:
-    """Print each item as it comes (a JSON line, or a tab-separated line) until Ctrl-C."""
+def _follow(
+    out: Output, items: Iterable[Any], shape: Any, columns: list[str],
+    held: Callable[[], list[Any]],
+) -> None:  # fmt: skip
+    """Print each item as it comes (a JSON line, or a tab-separated line) until Ctrl-C;
+    then what the fetch that Ctrl-C let end brought (``held``)."""
+
+    def show(item: Any) -> None:
+        row = shape(item)
+        if out.json:
+            out.line(row)
+        else:
+            click.echo("\t".join(str(row[c] or "") for c in columns))
+
     try:
         for item in items:
-            row = shape(item)
-            if out.json:
-                out.line(row)
-            else:
-                click.echo("\t".join(str(row[c] or "") for c in columns))
+            show(item)
     except KeyboardInterrupt:
+        for item in held():
+            show(item)
         click.echo("stopped (what was fetched is in the journal)", err=True)
+
+
+def _interrupted(kind: str, held: list[Any]) -> None:
+    """After Ctrl-C let a fetch end: say that what it brought is in the journal."""
+    if held:
+        click.echo(f"{len(held)} {kind} fetched before Ctrl-C are in the journal: "
+                   f"mandao journal export --table {kind}", err=True)  # fmt: skip
 
 
 _REPLY_COLUMNS = ["received_at", "mobile", "ext", "text"]
@@ -116,9 +133,13 @@ def replies(follow: bool, every: float, operation: str, settings: dict[str, Any]
     with make_client(settings) as client:
         if follow:
             _follow(out, client.poll_replies(every=every, operation=operation),  # type: ignore[arg-type]
-                    _reply, _REPLY_COLUMNS)  # fmt: skip
+                    _reply, _REPLY_COLUMNS, lambda: client._held.take("replies"))  # fmt: skip
             return
-        got = _drained(lambda: client.fetch_replies(operation=operation))  # type: ignore[arg-type]
+        try:
+            got = _drained(lambda: client.fetch_replies(operation=operation))  # type: ignore[arg-type]
+        except KeyboardInterrupt:
+            _interrupted("replies", client._held.take("replies"))
+            raise
     rows = [_reply(r) for r in got]
     data = {"replies": rows, "unreadable": [u.raw for u in got.unreadable],
             "suppressed": list(got.suppressed), "recovered": got.recovered}  # fmt: skip
@@ -165,10 +186,14 @@ def reports(follow: bool, every: float, rrid: str | None, settings: dict[str, An
                                "--follow (one send's reports, all of them, once)")  # fmt: skip
     with make_client(settings) as client:
         if follow:
-            _follow(out, client.poll_reports(every=every), _report, _REPORT_COLUMNS)
+            _follow(out, client.poll_reports(every=every), _report, _REPORT_COLUMNS,
+                    lambda: client._held.take("reports"))  # fmt: skip
             return
-        # A batch a call, for one send (report2) as for all.
-        got = _drained(lambda: client.fetch_reports(rrid=rrid))
+        try:  # a batch a call, for one send (report2) as for all
+            got = _drained(lambda: client.fetch_reports(rrid=rrid))
+        except KeyboardInterrupt:
+            _interrupted("reports", client._held.take("reports"))
+            raise
         # One send's reports: all of them, those fetched before (by a plain `reports`,
         # say) from the journal, each marked new or not.
         shown = got.items if not rrid else _of_send(client, rrid)
