@@ -36,6 +36,7 @@ from mandao._core.call import (
 )
 from mandao._core.failover import FailoverPolicy, RetryBudget
 from mandao._core.hosts import HostGroups
+from mandao._core.wire import Broken, Malformed, Response, classify
 
 A, B = "http://a:8061/webservice.asmx", "http://b:8061/webservice.asmx"
 C = "http://c:8061/webservice.asmx"
@@ -360,6 +361,33 @@ def test_an_unanswered_request_lingers_on_its_slot() -> None:
     release = steps.send(_unknown("reset"))
     assert isinstance(release, Release)
     assert release.linger
+
+
+@pytest.mark.parametrize(("status", "held"), [(500, False), (200, False), (502, True),
+                                             (503, True), (504, True)])  # fmt: skip
+def test_a_whole_error_page_frees_the_slot_a_proxys_timeout_holds_it(
+    status: int, held: bool
+) -> None:
+    """A whole HTTP response that reads as no answer (an error page, a maintenance page of
+    no known shape) is the server done with the request: its slot is not held a read
+    timeout (every sender of the serial waited for it). 502, 503 and 504, a proxy's words
+    for an upstream that did not answer in time, still hold it: that host may be at it."""
+    body = Malformed("an HTML page") if status == 200 else Malformed("")
+    outcome = classify(Response(status, body), host=A, operation="mdsmssend", rrid=None,
+                       recipients=())  # fmt: skip
+    assert isinstance(outcome, Unanswered)
+    assert outcome.done is not held
+    steps = attempts(
+        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(),
+        rng=random.Random(1),
+    )  # fmt: skip
+    steps.send(None)
+    steps.send(Granted(0, A, ((0, A),), 0.0))
+    release = steps.send(outcome)
+    assert isinstance(release, Release)
+    assert release.linger is held
+    assert classify(Broken("sent", "reset"), host=A, operation="mdsmssend", rrid=None,
+                    recipients=()).done is False  # type: ignore[union-attr]  # fmt: skip
 
 
 def test_admit_carries_the_deadline_and_transmit_what_is_left() -> None:

@@ -279,7 +279,7 @@ def attempts(
             waited += grant.waited
             continue
         if isinstance(happened, Unanswered):
-            yield Release(grant.group, Change.NO_ANSWER, linger=True)
+            yield Release(grant.group, Change.NO_ANSWER, linger=not happened.done)
             yield Record("unknown", detail=happened.error.message)
             raise happened.error
         assert isinstance(happened, Answered)  # noqa: S101

@@ -43,9 +43,20 @@ class Unsent(NamedTuple):
 
 
 class Unanswered(NamedTuple):
-    """The request went out and no decodable answer came back: ``error`` says how."""
+    """The request went out and no decodable answer came back: ``error`` says how.
+
+    ``done``: a whole HTTP response came (an error page, a fault, a body of no known
+    shape): whoever sent it is done with the request, so its slot need not be held. Not
+    for a broken exchange, nor for 502, 503 and 504, a proxy's words for an upstream that
+    did not answer it in time, and may still be at work on it.
+    """
 
     error: OutcomeUnknown
+    done: bool = False
+
+
+#: Statuses a proxy sends while the host behind it may still be at work on the request.
+UPSTREAM_PENDING = frozenset({502, 503, 504})
 
 
 class Misconfigured(NamedTuple):
@@ -206,4 +217,5 @@ def classify(
         recipients=recipients,
         cause=exchange.cause if isinstance(exchange, Broken) else None,
     )
-    return Unanswered(error)
+    done = isinstance(exchange, Response) and exchange.status not in UPSTREAM_PENDING
+    return Unanswered(error, done)
