@@ -12,26 +12,33 @@ OPT_OUT = OptOut()
 @pytest.mark.parametrize(
     "text",
     ["TD", "td", "Td", "ＴＤ", " TD ", "TD。", "TD!", "ｔｄ！", "退订", "退订。", "退订！！",
-     "T", "t", "N", "R", "r.", "0000", "００００", "取消", "拒收", "拒收，", "TD\r\n", "\u3000TD"],
+     "T", "t", "N", "R", "r.", "0000", "００００", "取消", "拒收", "拒收，", "TD\r\n", "\u3000TD",
+     # what the asking text said, sent back: "回复TD退订", in quotes or brackets
+     "TD退订", "退订TD", "回复TD", "回复TD退订", "TD 退订", "T D", "“TD”", "《TD》", "【退订】",
+     "TD\u200b", "\ufeffTD", "取消订阅", "退订短信", "拒收短信"],
 )  # fmt: skip
 def test_keywords_match_after_width_case_and_punctuation(text: str) -> None:
-    """Full width, case, surrounding spaces and trailing punctuation do not hide a keyword."""
+    """Full width, case, surrounding spaces, quotes and brackets, trailing punctuation,
+    invisible format characters and a leading 回复 do not hide a keyword; nor does a reply
+    made of keywords alone (the words of "回复TD退订" sent back)."""
     assert OPT_OUT.matches(text)
 
 
 @pytest.mark.parametrize(
     "text",
-    ["TDK", "STD", "T D", "我要退订吗", "不退订", "好的", "", "   ", "0", "000", "TD退订",
-     "《TD》", "退"],
+    ["TDK", "STD", "我要退订吗", "不退订", "不要退订", "好的", "", "   ", "0", "000", "退",
+     "取消订单", "TNT", "NR", "回家", "回复"],
 )  # fmt: skip
 def test_a_keyword_inside_a_longer_reply_is_no_match(text: str) -> None:
-    """Whole-text match only: a longer reply merely containing a keyword is not an opt-out."""
+    """A longer reply merely containing a keyword is not an opt-out, nor are single
+    letters run together ("TNT")."""
     assert not OPT_OUT.matches(text)
 
 
 def test_the_default_keywords_are_the_documented_ones() -> None:
-    """The defaults: TD, T, N, R, 0000, 退订, 取消, 拒收."""
-    assert frozenset({"TD", "T", "N", "R", "0000", "退订", "取消", "拒收"}) == DEFAULT_KEYWORDS
+    """The defaults: TD, T, N, R, 0000, 退订, 取消, 拒收, 取消订阅, 退订短信, 拒收短信."""
+    assert frozenset({"TD", "T", "N", "R", "0000", "退订", "取消", "拒收", "取消订阅", "退订短信",
+                      "拒收短信"}) == DEFAULT_KEYWORDS  # fmt: skip
     assert OptOut().keywords == DEFAULT_KEYWORDS
 
 
