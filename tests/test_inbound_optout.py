@@ -65,3 +65,11 @@ def test_normalize_reply() -> None:
     assert normalize_reply(" ＴＤ！ ") == "td"
     assert normalize_reply("退订 。") == "退订"
     assert normalize_reply("Ｒ…") == "r"
+
+
+def test_joined_false_matches_one_keyword_only() -> None:
+    """OptOut(joined=False): a reply of several keywords is no match; one still is."""
+    whole = OptOut(joined=False)
+    assert not whole.matches("TD退订")
+    assert whole.matches("“TD”")
+    assert OPT_OUT.matches("TD退订")

@@ -64,9 +64,13 @@ class OptOut:
     [True, True, True, False, False]
     >>> OptOut(frozenset({"STOP"})).matches("stop!")
     True
+    >>> OptOut(joined=False).matches("TD退订")
+    False
     """
 
     keywords: frozenset[str] = DEFAULT_KEYWORDS
+    #: A reply made of keywords alone matches too (False: only a reply that is one).
+    joined: bool = True
     _normalised: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -80,6 +84,8 @@ class OptOut:
         reply = normalize_reply(text)
         if reply in self._normalised:
             return True
+        if not self.joined:
+            return False
         parts = [k for k in self._normalised if len(k) >= 2]
         return bool(parts) and _made_of("".join(reply.split()), parts)
 
