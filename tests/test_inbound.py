@@ -396,6 +396,53 @@ def test_the_push_app_speaks_asgi_too(journal_path: Path) -> None:
     assert mandao.Journal(journal_path).suppressed(["13800138000"], sn=SN) == {"13800138000"}
 
 
+def test_a_push_cut_off_midway_is_not_stored(journal_path: Path) -> None:
+    """The client went away before its body came whole (ASGI's http.disconnect): nothing
+    is stored nor answered; before, the part that came was stored (its 9:3 read as 09:03)
+    and answered 0, and the gateway's whole retry was stored again."""
+    token = "a" * 20
+    journal = mandao.Journal(journal_path)
+    push = mandao.ReplyPush(journal, sn=SN, token=token)
+    messages = [
+        {"type": "http.request", "body": b"args=123456,10657,13800138000,TD,2026-12-1 9:3",
+         "more_body": True},
+        {"type": "http.disconnect"},
+    ]  # fmt: skip
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": f"/push/{token}",
+             "client": ("127.0.0.1", 1), "query_string": b""}  # fmt: skip
+    asyncio.run(push.asgi(scope, receive, send))
+    assert sent == []
+    assert journal.replies() == []
+    assert journal.unreadable(sn=SN) == []
+
+
+def test_the_wsgi_push_app_reads_no_body_without_a_length(journal_path: Path) -> None:
+    """Without a Content-Length (and a server that does not end the input), the WSGI app
+    reads nothing: reading to the end waited on the client's socket, and held the server
+    for every push after it. The request is answered (its query may carry the args)."""
+    token = "a" * 20
+    push = mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token=token)
+
+    class Socket:
+        def read(self, size: int = -1) -> bytes:
+            raise AssertionError("read a body whose length was not given")
+
+    statuses: list[str] = []
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": f"/push/{token}",
+               "REMOTE_ADDR": "127.0.0.1", "wsgi.input": Socket(),
+               "QUERY_STRING": "args=123456,10657,13800138000,TD,2026-12-1+9:30:00"}  # fmt: skip
+    answer = push(environ, lambda status, headers: statuses.append(status))
+    assert (statuses, answer) == (["200 OK"], [b"0"])
+
+
 @pytest.mark.parametrize(("operation", "code"), [("mo", "-7"), ("report", "-17")])
 def test_a_fetch_the_account_may_not_make_says_so(
     operation: str, code: str, journal_path: Path

@@ -127,7 +127,8 @@ class ReplyPush:
 
     # -- WSGI ----------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        body = _read(environ.get("wsgi.input"), environ.get("CONTENT_LENGTH"), self._max)
+        body = _read(environ.get("wsgi.input"), environ.get("CONTENT_LENGTH"), self._max,
+                     terminated=bool(environ.get("wsgi.input_terminated")))  # fmt: skip
         status, text = self.handle(
             environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""),
             environ.get("REMOTE_ADDR", ""), environ.get("QUERY_STRING", ""), body,
@@ -145,6 +146,8 @@ class ReplyPush:
         chunks, size, body = [], 0, None
         while True:
             message = await receive()
+            if message.get("type") == "http.disconnect":
+                return  # the body never came whole: nothing stored, the gateway sends again
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > self._max:
@@ -162,14 +165,19 @@ class ReplyPush:
         await send({"type": "http.response.body", "body": text.encode()})
 
 
-def _read(stream: Any, length: object, most: int) -> bytes | None:
-    """A WSGI body, or None when it is larger than ``most``."""
+def _read(stream: Any, length: object, most: int, *, terminated: bool) -> bytes | None:
+    """A WSGI body, or None when it is larger than ``most``. Without a Content-Length it
+    is read only from a server that ends the input (``wsgi.input_terminated``): from
+    another, reading waits on the client's socket, and a request that sends no body holds
+    the server (PEP 3333: no length, no body)."""
     try:
         size = int(str(length or 0))
     except ValueError:
         size = 0
     if size > most or stream is None:
         return None if size > most else b""
+    if size <= 0 and not terminated:
+        return b""
     data = stream.read(size) if size > 0 else stream.read(most + 1)
     return None if len(data) > most else data
 
