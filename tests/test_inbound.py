@@ -461,6 +461,25 @@ def test_a_fetch_the_account_may_not_make_says_so(
     assert mandao.explain(int(code)).english.split(" (")[0].rstrip(".") in str(refused.value)
 
 
+@pytest.mark.parametrize("encoded", ["form", "raw"])
+def test_a_push_of_gb2312_text_not_percent_encoded_decodes_it(
+    journal_path: Path, encoded: str
+) -> None:
+    """A GB2312 push form-encoded whole (urlencode(..., encoding="gb2312")), or with its
+    contents' bytes raw in the body: the text is read, and its 退订 is an opt-out. Before,
+    it was stored as Latin-1 garbage (ÍË¶©), answered 0, and the opt-out missed."""
+    from urllib.parse import urlencode
+
+    push = mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token="c" * 20)
+    records = "123456,106,13900000001,退订,2024-3-1 9:30:00"
+    body = (urlencode({"args": records}, encoding="gb2312").encode() if encoded == "form"
+            else b"args=" + records.encode("gb2312"))  # fmt: skip
+    assert push.handle("POST", "/p/" + "c" * 20, "127.0.0.1", "", body) == (200, "0")
+    journal = mandao.Journal(journal_path)
+    assert [r.text for r in journal.replies()] == ["退订"]
+    assert journal.suppressed(["13900000001"], sn=SN) == {"13900000001"}
+
+
 def test_a_push_with_escaped_commas_in_its_contents_decodes_them(journal_path: Path) -> None:
     """Literal commas separate the fields: a content's own %2C stays the content's."""
     push = mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token="b" * 20,

@@ -186,11 +186,14 @@ def _args(form: str) -> str | None:
     """The ``args`` value of a form or query, as it arrived. A value whose fields carry no
     literal comma was form-encoded whole (its separators escaped too: ``%2C``): it is
     decoded once, to the records. Otherwise it is the records already, its ``%XX`` the
-    contents' own encoding, and left as it is."""
+    contents' own encoding, and left as it is. Either way a byte past ASCII (the form's
+    text is each byte as one character) is escaped back to ``%XX``, as contents come."""
     for item in form.split("&"):
         key, equals, value = item.partition("=")
         if equals and key == "args":
             if "," not in value and "%2C" in value.upper():
-                return unquote_plus(value, encoding="latin-1")
-            return value
+                value = unquote_plus(value, encoding="latin-1")
+            # A byte past ASCII is a content's own (GB2312 sent raw, or form-encoded with
+            # the rest): escaped again, it is decoded as the contents are, %XX to text.
+            return "".join(c if c < "\x80" else f"%{ord(c):02X}" for c in value)
     return None
