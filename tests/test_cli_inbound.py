@@ -182,3 +182,21 @@ def test_ctrl_c_during_replies_loses_no_reply(
         assert "1 replies fetched before Ctrl-C are in the journal" in err
     kept = mandao.Journal(tmp_path / "journal.sqlite3").replies()
     assert [r.text for r in kept] == ["跟随中断"]
+
+
+def test_draining_stops_at_two_batches_of_records_stored_before() -> None:
+    """One batch of records all stored before is no end (more may wait behind it); two in
+    a row are (a gateway that keeps no cursor answers the same records every call)."""
+    from mandao._fetching import Fetched
+    from mandao.cli.inbound import _drained
+
+    answers = [Fetched(items=(), seen=2), Fetched(items=("r",), seen=1),
+               *[Fetched(items=(), seen=3)] * 50]  # fmt: skip
+    calls: list[int] = []
+
+    def fetch() -> Fetched[str]:
+        calls.append(1)
+        return answers[len(calls) - 1]
+
+    got = _drained(fetch)
+    assert (got.items, len(calls), got.seen) == (("r",), 4, 9)

@@ -32,11 +32,17 @@ _FETCHES = 100
 def _drained(fetch: Callable[[], Fetched[T]]) -> Fetched[T]:
     """What ``fetch`` brings, call after call until one brings nothing (each call's
     batch is in the journal once it returns), as one. A batch of records all stored
-    before is something: more may wait behind it."""
+    before is something (more may wait behind it), but two in a row are the end: a
+    gateway that keeps no cursor gives the same records again."""
     from .._fetching import Fetched
 
     got = [fetch()]
-    while (got[-1].seen or got[-1].unreadable) and len(got) < _FETCHES:
+    while len(got) < _FETCHES:
+        last = got[-1]
+        if not (last.seen or last.unreadable):
+            break
+        if not last.items and len(got) > 1 and not got[-2].items:
+            break
         got.append(fetch())
     return Fetched(
         items=tuple(item for each in got for item in each.items),
