@@ -55,13 +55,8 @@ async def _handed(
     """``fetch``'s result once ``work`` (the call and the keeping of its answer) has run
     to its end, with what interrupted fetches held first; interrupted itself, what it
     brought is held for the next."""
-    earlier = held.take(kind)
-    try:
+    with held.handing(kind, fetch):
         url = await _whole(work)
-    except BaseException:
-        held.keep(kind, earlier + fetch.items)
-        raise
-    fetch.prepend(earlier)
     return fetch.result(url)
 
 

@@ -115,15 +115,9 @@ class ClientInbound(BaseClient["requests.Session"]):
             self.journal, self.sn, operation, self._inbound, self.service_number()
         )
         fetch.recover()
-        held = self._held.take("replies")
-        try:
-            with through_ctrl_c():
-                sent = self._call(OPERATIONS[operation], fetch.values(), ())
-                fetch.take(self._credentials.scrub(sent.result))
-        except BaseException:
-            self._held.keep("replies", held + fetch.items)
-            raise
-        fetch.prepend(held)
+        with self._held.handing("replies", fetch), through_ctrl_c():
+            sent = self._call(OPERATIONS[operation], fetch.values(), ())
+            fetch.take(self._credentials.scrub(sent.result))
         return fetch.result(sent.url)
 
     def fetch_reports(self, *, rrid: str | None = None) -> Fetched[Report]:
@@ -144,15 +138,9 @@ class ClientInbound(BaseClient["requests.Session"]):
         fetch = ReportFetch.start(self.journal, self.sn, rrid, self._inbound)
         fetch.recover()
         values = fetch.values()
-        held = self._held.take("reports")
-        try:
-            with through_ctrl_c():
-                sent = self._call(OPERATIONS[fetch.operation], values, ())
-                fetch.take(self._credentials.scrub(sent.result), values["maxid"])
-        except BaseException:
-            self._held.keep("reports", held + fetch.items)
-            raise
-        fetch.prepend(held)
+        with self._held.handing("reports", fetch), through_ctrl_c():
+            sent = self._call(OPERATIONS[fetch.operation], values, ())
+            fetch.take(self._credentials.scrub(sent.result), values["maxid"])
         return fetch.result(sent.url)
 
     def poll_replies(

@@ -123,6 +123,19 @@ class Held:
             with self._lock:
                 self._items[kind] = items + self._items.get(kind, [])
 
+    @contextmanager
+    def handing(self, kind: str, fetch: _Steps[Any]) -> Iterator[None]:
+        """Around a fetch's call and the keeping of its answer: what earlier fetches held
+        goes first in ``fetch`` when the block ends; interrupted, ``fetch`` brought what
+        is held for the next (what it recovered and took, and what was held)."""
+        earlier = self.take(kind)
+        try:
+            yield
+        except BaseException:
+            self.keep(kind, earlier + fetch.items)
+            raise
+        fetch.prepend(earlier)
+
 
 @contextmanager
 def through_ctrl_c() -> Iterator[None]:
