@@ -93,18 +93,18 @@ def register(settings: dict[str, Any], out: Output, **fields: str | None) -> Non
             f"missing {', '.join(missing)}: give them as flags ({why} nothing is prompted; "
             "--fax may be left out)"
         )
-    if missing and _answers_balance(settings, out):
-        return
-    values: dict[str, str] = {}
-    for name, label in REGISTER_FIELDS.items():
-        value = fields.get(name)
-        if value is None:
-            if name == "fax" and not interactive:
-                value = ""
-            else:
-                value = click.prompt(label, default="" if name == "fax" else None, err=True)
-        values[name] = value
     with make_client(settings) as client:
+        if missing and _answers_balance(client, out):
+            return
+        values: dict[str, str] = {}
+        for name, label in REGISTER_FIELDS.items():
+            value = fields.get(name)
+            if value is None:
+                if name == "fax" and not interactive:
+                    value = ""
+                else:
+                    value = click.prompt(label, default="" if name == "fax" else None, err=True)
+            values[name] = value
         try:
             result = client.register(**values)
         except AuthenticationError as exc:
@@ -115,16 +115,15 @@ def register(settings: dict[str, Any], out: Output, **fields: str | None) -> Non
     out.result({**_registration(result), "already_registered": False}, _registered(result))
 
 
-def _answers_balance(settings: dict[str, Any], out: Output) -> bool:
+def _answers_balance(client: Any, out: Output) -> bool:
     """Before prompting for a dozen fields: whether the serial is registered already, as a
     balance call answered proves (an unregistered serial gets -2, as does a wrong
     password: then the prompts come, and Register says which). Said as a result if so."""
-    with make_client(settings) as client:
-        try:
-            balance = client.balance()
-        except GatewayError:
-            return False
-        host = client.active_host("account")
+    try:
+        balance = client.balance()
+    except GatewayError:
+        return False
+    host = client.active_host("account")
     from .._config import short_host
 
     out.result(
