@@ -40,10 +40,10 @@ def progress_bar(
             gateway accepted, and the others (refused, unknown, not sent) beside it.
         label: the text before the bar.
         enabled: False draws nothing and imports nothing (``--json``, a one-batch send).
+        console: where to draw (tests); default a rich Console on stderr.
 
     Either way, a send that waits long for a slot of its serial says so, on the bar or
     as a line on stderr.
-        console: where to draw (tests); default a rich Console on stderr.
 
     Example::
 
@@ -91,11 +91,11 @@ def progress_bar(
         shown = "".join(f", {n} {_STATES.get(s, s)}" for s, n in others.items())
         progress.update(task, advance=sent, batches=batches, unsent=shown)
 
-    def describe(text: str) -> None:
+    def describe(text: str, waiting: bool) -> None:
         if progress.console.is_terminal:  # redrawn in place
             progress.update(task, description=text, refresh=True)
         else:  # a file or a pipe gets the bar's last state only: the wait is a line
-            _said(text)
+            _said(text, waiting)
 
     with progress, _waits_shown(describe, label):
         yield advance
@@ -106,24 +106,26 @@ def progress_bar(
 WAITING = "{label}: waiting for a slot of serial {sn} (an earlier request holds it)"
 
 
-def _said(text: str) -> None:
+def _said(text: str, waiting: bool) -> None:
     """Without a bar redrawn on a terminal, a lasting wait is a line on stderr (its end
     is not)."""
-    if "waiting" in text:
+    if waiting:
         sys.stderr.write(text + "\n")
 
 
 @contextmanager
-def _waits_shown(describe: Callable[[str], None], label: str) -> Iterator[None]:
+def _waits_shown(describe: Callable[[str, bool], None], label: str) -> Iterator[None]:
     """While the block runs, the client's log of a wait for a slot (which a lasting wait
-    gives as it happens, and its end) changes the bar's text through ``describe``."""
+    gives as it happens, and its end) changes the bar's text through ``describe`` (the
+    text, and whether it is a wait's)."""
     import logging
 
     class Shown(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             if hasattr(record, "mandao_waiting"):
                 sn = record.mandao_waiting
-                describe(label if sn is None else WAITING.format(label=label, sn=sn))
+                waiting = sn is not None
+                describe(WAITING.format(label=label, sn=sn) if waiting else label, waiting)
 
     logger, handler = logging.getLogger("mandao"), Shown(logging.INFO)
     level = logger.level
