@@ -58,7 +58,7 @@ _QUIET_AT_V = ("zeep",)
 _LIBRARIES = ("psycopg", "urllib3", "zeep", "httpx", "httpcore")
 
 
-def _setup_logging(verbose: int) -> Callable[[], None] | None:
+def _setup_logging(verbose: int) -> Callable[[], None]:
     """-v: every logger at DEBUG to stderr (request lines), redacted; zeep at INFO unless -vv.
     Without -v, the libraries' own warnings are not printed.
 
@@ -162,8 +162,7 @@ def common_options(func: F) -> F:
         except MandaoError as exc:
             out.fail(exc)
         finally:
-            if undo is not None:
-                undo()
+            undo()
 
     return wrapper  # type: ignore[return-value]
 
