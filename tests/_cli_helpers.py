@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import threading
 from typing import Any
@@ -113,3 +114,20 @@ class Terminal:
         self._reader.join()
         os.close(self._master)
         return status
+
+
+def interrupted_while_held(
+    gateway: SandboxGateway, args: list[str], env: dict[str, str], operation: str
+) -> tuple[int, str, str]:
+    """Run ``args`` with the sandbox holding its first ``operation`` request; Ctrl-C the
+    process once the request is at the sandbox, then let it go. (exit status, out, err)."""
+    with gateway.primary.hold(operation=operation) as held:
+        child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            assert held.wait(1, timeout=HANG), f"the {operation} request never came"
+            child.send_signal(signal.SIGINT)
+        finally:
+            held.release()
+        out, err = child.communicate(timeout=HANG)
+    return child.returncode, out, err

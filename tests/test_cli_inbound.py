@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 import mandao
 from mandao.testing import SandboxGateway
 
-from ._cli_helpers import as_json, run, sandbox_env
+from ._cli_helpers import as_json, interrupted_while_held, run, sandbox_env
 
 
 def _env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
@@ -165,20 +163,12 @@ def test_ctrl_c_during_replies_loses_no_reply(
     gateway.reply("13800138000", "跟随中断")
     env = {**os.environ, **_env(gateway, tmp_path)}
     args = [sys.executable, "-m", "mandao", "replies", *(["--follow"] if follow else [])]
-    with gateway.primary.hold(operation="mo") as held:
-        child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE)  # fmt: skip
-        try:
-            assert held.wait(1, timeout=60), "the fetch never reached the sandbox"
-            child.send_signal(signal.SIGINT)
-        finally:
-            held.release()
-        out, err = child.communicate(timeout=60)
+    status, out, err = interrupted_while_held(gateway, args, env, "mo")
     if follow:
-        assert (child.returncode, "跟随中断" in out) == (0, True), (out, err)
+        assert (status, "跟随中断" in out) == (0, True), (out, err)
         assert "stopped (what was fetched is in the journal)" in err
     else:
-        assert child.returncode == 130, (out, err)
+        assert status == 130, (out, err)
         assert "1 replies fetched before Ctrl-C are in the journal" in err
     kept = mandao.Journal(tmp_path / "journal.sqlite3").replies()
     assert [r.text for r in kept] == ["跟随中断"]

@@ -47,6 +47,17 @@ def _unknown(message: str) -> Unanswered:
     return Unanswered(mandao.OutcomeUnknown(message, host=A, operation="mdsmssend"))
 
 
+def _transmitting() -> Generator[Effect, Reply, Done]:
+    """A one-host mdsmssend's steps, granted its slot, at its Transmit."""
+    steps = attempts(
+        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(),
+        rng=random.Random(1),
+    )  # fmt: skip
+    steps.send(None)
+    steps.send(Granted(0, A, ((0, A),), 0.0))
+    return steps
+
+
 @dataclass
 class Script:
     """A driver that answers each Transmit with the next scripted reply."""
@@ -334,12 +345,7 @@ def test_an_unknown_outcome_keeps_the_host() -> None:
 def test_a_cancellation_says_whether_the_request_may_have_left(written: bool) -> None:
     """Interrupted before any byte left: not sent, the slot free at once. After: unknown,
     and the slot lingers (the host may still be at it). Either way the error goes on."""
-    steps = attempts(
-        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(),
-        rng=random.Random(1),
-    )  # fmt: skip
-    steps.send(None)
-    steps.send(Granted(0, A, ((0, A),), 0.0))
+    steps = _transmitting()
     cancelled = KeyboardInterrupt()
     assert steps.send(Interrupted(cancelled, written)) == Release(0, Change.NONE, linger=written)
     record = steps.send(Released(True))
@@ -352,12 +358,7 @@ def test_a_cancellation_says_whether_the_request_may_have_left(written: bool) ->
 
 def test_an_unanswered_request_lingers_on_its_slot() -> None:
     """No answer after the request was written: the release asks for the slot to linger."""
-    steps = attempts(
-        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(),
-        rng=random.Random(1),
-    )  # fmt: skip
-    steps.send(None)
-    steps.send(Granted(0, A, ((0, A),), 0.0))
+    steps = _transmitting()
     release = steps.send(_unknown("reset"))
     assert isinstance(release, Release)
     assert release.linger
@@ -377,12 +378,7 @@ def test_a_whole_error_page_frees_the_slot_a_proxys_timeout_holds_it(
                        recipients=())  # fmt: skip
     assert isinstance(outcome, Unanswered)
     assert outcome.done is not held
-    steps = attempts(
-        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(),
-        rng=random.Random(1),
-    )  # fmt: skip
-    steps.send(None)
-    steps.send(Granted(0, A, ((0, A),), 0.0))
+    steps = _transmitting()
     release = steps.send(outcome)
     assert isinstance(release, Release)
     assert release.linger is held

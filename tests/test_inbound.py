@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -19,6 +18,7 @@ import pytest
 
 import mandao
 from mandao.testing import SandboxGateway
+from tests._cli_helpers import interrupted_while_held
 from tests.conftest import PASSWORD, SN, MakeClient
 
 NUMBERS = [f"139{i:08d}" for i in range(1000)]
@@ -254,18 +254,10 @@ def test_ctrl_c_during_a_fetch_lets_it_end_and_hands_its_replies_to_the_next(
     args = [SN, PASSWORD, ",".join(gateway.hosts), ",".join(gateway.account_hosts),
             str(journal_path)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    with gateway.primary.hold(operation="mo") as held:
-        child = subprocess.Popen(
-            [sys.executable, "-c", _INTERRUPTED, *args], env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        try:
-            assert held.wait(1, timeout=60), "the fetch never reached the sandbox"
-            child.send_signal(signal.SIGINT)
-        finally:
-            held.release()
-        out, err = child.communicate(timeout=60)
-    assert child.returncode == 0, err
+    status, out, err = interrupted_while_held(
+        gateway, [sys.executable, "-c", _INTERRUPTED, *args], env, "mo"
+    )
+    assert status == 0, err
     assert out.splitlines() == ["fetching", "interrupted", "['收到'] 1"], (out, err)
 
 
