@@ -42,6 +42,13 @@ from .wsdl import Built
 
 __all__ = ["USER_AGENT", "AioTransport", "pool", "timeout"]
 
+#: What a closed reply's stream is swapped for. httpx binds each response to its stream
+#: (``response.stream._response``), a cycle holding the request, the response and
+#: httpcore's objects (about sixty per send) until a collection finds them; a burst of
+#: sends left tens of thousands, and the collection that met them held the GIL (the
+#: event loop's too) for tens of milliseconds. Swapped, they are freed as the exchange ends.
+_SPENT = httpx.ByteStream(b"")
+
 #: Who is calling: the very header the sync client's session sends.
 USER_AGENT = f"mandao/{__version__} zeep/{zeep.__version__}"
 
@@ -291,6 +298,7 @@ class AioTransport:
             # nothing of what the reply said.
             with contextlib.suppress(Exception):
                 await reply.aclose()
+            reply.stream = _SPENT
         return codec.response(built, reply.status_code, data, hidden)
 
     @staticmethod
