@@ -9,11 +9,13 @@ import signal
 import stat
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from mandao import Journal
+from mandao._compose.fields import CHINA
 from mandao.testing import SandboxGateway
 
 from ._cli_helpers import SN, as_json, run, sandbox_env
@@ -124,6 +126,10 @@ def test_pending_lists_unknown_attempts_as_well_as_pending_ones(
     assert "rrid=88" in result.stdout
     assert "(no answer)" in result.stdout
     assert "2 attempt(s) of unknown outcome" in result.stderr
+    # In China time, as `journal list` shows it, and said so.
+    (attempt,) = [a for a in book.attempts(outcome="unknown") if a.rrid == "88"]
+    shown = datetime.fromisoformat(attempt.time).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"#{attempt.seq} {shown} (China) mdsmssend rrid=88" in result.stdout
 
 
 def test_pending_against_a_complete_ledger_marks_attempts_resolved(

@@ -25,6 +25,7 @@ __all__ = [
     "HEADER",
     "attempt_data",
     "attempt_line",
+    "china_time",
     "journal_options",
     "location",
     "mobile_filter",
@@ -124,7 +125,8 @@ def mobile_filter(value: str | None, *, whole: bool) -> tuple[str | None, str | 
         return None, digits
 
 
-def _china(instant: str | None) -> str:
+def china_time(instant: str | None) -> str:
+    """A journal time (ISO 8601, UTC) as China time, to the second; "" for none."""
     if not instant:
         return ""
     from .._compose.fields import CHINA
@@ -167,7 +169,7 @@ def attempt_line(data: dict[str, Any]) -> str:
         outcome += f"→{data['resolution']['outcome']}"
     host = short_host(data["host"]) if data["host"] else "-"
     return (
-        f"{data['seq']:>6}  {_china(data['time']):19}  {data['operation']:<11} {outcome:<16} "
+        f"{data['seq']:>6}  {china_time(data['time']):19}  {data['operation']:<11} {outcome:<16} "
         f"{data['count']:>6}  {numbers:<28} {data['rrid'] or '-':<18} {host}"
     )
 

@@ -10,13 +10,13 @@ attempt the record settles marked resolved in the journal (``Journal.resolve``),
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from .._errors import ValidationError
 from ._common import Output
-from ._journal_open import attempt_data, journal_options, open_journal
+from ._journal_open import attempt_data, china_time, journal_options, open_journal
 from ._output import Refusal
 
 if TYPE_CHECKING:
@@ -50,16 +50,14 @@ def _settled(result: Reconciliation, complete: bool) -> dict[str, list[int]]:
 
 
 def _resolve(book: Journal, settled: dict[str, list[int]], evidence: str, complete: bool) -> int:
-    """Mark ``settled`` resolved in the journal; how many were (0 before the journal can)."""
-    resolve = getattr(book, "resolve", None)
-    if resolve is None:  # pragma: no cover - until Journal.resolve exists
-        return 0
-    source = "ledger" if complete else "report"
-    marked = 0
-    for outcome, seqs in settled.items():
-        if seqs:
-            marked += int(resolve(seqs, outcome=outcome, evidence=evidence, source=source))
-    return marked
+    """Mark ``settled`` resolved in the journal; how many were."""
+    source: Literal["ledger", "report"] = "ledger" if complete else "report"
+    outcomes: tuple[Literal["sent", "not-sent"], ...] = ("sent", "not-sent")
+    return sum(
+        book.resolve(settled[outcome], outcome=outcome, evidence=evidence, source=source)
+        for outcome in outcomes
+        if settled[outcome]
+    )
 
 
 @click.command()
@@ -107,8 +105,8 @@ def pending(
                 numbers += f" and {more} more" if more > 0 else ""
                 state = "cut off mid-send" if attempt.outcome == "pending" else "no answer"
                 click.echo(
-                    f"#{attempt.seq} {attempt.time} {attempt.operation} rrid={attempt.rrid} "
-                    f"pid={attempt.pid} ({state}): outcome unknown; {numbers}"
+                    f"#{attempt.seq} {china_time(attempt.time)} (China) {attempt.operation} "
+                    f"rrid={attempt.rrid} pid={attempt.pid} ({state}): outcome unknown; {numbers}"
                 )
         if not out.json:
             click.echo(f"{len(found)} attempt(s) of unknown outcome", err=True)
