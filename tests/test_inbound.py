@@ -201,6 +201,41 @@ def test_a_reply_the_journal_cannot_keep_is_written_to_a_file_and_kept_next(
     assert client.fetch_replies().items == ()  # kept once
 
 
+@pytest.mark.parametrize("protocol", ["soap11", "http-get"])
+def test_a_reply_answer_that_cannot_be_read_is_kept_whole(
+    make_client: MakeClient, gateway: SandboxGateway, journal_path: Path, protocol: str
+) -> None:
+    """mo gives each reply once: an answer whose body is of no known shape (cut short,
+    garbled XML) is kept whole in the journal, as one unreadable record, before the fetch
+    fails saying so; before, the replies it held were nowhere."""
+    client = make_client(journal=journal_path, protocol=protocol)
+    gateway.reply(NUMBERS[0], "收到")
+    gateway.primary.fail("malformed-xml", operation="mo")
+    with pytest.raises(mandao.ProtocolError, match="answer is kept in the journal") as info:
+        client.fetch_replies()
+    ((kind, unread),) = client.journal.unreadable()
+    assert kind == "replies"
+    assert unread.raw == info.value.answer
+    assert NUMBERS[0] in unread.raw
+    assert unread.raw.endswith("<broken")  # the whole body, as it came
+    assert client.fetch_replies().items == ()  # mo gave it once: nothing again
+
+
+def test_an_unread_answer_kept_before_a_crash_is_stored_whole_by_the_next_fetch(
+    make_client: MakeClient, journal_path: Path
+) -> None:
+    """Kept, then a crash before it was stored: the next fetch stores it whole, as
+    unreadable; a line in it that looks like a reply is not taken for one."""
+    client = make_client(journal=journal_path)
+    line = f"1,106,{NUMBERS[0]},TD,2024-03-01 09:30:00"
+    raw = f"<moResult>\n{line}\n<broken"
+    client.journal._keep(SN, "unread:mo", raw)
+    got = client.fetch_replies()
+    assert (got.items, got.suppressed) == ((), ())
+    assert [u.raw for u in got.unreadable] == [raw]
+    assert client.journal.suppressions(sn=SN) == []
+
+
 def test_a_fetch_cancelled_once_its_call_is_out_hands_its_replies_to_the_next(
     gateway: SandboxGateway, journal_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mandao._inbound.cursors import report_cursor
 from mandao._inbound.dates import CHINA
 from mandao._inbound.decoded import Decoded
 from mandao._inbound.layouts import LAYOUTS, Layout, layout
@@ -249,3 +250,21 @@ def test_a_layout_writes_naive_and_foreign_times_as_china_time() -> None:
     assert shape.render(None, RRID, "13800138000", "0", AT.replace(tzinfo=None)).endswith(
         "2024-03-01 09:05:07"
     )
+
+
+def test_an_unreadable_record_moves_the_cursor_only_where_records_lead_with_their_id() -> None:
+    """The cursor goes past an unreadable record by the id it leads with when the records
+    read show that the layout leads with ids; in a layout without ids its lead is an rrid
+    (or a mobile), and a cursor there would skip every later report."""
+    with_ids = PARSE(f"7,{RRID},13800138000,DELIVRD\r\n9,{RRID},DELIVRD")
+    assert [u.raw.split(",")[0] for u in with_ids.unreadable] == ["9"]
+    assert report_cursor(with_ids) == 9
+    without = PARSE(f"{RRID},13800138000,DELIVRD\r\n{RRID[:-1]}9,DELIVRD")
+    assert [r.report_id for r in without.items] == [None]
+    assert len(without.unreadable) == 1
+    assert report_cursor(without) is None
+    # Ids first, but a lead longer than theirs is no id of the same run (an rrid).
+    longer = PARSE(f"7,{RRID},13800138000,DELIVRD\r\n{RRID},DELIVRD")
+    assert report_cursor(longer) == 7
+    # The layout cannot be told from unreadable records alone: no cursor from them.
+    assert report_cursor(PARSE("9,garbled\r\n10,garbled")) is None

@@ -272,3 +272,14 @@ def test_attempts_read_with_their_deliveries(journal: Journal) -> None:
     (full,) = journal.attempts(deliveries=True)
     assert plain.deliveries is None
     assert (full.seq, full.deliveries) == (seq, {"13800138000": "delivered"})
+
+
+def test_an_unreadable_report_in_a_layout_without_ids_leaves_the_cursor(journal: Journal) -> None:
+    """Records that lead with their rrid (no report id): one that cannot be read is kept,
+    and its leading rrid is no cursor (every later report would be asked past)."""
+    rrid = "131233445123456701"
+    fetch = ReportFetch.start(journal, SN, None, _inbound())
+    fetch.take(f"{rrid},13800138000,DELIVRD\r\n{rrid},DELIVRD", "0")
+    result = fetch.result("h")
+    assert (len(result), len(result.unreadable)) == (1, 1)
+    assert ReportFetch.start(journal, SN, None, _inbound()).values() == {"maxid": "0"}

@@ -75,6 +75,15 @@ def _result(request: Request) -> bytes:
                            "Content-Length": str(len(body))}) + body  # fmt: skip
 
 
+def _cut(request: Request) -> bytes:
+    """The result, its closing tags cut off: a reply fetch keeps such an answer whole."""
+    body = test_hostile.result_body(request, echoed(request)[:300])
+    cut = body.rfind(b"</")
+    body = (body[:cut] if cut > 0 else body) + b"<broken"
+    return head("200 OK", {"Content-Type": CONTENT_TYPES[request.protocol],
+                           "Content-Length": str(len(body))}) + body  # fmt: skip
+
+
 def _status_line(request: Request) -> bytes:
     said = re.sub(r"[\r\n]", " ", echoed(request))[:200]
     return head(f"503 {said}", {"X-Echo": said, "Content-Length": "0"})
@@ -93,6 +102,7 @@ ECHOES: dict[str, Callable[[Request], bytes]] = {
     "error page": _page,
     "fault": _fault,
     "result": _result,
+    "result cut short": _cut,
     "status line and header": _status_line,
     "broken status line": _bad_status,
     "chunk size": _chunk,

@@ -20,7 +20,7 @@ from ._client_base import BaseClient
 from ._client_checks import check_changed, check_password
 from ._client_inbound import POLL_ERRORS, backoff
 from ._credentials import Credentials
-from ._errors import MandaoError
+from ._errors import MandaoError, ProtocolError
 from ._operations import OPERATIONS
 
 if TYPE_CHECKING:
@@ -122,7 +122,11 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
         values = await self._off_loop(fetch.values)
 
         async def call_and_keep() -> str:
-            sent = await self._call(OPERATIONS[operation], values, ())
+            try:
+                sent = await self._call(OPERATIONS[operation], values, ())
+            except ProtocolError as exc:
+                await self._off_loop(functools.partial(fetch.take_unread, exc))
+                raise
             await self._off_loop(lambda: fetch.take(self._credentials.scrub(sent.result)))
             return sent.url
 

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from ._client_base import BaseClient
 from ._client_checks import check_changed, check_password
 from ._credentials import Credentials
-from ._errors import GatewayUnreachable, JournalError, MandaoError, OutcomeUnknown, RateLimited
+from ._errors import (
+    GatewayUnreachable,
+    JournalError,
+    MandaoError,
+    OutcomeUnknown,
+    ProtocolError,
+    RateLimited,
+)
 from ._operations import OPERATIONS
 
 if TYPE_CHECKING:
@@ -116,7 +123,11 @@ class ClientInbound(BaseClient["requests.Session"]):
         )
         fetch.recover()
         with self._held.handing("replies", fetch), through_ctrl_c():
-            sent = self._call(OPERATIONS[operation], fetch.values(), ())
+            try:
+                sent = self._call(OPERATIONS[operation], fetch.values(), ())
+            except ProtocolError as exc:
+                fetch.take_unread(exc)
+                raise
             fetch.take(self._credentials.scrub(sent.result))
         return fetch.result(sent.url)
 

@@ -400,7 +400,14 @@ class ProtocolError(OutcomeUnknown):
     """The reply could not be decoded (not XML, a SOAP fault, an error page).
 
     A request went out, so this is also an :class:`OutcomeUnknown`.
+
+    Attributes:
+        answer: for a fetch of replies answered ``200`` with a body of no known shape, that
+            body as text (its secrets scrubbed): ``mo`` gives each reply once, so the fetch
+            keeps it in the journal as unreadable instead of raising. None otherwise.
     """
+
+    answer: str | None = None
 
 
 class AllHostsFailed(GatewayUnreachable):

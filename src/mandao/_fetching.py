@@ -16,15 +16,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._client_checks import Inbound
-from ._errors import ConfigError, JournalError, ValidationError
+from ._errors import ConfigError, JournalError, ProtocolError, ValidationError
+from ._inbound.cursors import mo2_cursor, report_cursor
 from ._inbound.replies import Reply
 from ._inbound.reports import Report
+from ._operations import REPLY_FETCHES
 
 if TYPE_CHECKING:
     from ._inbound.decoded import Decoded, Unreadable
@@ -49,10 +51,10 @@ log = logging.getLogger("mandao")
 #: decoded: a test's hook (the crash test kills the process there). None otherwise.
 AFTER_KEEP: Callable[[int], None] | None = None
 
-#: The operations replies are fetched with, and how their content is encoded.
-REPLY_OPERATIONS: Mapping[str, str] = {"mo": "gb2312", "mo2": "gb2312", "RECSMS_UTF8": "utf-8"}
-#: Every source a kept reply fetch may have (a push's body too).
-REPLY_SOURCES = (*REPLY_OPERATIONS, "push")
+REPLY_OPERATIONS = REPLY_FETCHES  # the operations replies are fetched with, and their encodings
+UNREAD = "unread:"  # the source of a kept answer no decoder could read: stored whole
+#: Every source a kept reply fetch may have (a push's body, an unread answer too).
+REPLY_SOURCES = (*REPLY_OPERATIONS, "push", *(UNREAD + name for name in REPLY_OPERATIONS))
 REPORT_OPERATIONS = ("report", "report2")
 
 
@@ -239,25 +241,15 @@ class _Steps(Generic[T]):
         )  # fmt: skip
 
 
-#: The largest ``maxID`` mo2 takes (an ``xs:int``).
-_MO2_MOST = 2**31 - 1
+def _whole(raw: str, reason: str) -> Decoded[T]:
+    """``raw`` as one unreadable record, for ``reason``."""
+    from ._inbound.decoded import Decoded, Unreadable
 
-
-def _digits(text: str) -> bool:
-    """Whether ``text`` is a number of ASCII digits (``'²'.isdigit()`` is True too)."""
-    return text.isascii() and text.isdigit() and len(text) <= 18
-
-
-def _leading_ids(lines: tuple[Unreadable, ...] | list[Unreadable]) -> list[int]:
-    """The record ids that lines which could not be read start with (``123,...``)."""
-    heads = (line.raw.partition(",")[0].strip() for line in lines)
-    return [int(head) for head in heads if _digits(head)]
+    return Decoded((), (Unreadable(raw, reason),))
 
 
 def _failed(raw: str, exc: Exception, what: str) -> Decoded[T]:
-    from ._inbound.decoded import Decoded, Unreadable
-
-    return Decoded((), (Unreadable(raw, f"the {what} failed on it: {exc!r}"),))
+    return _whole(raw, f"the {what} failed on it: {exc!r}")
 
 
 @dataclass
@@ -303,6 +295,15 @@ class ReplyFetch(_Steps[Reply]):
             return  # nothing waited: nothing to keep
         self._store(self._kept(self.operation, raw), self.operation, raw)
 
+    def take_unread(self, error: ProtocolError) -> None:
+        """Keep the answer the codec could not read (``error.answer``), whole, as one
+        unreadable record (``mo`` will not give its replies again), and say so in ``error``."""
+        if error.answer is not None:
+            source = UNREAD + self.operation
+            self._store(self._kept(source, error.answer), source, error.answer)
+            error.message += "; the whole answer is kept in the journal, as unreadable"
+            error.args = (error.message,)
+
     def take_push(self, args: str) -> None:
         """Keep a push's ``args`` value, then decode and store it."""
         self._store(self._kept("push", args), "push", args)
@@ -312,8 +313,11 @@ class ReplyFetch(_Steps[Reply]):
         from ._inbound.replies import decode_replies
 
         number = self.service_number
+        decoded: Decoded[Reply] = _whole(raw, "the answer is of no known shape")
         try:
-            if source == "push":
+            if source.startswith(UNREAD):
+                pass  # stored whole
+            elif source == "push":
                 decoded = decode_push(raw, service_number=number)
             else:
                 decoded = decode_replies(
@@ -322,14 +326,8 @@ class ReplyFetch(_Steps[Reply]):
         except Exception as exc:
             decoded = _failed(raw, exc, "reply decoder")
         moved = None
-        if source == "mo2":
-            ids = [int(r.mo_id) for r in decoded.items if r.mo_id and _digits(r.mo_id)]
-            ids += _leading_ids(decoded.unreadable)  # else fetched again at every poll
-            # mo2's maxID is an xs:int: a number past it (a mobile that starts a garbled
-            # line) would make every later mo2 call a fault.
-            ids = [i for i in ids if i <= _MO2_MOST]
-            if ids:
-                moved = (f"mo2:{self.sn}", str(max(ids)))
+        if source == "mo2" and (last := mo2_cursor(decoded)) is not None:
+            moved = (f"mo2:{self.sn}", str(last))
         new, stored = self.journal._store_replies(
             inbound, self.sn, decoded, self.inbound.keywords(), moved
         )
@@ -392,10 +390,8 @@ class ReportFetch(_Steps[Report]):
             decoded = self.parser(raw)
         except Exception as exc:
             decoded = _failed(raw, exc, "report parser")
-        ids = [int(r.report_id) for r in decoded.items if r.report_id and _digits(r.report_id)]
-        ids += _leading_ids(decoded.unreadable)  # a record past reading is past, too
-        moved = None
-        if cursor is not None and ids and max(ids) > cursor:
-            moved = (self._cursor_name, str(max(ids)))
+        last, moved = report_cursor(decoded), None
+        if cursor is not None and last is not None and last > cursor:
+            moved = (self._cursor_name, str(last))
         new, stored = self.journal._store_reports(inbound, self.sn, decoded, moved)
         self._add(new, decoded, stored)

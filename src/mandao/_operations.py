@@ -64,6 +64,13 @@ class Operation(NamedTuple):
         return f"<Operation {self.name}({', '.join(self.params)}) pwd={self.pwd}>"
 
 
+#: The operations that fetch replies, and how their content is encoded. ``mo`` gives each
+#: reply once (and ``mo2``'s and ``RECSMS_UTF8``'s are not known to be given again), so an
+#: answer to one is kept whatever it holds: even a body the codec cannot read.
+REPLY_FETCHES: Mapping[str, str] = MappingProxyType(
+    {"mo": "gb2312", "mo2": "gb2312", "RECSMS_UTF8": "utf-8"}
+)
+
 #: Every operation by its exact name; read-only (a view: nothing may change the table).
 OPERATIONS: Mapping[str, Operation] = MappingProxyType(
     {

@@ -87,9 +87,14 @@ class Fault(NamedTuple):
 
 
 class Malformed(NamedTuple):
-    """The body was none of the shapes the operation answers with."""
+    """The body was none of the shapes the operation answers with.
+
+    ``answer``: the whole body as text (scrubbed), for a reply fetch only (its answer is
+    kept whatever it holds: :data:`~mandao._operations.REPLY_FETCHES`); else None.
+    """
 
     detail: str
+    answer: str | None = None
 
 
 class Response(NamedTuple):
@@ -217,5 +222,7 @@ def classify(
         recipients=recipients,
         cause=exchange.cause if isinstance(exchange, Broken) else None,
     )
+    if isinstance(body := _body(exchange), Malformed) and isinstance(error, ProtocolError):
+        error.answer = body.answer
     done = isinstance(exchange, Response) and exchange.status not in UPSTREAM_PENDING
     return Unanswered(error, done)

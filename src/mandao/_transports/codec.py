@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .._core.wire import Fault, Malformed, Response, Result
 from .._credentials import Credentials, md5_form
+from .._operations import REPLY_FETCHES
 from .._redact import Secrets
 from . import http, soap
 from .wire import WireRequest
@@ -77,6 +78,15 @@ def _checked(built: Built, parsed: Result | Malformed, hidden: Secrets) -> Resul
     return parsed
 
 
+def _text(body: bytes) -> str:
+    """``body`` as text: UTF-8 (the services' XML), else GB18030 (an ``.ashx`` reply),
+    any byte neither reads kept as ``\\xNN``."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("gb18030", "backslashreplace")
+
+
 def response(built: Built, status: int, body: bytes, hidden: Secrets | None = None) -> Response:
     """A reply to ``built``: its status and what its body holds (texts a message may show
     scrubbed of ``hidden``, by default ``built``'s :func:`secrets`)."""
@@ -88,6 +98,8 @@ def response(built: Built, status: int, body: bytes, hidden: Secrets | None = No
     if not isinstance(parsed, Fault):
         parsed = _checked(built, parsed, hidden)
     if status == 200:
+        if isinstance(parsed, Malformed) and built.operation.name in REPLY_FETCHES:
+            parsed = parsed._replace(answer=hidden.scrub(_text(body)))
         return Response(status, parsed)
     # The first line names the error page in messages (a 200's result needs none).
     lines = body[:400].decode("utf-8", "replace").strip().splitlines()
