@@ -470,6 +470,39 @@ def test_the_wsgi_push_app_reads_no_body_without_a_length(journal_path: Path) ->
     assert (statuses, answer) == (["200 OK"], [b"0"])
 
 
+def test_the_push_apps_read_no_body_of_a_request_they_refuse(journal_path: Path) -> None:
+    """A wrong token, a network not allowed, a method: refused before a byte of the body is
+    read, over WSGI and ASGI alike (a stranger's megabyte is not read to be told 404)."""
+    push = mandao.ReplyPush(mandao.Journal(journal_path), sn=SN, token="s" * 16,
+                            networks=["10.0.0.0/8"])  # fmt: skip
+
+    class Unread:
+        def read(self, size: int = -1) -> bytes:
+            raise AssertionError("read the body of a refused request")
+
+    async def receive() -> dict[str, object]:
+        raise AssertionError("received the body of a refused request")
+
+    refused = [("POST", "/push/wrong-token-xxxxx", "10.1.1.1", "404 Not Found"),
+               ("POST", "/push/" + "s" * 16, "127.0.0.1", "403 Forbidden"),
+               ("PUT", "/push/" + "s" * 16, "10.1.1.1", "405 Method Not Allowed")]  # fmt: skip
+    for method, path, remote, status in refused:
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "REMOTE_ADDR": remote,
+                   "CONTENT_LENGTH": "1000000", "wsgi.input": Unread()}  # fmt: skip
+        statuses: list[str] = []
+        push(environ, lambda status, headers, seen=statuses: seen.append(status))
+        assert statuses == [status]
+        sent: list[dict[str, object]] = []
+
+        async def send(message: dict[str, object], sent: list[dict[str, object]] = sent) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "path": path, "client": (remote, 1)}
+        asyncio.run(push.asgi(scope, receive, send))
+        assert sent[0]["status"] == int(status.split()[0])
+    assert mandao.Journal(journal_path).unreadable() == []
+
+
 @pytest.mark.parametrize(("operation", "code"), [("mo", "-7"), ("report", "-17")])
 def test_a_fetch_the_account_may_not_make_says_so(
     operation: str, code: str, journal_path: Path

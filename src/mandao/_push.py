@@ -90,6 +90,11 @@ class ReplyPush:
         self, method: str, path: str, remote: str, query: str, body: bytes | None
     ) -> tuple[int, str]:
         """One request: its status and answer (the app's logic, without a server)."""
+        return self._refusal(method, path, remote) or self._take(query, body)
+
+    def _refusal(self, method: str, path: str, remote: str) -> tuple[int, str] | None:
+        """Why a request is refused before its body is read (a wrong token, a network not
+        allowed, a method), or None."""
         last = path.rstrip("/").rpartition("/")[2].encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(last, self._token.encode()):
             return 404, "not found"
@@ -97,6 +102,10 @@ class ReplyPush:
             return 403, "forbidden"
         if method not in ("POST", "GET"):
             return 405, "POST the push"
+        return None
+
+    def _take(self, query: str, body: bytes | None) -> tuple[int, str]:
+        """A push let in: kept and stored, and its answer to the gateway."""
         if body is None:
             return 413, "too large"
         args = _args(body.decode("latin-1")) or _args(query)
@@ -127,12 +136,15 @@ class ReplyPush:
 
     # -- WSGI ----------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        body = _read(environ.get("wsgi.input"), environ.get("CONTENT_LENGTH"), self._max,
-                     terminated=bool(environ.get("wsgi.input_terminated")))  # fmt: skip
-        status, text = self.handle(
-            environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""),
-            environ.get("REMOTE_ADDR", ""), environ.get("QUERY_STRING", ""), body,
-        )  # fmt: skip
+        # Refused first: the body of a request with no token is never read.
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+        answer = self._refusal(method, path, environ.get("REMOTE_ADDR", ""))
+        if answer is None:
+            terminated = bool(environ.get("wsgi.input_terminated"))
+            body = _read(environ.get("wsgi.input"), environ.get("CONTENT_LENGTH"), self._max,
+                         terminated=terminated)  # fmt: skip
+            answer = self._take(environ.get("QUERY_STRING", ""), body)
+        status, text = answer
         start_response(f"{status} {_REASONS[status]}", _TEXT)
         return [text.encode()]
 
@@ -142,6 +154,11 @@ class ReplyPush:
     ) -> None:
         """The ASGI app (``app.mount("/mandao/push", push.asgi)``); journal work off the loop."""
         if scope["type"] != "http":
+            return
+        client = scope.get("client") or ("", 0)
+        method, path = scope.get("method", "GET"), scope.get("path", "")
+        if (refused := self._refusal(method, path, client[0])) is not None:
+            await self._answer(send, *refused)  # the body is never read
             return
         chunks, size, body = [], 0, None
         while True:
@@ -155,11 +172,11 @@ class ReplyPush:
             if not message.get("more_body"):
                 body = b"".join(chunks)
                 break
-        client = scope.get("client") or ("", 0)
         query = scope.get("query_string", b"").decode("latin-1")
-        status, text = await asyncio.to_thread(
-            self.handle, scope.get("method", "GET"), scope.get("path", ""), client[0], query, body
-        )
+        await self._answer(send, *await asyncio.to_thread(self._take, query, body))
+
+    @staticmethod
+    async def _answer(send: Callable[..., Any], status: int, text: str) -> None:
         headers = [(k.lower().encode(), v.encode()) for k, v in _TEXT]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": text.encode()})
