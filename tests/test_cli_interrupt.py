@@ -43,8 +43,15 @@ def _csv(path: Path) -> Path:
     return path
 
 
+#: Ctrl-C, and SIGTERM (a service manager stopping the job), which stops a send alike.
+SIGNALS = pytest.mark.parametrize(
+    ("signum", "named"), [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")]
+)
+
+
+@SIGNALS
 def test_ctrl_c_in_send_file_summarises_and_a_second_run_resumes(
-    gateway: SandboxGateway, tmp_path: Path
+    gateway: SandboxGateway, tmp_path: Path, signum: int, named: str
 ) -> None:
     """Ctrl-C with the second group's request in flight: the summary counts 3 sent, 2 of
     unknown outcome and 1 not sent and says how to resume (exit 130); the journal verifies
@@ -66,7 +73,7 @@ def test_ctrl_c_in_send_file_summarises_and_a_second_run_resumes(
             assert terminal.wait_for("1 batch(es)"), terminal.text
             while not held.wait(1, timeout=0.1):  # the request is at the sandbox, held
                 assert terminal.process.poll() is None, terminal.text
-            terminal.process.send_signal(signal.SIGINT)
+            terminal.process.send_signal(signum)
             status = terminal.finish()
         finally:
             if terminal.process.poll() is None:
@@ -74,7 +81,7 @@ def test_ctrl_c_in_send_file_summarises_and_a_second_run_resumes(
     shown = terminal.text
     assert status == 130, shown
     assert (
-        "interrupted (Ctrl-C): 3 sent, 2 of unknown outcome (may have been sent), 1 not sent"
+        f"interrupted ({named}): 3 sent, 2 of unknown outcome (may have been sent), 1 not sent"
         in shown
     )
     assert "to resume, run the same command again" in shown
@@ -101,8 +108,9 @@ def test_ctrl_c_in_send_file_summarises_and_a_second_run_resumes(
     assert sent[("13400134000", "赵六您好【示例】")] == 1
 
 
+@SIGNALS
 def test_ctrl_c_in_send_of_several_batches_summarises_and_skip_resumes(
-    gateway: SandboxGateway, tmp_path: Path
+    gateway: SandboxGateway, tmp_path: Path, signum: int, named: str
 ) -> None:
     """`send --file` of two batches, Ctrl-C while the first is held: 0 sent, 5000 of unknown
     outcome, 1 not sent, exit 130; the hint names --duplicate-action skip, and that re-run
@@ -124,13 +132,13 @@ def test_ctrl_c_in_send_of_several_batches_summarises_and_skip_resumes(
         try:
             while not held.wait(1, timeout=0.1):
                 assert child.poll() is None, child.communicate()
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signum)
             out, err = child.communicate()
         finally:
             if child.poll() is None:
                 child.kill()
     assert child.returncode == 130, err
-    assert "interrupted (Ctrl-C): 0 sent, 5000 of unknown outcome (may have been sent), " \
+    assert f"interrupted ({named}): 0 sent, 5000 of unknown outcome (may have been sent), " \
            "1 not sent" in err  # fmt: skip
     assert "--duplicate-action skip" in err
     assert "Traceback" not in err

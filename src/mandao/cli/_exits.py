@@ -80,7 +80,9 @@ EXIT_USAGE = ExitCode(2, "usage", "a command-line usage error; nothing was sent"
 #: A confirmation answered no.
 EXIT_ABORTED = ExitCode(1, "aborted", "you answered no to a confirmation; nothing was sent")
 #: Ctrl-C (SIGINT): 128 + 2, as a shell reports a process the signal ended.
-EXIT_INTERRUPTED = ExitCode(130, "interrupted", "Ctrl-C: the summary says what went")
+EXIT_INTERRUPTED = ExitCode(
+    130, "interrupted", "Ctrl-C (or SIGTERM during a send): the summary says what went"
+)
 #: Everything else, documented with the table.
 OTHER_EXITS = (ExitCode(0, "ok", "success"), EXIT_ABORTED, EXIT_USAGE, EXIT_INTERRUPTED)
 

@@ -1,4 +1,5 @@
-"""What a send cut short by Ctrl-C did: sent, of unknown outcome, not sent; and how to go on.
+"""What a send cut short by Ctrl-C (or SIGTERM) did: sent, of unknown outcome, not sent;
+and how to go on.
 
 The journal is the record: every attempt of this process since the send began, by its
 outcome (an attempt cut off mid-request is journaled ``unknown`` as the interruption
@@ -8,7 +9,10 @@ unwinds). Without a journal only the batches reported finished are known.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
@@ -21,10 +25,34 @@ if TYPE_CHECKING:
     from .._journal import Journal
     from .._results import Batch
 
-__all__ = ["Tracker", "interrupted"]
+__all__ = ["Terminated", "Tracker", "interrupted", "terminated_as_ctrl_c"]
 
 #: An attempt's outcome → what it means for its numbers.
 _STATE = {"accepted": "sent", "pending": "unknown", "unknown": "unknown"}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a service manager stopping the job), raised where Ctrl-C is."""
+
+
+@contextmanager
+def terminated_as_ctrl_c() -> Iterator[None]:
+    """In the block, SIGTERM stops a send as Ctrl-C does: the request under way ends as
+    its outcome says (unknown, if it had left), the journal has it, and the summary says
+    what went. Only in the main thread, while SIGTERM has its default action."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass
@@ -76,9 +104,10 @@ def interrupted(
     tracker: Tracker,
     planned: list[tuple[str, str]],
     resume: str,
+    by: KeyboardInterrupt,
 ) -> NoReturn:
-    """Report a send cut short by Ctrl-C: counts of numbers sent, of unknown outcome and
-    not sent, and ``resume`` (how to go on); exit 130."""
+    """Report a send cut short by Ctrl-C (or SIGTERM: ``by``): counts of numbers sent, of
+    unknown outcome and not sent, and ``resume`` (how to go on); exit 130."""
     try:
         counts = (
             _from_journal(journal, sn, tracker.started, planned)
@@ -88,7 +117,8 @@ def interrupted(
     except Exception:  # a summary must not hide the interruption: count what is known
         counts = _from_batches(tracker.batches, len(planned))
     message = (
-        f"interrupted (Ctrl-C): {counts['sent']} sent, {counts['unknown']} of unknown "
+        f"interrupted ({'SIGTERM' if isinstance(by, Terminated) else 'Ctrl-C'}): "
+        f"{counts['sent']} sent, {counts['unknown']} of unknown "
         f"outcome (may have been sent), {counts['not_sent']} not sent"
     )
     if journal is None:

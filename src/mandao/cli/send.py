@@ -20,7 +20,7 @@ from ._common import (
     make_client,
 )
 from ._inputs import Numbers, decode, delivery_time, parse_numbers
-from ._interrupt import Tracker, interrupted
+from ._interrupt import Tracker, interrupted, terminated_as_ctrl_c
 from ._output import Refusal
 from ._progress import progress_bar
 
@@ -260,14 +260,14 @@ def send(
         with progress_bar(cost.recipients, "sending", enabled=several and not out.json) as bar:
             tracker = Tracker(bar)
             try:
-                result = client.send(given.values, text, progress=tracker, **options)
-            except KeyboardInterrupt:
+                with terminated_as_ctrl_c():
+                    result = client.send(given.values, text, progress=tracker, **options)
+            except KeyboardInterrupt as stop:
                 sent_text = client.prepare_content(text)
                 interrupted(
                     out, journal=client.journal, sn=client.sn, tracker=tracker,
                     planned=[(m, sent_text) for r in plan.requests for m in r.recipients],
-                    resume=_RESUME
-                    if client.journal is not None else _NO_RESUME,
+                    resume=_RESUME if client.journal is not None else _NO_RESUME, by=stop,
                 )  # fmt: skip
     out.result(_data(result, given), lambda: _show(result, given))
     if not result.complete:

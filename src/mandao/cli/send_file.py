@@ -29,7 +29,7 @@ import click
 from .._errors import ConfigError, MandaoError, ValidationError
 from ._campaign import Row, check_rows, journal_states, masked, rows_by_group
 from ._common import EXIT_PARTIAL, Output, confirm
-from ._interrupt import Tracker, interrupted
+from ._interrupt import Tracker, interrupted, terminated_as_ctrl_c
 from ._output import Refusal
 from ._progress import progress_bar
 from ._table import SHEET_SUFFIXES, csv_rows, decode, read_sheet, records_of
@@ -237,12 +237,14 @@ def send_file(
         # Every outcome is in the journal once its call returned: a resume reads them.
         tracker = Tracker(lambda batch: None)
         try:
-            complete = _send(client, groups, report, tracker, msgfmt, show_progress=not out.json)
-        except KeyboardInterrupt:
+            with terminated_as_ctrl_c():
+                complete = _send(client, groups, report, tracker, msgfmt,
+                                 show_progress=not out.json)  # fmt: skip
+        except KeyboardInterrupt as stop:
             interrupted(
                 out, journal=client.journal, sn=client.sn, tracker=tracker,
                 planned=[(r.mobile, r.text) for r in todo],
-                resume=_RESUME if client.journal is not None else _NO_RESUME,
+                resume=_RESUME if client.journal is not None else _NO_RESUME, by=stop,
             )  # fmt: skip
     out.result(report, lambda: _describe_result(report))
     if not complete:
