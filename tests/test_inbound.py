@@ -236,6 +236,28 @@ def test_an_unread_answer_kept_before_a_crash_is_stored_whole_by_the_next_fetch(
     assert client.journal.suppressions(sn=SN) == []
 
 
+def test_getcode_out_of_reach_is_asked_again_a_refusal_is_not(
+    make_client: MakeClient, gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """GetCode unanswered (an error page): that fetch's replies have no ext, and the next
+    fetch asks again, so its replies do; a refusal (-7) is the account's answer, kept."""
+    client = make_client(journal=journal_path)
+    gateway.primary.fail("http-error", operation="GetCode")
+    gateway.reply(NUMBERS[0], "好", ext="01")
+    assert [r.ext for r in client.fetch_replies()] == [""]
+    gateway.reply(NUMBERS[1], "好", ext="01")
+    assert [r.ext for r in client.fetch_replies()] == ["01"]
+
+    refused = make_client(journal=journal_path)
+    gateway.primary.fail("code", code="-7", operation="GetCode")
+    gateway.reply(NUMBERS[2], "好", ext="01")
+    assert [r.ext for r in refused.fetch_replies()] == [""]
+    gateway.reply(NUMBERS[3], "好", ext="01")
+    # Not asked again: the fault fired once, and GetCode would answer now.
+    assert [r.ext for r in refused.fetch_replies()] == [""]
+    assert [f.operation for f in gateway.ledger.faults] == ["GetCode", "GetCode"]
+
+
 def test_a_fetch_cancelled_once_its_call_is_out_hands_its_replies_to_the_next(
     gateway: SandboxGateway, journal_path: Path
 ) -> None:

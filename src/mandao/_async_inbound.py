@@ -99,12 +99,13 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
         if self._inbound.service_number is not None:
             return self._inbound.service_number
         if self._code is False:
+            from ._fetching import service_code
+
             try:
-                raw = (await self._call(OPERATIONS["GetCode"], {}, ())).result
-                self._code = raw.strip() if raw.strip().isdigit() else None
+                answer: str | MandaoError = (await self._call(OPERATIONS["GetCode"], {}, ())).result
             except MandaoError as exc:
-                log.warning("mandao: GetCode failed (%s): replies' ext left empty", exc)
-                self._code = None
+                answer = exc
+            self._code = service_code(answer)
         return self._code if isinstance(self._code, str) else None
 
     async def fetch_replies(

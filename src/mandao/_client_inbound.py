@@ -86,17 +86,19 @@ class ClientInbound(BaseClient["requests.Session"]):
 
     def service_number(self) -> str | None:
         """The account's service number (特服号): the one given to the client, else what
-        ``GetCode`` answers (asked once); None when it cannot be known. A reply's ``ext``
+        ``GetCode`` answers (asked once; again after a failure to reach it); None when it
+        cannot be known. A reply's ``ext``
         is what follows it in the number the reply was sent to."""
         if self._inbound.service_number is not None:
             return self._inbound.service_number
         if self._code is False:
+            from ._fetching import service_code
+
             try:
-                raw = self._call(OPERATIONS["GetCode"], {}, ()).result
-                self._code = raw.strip() if raw.strip().isdigit() else None
+                answer: str | MandaoError = self._call(OPERATIONS["GetCode"], {}, ()).result
             except MandaoError as exc:
-                log.warning("mandao: GetCode failed (%s): replies' ext left empty", exc)
-                self._code = None
+                answer = exc
+            self._code = service_code(answer)
         return self._code if isinstance(self._code, str) else None
 
     def fetch_replies(

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._client_checks import Inbound
-from ._errors import ConfigError, JournalError, ProtocolError, ValidationError
+from ._errors import (
+    ConfigError,
+    GatewayError,
+    JournalError,
+    MandaoError,
+    ProtocolError,
+    ValidationError,
+)
 from ._inbound.cursors import mo2_cursor, report_cursor
 from ._inbound.replies import Reply
 from ._inbound.reports import Report
@@ -166,6 +173,18 @@ def through_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         raise KeyboardInterrupt
+
+
+def service_code(answer: str | MandaoError) -> str | bool | None:
+    """What a client keeps of ``GetCode``'s answer (or failure): the service number; None
+    when the gateway refused or answered no number (not asked again); False when it could
+    not be asked (unreachable, no answer read: asked again at the next fetch)."""
+    if isinstance(answer, str):
+        return answer.strip() if answer.strip().isdigit() else None
+    again = not isinstance(answer, GatewayError)
+    log.warning("mandao: GetCode failed (%s): replies' ext left empty%s", answer,
+                ", asked again at the next fetch" if again else "")  # fmt: skip
+    return False if again else None
 
 
 def _journal(journal: Journal | None, what: str) -> Journal:
