@@ -46,10 +46,15 @@ _SENT_TO = Dialects(
     _ATTEMPTS + in_list("a.rrid"),
     _ATTEMPTS + in_list("a.rrid").postgresql,
 )
-#: Attempts whose rrid column lists one rrid per number (mdgxsend) and holds this one.
-_SENT_TO_PAIR = Dialects(
-    _ATTEMPTS + "instr(a.rrid, ',') > 0 AND instr(',' || a.rrid || ',', ',' || ? || ',') > 0",
-    _ATTEMPTS + "strpos(a.rrid, ',') > 0 AND strpos(',' || a.rrid || ',', ',' || ? || ',') > 0",
+#: Attempts whose rrid column lists one rrid per number (an mdgxsend given a list).
+_LISTS = Dialects(
+    "SELECT seq, rrid FROM entries WHERE kind = 'attempt' AND sn = ? AND instr(rrid, ',') > 0",
+    "SELECT seq, rrid FROM entries WHERE kind = 'attempt' AND sn = ? AND strpos(rrid, ',') > 0",
+)
+_BY_SEQS = Dialects(
+    _ATTEMPTS + "a.seq IN (SELECT value FROM json_each(?))",  # noqa: S608 - text of ours
+    _ATTEMPTS  # noqa: S608 - text of ours
+    + "a.seq IN (SELECT value::bigint FROM json_array_elements_text(?::json) AS j(value))",
 )
 #: How likely an attempt is the one a report is about, by its outcome (lower first).
 _LIKELY = {"accepted": 0, "unknown": 1, "pending": 1}
@@ -156,8 +161,9 @@ class _Candidate:
 
 
 def _attempts(conn: Connection, sn: str, rrids: set[str]) -> dict[str, list[_Candidate]]:
-    """The journaled attempts of ``sn`` with these rrids, by rrid: one query, and one more
-    per rrid not found so (an mdgxsend's column lists one rrid per number). Each rrid's
+    """The journaled attempts of ``sn`` with these rrids, by rrid: one query, and for the
+    rrids not found so, one pass over the attempts whose column lists one rrid per number
+    (an mdgxsend given a list) and one query for those that hold them. Each rrid's
     candidates are ordered accepted first, then of unknown outcome, then the rest (a
     request refused with -8 and sent again keeps its rrid)."""
     found: dict[str, list[_Candidate]] = {}
@@ -173,8 +179,15 @@ def _attempts(conn: Connection, sn: str, rrids: set[str]) -> dict[str, list[_Can
 
     for row in conn.execute(_SENT_TO, (sn, json.dumps(sorted(rrids)))).fetchall():
         add(str(row[1]), [row])
-    for rrid in sorted(rrids - set(found)):
-        add(rrid, conn.execute(_SENT_TO_PAIR, (sn, rrid)).fetchall())
+    if rest := rrids - set(found):
+        holding: dict[int, list[str]] = {}
+        for seq, listed in conn.execute(_LISTS, (sn,)).fetchall():
+            if held := rest.intersection(str(listed).split(",")):
+                holding[int(seq)] = sorted(held)
+        if holding:
+            for row in conn.execute(_BY_SEQS, (sn, json.dumps(sorted(holding)))).fetchall():
+                for rrid in holding[int(row[0])]:
+                    add(rrid, [row])
     for candidates in found.values():
         candidates.sort(key=lambda c: (c.likely, c.seq))
     return found
