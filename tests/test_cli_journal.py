@@ -122,9 +122,9 @@ def test_pending_lists_unknown_attempts_as_well_as_pending_ones(
     result = run(_journal(book, "pending"))
     assert result.exit_code == 1
     assert "rrid=77" in result.stdout
-    assert "(cut off mid-send)" in result.stdout
+    assert "(no outcome yet: in flight, or cut off mid-send)" in result.stdout
     assert "rrid=88" in result.stdout
-    assert "(no answer)" in result.stdout
+    assert "(no answer read: read timeout)" in result.stdout
     assert "2 attempt(s) of unknown outcome" in result.stderr
     # In China time, as `journal list` shows it, and said so.
     (attempt,) = [a for a in book.attempts(outcome="unknown") if a.rrid == "88"]
@@ -136,17 +136,26 @@ def test_pending_against_a_complete_ledger_marks_attempts_resolved(
     gateway: SandboxGateway, book: Journal, tmp_path: Path
 ) -> None:
     """--against the sandbox's ledger with --complete-ledger: the cut-off attempt, absent
-    from it, is not sent; it is marked resolved, so pending no longer lists it."""
-    if not hasattr(book, "resolve"):
-        pytest.skip("waits for Journal.resolve")
+    from it, is not sent once it is old enough (here: said to be at once); it is marked
+    resolved, so pending no longer lists it, and a later --against counts it no more."""
     ledger = tmp_path / "ledger.json"
     gateway.ledger.export(ledger)
-    result = run([*_journal(book, "pending"), "--against", str(ledger), "--complete-ledger"])
+    # Minutes old, it could still be in flight: unknown, nothing resolved, exit 1.
+    recent = run([*_journal(book, "pending"), "--against", str(ledger), "--complete-ledger"])
+    assert recent.exit_code == 1, recent.output
+    assert "rrid=77 136****6000: unknown (too recent to settle" in recent.stdout
+    assert "1 too recent to settle" in recent.stderr
+    assert "0 attempt(s) marked resolved" in recent.stderr
+    result = run([*_journal(book, "pending"), "--against", str(ledger), "--complete-ledger",
+                  "--settle-after", "0"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "rrid=77 136****6000: not sent" in result.stdout
     assert "1 attempt(s) marked resolved" in result.stderr
     again = run(_journal(book, "pending"))
     assert (again.exit_code, again.stdout) == (0, "")
+    settled = run([*_journal(book, "pending"), "--against", str(ledger), "--complete-ledger"])
+    assert (settled.exit_code, settled.stdout) == (0, "")  # resolved: held against no more
+    assert settled.stderr.startswith("0 sent, 0 not sent, 0 not in the journal")
 
 
 def test_prune_refusals_are_sentences_in_the_command_lines_terms(book: Journal) -> None:

@@ -153,6 +153,24 @@ def test_journal_reconcile_and_a_ledger_that_is_none(filled: Journal, tmp_path: 
         read_ledger(bad)
 
 
+def test_reconcile_calls_a_recent_attempt_recent_and_skips_resolved_ones(
+    filled: Journal,
+) -> None:
+    """An attempt the record lacks is ``recent`` while it may still be in flight, ``absent``
+    once older than ``settle_after``; one resolved since is held against nothing."""
+    seq = filled.begin(sn=SN, operation="mdsmssend", host="http://h/",
+                       recipients=["13500135000"], content="x【示例】", rrid="444")  # fmt: skip
+    found = filled.reconcile([])
+    assert [(a.seq, m) for a, m in found.recent] == [(seq, "13500135000")]
+    assert seq not in {a.seq for a, _ in found.absent}
+    old = filled.reconcile([], settle_after=timedelta(0))
+    assert (seq, "13500135000") in [(a.seq, m) for a, m in old.absent]
+    assert old.recent == []
+    filled.resolve([seq], outcome="not-sent", evidence="the operator's word")
+    after = filled.reconcile([], settle_after=timedelta(0))
+    assert seq not in {a.seq for a, _ in (*after.absent, *after.recent, *after.sent)}
+
+
 def test_cli_pending_against_a_file_that_is_no_ledger_exits_2(
     filled_file: Journal, tmp_path: Path
 ) -> None:

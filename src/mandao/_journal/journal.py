@@ -28,7 +28,7 @@ from .chain import PruneResult, Verification, prune_rows, refuse_early_prune, ve
 from .columns import ATTEMPTS, joined
 from .database import SQL, Connection, Dialects, Kind
 from .inbox import Inbox
-from .ledger import Reconciliation, reconcile
+from .ledger import SETTLE_AFTER, Reconciliation, reconcile
 from .sent import BY_SEQ, LAST, SENDS, candidates, catch_up, confirmed, index_attempt
 
 __all__ = ["OUTCOMES", "RETENTION", "Journal", "Outcome"]
@@ -401,13 +401,12 @@ class Journal(Inbox):
         return self._database.write("prune", lambda conn: prune_rows(conn, cutoff))
 
     def reconcile(
-        self, accepted: Iterable[tuple[str, str]], *, sn: str | None = None
-    ) -> Reconciliation:
-        """Hold every attempt whose outcome is ``pending`` or ``unknown`` against
-        ``accepted``, the ``(rrid, mobile)`` pairs the gateway took (the sandbox's ledger,
-        or the gateway's status reports).
-
-        Example::
+        self, accepted: Iterable[tuple[str, str]], *, sn: str | None = None,
+        settle_after: timedelta = SETTLE_AFTER,
+    ) -> Reconciliation:  # fmt: skip
+        """Hold the attempts of unknown outcome, not resolved since, against ``accepted``:
+        the ``(rrid, mobile)`` pairs the gateway took (a ledger, its reports). One younger
+        than ``settle_after`` that the record lacks is ``recent`` (it may be in flight).
 
             >>> import tempfile, pathlib
             >>> journal = Journal(pathlib.Path(tempfile.mkdtemp()) / "j.sqlite3")
@@ -417,4 +416,4 @@ class Journal(Inbox):
             >>> [(a.rrid, mobile) for a, mobile in found.sent], found.absent, found.unjournaled
             ([('7', '13800138000')], [], [])
         """
-        return reconcile(self, accepted, sn=sn)
+        return reconcile(self, accepted, sn=sn, settle_after=settle_after)

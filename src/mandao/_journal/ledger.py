@@ -6,13 +6,18 @@ import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from .._errors import ValidationError
 from .attempt import Attempt
 
-__all__ = ["Reconciliation", "read_ledger", "reconcile"]
+__all__ = ["SETTLE_AFTER", "Reconciliation", "read_ledger", "reconcile"]
+
+#: How old an attempt must be before a record without it may call it not sent: until
+#: then it may be in flight, or still at work at the gateway after its read timed out.
+SETTLE_AFTER = timedelta(minutes=10)
 
 
 class _Attempts(Protocol):
@@ -31,32 +36,46 @@ class Reconciliation:
         sent: ``(attempt, mobile)`` the record shows as accepted.
         absent: ``(attempt, mobile)`` the record does not show: not sent if the record is
             complete (the sandbox's ledger), otherwise not known (reports may lag).
+        recent: ``(attempt, mobile)`` the record does not show, of attempts younger than
+            ``settle_after``: not known even from a complete record (the request may be in
+            flight, or at work at the gateway after its read timed out).
         unjournaled: ``(rrid, mobile)`` in the record with no attempt in the journal.
     """
 
     sent: list[tuple[Attempt, str]] = field(default_factory=list)
     absent: list[tuple[Attempt, str]] = field(default_factory=list)
     unjournaled: list[tuple[str, str]] = field(default_factory=list)
+    recent: list[tuple[Attempt, str]] = field(default_factory=list)
 
 
 def reconcile(
-    journal: _Attempts, accepted: Iterable[tuple[str, str]], *, sn: str | None = None
+    journal: _Attempts,
+    accepted: Iterable[tuple[str, str]],
+    *,
+    sn: str | None = None,
+    settle_after: timedelta = SETTLE_AFTER,
 ) -> Reconciliation:
-    """Hold every attempt whose outcome is ``pending`` or ``unknown`` against ``accepted``,
-    the ``(rrid, mobile)`` pairs the gateway took (a ledger, or the gateway's reports).
+    """Hold every attempt whose outcome is ``pending`` or ``unknown``, and not resolved
+    since, against ``accepted``, the ``(rrid, mobile)`` pairs the gateway took (a ledger,
+    or the gateway's reports); one younger than ``settle_after`` that the record lacks is
+    ``recent``, not ``absent``.
 
     The public way is :meth:`Journal.reconcile <mandao.Journal.reconcile>`.
     """
     known = set(accepted)
     result = Reconciliation()
     journaled: set[tuple[str, str]] = set()
+    settled_before = datetime.now(UTC) - settle_after
     for attempt in journal.attempts(sn=sn, operation=("mdsmssend", "mdgxsend")):
         pairs = [(attempt.rrid, number) for number in attempt.recipients]
         journaled.update(pairs)
-        if attempt.outcome not in ("pending", "unknown"):
+        if attempt.outcome not in ("pending", "unknown") or attempt.resolution is not None:
             continue
+        lacking = result.absent
+        if datetime.fromisoformat(attempt.time) > settled_before:
+            lacking = result.recent
         for pair in pairs:
-            (result.sent if pair in known else result.absent).append((attempt, pair[1]))
+            (result.sent if pair in known else lacking).append((attempt, pair[1]))
     result.unjournaled.extend(sorted(known - journaled))
     return result
 

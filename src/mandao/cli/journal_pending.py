@@ -10,11 +10,14 @@ attempt the record settles marked resolved in the journal (``Journal.resolve``),
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from .._errors import ValidationError
+from .._config_values import parse_duration
+from .._errors import ConfigError, ValidationError
+from .._journal.ledger import SETTLE_AFTER
 from ._common import Output
 from ._journal_open import attempt_data, china_time, journal_options, open_journal
 from ._output import Refusal
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["pending", "unresolved"]
 
 _EXIT_PROBLEM = 1
+_MINUTES = int(SETTLE_AFTER.total_seconds() // 60)
 
 
 def unresolved(book: Journal) -> list[Attempt]:
@@ -32,6 +36,16 @@ def unresolved(book: Journal) -> list[Attempt]:
     found = [*book.attempts(outcome="pending"), *book.attempts(outcome="unknown")]
     found = [a for a in found if getattr(a, "resolution", None) is None]
     return sorted(found, key=lambda a: a.seq)
+
+
+def _settling(given: str) -> timedelta:
+    """``--settle-after``: a duration (``10m``, ``90s``), or 0."""
+    if given.strip() in ("0", "0s"):
+        return timedelta(0)
+    try:
+        return timedelta(seconds=parse_duration(given, where="--settle-after"))
+    except ConfigError as exc:
+        raise Refusal(str(exc), argument="--settle-after") from None
 
 
 def _settled(result: Reconciliation, complete: bool) -> dict[str, list[int]]:
@@ -73,11 +87,21 @@ def _resolve(book: Journal, settled: dict[str, list[int]], evidence: str, comple
     is_flag=True,
     help="--against is complete (the sandbox's ledger): absent means not sent.",
 )
+@click.option(
+    "--settle-after",
+    default=f"{_MINUTES}m",
+    show_default=True,
+    metavar="DURATION",
+    help="How old an attempt must be for a complete ledger to call it not sent: a younger "
+    "one may be in flight, or still at work at the gateway. 0 if you know the sender is "
+    "gone and the gateway done.",
+)
 @click.option("--unmask", is_flag=True, help="Show numbers whole.")
 @journal_options
 def pending(
     against: str | None,
     complete_ledger: bool,
+    settle_after: str,
     unmask: bool,
     where: tuple[str | None, str | None],
     out: Output,
@@ -85,9 +109,10 @@ def pending(
     """List attempts of unknown outcome: pending (cut off mid-send) or unknown (no answer).
 
     With --against, each number is held against what the gateway accepted: ``sent``,
-    ``not sent`` (complete ledger), or ``unknown`` (a record that may be incomplete); the
-    attempts it settles are marked resolved in the journal, and are not listed again.
-    Exit 1 while any stay unresolved.
+    ``not sent`` (complete ledger), or ``unknown`` (a record that may be incomplete, or an
+    attempt under 10 minutes old, which may be in flight); the attempts it settles are
+    marked resolved in the journal, and are not listed again. Exit 1 while any stay
+    unresolved.
     """
     from .._journal import mask, read_ledger
 
@@ -103,7 +128,13 @@ def pending(
                 numbers = ", ".join(entry["recipients"][:5])
                 more = entry["count"] - 5
                 numbers += f" and {more} more" if more > 0 else ""
-                state = "cut off mid-send" if attempt.outcome == "pending" else "no answer"
+                state = (
+                    "no outcome yet: in flight, or cut off mid-send"
+                    if attempt.outcome == "pending"
+                    else f"no answer read: {attempt.detail}"
+                    if attempt.detail
+                    else "no answer"
+                )
                 click.echo(
                     f"#{attempt.seq} {china_time(attempt.time)} (China) {attempt.operation} "
                     f"rrid={attempt.rrid} pid={attempt.pid} ({state}): outcome unknown; {numbers}"
@@ -112,7 +143,7 @@ def pending(
             click.echo(f"{len(found)} attempt(s) of unknown outcome", err=True)
         sys.exit(_EXIT_PROBLEM if found else 0)
     try:
-        result = book.reconcile(read_ledger(against))
+        result = book.reconcile(read_ledger(against), settle_after=_settling(settle_after))
     except ValidationError:
         raise Refusal(
             f"{against} is not a ledger: every item needs an rrid and a mobile; give the "
@@ -120,13 +151,13 @@ def pending(
             argument="--against",
         ) from None
     absent_state = "not sent" if complete_ledger else "unknown"
+    recent_state = "unknown (too recent to settle: it may be in flight)"
     lines: list[dict[str, Any]] = [
-        {"seq": a.seq, "rrid": a.rrid, "mobile": show(m), "state": "sent"} for a, m in result.sent
-    ]
-    lines += [
-        {"seq": a.seq, "rrid": a.rrid, "mobile": show(m), "state": absent_state}
-        for a, m in result.absent
-    ]
+        {"seq": a.seq, "rrid": a.rrid, "mobile": show(m), "state": state}
+        for found, state in ((result.sent, "sent"), (result.absent, absent_state),
+                             (result.recent, recent_state))
+        for a, m in found
+    ]  # fmt: skip
     lines += [
         {"seq": None, "rrid": r, "mobile": show(m), "state": "not in journal"}
         for r, m in result.unjournaled
@@ -139,10 +170,12 @@ def pending(
             click.echo(f"#{seq} rrid={line['rrid']} {line['mobile']}: {line['state']}")
     settled = _settled(result, complete_ledger)
     marked = _resolve(book, settled, f"--against {against}", complete_ledger)
+    recent = f"{len(result.recent)} too recent to settle (see --settle-after), "
     summary = (
         f"{len(result.sent)} sent, {len(result.absent)} {absent_state}, "
-        f"{len(result.unjournaled)} not in the journal; {marked} attempt(s) marked resolved"
+        f"{recent if result.recent else ''}{len(result.unjournaled)} not in the journal; "
+        f"{marked} attempt(s) marked resolved"
     )
     click.echo(summary, err=True)  # stdout is the stream of numbers
-    unresolved_left = result.unjournaled or (result.absent and not complete_ledger)
+    unresolved_left = result.unjournaled or result.recent or (result.absent and not complete_ledger)
     sys.exit(_EXIT_PROBLEM if unresolved_left else 0)
