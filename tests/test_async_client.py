@@ -308,3 +308,31 @@ async def test_aclose_with_a_send_under_way_lets_it_journal_its_outcome(
         await task
     (attempt,) = journal.attempts()
     assert attempt.outcome == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("client", "session", "hint"),
+    [
+        (mandao.AsyncClient, "requests", "mandao.Client takes a requests.Session"),
+        (mandao.Client, "httpx-sync", "mandao.AsyncClient takes an httpx.AsyncClient"),
+        (mandao.Client, "httpx-async", "mandao.AsyncClient takes an httpx.AsyncClient"),
+    ],
+)
+async def test_a_session_of_the_other_kind_is_refused_when_the_client_is_made(
+    client: type[mandao.Client] | type[mandao.AsyncClient], session: str, hint: str
+) -> None:
+    """A requests.Session given to AsyncClient (or an httpx client to Client) is refused at
+    once; it used to fail at the first send, as an outcome unknown that held the slot."""
+    import httpx
+    import requests
+
+    given = {"requests": requests.Session, "httpx-sync": httpx.Client,
+             "httpx-async": httpx.AsyncClient}[session]()  # fmt: skip
+    try:
+        with pytest.raises(mandao.ValidationError, match=hint) as info:
+            client(SN, PASSWORD, session=given, journal=None)
+    finally:
+        closing = given.aclose() if isinstance(given, httpx.AsyncClient) else given.close()
+        if closing is not None:
+            await closing
+    assert info.value.argument == "session"

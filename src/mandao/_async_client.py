@@ -58,6 +58,7 @@ class AsyncClient(AsyncInbound):
         >>> asyncio.run(main())  # doctest: +SKIP
     """
 
+    _SESSION = ("httpx", "AsyncClient")
     _transport: AioTransport | None = None
     _worker_: ThreadPoolExecutor | None = None
     _worker_pid = -1

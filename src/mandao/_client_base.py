@@ -2,8 +2,7 @@
 
 :class:`BaseClient` checks the constructor's arguments, turns a call's arguments into a
 checked :class:`~mandao._compose.plan.Plan`, builds dry runs, and holds the host groups,
-the retry policy and the journal. ``Client`` (and later an async twin) add only the
-driving of the core over their kind of I/O.
+the retry policy and the journal; ``Client`` and ``AsyncClient`` drive the core.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from ._client_checks import (
     check_limits,
     check_max_in_flight,
     check_register,
+    check_session,
 )
 from ._compose.content import ContentRules
 from ._config import (
@@ -93,6 +93,8 @@ S = TypeVar("S")
 class BaseClient(Generic[S]):
     """Settings and planning shared by the clients (see :class:`mandao.Client`)."""
 
+    _SESSION = ("requests", "Session")  # the module and class of a given session
+
     def __init__(
         self,
         sn: str,
@@ -128,7 +130,7 @@ class BaseClient(Generic[S]):
         self.protocol: Protocol = protocol
         self.timeouts = Timeouts.of(timeout)
         self._limits = check_limits(reply_limits)
-        self._session = session
+        self._session = check_session(session, self._SESSION)
         send = check_hosts(hosts, argument="hosts")
         self._hosts: dict[ServiceName, tuple[str, ...]] = {"send": send, "account": (
             account_hosts_of(send) if account_hosts is None
@@ -139,13 +141,9 @@ class BaseClient(Generic[S]):
         self._lock = threading.Lock()
         self._store: SerialStore | None = None  # the serial's admission, with the first send
         self._rng = random.Random()  # noqa: S311 (backoff jitter, not secrets)
-        self._rules = ContentRules(
-            signature=signature,
-            signature_position=signature_position,
-            require_signature=require_signature,
-            unencodable=unencodable,
-            max_segments=max_segments,
-        )
+        self._rules = ContentRules(signature=signature, signature_position=signature_position,
+                                   require_signature=require_signature, unencodable=unencodable,
+                                   max_segments=max_segments)  # fmt: skip
         self._batch_size_set = None if batch_size is None else check_batch_size(batch_size, 0)
         self._batch_size = self._batch_size_set or DEFAULT_BATCH
         self._journal_spec = check_journal(journal)  # a path or a flag: opened when sending

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -26,6 +27,7 @@ __all__ = [
     "check_max_in_flight",
     "check_password",
     "check_register",
+    "check_session",
     "foreign_scheme",
 ]
 
@@ -36,6 +38,23 @@ _OPTIONAL_REGISTER_FIELDS = frozenset({"fax"})
 
 #: What a send does with numbers on the suppression list.
 Suppression = Literal["skip", "error", "off"]
+
+
+def check_session(session: T, expected: tuple[str, str]) -> T:
+    """``session`` (None, or an instance of ``expected``: its module and class). Not
+    imported here: a session of that class comes from an imported module."""
+    if session is None:
+        return session
+    module, name = expected
+    kind = getattr(sys.modules.get(module), name, None)
+    if kind is None or not isinstance(session, kind):
+        other = ("mandao.AsyncClient takes an httpx.AsyncClient" if module == "requests"
+                 else "mandao.Client takes a requests.Session")  # fmt: skip
+        given = f"{type(session).__module__}.{type(session).__qualname__}"
+        raise ValidationError(
+            f"expected a {module}.{name} (or None), got a {given} ({other})", argument="session"
+        )
+    return session
 
 
 def check_max_in_flight(value: object) -> int | None:

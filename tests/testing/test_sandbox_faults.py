@@ -188,6 +188,15 @@ def test_forced_code_for_next_n(raw, gw):
     assert len(gw.ledger) == 1
 
 
+def test_a_forced_code_may_be_a_number_and_must_be_a_code(raw, gw):
+    """code=-4 (a number, as the docs write it) answers "-4"; a code that is no number is
+    refused when the fault is made."""
+    gw.primary.fail("code", code=-4)
+    assert raw.send("1", "m") == "-4"
+    with pytest.raises(ValueError, match="result code"):
+        Fault("code", code="insufficient")
+
+
 def test_probability_with_seed_replays(raw_for):
     """The same seed and probability make the same requests fail in two runs."""
     patterns = []

@@ -10,6 +10,7 @@ Faults act on operation calls only; ``?wsdl``, help pages and 404s are never fai
 from __future__ import annotations
 
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -70,7 +71,7 @@ class Fault:
     delay: float = 1.0
     status: int = 500
     body: str | None = None
-    code: str = "-11"
+    code: str | int = "-11"
     size: int = 8 * 1024 * 1024
     service: Literal["send", "account"] | None = None
     operation: str | None = None
@@ -87,6 +88,10 @@ class Fault:
             raise ValueError("delay must not be negative")
         if self.times is None and self.probability is None:
             object.__setattr__(self, "times", 1)
+        if isinstance(self.code, int) and not isinstance(self.code, bool):
+            object.__setattr__(self, "code", str(self.code))  # code=-4 as code="-4"
+        if not isinstance(self.code, str) or not re.fullmatch(r"-?\d{1,18}", self.code):
+            raise ValueError(f"code must be a result code such as '-4', got {self.code!r}")
 
     @property
     def processes(self) -> bool:

@@ -225,7 +225,7 @@ class SandboxHost:
         if fault.kind == "drop-before":
             return Reply(reset=True)
         if fault.kind == "code":
-            value = answer(call, self._state, ctx, forced=fault.code)
+            value = answer(call, self._state, ctx, forced=str(fault.code))
             return _send(render_result(call, service, value, http_newline=rules.http_newline), keep)
         if fault.kind in ("http-error", "html"):
             if fault.processes:
