@@ -21,14 +21,19 @@ def _env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
 
 def test_replies_then_send_file_skips_the_opt_out(gateway: SandboxGateway, tmp_path: Path) -> None:
     """A TD reply fetched by `mandao replies` goes on the list; `send-file` leaves the number
-    out by default and says so; `send` (verification codes) sends to it."""
+    out by default and says so; `send` (verification codes) sends to it. Numbers are
+    masked in what the commands show, whole with --unmask."""
     env = _env(gateway, tmp_path)
     gateway.reply("13800138000", "TD")
     fetched = run(["replies", "--json"], env=env)
     assert fetched.exit_code == 0, fetched.output
-    assert as_json(fetched)["suppressed"] == ["13800138000"]
+    assert as_json(fetched)["suppressed"] == ["138****8000"]
+    assert [r["mobile"] for r in as_json(fetched)["replies"]] == ["138****8000"]
+    assert "13800138000" not in fetched.output  # nor in the raw line
     listed = run(["suppress", "list", "--json"], env=env)
-    assert [row["mobile"] for row in as_json(listed)["suppressed"]] == ["13800138000"]
+    assert [row["mobile"] for row in as_json(listed)["suppressed"]] == ["138****8000"]
+    whole = run(["suppress", "list", "--json", "--unmask"], env=env)
+    assert [row["mobile"] for row in as_json(whole)["suppressed"]] == ["13800138000"]
     campaign = tmp_path / "c.csv"
     campaign.write_text("mobile,content\n13800138000,上新【示例】\n13900139000,上新【示例】\n",
                         encoding="utf-8")  # fmt: skip
@@ -116,7 +121,7 @@ def test_reports_fetch_until_nothing_is_left_waiting(
     env = _env(gateway, tmp_path)
     numbers = [f"1380013800{i}" for i in range(5)]
     assert run(["send", *numbers, "-t", "通知【示例】"], env=env).exit_code == 0
-    data = as_json(run(["reports", "--json"], env=env))
+    data = as_json(run(["reports", "--json", "--unmask"], env=env))
     assert sorted(r["mobile"] for r in data["reports"]) == numbers
     assert data["matched"] == 5
     assert as_json(run(["reports", "--json"], env=env))["reports"] == []
@@ -136,11 +141,11 @@ def test_reports_of_one_send_show_all_of_them_and_a_plain_fetch_goes_past_them(
     later = [f"1370013700{i}" for i in range(3)]
     assert run(["send", *later, "-t", "明天见【示例】"], env=env).exit_code == 0
 
-    own = as_json(run(["reports", "--rrid", first, "--json"], env=env))
+    own = as_json(run(["reports", "--rrid", first, "--json", "--unmask"], env=env))
     assert sorted((r["mobile"], r["new"]) for r in own["reports"]) == [
         ("13800138000", True), ("13900139000", True)
     ]  # fmt: skip
-    rest = as_json(run(["reports", "--json"], env=env))
+    rest = as_json(run(["reports", "--json", "--unmask"], env=env))
     assert sorted(r["mobile"] for r in rest["reports"]) == later
 
     again = run(["reports", "--rrid", first], env=env)

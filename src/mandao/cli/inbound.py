@@ -56,17 +56,32 @@ def _drained(fetch: Callable[[], Fetched[T]]) -> Fetched[T]:
     )
 
 
-def _reply(reply: Any) -> dict[str, Any]:
+def _hidden(mobile: str | None, unmask: bool) -> tuple[str | None, Callable[[str], str]]:
+    """``mobile`` as shown (masked unless ``unmask``), and what hides it in a raw record."""
+    if unmask or not mobile:
+        return mobile, lambda text: text
+    from .._journal import mask
+
+    shown = mask(mobile)
+    return shown, lambda text: text.replace(mobile, shown)
+
+
+def _reply(reply: Any, unmask: bool) -> dict[str, Any]:
     at = reply.received_at.isoformat() if reply.received_at else None
-    return {"mobile": reply.mobile, "text": reply.text, "receiver": reply.receiver,
-            "ext": reply.ext, "received_at": at, "raw": reply.raw}  # fmt: skip
+    mobile, hide = _hidden(reply.mobile, unmask)
+    return {"mobile": mobile, "text": reply.text, "receiver": reply.receiver,
+            "ext": reply.ext, "received_at": at, "raw": hide(reply.raw)}  # fmt: skip
 
 
-def _report(report: Any) -> dict[str, Any]:
+def _report(report: Any, unmask: bool) -> dict[str, Any]:
     at = report.at.isoformat() if report.at else None
-    return {"rrid": report.rrid, "mobile": report.mobile, "status": report.status,
+    mobile, hide = _hidden(report.mobile, unmask)
+    return {"rrid": report.rrid, "mobile": mobile, "status": report.status,
             "outcome": report.outcome.value, "at": at, "report_id": report.report_id,
-            "raw": report.raw}  # fmt: skip
+            "raw": hide(report.raw)}  # fmt: skip
+
+
+_UNMASK = click.option("--unmask", is_flag=True, help="Show numbers whole (masked: 138****8000).")
 
 
 def _width(text: str) -> int:
@@ -128,9 +143,10 @@ _REPORT_COLUMNS = ["at", "rrid", "mobile", "status", "outcome"]
               help="Seconds between polls with --follow.")  # fmt: skip
 @click.option("--operation", type=click.Choice(["mo", "mo2", "RECSMS_UTF8"]), default="mo",
               show_default=True, help="The gateway operation your account uses.")  # fmt: skip
+@_UNMASK
 @client_options
 @common_options
-def replies(follow: bool, every: float, operation: str, settings: dict[str, Any],
+def replies(follow: bool, every: float, operation: str, unmask: bool, settings: dict[str, Any],
             out: Output) -> None:  # fmt: skip
     """Fetch the replies (MO) waiting at the gateway; opt-outs go on the suppression list.
 
@@ -139,20 +155,22 @@ def replies(follow: bool, every: float, operation: str, settings: dict[str, Any]
     with make_client(settings) as client:
         if follow:
             _follow(out, client.poll_replies(every=every, operation=operation),  # type: ignore[arg-type]
-                    _reply, _REPLY_COLUMNS, lambda: client._held.take("replies"))  # fmt: skip
+                    lambda r: _reply(r, unmask), _REPLY_COLUMNS,
+                    lambda: client._held.take("replies"))  # fmt: skip
             return
         try:
             got = _drained(lambda: client.fetch_replies(operation=operation))  # type: ignore[arg-type]
         except KeyboardInterrupt:
             _interrupted("replies", client._held.take("replies"))
             raise
-    rows = [_reply(r) for r in got]
+    rows = [_reply(r, unmask) for r in got]
+    suppressed = [_hidden(n, unmask)[0] for n in got.suppressed]
     data = {"replies": rows, "unreadable": [u.raw for u in got.unreadable],
-            "suppressed": list(got.suppressed), "recovered": got.recovered}  # fmt: skip
+            "suppressed": suppressed, "recovered": got.recovered}  # fmt: skip
 
     def show() -> None:
         _table(rows, _REPLY_COLUMNS, "no replies waiting")
-        for number in got.suppressed:
+        for number in suppressed:
             click.echo(f"{number} replied an opt-out keyword: now on the suppression list")
         if got.unreadable:
             click.echo(f"{len(got.unreadable)} line(s) could not be read: kept in the journal")
@@ -179,10 +197,11 @@ def _same(report: Any) -> tuple[Any, ...]:
     help="Every report of this send (report2): new ones, and those "
     "fetched before, from the journal.",
 )
+@_UNMASK
 @client_options
 @common_options
-def reports(follow: bool, every: float, rrid: str | None, settings: dict[str, Any],
-            out: Output) -> None:  # fmt: skip
+def reports(follow: bool, every: float, rrid: str | None, unmask: bool,
+            settings: dict[str, Any], out: Output) -> None:  # fmt: skip
     """Fetch delivery reports since the last fetch, matched to the journal's sends.
 
     A send of unknown outcome that a report names is resolved as sent.
@@ -192,8 +211,8 @@ def reports(follow: bool, every: float, rrid: str | None, settings: dict[str, An
                                "--follow (one send's reports, all of them, once)")  # fmt: skip
     with make_client(settings) as client:
         if follow:
-            _follow(out, client.poll_reports(every=every), _report, _REPORT_COLUMNS,
-                    lambda: client._held.take("reports"))  # fmt: skip
+            _follow(out, client.poll_reports(every=every), lambda r: _report(r, unmask),
+                    _REPORT_COLUMNS, lambda: client._held.take("reports"))  # fmt: skip
             return
         try:  # a batch a call, for one send (report2) as for all
             got = _drained(lambda: client.fetch_reports(rrid=rrid))
@@ -204,7 +223,7 @@ def reports(follow: bool, every: float, rrid: str | None, settings: dict[str, An
         # say) from the journal, each marked new or not.
         shown = got.items if not rrid else _of_send(client, rrid)
     fresh = {_same(r) for r in got.items}
-    rows = [_report(r) | ({"new": _same(r) in fresh} if rrid else {}) for r in shown]
+    rows = [_report(r, unmask) | ({"new": _same(r) in fresh} if rrid else {}) for r in shown]
     data = {"reports": rows, "matched": got.matched, "resolved": list(got.resolved),
             "unreadable": [u.raw for u in got.unreadable]}  # fmt: skip
 
@@ -235,18 +254,19 @@ def _journal_and_sn(settings: dict[str, Any]) -> tuple[Any, str]:
     return client.journal, client.sn
 
 
-def _entry(row: Any) -> dict[str, Any]:
-    return {"mobile": row.mobile, "ext": row.ext, "time": row.time, "source": row.source,
-            "reason": row.reason}  # fmt: skip
+def _entry(row: Any, unmask: bool) -> dict[str, Any]:
+    return {"mobile": _hidden(row.mobile, unmask)[0], "ext": row.ext, "time": row.time,
+            "source": row.source, "reason": row.reason}  # fmt: skip
 
 
 @suppress.command("list")
+@_UNMASK
 @client_options
 @common_options
-def list_(settings: dict[str, Any], out: Output) -> None:
-    """The numbers on the serial's suppression list."""
+def list_(unmask: bool, settings: dict[str, Any], out: Output) -> None:
+    """The numbers on the serial's suppression list (whole in `suppress export`)."""
     journal, sn = _journal_and_sn(settings)
-    rows = [_entry(s) for s in journal.suppressions(sn=sn)]
+    rows = [_entry(s, unmask) for s in journal.suppressions(sn=sn)]
     columns = ["mobile", "ext", "source", "reason"]
     out.result({"suppressed": rows}, lambda: _table(rows, columns, "the list is empty"))
 
