@@ -59,7 +59,7 @@ def test_the_guard_refusal_names_both_ways_on_and_skip_sends_the_rest(
     gateway: SandboxGateway, tmp_path: Path
 ) -> None:
     """A re-run refused by the guard names --duplicate-action skip and --no-duplicate-guard;
-    --duplicate-action skip sends to the new number only and lists the skipped one."""
+    --duplicate-action skip sends to the new number only and lists the skipped one, masked."""
     env = {**sandbox_env(gateway, duplicate_action=""), "MANDAO_JOURNAL": str(tmp_path / "j")}
     assert run(["send", "13800138000", "-t", TEXT], env=env).exit_code == 0
     again = run(["send", "13800138000", "13900139000", "-t", TEXT], env=env)
@@ -72,7 +72,7 @@ def test_the_guard_refusal_names_both_ways_on_and_skip_sends_the_rest(
     data = as_json(skipped)
     assert data["recipients"] == 1
     assert [(s["value"], s["kind"], s["where"]) for s in data["skipped"]] == [
-        ("13800138000", "duplicate", "argument 1")
+        ("138****8000", "duplicate", "argument 1")  # masked: where it came from finds it
     ]
     assert sorted(m.mobile for m in gateway.ledger.messages) == ["13800138000", "13900139000"]
     both = run(["send", "1", "-t", TEXT, "--no-duplicate-guard", "--duplicate-action", "skip"],

@@ -238,3 +238,15 @@ def test_one_indexed_lookup_per_batch_on_postgresql(
         plan = conn.execute(f"EXPLAIN {sql}", (wanted, since, sn)).fetchall()
         journal.close()
     assert any("sent_pkey" in str(step) for step in plan), plan
+
+
+def test_a_send_the_guard_leaves_nothing_of_says_so_in_its_repr(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """Every number skipped as a duplicate: no request, and the result says that much."""
+    client = gateway.client(SN, PASSWORD, journal=tmp_path / "j.sqlite3",
+                            duplicate_guard=DuplicateGuard())  # fmt: skip
+    client.send(["13800138000", "13900139000"], "通知【示例】")
+    again = client.send(["13800138000", "13900139000"], "通知【示例】")
+    assert again.batches == ()
+    assert repr(again) == "<SendResult nothing sent: 2 left out (2 duplicate)>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -154,6 +155,10 @@ class SendResult:
         return self.in_state("failed") + self.in_state("not_sent")
 
     def __repr__(self) -> str:
+        if not self.batches:  # every number left out: no request was made
+            kinds = Counter(s.kind for s in self.skipped)
+            why = ", ".join(f"{n} {kind}" for kind, n in kinds.most_common())
+            return f"<SendResult nothing sent: {len(self.skipped)} left out ({why})>"
         when = f" at {self.scheduled!r}" if self.scheduled else ""
         parts = ""
         if len(self.batches) > 1:

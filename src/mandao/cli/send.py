@@ -297,12 +297,17 @@ def _cost(plan: DryRun) -> Estimate:
 
 def _skipped(skipped: Iterable[tuple[int, str, str]], given: Numbers) -> list[dict[str, Any]]:
     """Each number left out: its 1-based position, where it came from, why (and the kind
-    of why: invalid, duplicate, suppressed)."""
-    return [
-        {"position": pos + 1, "where": given.where(pos), "value": value, "reason": reason,
-         "kind": reason.partition(":")[0]}
-        for pos, value, reason in skipped
-    ]  # fmt: skip
+    of why: invalid, duplicate, suppressed). A valid number is masked (``where`` finds it);
+    an invalid value is shown whole, to be fixed."""
+    from .._journal import mask
+
+    found = []
+    for pos, value, reason in skipped:
+        kind = reason.partition(":")[0]
+        shown = value if kind == "invalid" else mask(value)
+        found.append({"position": pos + 1, "where": given.where(pos), "value": shown,
+                      "reason": reason, "kind": kind})  # fmt: skip
+    return found
 
 
 def _dry_data(plan: DryRun, given: Numbers) -> dict[str, Any]:
