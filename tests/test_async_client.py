@@ -336,3 +336,41 @@ async def test_a_session_of_the_other_kind_is_refused_when_the_client_is_made(
         if closing is not None:
             await closing
     assert info.value.argument == "session"
+
+
+async def test_a_duplicate_warning_points_at_the_line_that_sent(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """The guard's warn action warns at the caller's line, with either client (the async
+    one's guard reads the journal in its worker thread, whose frames are no one's)."""
+    guard = mandao.DuplicateGuard(action="warn")
+    journal = tmp_path / "j.sqlite3"
+    with gateway.client(SN, PASSWORD, journal=journal, duplicate_guard=guard) as sync:
+        sync.send("13800138000", "通知【示例】")
+        with pytest.warns(mandao.DuplicateWarning) as sync_said:
+            sync.send("13800138000", "通知【示例】")
+    async with gateway.async_client(SN, PASSWORD, journal=journal,
+                                    duplicate_guard=guard) as client:  # fmt: skip
+        with pytest.warns(mandao.DuplicateWarning) as async_said:
+            await client.send("13800138000", "通知【示例】")
+    assert [w.filename for w in sync_said] == [__file__]
+    assert [w.filename for w in async_said] == [__file__]
+
+
+async def test_every_method_of_client_is_asyncclients_with_its_parameters() -> None:
+    """Moving from Client changes `await` and nothing else: every public name of Client is
+    AsyncClient's too (close included), with the same parameters; only the REPL's raw zeep
+    proxies (service, account_service: blocking by nature) are Client's alone."""
+    import inspect
+
+    def public(kind: type) -> set[str]:
+        return {name for name in dir(kind) if not name.startswith("_")}
+
+    assert public(mandao.Client) - public(mandao.AsyncClient) == {"service", "account_service"}
+    for name in public(mandao.Client) & public(mandao.AsyncClient):
+        sync, other = getattr(mandao.Client, name), getattr(mandao.AsyncClient, name)
+        if inspect.isfunction(sync):
+            assert (
+                inspect.signature(sync).parameters.keys()
+                == inspect.signature(other).parameters.keys()
+            ), name

@@ -226,7 +226,16 @@ class AsyncClient(AsyncInbound):
         """``self._guarded(plan)``, off the loop (it reads the journal)."""
         if self._duplicate_guard is None and self._suppression == "off":
             return plan
-        return await self._off_loop(lambda: self._guarded(plan))
+        said: list[str] = []
+        guarded = await self._off_loop(lambda: self._guarded(plan, said.append))
+        if said:  # at the line that awaited the send, as Client warns
+            import warnings
+
+            from ._journal.guards import DuplicateWarning
+
+            for message in said:
+                warnings.warn(message, DuplicateWarning, stacklevel=4)
+        return guarded
 
     async def _send_plan(self, plan: Plan, options: Mapping[str, Any]) -> SendResult:
         from ._async import send_plan
@@ -318,6 +327,10 @@ class AsyncClient(AsyncInbound):
             self._closing = True  # the last call under way stops the worker, rows written
         else:
             self._stop_worker()
+
+    async def close(self) -> None:
+        """As :meth:`Client.close`: :meth:`aclose` (``await client.close()``)."""
+        await self.aclose()
 
     def _stop_worker(self) -> None:
         """Close the journal the client opened (in the worker: it waits on a disk or a

@@ -268,15 +268,15 @@ class BaseClient(Generic[S]):
             made = plan.plan_many(self._rules, given, size=many, **common)
         return made
 
-    def _guarded(self, plan: Plan) -> Plan:
+    def _guarded(self, plan: Plan, warn: Callable[[str], None] | None = None) -> Plan:
         """``plan`` less the numbers on the suppression list and those the duplicate guard
-        finds in the journal (each in ``skipped``, with why)."""
+        finds in the journal (each in ``skipped``, with why); ``warn``: as ``screen``'s."""
         journal = self.journal
         if journal is None or (self._duplicate_guard is None and self._suppression == "off"):
             return plan
         from ._journal import screen
 
-        return screen(plan, journal, self.sn, self._duplicate_guard, self._suppression)
+        return screen(plan, journal, self.sn, self._duplicate_guard, self._suppression, warn)
 
     @staticmethod
     def _call_id() -> str:

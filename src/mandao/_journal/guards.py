@@ -4,7 +4,7 @@ Register/UnRegister quota."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -82,10 +82,13 @@ def screen(
     sn: str,
     guard: DuplicateGuard | None,
     suppression: Literal["skip", "error", "off"],
+    warn: Callable[[str], None] | None = None,
 ) -> Plan:
     """``plan`` less the numbers on the suppression list and those the duplicate guard
     finds sent recently: each left out is in ``skipped`` with its reason. A plan left with
-    nothing to send has no requests (the send then sends nothing, and says why).
+    nothing to send has no requests (the send then sends nothing, and says why). The
+    guard's ``warn`` is a :class:`DuplicateWarning` at the caller's line, or ``warn``'s
+    (the async client's worker thread hands it to the loop, which warns at its caller's).
 
     Raises:
         ValidationError: ``suppression="error"`` found listed numbers, or the guard's
@@ -122,7 +125,9 @@ def screen(
                     message + "; nothing sent (or send with the guard's action 'skip')",
                     argument="mobiles",
                 )
-            if guard.action == "warn":
+            if guard.action == "warn" and warn is not None:
+                warn(message + "; sending anyway")
+            elif guard.action == "warn":
                 warnings.warn(message + "; sending anyway", DuplicateWarning, stacklevel=5)
             else:
                 for drop, numbers in zip(drops, seen, strict=True):
