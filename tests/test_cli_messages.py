@@ -281,3 +281,15 @@ def test_a_gateway_errors_hint_is_said_once(gateway: SandboxGateway) -> None:
     error = as_json(run(["account", "--json"], env=sandbox_env(gateway, "wrong")))["error"]
     assert error["message"].startswith("-2 Wrong account or password. (operation=mdgetSninfo")
     assert error["hint"].startswith(hint)
+
+
+def test_a_usage_error_reads_as_every_error_does() -> None:
+    """An unknown flag or a bad choice: `error (usage): …` and what to do on stderr, exit 2
+    (click's own `Usage: … Error: …` block is not the command line's way)."""
+    for args in (["send", "13800138000", "--bogus"], ["journal", "list", "--outcome", "foo"]):
+        result = run(args)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.splitlines()
+        assert lines[0].startswith("error (usage): "), result.stderr
+        assert lines[-1].endswith(" --help` lists the options"), result.stderr
+        assert "Usage:" not in result.stderr

@@ -75,6 +75,15 @@ def test_export_filters_by_mobile_rrid_and_outcome(filled: Journal) -> None:
     assert list(rows(filled, mobile="13500135000")) == []
 
 
+def test_export_filters_by_operation_as_journal_list_does(filled_file: Journal) -> None:
+    """`journal export --operation mdgxsend` (the filters of `journal list`, all of them)."""
+    assert [r["operation"] for r in rows(filled_file, operation="mdgxsend")] == ["mdgxsend"]
+    args = ["journal", "--journal", str(filled_file.path), "export", "--operation", "mdgxsend"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["operation"] for line in result.stdout.splitlines()] == ["mdgxsend"]
+
+
 def test_export_filters_by_time_range(filled: Journal) -> None:
     """since/until bound the attempts' times (until exclusive)."""
     now = datetime.now(UTC)

@@ -34,6 +34,7 @@ def rows(
     mobile: str | None = None,
     rrid: str | None = None,
     outcome: str | None = None,
+    operation: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Attempts as export rows. With ``mobile``, each row lists that number only.
 
@@ -42,7 +43,7 @@ def rows(
         JournalError: the journal cannot be read.
     """
     for attempt in journal.attempts(
-        since=since, until=until, mobile=mobile, rrid=rrid, outcome=outcome
+        since=since, until=until, mobile=mobile, rrid=rrid, outcome=outcome, operation=operation
     ):
         row = {name: getattr(attempt, name) for name in FIELDS}
         numbers, content = attempt.recipients, attempt.content
@@ -65,7 +66,8 @@ def export(
     """Write attempts to ``out`` as JSON Lines or CSV; return how many.
 
     Filters: ``since``, ``until`` (naive times are China time), ``mobile``, ``rrid``,
-    ``outcome``. In CSV, recipients are joined by ``;`` and per-number texts are a JSON list.
+    ``outcome``, ``operation``. In CSV, recipients are joined by ``;`` and per-number
+    texts are a JSON list.
 
     Raises:
         ValidationError: a filter is not valid (a time that is not ISO 8601).

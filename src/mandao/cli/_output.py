@@ -228,10 +228,8 @@ class Output:
 
 
 def usage_error(exc: click.ClickException, as_json: bool) -> NoReturn:
-    """Report click's ``exc`` (a bad flag, a missing argument) and exit 2 (or its code)."""
-    if not as_json:
-        exc.show()
-        sys.exit(exc.exit_code)
+    """Report click's ``exc`` (a bad flag, a missing argument) as every error is reported
+    (``error (usage): …`` and what to do, or JSON), and exit 2 (or its code)."""
     data: dict[str, Any] = {
         "type": type(exc).__name__,
         "message": exc.format_message(),
@@ -249,4 +247,4 @@ def usage_error(exc: click.ClickException, as_json: bool) -> NoReturn:
     if ctx is not None:
         data["usage"] = ctx.get_usage()
         data["hint"] = f"`{ctx.command_path} --help` lists the options"
-    Output(True).report(data)
+    Output(as_json).report(data)

@@ -158,6 +158,7 @@ def _output(target: str, *, private: bool) -> TextIO:
 @click.option(
     "--outcome", type=click.Choice(["pending", "accepted", "rejected", "unknown", "unreachable"])
 )
+@click.option("--operation", type=click.Choice(["mdsmssend", "mdgxsend", "Register", "UnRegister"]))
 @click.option(
     "--unmask",
     is_flag=True,
@@ -174,7 +175,7 @@ def _output(target: str, *, private: bool) -> TextIO:
 @journal_options
 def export(
     fmt: str, since: str | None, until: str | None, mobile: str | None, rrid: str | None,
-    outcome: str | None, unmask: bool, target: str, table: str,
+    outcome: str | None, operation: str | None, unmask: bool, target: str, table: str,
     where: tuple[str | None, str | None], out: Output,
 ) -> None:  # fmt: skip
     """Write attempts (or replies, reports, the suppression list) as JSON Lines or CSV,
@@ -203,7 +204,7 @@ def export(
     try:
         count = write(
             book, stream, "csv" if fmt == "csv" else "jsonl", unmask=unmask,
-            mobile=number, rrid=rrid, outcome=outcome, **bounds,
+            mobile=number, rrid=rrid, outcome=outcome, operation=operation, **bounds,
         )  # fmt: skip
     finally:
         if target != "-":
