@@ -151,6 +151,7 @@ def test_reports_of_one_send_show_all_of_them_and_a_plain_fetch_goes_past_them(
     again = run(["reports", "--rrid", first], env=env)
     assert again.exit_code == 0, again.output
     assert "0 new; 2 fetched before (from the journal)" in again.output
+    assert "0 of the 0 new matched to journaled sends" in again.output  # not "0 matched"
     data = as_json(run(["reports", "--rrid", first, "--json"], env=env))
     assert [r["new"] for r in data["reports"]] == [False, False]
     refused = run(["reports", "--rrid", first, "--follow"], env=env)

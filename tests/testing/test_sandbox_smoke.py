@@ -83,3 +83,13 @@ def test_balance_is_charged(raw, gw):
     before = gw.balance(SN)
     raw.send("1,2,3", "你" * 71)  # 71 double-byte characters: 2 segments
     assert gw.balance(SN) == before - 6
+
+
+def test_its_clients_take_hosts_of_their_own(gw):
+    """gw.client(..., hosts=[one]) points at that host alone (it used to be a TypeError)."""
+    with gw.client(SN, PASSWORD, hosts=[gw.hosts[1]]) as client:
+        result = client.send("13800138000", "一台【示例】")
+    assert result.host == gw.hosts[1]
+    assert gw.async_client(SN, PASSWORD, account_hosts=[gw.account_hosts[1]]).account_hosts == (
+        gw.account_hosts[1],
+    )

@@ -232,8 +232,9 @@ def reports(follow: bool, every: float, rrid: str | None, unmask: bool,
         if rrid:
             click.echo(f"{len(got.items)} new; {len(rows) - len(got.items)} fetched before "
                        "(from the journal)")  # fmt: skip
-        click.echo(f"{got.matched} matched to journaled sends; {len(got.resolved)} send(s) of "
-                   "unknown outcome resolved as sent")  # fmt: skip
+        new = f" of the {len(got.items)} new" if rrid else ""  # those before: matched then
+        click.echo(f"{got.matched}{new} matched to journaled sends; {len(got.resolved)} send(s) "
+                   "of unknown outcome resolved as sent")  # fmt: skip
         if got.unreadable:
             click.echo(f"{len(got.unreadable)} record(s) could not be read: kept in the journal")
 

@@ -175,24 +175,24 @@ class SandboxGateway(InboxMixin):
         """A ``mandao.Client`` pointed at this gateway's hosts (extra keywords passed on).
 
         It keeps no send journal unless given ``journal=``: sandbox sends do not belong in
-        the journal of real ones.
+        the journal of real ones. ``hosts=`` or ``account_hosts=`` given replace the
+        gateway's (one host of it, say).
         """
         import mandao  # lazily: the sandbox itself never needs the client
 
-        kwargs.setdefault("journal", None)
-        return mandao.Client(
-            sn=sn, password=password, hosts=self.hosts, account_hosts=self.account_hosts, **kwargs
-        )
+        return mandao.Client(sn=sn, password=password, **self._pointed(kwargs))
+
+    def _pointed(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """``kwargs`` with this gateway's hosts and no journal, where they name none."""
+        return {"hosts": self.hosts, "account_hosts": self.account_hosts, "journal": None,
+                **kwargs}  # fmt: skip
 
     def async_client(self, sn: str, password: str, **kwargs: Any) -> AsyncClient:
         """A ``mandao.AsyncClient`` pointed at this gateway's hosts, as :meth:`client`
         makes a ``Client`` (no journal unless given ``journal=``)."""
         import mandao
 
-        kwargs.setdefault("journal", None)
-        return mandao.AsyncClient(
-            sn=sn, password=password, hosts=self.hosts, account_hosts=self.account_hosts, **kwargs
-        )
+        return mandao.AsyncClient(sn=sn, password=password, **self._pointed(kwargs))
 
     def client_for(self, sn: str | None = None, **kwargs: Any) -> Client:
         """A ``mandao.Client`` for a sandbox serial (default: the first), with its password.
