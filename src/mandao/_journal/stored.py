@@ -34,7 +34,8 @@ _REPORT = (
     "RETURNING id"
 )
 _UNREADABLE = {
-    table: f"INSERT INTO {table} (inbound, sn, line, problem) VALUES (?, ?, ?, ?)"  # noqa: S608
+    table: f"INSERT INTO {table} (inbound, sn, line, problem, key) VALUES (?, ?, ?, ?, ?) "  # noqa: S608
+    "ON CONFLICT (key) DO NOTHING"
     for table in ("replies", "reports")
 }
 _ATTEMPTS = (
@@ -98,8 +99,10 @@ def _short(key: str) -> str:
 def _keep_unreadable(
     conn: Connection, table: str, inbound: int, sn: str, lines: Sequence[Unreadable]
 ) -> None:
-    """What could not be read is kept as it came, with why: never dropped."""
-    rows = [(inbound, sn, _text(line.raw), _text(line.reason)) for line in lines]
+    """What could not be read is kept as it came, with why: never dropped, and once (a
+    gateway without a cursor answers the same records again; a push repeats)."""
+    rows = [(inbound, sn, _text(line.raw), _text(line.reason),
+             _short(f"unread\x1f{sn}\x1f{_text(line.raw)}")) for line in lines]  # fmt: skip
     conn.executemany(_UNREADABLE[table], rows)
 
 
