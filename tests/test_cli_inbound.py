@@ -12,7 +12,7 @@ import pytest
 import mandao
 from mandao.testing import SandboxGateway
 
-from ._cli_helpers import as_json, interrupted_while_held, run, sandbox_env
+from ._cli_helpers import SN, as_json, interrupted_while_held, run, sandbox_env
 
 
 def _env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
@@ -196,3 +196,20 @@ def test_draining_stops_at_two_batches_of_records_stored_before() -> None:
 
     got = _drained(fetch)
     assert (got.items, len(calls), got.seen) == (("r",), 4, 9)
+
+
+def test_unreadable_lines_show_their_numbers_masked(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """A line that could not be read is shown (JSON included) with what looks like a mobile
+    in it masked, whole with --unmask; the journal keeps it as it came."""
+    env = _env(gateway, tmp_path)
+    with mandao.Journal(tmp_path / "journal.sqlite3") as journal:  # kept, never decoded: a crash
+        journal._keep(SN, "mo", "garbled,8613800138000")
+    shown = run(["replies", "--json"], env=env)
+    assert as_json(shown)["unreadable"] == ["garbled,86138****8000"]
+    assert "13800138000" not in shown.output
+    with mandao.Journal(tmp_path / "journal.sqlite3") as journal:
+        journal._keep(SN, "mo", "garbled,13700137000")
+    whole = run(["replies", "--json", "--unmask"], env=env)
+    assert as_json(whole)["unreadable"] == ["garbled,13700137000"]

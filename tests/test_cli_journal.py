@@ -132,6 +132,38 @@ def test_pending_lists_unknown_attempts_as_well_as_pending_ones(
     assert f"#{attempt.seq} {shown} (China) mdsmssend rrid=88" in result.stdout
 
 
+def test_pending_against_leaves_unresolved_an_attempt_only_partly_found(
+    book: Journal, tmp_path: Path
+) -> None:
+    """One number of a recent attempt in the record, the other not (too recent to call not
+    sent): the attempt is not marked sent, so its other number is still offered."""
+    numbers = ["13500135000", "13400134000"]
+    seq = book.begin(sn=SN, operation="mdsmssend", host="h", recipients=numbers, content=TEXT,
+                     rrid="444")  # fmt: skip
+    ledger = tmp_path / "led.json"
+    ledger.write_text('[{"rrid": "444", "mobile": "13500135000"}]', encoding="utf-8")
+    for extra in ([], ["--complete-ledger"]):
+        result = run([*_journal(book, "pending"), "--against", str(ledger), *extra])
+        assert result.exit_code == 1, result.output
+        assert "rrid=444 135****5000: sent" in result.stdout
+        assert "0 attempt(s) marked resolved" in result.stderr
+    (attempt,) = [a for a in book.attempts() if a.seq == seq]
+    assert attempt.resolution is None
+
+
+def test_a_bad_settle_after_is_named_as_such(book: Journal, tmp_path: Path) -> None:
+    """--settle-after bogus: the flag is named (not "--against: … is not a ledger"); 0m is 0."""
+    ledger = tmp_path / "led.json"
+    ledger.write_text("[]", encoding="utf-8")
+    args = [*_journal(book, "pending"), "--against", str(ledger), "--settle-after"]
+    bad = run([*args, "bogus"])
+    assert bad.exit_code == 2
+    assert "--settle-after" in bad.stderr
+    assert "not a ledger" not in bad.stderr
+    zero = run([*args, "0m", "--complete-ledger"])
+    assert "too recent" not in zero.output, zero.output
+
+
 def test_pending_against_a_complete_ledger_marks_attempts_resolved(
     gateway: SandboxGateway, book: Journal, tmp_path: Path
 ) -> None:

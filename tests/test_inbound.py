@@ -229,7 +229,7 @@ def test_an_unread_answer_kept_before_a_crash_is_stored_whole_by_the_next_fetch(
     client = make_client(journal=journal_path)
     line = f"1,106,{NUMBERS[0]},TD,2024-03-01 09:30:00"
     raw = f"<moResult>\n{line}\n<broken"
-    client.journal._keep(SN, "unread:mo", raw)
+    client.journal._keep(SN, "unread-mo", raw)
     got = client.fetch_replies()
     assert (got.items, got.suppressed) == ((), ())
     assert [u.raw for u in got.unreadable] == [raw]
@@ -239,8 +239,16 @@ def test_an_unread_answer_kept_before_a_crash_is_stored_whole_by_the_next_fetch(
 def test_getcode_out_of_reach_is_asked_again_a_refusal_is_not(
     make_client: MakeClient, gateway: SandboxGateway, journal_path: Path
 ) -> None:
-    """GetCode unanswered (an error page): that fetch's replies have no ext, and the next
-    fetch asks again, so its replies do; a refusal (-7) is the account's answer, kept."""
+    """GetCode unanswered (an error page) or failing inside the gateway (-11): that fetch's
+    replies have no ext, and the next fetch asks again, so its replies do; a refusal (-7)
+    is the account's answer, kept."""
+    inner = make_client(journal=journal_path)
+    gateway.primary.fail("code", code="-11", operation="GetCode")
+    gateway.reply(NUMBERS[4], "好", ext="01")
+    assert [r.ext for r in inner.fetch_replies()] == [""]
+    gateway.reply(NUMBERS[5], "好", ext="01")
+    assert [r.ext for r in inner.fetch_replies()] == ["01"]
+
     client = make_client(journal=journal_path)
     gateway.primary.fail("http-error", operation="GetCode")
     gateway.reply(NUMBERS[0], "好", ext="01")
@@ -255,7 +263,7 @@ def test_getcode_out_of_reach_is_asked_again_a_refusal_is_not(
     gateway.reply(NUMBERS[3], "好", ext="01")
     # Not asked again: the fault fired once, and GetCode would answer now.
     assert [r.ext for r in refused.fetch_replies()] == [""]
-    assert [f.operation for f in gateway.ledger.faults] == ["GetCode", "GetCode"]
+    assert [f.operation for f in gateway.ledger.faults] == ["GetCode"] * 3
 
 
 def test_a_fetch_cancelled_once_its_call_is_out_hands_its_replies_to_the_next(

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from ._client_checks import Inbound
 from ._errors import (
+    AuthenticationError,
     ConfigError,
-    GatewayError,
+    InvalidParameter,
     JournalError,
     MandaoError,
     ProtocolError,
@@ -59,7 +60,7 @@ log = logging.getLogger("mandao")
 AFTER_KEEP: Callable[[int], None] | None = None
 
 REPLY_OPERATIONS = REPLY_FETCHES  # the operations replies are fetched with, and their encodings
-UNREAD = "unread:"  # the source of a kept answer no decoder could read: stored whole
+UNREAD = "unread-"  # the source of a kept answer no decoder could read: stored whole
 #: Every source a kept reply fetch may have (a push's body, an unread answer too).
 REPLY_SOURCES = (*REPLY_OPERATIONS, "push", *(UNREAD + name for name in REPLY_OPERATIONS))
 REPORT_OPERATIONS = ("report", "report2")
@@ -177,11 +178,12 @@ def through_ctrl_c() -> Iterator[None]:
 
 def service_code(answer: str | MandaoError) -> str | bool | None:
     """What a client keeps of ``GetCode``'s answer (or failure): the service number; None
-    when the gateway refused or answered no number (not asked again); False when it could
-    not be asked (unreachable, no answer read: asked again at the next fetch)."""
+    when the account is refused it or the answer holds no number (not asked again); False
+    after any other failure (unreachable, no answer read, an error of the gateway's own, a
+    rate limit: asked again at the next fetch)."""
     if isinstance(answer, str):
         return answer.strip() if answer.strip().isdigit() else None
-    again = not isinstance(answer, GatewayError)
+    again = not isinstance(answer, (AuthenticationError, InvalidParameter))
     log.warning("mandao: GetCode failed (%s): replies' ext left empty%s", answer,
                 ", asked again at the next fetch" if again else "")  # fmt: skip
     return False if again else None

@@ -296,9 +296,11 @@ class AioTransport:
         finally:
             # Read to its end: back to the pool; else closed. Failing to close changes
             # nothing of what the reply said.
-            with contextlib.suppress(Exception):
-                await reply.aclose()
-            reply.stream = _SPENT
+            try:
+                with contextlib.suppress(Exception):
+                    await reply.aclose()
+            finally:  # a cancellation in aclose too
+                reply.stream = _SPENT
         return codec.response(built, reply.status_code, data, hidden)
 
     @staticmethod

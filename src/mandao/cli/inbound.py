@@ -9,6 +9,7 @@ across processes; JSON Lines under ``--json``).
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -79,6 +80,19 @@ def _report(report: Any, unmask: bool) -> dict[str, Any]:
     return {"rrid": report.rrid, "mobile": mobile, "status": report.status,
             "outcome": report.outcome.value, "at": at, "report_id": report.report_id,
             "raw": hide(report.raw)}  # fmt: skip
+
+
+#: A mobile number in a line no one could read (its fields are not known): 1 and ten digits.
+_MOBILE_IN = re.compile(r"(?<!\d)(?:86)?(1\d{10})(?!\d)")
+
+
+def _unread(lines: Iterable[Any], unmask: bool) -> list[str]:
+    """Lines that could not be read, as shown: what looks like a mobile in them masked."""
+    from .._journal import mask
+
+    raws = [line.raw for line in lines]
+    hide = lambda m: m[0][: -len(m[1])] + mask(m[1])  # noqa: E731 (the 86 kept)
+    return raws if unmask else [_MOBILE_IN.sub(hide, raw) for raw in raws]
 
 
 _UNMASK = click.option("--unmask", is_flag=True, help="Show numbers whole (masked: 138****8000).")
@@ -165,7 +179,7 @@ def replies(follow: bool, every: float, operation: str, unmask: bool, settings: 
             raise
     rows = [_reply(r, unmask) for r in got]
     suppressed = [_hidden(n, unmask)[0] for n in got.suppressed]
-    data = {"replies": rows, "unreadable": [u.raw for u in got.unreadable],
+    data = {"replies": rows, "unreadable": _unread(got.unreadable, unmask),
             "suppressed": suppressed, "recovered": got.recovered}  # fmt: skip
 
     def show() -> None:
@@ -225,7 +239,7 @@ def reports(follow: bool, every: float, rrid: str | None, unmask: bool,
     fresh = {_same(r) for r in got.items}
     rows = [_report(r, unmask) | ({"new": _same(r) in fresh} if rrid else {}) for r in shown]
     data = {"reports": rows, "matched": got.matched, "resolved": list(got.resolved),
-            "unreadable": [u.raw for u in got.unreadable]}  # fmt: skip
+            "unreadable": _unread(got.unreadable, unmask)}  # fmt: skip
 
     def show() -> None:
         _table(rows, _REPORT_COLUMNS, "no new reports" if not rrid else f"no reports of {rrid}")

@@ -9,6 +9,7 @@ attempt the record settles marked resolved in the journal (``Journal.resolve``),
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,8 +40,8 @@ def unresolved(book: Journal) -> list[Attempt]:
 
 
 def _settling(given: str) -> timedelta:
-    """``--settle-after``: a duration (``10m``, ``90s``), or 0."""
-    if given.strip() in ("0", "0s"):
+    """``--settle-after``: a duration (``10m``, ``90s``), or 0 (``0``, ``0s``, ``0m``)."""
+    if re.fullmatch(r"0+(\.0*)?\s*[a-z]*", given.strip().lower()):
         return timedelta(0)
     try:
         return timedelta(seconds=parse_duration(given, where="--settle-after"))
@@ -50,16 +51,16 @@ def _settling(given: str) -> timedelta:
 
 def _settled(result: Reconciliation, complete: bool) -> dict[str, list[int]]:
     """The attempts the record settles: every number found (sent), or, in a complete
-    record, none found (not sent). An attempt with some numbers found and others not
-    stays unresolved: that is for a person to look at."""
-    found: dict[int, set[bool]] = {}
-    for attempt, _ in result.sent:
-        found.setdefault(attempt.seq, set()).add(True)
-    for attempt, _ in result.absent:
-        found.setdefault(attempt.seq, set()).add(False)
+    record, none found (not sent; none too recent to tell). An attempt with some numbers
+    found and others not stays unresolved: that is for a person to look at."""
+    found: dict[int, set[str]] = {}
+    for state, pairs in (("sent", result.sent), ("absent", result.absent),
+                         ("recent", result.recent)):  # fmt: skip
+        for attempt, _ in pairs:
+            found.setdefault(attempt.seq, set()).add(state)
     return {
-        "sent": sorted(seq for seq, seen in found.items() if seen == {True}),
-        "not-sent": sorted(seq for seq, seen in found.items() if seen == {False} and complete),
+        "sent": sorted(seq for seq, seen in found.items() if seen == {"sent"}),
+        "not-sent": sorted(seq for seq, seen in found.items() if seen == {"absent"} and complete),
     }
 
 
@@ -142,8 +143,9 @@ def pending(
         if not out.json:
             click.echo(f"{len(found)} attempt(s) of unknown outcome", err=True)
         sys.exit(_EXIT_PROBLEM if found else 0)
+    settling = _settling(settle_after)  # its own error, not the ledger's
     try:
-        result = book.reconcile(read_ledger(against), settle_after=_settling(settle_after))
+        result = book.reconcile(read_ledger(against), settle_after=settling)
     except ValidationError:
         raise Refusal(
             f"{against} is not a ledger: every item needs an rrid and a mobile; give the "
