@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -59,6 +60,32 @@ def _reports(prefix: str) -> Decoded[Report]:
     return Decoded(tuple(items), ())
 
 
+def _copies(base: Path) -> Callable[[], Journal]:
+    """A fresh copy of the journal at ``base`` a call, beside it."""
+    made = iter(range(10**6))
+
+    def fresh() -> Journal:
+        path = base.with_name(f"{base.stem}-{next(made)}.sqlite3")
+        shutil.copyfile(base, path)
+        return Journal(path)
+
+    return fresh
+
+
+def _store(
+    decoded: Decoded[Report], expected: int, moved: tuple[str, str] | None
+) -> Callable[[Journal], None]:
+    """Store ``decoded`` as one fetch, checking that ``expected`` reports were matched."""
+
+    def run(journal: Journal) -> None:
+        inbound = journal._keep(SN, "report", "(benchmark)")
+        _, stored = journal._store_reports(inbound, SN, decoded, moved)
+        assert stored.matched == expected, (stored.matched, expected)
+        journal.close()
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
@@ -67,25 +94,9 @@ def main() -> None:
     base = folder / "base.sqlite3"
     _journal(base)
     matched, unmatched = _reports("9"), _reports("8")  # "8....": no attempt has these rrids
-    copies = iter(range(10**6))
-
-    def fresh() -> Journal:
-        path = folder / f"copy-{next(copies)}.sqlite3"
-        shutil.copyfile(base, path)
-        return Journal(path)
-
-    def store(decoded: Decoded[Report]):  # type: ignore[no-untyped-def]
-        def run(journal: Journal) -> None:
-            inbound = journal._keep(SN, "report", "(benchmark)")
-            _, stored = journal._store_reports(inbound, SN, decoded, ("report:" + SN, "1"))
-            expected = REPORTS if decoded is matched else 0
-            assert stored.matched == expected, (stored.matched, expected)
-            journal.close()
-
-        return run
-
+    fresh, moved = _copies(base), ("report:" + SN, "1")
     medians = interleaved(
-        {"unmatched": store(unmatched), "matched": store(matched)},
+        {"unmatched": _store(unmatched, 0, moved), "matched": _store(matched, REPORTS, moved)},
         args.rounds,
         setup={"unmatched": fresh, "matched": fresh},
     )
@@ -114,24 +125,9 @@ def _many_rrids(folder: Path, rounds: int) -> bool:
         return Decoded(items, ())
 
     known, unknown = reports("7"), reports("6")  # "6...": no attempt has these rrids
-    copies = iter(range(10**6))
-
-    def fresh() -> Journal:
-        path = folder / f"many-{next(copies)}.sqlite3"
-        shutil.copyfile(base, path)
-        return Journal(path)
-
-    def store(decoded: Decoded[Report], expected: int):  # type: ignore[no-untyped-def]
-        def run(journal: Journal) -> None:
-            inbound = journal._keep(SN, "report", "(benchmark)")
-            _, stored = journal._store_reports(inbound, SN, decoded, None)
-            assert stored.matched == expected, (stored.matched, expected)
-            journal.close()
-
-        return run
-
+    fresh = _copies(base)
     medians = interleaved(
-        {"matched": store(known, 1000), "rrids not journaled": store(unknown, 0)},
+        {"matched": _store(known, 1000, None), "rrids not journaled": _store(unknown, 0, None)},
         rounds,
         setup={"matched": fresh, "rrids not journaled": fresh},
     )

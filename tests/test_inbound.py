@@ -242,27 +242,21 @@ def test_getcode_out_of_reach_is_asked_again_a_refusal_is_not(
     """GetCode unanswered (an error page) or failing inside the gateway (-11): that fetch's
     replies have no ext, and the next fetch asks again, so its replies do; a refusal (-7)
     is the account's answer, kept."""
-    inner = make_client(journal=journal_path)
-    gateway.primary.fail("code", code="-11", operation="GetCode")
-    gateway.reply(NUMBERS[4], "好", ext="01")
-    assert [r.ext for r in inner.fetch_replies()] == [""]
-    gateway.reply(NUMBERS[5], "好", ext="01")
-    assert [r.ext for r in inner.fetch_replies()] == ["01"]
+    numbers = iter(NUMBERS)
 
-    client = make_client(journal=journal_path)
-    gateway.primary.fail("http-error", operation="GetCode")
-    gateway.reply(NUMBERS[0], "好", ext="01")
-    assert [r.ext for r in client.fetch_replies()] == [""]
-    gateway.reply(NUMBERS[1], "好", ext="01")
-    assert [r.ext for r in client.fetch_replies()] == ["01"]
+    def exts(client: mandao.Client) -> list[str]:
+        gateway.reply(next(numbers), "好", ext="01")
+        return [r.ext for r in client.fetch_replies()]
+
+    for fault in ({"kind": "code", "code": "-11"}, {"kind": "http-error"}):
+        client = make_client(journal=journal_path)
+        gateway.primary.fail(operation="GetCode", **fault)
+        assert (exts(client), exts(client)) == ([""], ["01"])
 
     refused = make_client(journal=journal_path)
     gateway.primary.fail("code", code="-7", operation="GetCode")
-    gateway.reply(NUMBERS[2], "好", ext="01")
-    assert [r.ext for r in refused.fetch_replies()] == [""]
-    gateway.reply(NUMBERS[3], "好", ext="01")
-    # Not asked again: the fault fired once, and GetCode would answer now.
-    assert [r.ext for r in refused.fetch_replies()] == [""]
+    # Not asked again: the fault fires once, and GetCode would answer the second time.
+    assert (exts(refused), exts(refused)) == ([""], [""])
     assert [f.operation for f in gateway.ledger.faults] == ["GetCode"] * 3
 
 
