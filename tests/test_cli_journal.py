@@ -162,6 +162,10 @@ def test_a_bad_settle_after_is_named_as_such(book: Journal, tmp_path: Path) -> N
     assert "not a ledger" not in bad.stderr
     zero = run([*args, "0m", "--complete-ledger"])
     assert "too recent" not in zero.output, zero.output
+    for flag in (["--settle-after", "0"], ["--complete-ledger"]):  # of --against alone
+        alone = run([*_journal(book, "pending"), *flag])
+        assert alone.exit_code == 2
+        assert f"{flag[0]} applies to --against FILE" in alone.stderr
 
 
 def test_pending_against_a_complete_ledger_marks_attempts_resolved(

@@ -107,7 +107,8 @@ def pending(
     where: tuple[str | None, str | None],
     out: Output,
 ) -> None:
-    """List attempts of unknown outcome: pending (cut off mid-send) or unknown (no answer).
+    """List attempts of unknown outcome: pending (in flight, or cut off mid-send) or unknown
+    (no answer read).
 
     With --against, each number is held against what the gateway accepted: ``sent``,
     ``not sent`` (complete ledger), or ``unknown`` (a record that may be incomplete, or an
@@ -117,6 +118,10 @@ def pending(
     """
     from .._journal import mask, read_ledger
 
+    given = click.get_current_context().get_parameter_source
+    for flag in ("complete_ledger", "settle_after"):
+        if against is None and given(flag) is click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"--{flag.replace('_', '-')} applies to --against FILE")
     book = open_journal(where)
     show = (lambda n: n) if unmask else mask
     if against is None:
