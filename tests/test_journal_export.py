@@ -190,3 +190,12 @@ def test_cli_pending_against_a_file_that_is_no_ledger_exits_2(
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "is not a ledger" in result.output
+
+
+def test_export_of_another_table_refuses_the_attempt_filters(filled_file: Journal) -> None:
+    """`--table replies --since …`: the filters are for attempts, said so (not ignored)."""
+    args = ["journal", "--journal", str(filled_file.path), "export", "--table", "replies"]
+    refused = CliRunner().invoke(main, [*args, "--since", "today", "--rrid", "111"])
+    assert refused.exit_code == 2
+    assert "--since, --rrid: the filters are for attempts" in refused.output
+    assert CliRunner().invoke(main, args).exit_code == 0

@@ -184,6 +184,11 @@ def export(
     from .._journal import export_inbound
 
     if table != "attempts":
+        named = {"--since": since, "--until": until, "--mobile": mobile, "--rrid": rrid,
+                 "--outcome": outcome, "--operation": operation}  # fmt: skip
+        if given := [flag for flag, value in named.items() if value is not None]:
+            raise click.UsageError(f"{', '.join(given)}: the filters are for attempts; "
+                                   f"--table {table} exports the whole table")  # fmt: skip
         book, stream = open_journal(where), _output(target, private=unmask)
         try:
             count = export_inbound(book, stream, table, "csv" if fmt == "csv" else "jsonl",  # type: ignore[arg-type]
