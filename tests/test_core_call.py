@@ -47,10 +47,12 @@ def _unknown(message: str) -> Unanswered:
     return Unanswered(mandao.OutcomeUnknown(message, host=A, operation="mdsmssend"))
 
 
-def _transmitting() -> Generator[Effect, Reply, Done]:
-    """A one-host mdsmssend's steps, granted its slot, at its Transmit."""
+def _transmitting(
+    operation: str = "mdsmssend", service: str = "send", reply: str = r"\d+"
+) -> Generator[Effect, Reply, Done]:
+    """A one-host call's steps (an mdsmssend by default), granted its slot, at its Transmit."""
     steps = attempts(
-        "mdsmssend", "send", r"\d+", FailoverPolicy(), rrid=None, recipients=(),
+        operation, service, reply, FailoverPolicy(), rrid=None, recipients=(),
         rng=random.Random(1),
     )  # fmt: skip
     steps.send(None)
@@ -471,12 +473,7 @@ def test_a_call_without_a_deadline_carries_none() -> None:
 
 def test_a_refused_result_shows_the_scrubbed_text() -> None:
     """An undecodable result's message shows the driver's scrubbed text, never the raw one."""
-    steps = attempts(
-        "balance", "account", r"\d{1,18}", FailoverPolicy(), rrid=None, recipients=(),
-        rng=random.Random(1),
-    )  # fmt: skip
-    steps.send(None)
-    steps.send(Granted(0, A, ((0, A),), 0.0))
+    steps = _transmitting("balance", "account", r"\d{1,18}")
     assert isinstance(steps.send(Answered("pwd is E032A1", 0.01, 0.01, "pwd is ***")), Release)
     record = steps.send(Released(True))
     assert isinstance(record, Record)
