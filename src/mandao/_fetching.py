@@ -152,10 +152,8 @@ def through_ctrl_c() -> Iterator[None]:
     """The block carried to its end through a Ctrl-C, raised once it has ended (a second
     Ctrl-C stops it at once). Only in the main thread, while Python's own handler is set:
     a program that handles SIGINT itself keeps its way."""
-    main = threading.current_thread() is threading.main_thread()
-    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
+    from ._signals import answering
+
     caught: list[int] = []
 
     def later(signum: int, frame: object) -> None:
@@ -167,11 +165,8 @@ def through_ctrl_c() -> Iterator[None]:
             "answer is being kept); Ctrl-C again stops it now, and may lose it"
         )
 
-    previous = signal.signal(signal.SIGINT, later)
-    try:
+    with answering(signal.SIGINT, later, signal.default_int_handler):
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if caught:
         raise KeyboardInterrupt
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,19 +39,13 @@ def terminated_as_ctrl_c() -> Iterator[None]:
     """In the block, SIGTERM stops a send as Ctrl-C does: the request under way ends as
     its outcome says (unknown, if it had left), the journal has it, and the summary says
     what went. Only in the main thread, while SIGTERM has its default action."""
-    main = threading.current_thread() is threading.main_thread()
-    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
+    from .._signals import answering
 
     def stop(signum: int, frame: object) -> None:
         raise Terminated
 
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
+    with answering(signal.SIGTERM, stop, signal.SIG_DFL):
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass

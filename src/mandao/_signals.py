@@ -1,0 +1,27 @@
+"""A signal answered by a handler of ours for the length of a block, where that is safe."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["answering"]
+
+
+@contextmanager
+def answering(signum: int, handler: Callable[[int, Any], None], default: object) -> Iterator[None]:
+    """In the block, ``handler`` answers ``signum``, restored after: only in the main thread
+    (the only one signals reach) and while ``signum``'s handler is ``default``, Python's own,
+    so that a program that handles the signal itself keeps its way."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signum) is not default:
+        yield
+        return
+    previous = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signum, previous)
