@@ -72,10 +72,13 @@ class OptOut:
     #: A reply made of keywords alone matches too (False: only a reply that is one).
     joined: bool = True
     _normalised: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: The keywords a reply may be made of, end to end: those of two characters or more.
+    _parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         normalised = frozenset(normalize_reply(k) for k in self.keywords) - {""}
         object.__setattr__(self, "_normalised", normalised)
+        object.__setattr__(self, "_parts", tuple(k for k in normalised if len(k) >= 2))
 
     def matches(self, text: str) -> bool:
         """True when the whole reply, normalised, is one of the keywords, or is made of
@@ -86,11 +89,10 @@ class OptOut:
             return True
         if not self.joined:
             return False
-        parts = [k for k in self._normalised if len(k) >= 2]
-        return bool(parts) and _made_of("".join(reply.split()), parts)
+        return bool(self._parts) and _made_of("".join(reply.split()), self._parts)
 
 
-def _made_of(text: str, parts: list[str]) -> bool:
+def _made_of(text: str, parts: tuple[str, ...]) -> bool:
     """Whether ``text`` is one or more of ``parts``, end to end."""
     ends = {0}
     for at in range(len(text)):
