@@ -59,10 +59,9 @@ log = logging.getLogger("mandao")
 #: decoded: a test's hook (the crash test kills the process there). None otherwise.
 AFTER_KEEP: Callable[[int], None] | None = None
 
-REPLY_OPERATIONS = REPLY_FETCHES  # the operations replies are fetched with, and their encodings
 UNREAD = "unread-"  # the source of a kept answer no decoder could read: stored whole
 #: Every source a kept reply fetch may have (a push's body, an unread answer too).
-REPLY_SOURCES = (*REPLY_OPERATIONS, "push", *(UNREAD + name for name in REPLY_OPERATIONS))
+REPLY_SOURCES = (*REPLY_FETCHES, "push", *(UNREAD + name for name in REPLY_FETCHES))
 REPORT_OPERATIONS = ("report", "report2")
 
 
@@ -281,9 +280,9 @@ class ReplyFetch(_Steps[Reply]):
         cls, journal: Journal | None, sn: str, operation: str, inbound: Inbound,
         service_number: str | None,
     ) -> ReplyFetch:  # fmt: skip
-        if operation not in REPLY_OPERATIONS:
+        if operation not in REPLY_FETCHES:
             raise ValidationError(
-                f"expected one of {', '.join(REPLY_OPERATIONS)}, got {operation!r}",
+                f"expected one of {', '.join(REPLY_FETCHES)}, got {operation!r}",
                 argument="operation",
             )
         return cls(_journal(journal, "replies"), sn, operation=operation, inbound=inbound,
@@ -337,7 +336,7 @@ class ReplyFetch(_Steps[Reply]):
                 decoded = decode_push(raw, service_number=number)
             else:
                 decoded = decode_replies(
-                    raw, encoding=REPLY_OPERATIONS.get(source, "gb2312"), service_number=number
+                    raw, encoding=REPLY_FETCHES.get(source, "gb2312"), service_number=number
                 )
         except Exception as exc:
             decoded = _failed(raw, exc, "reply decoder")
