@@ -20,7 +20,7 @@ import mandao
 from mandao import Journal
 from mandao.testing import Fault, SandboxGateway
 
-from .conftest import PASSWORD, SN
+from .conftest import PASSWORD, SN, MakeClient
 
 # A sender process: hosts, account hosts, journal, threads, sends per thread, tag, limit,
 # read timeout. It prints one line: JSON counts of its calls' outcomes.
@@ -255,3 +255,37 @@ def test_a_journal_url_with_a_password_carries_the_admission_too(
         assert client._store is not None
         assert type(client._store._shared).__name__ == "PostgresState"
         assert "pg-S3cret-pass" not in repr(client) + repr(client.journal)
+
+
+def test_a_rate_limit_behind_our_own_unanswered_request_says_so(
+    gateway: SandboxGateway, make_client: MakeClient
+) -> None:
+    """A read timeout frees the slot (one read timeout since written has passed by then);
+    the gateway, still at the request, answers the next send -18: its RateLimited says the
+    submission it waits for is most likely this process's own, and what to do."""
+    client = make_client(timeout=mandao.Timeouts(1, 0.3, wait=5),
+                         failover=mandao.FailoverPolicy(retry_tries=0))  # fmt: skip
+    with gateway.primary.hold() as held:
+        with pytest.raises(mandao.OutcomeUnknown):
+            client.send("13800138000", "第一条【示例】")
+        assert held.held == 1
+        with pytest.raises(mandao.RateLimited) as caught:
+            client.send("13800138001", "第二条【示例】")
+    message = str(caught.value)
+    assert message.startswith("-18 ")
+    assert "This process's last request of this serial went unanswered" in message
+    assert "Timeouts(read=...)" in message
+    _until(lambda: len(gateway.ledger.messages) == 1, "the held send carried out")
+    assert [m.mobile for m in gateway.ledger.messages] == ["13800138000"]
+
+
+def test_a_rate_limit_with_nothing_of_ours_unanswered_says_nothing_of_it(
+    gateway: SandboxGateway, make_client: MakeClient
+) -> None:
+    """-18 with no request of this process's gone unanswered: the table's words only."""
+    client = make_client(failover=mandao.FailoverPolicy(retry_tries=0))
+    gateway.primary.add_fault(Fault("code", code=-18))
+    with pytest.raises(mandao.RateLimited) as caught:
+        client.send("13800138000", "第一条【示例】")
+    assert "unanswered" not in str(caught.value)
+    assert str(caught.value).startswith("-18 The previous submission has not returned yet")

@@ -158,6 +158,7 @@ class SerialStore:
         self._budget = RetryBudget(policy.budget)
         self._shared: State = state or LocalState(groups, policy, limit)
         self._limit = limit
+        self._unanswered: float | None = None  # when a request last went out unanswered
         self._reset()
 
     def _reset(self) -> None:
@@ -240,7 +241,8 @@ class SerialStore:
         if now - start > LONG_WAIT:
             logger.info("serial %s: waited %.1fs for a slot", sn, now - start,
                         extra={"mandao_waiting": None})  # fmt: skip
-        return Granted(group, url, serving, now, now - start)
+        then = self._unanswered
+        return Granted(group, url, serving, now, now - start, None if then is None else now - then)
 
     def _nap(
         self, start: float, left: float, again: float | None, sn: str, told: bool
@@ -329,6 +331,8 @@ class SerialStore:
         ``hold``: seconds its slot stays taken (a request that went out unanswered).
         """
         with self._lock:
+            if effect.linger or effect.change is Change.NO_ANSWER:
+                self._unanswered = time.monotonic()
             try:
                 self._shared.release(effect.group, effect.change, effect.elapsed, hold=hold)
             finally:
@@ -374,14 +378,9 @@ def shared(
             state = _state(str(key[0]), groups, policy, limit, journal)
             store = _stores[key] = SerialStore(groups, policy, limit=limit, state=state)
         elif store.limit != limit:
-            logger.warning(
-                "serial %s: max_in_flight=%s asked, but this process's Clients of the serial "
-                "already use %s; keeping %s",
-                key[0],
-                limit,
-                store.limit,
-                store.limit,
-            )
+            logger.warning("serial %s: max_in_flight=%s asked, but this process's Clients of "
+                           "the serial already use %s; keeping %s",
+                           key[0], limit, store.limit, store.limit)  # fmt: skip
         return store
 
 

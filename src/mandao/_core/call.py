@@ -45,7 +45,7 @@ from .._errors import (
     SerialBusy,
 )
 from .admission import Change
-from .failover import FailoverPolicy
+from .failover import FailoverPolicy, still_working
 from .wire import Misconfigured, Unanswered, Unsent
 
 __all__ = [
@@ -108,7 +108,8 @@ class Granted(NamedTuple):
     """A slot on ``group``, whose URL for the service is ``url``.
 
     ``serving`` lists every group serving the service, with its URL, in preference order;
-    ``waited`` is how long the driver waited for the slot.
+    ``waited`` is how long the driver waited for the slot; ``unanswered``, how long ago a
+    request of the serial from this process last went out unanswered (None: none has).
     """
 
     group: int
@@ -116,6 +117,7 @@ class Granted(NamedTuple):
     serving: tuple[tuple[int, str], ...]
     now: float
     waited: float = 0.0
+    unanswered: float | None = None
 
 
 class Done(NamedTuple):
@@ -299,18 +301,14 @@ def attempts(
             unknown = isinstance(exc, OutcomeUnknown)
             yield Record("unknown" if unknown else "rejected", result=str(exc.code))
             if exc.info.category is Category.CONCURRENT:
-                logger.error(
-                    "%s: %s answered %s: this serial is in use on another host at the same"
-                    " time; another client shares serial %s. Not retried.",
-                    operation,
-                    short_host(grant.url),
-                    exc.code,
-                    sn,
-                )
+                logger.error("%s: %s answered %s: this serial is in use on another host at "
+                             "the same time; another client shares serial %s. Not retried.",
+                             operation, short_host(grant.url), exc.code, sn)  # fmt: skip
             delay = policy.retry_delay(
                 exc.info.retry, retries=retries, elapsed=happened.now - started, rng=rng
             )
             if delay is None:
+                still_working(exc, grant.unanswered)
                 raise
             _answered(causes, grant.url, exc.code)
             left = call.budget()

@@ -20,9 +20,9 @@ import random
 from dataclasses import dataclass
 
 from .._code_info import RetryRule
-from .._errors import ValidationError
+from .._errors import GatewayError, ValidationError
 
-__all__ = ["FailoverPolicy", "HostState", "RetryBudget"]
+__all__ = ["STILL_WORKING", "FailoverPolicy", "HostState", "RetryBudget", "still_working"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,3 +238,29 @@ class RetryBudget:
         if self.tokens >= self.capacity:
             return self  # full, as after most successes: nothing to make
         return RetryBudget(self.capacity, min(self.capacity, self.tokens + amount))
+
+
+#: A request that went out unanswered this many seconds ago may still be at the gateway.
+STILL_WORKING = 600.0
+
+
+def still_working(exc: GatewayError, unanswered: float | None) -> None:
+    """Say in a ``-18``'s message that the submission the gateway has not finished is most
+    likely this process's own, one that went out unanswered ``unanswered`` seconds ago:
+    the slot it kept for one read timeout since it was written is free again by then.
+
+    >>> from mandao import RateLimited, explain
+    >>> exc = RateLimited(explain(-18))
+    >>> still_working(exc, 1.5)
+    >>> print(str(exc)[str(exc).index("This process"):][:70])
+    This process's last request of this serial went unanswered 1.5s ago (a
+    """
+    if exc.code != -18 or unanswered is None or unanswered > STILL_WORKING:
+        return
+    exc.message += (
+        f" This process's last request of this serial went unanswered {unanswered:.1f}s ago"
+        " (a read timeout, or a connection broken after the request was written), and the"
+        " gateway is most likely still working on it: wait before sending again, or give"
+        " slow answers longer with Timeouts(read=...)."
+    )
+    exc.args = (exc.message,)
