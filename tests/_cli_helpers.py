@@ -39,8 +39,8 @@ def sandbox_env(
 
 
 def run(args: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
-    """Invoke `mandao ARGS` in process, stderr kept apart."""
-    return CliRunner().invoke(main, args, env=env, input=stdin)
+    """Invoke `mandao ARGS` in process (named `mandao` in what it prints), stderr kept apart."""
+    return CliRunner().invoke(main, args, env=env, input=stdin, prog_name="mandao")
 
 
 def as_json(result: Result) -> Any:

@@ -270,6 +270,29 @@ def test_the_config_hint_follows_the_errors_flag_not_its_words(
     assert ("hint" in data) == hinted
 
 
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["acount"], "did you mean `mandao account`? `mandao --help` lists the commands"),
+        (["journal", "lst"], "did you mean `mandao journal list`? `mandao journal --help`"),
+        (["journal", "zzz"], "`mandao journal --help` lists the commands"),
+    ],
+)
+def test_a_mistyped_command_is_answered_with_the_commands_it_may_mean(
+    args: list[str], hint: str
+) -> None:
+    """A command that is none of the group's: the closest of its commands, if any, and
+    where they are listed (not "lists the options"); the same hint in the JSON."""
+    result = run(args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error (usage): No such command {args[-1]!r}.", result.stderr
+    assert lines[-1].startswith(f"  → {hint}"), result.stderr
+    error = as_json(run([*args, "--json"]))["error"]
+    assert (error["kind"], error["exit"]) == ("usage", 2)
+    assert error["hint"].startswith(hint)
+
+
 def test_a_gateway_errors_hint_is_said_once(gateway: SandboxGateway) -> None:
     """A wrong password: the gateway's hint is the `→` line (the JSON's hint), not also
     the end of the message above it."""

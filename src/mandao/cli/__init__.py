@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import click
 
 from .._version import __version__
+from ._groups import Commands
 
 __all__ = ["main"]
 
@@ -26,7 +27,7 @@ def _wants_json(args: Sequence[str]) -> bool:
     return "--json" in options
 
 
-class _LazyGroup(click.Group):
+class _LazyGroup(Commands):
     """A group whose subcommands live in modules imported only when they run."""
 
     _commands: ClassVar[dict[str, tuple[str, str]]] = {

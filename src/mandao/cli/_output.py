@@ -23,6 +23,7 @@ import click
 
 from .._errors import MandaoError, ValidationError
 from ._exits import EXIT_USAGE, HINTS, exit_code_for
+from ._groups import NoSuchCommand
 
 __all__ = ["FLAGS", "Output", "Refusal", "cli_terms", "flag_for", "usage_error"]
 
@@ -247,4 +248,8 @@ def usage_error(exc: click.ClickException, as_json: bool) -> NoReturn:
     if ctx is not None:
         data["usage"] = ctx.get_usage()
         data["hint"] = f"`{ctx.command_path} --help` lists the options"
+        if isinstance(exc, NoSuchCommand):
+            meant = " or ".join(f"`{ctx.command_path} {name}`" for name in exc.possibilities)
+            listed = f"`{ctx.command_path} --help` lists the commands"
+            data["hint"] = f"did you mean {meant}? {listed}" if meant else listed
     Output(as_json).report(data)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ._common import GUARD_ACTION, GUARD_WINDOW, Output, common_options
+from ._groups import Commands
 
 __all__ = ["config"]
 
@@ -14,7 +15,7 @@ _ORDER = ("sn", "password", "password_command", "hosts", "account_hosts", "proto
           "timeout", "signature", "failover", "journal")  # fmt: skip
 
 
-@click.group()
+@click.group(cls=Commands)
 def config() -> None:
     """Inspect mandao's configuration (file, environment, flags)."""
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ._common import Output, client_options, common_options, make_client
+from ._groups import Commands
 
 if TYPE_CHECKING:
     from .._fetching import Fetched
@@ -255,7 +256,7 @@ def reports(follow: bool, every: float, rrid: str | None, unmask: bool,
     out.result(data, show)
 
 
-@click.group()
+@click.group(cls=Commands)
 def suppress() -> None:
     """The suppression list: numbers that sends skip (send-file) or refuse."""
 

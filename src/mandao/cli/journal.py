@@ -17,6 +17,7 @@ import click
 
 from .._errors import JournalError
 from ._common import Output
+from ._groups import Commands
 from ._inputs import point_in_time
 from ._journal_open import journal_options, location, mobile_filter, open_journal
 from .journal_list import list_attempts, tail
@@ -27,7 +28,7 @@ __all__ = ["journal"]
 _EXIT_PROBLEM = 1
 
 
-@click.group()
+@click.group(cls=Commands)
 @click.option(
     "--journal",
     "path",

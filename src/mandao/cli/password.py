@@ -14,11 +14,12 @@ import click
 
 from .._config_values import run_password_command
 from ._common import Output, client_options, common_options, confirm, make_client
+from ._groups import Commands
 
 __all__ = ["password"]
 
 
-@click.group()
+@click.group(cls=Commands)
 def password() -> None:
     """The serial's password."""
 

@@ -12,13 +12,14 @@ import click
 from .._errors import GatewayUnreachable, MandaoError, ValidationError
 from .._wsdl import ACCOUNT, SEND, Service, user_wsdl_dir
 from ._common import EXIT_DRIFT, Output, common_options
+from ._groups import Commands
 
 __all__ = ["wsdl"]
 
 _SERVICES = {"send": SEND, "account": ACCOUNT}
 
 
-@click.group()
+@click.group(cls=Commands)
 def wsdl() -> None:
     """The cached WSDLs: show them, check a live one against them, refresh them."""
 
