@@ -67,6 +67,13 @@ def test_one_request_is_one_batch_and_numbers_follow_the_recipients(gw: SandboxG
         (2, 1, "13900139000"),
         (1, 1, "13800138000"),
     ]
+    # The page is its messages: iterated, counted and indexed as its list is.
+    assert (list(page), len(page), page[0], page[-2:]) == (
+        page.messages,
+        4,
+        page.messages[0],
+        page.messages[2:],
+    )
 
 
 def test_pages_are_newest_first_and_a_page_past_the_last_is_empty(gw: SandboxGateway) -> None:

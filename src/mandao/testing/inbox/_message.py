@@ -8,9 +8,10 @@ status from the sandbox's reports, and what ``_text`` reads in the content.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from .._ledger import LedgerEntry
 
@@ -82,7 +83,8 @@ class InboxMessage:
 class InboxPage:
     """One page of messages, newest first: ``total`` matched, ``pages`` of ``per_page``.
 
-    A page past the last is empty (``pages`` says how many there are; at least 1).
+    A page past the last is empty (``pages`` says how many there are; at least 1). The
+    page is its messages too: ``for m in gw.messages()``, ``len(page)``, ``page[0]``.
     """
 
     messages: list[InboxMessage]
@@ -90,6 +92,19 @@ class InboxPage:
     page: int
     per_page: int
     pages: int
+
+    def __iter__(self) -> Iterator[InboxMessage]:
+        return iter(self.messages)
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    @overload
+    def __getitem__(self, index: int) -> InboxMessage: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[InboxMessage]: ...
+    def __getitem__(self, index: int | slice) -> InboxMessage | list[InboxMessage]:
+        return self.messages[index]
 
     def to_dict(self) -> dict[str, Any]:
         """This page as the JSON API answers it."""
