@@ -270,6 +270,19 @@ def test_the_config_hint_follows_the_errors_flag_not_its_words(
     assert ("hint" in data) == hinted
 
 
+@pytest.mark.parametrize("args", [[], ["journal"], ["config"]])
+def test_a_group_without_a_command_shows_its_help_not_an_error(args: list[str]) -> None:
+    """`mandao` alone (or `mandao journal`): the group's help, with its commands, not an
+    `error (usage):` line; under --json, the error as JSON."""
+    result = run(args)
+    assert result.exit_code in (0, 2), result.output  # click 8.1 exits 0, 8.2 and later 2
+    assert "Commands:" in result.output, result.output
+    assert "error" not in result.output, result.output
+    if args:
+        error = as_json(run([*args, "--json"]))["error"]
+        assert (error["kind"], error["exit"]) == ("usage", 2)
+
+
 @pytest.mark.parametrize(
     ("args", "hint"),
     [

@@ -230,7 +230,12 @@ class Output:
 
 def usage_error(exc: click.ClickException, as_json: bool) -> NoReturn:
     """Report click's ``exc`` (a bad flag, a missing argument) as every error is reported
-    (``error (usage): …`` and what to do, or JSON), and exit 2 (or its code)."""
+    (``error (usage): …`` and what to do, or JSON), and exit 2 (or its code). A group run
+    without a command (click 8.2's ``NoArgsIsHelpError``) prints its help, as click does."""
+    without_command = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    if isinstance(exc, without_command) and not as_json:
+        click.echo(exc.format_message(), err=True)
+        sys.exit(exc.exit_code)
     data: dict[str, Any] = {
         "type": type(exc).__name__,
         "message": exc.format_message(),

@@ -74,7 +74,7 @@ def _by_name(name: str) -> CodeInfo:
 @click.argument("code")
 @common_options
 def explain(code: str, out: Output) -> None:
-    """Explain a gateway result CODE (e.g. -20) or its name (DUPLICATE_SUBMISSION):
+    """Explain a gateway result CODE (-20, say) or its name (DUPLICATE_SUBMISSION):
     Chinese text, English gloss, next step.
 
     A positive CODE is a send's id (success); when the negative code of the same digits
