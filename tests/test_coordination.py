@@ -48,6 +48,53 @@ def test_clients_of_one_serial_journal_and_hosts_share_one_store() -> None:
     assert other._sending()[1] is not a._sending()[1]
 
 
+def test_overlapping_requests_of_clients_that_do_not_share_admission_are_warned_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Same serial, a host in common, but another host order or another journal: each
+    Client keeps its own admission, so a request let out while the other's is out is
+    logged, once a pair. One after the other (two tests of one sandbox) is no warning,
+    nor is a new sandbox (no host in common)."""
+    sn = "SDK-TST-010-00077"  # its own serial: what another test made is not in the way
+    hosts = tuple(f"http://127.0.0.1:{port}/webservice.asmx" for port in (11, 12, 13, 14))
+
+    def store(hosts: tuple[str, ...], journal: Path | None = None) -> SerialStore:
+        client = mandao.Client(sn, "x", hosts=hosts, account_hosts=hosts, journal=journal)
+        return client._sending()[1]
+
+    def warned() -> list[str]:
+        found = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        caplog.clear()
+        return found
+
+    def one(store: SerialStore) -> None:
+        store.release(Release(store.admit(Admit("send"), wait=5).group, Change.ANSWERED))
+
+    def overlap(first: SerialStore, second: SerialStore) -> None:
+        out = first.admit(Admit("send"), wait=5)
+        one(second)
+        first.release(Release(out.group, Change.ANSWERED))
+
+    with caplog.at_level(logging.WARNING, logger="mandao"):
+        a, fresh, b = store(hosts[:2]), store(hosts[2:]), store(hosts[1::-1])
+        overlap(a, fresh)  # a new sandbox, on new ports
+        for each in (a, b, a, b):  # one after the other
+            one(each)
+        assert warned() == []
+        overlap(a, b)
+        (message,) = warned()
+        assert f"serial {sn}: requests of two Clients of the serial that do not share" in message
+        assert "hosts send=http://127.0.0.1:12/webservice.asmx,http://127.0.0.1:11/" in message
+        assert "Give every Client of the serial the same journal and the same host lists" in message
+        overlap(b, a)  # that pair again: said already
+        assert warned() == []
+        journaled = store(hosts[:2], tmp_path / "j.sqlite3")  # a's hosts, with a journal
+        overlap(a, journaled)
+        (message,) = warned()
+        assert f"journal {tmp_path / 'j.sqlite3'}" in message
+        assert "journal off" in message
+
+
 def test_a_second_request_waits_for_the_first_with_one_slot() -> None:
     """max_in_flight=1: nothing is admitted while a request is in flight."""
     store = _store(limit=1)

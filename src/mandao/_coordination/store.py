@@ -36,6 +36,7 @@ from .._core.call import Admit, Granted, Release, Released
 from .._core.failover import FailoverPolicy, RetryBudget
 from .._core.hosts import HostGroups
 from .._errors import SerialBusy
+from . import split
 
 if TYPE_CHECKING:
     from .._journal import Journal
@@ -146,6 +147,8 @@ class SerialStore:
     """This process's line of callers of one serial, over its :class:`State`, and the
     retry budget of those callers."""
 
+    partners: tuple[split.Partner, ...] = ()  # the serial's stores it does not share (split)
+
     def __init__(
         self,
         groups: HostGroups,
@@ -241,6 +244,7 @@ class SerialStore:
         if now - start > LONG_WAIT:
             logger.info("serial %s: waited %.1fs for a slot", sn, now - start,
                         extra={"mandao_waiting": None})  # fmt: skip
+        split.check(self)  # a partner's request out meanwhile is logged
         then = self._unanswered
         return Granted(group, url, serving, now, now - start, None if then is None else now - then)
 
@@ -365,18 +369,17 @@ def shared(
     limit: int | None,
     journal: Journal | None = None,
 ) -> SerialStore:
-    """The store of ``key`` (serial, journal location, host groups) in this process.
-
-    The state is kept where ``journal`` is: beside an SQLite journal's file, in a
-    PostgreSQL journal's database, or (no journal) in this process's memory only. The first
-    caller's ``policy`` (for switching hosts) and ``limit`` make it; a later caller of the
-    same key with another ``limit`` is warned, and gets it as it is.
-    """
+    """The store of ``key`` (serial, journal location, host groups) in this process,
+    its state where ``journal`` is (beside an SQLite journal's file, in a PostgreSQL
+    journal's database, or, without, in this process's memory only). The first caller's
+    ``policy`` and ``limit`` make it; a later caller asking another ``limit`` is warned."""
     with _stores_lock:
         store = _stores.get(key)
         if store is None:
             state = _state(str(key[0]), groups, policy, limit, journal)
-            store = _stores[key] = SerialStore(groups, policy, limit=limit, state=state)
+            store = SerialStore(groups, policy, limit=limit, state=state)
+            split.pair(key, store, _stores)
+            _stores[key] = store
         elif store.limit != limit:
             logger.warning("serial %s: max_in_flight=%s asked, but this process's Clients of "
                            "the serial already use %s; keeping %s",
