@@ -5,6 +5,7 @@ send, replies that survive a crash, the push app, and one poller per serial."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -58,6 +59,46 @@ def test_reports_of_a_campaign_reach_the_journal(
     classes = list(journal.deliveries(attempt.seq).values())
     assert (classes.count("delivered"), classes.count("failed")) == (900, 100)
     assert client.fetch_reports().items == ()  # the cursor moved past them: none again
+
+
+def test_an_rrid_given_again_is_warned_about_before_it_goes(
+    make_client: MakeClient,
+    gateway: SandboxGateway,
+    journal_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The gateway takes a reused rrid, but reports are matched by rrid and mobile: an
+    rrid the caller gives that an earlier send of the serial carried (accepted, or of
+    unknown outcome) is logged before the send goes; one the gateway refused is not, nor
+    are the rrids mandao makes."""
+    client = make_client(journal=journal_path)
+
+    def warned() -> list[str]:
+        found = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        caplog.clear()
+        return found
+
+    with caplog.at_level(logging.WARNING, logger="mandao"):
+        client.send("13800000061", "第一条【示例】", rrid="777")
+        client.send("13800000061", "第二条【示例】")
+        client.send("13800000061", "第三条【示例】")
+        assert warned() == []
+        second = client.send("13800000062", "又一条【示例】", rrid="777")
+        (message,) = warned()
+        assert f"serial {SN}: rrid 777 went with an earlier send (journal attempt 1, " in message
+        assert "accepted): the gateway does not refuse a reused rrid" in message
+        assert "give each send an rrid of its own, or none" in message
+        assert second.rrid == "777"  # sent all the same
+        client.send_personalized({"13800000063": "甲【示例】"}, rrid=["888"])
+        client.send_personalized({"13800000063": "乙【示例】"}, rrid=["888"])
+        (message,) = warned()
+        assert "rrid 888 went with an earlier send" in message
+        gateway.primary.fail("code", code=-4)  # refused: that send did not go
+        with pytest.raises(mandao.GatewayError):
+            client.send("13800000064", "丙【示例】", rrid="999")
+        caplog.clear()
+        client.send("13800000064", "丙【示例】", rrid="999")
+        assert warned() == []
 
 
 def test_a_report_resolves_an_outcome_unknown(

@@ -272,7 +272,8 @@ class BaseClient(Generic[S]):
         """``plan`` less the numbers on the suppression list and those the duplicate guard
         finds in the journal (each in ``skipped``, with why); ``warn``: as ``screen``'s."""
         journal = self.journal
-        if journal is None or (self._duplicate_guard is None and self._suppression == "off"):
+        unguarded = self._duplicate_guard is None and self._suppression == "off"
+        if journal is None or (unguarded and not plan.rrid_given):
             return plan
         from ._journal import screen
 

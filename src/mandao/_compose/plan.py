@@ -152,6 +152,8 @@ class Plan:
     #: written only if no other call's attempt since sent one of its numbers the same
     #: text (``mandao._journal.guards.unseen_for``).
     screened: tuple[int, timedelta] | None = None
+    #: Whether the caller gave the rrids (the journal is asked if they were sent before).
+    rrid_given: bool = False
 
 
 def _common(
@@ -181,7 +183,11 @@ def plan_group(
 
 
 def _plan(
-    requests: list[Planned], found: Recipients, cost: Estimate, common: Mapping[str, str]
+    requests: list[Planned],
+    found: Recipients,
+    cost: Estimate,
+    common: Mapping[str, str],
+    given: bool = False,
 ) -> Plan:
     return Plan(
         requests=requests,
@@ -190,6 +196,7 @@ def _plan(
         scheduled=common["stime"],
         skipped=found.skipped,
         duplicates=found.duplicates,
+        rrid_given=given or bool(common["rrid"]),
     )
 
 
@@ -275,7 +282,7 @@ def plan_personal(
     parts, longest = measure_many(texts)
     cost = _estimate(parts, longest)
     requests = _personal(numbers, texts, common, size, parts, rrids)
-    return _plan(requests, found, cost, common)
+    return _plan(requests, found, cost, common, given=per_pair)
 
 
 def plan_many(

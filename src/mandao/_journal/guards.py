@@ -3,6 +3,7 @@ Register/UnRegister quota."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -29,6 +30,8 @@ __all__ = [
     "screen",
     "unseen_for",
 ]
+
+logger = logging.getLogger("mandao")
 
 #: Vendor doc §4.2: Register and UnRegister, at most 10 a day together.
 REGISTRATIONS_PER_DAY = 10
@@ -94,6 +97,8 @@ def screen(
         ValidationError: ``suppression="error"`` found listed numbers, or the guard's
             ``refuse`` found duplicates: nothing sent.
     """
+    if plan.rrid_given:
+        _reused(plan, journal, sn)
     drops: list[set[str]] = [set() for _ in plan.requests]
     reasons: dict[str, str] = {}
     # Read before the guard looks: what others write after it, begin checks under its lock.
@@ -160,6 +165,25 @@ def unseen_for(plan: Plan, index: int) -> Unseen | None:
 
 class DuplicateWarning(UserWarning):
     """The duplicate guard (``action="warn"``) found numbers sent the same text recently."""
+
+
+def _reused(plan: Plan, journal: Journal, sn: str) -> None:
+    """Log a warning when an rrid the caller gave went with an earlier send of ``sn``
+    that may have reached the gateway: reports are matched by rrid and mobile."""
+    from .stored import sent_with
+
+    rrids = {request.fields.get("rrid", "") for request in plan.requests} - {""}
+    found = journal._database.read(lambda conn: sent_with(conn, sn, rrids)) if rrids else []
+    if found:
+        rrid, seq, outcome = found[0]
+        more = f"; and {len(found) - 1} more" if len(found) > 1 else ""
+        logger.warning(
+            "serial %s: rrid %s went with an earlier send (journal attempt %d, %s%s): the "
+            "gateway does not refuse a reused rrid, but delivery reports are matched to "
+            "sends by rrid and mobile, so this send's may be counted to the earlier one; "
+            "give each send an rrid of its own, or none (mandao makes a unique one)",
+            sn, rrid, seq, outcome, more,
+        )  # fmt: skip
 
 
 def _span(window: timedelta) -> str:

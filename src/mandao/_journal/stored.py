@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .._inbound.replies import Reply
     from .._inbound.reports import Report
 
-__all__ = ["Stored", "store_replies", "store_reports"]
+__all__ = ["Stored", "sent_with", "store_replies", "store_reports"]
 
 _REPLY = (
     "INSERT INTO replies (inbound, sn, mobile, text, receiver, ext, received_at, mo_id, line, "
@@ -194,6 +194,15 @@ def _attempts(conn: Connection, sn: str, rrids: set[str]) -> dict[str, list[_Can
     for candidates in found.values():
         candidates.sort(key=lambda c: (c.likely, c.seq))
     return found
+
+
+def sent_with(conn: Connection, sn: str, rrids: set[str]) -> list[tuple[str, int, str]]:
+    """The attempts of ``sn`` whose rrid field is one of ``rrids`` (whole) that may have
+    reached the gateway (accepted, of unknown outcome, pending): (rrid, seq, outcome),
+    in seq order. One indexed query."""
+    rows = conn.execute(_SENT_TO, (sn, json.dumps(sorted(rrids)))).fetchall()
+    found = [(str(rrid), int(seq), str(outcome)) for seq, rrid, _, outcome, _ in rows]
+    return sorted((row for row in found if row[2] in _LIKELY), key=lambda row: row[1])
 
 
 def _match(candidates: list[_Candidate] | None, mobile: str | None) -> _Candidate | None:
