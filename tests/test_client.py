@@ -285,6 +285,34 @@ def test_bad_arguments_fail_before_any_request(
 
 
 @pytest.mark.parametrize(
+    ("method", "kwargs", "message"),
+    [
+        ("send", {"stime": "2030-01-01 09:00:00"},
+         "send() got an unexpected keyword argument 'stime' (did you mean at=?)"),
+        ("send_personalized", {"mobile": "13800138000"},
+         "send_personalized() got an unexpected keyword argument 'mobile'"),
+        ("send_many", {"batchsize": 10},
+         "send_many() got an unexpected keyword argument 'batchsize'"),
+    ],
+)  # fmt: skip
+def test_an_option_the_send_does_not_take_is_a_type_error_and_nothing_goes(
+    any_client: mandao.Client,
+    gateway: SandboxGateway,
+    method: str,
+    kwargs: dict[str, object],
+    message: str,
+) -> None:
+    """A keyword a send method does not take (the vendor's ``stime`` for ``at``, say) is
+    refused as Python refuses one, not dropped: a schedule dropped would send at once."""
+    messages = {"13800138000": "定时【示例】"}
+    given = {"send": (["13800138000"], "定时【示例】")}.get(method, (messages,))
+    with pytest.raises(TypeError) as info:
+        getattr(any_client, method)(*given, **kwargs)
+    assert str(info.value) == message
+    assert gateway.ledger.messages == []
+
+
+@pytest.mark.parametrize(
     ("kwargs", "argument"),
     [
         ({"protocol": "smtp"}, "protocol"),

@@ -245,17 +245,15 @@ class BaseClient(Generic[S]):
     def _plan(
         self, kind: Literal["group", "personal", "many"], given: Any, options: Mapping[str, Any]
     ) -> Plan:
-        """The checked plan of one call; raises ValidationError before anything is sent."""
+        """The checked plan of one call; raises ValidationError (TypeError: an option the
+        method does not take) before anything is sent."""
         from ._compose import plan
 
+        known = PersonalOptions if kind == "personal" else GroupOptions
+        plan.check_options(kind, options, known.__optional_keys__)
         size = options.get("batch_size")
-        common = {
-            "ext": options.get("ext", ""),
-            "at": options.get("at"),
-            "rrid": options.get("rrid"),
-            "msgfmt": options.get("msgfmt"),
-            "skip_invalid": options.get("skip_invalid", False),
-        }
+        common: dict[str, Any] = {key: options.get(key) for key in ("at", "rrid", "msgfmt")}
+        common.update(ext=options.get("ext", ""), skip_invalid=options.get("skip_invalid", False))
         if kind == "group":
             mobiles, content = given
             sized = check_batch_size(size, self._batch_size)

@@ -26,6 +26,7 @@ from .segments import Estimate, estimate, measure_many, segments
 __all__ = [
     "Plan",
     "Planned",
+    "check_options",
     "group_requests",
     "plan_group",
     "plan_many",
@@ -154,6 +155,26 @@ class Plan:
     screened: tuple[int, timedelta] | None = None
     #: Whether the caller gave the rrids (the journal is asked if they were sent before).
     rrid_given: bool = False
+
+
+#: The client's method of each kind of plan, and the vendor's names of our options.
+_METHODS = {"group": "send", "personal": "send_personalized", "many": "send_many"}
+_OURS = {"stime": "at"}
+
+
+def check_options(kind: str, options: Mapping[str, object], known: Iterable[str]) -> None:
+    """Refuse an option the send method of ``kind`` does not take, before anything is
+    planned (a ``stime=`` would otherwise be dropped, and the send go at once).
+
+    >>> check_options("group", {"stime": "2026-12-12 09:00:00"}, ["at", "ext"])
+    Traceback (most recent call last):
+    ...
+    TypeError: send() got an unexpected keyword argument 'stime' (did you mean at=?)
+    """
+    if unknown := sorted(set(options).difference(known)):
+        name = unknown[0]
+        meant = f" (did you mean {_OURS[name]}=?)" if name in _OURS else ""
+        raise TypeError(f"{_METHODS[kind]}() got an unexpected keyword argument {name!r}{meant}")
 
 
 def _common(
