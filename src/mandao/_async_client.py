@@ -224,7 +224,7 @@ class AsyncClient(AsyncInbound):
 
     async def _screened(self, plan: Plan) -> Plan:
         """``self._guarded(plan)``, off the loop (it reads the journal)."""
-        if self._duplicate_guard is None and self._suppression == "off" and not plan.rrid_given:
+        if self._unscreened(plan):
             return plan
         said: list[str] = []
         guarded = await self._off_loop(lambda: self._guarded(plan, said.append))

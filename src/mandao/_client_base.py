@@ -266,12 +266,15 @@ class BaseClient(Generic[S]):
             made = plan.plan_many(self._rules, given, size=many, **common)
         return made
 
+    def _unscreened(self, plan: Plan) -> bool:
+        """Whether ``plan`` needs no look in the journal: no guard, no list, no rrid given."""
+        return self._duplicate_guard is None and self._suppression == "off" and not plan.rrid_given
+
     def _guarded(self, plan: Plan, warn: Callable[[str], None] | None = None) -> Plan:
         """``plan`` less the numbers on the suppression list and those the duplicate guard
         finds in the journal (each in ``skipped``, with why); ``warn``: as ``screen``'s."""
         journal = self.journal
-        unguarded = self._duplicate_guard is None and self._suppression == "off"
-        if journal is None or (unguarded and not plan.rrid_given):
+        if journal is None or self._unscreened(plan):
             return plan
         from ._journal import screen
 
