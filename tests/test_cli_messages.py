@@ -329,3 +329,25 @@ def test_a_usage_error_reads_as_every_error_does() -> None:
         assert lines[0].startswith("error (usage): "), result.stderr
         assert lines[-1].endswith(" --help` lists the options"), result.stderr
         assert "Usage:" not in result.stderr
+
+
+def test_a_hint_names_no_command_the_error_named_already_nor_the_one_that_failed(
+    tmp_path: Path,
+) -> None:
+    """A journal that is no database: `journal list` points at `journal verify`; from
+    `journal verify` itself the hint keeps only `journal path`. A missing journal's message
+    names `journal path` already, so its hint does not say it again."""
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_text("not a database")
+    listed = as_json(run(["journal", "list", "--journal", str(junk), "--json"]))["error"]
+    assert listed["hint"] == (
+        "`mandao journal path` says where the journal is; `mandao journal verify` checks it"
+    )
+    verified = as_json(run(["journal", "verify", "--journal", str(junk), "--json"]))["error"]
+    assert (verified["kind"], verified["hint"]) == (
+        "journal", "`mandao journal path` says where the journal is"
+    )  # fmt: skip
+    missing = run(["journal", "verify", "--journal", str(tmp_path / "none.sqlite3")])
+    assert missing.exit_code == 3
+    assert "`mandao journal path`" in missing.stderr
+    assert "→" not in missing.stderr

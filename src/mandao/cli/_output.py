@@ -13,6 +13,7 @@ turns them into the flags a command-line user types.
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -199,7 +200,7 @@ class Output:
             data["chinese"], hint = info.chinese, info.hint_en
         elif _GUARD_REFUSAL in message:
             hint = _GUARD_HINT
-        if hint is not None:
+        if hint is not None and (hint := _new_advice(hint, message)):
             data["hint"] = hint
         lines = [*getattr(exc, "details", ()), *details]
         if lines:
@@ -226,6 +227,23 @@ class Output:
             if data.get("hint"):
                 click.echo(f"  → {data['hint']}", err=True)
         sys.exit(int(data["exit"]))
+
+
+def _new_advice(hint: str, message: str) -> str:
+    """``hint`` without the advice (parts between ``;``) that names a command the message
+    names already, or the very command that failed: "`mandao journal verify` checks it"
+    is no help from ``mandao journal verify``."""
+    ctx = click.get_current_context(silent=True)
+    running = f"`{ctx.command_path}" if ctx is not None else None
+    kept = [
+        part
+        for part in hint.split("; ")
+        if not any(
+            command in message or command.startswith(running or "\0")
+            for command in re.findall(r"`mandao [^`]*`", part)
+        )
+    ]
+    return "; ".join(kept)
 
 
 def usage_error(exc: click.ClickException, as_json: bool) -> NoReturn:
