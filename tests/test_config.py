@@ -407,3 +407,47 @@ def test_journal_url_puts_the_journal_in_postgresql(tmp_path: Path) -> None:
     cfg = _write(tmp_path / "m.toml", f'[journal]\nurl = "{url}"\npath = "j.sqlite3"\n')
     with pytest.raises(mandao.ConfigError, match="not both"):
         load_settings(cfg, environ={}).client_kwargs()
+
+
+def test_mandao_journal_replaces_the_files_journal_place_whichever_kind(
+    tmp_path: Path,
+) -> None:
+    """MANDAO_JOURNAL names the journal over the file's [journal] path or url, a file or a
+    PostgreSQL URL either way (never "not both"), and the file's guard settings stay; a
+    URL in it is the journal's url, and `config show` lists it so, without its password."""
+    url = "postgresql://app@db.internal/mandao"
+    cfg = _write(tmp_path / "m.toml", f'[journal]\nurl = "{url}"\nduplicate_window = 60\n')
+    moved = load_settings(cfg, environ={"MANDAO_JOURNAL": str(tmp_path / "j.sqlite3")})
+    assert moved.client_kwargs()["journal"] == str(tmp_path / "j.sqlite3")
+    assert moved.values["journal"]["duplicate_window"] == 60
+    cfg = _write(tmp_path / "m.toml", '[journal]\npath = "j.sqlite3"\n')
+    pg = load_settings(cfg, environ={"MANDAO_JOURNAL": url})
+    assert pg.client_kwargs()["journal"] == url
+    assert pg.values["journal"] == {"url": url}
+    assert pg.sources["journal.url"] == "MANDAO_JOURNAL"
+    shown = as_json(
+        run(
+            ["config", "show", "--config", str(cfg), "--json"],
+            env={"MANDAO_JOURNAL": "postgresql://app:dbpw1@db.internal/mandao"},
+        )
+    )
+    journal = shown["settings"]["journal"]
+    assert list(journal["value"])[0] == "url"
+    assert "path" not in journal["value"]
+    assert journal["value"]["url"] == "postgresql://app@db.internal/mandao"
+    assert journal["sources"]["url"] == "MANDAO_JOURNAL"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_database_password_in_the_files_journal_path_must_be_private_too(
+    tmp_path: Path,
+) -> None:
+    """A PostgreSQL URL written as [journal] path is the journal's url, and its password
+    makes the file a secret as under url."""
+    url = "postgresql://app:dbpw1@db.example/mandao"
+    cfg = _write(tmp_path / "m.toml", f'[journal]\npath = "{url}"\n', mode=0o644)
+    with pytest.raises(ConfigError, match=r"chmod 600.*PGPASSWORD") as caught:
+        load_settings(cfg, environ={}, resolve_password=False)
+    assert "dbpw1" not in str(caught.value)
+    cfg.chmod(0o600)
+    assert load_settings(cfg, environ={}).client_kwargs()["journal"] == url

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from ._config_values import (
     DUPLICATE_ACTIONS,
     JOURNAL_KEYS,
+    POSTGRESQL_SCHEMES,
     normalise,
     parse_duration,
     parse_timeout,
@@ -282,8 +283,8 @@ def _read_file(path: Path) -> dict[str, Any]:
     if "password" in data:
         _check_permissions(path, "a password", "password_command or MANDAO_PASSWORD")
     journal = data.get("journal")
-    url = journal.get("url") if isinstance(journal, dict) else None
-    if isinstance(url, str):
+    urls = [journal.get(k) for k in ("url", "path")] if isinstance(journal, dict) else []
+    for url in (u for u in urls if isinstance(u, str) and u.startswith(POSTGRESQL_SCHEMES)):
         from ._journal.database import secrets_of
 
         if secrets_of(url):
@@ -324,8 +325,11 @@ def _merged(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], d
                 # Each key of the table has its own source: MANDAO_JOURNAL moves the file,
                 # and the file's guard settings are still the file's.
                 sources.update({f"journal.{sub}": where for sub in normal})
-                if key in values:  # a table merges key by key
-                    normal = {**values[key], **normal}
+                if key in values:  # a table merges key by key; a place replaces a place
+                    kept = values[key]
+                    if {"path", "url"} & set(normal):
+                        kept = {k: v for k, v in kept.items() if k not in ("path", "url")}
+                    normal = {**kept, **normal}
             values[key] = normal
             sources[key] = where
     return values, sources

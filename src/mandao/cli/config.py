@@ -69,9 +69,11 @@ def show(config_path: str | None, out: Output) -> None:
         if key == "password" and "password_command" in values:
             continue
         if isinstance(default, dict):  # a table (timeout, journal): each key its source
-            merged = {**default, **values.get(key, {})}
-            if key == "journal" and "url" in values.get(key, {}):
-                merged.pop("path")  # the URL is the journal: no file is used
+            given = values.get(key, {})
+            if key == "journal" and "url" in given:  # the URL is the journal: no file is used
+                default = {"url": given["url"], **default}
+                del default["path"]
+            merged = {**default, **given}
             each = {sub: sources.get(f"{key}.{sub}", "default") for sub in merged}
             # One source for the table when its keys share one; else each of them, in order.
             shown[key] = {"value": merged, "source": ", ".join(dict.fromkeys(each.values())),
