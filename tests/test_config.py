@@ -432,7 +432,7 @@ def test_mandao_journal_replaces_the_files_journal_place_whichever_kind(
         )
     )
     journal = shown["settings"]["journal"]
-    assert list(journal["value"])[0] == "url"
+    assert next(iter(journal["value"])) == "url"
     assert "path" not in journal["value"]
     assert journal["value"]["url"] == "postgresql://app@db.internal/mandao"
     assert journal["sources"]["url"] == "MANDAO_JOURNAL"
