@@ -16,6 +16,7 @@ import pytest
 
 from mandao import Journal
 from mandao._compose.fields import CHINA
+from mandao.cli.journal_pending import unresolved
 from mandao.testing import SandboxGateway
 
 from ._cli_helpers import SN, as_json, run, sandbox_env
@@ -295,3 +296,31 @@ def test_pending_against_a_campaign_file_says_it_is_no_ledger(
     assert f"{campaign} is not a ledger: every item needs an rrid and a mobile" in result.stderr
     assert "KeyError" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_pending_against_a_shared_ledger_counts_what_this_journal_never_sent(
+    book: Journal, tmp_path: Path
+) -> None:
+    """A ledger holding another sender's messages: they are counted, not listed one a line,
+    and they do not make exit 1; --unjournaled lists them (masked unless --unmask)."""
+    ledger = tmp_path / "shared.jsonl"
+    others = [f'{{"rrid": "9{i:05}", "mobile": "1350000{i:04}"}}' for i in range(300)]
+    ledger.write_text("\n".join(others) + "\n", encoding="utf-8")
+    book.resolve([a.seq for a in unresolved(book)], outcome="not-sent", evidence="test",
+                 source="operator")  # fmt: skip
+    quiet = run([*_journal(book, "pending"), "--against", str(ledger)])
+    assert (quiet.exit_code, quiet.stdout) == (0, ""), quiet.output
+    assert "300 not in the journal (--unjournaled lists them)" in quiet.stderr
+    listed = run([*_journal(book, "pending"), "--against", str(ledger), "--unjournaled"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 300
+    assert lines[0] == "#- rrid=900000 135****0000: not in journal"
+    assert "--unjournaled lists them" not in listed.stderr
+    as_lines = run([*_journal(book, "pending"), "--against", str(ledger), "--unjournaled",
+                    "--json", "--unmask"]).stdout.splitlines()  # fmt: skip
+    assert json.loads(as_lines[-1]) == {"seq": None, "rrid": "900299", "mobile": "13500000299",
+                                        "state": "not in journal"}  # fmt: skip
+    alone = run([*_journal(book, "pending"), "--unjournaled"])
+    assert alone.exit_code == 2
+    assert "--unjournaled applies to --against FILE" in alone.stderr

@@ -97,12 +97,19 @@ def _resolve(book: Journal, settled: dict[str, list[int]], evidence: str, comple
     "one may be in flight, or still at work at the gateway. 0 if you know the sender is "
     "gone and the gateway done.",
 )
+@click.option(
+    "--unjournaled",
+    is_flag=True,
+    help="List the record's numbers that no attempt of this journal sent (another sender's, "
+    "or another journal's), not only count them.",
+)
 @click.option("--unmask", is_flag=True, help="Show numbers whole.")
 @journal_options
 def pending(
     against: str | None,
     complete_ledger: bool,
     settle_after: str,
+    unjournaled: bool,
     unmask: bool,
     where: tuple[str | None, str | None],
     out: Output,
@@ -114,12 +121,13 @@ def pending(
     ``not sent`` (complete ledger), or ``unknown`` (a record that may be incomplete, or an
     attempt under 10 minutes old, which may be in flight); the attempts it settles are
     marked resolved in the journal, and are not listed again. Exit 1 while any stay
-    unresolved.
+    unresolved. What the record holds that this journal never sent (a ledger the serial's
+    other senders share) is counted, and listed with --unjournaled.
     """
     from .._journal import mask, read_ledger
 
     given = click.get_current_context().get_parameter_source
-    for flag in ("complete_ledger", "settle_after"):
+    for flag in ("complete_ledger", "settle_after", "unjournaled"):
         if against is None and given(flag) is click.core.ParameterSource.COMMANDLINE:
             raise click.UsageError(f"--{flag.replace('_', '-')} applies to --against FILE")
     book = open_journal(where)
@@ -167,7 +175,7 @@ def pending(
     ]  # fmt: skip
     lines += [
         {"seq": None, "rrid": r, "mobile": show(m), "state": "not in journal"}
-        for r, m in result.unjournaled
+        for r, m in (result.unjournaled if unjournaled else ())
     ]
     for line in lines:
         if out.json:
@@ -178,11 +186,13 @@ def pending(
     settled = _settled(result, complete_ledger)
     marked = _resolve(book, settled, f"--against {against}", complete_ledger)
     recent = f"{len(result.recent)} too recent to settle (see --settle-after), "
+    listed = "" if unjournaled or not result.unjournaled else " (--unjournaled lists them)"
     summary = (
         f"{len(result.sent)} sent, {len(result.absent)} {absent_state}, "
-        f"{recent if result.recent else ''}{len(result.unjournaled)} not in the journal; "
-        f"{marked} attempt(s) marked resolved"
+        f"{recent if result.recent else ''}{len(result.unjournaled)} not in the journal"
+        f"{listed}; {marked} attempt(s) marked resolved"
     )
     click.echo(summary, err=True)  # stdout is the stream of numbers
-    unresolved_left = result.unjournaled or result.recent or (result.absent and not complete_ledger)
+    # Numbers this journal never sent are no attempt of its to settle: no exit 1 for them.
+    unresolved_left = result.recent or (result.absent and not complete_ledger)
     sys.exit(_EXIT_PROBLEM if unresolved_left else 0)
