@@ -19,6 +19,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from mandao import AuthenticationError, Client
 from mandao.cli import main
 from mandao.cli.sandbox import _stop_on_signals, parse_fault, sandbox
 from mandao.testing import DEFAULT_PASSWORD, DEFAULT_SN, md5_pwd
@@ -26,9 +27,13 @@ from mandao.testing import DEFAULT_PASSWORD, DEFAULT_SN, md5_pwd
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
-    """``python -m mandao.cli.sandbox ARGS`` with its stdout and stderr piped."""
+def _start(*args: str, password: str | None = None) -> subprocess.Popen[str]:
+    """``python -m mandao.cli.sandbox ARGS`` with its stdout and stderr piped (and
+    ``MANDAO_PASSWORD`` set to ``password``, or unset)."""
     env = dict(os.environ, PYTHONPATH=str(SRC))
+    env.pop("MANDAO_PASSWORD", None)
+    if password is not None:
+        env["MANDAO_PASSWORD"] = password
     return subprocess.Popen(
         [sys.executable, "-m", "mandao.cli.sandbox", *args],
         stdout=subprocess.PIPE,
@@ -73,10 +78,38 @@ def test_parse_fault_rejects_bad_specs(spec):
 
 
 def test_bad_account_is_usage_error():
-    """--account without a colon exits with a usage error before listening."""
-    result = CliRunner().invoke(sandbox, ["--account", "nocolon"])
-    assert result.exit_code == 2
-    assert "SN:PASSWORD" in result.output
+    """--account without a colon, and no MANDAO_PASSWORD to take its password from, exits
+    with a usage error before listening; so does an empty serial or password."""
+    for spec in ("nocolon", f"{DEFAULT_SN}:", ":pw"):
+        result = CliRunner().invoke(sandbox, ["--account", spec], env={"MANDAO_PASSWORD": None})
+        assert result.exit_code == 2
+        assert "SN:PASSWORD" in result.output
+        assert ("MANDAO_PASSWORD" in result.output) == (spec == "nocolon")
+
+
+def test_an_account_takes_its_password_from_the_environment_out_of_ps():
+    """--account SN with MANDAO_PASSWORD set: the account has that password (a client
+    given it is served, one given another is refused), and the process's command line,
+    what ps shows, holds no password."""
+    sn, password = "SDK-TST-010-00003", "env-only-Pw9"
+    proc = _start("--json", "--account", sn, password=password)
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["environment"]["MANDAO_SN"] == sn
+        assert "MANDAO_PASSWORD" not in first["environment"]
+        cmdline = Path(f"/proc/{proc.pid}/cmdline")
+        if cmdline.exists():
+            assert password not in cmdline.read_bytes().decode()
+        hosts, accounts = first["hosts"], first["account_hosts"]
+        with Client(sn, password, hosts=hosts, account_hosts=accounts, journal=None) as ok:
+            assert ok.balance() >= 0
+        bad = Client(sn, "another", hosts=hosts, account_hosts=accounts, journal=None)
+        with bad, pytest.raises(AuthenticationError):
+            bad.balance()
+    finally:
+        out, err = _stop(proc)
+    assert password not in out + err
 
 
 def test_runs_prints_urls_serves_and_stops_on_ctrl_c(tmp_path):
@@ -267,7 +300,7 @@ def test_the_export_lines_run_in_a_shell_as_printed_and_never_show_a_given_passw
     journal = str((folder / "run.journal.sqlite3").resolve())
     assert done.stdout.splitlines() == [sn, journal, "unset"]
     assert block[-1] == (
-        "# and set MANDAO_PASSWORD to the password given with --account (not printed here)"
+        "# and set MANDAO_PASSWORD to the account's password (not printed here), if not set"
     )
     for text in ("\n".join(lines), out, err):
         assert password not in text

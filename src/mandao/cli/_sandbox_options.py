@@ -86,10 +86,19 @@ _PORT_FLAGS = {
 
 
 def parse_account(spec: str, balance: int, registered: bool) -> tuple[str, SandboxAccount]:
-    """``SN:PASSWORD`` → (serial, account), the serial of the gateway's shape."""
+    """``SN:PASSWORD``, or ``SN`` with the password in ``$MANDAO_PASSWORD`` (out of what
+    ``ps`` shows) → (serial, account), the serial of the gateway's shape."""
     sn, sep, password = spec.partition(":")
-    if not sep or not sn or not password:
-        raise click.BadParameter(f"expected SN:PASSWORD, got {spec!r}", param_hint="--account")
+    if not sep:
+        password = os.environ.get("MANDAO_PASSWORD", "")
+        if not password:
+            raise click.BadParameter(
+                f"{spec!r} has no password: give SN:PASSWORD, or SN with the password in "
+                "MANDAO_PASSWORD (which ps does not show)",
+                param_hint="--account",
+            )
+    if not sn or not password:
+        raise click.BadParameter("expected SN:PASSWORD", param_hint="--account")
     if not _SERIAL.fullmatch(sn):
         raise click.BadParameter(
             f"{sn!r} is not a serial of the gateway's shape XXX-XXX-XXX-XXXXX "
@@ -150,7 +159,7 @@ def _credentials_lines(accounts: dict[str, SandboxAccount]) -> list[str]:
     # a comment pastes with the lines before it.
     return [
         _exports(given),
-        "# and set MANDAO_PASSWORD to the password given with --account (not printed here)",
+        "# and set MANDAO_PASSWORD to the account's password (not printed here), if not set",
     ]
 
 

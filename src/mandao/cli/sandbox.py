@@ -106,7 +106,8 @@ def _stop_on_signals() -> Iterator[Callable[[float], bool]]:
     "accounts",
     multiple=True,
     metavar="SN:PASSWORD",
-    help=f"An account (repeatable). Default: {DEFAULT_SN}:{DEFAULT_PASSWORD}.",
+    help="An account (repeatable): SN:PASSWORD, or SN alone with the password in "
+    f"MANDAO_PASSWORD (out of ps). Default: {DEFAULT_SN}:{DEFAULT_PASSWORD}.",
 )
 @click.option(
     "--balance",
