@@ -192,6 +192,38 @@ def test_duplicates_are_sent_once_and_reported(
     }
 
 
+def test_a_number_given_two_texts_gets_both_and_the_caller_is_warned(
+    make_client: MakeClient, gateway: SandboxGateway
+) -> None:
+    """send_personalized and send_many with one number (written two ways) given two texts:
+    it is sent both, and one RepeatedNumberWarning, at the caller's line, names the items;
+    a pair given twice is a duplicate, sent once, with no such warning."""
+    client = _client(make_client)
+    a, b, c = "您好 甲【示例】", "您好 乙【示例】", "您好 丙【示例】"
+    messages = [("13800000040", a), ("13800000041", b), ("+86 138 0000 0040", c),
+                ("13800000041", b)]  # fmt: skip
+    for send in (client.send_personalized, client.send_many):
+        with pytest.warns(mandao.RepeatedNumberWarning) as caught:
+            result = send(messages)
+        (warning,) = caught
+        assert str(warning.message) == (
+            "messages[2] gives 13800000040 another text than messages[0]: each of those "
+            "numbers gets every text it is given; give a number once to send it one text"
+        )
+        if isinstance(client, mandao.Client):  # (the async one is run here on a loop's thread)
+            assert warning.filename == __file__
+        assert result.duplicates == ((3, "13800000041"),)
+    sent = Counter((e.mobile, e.content) for e in gateway.ledger.messages)
+    pairs = [("13800000040", a), ("13800000040", c), ("13800000041", b)]
+    assert sent == dict.fromkeys(pairs, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mandao.RepeatedNumberWarning)
+        client.send_personalized(messages[:2] + messages[3:])  # a pair twice: no warning
+    many = [(f"1380000{i:04}", f"第 {i} 条【示例】") for i in range(8)]
+    with pytest.warns(mandao.RepeatedNumberWarning, match=r"\(and 2 more\)"):
+        client.send_personalized([*many, *[(m, "再一条【示例】") for m, _ in many[:7]]])
+
+
 # -- batches -----------------------------------------------------------------------------
 
 
@@ -273,7 +305,8 @@ def test_big_send_paths_deduplicate_alike(
     assert group.duplicates == ((25, NUMBERS[3]), (26, NUMBERS[7]))
     assert group.recipients == tuple(NUMBERS)
     pairs = [(n, f"您好 {i}【示例】") for i, n in enumerate(NUMBERS)]
-    personal = client.send_personalized([*pairs, pairs[4], (NUMBERS[4], "另一条【示例】")])
+    with pytest.warns(mandao.RepeatedNumberWarning, match=rf"gives {NUMBERS[4]} another text"):
+        personal = client.send_personalized([*pairs, pairs[4], (NUMBERS[4], "另一条【示例】")])
     assert personal.duplicates == ((25, NUMBERS[4]),)
     assert len(personal.recipients) == 26
     mixed = client.send_many([*pairs, pairs[0]])

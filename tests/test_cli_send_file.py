@@ -274,6 +274,22 @@ def test_a_number_with_two_texts_resumes_as_two_accepted_rows(
     assert _sent(gateway) == Counter(rows)
 
 
+def test_a_number_given_another_text_by_a_later_row_is_one_warning_by_line(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Line 4 gives line 2's number (written another way) another text: one warning line
+    names both lines, said once (not again by the library's send), and both texts go."""
+    rows = [("13800138000", "甲您好【示例】"), ("13900139000", "丙您好【示例】"),
+            ("+86 138 0013 8000", "乙您好【示例】")]  # fmt: skip
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", rows)), "--yes", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: line 4: 13800138000 gets this text and line 2's: a number is sent every "
+        "text its rows give it"
+    ]
+    assert _sent(gateway) == Counter([rows[0], rows[1], ("13800138000", rows[2][1])])
+
+
 def test_unknown_rows_with_json_need_a_flag(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

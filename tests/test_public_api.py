@@ -93,6 +93,7 @@ PUBLIC = {
     "Reconciliation",
     "RegistrationQuotaExceeded",
     "RegistrationResult",
+    "RepeatedNumberWarning",
     "RetryRule",
     "SendResult",
     "SerialBusy",

@@ -53,6 +53,7 @@ if _typing.TYPE_CHECKING:
     from ._codes import CODES, explain
     from ._compose.content import UnencodableWarning
     from ._compose.numbers import Numbers, normalize_mobiles
+    from ._compose.plan import RepeatedNumberWarning
     from ._compose.segments import Estimate, estimate
     from ._config import DEFAULT_ACCOUNT_HOSTS, DEFAULT_HOSTS, ReplyLimits, Timeouts
     from ._core.failover import FailoverPolicy
@@ -106,6 +107,7 @@ _EDGE = {
     "Timeouts": "._config",
     "ReplyLimits": "._config",
     "UnencodableWarning": "._compose.content",
+    "RepeatedNumberWarning": "._compose.plan",
     "estimate": "._compose.segments",
     "normalize_mobiles": "._compose.numbers",
     "AccountInfo": "._results",
@@ -191,6 +193,7 @@ __all__ = [
     "Reconciliation",
     "RegistrationQuotaExceeded",
     "RegistrationResult",
+    "RepeatedNumberWarning",
     "Reply",
     "ReplyLimits",
     "ReplyPush",

@@ -46,6 +46,7 @@ __all__ = [
     "encode_contents",
     "estimate",
     "measure_many",
+    "outside",
     "segments",
     "validate_content",
 ]
@@ -227,7 +228,7 @@ class _Checked:
         for index, message in self.warned:
             if index <= last:
                 warnings.warn(
-                    f"{self.name(index)}: {message}", UnencodableWarning, stacklevel=_outside()
+                    f"{self.name(index)}: {message}", UnencodableWarning, stacklevel=outside()
                 )
         if self.refused is not None:
             raise self.refused
@@ -244,7 +245,7 @@ def _first(flags: Iterable[object]) -> int | None:
     return next(compress(count(), flags), None)
 
 
-def _outside() -> int:
+def outside() -> int:
     """The ``stacklevel`` that points a warning made by our caller at the first frame
     outside mandao: the user's send, not our internals."""
     frame, level = sys._getframe(2), 2

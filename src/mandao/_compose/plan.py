@@ -8,6 +8,7 @@ The gateway takes at most 10000 numbers a request (5000 recommended; 1000 for
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any
 from .._config import DEFAULT_BATCH, DEFAULT_GX_BATCH
 from .._errors import ValidationError
 from . import chunked
-from .content import ContentRules, choose_msgfmt, encode_content, encode_contents
+from .content import ContentRules, choose_msgfmt, encode_content, encode_contents, outside
 from .fields import validate_fields
 from .numbers import Numbers, Recipients, collect_mobiles, normalized, repeats
 from .rrid import make_rrid
@@ -26,6 +27,7 @@ from .segments import Estimate, estimate, measure_many, segments
 __all__ = [
     "Plan",
     "Planned",
+    "RepeatedNumberWarning",
     "check_options",
     "group_requests",
     "plan_group",
@@ -265,14 +267,43 @@ def _checked(
     order = positions or range(len(mobiles))
     seen: dict[tuple[str, str], None] = {}
     duplicates: list[tuple[int, str]] = []
+    first: dict[str, int] = {}  # each number's first position
+    again: list[tuple[int, int, str]] = []  # (position, first position, number): a new text
     for pair, position in zip(zip(items, texts, strict=True), order, strict=True):
         if pair in seen:
             duplicates.append((position, pair[0]))
         else:
             seen[pair] = None
+            if (was := first.setdefault(pair[0], position)) != position:
+                again.append((position, was, pair[0]))
+    if again:
+        _warn_repeated(again)
     unique = Numbers._of(chunked.join(",", (number for number, _ in seen)))
     kept = [text for _, text in seen]
     return unique, kept, Recipients(unique, skipped, tuple(duplicates))
+
+
+class RepeatedNumberWarning(UserWarning):
+    """A number is given twice with different texts: it gets each of them."""
+
+
+#: Repeats a warning names; the others are counted.
+_NAMED = 5
+
+
+def _warn_repeated(again: list[tuple[int, int, str]]) -> None:
+    """One warning naming the items that give a number another text than its first."""
+    named = "; ".join(
+        f"messages[{position}] gives {number} another text than messages[{was}]"
+        for position, was, number in again[:_NAMED]
+    )
+    more = f" (and {len(again) - _NAMED} more)" if len(again) > _NAMED else ""
+    warnings.warn(
+        f"{named}{more}: each of those numbers gets every text it is given; give a number "
+        "once to send it one text",
+        RepeatedNumberWarning,
+        stacklevel=outside(),
+    )
 
 
 def _estimate(parts: list[int], longest: int) -> Estimate:

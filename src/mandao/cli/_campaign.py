@@ -85,7 +85,21 @@ def check_rows(
             bad.append({"line": line, "column": column, "message": message})
             continue
         rows.append(Row(line, mobile, sent, ext, stime))
-    return rows, bad, notes
+    return rows, bad, notes + _repeated(rows)
+
+
+def _repeated(rows: list[Row]) -> list[str]:
+    """A note for each row that gives a number another text than an earlier row did."""
+    first: dict[str, Row] = {}
+    notes: list[str] = []
+    for row in rows:
+        was = first.setdefault(row.mobile, row)
+        if was.text != row.text:
+            notes.append(
+                f"line {row.line}: {row.mobile} gets this text and line {was.line}'s: a number "
+                "is sent every text its rows give it"
+            )
+    return notes
 
 
 def journal_states(

@@ -109,6 +109,7 @@ def send_file(
     interrupted campaign; rows of unknown outcome are listed and asked about.
     """
     from .._compose.content import UnencodableWarning
+    from .._compose.plan import RepeatedNumberWarning
     from .._config_file import parse_duration
     from ._common import make_client
 
@@ -145,6 +146,7 @@ def send_file(
             out.warn(note)
         # Each of those was named by its line just now: not again by each group's send.
         warnings.filterwarnings("ignore", category=UnencodableWarning)
+        warnings.filterwarnings("ignore", category=RepeatedNumberWarning)
         unique = list({(r.mobile, r.text, r.ext, r.at): r for r in reversed(rows)}.values())[::-1]
         report: dict[str, Any] = {
             "file": str(file),
