@@ -3,6 +3,7 @@ state object standing for one process (its own holder, its own file or connectio
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from mandao import Journal, JournalError
 from mandao._coordination import board as board_module
+from mandao._coordination import split
 from mandao._coordination import store as store_module
 from mandao._coordination.board import BoardState
 from mandao._coordination.files import FileState
@@ -335,3 +337,51 @@ def test_a_waiters_place_is_renewed_at_once_after_the_clock_is_set_back(
     (size,) = files._LENGTH.unpack_from(raw)
     (place,) = board_module.decode(raw[files._LENGTH.size : files._LENGTH.size + size])["line"]
     assert place[1] <= real() - 600 + 1  # renewed at the clock as it is now
+
+
+def test_another_processs_request_on_a_board_of_other_host_lists_is_found_once(
+    journal_location: Path | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two boards of one serial whose host lists share a host (in another order): when a
+    request of another process is out on one, the other, letting a request out, notes it
+    for split.check to name, once. Its own process's leases, a lingering lease (whose, no
+    one knows), another serial's board and a board with no host in common are not noted;
+    nor is anything between looks (LOOK apart)."""
+
+    def make(sn: str, groups: HostGroups, limit: int | None = None) -> BoardState:
+        if isinstance(journal_location, Path):
+            return FileState(journal_location, sn, groups, FailoverPolicy(), limit)
+        return PostgresState(journal_location, sn, groups, FailoverPolicy(), limit)
+
+    urls = GROUPS.urls["send"]
+    reversed_ = HostGroups.pair({"send": urls[::-1]})
+    apart = HostGroups.pair({"send": ("http://c.example/x.asmx",)})
+    other, mine = make(SN, GROUPS), make(SN, reversed_, 1)
+    unrelated = [make("SDK-TST-010-00002", reversed_), make(SN, apart)]
+    for each in (other, *unrelated):
+        assert each.try_admit("send", frozenset(), lease=60)[0] == 0  # a request out on each
+    monkeypatch.setattr(split, "LOOK", 0.0)
+    assert mine.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert mine.strangers == []  # every lease out is this process's own
+    mine.release(0, Change.ANSWERED, 0.0, hold=0)
+    other.release(0, Change.NO_ANSWER, 0.0, hold=60)  # lingering: whose, nobody knows
+    for each in (other, *unrelated):  # as if they were another process's
+        monkeypatch.setattr(split, "HOLDERS", split.HOLDERS - {each._holder})
+    assert mine.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert mine.strangers == []
+    mine.release(0, Change.ANSWERED, 0.0, hold=0)
+    assert other.try_admit("send", frozenset(), lease=60)[0] == 0  # (no limit: beside it)
+    monkeypatch.setattr(split, "LOOK", 3600.0)
+    mine.looked = time.monotonic()
+    assert mine.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert mine.strangers == []  # not looked: looked just now
+    mine.release(0, Change.ANSWERED, 0.0, hold=0)
+    mine.looked = -math.inf
+    assert mine.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert mine.strangers == [other.key]
+    assert other.key == f"{SN}|send={urls[0]},{urls[1]}"
+    mine.release(0, Change.ANSWERED, 0.0, hold=0)
+    mine.strangers.clear()
+    mine.looked = -math.inf
+    assert mine.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert mine.strangers == []  # found once

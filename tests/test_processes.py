@@ -3,7 +3,9 @@ file's neighbour, or a PostgreSQL database), processes killed while they hold a 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -289,3 +291,28 @@ def test_a_rate_limit_with_nothing_of_ours_unanswered_says_nothing_of_it(
         client.send("13800138000", "第一条【示例】")
     assert "unanswered" not in str(caught.value)
     assert str(caught.value).startswith("-18 The previous submission has not returned yet")
+
+
+def test_a_process_whose_clients_use_other_host_lists_is_warned_about(
+    gateway: SandboxGateway, journal_location: Path | str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two processes on one journal whose Clients of the serial list the hosts in other
+    orders keep boards of their own, so neither waits for the other: a request let out
+    while the other process's is out is logged as a WARNING naming both host lists."""
+    with gateway.primary.hold() as held:
+        first = _sender(gateway, journal_location, threads=1, count=1, tag=1, read=30)
+        assert held.wait(timeout=30), "the first request never reached the sandbox"
+        client = mandao.Client(SN, PASSWORD, hosts=gateway.hosts[::-1],
+                               account_hosts=gateway.account_hosts[::-1],
+                               journal=journal_location)  # fmt: skip
+        # The gateway may refuse it (-19): what the warning is about.
+        refused = contextlib.suppress(mandao.GatewayError)
+        with caplog.at_level(logging.WARNING, logger="mandao"), client, refused:
+            client.send("13900000001", "另一份主机表【示例】")
+    first.communicate(timeout=60)
+    (message,) = [r.getMessage() for r in caplog.records if "another process" in r.getMessage()]
+    assert message.startswith(f"serial {SN}: a request of another process was out")
+    theirs, mine = message.split("; this one's ")
+    assert f"send={gateway.hosts[0]},{gateway.hosts[1]}" in theirs
+    assert f"send={gateway.hosts[1]},{gateway.hosts[0]})" in mine
+    assert "Give every process's Clients of the serial the same host lists" in message

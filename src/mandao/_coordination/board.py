@@ -33,6 +33,7 @@ from .._core.admission import Admission, Change, admit, release
 from .._core.failover import FailoverPolicy, HostState
 from .._core.hosts import HostGroups
 from .._errors import JournalError
+from . import split
 
 __all__ = ["Board", "BoardState", "Step"]
 
@@ -125,8 +126,12 @@ class BoardState:
         # Random, never 0 (a lease nobody holds): tells this process apart on a board that
         # processes of many machines share.
         self._holder = secrets.randbits(63) | 1
+        split.HOLDERS.add(self._holder)
         self._mine: dict[int, list[int]] = {}  # group -> ids of this process's leases
         self._misses = 0
+        self.looked = -math.inf  # when split.look last looked at the serial's other boards
+        self.told: set[str] = set()  # other boards' keys split.look has found
+        self.strangers: list[str] = []  # ...and those split.check is yet to name
 
     def restart(self) -> None:
         self._restart()
@@ -135,8 +140,18 @@ class BoardState:
         """The numbers of this process's leases of requests in flight, on every group."""
         return {n for numbers in self._mine.values() for n in numbers}
 
+    @property
+    def key(self) -> str:
+        """What tells this board apart: ``SN|send=URL,URL|account=URL,URL``."""
+        return self._key
+
     def _update(self, step: Step[T]) -> T:
         """Apply ``step`` to the board atomically, at the backend's clock; its answer."""
+        raise NotImplementedError
+
+    def others(self) -> list[tuple[str, Board, float]]:
+        """The boards of this serial under other host lists where this one is kept:
+        (key, board, now by the backend's clock)."""
         raise NotImplementedError
 
     # -- the board as an Admission ------------------------------------------------------
@@ -234,6 +249,7 @@ class BoardState:
             granted = self.admission.group
             assert granted is not None  # noqa: S101 (a lease was just taken on it)
             self._mine.setdefault(granted, []).append(number)
+            split.look(self)  # another process's request out on another board of the serial
             return granted, None
         self._misses += 1
         if wakes < 0:

@@ -9,11 +9,14 @@ machine's wall clock times the leases (every process of the machine reads the sa
 
 Writing a board is one ``pwrite`` of its length and its text from the start of the file,
 so a process killed in the middle leaves the old board or the new one; a file that reads
-as no board (cut short by a full disk, say) starts afresh.
+as no board (cut short by a full disk, say) starts afresh. Beside each board is a note of
+its serial and host lists (``NAME.key``): how a process finds the boards of its serial
+under other host lists, whose requests do not wait for its own (``split.look``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -24,7 +27,7 @@ from pathlib import Path
 from .._core.failover import FailoverPolicy
 from .._core.hosts import HostGroups
 from .._errors import JournalError
-from .board import BoardState, Step, T, decode, encode, fresh
+from .board import Board, BoardState, Step, T, decode, encode, fresh
 
 __all__ = ["FileState", "beside"]
 
@@ -33,6 +36,23 @@ _LENGTH = struct.Struct("<I")
 _MOST = 1 << 20
 #: What one read takes of a board file first: a board of a few dozen leases and waiters.
 _READ = 4096
+#: Beside each board file, a note of its key (serial and host lists), the file's name with
+#: this suffix: what another process reads to know whose board it is.
+_NOTE = ".key"
+
+
+def _read(fd: int) -> tuple[Board, bytes]:
+    """The board in the file ``fd`` (locked), and its bytes (none: a fresh board)."""
+    data = os.pread(fd, _READ, 0)  # a board's usual size in one read
+    if len(data) >= _LENGTH.size:
+        (size,) = _LENGTH.unpack_from(data)
+        end = _LENGTH.size + size
+        if len(data) < end <= _LENGTH.size + _MOST:
+            data += os.pread(fd, end - len(data), len(data))
+        if 0 < size <= _MOST:
+            stored = data[_LENGTH.size : end]
+            return decode(stored), stored
+    return fresh(), b""
 
 
 def beside(journal: Path) -> Path:
@@ -57,6 +77,20 @@ class FileState(BoardState):
         self._fd = -1  # the parent's descriptor: its lock is the parent's, never used here
         super().restart()
 
+    def others(self) -> list[tuple[str, Board, float]]:
+        serial = self._key.partition("|")[0] + "|"
+        found: list[tuple[str, Board, float]] = []
+        for note in self._path.parent.glob("*" + _NOTE):
+            key = note.read_text(encoding="utf-8")
+            if key.startswith(serial) and key != self._key:
+                fd = os.open(note.with_suffix(""), os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_SH)
+                    found.append((key, _read(fd)[0], time.time()))
+                finally:
+                    os.close(fd)  # its lock with it
+        return found
+
     def _open(self) -> int:
         if self._fd >= 0 and self._pid == os.getpid():
             return self._fd
@@ -74,6 +108,12 @@ class FileState(BoardState):
                 "the journal's folder is writable"
             ) from exc
         self._fd, self._pid = fd, os.getpid()
+        note = self._path.with_suffix(_NOTE)
+        if not note.exists():  # whose board it is, for split.look in other processes
+            with contextlib.suppress(OSError):
+                made = note.with_suffix(f".{os.getpid()}")
+                made.write_text(self._key, encoding="utf-8")
+                made.replace(note)
         return fd
 
     def _update(self, step: Step[T]) -> T:
@@ -83,16 +123,7 @@ class FileState(BoardState):
         except OSError as exc:
             raise JournalError(f"cannot lock the admission file {self._path}: {exc}") from exc
         try:
-            data = os.pread(fd, _READ, 0)  # a board's usual size in one read
-            board, stored = fresh(), b""
-            if len(data) >= _LENGTH.size:
-                (size,) = _LENGTH.unpack_from(data)
-                end = _LENGTH.size + size
-                if len(data) < end <= _LENGTH.size + _MOST:
-                    data += os.pread(fd, end - len(data), len(data))
-                if 0 < size <= _MOST:
-                    stored = data[_LENGTH.size : end]
-                    board = decode(stored)
+            board, stored = _read(fd)
             board, answer = step(board, time.time())
             data = encode(board)
             if data != stored:  # a waiter asking again changes nothing, mostly

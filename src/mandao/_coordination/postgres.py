@@ -21,7 +21,7 @@ from .._core.failover import FailoverPolicy
 from .._core.hosts import HostGroups
 from .._errors import JournalError
 from .._journal.database import redact, scrubbed, secrets_of
-from .board import BoardState, Step, T, decode, encode, fresh
+from .board import Board, BoardState, Step, T, decode, encode, fresh
 
 if TYPE_CHECKING:
     import psycopg
@@ -109,6 +109,24 @@ class PostgresState(BoardState):
             ) from None
         self._conn, self._pid = conn, os.getpid()
         return conn
+
+    def others(self) -> list[tuple[str, Board, float]]:
+        import psycopg
+
+        try:
+            rows = (
+                self._connect()
+                .execute(
+                    "SELECT key, board, extract(epoch FROM clock_timestamp())::float8 "
+                    "FROM mandao_serials WHERE starts_with(key, %s) AND key <> %s",
+                    (self._key.partition("|")[0] + "|", self._key),
+                )
+                .fetchall()
+            )
+        except psycopg.Error:
+            self._conn = None  # a dead connection: a new one for the next change
+            return []
+        return [(key, decode(bytes(data)), float(now)) for key, data, now in rows]
 
     def _update(self, step: Step[T]) -> T:
         import psycopg

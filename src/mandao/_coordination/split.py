@@ -10,18 +10,25 @@ gateway, which refuses one of them. So the stores of such keys are each other's
 ``partners``, and a request let out while a partner has one out (or lingering) is logged,
 once a pair: only an overlap that happened, never two Clients used one after the other
 (two tests of one sandbox).
+
+Processes that share a journal but not its host lists keep boards of their own beside it
+(``board``), and no store here is their partner. So a board, once a request of its has
+been let out, looks at the serial's other boards now and then (``look``, at most every
+``LOOK`` seconds): one that shares a host and holds a lease of another process's is named,
+once, by the next ``check``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from .._core.admission import Admission
 
-__all__ = ["check", "pair"]
+__all__ = ["HOLDERS", "check", "look", "pair"]
 
 logger = logging.getLogger("mandao")
 
@@ -36,6 +43,24 @@ class Store(Protocol):
     @property
     def state(self) -> Admission: ...
 
+
+class Board(Protocol):
+    """What this module reads and keeps of a ``board.BoardState``."""
+
+    looked: float
+    told: set[str]
+    strangers: list[str]
+
+    @property
+    def key(self) -> str: ...
+
+    def others(self) -> list[tuple[str, dict[str, Any], float]]: ...
+
+
+#: The holders of this process's boards: a lease of theirs is this process's own.
+HOLDERS: set[int] = set()
+#: A board looks at the serial's other boards at most this often (seconds).
+LOOK = 5.0
 
 #: A partner of a store: its key, the partner's key, the partner.
 Partner = tuple[Key, Key, Store]
@@ -67,9 +92,55 @@ def pair(key: Key, store: Store, stores: Mapping[Key, Store]) -> None:
             theirs.partners = (*theirs.partners, (other, key, store))
 
 
+def _board_hosts(key: str) -> set[str]:
+    """The URLs of a board's key (``SN|send=URL,URL|account=URL,URL``)."""
+    return {u for group in key.split("|")[1:] for u in group.partition("=")[2].split(",") if u}
+
+
+def look(board: Board) -> None:
+    """Note each other board of ``board``'s serial that shares a host with it and holds a
+    request of another process now (not lingering: whose that is, nobody knows), at most
+    every ``LOOK`` seconds, and each board once. Advice: a board that cannot be read is
+    passed over."""
+    now = time.monotonic()
+    if now < board.looked + LOOK:
+        return
+    board.looked = now
+    from .._errors import JournalError
+
+    try:
+        found = board.others()
+    except (OSError, JournalError):
+        return
+    mine = _board_hosts(board.key)
+    for key, other, at in found:
+        if key in board.told or not mine & _board_hosts(key):
+            continue
+        if any(h and h not in HOLDERS and at < until for _, _, until, h in other["leases"]):
+            board.told.add(key)
+            board.strangers.append(key)
+
+
+def _board_named(key: str) -> str:
+    return " ".join(key.split("|")[1:])
+
+
 def check(store: Store) -> None:
     """Log a warning when a partner of ``store`` (which just let a request out) has a
-    request out or lingering, the first time for that pair."""
+    request out or lingering, the first time for that pair; and for each board of another
+    process that ``look`` found."""
+    shared = getattr(store, "_shared", None)  # a board (others, below), or the process's
+    while strangers := getattr(shared, "strangers", None):
+        key = strangers.pop(0)
+        mine = getattr(shared, "key", "")
+        logger.warning(
+            "serial %s: a request of another process was out on this journal's serial "
+            "when this one went, and its Clients of the serial use other host lists (%s; "
+            "this one's %s), so the two do not share the serial's admission: the gateway "
+            "may refuse them (-18, -19). Give every process's Clients of the serial the "
+            "same host lists (one mandao.toml)",
+            key.partition("|")[0], _board_named(key), _board_named(mine),
+        )  # fmt: skip
     for key, other, theirs in store.partners:
         state = theirs.state
         if not state.in_flight and not state.holds:
