@@ -4,6 +4,7 @@ and one admission shared with the threads of sync Clients."""
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -140,7 +141,7 @@ async def test_a_task_cancelled_while_queued_sends_nothing(
             assert store is not None
             await _until(lambda: len(store._line) == 1, "the second task in line")
             queued.cancel()
-            with pytest.raises(asyncio.CancelledError):
+            with pytest.raises(asyncio.CancelledError, match=r"^not sent: cancelled after"):
                 await queued
             assert len(store._line) == 0
         assert (await first).complete
@@ -259,6 +260,16 @@ async def test_a_task_cancelled_once_written_is_unknown_and_keeps_the_slot(
             assert "after the request was written" in attempt.detail
             with pytest.raises(mandao.SerialBusy):
                 await client.send("13800138001", "等不到【示例】")
+            # A caller's own timeout, shorter than the wait: its TimeoutError's cause says
+            # what the send waited for.
+            with pytest.raises(TimeoutError) as timed_out:
+                async with asyncio.timeout(0.05):
+                    await client.send("13800138001", "等不到【示例】")
+            cause = timed_out.value.__cause__
+            assert isinstance(cause, asyncio.CancelledError)
+            assert re.match(r"not sent: cancelled after waiting \d+\.\ds for a slot", str(cause))
+            assert f"for a slot of serial {SN} (max_in_flight=1, 1 in flight" in str(cause)
+            assert "this process's last request of the serial went unanswered" in str(cause)
 
 
 async def test_sync_and_async_clients_share_one_admission(gateway: SandboxGateway) -> None:

@@ -109,7 +109,7 @@ async def admit(
                     await waiter.event.wait()
             except TimeoutError:
                 pass
-    except BaseException:
+    except BaseException as exc:
         if granted is not None:
             group = granted
             await _locked(
@@ -117,6 +117,9 @@ async def admit(
                 lambda: store._shared.release(group, Change.NONE, 0.0, hold=0.0),
                 offload,
             )
+        elif isinstance(exc, asyncio.CancelledError) and not exc.args:
+            # Said by the TimeoutError of asyncio.timeout() or wait_for(), as its cause.
+            raise asyncio.CancelledError(_why(store, sn, start, lease)) from None
         raise
     finally:
         final = granted
@@ -125,6 +128,23 @@ async def admit(
             store._leave(waiter, final)
 
         await _locked(store, leave, offload)
+
+
+def _why(store: SerialStore, sn: str, start: float, lease: float) -> str:
+    """What a task cancelled while it waited for a slot was waiting for."""
+    state, limit, now = store.state, store.limit, time.monotonic()
+    why = (
+        f"not sent: cancelled after waiting {now - start:.1f}s for a slot of serial {sn} "
+        f"(max_in_flight={limit if limit is not None else 'unlimited'}, "
+        f"{state.in_flight + len(state.holds)} in flight here or in another process)"
+    )
+    then = store._unanswered
+    if then is not None and now - then < lease:
+        why += (
+            f"; this process's last request of the serial went unanswered {now - then:.1f}s "
+            "ago, and keeps its slot one read timeout after it was written"
+        )
+    return why
 
 
 async def kept(
