@@ -39,13 +39,15 @@ class Ticker:
 
     def __init__(self) -> None:
         self.lags: list[float] = []
+        self.at: list[float] = []  # when each wake-up came (perf_counter)
         self._stop = asyncio.Event()
 
     async def run(self) -> None:
         while not self._stop.is_set():
             start = time.perf_counter()
             await asyncio.sleep(0.001)
-            self.lags.append(time.perf_counter() - start - 0.001)
+            self.at.append(time.perf_counter())
+            self.lags.append(self.at[-1] - start - 0.001)
 
     def stop(self) -> None:
         self._stop.set()
@@ -128,9 +130,14 @@ async def lag_under_load(hosts: list[str], accounts: list[str], folder: Path, ta
         ticker.stop()
         await ticking
     p99 = statistics.quantiles(ticker.lags, n=100)[98]
+    worst = max(range(len(ticker.lags)), key=ticker.lags.__getitem__)
     print(f"{tasks} tasks, max_in_flight=8: {took:.2f} s ({tasks / took:.0f} sends/s)")
-    print(f"  ticker lag p99 {p99 * 1000:.2f} ms, max {max(ticker.lags) * 1000:.2f} ms   "
+    print(f"  ticker lag p99 {p99 * 1000:.2f} ms, max {ticker.lags[worst] * 1000:.2f} ms   "
           f"target p99 ≤ 10 ms: {'met' if p99 <= 0.010 else 'MISSED'}")  # fmt: skip
+    # The gathered tasks' first steps (each plans its send before it first awaits) are all
+    # ready at once, and asyncio runs every ready callback of an iteration before a timer.
+    print(f"  (the max came {ticker.at[worst] - start:.3f} s after the {tasks} tasks were "
+          "started; at the start, it is their first steps, run back to back)")  # fmt: skip
     return p99 <= 0.010
 
 
