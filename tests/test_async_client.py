@@ -143,6 +143,11 @@ async def test_a_task_cancelled_while_queued_sends_nothing(
             queued.cancel()
             with pytest.raises(asyncio.CancelledError, match=r"^not sent: cancelled after"):
                 await queued
+            own = asyncio.create_task(client.send("13800138001", "排队【示例】"))
+            await _until(lambda: len(store._line) == 1, "the third task in line")
+            own.cancel("the handler's own reason")
+            with pytest.raises(asyncio.CancelledError, match=r"^the handler's own reason$"):
+                await own  # a message of the canceller's own is kept
             assert len(store._line) == 0
         assert (await first).complete
         # The slot went back: the next send goes at once.

@@ -351,3 +351,16 @@ def test_a_hint_names_no_command_the_error_named_already_nor_the_one_that_failed
     assert missing.exit_code == 3
     assert "`mandao journal path`" in missing.stderr
     assert "→" not in missing.stderr
+
+
+def test_a_hint_naming_a_longer_command_is_kept_from_the_shorter_one() -> None:
+    """From `mandao send`, advice naming `mandao send-file` (or `mandao sender`) stays;
+    advice naming `mandao send` itself, with or without flags, goes."""
+    import click
+
+    from mandao.cli._output import _new_advice
+
+    group = click.Context(click.Group("mandao"), info_name="mandao")
+    with click.Context(click.Command("send"), info_name="send", parent=group):
+        hint = "`mandao send-file` resumes; `mandao send --dry-run` shows it; `mandao sender` x"
+        assert _new_advice(hint, "failed") == "`mandao send-file` resumes; `mandao sender` x"

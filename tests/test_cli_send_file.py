@@ -278,9 +278,10 @@ def test_a_number_given_another_text_by_a_later_row_is_one_warning_by_line(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:
     """Line 4 gives line 2's number (written another way) another text: one warning line
-    names both lines, said once (not again by the library's send), and both texts go."""
+    names both lines, said once (not again by the library's send, nor for line 5, which
+    repeats line 4), and both texts go, each once."""
     rows = [("13800138000", "甲您好【示例】"), ("13900139000", "丙您好【示例】"),
-            ("+86 138 0013 8000", "乙您好【示例】")]  # fmt: skip
+            ("+86 138 0013 8000", "乙您好【示例】"), ("13800138000", "乙您好【示例】")]  # fmt: skip
     result = run(["send-file", str(_csv(tmp_path / "c.csv", rows)), "--yes", "--json"], env=env)
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [

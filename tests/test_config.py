@@ -404,9 +404,10 @@ def test_journal_url_puts_the_journal_in_postgresql(tmp_path: Path) -> None:
     with pytest.raises(mandao.ConfigError) as info:
         load_settings(cfg, environ={})
     assert "hunter2" not in str(info.value)
-    cfg = _write(tmp_path / "m.toml", f'[journal]\nurl = "{url}"\npath = "j.sqlite3"\n')
-    with pytest.raises(mandao.ConfigError, match="not both"):
-        load_settings(cfg, environ={}).client_kwargs()
+    for path in ("j.sqlite3", url + "x"):  # a file, or a URL written as the path
+        cfg = _write(tmp_path / "m.toml", f'[journal]\nurl = "{url}"\npath = "{path}"\n')
+        with pytest.raises(mandao.ConfigError, match="not both"):
+            load_settings(cfg, environ={}).client_kwargs()
 
 
 def test_mandao_journal_replaces_the_files_journal_place_whichever_kind(

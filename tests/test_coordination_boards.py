@@ -4,6 +4,7 @@ state object standing for one process (its own holder, its own file or connectio
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from mandao._coordination import board as board_module
 from mandao._coordination import split
 from mandao._coordination import store as store_module
 from mandao._coordination.board import BoardState
-from mandao._coordination.files import FileState
+from mandao._coordination.files import FileState, beside
 from mandao._coordination.postgres import PostgresState
 from mandao._core.admission import Change
 from mandao._core.failover import FailoverPolicy
@@ -385,3 +386,57 @@ def test_another_processs_request_on_a_board_of_other_host_lists_is_found_once(
     mine.looked = -math.inf
     assert mine.try_admit("send", frozenset(), lease=60)[0] == 0
     assert mine.strangers == []  # found once
+
+
+def test_a_look_passes_over_what_it_cannot_read_and_never_costs_the_slot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside the boards: a note that is no text, a note whose board is gone, and a board
+    another process holds locked: a look passes over each (never waiting for the lock),
+    still finds the board it can read, and the grant stands and is given back."""
+    import fcntl
+
+    journal = tmp_path / "j.sqlite3"
+    other = FileState(journal, SN, GROUPS, FailoverPolicy(), None)
+    locked = FileState(journal, SN, HostGroups.pair({"send": GROUPS.urls["send"][:1]}),
+                       FailoverPolicy(), None)  # fmt: skip
+    for each in (other, locked):
+        assert each.try_admit("send", frozenset(), lease=60)[0] == 0
+    folder = beside(journal)
+    (folder / "0badnote.key").write_bytes(b"\xff\xfe not utf-8")
+    (folder / "0orphan.key").write_text(f"{SN}|send=http://a.example/x.asmx", encoding="utf-8")
+    held = os.open(locked._path, os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as another process writing its board
+    try:
+        monkeypatch.setattr(split, "LOOK", 0.0)
+        monkeypatch.setattr(split, "HOLDERS", split.HOLDERS - {other._holder, locked._holder})
+        mine = FileState(journal, SN, HostGroups.pair({"send": GROUPS.urls["send"][::-1]}),
+                         FailoverPolicy(), 1)  # fmt: skip
+        assert mine.try_admit("send", frozenset(), lease=60)[0] == 0
+        assert mine.strangers == [other.key]  # the locked one passed over, not waited for
+        mine.release(0, Change.ANSWERED, 0.0, hold=0)
+    finally:
+        os.close(held)
+    mine.looked = -math.inf
+    assert mine.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert mine.strangers == [other.key, locked.key]  # unlocked, read at the next look
+    (folder / mine._path.with_suffix(".key").name).unlink()
+    again = FileState(journal, SN, mine.admission.groups, FailoverPolicy(), 1)
+    again.try_admit("send", frozenset(), lease=60)  # opened: its note is written again
+    assert mine._path.with_suffix(".key").read_text(encoding="utf-8") == mine.key
+
+
+def test_a_forked_child_counts_none_of_its_parents_leases_as_its_own(tmp_path: Path) -> None:
+    """After a fork the parent's holders are not the child's (split.HOLDERS), so the
+    parent's requests are another process's to the child's looks."""
+    parent = FileState(tmp_path / "j.sqlite3", SN, GROUPS, FailoverPolicy(), None)
+    assert parent._holder in split.HOLDERS
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write, b"1" if parent._holder in split.HOLDERS else b"0")
+        os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"0"
+    os.close(read)
+    os.waitpid(pid, 0)

@@ -288,7 +288,7 @@ def _read_file(path: Path) -> dict[str, Any]:
         from ._journal.database import secrets_of
 
         if secrets_of(url):
-            _check_permissions(path, "a database password (in [journal] url)",
+            _check_permissions(path, "a database password (in [journal])",
                                "PGPASSWORD or ~/.pgpass (libpq reads both)")  # fmt: skip
     return data
 

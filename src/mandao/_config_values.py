@@ -114,7 +114,7 @@ def journal_table(value: Any, where: str) -> dict[str, Any]:
     out = dict(value)
     if "path" in out and (not isinstance(out["path"], str) or not out["path"]):
         raise ConfigError(f"journal.path ({where}): expected a file name, got {out['path']!r}")
-    if str(out.get("path", "")).startswith(POSTGRESQL_SCHEMES):
+    if str(out.get("path", "")).startswith(POSTGRESQL_SCHEMES) and "url" not in out:
         out["url"] = out.pop("path")  # MANDAO_JOURNAL=postgresql://…, as Journal() takes it
     url = out.get("url")
     if url is not None and not (isinstance(url, str) and url.startswith(POSTGRESQL_SCHEMES)):

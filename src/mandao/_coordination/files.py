@@ -55,6 +55,22 @@ def _read(fd: int) -> tuple[Board, bytes]:
     return fresh(), b""
 
 
+def _peek(path: Path) -> Board | None:
+    """Another process's board at ``path``; None when it is gone or being written (a
+    look never waits for another process)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return _read(fd)[0]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # its lock with it
+
+
 def beside(journal: Path) -> Path:
     """The folder of admission boards of the journal at ``journal``."""
     return journal.with_name(journal.name + "-serials")
@@ -72,6 +88,7 @@ class FileState(BoardState):
         self._path = beside(journal) / name
         self._fd = -1
         self._pid = -1
+        self._notes: dict[str, str] = {}  # other boards' note names -> their keys
 
     def restart(self) -> None:
         self._fd = -1  # the parent's descriptor: its lock is the parent's, never used here
@@ -81,14 +98,16 @@ class FileState(BoardState):
         serial = self._key.partition("|")[0] + "|"
         found: list[tuple[str, Board, float]] = []
         for note in self._path.parent.glob("*" + _NOTE):
-            key = note.read_text(encoding="utf-8")
-            if key.startswith(serial) and key != self._key:
-                fd = os.open(note.with_suffix(""), os.O_RDONLY | os.O_CLOEXEC)
+            key = self._notes.get(note.name)
+            if key is None:  # written whole (renamed into place), and never changed: read once
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_SH)
-                    found.append((key, _read(fd)[0], time.time()))
-                finally:
-                    os.close(fd)  # its lock with it
+                    key = self._notes[note.name] = note.read_text(encoding="utf-8")
+                except (OSError, ValueError):
+                    continue  # gone, or no note of ours: passed over
+            if key.startswith(serial) and key != self._key:
+                board = _peek(note.with_suffix(""))
+                if board is not None:
+                    found.append((key, board, time.time()))
         return found
 
     def _open(self) -> int:
@@ -108,10 +127,12 @@ class FileState(BoardState):
                 "the journal's folder is writable"
             ) from exc
         self._fd, self._pid = fd, os.getpid()
+        # Whose board it is, for split.look in other processes: written whole, once (again
+        # if it is gone or not this board's: removed by hand, or cut short by a full disk).
         note = self._path.with_suffix(_NOTE)
-        if not note.exists():  # whose board it is, for split.look in other processes
-            with contextlib.suppress(OSError):
-                made = note.with_suffix(f".{os.getpid()}")
+        with contextlib.suppress(OSError, ValueError):
+            if not note.exists() or note.read_text(encoding="utf-8") != self._key:
+                made = note.with_suffix(f".{os.getpid()}.tmp")
                 made.write_text(self._key, encoding="utf-8")
                 made.replace(note)
         return fd

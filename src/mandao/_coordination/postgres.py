@@ -124,8 +124,7 @@ class PostgresState(BoardState):
                 .fetchall()
             )
         except psycopg.Error:
-            self._conn = None  # a dead connection: a new one for the next change
-            return []
+            return []  # advice only (a dead connection is the next change's to replace)
         return [(key, decode(bytes(data)), float(now)) for key, data, now in rows]
 
     def _update(self, step: Step[T]) -> T:

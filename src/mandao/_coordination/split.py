@@ -21,6 +21,7 @@ once, by the next ``check``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -62,6 +63,17 @@ HOLDERS: set[int] = set()
 #: A board looks at the serial's other boards at most this often (seconds).
 LOOK = 5.0
 
+
+def _forked() -> None:
+    # The parent's holders are not this process's: its boards take new ones (restart).
+    # A lock a parent's thread held never frees.
+    global _lock
+    HOLDERS.clear()
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forked)
+
 #: A partner of a store: its key, the partner's key, the partner.
 Partner = tuple[Key, Key, Store]
 #: The pairs of keys already said.
@@ -100,25 +112,24 @@ def _board_hosts(key: str) -> set[str]:
 def look(board: Board) -> None:
     """Note each other board of ``board``'s serial that shares a host with it and holds a
     request of another process now (not lingering: whose that is, nobody knows), at most
-    every ``LOOK`` seconds, and each board once. Advice: a board that cannot be read is
-    passed over."""
+    every ``LOOK`` seconds, and each board once. Advice: a board or note that cannot be
+    read, or is being written, is passed over; nothing here raises."""
     now = time.monotonic()
     if now < board.looked + LOOK:
         return
     board.looked = now
-    from .._errors import JournalError
-
     try:
         found = board.others()
-    except (OSError, JournalError):
-        return
-    mine = _board_hosts(board.key)
-    for key, other, at in found:
-        if key in board.told or not mine & _board_hosts(key):
-            continue
-        if any(h and h not in HOLDERS and at < until for _, _, until, h in other["leases"]):
-            board.told.add(key)
-            board.strangers.append(key)
+        mine = _board_hosts(board.key)
+        for key, other, at in found:
+            if key in board.told or not mine & _board_hosts(key):
+                continue
+            if any(h and h not in HOLDERS and at < until for _, _, until, h in other["leases"]):
+                with _lock:
+                    board.told.add(key)
+                    board.strangers.append(key)
+    except Exception:  # advice: it must never cost a send its slot
+        logger.debug("could not look at the serial's other boards", exc_info=True)
 
 
 def _board_named(key: str) -> str:
@@ -130,16 +141,19 @@ def check(store: Store) -> None:
     request out or lingering, the first time for that pair; and for each board of another
     process that ``look`` found."""
     shared = getattr(store, "_shared", None)  # a board (others, below), or the process's
-    while strangers := getattr(shared, "strangers", None):
-        key = strangers.pop(0)
-        mine = getattr(shared, "key", "")
+    with _lock:  # taken whole: a thread's look may add to it meanwhile
+        found: list[str] = getattr(shared, "strangers", [])
+        if found:
+            shared.strangers = []  # type: ignore[union-attr]
+    mine = getattr(shared, "key", "")
+    for stranger in found:
         logger.warning(
             "serial %s: a request of another process was out on this journal's serial "
             "when this one went, and its Clients of the serial use other host lists (%s; "
             "this one's %s), so the two do not share the serial's admission: the gateway "
             "may refuse them (-18, -19). Give every process's Clients of the serial the "
             "same host lists (one mandao.toml)",
-            key.partition("|")[0], _board_named(key), _board_named(mine),
+            stranger.partition("|")[0], _board_named(stranger), _board_named(mine),
         )  # fmt: skip
     for key, other, theirs in store.partners:
         state = theirs.state

@@ -91,14 +91,16 @@ def check_rows(
 def _repeated(rows: list[Row]) -> list[str]:
     """A note for each row that gives a number another text than an earlier row did."""
     first: dict[str, Row] = {}
+    seen: set[tuple[str, str]] = set()
     notes: list[str] = []
     for row in rows:
         was = first.setdefault(row.mobile, row)
-        if was.text != row.text:
+        if (row.mobile, row.text) not in seen and was.text != row.text:
             notes.append(
                 f"line {row.line}: {row.mobile} gets this text and line {was.line}'s: a number "
                 "is sent every text its rows give it"
             )
+        seen.add((row.mobile, row.text))
     return notes
 
 

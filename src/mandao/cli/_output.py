@@ -234,14 +234,15 @@ def _new_advice(hint: str, message: str) -> str:
     names already, or the very command that failed: "`mandao journal verify` checks it"
     is no help from ``mandao journal verify``."""
     ctx = click.get_current_context(silent=True)
-    running = f"`{ctx.command_path}" if ctx is not None else None
+    running = ctx.command_path if ctx is not None else None
+
+    def said(command: str) -> bool:  # `mandao journal verify --x`: the command, its flags
+        return f"`{command}`" in message or (command + " ").startswith(f"{running} ")
+
     kept = [
         part
         for part in hint.split("; ")
-        if not any(
-            command in message or command.startswith(running or "\0")
-            for command in re.findall(r"`mandao [^`]*`", part)
-        )
+        if not any(said(command) for command in re.findall(r"`(mandao [^`]*)`", part))
     ]
     return "; ".join(kept)
 
