@@ -242,3 +242,19 @@ def test_fault_validation():
     with pytest.raises(ValueError, match="probability"):
         Fault("hang", probability=2)
     assert Fault("hang").times == 1
+
+
+def test_a_fault_scope_no_request_has_is_refused():
+    """A misspelt service or operation, or an operation of the other service, would arm a
+    fault that never fires (a test passing without testing anything): refused, naming
+    the likely one. An http-error with a status that is no error is refused too."""
+    with pytest.raises(ValueError, match=r"service must be 'send', 'account' or None"):
+        Fault("hang", service="sned")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"no operation 'mdsmsend' \(did you mean 'mdsmssend'\?\)"):
+        Fault("hang", operation="mdsmsend")
+    with pytest.raises(ValueError, match="mdsmssend is an operation of the send service, not"):
+        Fault("hang", service="account", operation="mdsmssend")
+    with pytest.raises(ValueError, match="status is 400 to 599, got 200"):
+        Fault("http-error", status=200)
+    assert Fault("code", service="account", operation="balance", code=-4).operation == "balance"
+    assert Fault("http-error", status=404).status == 404

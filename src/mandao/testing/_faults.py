@@ -9,6 +9,7 @@ Faults act on operation calls only; ``?wsdl``, help pages and 404s are never fai
 
 from __future__ import annotations
 
+import difflib
 import random
 import re
 import threading
@@ -92,6 +93,29 @@ class Fault:
             object.__setattr__(self, "code", str(self.code))  # code=-4 as code="-4"
         if not isinstance(self.code, str) or not re.fullmatch(r"-?\d{1,18}", self.code):
             raise ValueError(f"code must be a result code such as '-4', got {self.code!r}")
+        if self.kind == "http-error" and not 400 <= self.status <= 599:
+            raise ValueError(f"an http-error's status is 400 to 599, got {self.status!r}")
+        self._check_scope()
+
+    def _check_scope(self) -> None:
+        """A scope no request has (a misspelt service or operation) would never fire: a
+        test armed with it would pass without testing anything."""
+        from ._services import ACCOUNT_SERVICE, SEND_SERVICE
+
+        if self.service not in (None, "send", "account"):
+            raise ValueError(f"service must be 'send', 'account' or None, got {self.service!r}")
+        if self.operation is None:
+            return
+        of = {op.name: spec.name for spec in (SEND_SERVICE, ACCOUNT_SERVICE)
+              for op in spec.operations}  # fmt: skip
+        if self.operation not in of:
+            close = difflib.get_close_matches(self.operation, list(of), n=1)
+            meant = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"no operation {self.operation!r}{meant}; one of "
+                             f"{', '.join(sorted(of))}")  # fmt: skip
+        if self.service is not None and of[self.operation] != self.service:
+            raise ValueError(f"{self.operation} is an operation of the {of[self.operation]} "
+                             f"service, not of {self.service}: it would never fire")  # fmt: skip
 
     @property
     def processes(self) -> bool:
