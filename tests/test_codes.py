@@ -199,6 +199,18 @@ def test_explain_rejects_strings_that_are_not_integers(bad: str) -> None:
     assert isinstance(caught.value, ValueError)
 
 
+@pytest.mark.parametrize("name", ["DUPLICATE_SUBMISSION", " duplicate-submission ",
+                                  "Duplicate Submission"])  # fmt: skip
+def test_explain_takes_a_codes_name_as_the_command_line_does(name: str) -> None:
+    """A code's name, in any case, with - or a space for _, is its row; a name no row has
+    is a ValidationError naming the closest."""
+    assert explain(name) is CODES[-20]
+    with pytest.raises(ValidationError, match=r"no result code is named 'DUPLICATE_SUBMISION'; "
+                       r"did you mean DUPLICATE_SUBMISSION\?") as caught:  # fmt: skip
+        explain("DUPLICATE_SUBMISION")
+    assert caught.value.argument == "code"
+
+
 @pytest.mark.parametrize("bad", [None, 1.0, True, b"-20"])
 def test_explain_rejects_other_types(bad: object) -> None:
     """Values that are neither int nor str (bool included) raise ValidationError."""
@@ -311,7 +323,7 @@ def test_table_modules_import_only_light_modules() -> None:
     `mandao explain` starts fast."""
     stdlib = {"__future__", "contextlib", "enum", "re", "types", "collections.abc", "typing"}
     ours = {"_code_info", "_code_table", "_code_table_params", "_errors"}
-    allowed = stdlib | ours | {"argparse", "pathlib"}
+    allowed = stdlib | ours | {"argparse", "pathlib", "difflib"}  # difflib: a name no row has
     for name in ("_codes", "_code_info", "_code_table", "_code_table_params"):
         tree = ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8"))
         for node in ast.walk(tree):

@@ -61,11 +61,32 @@ def _grammar(success: str) -> re.Pattern[str]:
     return pattern
 
 
+#: What a code's name looks like (as typed: any case, ``-`` or a space for ``_``).
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\- ]{0,60}")
+
+
+def _by_name(name: str) -> CodeInfo:
+    """The row named ``name``; a ValidationError naming the closest names if none is."""
+    wanted = name.strip().upper().replace("-", "_").replace(" ", "_")
+    for info in CODES.values():
+        if info.name == wanted:
+            return info
+    import difflib
+
+    close = difflib.get_close_matches(wanted, [i.name for i in CODES.values()], n=3)
+    also = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise ValidationError(
+        f"no result code is named {name.strip()!r}{also} (mandao.CODES lists them)",
+        argument="code",
+    )
+
+
 def explain(code: int | str) -> CodeInfo:
     """Decode a result code, or a raw result string as the gateway sent it.
 
     Args:
-        code: an int, or a string such as ``"-20"`` (surrounding whitespace is ignored).
+        code: an int, a string such as ``"-20"`` (surrounding whitespace is ignored), or
+            a code's name (``"DUPLICATE_SUBMISSION"``, any case, ``-`` or a space for ``_``).
 
     Returns:
         The table's row; for a value not in the table, a row with ``known=False``: an
@@ -88,6 +109,8 @@ def explain(code: int | str) -> CodeInfo:
         # int() refuses strings past sys.get_int_max_str_digits(); that is bad input too.
         with contextlib.suppress(ValueError):
             value = int(code.strip())
+    if value is None and isinstance(code, str) and _NAME.fullmatch(code.strip()):
+        return _by_name(code)
     if value is None:
         shown = code if not isinstance(code, str) or len(code) <= 40 else code[:40] + "..."
         raise ValidationError(f"not an integer result code: {shown!r}", argument="code")

@@ -52,24 +52,6 @@ def _row(info: CodeInfo) -> dict[str, Any]:
     }
 
 
-def _by_name(name: str) -> CodeInfo:
-    """The row named ``name`` (any case; ``-`` or a space for ``_``)."""
-    from .._codes import CODES
-
-    wanted = name.strip().upper().replace("-", "_").replace(" ", "_")
-    for info in CODES.values():
-        if info.name == wanted:
-            return info
-    import difflib
-
-    close = difflib.get_close_matches(wanted, [i.name for i in CODES.values()], n=3)
-    also = f"; did you mean {' or '.join(close)}?" if close else ""
-    raise click.BadParameter(
-        f"no result code is named {name!r}{also} (`mandao codes` lists them all)",
-        param_hint="CODE",
-    )
-
-
 @click.command(cls=_CodeCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("code")
 @common_options
@@ -82,15 +64,12 @@ def explain(code: str, out: Output) -> None:
     is neither a number nor a name. A negative code no table knows is still shown,
     marked as unknown.
     """
-    if code.strip() and not code.strip().lstrip("-").isdigit():
-        info = _by_name(code)
-    else:
-        try:
-            info = explain_code(code)
-        except ValidationError as exc:
-            raise click.BadParameter(
-                exc.message.removeprefix("code: "), param_hint="CODE"
-            ) from None
+    try:
+        info = explain_code(code)
+    except ValidationError as exc:
+        message = exc.message.removeprefix("code: ")
+        message = message.replace("(mandao.CODES lists them)", "(`mandao codes` lists them all)")
+        raise click.BadParameter(message, param_hint="CODE") from None
     data = _row(info)
     meant = explain_code(-info.code) if info.code > 0 else None
     if meant is not None and meant.known:
