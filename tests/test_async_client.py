@@ -120,9 +120,16 @@ async def test_a_first_send_reads_the_wsdls_and_makes_its_transport_off_the_loop
     monkeypatch.setattr(wsdl.Wsdl, "client", binding)
     monkeypatch.setattr(aio, "AioTransport", Recorded)
     async with _client(gateway) as client:
+        # Entering the client did it, so no first call pays it under its caller's timeout.
+        assert len(threads) == 3  # the send and account services' WSDLs, the transport
         assert (await client.send("13800138000", "首次【示例】")).complete
         assert (await client.balance()) >= 0
-    assert len(threads) == 3  # the send and account services' WSDLs, the transport
+    assert len(threads) == 3
+    assert threading.current_thread().name not in threads
+    client = _client(gateway)  # not entered: the first call does it, off the loop too
+    assert (await client.send("13800138001", "首次【示例】")).complete
+    await client.aclose()
+    assert len(threads) == 6
     assert threading.current_thread().name not in threads
 
 

@@ -346,6 +346,9 @@ class AsyncClient(AsyncInbound):
             journal.close()  # no request ever went: opened, if at all, by the caller's reads
 
     async def __aenter__(self) -> AsyncClient:
+        """Made ready to send (in the worker: the WSDLs read, the journal opened), so that
+        no first call pays it under its caller's timeout."""
+        await self._sending()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
