@@ -118,8 +118,8 @@ class Ledger:
 
     >>> from mandao.testing import SandboxGateway
     >>> with SandboxGateway(accounts={"SDK-TST-010-00001": "secret"}) as gw:
-    ...     len(gw.ledger), gw.ledger.for_mobile("13800138000")
-    (0, [])
+    ...     len(gw.ledger), gw.ledger.for_mobile("13800138000"), gw.ledger
+    (0, [], <Ledger: 0 message(s), 0 rejection(s), 0 fault(s)>)
     """
 
     def __init__(self) -> None:
@@ -230,6 +230,11 @@ class Ledger:
         """Every injected fault that fired, oldest first (a copy)."""
         with self._lock:
             return list(self._faults)
+
+    def __repr__(self) -> str:
+        with self._lock:
+            counts = len(self._messages), len(self._rejections), len(self._faults)
+        return "<Ledger: {} message(s), {} rejection(s), {} fault(s)>".format(*counts)
 
     def __len__(self) -> int:
         with self._lock:
