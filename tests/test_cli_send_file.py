@@ -284,10 +284,10 @@ def test_a_number_given_another_text_by_a_later_row_is_one_warning_by_line(
             ("+86 138 0013 8000", "乙您好【示例】"), ("13800138000", "乙您好【示例】")]  # fmt: skip
     result = run(["send-file", str(_csv(tmp_path / "c.csv", rows)), "--yes", "--json"], env=env)
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines() == [
-        "warning: line 4: 13800138000 gets this text and line 2's: a number is sent every "
-        "text its rows give it"
-    ]
+    said = ("line 4: 13800138000 gets this text and line 2's: a number is sent every text "
+            "its rows give it")  # fmt: skip
+    assert result.stderr.splitlines() == [f"warning: {said}"]
+    assert as_json(result)["warnings"] == [said]  # in the JSON report too
     assert _sent(gateway) == Counter([rows[0], rows[1], ("13800138000", rows[2][1])])
 
 

@@ -30,7 +30,7 @@ from .._errors import ConfigError, MandaoError, ValidationError
 from ._campaign import Row, check_rows, journal_states, masked, rows_by_group
 from ._common import EXIT_PARTIAL, Output, confirm
 from ._interrupt import Tracker, interrupted, terminated_as_ctrl_c
-from ._output import Refusal
+from ._output import Refusal, cli_terms
 from ._progress import progress_bar
 from ._table import SHEET_SUFFIXES, csv_rows, decode, read_sheet, records_of
 from .send import batch_lines, batches_data, id_lines, send_options, suppression_option
@@ -155,6 +155,7 @@ def send_file(
             "rows": len(rows) + len(bad),
             "invalid": bad,
             "repeated": len(rows) - len(unique),
+            "warnings": [" ".join(cli_terms(note).split()) for note in notes],  # as on stderr
             "journal": str(client.journal.path) if client.journal is not None else None,
         }
         todo, done, unsure = unique, [], []
