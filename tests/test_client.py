@@ -213,6 +213,17 @@ def test_service_explorer_fills_sn_and_pwd(client: mandao.Client, gateway: Sandb
     with pytest.raises(TypeError, match=r"by name: mdsmssend\(mobile=\.\.\., content="):
         client.service.mdsmssend("13800138000", "x")
     assert gateway.ledger.messages[0].content == "探索【示例】"
+    # Each kind of raw call says what it leaves out, not what the others do.
+    with pytest.warns(UserWarning, match="^report through the raw proxy") as report:
+        client.account_service.report(maxid="0")
+    with pytest.warns(UserWarning, match="^mo through the raw proxy") as mo:
+        client.account_service.mo()
+    assert [str(w.message) for w in [*report, *mo]] == [
+        "report through the raw proxy stores no report, nor matches any to the journal's "
+        "sends: client.fetch_reports() does it all",
+        "mo through the raw proxy takes replies the gateway gives once, and stores none of "
+        "them: client.fetch_replies() does it all",
+    ]
     assert client.account_service.GetBalance().isdigit()  # plain-password operation
     assert "mdgxsend" in dir(client.service)
     assert "mdsmssend(mobile, content" in repr(client.service)

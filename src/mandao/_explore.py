@@ -33,6 +33,18 @@ _UNRECORDED = {
 }  # fmt: skip
 
 
+#: What a raw call leaves out, by the client's method that does it instead.
+_SENT = "is not journaled, nor checked (signature, suppression list, duplicates)"
+_MISSED = {
+    "client.send()": _SENT,
+    "client.send_personalized()": _SENT,
+    "client.register()": "is not journaled, nor counted against the day's 10 (vendor §4.2)",
+    "client.unregister()": "is not journaled, nor counted against the day's 10 (vendor §4.2)",
+    "client.fetch_replies()": "takes replies the gateway gives once, and stores none of them",
+    "client.fetch_reports()": "stores no report, nor matches any to the journal's sends",
+}
+
+
 class _PrefilledOperation:
     """One operation of a zeep proxy; ``sn`` and the right form of ``pwd`` are added."""
 
@@ -54,9 +66,7 @@ class _PrefilledOperation:
         instead = _UNRECORDED.get(op.name)
         if instead is not None:
             warnings.warn(
-                f"{op.name} through the raw proxy is not journaled, nor checked (signature, "
-                f"suppression list, duplicates), and replies or reports it fetches are "
-                f"gone from the gateway, never stored: {instead} does it all",
+                f"{op.name} through the raw proxy {_MISSED[instead]}: {instead} does it all",
                 stacklevel=2,
             )
         return self._explorer._call(op, kwargs)
