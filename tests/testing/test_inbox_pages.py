@@ -184,6 +184,15 @@ def test_a_thread_of_a_number_with_a_plus(gw: SandboxGateway, web: httpx.Client)
     assert len(tree.xpath('//div[contains(@class, "bubble") and contains(@class, "reply")]')) == 1
 
 
+def test_a_thread_of_what_is_no_number_is_not_found(gw: SandboxGateway, web: httpx.Client) -> None:
+    """/threads/abc has nothing in it and no reply can come from it: 404 naming why, not
+    a page whose reply box then fails; an empty thread of a number is a page."""
+    response = web.get("/threads/abc")
+    assert response.status_code == 404
+    assert "not a mobile number: &#39;abc&#39;" in response.text  # escaped
+    assert web.get("/threads/13900139000").status_code == 200
+
+
 def test_the_fault_form_switches_a_fault(gw: SandboxGateway, web: httpx.Client) -> None:
     """POST /faults answers 303 to /; the kind is armed on every request until switched
     off; the page shows it selected."""

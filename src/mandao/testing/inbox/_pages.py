@@ -17,6 +17,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .._faults import FAULT_KINDS
+from .._inbound import check_reply_mobile
 from ._app import InboxApp
 from ._http import HttpError, Request, Response, form_fields, one, positive_int
 from ._message import InboxMessage
@@ -115,6 +116,11 @@ def thread(app: InboxApp, request: Request) -> Response:
     mobile = mobile_key(request.params["mobile"])
     last_id = app.view.ledger.last_number  # before the page, as on the list
     items = app.view.thread(mobile)
+    if not items:  # a thread of nothing yet: only of a number a reply may come from
+        try:
+            check_reply_mobile(mobile)
+        except ValueError as exc:
+            raise HttpError(404, f"no thread: {exc}", "mobile") from None
     latest = app.view.latest(mobile)
     return _html(
         "thread.html",
