@@ -397,3 +397,39 @@ async def test_every_method_of_client_is_asyncclients_with_its_parameters() -> N
                 inspect.signature(sync).parameters.keys()
                 == inspect.signature(other).parameters.keys()
             ), name
+
+
+async def test_work_a_worker_has_begun_is_seen_through_and_its_cancellations_kept() -> None:
+    """A task cancelled (twice, one with a message) while a worker thread does work for it
+    waits for the work, then gets its cancellations back, the message with them: what
+    the canceller said is never lost on the way (a PostgreSQL board is asked so)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mandao._coordination.aio import finish
+
+    gate, began = threading.Event(), threading.Event()
+
+    def work() -> str:
+        began.set()
+        gate.wait(30)
+        return "done"
+
+    seen: list[str] = []
+
+    async def waiter(pool: ThreadPoolExecutor) -> None:
+        loop = asyncio.get_running_loop()
+        seen.append(await finish(loop.run_in_executor(pool, work)))
+        await asyncio.sleep(0)  # the cancellations asked meanwhile arrive here
+
+    with ThreadPoolExecutor(1) as pool:
+        task = asyncio.create_task(waiter(pool))
+        await asyncio.to_thread(began.wait, 30)
+        task.cancel()
+        await asyncio.sleep(0)
+        task.cancel("the handler's own reason")  # the last one's message is the task's
+        await asyncio.sleep(0)
+        gate.set()
+        with pytest.raises(asyncio.CancelledError, match=r"^the handler's own reason$"):
+            await task
+    assert seen == ["done"]
+    assert task.cancelling() == 2

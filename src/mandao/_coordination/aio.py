@@ -45,18 +45,18 @@ async def finish(future: asyncio.Future[T]) -> T:
     given back) is never left half seen."""
     task = asyncio.current_task()
     assert task is not None  # noqa: S101 (awaited in a task)
-    cancels = 0
+    asked: list[object] = []  # each cancellation's message (None: none)
     while not future.done():
         try:
             await asyncio.wait([future])
-        except asyncio.CancelledError:
-            # Taken back now and asked again once done, as often as asked: the task's
-            # count of cancellations stays what its canceller expects (asyncio.timeout
-            # turns its own into TimeoutError by that count).
+        except asyncio.CancelledError as exc:
+            # Taken back now and asked again once done, as often as asked and with the
+            # message it came with: the task's count of cancellations stays what its
+            # canceller expects (asyncio.timeout turns its own into TimeoutError by it).
             task.uncancel()
-            cancels += 1
-    for _ in range(cancels):
-        task.cancel()
+            asked.append(exc.args[0] if exc.args else None)
+    for message in asked:
+        task.cancel(message)
     return future.result()
 
 
