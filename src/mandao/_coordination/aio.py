@@ -132,11 +132,10 @@ async def admit(
 
 def _why(store: SerialStore, sn: str, start: float, lease: float) -> str:
     """What a task cancelled while it waited for a slot was waiting for."""
-    state, limit, now = store.state, store.limit, time.monotonic()
+    now = time.monotonic()
     why = (
         f"not sent: cancelled after waiting {now - start:.1f}s for a slot of serial {sn} "
-        f"(max_in_flight={limit if limit is not None else 'unlimited'}, "
-        f"{state.in_flight + len(state.holds)} in flight here or in another process)"
+        f"({store.occupancy()} here or in another process)"
     )
     then = store._unanswered
     if then is not None and now - then < lease:

@@ -259,14 +259,11 @@ class SerialStore:
         if lasted < LONG_WAIT:
             return min(nap, LONG_WAIT - lasted), False
         if not told:
-            state, limit = self.state, self._limit
             logger.info(
-                "serial %s: waiting for a slot (max_in_flight=%s, %d in flight here or in "
-                "another process; an unanswered request keeps its slot one read timeout "
-                "after it was written); waiting up to %.0fs more",
-                sn, limit if limit is not None else "unlimited",
-                state.in_flight + len(state.holds), left,
-                extra={"mandao_waiting": sn},
+                "serial %s: waiting for a slot (%s here or in another process; an unanswered "
+                "request keeps its slot one read timeout after it was written); waiting up "
+                "to %.0fs more",
+                sn, self.occupancy(), left, extra={"mandao_waiting": sn},
             )  # fmt: skip
         return nap, True
 
@@ -287,13 +284,16 @@ class SerialStore:
         state = self._shared.admission
         return state.limit is None or state.in_flight < state.limit or bool(state.holds)
 
+    def occupancy(self) -> str:
+        """What a waiter waits behind: ``max_in_flight=1, 1 in flight``."""
+        state, limit = self.state, self._limit
+        shown = limit if limit is not None else "unlimited"
+        return f"max_in_flight={shown}, {state.in_flight + len(state.holds)} in flight"
+
     def _busy(self, sn: str, waited: float) -> SerialBusy:
-        limit = self._limit
         return SerialBusy(
-            f"not sent: waited {waited:.1f}s for a slot of serial {sn} "
-            f"(max_in_flight={limit if limit is not None else 'unlimited'}, "
-            f"{self.state.in_flight + len(self.state.holds)} in flight); raise "
-            "Timeouts.wait, or send fewer calls at once",
+            f"not sent: waited {waited:.1f}s for a slot of serial {sn} ({self.occupancy()}); "
+            "raise Timeouts.wait, or send fewer calls at once",
             waited=waited,
         )
 
