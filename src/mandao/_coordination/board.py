@@ -120,6 +120,7 @@ class BoardState:
         self.admission = Admission.start(groups, limit)
         urls = (f"{s}={','.join(u or '' for u in us)}" for s, us in sorted(groups.urls.items()))
         self._key = "|".join([sn, *urls])
+        self._serial = sn + "|"  # how every key of the serial's boards starts
         self._restart()
 
     def _restart(self) -> None:

@@ -95,7 +95,6 @@ class FileState(BoardState):
         super().restart()
 
     def others(self) -> list[tuple[str, Board, float]]:
-        serial = self._key.partition("|")[0] + "|"
         found: list[tuple[str, Board, float]] = []
         for note in self._path.parent.glob("*" + _NOTE):
             key = self._notes.get(note.name)
@@ -104,7 +103,7 @@ class FileState(BoardState):
                     key = self._notes[note.name] = note.read_text(encoding="utf-8")
                 except (OSError, ValueError):
                     continue  # gone, or no note of ours: passed over
-            if key.startswith(serial) and key != self._key:
+            if key.startswith(self._serial) and key != self._key:
                 board = _peek(note.with_suffix(""))
                 if board is not None:
                     found.append((key, board, time.time()))

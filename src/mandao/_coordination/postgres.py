@@ -119,7 +119,7 @@ class PostgresState(BoardState):
                 .execute(
                     "SELECT key, board, extract(epoch FROM clock_timestamp())::float8 "
                     "FROM mandao_serials WHERE starts_with(key, %s) AND key <> %s",
-                    (self._key.partition("|")[0] + "|", self._key),
+                    (self._serial, self._key),
                 )
                 .fetchall()
             )

@@ -62,6 +62,11 @@ class Board(Protocol):
 HOLDERS: set[int] = set()
 #: A board looks at the serial's other boards at most this often (seconds).
 LOOK = 5.0
+#: A partner of a store: its key, the partner's key, the partner.
+Partner = tuple[Key, Key, Store]
+#: The pairs of keys already said.
+_said: set[frozenset[Key]] = set()
+_lock = threading.Lock()
 
 
 def _forked() -> None:
@@ -73,12 +78,6 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-
-#: A partner of a store: its key, the partner's key, the partner.
-Partner = tuple[Key, Key, Store]
-#: The pairs of keys already said.
-_said: set[frozenset[Key]] = set()
-_lock = threading.Lock()
 
 
 def _hosts(key: Key) -> set[str]:
