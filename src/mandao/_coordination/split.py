@@ -140,10 +140,10 @@ def check(store: Store) -> None:
     request out or lingering, the first time for that pair; and for each board of another
     process that ``look`` found."""
     shared = getattr(store, "_shared", None)  # a board (others, below), or the process's
-    with _lock:  # taken whole: a thread's look may add to it meanwhile
-        found: list[str] = getattr(shared, "strangers", [])
-        if found:
-            shared.strangers = []  # type: ignore[union-attr]
+    found: list[str] = []
+    if getattr(shared, "strangers", None):  # mostly empty: no lock taken on every grant
+        with _lock:  # taken whole: a thread's look may add to it meanwhile
+            found, shared.strangers = shared.strangers, []  # type: ignore[union-attr]
     mine = getattr(shared, "key", "")
     for stranger in found:
         logger.warning(
