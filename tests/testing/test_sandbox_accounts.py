@@ -140,3 +140,15 @@ def test_a_reply_posted_to_an_inbox_without_accounts_is_a_400():
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["parameter"] == "sn"
     assert "no account" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("sn", ["SDK-TST-01-00001", "sdk_tst_010_00001", "", "SDK-TST-010-00001 "])
+def test_an_account_of_another_shape_than_the_gateways_is_refused(sn: str) -> None:
+    """mandao.Client refuses such a serial, and the gateway answers -602 to it: the
+    sandbox refuses to hold it, as it is made or added later."""
+    with pytest.raises(ValueError, match="not a serial of the gateway's shape XXX-XXX-XXX-XXXXX"):
+        SandboxGateway(accounts={sn: "secret"})
+    gw = SandboxGateway()
+    with pytest.raises(ValueError, match="refused with -602"):
+        gw.add_account(sn, SandboxAccount("secret"))
+    assert gw.serials == []

@@ -258,3 +258,28 @@ def test_a_fault_scope_no_request_has_is_refused():
         Fault("http-error", status=200)
     assert Fault("code", service="account", operation="balance", code=-4).operation == "balance"
     assert Fault("http-error", status=404).status == 404
+
+
+@pytest.mark.parametrize(
+    ("fault", "shown"),
+    [
+        (Fault("hang"), "Fault('hang', times=1)"),
+        (Fault("slow", delay=0.2, times=3), "Fault('slow', times=3, delay=0.2)"),
+        (
+            Fault("http-error", status=503, operation="mdsmssend"),
+            "Fault('http-error', times=1, status=503, operation='mdsmssend')",
+        ),
+        (
+            Fault("code", code=-4, probability=0.5, seed=1),
+            "Fault('code', probability=0.5, seed=1, code='-4')",
+        ),
+        (
+            Fault("huge", size=1024, process=False),
+            "Fault('huge', times=1, size=1024, process=False)",
+        ),
+    ],
+)
+def test_a_faults_repr_shows_what_its_kind_reads(fault: Fault, shown: str) -> None:
+    """A hang has no delay, status or size to show; what the kind ignores is left out."""
+    assert repr(fault) == shown
+    assert eval(shown) == fault  # noqa: S307 - our own text, read back as the same fault

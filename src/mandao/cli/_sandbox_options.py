@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
-import re
 import shlex
 import tempfile
 from pathlib import Path
@@ -18,7 +17,8 @@ from typing import Any
 
 import click
 
-from mandao.testing import DEFAULT_PASSWORD, DEFAULT_SN, Fault, SandboxAccount, SandboxGateway
+from mandao.testing import DEFAULT_PASSWORD, Fault, SandboxAccount, SandboxGateway
+from mandao.testing._accounts import check_serial_shape
 
 __all__ = [
     "EXPORTED_SUFFIXES",
@@ -74,8 +74,6 @@ def parse_fault(spec: str) -> tuple[str, Fault]:
         raise click.BadParameter(str(exc)) from exc
 
 
-# The gateway's serial shape (XXX-XXX-XXX-XXXXX); any other serial is -602 on every call.
-_SERIAL = re.compile(r"[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}")
 _PORT_FLAGS = {
     "primary send port": "--port",
     "primary account port": "--account-port",
@@ -99,12 +97,10 @@ def parse_account(spec: str, balance: int, registered: bool) -> tuple[str, Sandb
             )
     if not sn or not password:
         raise click.BadParameter("expected SN:PASSWORD", param_hint="--account")
-    if not _SERIAL.fullmatch(sn):
-        raise click.BadParameter(
-            f"{sn!r} is not a serial of the gateway's shape XXX-XXX-XXX-XXXXX "
-            f"(e.g. {DEFAULT_SN}): every call of it would be refused with -602",
-            param_hint="--account",
-        )
+    try:
+        check_serial_shape(sn)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--account") from None
     return sn, SandboxAccount(password, balance=balance, registered=registered)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from .._credentials import SERIAL_PATTERN
 from ._choices import check_max_in_flight
 
 __all__ = [
@@ -77,6 +78,16 @@ class SandboxAccount:
         check_max_in_flight(self.max_in_flight)
         check_service_number(self.service_number)
         check_refused(self.refused)
+
+
+def check_serial_shape(sn: str) -> None:
+    """Raise ValueError unless ``sn`` has the gateway's serial shape, XXX-XXX-XXX-XXXXX: an
+    account of any other would answer -602 to every call (as ``mandao.Client`` refuses it)."""
+    if not (isinstance(sn, str) and SERIAL_PATTERN.fullmatch(sn)):
+        raise ValueError(
+            f"{sn!r} is not a serial of the gateway's shape XXX-XXX-XXX-XXXXX "
+            "(e.g. SDK-TST-010-00001): every call of it would be refused with -602"
+        )
 
 
 def check_service_number(value: str) -> None:

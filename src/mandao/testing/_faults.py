@@ -45,6 +45,19 @@ _PROCESS_DEFAULT = {
 }
 
 
+#: The settings each kind reads (the others are ignored on it, and left out of its repr).
+_READS: dict[str, tuple[str, ...]] = {
+    "slow": ("delay",),
+    "http-error": ("status", "body", "process"),
+    "html": ("body", "process"),
+    "malformed-xml": ("process",),
+    "truncated": ("process",),
+    "huge": ("size", "process"),
+    "code": ("code",),
+}
+_SETTINGS = ("delay", "status", "body", "code", "size", "process")
+
+
 @dataclass(frozen=True)
 class Fault:
     """One fault to inject on a host.
@@ -96,6 +109,18 @@ class Fault:
         if self.kind == "http-error" and not 400 <= self.status <= 599:
             raise ValueError(f"an http-error's status is 400 to 599, got {self.status!r}")
         self._check_scope()
+
+    def __repr__(self) -> str:
+        """The kind, then only what is set or read by it: ``Fault('hang', times=1)``."""
+        reads = _READS.get(self.kind, ())
+        shown = [repr(self.kind)]
+        for name in ("times", "probability", "seed", *_SETTINGS, "service", "operation"):
+            value = getattr(self, name)
+            if name in _SETTINGS and name not in reads:
+                continue
+            if value is not None or (name in reads and name not in ("body", "process")):
+                shown.append(f"{name}={value!r}")
+        return f"Fault({', '.join(shown)})"
 
     def _check_scope(self) -> None:
         """A scope no request has (a misspelt service or operation) would never fire: a

@@ -15,7 +15,14 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 
-from ._accounts import Account, AccountState, SandboxAccount, check_refused, check_service_number
+from ._accounts import (
+    Account,
+    AccountState,
+    SandboxAccount,
+    check_refused,
+    check_serial_shape,
+    check_service_number,
+)
 from ._choices import Rules, check_max_in_flight
 from ._inbound import Inbox
 from ._ledger import Ledger
@@ -71,7 +78,8 @@ class GatewayState:
 
     # -- account administration (from tests) --------------------------------------------
     def add_account(self, sn: str, account: SandboxAccount) -> None:
-        """Create or replace the serial ``sn``."""
+        """Create or replace the serial ``sn`` (ValueError: not of the gateway's shape)."""
+        check_serial_shape(sn)
         with self.lock:
             self.accounts[sn] = Account.start(account, self.default_balance)
 
