@@ -217,3 +217,50 @@ def test_read_sheet_gives_text_cells_numbered_by_row(tmp_path: Path) -> None:
         ],
         "S",
     )
+
+
+def _with_saved_values(path: Path, values: dict[str, str]) -> Path:
+    """``path`` rewritten as Excel would save it: each formula cell of ``values`` (by its
+    reference) also holds the value Excel computed (openpyxl writes formulas only)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        parts = {name: book.read(name) for name in book.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = parts[sheet].decode()
+    for ref, value in values.items():
+        xml, found = re.subn(rf'(<c r="{ref}"[^>]*>\s*<f>[^<]*</f>)\s*(<v\s*/>|<v></v>)?',
+                             rf"\1<v>{value}</v>", xml)  # fmt: skip
+        assert found == 1, (ref, xml)
+    parts[sheet] = xml.encode()
+    with zipfile.ZipFile(path, "w") as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+    return path
+
+
+def test_a_formula_reads_as_its_saved_value(tmp_path: Path) -> None:
+    """A workbook saved by Excel keeps each formula's value: that is the cell's text."""
+    rows: list[tuple[object, ...]] = [("mobile", "content"), ("=13800138000+1", NOTICE)]
+    path = _with_saved_values(_xlsx(tmp_path / "c.xlsx", ("S", rows)), {"A2": "13800138001"})
+    assert read_sheet(path) == ([(1, ["mobile", "content"]), (2, ["13800138001", NOTICE])], "S")
+
+
+def test_a_formula_with_no_saved_value_is_refused_by_its_cells_not_read_as_empty(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """openpyxl (or another program that does not compute) wrote the formulas: an empty
+    ``at`` would send at once, so nothing is sent and the cells are named."""
+    rows: list[tuple[object, ...]] = [
+        ("mobile", "content", "at"),
+        (13800138000, NOTICE, '=TEXT(NOW()+1,"yyyy-mm-dd hh:mm:ss")'),
+        *[(13800138000 + i, f'="第{i}期"&"【示例】"') for i in range(1, 5)],
+    ]
+    path = _xlsx(tmp_path / "c.xlsx", ("S", rows))
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    error = as_json(result)["error"]
+    assert "C2, B3, B4 and 2 more: a formula with no saved value" in error["message"]
+    assert "open and save the file in Excel or LibreOffice" in error["message"]
+    assert gateway.ledger.messages == []

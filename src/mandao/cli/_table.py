@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from .._errors import ConfigError, ValidationError
 from ._inputs import decode as decode_text
@@ -90,9 +91,37 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
             "(or save the sheet as CSV)",
             remedy_included=True,
         ) from None
-    book = None
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        # Formulas as written first: a sheet without any (the usual one) is read once.
+        cells, title, formulas = _read(load_workbook, path, sheet, data_only=False)
+        if formulas:
+            # The values the program that saved the workbook computed, for those cells.
+            values, _, _ = _read(load_workbook, path, title, data_only=True)
+            _computed(cells, values, formulas, path.name)
+    except ValidationError:
+        raise
+    except Exception as exc:  # a damaged file fails deep inside zipfile or the XML parser
+        raise Refusal(f"not a workbook openpyxl can read: {exc}", argument=path.name) from exc
+    rows = []
+    for number, row in enumerate(cells, start=1):
+        texts = [_cell(value, number_format) for value, number_format in row]
+        while texts and not texts[-1].strip():
+            texts.pop()  # a sheet row has no length: trailing blanks are not cells
+        if texts:
+            rows.append((number, texts))
+    return rows, title
+
+
+Cells = list[list[tuple[object, str | None]]]
+
+
+def _read(
+    load: Any, path: Path, sheet: str | None, *, data_only: bool
+) -> tuple[Cells, str, list[tuple[int, int]]]:
+    """Every row's (value, number format) pairs, the sheet's name, and where the
+    formulas are (row and column, from 0)."""
+    book = load(path, read_only=True, data_only=data_only)
+    try:
         sheets = {ws.title: ws for ws in book.worksheets}
         ws = sheets.get(sheet) if sheet is not None else next(iter(sheets.values()), None)
         if ws is None:
@@ -101,21 +130,35 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
                 argument="--sheet",
             )
         ws.reset_dimensions()  # a writer's wrong <dimension> would cut the rows short
-        rows = []
-        for number, values in enumerate(ws.iter_rows(), start=1):
-            cells = [_cell(c.value, c.number_format) for c in values]
-            while cells and not cells[-1].strip():
-                cells.pop()  # a sheet row has no length: trailing blanks are not cells
-            if cells:
-                rows.append((number, cells))
-        return rows, ws.title
-    except ValidationError:
-        raise
-    except Exception as exc:  # a damaged file fails deep inside zipfile or the XML parser
-        raise Refusal(f"not a workbook openpyxl can read: {exc}", argument=path.name) from exc
+        cells: Cells = []
+        formulas = []
+        for row in ws.iter_rows():
+            cells.append([(c.value, c.number_format) for c in row])
+            formulas += [(len(cells) - 1, i) for i, c in enumerate(row) if c.data_type == "f"]
+        return cells, str(ws.title), formulas
     finally:
-        if book is not None:
-            book.close()
+        book.close()
+
+
+def _computed(cells: Cells, values: Cells, formulas: list[tuple[int, int]], name: str) -> None:
+    """Put each formula's saved value in its place; refuse a formula with none (written
+    by a program that does not compute formulas, it would read as an empty cell)."""
+    from openpyxl.utils import get_column_letter
+
+    unsaved = []
+    for row, column in formulas:
+        value = values[row][column][0] if column < len(values[row]) else None
+        if value is None:
+            unsaved.append(f"{get_column_letter(column + 1)}{row + 1}")
+        cells[row][column] = (value, cells[row][column][1])
+    if unsaved:
+        more = f" and {len(unsaved) - 3} more" if len(unsaved) > 3 else ""
+        raise Refusal(
+            f"{', '.join(unsaved[:3])}{more}: a formula with no saved value (the program "
+            "that wrote the workbook did not compute it); open and save the file in Excel "
+            "or LibreOffice, or type the values in",
+            argument=name,
+        )
 
 
 def _cell(value: object, number_format: str | None) -> str:
