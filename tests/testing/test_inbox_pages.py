@@ -4,7 +4,9 @@ work without JavaScript, escaping, fragments and the static files."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -70,6 +72,25 @@ def test_the_list_page_has_the_contracts_elements(gw: SandboxGateway, web: httpx
     clear = _xpath_one(tree, '//form[@id="clear-form"]')
     assert (clear.get("method"), clear.get("action")) == ("post", "/clear")
     _xpath_one(clear, './/button[@id="clear"]')
+
+
+@pytest.mark.parametrize(("tz", "zone"), [("UTC0", "UTC"), ("CST-8", "UTC+08:00")])
+def test_times_say_their_zone(
+    gw: SandboxGateway, web: httpx.Client, monkeypatch: pytest.MonkeyPatch, tz: str, zone: str
+) -> None:
+    """A message's time is the machine's, and says which zone that is: in China (CST-8),
+    the same instant eight hours on, marked +08:00."""
+    monkeypatch.setenv("TZ", tz)
+    time.tzset()
+    try:
+        gw.client(SN, PASSWORD).send("13800138000", "验证码 482915【示例】")
+        shown = _xpath_one(_page(web, "/"), '//li[@class="message"]//time')
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    at = datetime.fromisoformat(shown.get("datetime"))
+    local = at.astimezone(timezone(timedelta(hours=8 if zone != "UTC" else 0)))
+    assert shown.text == f"{local:%Y-%m-%d %H:%M:%S} {zone}"
 
 
 @pytest.mark.parametrize("host", ["primary", "backup"])

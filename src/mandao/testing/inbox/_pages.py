@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -66,9 +67,18 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(pieces=_pieces, thread_url=thread_url, fault_kinds=FAULT_KINDS)
-    # Messages and replies alike in the machine's time zone (replies arrive in China time).
-    env.filters["clock"] = lambda when: when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    env.filters["clock"] = clock
     return env
+
+
+def clock(when: datetime) -> str:
+    """``when`` in the machine's time zone, to the second, and which zone that is (messages
+    and replies alike; replies arrive in China time): ``2026-12-03 17:30:00 UTC+08:00``,
+    or ``… UTC`` on a machine on UTC."""
+    local = when.astimezone()
+    offset = local.utcoffset() or timedelta(0)
+    zone = "" if not offset else local.isoformat()[-6:]  # +08:00
+    return f"{local:%Y-%m-%d %H:%M:%S} UTC{zone}"
 
 
 def _html(name: str, status: int = 200, **context: Any) -> Response:
