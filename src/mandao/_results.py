@@ -67,13 +67,19 @@ class Skipped(NamedTuple):
     ``skip_invalid=True``), ``duplicate: ...`` (the duplicate guard found it sent the
     same text recently) or ``suppressed: ...`` (on the suppression list).
 
-    >>> Skipped(3, "1380013800", "invalid: 10 digits").kind
-    'invalid'
+    >>> skipped = Skipped(3, "1380013800", "invalid: 10 digits")
+    >>> skipped.kind, skipped.mobile
+    ('invalid', '1380013800')
     """
 
     position: int
     value: str
     reason: str
+
+    @property
+    def mobile(self) -> str:
+        """The number as given (``value``), by the name ``Reply`` and ``Report`` use."""
+        return self.value
 
     @property
     def kind(self) -> str:
