@@ -22,7 +22,7 @@ from ._urlcode import url_decode
 
 __all__ = ["Item", "Planner", "check_serial", "md5_pwd", "plan_gx", "plan_sms"]
 
-_SN = re.compile(r"^[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}$")
+_SN = re.compile(r"[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}")
 _MSGFMT = frozenset({"", "0", "3", "4", "8", "15"})
 _STIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -63,7 +63,7 @@ def check_serial(sn: str, pwd: str) -> str | None:
     """-601 serial empty, -602 serial malformed, -603 password empty; None if all is well."""
     if not sn:
         return "-601"
-    if not _SN.match(sn):
+    if not _SN.fullmatch(sn):
         return "-602"
     if not pwd:
         return "-603"
