@@ -231,3 +231,16 @@ def test_too_many_mobiles_is_minus_6(raw_for):
     """More numbers than Rules.max_mobiles in one call answers -6."""
     with SandboxGateway(accounts={SN: PASSWORD}, rules=Rules(max_mobiles=3)) as gw:
         assert raw_for(gw).send("1,2,3,4", "x") == "-6"
+
+
+@pytest.mark.parametrize(
+    ("sn", "code"),
+    [("SDK-TST-010-00001", None), ("SDK-TST-010-00001\n", "-602"), ("SDK-TST-010-0000", "-602"),
+     ("", "-601")],
+)  # fmt: skip
+def test_a_serial_is_well_formed_only_whole(sn: str, code: str | None) -> None:
+    """The serial's shape is matched against the whole value: a trailing newline too is
+    a malformed serial (-602), as a regex's ``$`` alone would let it pass."""
+    from mandao.testing._checks import check_serial
+
+    assert check_serial(sn, "pwd") == code
