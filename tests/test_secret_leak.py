@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 from xml.sax.saxutils import escape
 
 import pytest
@@ -35,7 +35,15 @@ from .test_hostile import CONTENT_TYPES, ENVELOPES, Hostile, Make, Request, enve
 
 make, shared_pool = test_hostile.make, test_hostile.shared_pool  # the fixtures, here too
 
-PASSWORD = "Echo-Me-9"  # long enough not to match by chance in what servers say
+PASSWORD = "Echo-Me#9&<x y"  # long enough not to match by chance in what servers say
+
+
+def spelt(value: str) -> set[str]:
+    """``value`` as a server may spell it back: as sent in a URL or a form (percent-encoded,
+    hex in either case, a space as %20 or +), XML-escaped as in a SOAP body."""
+    encoded = {quote(value, safe=""), quote_plus(value, safe="")}
+    lowered = {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), e) for e in encoded}
+    return {value, escape(value), escape(value, {'"': "&quot;"}), *encoded, *lowered}
 
 
 def echoed(request: Request) -> str:
@@ -43,8 +51,9 @@ def echoed(request: Request) -> str:
     text = unquote_plus(request.path) + " " + request.body.decode("utf-8", "replace")
     found = re.findall(r"pwd=([^&\s\"']+)", text) + re.findall(r"<(?:\w+:)?pwd>([^<]*)<", text)
     forms = {form for value in found for form in (value, value.lower(), value.upper())}
-    # The gateway knows the plain password, whichever form the operation carries.
-    return f"echo {' '.join(sorted(forms))} {PASSWORD} of {text}"
+    # The gateway knows the plain password, whichever form the operation carries; and a
+    # server may echo the request as it came, encoded.
+    return f"echo {' '.join(sorted(forms))} {' '.join(sorted(spelt(PASSWORD)))} of {text}"
 
 
 def _whole(status: str, kind: str, body: bytes) -> bytes:
@@ -156,7 +165,7 @@ def test_echoed_secrets_reach_no_log_error_or_journal(
     """Every echo, every operation with a password, at DEBUG: the password and its MD5 form
     (either case) are nowhere in the logs, the errors, the journal or its export."""
     sn = serial()
-    secrets = {PASSWORD, md5_form(sn, PASSWORD), md5_form(sn, PASSWORD).lower()}
+    secrets = {*spelt(PASSWORD), md5_form(sn, PASSWORD), md5_form(sn, PASSWORD).lower()}
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
     journal = tmp_path / "journal.sqlite3"
@@ -201,3 +210,5 @@ def test_the_echo_servers_do_echo_the_secrets() -> None:
     for kind, echo in ECHOES.items():
         said = echo(request).decode()
         assert md5 in said or md5.lower() in said, kind
+    # ...and the password as a form or a URL carries it, in the echoes long enough for it.
+    assert quote(PASSWORD, safe="").lower() in ECHOES["result"](request).decode().lower()

@@ -8,8 +8,9 @@ same URLs and bodies.
 
 What a server sends back can echo the request anywhere (an error page, a fault string, a
 status line), not only as ``pwd=``: :class:`Secrets` are the exact values one request
-carried (the password, its MD5 form in both cases), scrubbed from every text that came
-from a server before mandao raises, logs or journals it. While a transport carries the
+carried (the password, its MD5 form in both cases), and each as a request or a reply may
+spell it (percent-encoded, XML-escaped), scrubbed from every text that came from a server
+before mandao raises, logs or journals it. While a transport carries the
 request they are also scrubbed from the log records of that exchange (:func:`scrubbing`).
 Never from what the user sent, nor from a result the gateway accepted: a short password
 can match digits of an id.
@@ -19,9 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import html
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from urllib.parse import quote, quote_plus
+from xml.sax.saxutils import escape
 
 __all__ = [
     "LIBRARY_LOGGERS",
@@ -57,24 +61,66 @@ LIBRARY_LOGGERS = (
 )
 
 
+_HEX = re.compile(r"%[0-9A-F]{2}")
+#: What a text holds if it spells a value otherwise than as itself (see spellings).
+_ENCODED = re.compile(r"[%&+]")
+_QUOTES = {'"': "&quot;", "'": "&apos;"}
+
+
+def spellings(value: str) -> set[str]:
+    """``value`` and each way a request or a reply may spell it: percent-encoded as a URL
+    or a form encodes it (hex in either case, a space as ``%20`` or ``+``), XML- or
+    HTML-escaped. A value of ASCII letters and digits (an MD5 form) has only itself.
+
+    >>> sorted(spellings("a#b c"))
+    ['a#b c', 'a%23b%20c', 'a%23b+c']
+    >>> sorted(spellings("p&w<d"))[:3]
+    ['p%26w%3Cd', 'p%26w%3cd', 'p&amp;w&lt;d']
+    """
+    if value.isascii() and value.isalnum():
+        return {value}
+    found = {value, escape(value), escape(value, _QUOTES), html.escape(value)}
+    for encoded in (
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        quote(value),
+        quote_plus(value),
+    ):
+        found |= {encoded, _HEX.sub(lambda hexed: hexed.group().lower(), encoded)}
+    return found
+
+
+def _longest_first(values: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(values, key=len, reverse=True))
+
+
 class Secrets:
-    """The exact secret values one request carries, to scrub from what a server sends back.
+    """The exact secret values one request carries, to scrub from what a server sends back,
+    however it spells them (:func:`spellings`).
 
     Never shown: the repr names how many there are, not what they are.
 
     >>> Secrets(["s3cr3t", "E032A1"]).scrub("echo: pwd s3cr3t, e032a1, E032A1")
     'echo: pwd ***, e032a1, ***'
+    >>> Secrets(["Xk9#pQ2<"]).scrub("A[Xk9%23pQ2%3C] B[Xk9%23pQ2%3c] C[xk9%23pq2%3c]")
+    'A[***] B[***] C[xk9%23pq2%3c]'
     """
 
-    __slots__ = ("_values",)
+    __slots__ = ("_spelt", "_values")
 
     def __init__(self, values: Iterable[str]) -> None:
         # Longest first: a password inside its own MD5 form (or the reverse) goes whole.
-        self._values = tuple(sorted({v for v in values if v}, key=len, reverse=True))
+        self._values = _longest_first({v for v in values if v})
+        self._spelt: tuple[str, ...] | None = None  # with every spelling, once one may show
 
     def scrub(self, text: str) -> str:
         """``text`` with every secret value, and every ``pwd=`` value, replaced by ``***``."""
-        for value in self._values:
+        values = self._values
+        if _ENCODED.search(text):  # an escape or a %: spelt otherwise, maybe (made once)
+            if self._spelt is None:
+                self._spelt = _longest_first({f for v in values for f in spellings(v)})
+            values = self._spelt
+        for value in values:
             if value in text:
                 text = text.replace(value, "***")
         return redact(text)
