@@ -88,6 +88,25 @@ def test_utf8_bom_and_gbk_files_are_read_and_named(
     assert (data["encoding"], data["recipients"]) == (named, 4)
 
 
+def test_a_utf8_file_with_a_stray_byte_is_refused_not_read_as_gbk(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """One Latin-1 byte in a UTF-8 file (a pasted cell): read as GBK, every text would go
+    out garbled (你好 as 浣犲ソ). Refused, by line and byte; a GBK file is still read."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("mobile,content\n13900001122,你好\n13900001123,你好 Jos".encode()
+                     + bytes([0xE9]) + b"a\n")  # fmt: skip
+    result = run(["send-file", str(path), "--signature", "示例", "--yes", "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    message = as_json(result)["error"]["message"]
+    assert message.startswith("mixed.csv: line 3: byte 0xE9 is not UTF-8, though the rest is")
+    assert gateway.ledger.messages == []
+    path.write_bytes("mobile,content\n13900001122,你好\n".encode("gbk"))
+    data = as_json(run(["send-file", str(path), "--signature", "示例", "--yes", "--json"], env=env))
+    assert data["encoding"] == "gbk"
+    assert [m.content for m in gateway.ledger.messages] == ["你好【示例】"]
+
+
 def test_invalid_rows_are_listed_by_line_and_nothing_is_sent(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -30,7 +30,7 @@ __all__ = [
 AT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
 #: Encodings tried in order when the file has no BOM. GB18030 contains GBK, so GBK is
 #: named when it is enough (what Excel on a Chinese Windows writes).
-_ENCODINGS = ("utf-8", "gbk", "gb18030")
+_FALLBACKS = ("gbk", "gb18030")
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8", "utf-8 (with BOM)"),
     (b"\xff\xfe", "utf-16-le", "utf-16"),
@@ -112,7 +112,18 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
             return raw.decode("utf-16-le"), "utf-16-le"
         except UnicodeDecodeError:
             pass
-    for encoding in _ENCODINGS:
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        bad = _not_utf8(raw, exc.start)
+    if bad is not None:
+        raise Refusal(
+            f"{bad}, though the rest is UTF-8 (a cell pasted from a file of another "
+            "encoding?): mend it there, or save the whole file as UTF-8; it is not read as "
+            "GBK, which would send the rest garbled",
+            argument=name,
+        )
+    for encoding in _FALLBACKS:
         try:
             return raw.decode(encoding), encoding
         except UnicodeDecodeError:
@@ -120,6 +131,26 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
     raise Refusal(  # pragma: no cover - gb18030 decodes almost any byte string
         "neither UTF-8, UTF-16 nor GBK/GB18030: save it as UTF-8", argument=name
     )
+
+
+def _not_utf8(raw: bytes, start: int) -> str | None:
+    """Where UTF-8 text ``raw`` has bytes that are not UTF-8 (the first at ``start``), when
+    it has more characters of UTF-8 beyond ASCII than such bytes: a UTF-8 file with a stray
+    byte, not a GBK one (whose text is almost all bytes UTF-8 refuses). None otherwise.
+
+    >>> _not_utf8("你好，Jos".encode() + bytes([0xE9]) + "a 再见".encode(), 12)
+    'line 1: byte 0xE9 is not UTF-8'
+    >>> _not_utf8("你好".encode("gbk"), 0) is None
+    True
+    """
+    text = raw.decode("utf-8", "surrogateescape")
+    stray = sum(1 for char in text if "\udc80" <= char <= "\udcff")
+    wide = sum(1 for char in text if char > "\x7f") - stray
+    if wide <= stray:
+        return None
+    line = raw.count(b"\n", 0, start) + 1
+    more = f" (and {stray - 1} more)" if stray > 1 else ""
+    return f"line {line}: byte 0x{raw[start]:02X}{more} is not UTF-8"
 
 
 @dataclass
