@@ -176,8 +176,12 @@ async def test_a_task_cancelled_while_connecting_is_journaled_not_sent(
         task = asyncio.create_task(client.send("13800138000", "连接中【示例】"))
         await _until(lambda: len(journal.pending()) == 1, "the pending row")
         task.cancel()
-        with pytest.raises(asyncio.CancelledError):
+        with pytest.raises(asyncio.CancelledError) as cancelled:
             await task
+        # The caller is told, as the journal is: a bare cancellation says what it did.
+        assert str(cancelled.value).startswith(
+            f"not sent: cancelled before the request was written to {gateway.hosts[0]}"
+        )
         (attempt,) = journal.attempts()
         assert attempt.outcome == "unreachable"
         assert "before the request was written" in attempt.detail
@@ -260,13 +264,21 @@ async def test_a_task_cancelled_once_written_is_unknown_and_keeps_the_slot(
                 task = asyncio.create_task(client.send("13800138000", "已写出【示例】"))
                 await asyncio.to_thread(held.wait, timeout=30)
                 task.cancel()
-                with pytest.raises(asyncio.CancelledError):
+                with pytest.raises(asyncio.CancelledError) as error:
                     await task
+                told = error.value
             else:
                 send = client.send("13800138000", "已写出【示例】")
-                with pytest.raises(TimeoutError):
+                with pytest.raises(TimeoutError) as timed_out:
                     await _timed_out_once_held(send, held)
                 assert held.held == 1
+                told = timed_out.value.__cause__
+            # What the caller catches says the code may have reached the phone.
+            assert isinstance(told, asyncio.CancelledError)
+            assert str(told).startswith(
+                f"outcome unknown: cancelled after the request was written to {gateway.hosts[0]}"
+            )
+            assert "journaled unknown and not sent again" in str(told)
             (attempt,) = journal.attempts()
             assert attempt.outcome == "unknown"
             assert "after the request was written" in attempt.detail

@@ -96,6 +96,22 @@ async def written(worker: Executor, write: Callable[[], None]) -> None:
     future.result()
 
 
+def told(exc: BaseException, written: bool, url: str, rrid: str | None) -> BaseException:
+    """A bare cancellation of a send as one that says what became of its request, for
+    its caller (a TimeoutError's cause, too); one with a message of its own is kept."""
+    if not isinstance(exc, asyncio.CancelledError) or exc.args:
+        return exc
+    if not written:
+        return asyncio.CancelledError(
+            f"not sent: cancelled before the request was written to {url}"
+        )
+    return asyncio.CancelledError(
+        f"outcome unknown: cancelled after the request was written to {url}"
+        f"{f' (rrid {rrid})' if rrid else ''}; it may have been sent, so it is journaled "
+        "unknown and not sent again"
+    )
+
+
 async def call(
     built: Built,
     recipients: Sequence[str],
@@ -135,7 +151,8 @@ async def call(
                     if grant is not None and not await admission.kept(store, grant, lease, worker):
                         return Interrupted(store.lost(grant, sn), False)
                 except (asyncio.CancelledError, *UNWRITTEN) as exc:
-                    return Interrupted(exc, False)  # nothing left (the row is in, or none)
+                    # Nothing left (the row is in, or none).
+                    return Interrupted(told(exc, False, url, rrid), False)
             began = written_at = time.monotonic()
             left = False
 
@@ -148,7 +165,7 @@ async def call(
                     built, url, on_written=wrote, budget=effect.budget
                 )
             except asyncio.CancelledError as exc:
-                return Interrupted(exc, left)
+                return Interrupted(told(exc, left, url, rrid), left)
             outcome = classify(exchange, host=url, operation=op.name, rrid=rrid,
                                recipients=recipients)  # fmt: skip
             if isinstance(outcome, str):
