@@ -35,6 +35,9 @@ from mandao._compose.segments import segments
         ("\ud800【示例】", "lone surrogate"),
         ("字" * 501, "500"),
         ("a" * 1001, "1000"),
+        ("x\x00y【示例】", "the control character U\\+0000 at position 1, which no phone"),
+        ("验证码\x1b【示例】", "U\\+001B at position 3"),
+        ("del\x7f【示例】", "U\\+007F"),
     ],
 )
 def test_bad_content_is_refused_with_the_reason(content: object, reason: str) -> None:
@@ -42,6 +45,12 @@ def test_bad_content_is_refused_with_the_reason(content: object, reason: str) ->
     with pytest.raises(mandao.ValidationError, match=reason) as info:
         validate_content(content)
     assert info.value.argument == "content"
+
+
+def test_tabs_and_line_breaks_are_no_control_characters_to_refuse() -> None:
+    """A text laid out on lines (or with a tab) goes as it is."""
+    laid_out = "第一行\r\n第二行\n\t缩进【示例】"
+    assert validate_content(laid_out) == laid_out
 
 
 def test_length_limits_are_inclusive() -> None:

@@ -264,6 +264,13 @@ def _spec(rules: ContentRules, content: object, msgfmt: str, argument: str) -> s
     if not content.strip():
         raise refuse("is empty")
     units, text = check(content), content
+    control = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", content)
+    if control:
+        raise refuse(
+            f"holds the control character U+{ord(control[0]):04X} at position "
+            f"{control.start()}, which no phone shows; remove it (tab, line feed and carriage "
+            "return are kept)"
+        )
     if not re.search("【[^【】]+】", text):
         if rules.signature is not None:
             tag = f"【{rules.signature}】"

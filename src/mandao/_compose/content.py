@@ -22,7 +22,13 @@ from typing import cast
 
 from .._errors import ValidationError
 from . import chunked
-from .encoding import encode_content, encode_contents, lone_surrogate, surrogate_message
+from .encoding import (
+    control_in,
+    encode_content,
+    encode_contents,
+    lone_surrogate,
+    surrogate_message,
+)
 from .segments import (
     MAX_ASCII,
     MAX_WIDE,
@@ -255,8 +261,8 @@ def outside() -> int:
 
 
 def _validated(contents: list[object], name: Callable[[int], str]) -> _Checked:
-    """Refuse the first content that is not text, is empty, holds a lone surrogate or is
-    longer than the gateway takes (-10)."""
+    """Refuse the first content that is not text, is empty, holds a lone surrogate, is
+    longer than the gateway takes (-10) or holds a control character."""
     checked = _Checked(cast("list[str]", contents), name)  # cut before the first non-str
     try:
         checked.joined()
@@ -264,14 +270,15 @@ def _validated(contents: list[object], name: Callable[[int], str]) -> _Checked:
         bad = _first(map(not_, map(isinstance, contents, repeat(str))))
         if bad is not None:
             checked.refuse(bad, f"expected text (str), got {type(contents[bad]).__name__}")
-    # A signed text is not blank: one proof for both rules, the cost of a strip per text
-    # being most of what checking 100,000 texts takes.
+    # A signed text is not blank: one proof for both rules (a strip per text costs more).
     checked.signed = bool(checked.texts) and _all_signed(checked.texts, checked.joined())
     if not checked.signed:
         bad = _first(map(not_, map(str.strip, checked.texts)))
         if bad is not None:
             checked.refuse(bad, "is empty")
     _check_units(checked)
+    if (control := control_in(checked.texts, checked.joined())) is not None:
+        checked.refuse(*control)
     return checked
 
 
@@ -306,9 +313,8 @@ def _check_units(checked: _Checked, at: list[int] | None = None) -> None:
 
 
 def _all_signed(texts: list[str], joined: str) -> bool:
-    """Whether every text ends, or every text starts, with the first text's signature: the
-    common case (one signature for all), proven by one count over ``joined``, the texts
-    joined by NUL (when none holds a NUL). False means: look text by text."""
+    """Whether every text ends, or starts, with the first text's signature (the common
+    case), by one count over ``joined`` (texts joined by NUL). False: look text by text."""
     n = len(texts)
     if joined.count("\x00") != n - 1:
         return False

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import repeat
 
 from .._errors import ValidationError
 
-__all__ = ["encode_content", "encode_contents", "lone_surrogate", "surrogate_message"]
+__all__ = [
+    "control_in",
+    "encode_content",
+    "encode_contents",
+    "lone_surrogate",
+    "surrogate_message",
+]
+
+#: What no phone shows: the C0 controls but tab, line feed and carriage return; and DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BUT_NUL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_in(texts: Sequence[str], joined: str) -> tuple[int, str] | None:
+    r"""The first of ``texts`` holding a control character, and why it is refused; None
+    when none does. ``joined``: the texts joined by NUL (one C-level pass for them all).
+
+    >>> control_in(["ok", "x\x00y"], "ok\x00x\x00y")
+    (1, 'holds the control character U+0000 at position 1, which no phone shows; remove it (tab, line feed and carriage return are kept)')
+    """  # noqa: E501
+    if joined.count("\x00") == len(texts) - 1 and not _CONTROL_BUT_NUL.search(joined):
+        return None
+    for index, text in enumerate(texts):
+        if (found := _CONTROL.search(text)) is not None:
+            return index, (
+                f"holds the control character U+{ord(found[0]):04X} at position "
+                f"{found.start()}, which no phone shows; remove it (tab, line feed and "
+                "carriage return are kept)"
+            )
+    return None  # pragma: no cover - the count or the search above found one
 
 
 def lone_surrogate(text: str) -> int | None:
