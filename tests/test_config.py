@@ -38,11 +38,11 @@ def test_file_holds_hosts_timeouts_signature_and_failover(tmp_path: Path) -> Non
     """Every file key becomes a Client argument: lists, a timeout table, a failover table."""
     cfg = _write(
         tmp_path / "m.toml",
-        'sn = "SDK-AAA-010-00001"\npassword = "pw"\nhosts = ["http://a:1/w.asmx"]\n'
+        'sn = "SDK-AAA-010-00001"\npassword = "pw"\nhosts = ["http://a:8061/w.asmx"]\n'
         'signature = "示例"\n[timeout]\nconnect = 2\nread = 9\n[failover]\ncooldown = 60\n',
     )
     kwargs = load_settings(cfg, environ={}).client_kwargs()
-    assert kwargs["hosts"] == ("http://a:1/w.asmx",)
+    assert kwargs["hosts"] == ("http://a:8061/w.asmx",)
     assert kwargs["timeout"] == mandao.Timeouts(2, 9)
     assert kwargs["failover"].cooldown == 60
     assert kwargs["signature"] == "示例"

@@ -23,6 +23,8 @@ GOOD = f'sn = "{SN}"\npassword_command = "echo pw"\n'
         ('hosts = ["http://127.0.0.1:28061"]', "has no service path"),
         ('account_hosts = "http://h:8060/"', "has no service path"),
         ("timeout = 0", "timeout"),
+        ("[timeout]\nconnect = true", "timeout.connect"),
+        ('[timeout]\nread = "30"', "timeout.read"),
         ("[failover]\ncooldown = -1", "failover"),
         ('[journal]\nduplicate_window = "soon"', "duplicate_window"),
     ],
@@ -70,6 +72,104 @@ def test_a_misspelt_key_is_refused_naming_the_key_it_is_near(
     assert (result.exit_code, error["kind"]) == (3, "config"), error
     key = line.partition(" ")[0]
     assert f"{key} (did you mean `{meant}`?), zzz_nothing_like;" in error["message"]
+
+
+def _dry_send(tmp_path: object, body: str) -> tuple[int, dict[str, object], str]:
+    """`mandao send --dry-run` with ``body`` after GOOD in a file: exit, error, the file."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "x.toml"
+    cfg.write_text(f"{GOOD}{body}\n", encoding="utf-8")
+    args = ["send", "13900009998", "--text", "t【示例】", "--config", str(cfg), "--dry-run"]
+    result = run([*args, "--json"])
+    return result.exit_code, as_json(result)["error"], str(cfg)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('slow_threshold = "x"', "expected seconds, more than 0, got 'x'"),
+        ("slow_threshold = true", "expected seconds, more than 0, got True"),
+        ('cooldown = "300"', "expected seconds, 0 or more, got '300'"),
+        ("average_weight = [0.5]", "expected a number more than 0, at most 1, got [0.5]"),
+        ("retry_tries = 1.5", "expected a whole number, 0 or more, got 1.5"),
+        ("slow_consecutive = 2.0", "expected a whole number, 1 or more, got 2.0"),
+        ("budget = true", "expected a whole number, 0 or more, got True"),
+        ("retry_cost = false", "expected a whole number, 0 or more, got False"),
+        ("success_refund = 0.5", "expected a whole number, 0 or more, got 0.5"),
+        ("max_in_flight = 0", "expected a whole number of requests, 1 or more"),
+        ('max_in_flight = "2"', "expected a whole number of requests, 1 or more"),
+        ("max_in_flight = 1.5", "expected a whole number of requests, 1 or more"),
+        ("max_in_flight = true", "expected a whole number of requests, 1 or more"),
+    ],
+)
+def test_a_failover_value_of_the_wrong_type_exits_3_naming_key_file_and_type(
+    tmp_path: object, line: str, expected: str
+) -> None:
+    """Each [failover] setting, max_in_flight too: text, a bool (an int to Python), a
+    fraction where a count goes: exit 3 naming the key, the file and what it takes; no
+    Python TypeError, and no None (TOML has none: a key left out keeps its default)."""
+    code, error, cfg = _dry_send(tmp_path, f"[failover]\n{line}")
+    assert (code, error["kind"]) == (3, "config"), error
+    key = line.partition(" ")[0]
+    assert error["message"].startswith(f"failover.{key} ({cfg}): {expected}"), error
+    assert "None" not in error["message"]
+    assert "flag" not in error
+
+
+def test_good_failover_values_are_taken(tmp_path: object) -> None:
+    """Whole seconds for a float field, counts as whole numbers: a dry run goes ahead."""
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    cfg = tmp_path / "x.toml"
+    cfg.write_text(f"{GOOD}[failover]\nslow_threshold = 2\nretry_tries = 0\n"
+                   "max_in_flight = 2\naverage_weight = 1\n", encoding="utf-8")  # fmt: skip
+    kwargs = load_settings(cfg, environ={}).client_kwargs()
+    assert kwargs["max_in_flight"] == 2
+    assert (kwargs["failover"].slow_threshold, kwargs["failover"].retry_tries) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('signature = "【示例】"', "give the name without 【】 (they are added), got '【示例】'"),
+        ('signature = ""', "expected non-empty text, got ''"),
+        ('signature = "  "', "expected non-empty text, got '  '"),
+    ],
+)
+def test_a_bad_signature_in_the_file_is_blamed_on_the_file(
+    tmp_path: object, line: str, expected: str
+) -> None:
+    """signature in the file: exit 3 naming the file's key, not the --signature flag."""
+    code, error, cfg = _dry_send(tmp_path, line)
+    assert (code, error["kind"]) == (3, "config"), error
+    assert error["message"] == f"signature ({cfg}): {expected}"
+    assert "flag" not in error
+
+
+def test_hosts_without_account_hosts_in_the_file_name_the_files_keys(tmp_path: object) -> None:
+    """hosts not on port 8061 and no account_hosts, in the file: exit 3, the file's hosts
+    blamed and account_hosts in that same file offered first, not --account-host."""
+    code, error, cfg = _dry_send(tmp_path, 'hosts = ["http://10.0.0.1:9000/webservice.asmx"]')
+    assert (code, error["kind"]) == (3, "config"), error
+    message = error["message"]
+    assert message.startswith(f"hosts ({cfg}): hosts are given (10.0.0.1:9000, …) but "
+                              "account_hosts is not"), message  # fmt: skip
+    assert "give account_hosts too (account_hosts in the same file, MANDAO_ACCOUNT_HOSTS" in message
+    assert "flag" not in error
+
+
+def test_hosts_without_account_hosts_from_the_environment_name_the_variables() -> None:
+    """MANDAO_HOSTS without MANDAO_ACCOUNT_HOSTS: exit 3, both variables named first."""
+    env = {"MANDAO_SN": SN, "MANDAO_PASSWORD": "pw",
+           "MANDAO_HOSTS": "http://10.0.0.1:9000/webservice.asmx"}  # fmt: skip
+    result = run(["send", "13900009998", "-t", "t【示例】", "--dry-run", "--json"], env=env)
+    error = as_json(result)["error"]
+    assert (result.exit_code, error["kind"]) == (3, "config"), error
+    assert error["message"].startswith("hosts (MANDAO_HOSTS): hosts are given")
+    assert "give account_hosts too (MANDAO_ACCOUNT_HOSTS, --account-host" in error["message"]
 
 
 @pytest.mark.parametrize(

@@ -142,6 +142,34 @@ def test_policy_rejects_out_of_range_settings() -> None:
         FailoverPolicy(slow_consecutive=0)
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({"slow_threshold": "x"}, "failover.slow_threshold: expected seconds, more than 0"),
+        ({"retry_tries": 1.5}, "failover.retry_tries: expected a whole number, 0 or more"),
+        ({"budget": True}, "failover.budget: expected a whole number, 0 or more"),
+        ({"cooldown": False}, "failover.cooldown: expected seconds, 0 or more"),
+        ({"average_weight": float("nan")}, "failover.average_weight: expected a number"),
+    ],
+)
+def test_policy_rejects_settings_of_the_wrong_type(given: dict[str, object], expected: str) -> None:
+    """Text, a bool or a fraction for a count: a ValidationError naming the field and what
+    it takes, not a TypeError from a comparison, nor a policy that counts 1.5 retries."""
+    with pytest.raises(mandao.ValidationError) as raised:
+        FailoverPolicy(**given)  # type: ignore[arg-type]
+    assert str(raised.value).startswith(expected)
+    assert raised.value.argument == f"failover.{next(iter(given))}"
+
+
+def test_policy_checks_every_field() -> None:
+    """Each field has its check: a field added without one would take any value."""
+    import dataclasses
+
+    from mandao._core.failover import _FIELDS
+
+    assert set(_FIELDS) == {f.name for f in dataclasses.fields(FailoverPolicy)}
+
+
 def test_client_takes_a_policy() -> None:
     """Client(failover=...) keeps the policy it is given."""
     policy = FailoverPolicy(cooldown=None)

@@ -208,10 +208,15 @@ class ReplyLimits:
         return self.fetch if operation in FETCH_OPERATIONS else self.default
 
 
-def account_hosts_of(hosts: tuple[str, ...]) -> tuple[str, ...]:
+#: Where account_hosts may be given, as the library's error says it.
+_ACCOUNT_PLACES = "--account-host, MANDAO_ACCOUNT_HOSTS, or account_hosts in mandao.toml"
+
+
+def account_hosts_of(hosts: tuple[str, ...], *, places: str = _ACCOUNT_PLACES) -> tuple[str, ...]:
     """The account service's URLs beside send-service URLs ``hosts``, when no account
     hosts were given: the vendor's own for the vendor's, else each send URL's host on port
-    8060 in place of 8061, as the vendor's hosts serve them.
+    8060 in place of 8061, as the vendor's hosts serve them. ``places``: where the error
+    says to give account_hosts.
 
     >>> account_hosts_of(("http://10.0.0.5:8061/webservice.asmx",))
     ('http://10.0.0.5:8060/webservice.asmx',)
@@ -230,8 +235,7 @@ def account_hosts_of(hosts: tuple[str, ...]) -> tuple[str, ...]:
                 f"hosts are given ({short_host(url)}, …) but account_hosts is not, and the "
                 "account service (balance, register, replies, reports) cannot be found from "
                 "them (the vendor's hosts serve it on port 8060, beside sends on 8061): give "
-                "account_hosts too (--account-host, MANDAO_ACCOUNT_HOSTS, or account_hosts "
-                "in mandao.toml), so that no call goes to the production gateway",
+                f"account_hosts too ({places}), so that no call goes to the production gateway",
                 argument="account_hosts",
             )
         netloc = f"{parts.netloc.rpartition(':')[0]}:8060"

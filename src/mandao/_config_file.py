@@ -138,34 +138,20 @@ class Settings:
         for key in ("sn", "hosts", "account_hosts", "protocol", "signature"):
             if self.values.get(key) is not None:
                 out[key] = self.values[key]
+        if "hosts" in out and "account_hosts" not in out:
+            _account_hosts_found(out["hosts"], self.sources["hosts"])
         if self.values.get("timeout") is not None:
             from ._config import Timeouts
 
             connect, read = self.values["timeout"]
             out["timeout"] = Timeouts(connect, read)
-        if self.values.get("failover"):
-            from dataclasses import fields
-
-            from ._config import unknown_keys
+        if self.values.get("failover"):  # checked as it was read (failover_table)
             from ._core.failover import FailoverPolicy
 
             table = dict(self.values["failover"])
-            where = self.sources.get("failover", "failover")
-            # The serial's in-flight limit sits with the failover settings in the file.
-            known = [f.name for f in fields(FailoverPolicy) if f.init] + ["max_in_flight"]
-            unknown = sorted(str(key) for key in table if key not in known)
-            if unknown:
-                raise ConfigError(
-                    f"failover ({where}): {unknown_keys(unknown, known)}; known: {', '.join(known)}"
-                )
             if "max_in_flight" in table:
                 out["max_in_flight"] = table.pop("max_in_flight")
-            try:
-                out["failover"] = FailoverPolicy(**table)
-            except TypeError as exc:
-                raise ConfigError(f"failover ({where}): {exc}") from None
-            except ValidationError as exc:
-                raise ConfigError(f"failover ({where}): {exc.message}") from None
+            out["failover"] = FailoverPolicy(**table)
         journal = self.values.get("journal") or {}
         if journal.get("path") and journal.get("url"):
             raise ConfigError("journal: give path (a file) or url (PostgreSQL), not both",
@@ -223,6 +209,22 @@ class Settings:
             else:
                 out[key] = value
         return out
+
+
+def _account_hosts_found(hosts: tuple[str, ...], where: str) -> None:
+    """Refuse ``hosts`` the account service cannot be found beside, naming where they were
+    set and where account_hosts would go (the same place first)."""
+    from ._config import account_hosts_of
+
+    places = {
+        "MANDAO_HOSTS": "MANDAO_ACCOUNT_HOSTS, --account-host, or account_hosts in mandao.toml",
+        "--host": "--account-host, MANDAO_ACCOUNT_HOSTS, or account_hosts in mandao.toml",
+    }.get(where, "account_hosts in the same file, MANDAO_ACCOUNT_HOSTS, or --account-host")
+    try:
+        account_hosts_of(hosts, places=places)
+    except ValidationError as exc:
+        message = exc.message.removeprefix(f"{exc.argument}: ")
+        raise ConfigError(f"hosts ({where}): {message}") from None
 
 
 def find_config_file(path: str | os.PathLike[str] | None = None) -> Path | None:

@@ -18,6 +18,7 @@ __all__ = [
     "DUPLICATE_ACTIONS",
     "JOURNAL_KEYS",
     "POSTGRESQL_SCHEMES",
+    "failover_table",
     "journal_table",
     "normalise",
     "parse_duration",
@@ -135,6 +136,43 @@ def journal_table(value: Any, where: str) -> dict[str, Any]:
     return out
 
 
+def failover_table(value: Any, where: str) -> dict[str, Any]:
+    """The ``[failover]`` table checked: FailoverPolicy's fields, and ``max_in_flight``.
+
+    Each value is checked as :class:`~mandao.FailoverPolicy` checks it; the error names
+    the key, where it was set and what it takes, in a TOML file's terms (no None: a key
+    left out keeps its default).
+    """
+    from dataclasses import fields
+
+    from ._core.failover import FailoverPolicy
+
+    if not isinstance(value, dict):
+        raise ConfigError(f"failover ({where}): expected a table, got {value!r}")
+    # The serial's in-flight limit sits with the failover settings in the file.
+    known = [f.name for f in fields(FailoverPolicy) if f.init] + ["max_in_flight"]
+    unknown = sorted(str(key) for key in value if key not in known)
+    if unknown:
+        from ._config import unknown_keys
+
+        raise ConfigError(
+            f"failover ({where}): {unknown_keys(unknown, known)}; known: {', '.join(known)}"
+        )
+    table = dict(value)
+    limit = table.pop("max_in_flight", 1)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigError(
+            f"failover.max_in_flight ({where}): expected a whole number of requests, 1 or "
+            f"more (or leave it out for 1), got {limit!r}"
+        )
+    try:
+        FailoverPolicy(**table)
+    except ValidationError as exc:
+        message = exc.message.removeprefix(f"{exc.argument}: ")
+        raise ConfigError(f"{exc.argument} ({where}): {message}") from None
+    return dict(value)
+
+
 def _service_urls(key: str, value: Any, where: str) -> tuple[str, ...]:
     """A list of service URLs, each with its service path (``…/webservice.asmx``).
 
@@ -177,9 +215,7 @@ def normalise(key: str, value: Any, where: str) -> Any:
     if key == "journal":
         return journal_table(value, where)
     if key == "failover":
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key} ({where}): expected a table, got {value!r}")
-        return dict(value)
+        return failover_table(value, where)
     if not isinstance(value, str):
         raise ConfigError(f"{key} ({where}): expected text, got {value!r}")
     if key == "protocol":
@@ -197,6 +233,14 @@ def normalise(key: str, value: Any, where: str) -> Any:
                 f"sn ({where}): expected a serial of the form XXX-XXX-XXX-XXXXX "
                 f"(e.g. SDK-BBX-010-19809), got {value!r}"
             )
+    elif key == "signature":
+        from ._compose.content import check_signature
+
+        try:
+            check_signature(value)
+        except ValidationError as exc:
+            message = exc.message.removeprefix(f"{exc.argument}: ")
+            raise ConfigError(f"signature ({where}): {message}") from None
     return value
 
 

@@ -17,12 +17,31 @@ code value.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._code_info import RetryRule
 from .._errors import GatewayError, ValidationError
 
 __all__ = ["STILL_WORKING", "FailoverPolicy", "HostState", "RetryBudget", "still_working"]
+
+
+#: Each field of :class:`FailoverPolicy`: whether it is a whole number (else any number),
+#: its range, and the two in words (slow_average and cooldown may also be None).
+_FIELDS: dict[str, tuple[bool, Callable[[float], bool], str]] = {
+    "slow_threshold": (False, lambda v: v > 0, "seconds, more than 0"),
+    "slow_consecutive": (True, lambda v: v >= 1, "a whole number, 1 or more"),
+    "slow_average": (False, lambda v: v > 0, "seconds, more than 0"),
+    "average_weight": (False, lambda v: 0 < v <= 1, "a number more than 0, at most 1"),
+    "cooldown": (False, lambda v: v >= 0, "seconds, 0 or more"),
+    "retry_tries": (True, lambda v: v >= 0, "a whole number, 0 or more"),
+    "retry_time": (False, lambda v: v >= 0, "seconds, 0 or more"),
+    "backoff_base": (False, lambda v: v >= 0, "seconds, 0 or more"),
+    "backoff_max": (False, lambda v: v >= 0, "seconds, 0 or more"),
+    "budget": (True, lambda v: v >= 0, "a whole number, 0 or more"),
+    "retry_cost": (True, lambda v: v >= 0, "a whole number, 0 or more"),
+    "success_refund": (True, lambda v: v >= 0, "a whole number, 0 or more"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +66,10 @@ class FailoverPolicy:
         retry_cost: tokens a retry or a move to another host takes from the budget.
         success_refund: tokens a successful call puts back.
 
+    Raises:
+        ValidationError: a field of the wrong type (a count that is not a whole number, a
+            bool, text) or out of range (``argument="failover.slow_threshold"``, ...).
+
     Example::
 
         >>> policy = FailoverPolicy(slow_threshold=1.0, slow_consecutive=2, cooldown=30)
@@ -68,24 +91,15 @@ class FailoverPolicy:
     success_refund: int = 1
 
     def __post_init__(self) -> None:
-        checks = {
-            "slow_threshold": self.slow_threshold > 0,
-            "slow_consecutive": self.slow_consecutive >= 1,
-            "slow_average": self.slow_average is None or self.slow_average > 0,
-            "average_weight": 0 < self.average_weight <= 1,
-            "cooldown": self.cooldown is None or self.cooldown >= 0,
-            "retry_tries": self.retry_tries >= 0,
-            "retry_time": self.retry_time >= 0,
-            "backoff_base": self.backoff_base >= 0,
-            "backoff_max": self.backoff_max >= 0,
-            "budget": self.budget >= 0,
-            "retry_cost": self.retry_cost >= 0,
-            "success_refund": self.success_refund >= 0,
-        }
-        for name, ok in checks.items():
-            if not ok:
+        for name, (whole, in_range, expected) in _FIELDS.items():
+            value = getattr(self, name)
+            if value is None and name in ("slow_average", "cooldown"):
+                continue
+            # A bool is an int to Python, never a count or seconds here; NaN is in no range.
+            kind = int if whole else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kind) or not in_range(value):
                 raise ValidationError(
-                    f"out of range: {getattr(self, name)!r}", argument=f"failover.{name}"
+                    f"expected {expected}, got {value!r}", argument=f"failover.{name}"
                 )
 
     def backoff(self, retry: int, rng: random.Random) -> float:
