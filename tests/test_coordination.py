@@ -136,6 +136,23 @@ def _heard_waits(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Waits]:
         logger.setLevel(level)
 
 
+def test_a_wait_behind_an_unanswered_requests_slot_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The slot a request left unanswered keeps for a read timeout: the wait says so (a
+    waiter's step, asked as it would be two seconds into its wait)."""
+    store = _store(limit=1)
+    first = store.admit(Admit("send"), wait=5)
+    store.release(Release(first.group, Change.NONE, linger=True), hold=60)
+    with _heard_waits(monkeypatch) as waits:
+        store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001", False)
+    ((_, message),) = waits.heard
+    assert "(max_in_flight=1, 1 in flight here or in another process; 1 unanswered, each " in (
+        message
+    )
+    assert "keeping its slot one read timeout after it was written)" in message
+
+
 def test_a_lasting_wait_is_logged_while_it_lasts_then_its_end(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -152,6 +169,7 @@ def test_a_lasting_wait_is_logged_while_it_lasts_then_its_end(
         ((sn, message),) = waits.heard
         assert sn == ""
         assert "waiting for a slot (max_in_flight=1, 1 in flight" in message
+        assert "unanswered" not in message  # the request in flight is not said to be one
         store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
         waiter.join(10)
     assert got

@@ -259,12 +259,12 @@ class SerialStore:
         if lasted < LONG_WAIT:
             return min(nap, LONG_WAIT - lasted), False
         if not told:
-            logger.info(
-                "serial %s: waiting for a slot (%s here or in another process; an unanswered "
-                "request keeps its slot one read timeout after it was written); waiting up "
-                "to %.0fs more",
-                sn, self.occupancy(), left, extra={"mandao_waiting": sn},
-            )  # fmt: skip
+            held = len(self.state.holds)  # requests unanswered, each keeping its slot
+            logger.info("serial %s: waiting for a slot (%s here or in another process%s); "
+                        "waiting up to %.0fs more", sn, self.occupancy(),
+                        f"; {held} unanswered, each keeping its slot one read timeout after "
+                        "it was written" if held else "", left,
+                        extra={"mandao_waiting": sn})  # fmt: skip
         return nap, True
 
     def _leave(self, waiter: Waiter, granted: int | None) -> None:
