@@ -281,16 +281,21 @@ def test_a_rate_limit_behind_our_own_unanswered_request_says_so(
     assert [m.mobile for m in gateway.ledger.messages] == ["13800138000"]
 
 
-def test_a_rate_limit_with_nothing_of_ours_unanswered_says_nothing_of_it(
+def test_a_rate_limit_with_nothing_of_ours_out_points_at_another_sender(
     gateway: SandboxGateway, make_client: MakeClient
 ) -> None:
-    """-18 with no request of this process's gone unanswered: the table's words only."""
-    client = make_client(failover=mandao.FailoverPolicy(retry_tries=0))
+    """-18 while nothing of this process's was out or left unanswered (the gateway is at
+    a request of a sender that does not share this admission): its RateLimited says so,
+    and what to do."""
     gateway.primary.add_fault(Fault("code", code=-18))
+    client = make_client(failover=mandao.FailoverPolicy(retry_tries=0))
     with pytest.raises(mandao.RateLimited) as caught:
-        client.send("13800138000", "第一条【示例】")
-    assert "unanswered" not in str(caught.value)
-    assert str(caught.value).startswith("-18 The previous submission has not returned yet")
+        client.send("13800138000", "另一处【示例】")
+    message = str(caught.value)
+    assert message.startswith("-18 The previous submission has not returned yet")
+    assert "No request of this process's was left unanswered: another sender of this " in message
+    assert "Give every sender of the serial one journal" in message
+    assert "went unanswered" not in message
 
 
 def test_a_process_whose_clients_use_other_host_lists_is_warned_about(

@@ -259,22 +259,36 @@ STILL_WORKING = 600.0
 
 
 def still_working(exc: GatewayError, unanswered: float | None) -> None:
-    """Say in a ``-18``'s message that the submission the gateway has not finished is most
-    likely this process's own, one that went out unanswered ``unanswered`` seconds ago:
-    the slot it kept for one read timeout since it was written is free again by then.
+    """Say in a ``-18``'s message whose the submission the gateway has not finished most
+    likely is: this process's own, when one went out unanswered ``unanswered`` seconds ago
+    (the slot it kept for one read timeout since it was written is free again by then);
+    else a sender of the serial that does not share this one's admission.
 
     >>> from mandao import RateLimited, explain
     >>> exc = RateLimited(explain(-18))
     >>> still_working(exc, 1.5)
     >>> print(str(exc)[str(exc).index("This process"):][:70])
     This process's last request of this serial went unanswered 1.5s ago (a
+    >>> exc = RateLimited(explain(-18))
+    >>> still_working(exc, None)
+    >>> print(str(exc)[str(exc).index("No request"):][:64])
+    No request of this process's was left unanswered: another sender
     """
-    if exc.code != -18 or unanswered is None or unanswered > STILL_WORKING:
+    if exc.code != -18:
         return
-    exc.message += (
-        f" This process's last request of this serial went unanswered {unanswered:.1f}s ago"
-        " (a read timeout, or a connection broken after the request was written), and the"
-        " gateway is most likely still working on it: wait before sending again, or give"
-        " slow answers longer with Timeouts(read=...)."
-    )
+    if unanswered is not None and unanswered <= STILL_WORKING:
+        exc.message += (
+            f" This process's last request of this serial went unanswered {unanswered:.1f}s "
+            "ago (a read timeout, or a connection broken after the request was written), and "
+            "the gateway is most likely still working on it: wait before sending again, or "
+            "give slow answers longer with Timeouts(read=...)."
+        )
+    else:
+        exc.message += (
+            " No request of this process's was left unanswered: another sender of this "
+            "serial that does not share this one's admission is most likely sending (another "
+            "machine, or a process with another journal, or none), or max_in_flight is above "
+            "what the gateway allows the serial (1 by default). Give every sender of the "
+            "serial one journal (a PostgreSQL one across machines)."
+        )
     exc.args = (exc.message,)
