@@ -320,7 +320,8 @@ class AsyncClient(AsyncInbound):
     # -- closing --------------------------------------------------------------------------
     async def aclose(self) -> None:
         """Close the client's own connection pool and its worker thread (every journal row
-        was written when its call returned)."""
+        was written when its call returned). A reset, as :meth:`Client.close`: a later
+        call opens them again."""
         if self._transport is not None:
             await self._transport.aclose()
         if self._in_flight:
