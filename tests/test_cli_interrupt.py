@@ -177,3 +177,33 @@ def test_ctrl_c_at_the_question_is_an_interrupt_not_a_no(
     assert term.finish() == 130, term.text
     assert "interrupted (Ctrl-C): nothing was sent" in term.text
     assert len(gateway.ledger) == 0
+
+
+#: A send's block, interrupted once (its summary under way), then again.
+_TWICE = """
+import os, signal, sys
+from mandao.cli._interrupt import terminated_as_ctrl_c
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal, if inherited off
+try:
+    with terminated_as_ctrl_c():
+        os.kill(os.getpid(), signal.SIG{first})
+        signal.pause()
+except KeyboardInterrupt:
+    print("summing up", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), signal.SIG{second})
+    print("summed up", file=sys.stderr, flush=True)
+"""
+
+
+@pytest.mark.parametrize(("first", "second"), [("INT", "INT"), ("TERM", "INT"), ("INT", "TERM")])
+def test_a_second_interrupt_stops_at_once_without_a_traceback(first: str, second: str) -> None:
+    """Once a send was interrupted, another Ctrl-C (or SIGTERM) while it unwinds or sums up
+    ends the process at once with exit 130 and a line saying so: raised again, it broke
+    off the summary with a traceback (or landed in a callback Python can only print)."""
+    script = _TWICE.format(first=first, second=second)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.startswith("summing up\ninterrupted again: stopped at once"), done.stderr
+    assert "summed up" not in done.stderr
+    assert "Traceback" not in done.stderr

@@ -15,7 +15,8 @@ __all__ = ["answering"]
 def answering(signum: int, handler: Callable[[int, Any], None], default: object) -> Iterator[None]:
     """In the block, ``handler`` answers ``signum``, restored after: only in the main thread
     (the only one signals reach) and while ``signum``'s handler is ``default``, Python's own,
-    so that a program that handles the signal itself keeps its way."""
+    so that a program that handles the signal itself keeps its way. A handler that put
+    another in its place meanwhile (for what comes after it) is not undone."""
     main = threading.current_thread() is threading.main_thread()
     if not main or signal.getsignal(signum) is not default:
         yield
@@ -24,4 +25,5 @@ def answering(signum: int, handler: Callable[[int, Any], None], default: object)
     try:
         yield
     finally:
-        signal.signal(signum, previous)
+        if signal.getsignal(signum) is handler:
+            signal.signal(signum, previous)

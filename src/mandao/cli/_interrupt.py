@@ -38,14 +38,39 @@ class Terminated(KeyboardInterrupt):
 def terminated_as_ctrl_c() -> Iterator[None]:
     """In the block, SIGTERM stops a send as Ctrl-C does: the request under way ends as
     its outcome says (unknown, if it had left), the journal has it, and the summary says
-    what went. Only in the main thread, while SIGTERM has its default action."""
+    what went. Only in the main thread, while SIGTERM has its default action.
+
+    From the first of either on, a second ends the process at once (:func:`_at_once`):
+    raised again while the first unwinds or is summed up, it would break off the summary
+    with a traceback, or land in a callback Python can only print."""
     from .._signals import answering
 
     def stop(signum: int, frame: object) -> None:
+        _then_at_once()
         raise Terminated
 
-    with answering(signal.SIGTERM, stop, signal.SIG_DFL):
+    def ctrl_c(signum: int, frame: object) -> None:
+        _then_at_once()
+        raise KeyboardInterrupt
+
+    with (
+        answering(signal.SIGTERM, stop, signal.SIG_DFL),
+        answering(signal.SIGINT, ctrl_c, signal.default_int_handler),
+    ):
         yield
+
+
+def _then_at_once() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _at_once)
+
+
+def _at_once(signum: int, frame: object) -> NoReturn:
+    """A second interrupt: stop now, saying so (what was journaled stays journaled)."""
+    said = "interrupted again: stopped at once, without the summary; the journal has every "
+    said += "outcome written so far (mandao journal pending lists the rest)\n"
+    os.write(2, said.encode())
+    os._exit(EXIT_INTERRUPTED.code)
 
 
 @dataclass
