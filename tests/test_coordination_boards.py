@@ -440,3 +440,21 @@ def test_a_forked_child_counts_none_of_its_parents_leases_as_its_own(tmp_path: P
     assert os.read(read, 1) == b"0"
     os.close(read)
     os.waitpid(pid, 0)
+
+
+def test_a_process_letting_more_in_than_this_ones_limit_is_warned_of_once(
+    process: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process of the serial with max_in_flight=3 has two requests out: this one,
+    at 1, waits (the board counts them) and says once why the gateway may answer -18;
+    processes of one limit say nothing."""
+    wide, narrow, same = process(3), process(1), process(3)
+    for _ in range(2):
+        assert wide.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert same.try_admit("send", frozenset(), lease=60)[0] == 0  # 3 of its 3
+    assert "max_in_flight" not in caplog.text
+    for _ in range(2):
+        assert narrow.try_admit("send", frozenset(), lease=60)[0] is None
+    (warned,) = [r.getMessage() for r in caplog.records if "max_in_flight=1" in r.getMessage()]
+    assert warned.startswith(f"serial {SN}: 3 requests of the serial were out at once")
+    assert "another process of the serial lets more in" in warned

@@ -133,9 +133,24 @@ class BoardState:
         self.looked = -math.inf  # when split.look last looked at the serial's other boards
         self.told: set[str] = set()  # other boards' keys split.look has found
         self.strangers: list[str] = []  # ...and those split.check is yet to name
+        self._beyond_told = False  # another process's higher max_in_flight was logged
 
     def restart(self) -> None:
         self._restart()
+
+    def _beyond(self, out: int, limit: int) -> None:
+        """Log, once, that more of the serial's requests are out than this process's
+        limit lets in: another process admits them under a higher one."""
+        if self._beyond_told:
+            return
+        self._beyond_told = True
+        logger.warning(
+            "serial %s: %d requests of the serial were out at once on its shared board, more "
+            "than this process's max_in_flight=%d: another process of the serial lets more "
+            "in (the gateway answers -18 beyond what it allows the serial). Give every "
+            "Client of the serial the same max_in_flight (one mandao.toml)",
+            self._serial[:-1], out, limit,
+        )  # fmt: skip
 
     def _tracked(self) -> set[int]:
         """The numbers of this process's leases of requests in flight, on every group."""
@@ -245,6 +260,9 @@ class BoardState:
             return board, (state, 0, -1.0 if wakes is None else max(0.0, wakes - now))
 
         self.admission, number, wakes = self._update(step)
+        state = self.admission
+        if limit is not None and state.in_flight + len(state.holds) > limit:
+            self._beyond(state.in_flight + len(state.holds), limit)
         if number:
             self._misses = 0
             granted = self.admission.group
