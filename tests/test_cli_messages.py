@@ -353,6 +353,20 @@ def test_a_hint_names_no_command_the_error_named_already_nor_the_one_that_failed
     assert "→" not in missing.stderr
 
 
+def test_a_missing_journal_is_not_sent_to_journal_verify(tmp_path: Path) -> None:
+    """`journal list/pending/export --journal typo` say there is no journal there, and
+    give no hint: `mandao journal verify` would fail the same way."""
+    typo = tmp_path / "typo.sqlite3"
+    for command in ("list", "pending", "export"):
+        result = run(["journal", command, "--journal", str(typo)])
+        assert result.exit_code == 3, result.output
+        assert result.stderr.startswith(f"error (journal): no journal at {typo}: ")
+        assert "→" not in result.stderr, result.stderr
+        error = as_json(run(["journal", command, "--journal", str(typo), "--json"]))["error"]
+        assert "hint" not in error
+    assert not typo.exists()  # nothing was created
+
+
 def test_a_hint_naming_a_longer_command_is_kept_from_the_shorter_one() -> None:
     """From `mandao send`, advice naming `mandao send-file` (or `mandao sender`) stays;
     advice naming `mandao send` itself, with or without flags, goes."""

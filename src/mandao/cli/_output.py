@@ -79,6 +79,9 @@ _GUARD_HINT = (
     "the numbers had this text just now: --duplicate-action skip sends to the others "
     "only; --no-duplicate-guard sends to all of them again"
 )
+#: A journal command given a journal that does not exist: its message says where one is
+#: looked for, and `mandao journal verify` would fail the same way, so no hint follows.
+_NO_JOURNAL = "no journal at "
 
 
 def cli_terms(text: str) -> str:
@@ -200,6 +203,8 @@ class Output:
             data["chinese"], hint = info.chinese, info.hint_en
         elif _GUARD_REFUSAL in message:
             hint = _GUARD_HINT
+        elif message.startswith(_NO_JOURNAL):
+            hint = None
         if hint is not None and (hint := _new_advice(hint, message)):
             data["hint"] = hint
         lines = [*getattr(exc, "details", ()), *details]
