@@ -49,7 +49,10 @@ _GROUP_STATES = {
 _RESUME = (
     "to resume, run the same command again: the rows the journal shows accepted are "
     "skipped, and those of unknown outcome are listed for you to decide "
-    "(--resend-unknown or --skip-unknown)"
+    "(--resend-unknown or --skip-unknown); settle them first, so fewer are left to guess: "
+    "`mandao reports` marks sent each one a delivery report names (a report can take "
+    "minutes to come; a request that never reached the gateway gets none), and `mandao "
+    "journal pending --against FILE` settles them from a record of what the gateway accepted"
 )
 _NO_RESUME = (
     "the journal is off ([journal] enabled = false), so a second run cannot skip what was "
