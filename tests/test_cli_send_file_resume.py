@@ -30,8 +30,11 @@ def env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def campaign(tmp_path: Path) -> Path:
+    """ROWS with no ext, and two rows of ext 7: a group the interrupted run never reaches."""
+    rows = [",".join((*r, "")) for r in ROWS]
+    rows += ["13300133000,王五您好【示例】,7", "13200132000,赵六您好【示例】,7"]
     path = tmp_path / "c.csv"
-    path.write_text("\n".join(["mobile,content", *(",".join(r) for r in ROWS)]) + "\n")
+    path.write_text("\n".join(["mobile,content,ext", *rows]) + "\n", encoding="utf-8")
     return path
 
 
@@ -62,3 +65,56 @@ def test_the_resume_hint_says_to_settle_the_unknown_first(
     text = run(["send-file", str(campaign), "--yes"], env=env)
     assert "  → to resume, run the same command again" in text.stderr
     assert "`mandao reports`" in text.stderr
+
+
+def test_a_dry_run_says_what_a_real_run_does_with_the_unknown_rows(
+    gateway: SandboxGateway, env: dict[str, str], campaign: Path
+) -> None:
+    """Neither flag: the dry run's plan leaves the 2 unknown rows out and says so, and
+    that a real run asks about them (refuses with no one to ask, or with --json); the
+    flags put them in the plan or leave them out, and the dry run says which."""
+    _interrupted(gateway, env, campaign)
+    sent = len(gateway.ledger.messages)  # the dropped request went through: 4
+    dry = run(["send-file", str(campaign), "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert (
+        "dry run: the 2 row(s) of unknown outcome are left out of this plan; a real run "
+        "lists them and asks whether to send them again"
+    ) in dry.stderr
+    assert dry.stdout.splitlines()[0] == (
+        "dry run: 2 recipient(s) in 1 group(s), 2 billable message(s); nothing sent; "
+        "2 row(s) of unknown outcome left out"
+    )
+    # What it says a real run does, it does: no answer on stdin is a refusal.
+    real = run(["send-file", str(campaign), "--yes"], env=env)
+    assert (real.exit_code, len(gateway.ledger.messages)) == (2, sent), real.output
+
+    data = as_json(run(["send-file", str(campaign), "--dry-run", "--json"], env=env))
+    assert (data["recipients"], data["unknown_action"]) == (2, None)
+    assert data["unknown_note"].endswith(
+        "left out of this plan; a real run with --json is refused (exit 2) until "
+        "--resend-unknown or --skip-unknown says what to do with them"
+    )
+    assert run(["send-file", str(campaign), "--yes", "--json"], env=env).exit_code == 2
+
+    resend = run(["send-file", str(campaign), "--dry-run", "--resend-unknown"], env=env)
+    assert "are in this plan (--resend-unknown): they may get the text twice" in resend.stderr
+    assert resend.stdout.startswith("dry run: 4 recipient(s) in 2 group(s)")
+    assert "left out" not in resend.stdout
+    skip = run(["send-file", str(campaign), "--dry-run", "--skip-unknown", "--json"], env=env)
+    assert as_json(skip)["unknown_note"] == (
+        "dry run: the 2 row(s) of unknown outcome are left out of this plan (--skip-unknown)"
+    )
+    assert len(gateway.ledger.messages) == sent  # nothing sent by any dry run
+
+
+def test_a_dry_run_with_only_unknown_rows_left_says_they_are_left_out(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Every other row accepted: not a bare `nothing to send`."""
+    path = tmp_path / "c.csv"
+    path.write_text("\n".join(["mobile,content", *(",".join(r) for r in ROWS)]) + "\n")
+    _interrupted(gateway, env, path)
+    dry = run(["send-file", str(path), "--dry-run"], env=env)
+    assert dry.stdout == "nothing to send; 2 row(s) of unknown outcome left out\n"
+    assert "a real run lists them and asks" in dry.stderr

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .._client import Client
     from .._journal import Journal
 
-__all__ = ["Row", "check_rows", "journal_states", "masked", "rows_by_group"]
+__all__ = ["Row", "check_rows", "journal_states", "masked", "rows_by_group", "unknown_note"]
 
 #: A resolution's outcome (``Journal.resolve``) → what the resume makes of the attempt.
 _RESOLVED = {"sent": "accepted", "not-sent": None}
@@ -142,3 +142,23 @@ def masked(row: Row) -> dict[str, Any]:
 
     short = row.text if len(row.text) <= 30 else row.text[:29] + "…"
     return {"line": row.line, "mobile": mask(row.mobile), "content": short}
+
+
+def unknown_note(count: int, action: str | None, *, as_json: bool) -> str:
+    """What a dry run says of its ``count`` rows of unknown outcome: whether its plan holds
+    them (``action``: ``resend``, ``skip`` or None for neither flag) and, with neither,
+    what a real run would do, since a dry run asks nothing."""
+    held = f"dry run: the {count} row(s) of unknown outcome are"
+    if action == "resend":
+        return f"{held} in this plan (--resend-unknown): they may get the text twice"
+    if action == "skip":
+        return f"{held} left out of this plan (--skip-unknown)"
+    real = (
+        "a real run with --json is refused (exit 2) until --resend-unknown or --skip-unknown "
+        "says what to do with them"
+        if as_json
+        else "a real run lists them and asks whether to send them again (no unless you answer "
+        "y; --yes does not answer it), and is refused (exit 2) with no terminal to ask on: "
+        "--resend-unknown or --skip-unknown answers for it"
+    )
+    return f"{held} left out of this plan; {real}"

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._errors import ConfigError, MandaoError, ValidationError
-from ._campaign import Row, check_rows, journal_states, masked, rows_by_group
+from ._campaign import Row, check_rows, journal_states, masked, rows_by_group, unknown_note
 from ._common import EXIT_PARTIAL, Output, confirm
 from ._interrupt import Tracker, interrupted, terminated_as_ctrl_c
 from ._output import Refusal, cli_terms
@@ -191,6 +191,10 @@ def send_file(
                 # would refuse exactly them. The resume check above covers the rest.
                 client.duplicate_guard = None
         report["unknown_action"] = unknown if unsure else None
+        if dry_run and unsure:  # a dry run asks nothing: say what this plan does with them
+            report["unknown_note"] = unknown_note(len(unsure), unknown, as_json=out.json)
+            if not out.json:
+                click.echo(report["unknown_note"], err=True)
 
         grouped = rows_by_group(todo)
         try:
@@ -226,7 +230,9 @@ def send_file(
         groups = {key: [(r.mobile, r.text) for r in grouped[key]] for key in sending}
         if not groups:
             report["sent"] = 0
-            out.result(report, "nothing to send")
+            left = len(unsure) if dry_run and unknown != "resend" else 0  # the note says why
+            out.result(report, "nothing to send" + (
+                f"; {left} row(s) of unknown outcome left out" if left else ""))  # fmt: skip
             return
         if dry_run:
             out.result({"dry_run": True, **report}, lambda: _describe_plan(report, dry=True))
@@ -361,10 +367,12 @@ def _describe_skipped(skipped: list[dict[str, Any]]) -> None:
 
 def _describe_plan(report: dict[str, Any], *, dry: bool) -> None:
     err = None if dry else sys.stderr
+    left = len(report["unknown"]) if report["unknown_action"] != "resend" else 0
     click.echo(
         f"{'dry run: ' if dry else ''}{report['recipients']} recipient(s) in "
         f"{len(report['groups'])} group(s), {report['billable']} billable message(s)"
-        + ("; nothing sent" if dry else ""),
+        + ("; nothing sent" if dry else "")
+        + (f"; {left} row(s) of unknown outcome left out" if left else ""),
         file=err,
     )
     for g in report["groups"]:
