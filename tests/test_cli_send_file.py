@@ -148,6 +148,60 @@ def test_a_bad_rows_message_speaks_the_command_lines_terms(
     assert "Client(" not in content
 
 
+def test_a_mobile_in_scientific_notation_says_to_format_the_column_as_text(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """`1.39E+10`, as Excel exports a number column too narrow for it: the invalid-number
+    message adds that the column was formatted as a number, and what to do."""
+    path = _csv(tmp_path / "c.csv", [("1.39E+10", NOTICE), ("1.38001e10", NOTICE), ROWS[0]])
+    error = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))["error"]
+    for detail, value in zip(error["details"], ("1.39E+10", "1.38001e10"), strict=True):
+        assert detail.startswith(f"line {2 if '+' in value else 3} (mobile): '{value}': not an")
+        assert detail.endswith(
+            "; the column was formatted as a number, so the spreadsheet wrote it in "
+            "scientific notation and its last digits are lost: format the column as text "
+            "and type or paste the numbers in again"
+        )
+    plain = _csv(tmp_path / "d.csv", [("12345", NOTICE)])
+    error = as_json(run(["send-file", str(plain), "--dry-run", "--json"], env=env))["error"]
+    assert "formatted as a number" not in error["details"][0]
+
+
+def test_an_unterminated_quote_is_named_by_its_line_not_read_as_one_cell(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """A cell that opens a quote and never closes it would hold the rest of the file: the
+    file is refused naming the line the quote opens on (also when that cell would pass as
+    a text of several lines, or is over the CSV reader's limit); closed quotes, doubled
+    quotes and a quote inside a cell read as before."""
+    path = tmp_path / "c.csv"
+    for cell, where in (('"张三您好【示例】', "content"), ('"13700137000', "mobile")):
+        other = NOTICE if where == "mobile" else "13700137000"
+        row = f"{cell},{other}" if where == "mobile" else f"{other},{cell}"
+        lines = ["mobile,content", f"13800138000,{NOTICE}", row, f"13600136000,{NOTICE}"]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result = run(["send-file", str(path), "--yes", "--json"], env=env)
+        assert result.exit_code == 2, result.output
+        assert as_json(result)["error"]["message"] == (
+            'c.csv: unterminated quote from line 3: a cell there starts with " and no " '
+            "closes it, so lines 3-4, the rest of the file, would be read as that one cell; "
+            'close the quote, or take it out (a quote inside a quoted cell is written "")'
+        )
+    many = "".join(f"139{i:08d},{NOTICE}\n" for i in range(10_000))  # over 131072 characters
+    path.write_text(f'mobile,content\n13800138000,"{NOTICE}\n{many}', encoding="utf-8")
+    error = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))["error"]
+    assert error["message"].startswith("c.csv: unterminated quote from line 2: ")
+    assert "so lines 2-10002, the rest of the file" in error["message"]
+    assert gateway.ledger.messages == []
+    path.write_text(
+        f'mobile,content\n13800138000,"{NOTICE}"\n13900139000,"说 ""好""【示例】"\n'
+        '13700137000,"5"" 屏【示例】"\n13600136000,a"b【示例】\n',
+        encoding="utf-8",
+    )
+    data = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))
+    assert (data["rows"], data["invalid"]) == (4, [])
+
+
 def test_a_header_row_naming_mobile_and_content_is_required(
     env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -175,12 +175,30 @@ def test_sheet_picks_a_worksheet_and_an_unknown_one_is_refused(
 
 
 def test_a_damaged_workbook_is_invalid_input(env: dict[str, str], tmp_path: Path) -> None:
-    """A file named .xlsx that is not a workbook exits 2 saying so."""
+    """A file named .xlsx that is not a workbook exits 2 saying so: a CSV file (even in
+    GBK) says it looks like CSV and to rename it, an old .xls to save it as .xlsx, and a
+    zip archive that is no workbook what openpyxl found."""
     path = tmp_path / "c.xlsx"
-    path.write_bytes(b"mobile,content\n")
-    result = run(["send-file", str(path), "--json"], env=env)
-    assert result.exit_code == 2
-    assert "not a workbook" in as_json(result)["error"]["message"]
+    for raw, encoding in ((b"mobile,content\n", "utf-8"), ("手机,内容\n".encode("gbk"), "gbk")):
+        path.write_bytes(raw)
+        result = run(["send-file", str(path), "--json"], env=env)
+        assert result.exit_code == 2
+        assert as_json(result)["error"]["message"] == (
+            f"c.xlsx: not a workbook: it looks like CSV or other text ({encoding}), and an "
+            ".xlsx file is a zip archive; if it is CSV, rename it to c.csv"
+        )
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    message = as_json(run(["send-file", str(path), "--json"], env=env))["error"]["message"]
+    assert message.startswith("c.xlsx: an Excel 97-2003 workbook (.xls) or another OLE file")
+    path.write_bytes(bytes(range(256)))
+    message = as_json(run(["send-file", str(path), "--json"], env=env))["error"]["message"]
+    assert message.endswith("an .xlsx file is a zip archive, and this is not one")
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("hello.txt", "not a workbook")
+    message = as_json(run(["send-file", str(path), "--json"], env=env))["error"]["message"]
+    assert message.startswith("c.xlsx: not a workbook openpyxl can read: ")
 
 
 def test_without_openpyxl_a_workbook_is_a_config_error_naming_the_extra(

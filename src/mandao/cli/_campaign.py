@@ -8,6 +8,7 @@ got accepted, and which are of unknown outcome.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Row", "check_rows", "journal_states", "masked", "rows_by_group", "unknown_note"]
 
+#: A number as a spreadsheet shows one too long for its column: ``1.39E+10``.
+_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]*)?[eE]\+?[0-9]+")
+_AS_NUMBER = (
+    "the column was formatted as a number, so the spreadsheet wrote it in scientific "
+    "notation and its last digits are lost: format the column as text and type or paste "
+    "the numbers in again"
+)
 #: A resolution's outcome (``Journal.resolve``) → what the resume makes of the attempt.
 _RESOLVED = {"sent": "accepted", "not-sent": None}
 
@@ -77,6 +85,8 @@ def check_rows(
             )
         except InvalidRecipients as exc:  # one number in a row: no count, no position
             _, value, reason = exc.invalid[0]
+            if _SCIENTIFIC.fullmatch(value.strip()):
+                reason += f"; {_AS_NUMBER}"
             bad.append({"line": line, "column": "mobile", "message": f"{value!r}: {reason}"})
             continue
         except ValidationError as exc:

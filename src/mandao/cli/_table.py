@@ -64,15 +64,56 @@ def decode(raw: bytes, name: str = "FILE") -> tuple[str, str]:
     return decode_text(raw, name)
 
 
-def csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record of ``text`` with the line it starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def csv_rows(text: str, name: str = "FILE") -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record of ``text`` with the line it starts on.
+
+    Raises:
+        Refusal: a quoted cell that no quote closes (it would hold the rest of the file),
+            or a record the reader cannot take (naming the file ``name`` and the line).
+    """
+    lines = io.StringIO(text, newline="").readlines()  # as the reader counts them
+    reader = csv.reader(lines)
     while True:
         line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
-        cells = next(reader, None)
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:  # a cell over the reader's limit: the rest of the file?
+            raise _unterminated(lines, line, name) or Refusal(
+                f"line {line}: not CSV the reader can take ({exc})", argument=name
+            ) from None
         if cells is None:
             return
+        if reader.line_num == len(lines) and (unclosed := _unterminated(lines, line, name)):
+            raise unclosed  # the last record reached the end inside a quoted cell
         yield line, cells
+
+
+def _unterminated(lines: list[str], start: int, name: str) -> Refusal | None:
+    """The refusal of a quoted cell in the record from line ``start`` to the end of the
+    file that no quote closes, as Excel's dialect reads it (a cell that starts with ``"``
+    runs to the next ``"`` not doubled); None when every quoted cell closes."""
+    state, opened = "start", 0
+    for number, text in enumerate(lines[start - 1 :], start=start):
+        for char in text:
+            if state == "quoted":
+                state = "closed" if char == '"' else state
+            elif state == "closed" and char == '"':
+                state = "quoted"  # "" inside a quoted cell: one quote
+            elif char in ",\r\n":
+                state = "start"
+            elif state == "start" and char == '"':
+                state, opened = "quoted", number
+            else:
+                state = "cell"
+    if state != "quoted":
+        return None
+    rest = f"lines {opened}-{len(lines)}" if opened < len(lines) else f"line {opened}"
+    return Refusal(
+        f'unterminated quote from line {opened}: a cell there starts with " and no " closes '
+        f"it, so {rest}, the rest of the file, would be read as that one cell; close the "
+        'quote, or take it out (a quote inside a quoted cell is written "")',
+        argument=name,
+    )
 
 
 def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, list[str]]], str]:
@@ -83,6 +124,8 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
         ConfigError: openpyxl (the ``excel`` extra) is not installed.
         ValidationError: not a workbook openpyxl can read, or no such sheet.
     """
+    if (other := _not_a_workbook(path)) is not None:
+        raise other
     try:
         from openpyxl import load_workbook
     except ImportError:
@@ -110,6 +153,36 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
         if texts:
             rows.append((number, texts))
     return rows, title
+
+
+def _not_a_workbook(path: Path) -> Refusal | None:
+    """The refusal of a file named .xlsx that is no zip archive (every .xlsx is one): a
+    CSV or text file named so, an old .xls; None for a zip archive, which openpyxl reads."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Refusal(f"cannot read it: {exc.strerror}", argument=path.name)
+    if raw.startswith(b"PK"):
+        return None
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        return Refusal(
+            "an Excel 97-2003 workbook (.xls) or another OLE file, not an .xlsx one: save it "
+            "from Excel as an Excel Workbook (.xlsx) or as CSV",
+            argument=path.name,
+        )
+    try:
+        text, encoding = decode(raw, path.name)
+    except ValidationError:
+        text, encoding = "\0", ""
+    if text.strip() and not re.search(r"[\0-\x08\x0e-\x1f]", text):
+        return Refusal(
+            f"not a workbook: it looks like CSV or other text ({encoding}), and an .xlsx file "
+            f"is a zip archive; if it is CSV, rename it to {path.stem}.csv",
+            argument=path.name,
+        )
+    return Refusal(
+        "not a workbook: an .xlsx file is a zip archive, and this is not one", argument=path.name
+    )
 
 
 Cells = list[list[tuple[object, str | None]]]

@@ -132,7 +132,7 @@ def send_file(
         except OSError as exc:
             raise Refusal(f"cannot read it: {exc.strerror}", argument=str(file)) from None
         text, encoding = decode(raw, file.name)
-        rows_read = csv_rows(text)
+        rows_read = csv_rows(text, file.name)
     settings = {**settings, "signature": signature, "require_signature": require_signature,
                 "suppression": suppression or "auto"}  # fmt: skip
     client = make_client(settings, duplicate_action=duplicate_action)
