@@ -147,10 +147,10 @@ def test_a_wait_behind_an_unanswered_requests_slot_says_so(
     with _heard_waits(monkeypatch) as waits:
         store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001", False)
     ((_, message),) = waits.heard
-    assert "(max_in_flight=1, 1 in flight here or in another process; 1 unanswered, each " in (
+    assert "(max_in_flight=1, 1 in flight here or in another process; this process's last " in (
         message
     )
-    assert "keeping its slot one read timeout after it was written)" in message
+    assert "went unanswered, and keeps its slot one read timeout after it was written)" in message
 
 
 def test_a_lasting_wait_is_logged_while_it_lasts_then_its_end(

@@ -259,12 +259,13 @@ class SerialStore:
         if lasted < LONG_WAIT:
             return min(nap, LONG_WAIT - lasted), False
         if not told:
-            held = len(self.state.holds)  # requests unanswered, each keeping its slot
+            # Only this process knows its own request went unanswered (others' are leases).
+            then = self._unanswered
             logger.info("serial %s: waiting for a slot (%s here or in another process%s); "
                         "waiting up to %.0fs more", sn, self.occupancy(),
-                        f"; {held} unanswered, each keeping its slot one read timeout after "
-                        "it was written" if held else "", left,
-                        extra={"mandao_waiting": sn})  # fmt: skip
+                        "; this process's last request went unanswered, and keeps its slot "
+                        "one read timeout after it was written" if then is not None else "",
+                        left, extra={"mandao_waiting": sn})  # fmt: skip
         return nap, True
 
     def _leave(self, waiter: Waiter, granted: int | None) -> None:
