@@ -9,23 +9,11 @@ import pytest
 
 from mandao.testing import SandboxGateway
 
-from ._cli_helpers import as_json, run, sandbox_env
+from . import test_cli_send_file
+from ._cli_helpers import as_json, run
 
-ROWS = [
-    ("13800138000", "明早 9 点停水【示例】"),
-    ("13900139000", "明早 9 点停水【示例】"),
-    ("13700137000", "张三您好，您的快递已到【示例】"),
-    ("13600136000", "李四您好，您的快递已到【示例】"),
-]
-
-
-@pytest.fixture
-def env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
-    """The sandbox account, the CLI's default guard, the journal in a temporary folder."""
-    return {
-        **sandbox_env(gateway, duplicate_action=""),
-        "MANDAO_JOURNAL": str(tmp_path / "journal.sqlite3"),
-    }
+#: The rows and the fixture of send-file's own tests, here too.
+ROWS, env = test_cli_send_file.ROWS, test_cli_send_file.env
 
 
 @pytest.fixture
