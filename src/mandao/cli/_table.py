@@ -159,11 +159,12 @@ def _not_a_workbook(path: Path) -> Refusal | None:
     """The refusal of a file named .xlsx that is no zip archive (every .xlsx is one): a
     CSV or text file named so, an old .xls; None for a zip archive, which openpyxl reads."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            if file.read(2) == b"PK":  # a zip archive: openpyxl reads it, once
+                return None
+        raw = path.read_bytes()  # no workbook: read whole only to say what it is
     except OSError as exc:
         return Refusal(f"cannot read it: {exc.strerror}", argument=path.name)
-    if raw.startswith(b"PK"):
-        return None
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
         return Refusal(
             "an Excel 97-2003 workbook (.xls) or another OLE file, not an .xlsx one: save it "
