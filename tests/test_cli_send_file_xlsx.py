@@ -237,9 +237,11 @@ def test_read_sheet_gives_text_cells_numbered_by_row(tmp_path: Path) -> None:
     )
 
 
-def _with_saved_values(path: Path, values: dict[str, str]) -> Path:
+def _with_saved_values(path: Path, values: dict[str, str | tuple[str, str]]) -> Path:
     """``path`` rewritten as Excel would save it: each formula cell of ``values`` (by its
-    reference) also holds the value Excel computed (openpyxl writes formulas only)."""
+    reference) also holds the value Excel computed (openpyxl writes formulas only); a
+    ``(type, value)`` pair also gives the cell's type, as Excel writes ``t="str"`` for a
+    text and ``t="e"`` for an error."""
     import re
     import zipfile
 
@@ -247,9 +249,11 @@ def _with_saved_values(path: Path, values: dict[str, str]) -> Path:
         parts = {name: book.read(name) for name in book.namelist()}
     sheet = "xl/worksheets/sheet1.xml"
     xml = parts[sheet].decode()
-    for ref, value in values.items():
-        xml, found = re.subn(rf'(<c r="{ref}"[^>]*>\s*<f>[^<]*</f>)\s*(<v\s*/>|<v></v>)?',
-                             rf"\1<v>{value}</v>", xml)  # fmt: skip
+    for ref, saved in values.items():
+        kind, value = saved if isinstance(saved, tuple) else ("", saved)
+        typed = f' t="{kind}"' if kind else ""
+        xml, found = re.subn(rf'<c r="{ref}"([^>]*)>\s*(<f>[^<]*</f>)\s*(<v\s*/>|<v></v>)?',
+                             rf'<c r="{ref}"\1{typed}>\2<v>{value}</v>', xml)  # fmt: skip
         assert found == 1, (ref, xml)
     parts[sheet] = xml.encode()
     with zipfile.ZipFile(path, "w") as book:
@@ -263,6 +267,38 @@ def test_a_formula_reads_as_its_saved_value(tmp_path: Path) -> None:
     rows: list[tuple[object, ...]] = [("mobile", "content"), ("=13800138000+1", NOTICE)]
     path = _with_saved_values(_xlsx(tmp_path / "c.xlsx", ("S", rows)), {"A2": "13800138001"})
     assert read_sheet(path) == ([(1, ["mobile", "content"]), (2, ["13800138001", NOTICE])], "S")
+
+
+def test_a_formula_excel_computed_to_the_empty_text_reads_as_empty(tmp_path: Path) -> None:
+    """``=IF(B2="","",...)`` in an optional column: Excel saves ``t="str"`` and an empty
+    value, which openpyxl reads as None like a formula never computed; it is computed."""
+    rows: list[tuple[object, ...]] = [
+        ("mobile", "content", "ext"),
+        (13800138000, NOTICE, '=IF(1,"","9")'),
+    ]
+    path = _with_saved_values(_xlsx(tmp_path / "c.xlsx", ("S", rows)), {"C2": ("str", "")})
+    assert read_sheet(path) == (
+        [(1, ["mobile", "content", "ext"]), (2, ["13800138000", NOTICE])],
+        "S",
+    )
+
+
+def test_a_formula_whose_saved_value_is_an_error_is_refused_by_its_cells(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """``#N/A`` saved by Excel is not a text to send: the cells and their errors are named."""
+    rows: list[tuple[object, ...]] = [
+        ("mobile", "content"),
+        (13800138000, "=VLOOKUP(1,Z1:Z2,2)"),
+        (13800138001, "=1/0"),
+    ]
+    saved = {"B2": ("e", "#N/A"), "B3": ("e", "#DIV/0!")}
+    path = _with_saved_values(_xlsx(tmp_path / "c.xlsx", ("S", rows)), saved)
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    message = as_json(result)["error"]["message"]
+    assert "B2 (#N/A), B3 (#DIV/0!): a formula whose saved value is an error" in message
+    assert gateway.ledger.messages == []
 
 
 def test_a_formula_with_no_saved_value_is_refused_by_its_cells_not_read_as_empty(

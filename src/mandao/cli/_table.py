@@ -147,7 +147,7 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
         raise Refusal(f"not a workbook openpyxl can read: {exc}", argument=path.name) from exc
     rows = []
     for number, row in enumerate(cells, start=1):
-        texts = [_cell(value, number_format) for value, number_format in row]
+        texts = [_cell(value, number_format) for value, number_format, _ in row]
         while texts and not texts[-1].strip():
             texts.pop()  # a sheet row has no length: trailing blanks are not cells
         if texts:
@@ -186,14 +186,16 @@ def _not_a_workbook(path: Path) -> Refusal | None:
     )
 
 
-Cells = list[list[tuple[object, str | None]]]
+Cells = list[list[tuple[object, str | None, str]]]
+"""Each row's cells: value, number format, and openpyxl's data type ("f" for a formula as
+written, "str"/"e" for a formula's saved text/error, "n", "s", "d", ...)."""
 
 
 def _read(
     load: Any, path: Path, sheet: str | None, *, data_only: bool
 ) -> tuple[Cells, str, list[tuple[int, int]]]:
-    """Every row's (value, number format) pairs, the sheet's name, and where the
-    formulas are (row and column, from 0)."""
+    """Every row's cells (see :data:`Cells`), the sheet's name, and where the formulas
+    are (row and column, from 0)."""
     book = load(path, read_only=True, data_only=data_only)
     try:
         sheets = {ws.title: ws for ws in book.worksheets}
@@ -207,7 +209,7 @@ def _read(
         cells: Cells = []
         formulas = []
         for row in ws.iter_rows():
-            cells.append([(c.value, c.number_format) for c in row])
+            cells.append([(c.value, c.number_format, c.data_type) for c in row])
             formulas += [(len(cells) - 1, i) for i, c in enumerate(row) if c.data_type == "f"]
         return cells, str(ws.title), formulas
     finally:
@@ -216,23 +218,40 @@ def _read(
 
 def _computed(cells: Cells, values: Cells, formulas: list[tuple[int, int]], name: str) -> None:
     """Put each formula's saved value in its place; refuse a formula with none (written
-    by a program that does not compute formulas, it would read as an empty cell)."""
+    by a program that does not compute formulas, it would read as an empty cell) or
+    whose saved value is an error (``#N/A`` would be sent as the text)."""
     from openpyxl.utils import get_column_letter
 
-    unsaved = []
+    unsaved, errors = [], []
     for row, column in formulas:
-        value = values[row][column][0] if column < len(values[row]) else None
-        if value is None:
-            unsaved.append(f"{get_column_letter(column + 1)}{row + 1}")
-        cells[row][column] = (value, cells[row][column][1])
-    if unsaved:
-        more = f" and {len(unsaved) - 3} more" if len(unsaved) > 3 else ""
+        value, _, kind = values[row][column] if column < len(values[row]) else (None, None, "n")
+        where = f"{get_column_letter(column + 1)}{row + 1}"
+        if kind == "e":
+            errors.append(f"{where} ({value})")
+        elif value is None and kind == "str":
+            value = ""  # computed, to the empty text: Excel writes <c t="str"><v></v>
+        elif value is None:
+            unsaved.append(where)
+        cells[row][column] = (value, cells[row][column][1], kind)
+    if errors:
         raise Refusal(
-            f"{', '.join(unsaved[:3])}{more}: a formula with no saved value (the program "
-            "that wrote the workbook did not compute it); open and save the file in Excel "
-            "or LibreOffice, or type the values in",
+            f"{_first(errors)}: a formula whose saved value is an error; correct the "
+            "formula (or type the value) and save the file again",
             argument=name,
         )
+    if unsaved:
+        raise Refusal(
+            f"{_first(unsaved)}: a formula with no saved value (the program that wrote the "
+            "workbook did not compute it); open and save the file in Excel or LibreOffice, "
+            "or type the values in",
+            argument=name,
+        )
+
+
+def _first(cells: list[str]) -> str:
+    """The first three of ``cells`` and how many more."""
+    more = f" and {len(cells) - 3} more" if len(cells) > 3 else ""
+    return f"{', '.join(cells[:3])}{more}"
 
 
 def _cell(value: object, number_format: str | None) -> str:
