@@ -38,6 +38,8 @@ from mandao._compose.segments import segments
         ("x\x00y【示例】", "the control character U\\+0000 at position 1, which no phone"),
         ("验证码\x1b【示例】", "U\\+001B at position 3"),
         ("del\x7f【示例】", "U\\+007F"),
+        ("粘贴\x85【示例】", "U\\+0085 at position 2"),  # C1 NEL, from old Windows text
+        ("\x9f【示例】", "U\\+009F at position 0"),
     ],
 )
 def test_bad_content_is_refused_with_the_reason(content: object, reason: str) -> None:
@@ -144,6 +146,8 @@ def test_batches_slice_the_joined_numbers_exactly() -> None:
     [
         ({"signature": "【示例】"}, "signature"),
         ({"signature": " "}, "signature"),
+        ({"signature": "示\x1b例"}, "signature"),
+        ({"signature": "示例\n"}, "signature"),
         ({"signature_position": "middle"}, "signature_position"),
         ({"unencodable": "ignore"}, "unencodable"),
         ({"max_segments": 0}, "max_segments"),
@@ -160,6 +164,17 @@ def test_content_rules_refuse_a_bad_value_however_made(
     with pytest.raises(mandao.ValidationError) as replaced:
         dataclasses.replace(ContentRules(signature="示例"), **settings)
     assert replaced.value.argument == argument
+
+
+def test_a_signature_with_a_control_character_is_refused_naming_it() -> None:
+    """The signature goes into every text: a control character in it (tab and line breaks
+    too, in a name) is refused where it is set, as in a text."""
+    with pytest.raises(mandao.ValidationError) as info:
+        mandao.Client(sn="SDK-TST-010-00001", password="-", signature="示\x1b例")
+    assert str(info.value) == (
+        "signature: holds the control character U+001B at position 1, which no phone shows; "
+        "remove it, got '示\\x1b例'"
+    )
 
 
 def test_content_rules_are_a_frozen_keyword_only_value() -> None:

@@ -4,6 +4,7 @@ with our ValidationError before a single message reaches the ledger."""
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -264,7 +265,12 @@ def _spec(rules: ContentRules, content: object, msgfmt: str, argument: str) -> s
     if not content.strip():
         raise refuse("is empty")
     units, text = check(content), content
-    control = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", content)
+    # The spec's own definition: Unicode's control characters (C0, DEL, C1), not the code's regex.
+    control = next(
+        (m for m in re.finditer(".", content, re.S) if unicodedata.category(m[0]) == "Cc"
+         and m[0] not in "\t\n\r"),
+        None,
+    )  # fmt: skip
     if control:
         raise refuse(
             f"holds the control character U+{ord(control[0]):04X} at position "

@@ -137,6 +137,11 @@ def test_good_failover_values_are_taken(tmp_path: object) -> None:
         ('signature = "【示例】"', "give the name without 【】 (they are added), got '【示例】'"),
         ('signature = ""', "expected non-empty text, got ''"),
         ('signature = "  "', "expected non-empty text, got '  '"),
+        (
+            'signature = "示\\u001b例"',
+            "holds the control character U+001B at position 1, which no phone shows; remove "
+            "it, got '示\\x1b例'",
+        ),
     ],
 )
 def test_a_bad_signature_in_the_file_is_blamed_on_the_file(

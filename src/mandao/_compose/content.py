@@ -24,6 +24,7 @@ from .._errors import ValidationError
 from . import chunked
 from .encoding import (
     control_in,
+    control_in_name,
     encode_content,
     encode_contents,
     lone_surrogate,
@@ -80,11 +81,12 @@ def check_signature(signature: object) -> str | None:
         return None
     if not isinstance(signature, str) or not signature.strip():
         raise ValidationError(f"expected non-empty text, got {signature!r}", argument="signature")
+    why = control_in_name(signature)
     if "【" in signature or "】" in signature:
-        raise ValidationError(
-            f"give the name without 【】 (they are added), got {signature!r}", argument="signature"
-        )
-    return signature
+        why = "give the name without 【】 (they are added)"
+    if why is None:
+        return signature
+    raise ValidationError(f"{why}, got {signature!r}", argument="signature")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,10 +121,8 @@ class ContentRules:
                     f"expected one of {', '.join(map(repr, allowed))}, got {value!r}",
                     argument=name,
                 )
-        limit = self.max_segments
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
-        ):
+        limit = self.max_segments  # an int, not a bool (an int subclass)
+        if limit is not None and (type(limit) is not int or limit < 1):
             raise ValidationError(
                 f"expected a positive whole number or None, got {limit!r}", argument="max_segments"
             )

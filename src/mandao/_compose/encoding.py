@@ -10,15 +10,19 @@ from .._errors import ValidationError
 
 __all__ = [
     "control_in",
+    "control_in_name",
     "encode_content",
     "encode_contents",
     "lone_surrogate",
     "surrogate_message",
 ]
 
-#: What no phone shows: the C0 controls but tab, line feed and carriage return; and DEL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_BUT_NUL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: What no phone shows: the C0 controls but tab, line feed and carriage return; DEL; and
+#: the C1 controls (U+0085 comes with text pasted from old Windows programs).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NUL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: In a name (the signature), tab and line breaks too.
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def control_in(texts: Sequence[str], joined: str) -> tuple[int, str] | None:
@@ -32,12 +36,26 @@ def control_in(texts: Sequence[str], joined: str) -> tuple[int, str] | None:
         return None
     for index, text in enumerate(texts):
         if (found := _CONTROL.search(text)) is not None:
-            return index, (
-                f"holds the control character U+{ord(found[0]):04X} at position "
-                f"{found.start()}, which no phone shows; remove it (tab, line feed and "
-                "carriage return are kept)"
-            )
+            return index, _control(found, "(tab, line feed and carriage return are kept)")
     return None  # pragma: no cover - the count or the search above found one
+
+
+def control_in_name(name: str) -> str | None:
+    r"""Why ``name`` (a signature) holding a control character, line breaks and tab
+    included, is refused; None when it holds none.
+
+    >>> control_in_name("示\x1b例")
+    'holds the control character U+001B at position 1, which no phone shows; remove it'
+    """
+    found = _ANY_CONTROL.search(name)
+    return None if found is None else _control(found, "").rstrip()
+
+
+def _control(found: re.Match[str], kept: str) -> str:
+    return (
+        f"holds the control character U+{ord(found[0]):04X} at position {found.start()}, "
+        f"which no phone shows; remove it {kept}"
+    )
 
 
 def lone_surrogate(text: str) -> int | None:
