@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -184,7 +185,8 @@ async def test_a_task_cancelled_while_connecting_is_journaled_not_sent(
         )
         (attempt,) = journal.attempts()
         assert attempt.outcome == "unreachable"
-        assert "before the request was written" in attempt.detail
+        # The row names what happened, once: not the caller's message again.
+        assert attempt.detail == "interrupted before the request was written: CancelledError()"
         gateway.primary.up()
         assert (await client.send("13800138001", "之后【示例】")).complete
     assert [m.mobile for m in gateway.ledger.messages] == ["13800138001"]
@@ -281,7 +283,10 @@ async def test_a_task_cancelled_once_written_is_unknown_and_keeps_the_slot(
             assert "journaled unknown and not sent again" in str(told)
             (attempt,) = journal.attempts()
             assert attempt.outcome == "unknown"
-            assert "after the request was written" in attempt.detail
+            assert attempt.detail == ("interrupted after the request was written: CancelledError()")
+            # The caller's error keeps the frames of the cancellation it tells of.
+            frames = {frame.name for frame in traceback.extract_tb(told.__traceback__)}
+            assert "_receive_response_headers" in frames  # httpcore, waiting for the answer
             with pytest.raises(mandao.SerialBusy):
                 await client.send("13800138001", "等不到【示例】")
             # A caller's own timeout, shorter than the wait: its TimeoutError's cause says

@@ -102,14 +102,14 @@ def told(exc: BaseException, written: bool, url: str, rrid: str | None) -> BaseE
     if not isinstance(exc, asyncio.CancelledError) or exc.args:
         return exc
     if not written:
-        return asyncio.CancelledError(
-            f"not sent: cancelled before the request was written to {url}"
+        message = f"not sent: cancelled before the request was written to {url}"
+    else:
+        message = (
+            f"outcome unknown: cancelled after the request was written to {url}"
+            f"{f' (rrid {rrid})' if rrid else ''}; it may have been sent, so it is journaled "
+            "unknown and not sent again"
         )
-    return asyncio.CancelledError(
-        f"outcome unknown: cancelled after the request was written to {url}"
-        f"{f' (rrid {rrid})' if rrid else ''}; it may have been sent, so it is journaled "
-        "unknown and not sent again"
-    )
+    return asyncio.CancelledError(message).with_traceback(exc.__traceback__)
 
 
 async def call(
@@ -152,7 +152,7 @@ async def call(
                         return Interrupted(store.lost(grant, sn), False)
                 except (asyncio.CancelledError, *UNWRITTEN) as exc:
                     # Nothing left (the row is in, or none).
-                    return Interrupted(told(exc, False, url, rrid), False)
+                    return Interrupted(exc, False, told(exc, False, url, rrid))
             began = written_at = time.monotonic()
             left = False
 
@@ -165,7 +165,7 @@ async def call(
                     built, url, on_written=wrote, budget=effect.budget
                 )
             except asyncio.CancelledError as exc:
-                return Interrupted(told(exc, left, url, rrid), left)
+                return Interrupted(exc, left, told(exc, left, url, rrid))
             outcome = classify(exchange, host=url, operation=op.name, rrid=rrid,
                                recipients=recipients)  # fmt: skip
             if isinstance(outcome, str):

@@ -152,10 +152,12 @@ class Answered(NamedTuple):
 
 class Interrupted(NamedTuple):
     """The call was interrupted (an asyncio cancellation) while it was being carried:
-    ``written`` says whether any byte of the request may have left."""
+    ``written`` says whether any byte of the request may have left. The journal's row
+    names ``error``; the caller gets ``shown`` (saying what became of it), or ``error``."""
 
     error: BaseException
     written: bool
+    shown: BaseException | None = None
 
 
 class Record(NamedTuple):
@@ -242,7 +244,7 @@ def attempts(
             when = "after" if happened.written else "before"
             detail = f"interrupted {when} the request was written: {happened.error!r}"
             yield Record("unknown" if happened.written else "unreachable", detail=detail)
-            raise happened.error
+            raise happened.error if happened.shown is None else happened.shown
         # Each attempt releases its slot before its outcome row is written: a journal
         # that fails to write (or an interrupt there) cannot keep the serial's slot.
         if isinstance(happened, Misconfigured):
