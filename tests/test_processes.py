@@ -293,7 +293,10 @@ def test_a_rate_limit_with_nothing_of_ours_out_points_at_another_sender(
         client.send("13800138000", "另一处【示例】")
     message = str(caught.value)
     assert message.startswith("-18 The previous submission has not returned yet")
-    assert "No request of this process's was left unanswered: another sender of this " in message
+    assert (
+        "None of this process's requests of this serial is likely still being worked on: "
+        "another sender of this serial"
+    ) in message
     assert "Give every sender of the serial one journal" in message
     assert "went unanswered" not in message
 

@@ -259,8 +259,8 @@ STILL_WORKING = 600.0
 
 
 def still_working(exc: GatewayError, unanswered: float | None) -> None:
-    """Say in a ``-18``'s message whose the submission the gateway has not finished most
-    likely is: this process's own, when one went out unanswered ``unanswered`` seconds ago
+    """Add to a ``-18``'s message whose submission the gateway most likely has not
+    finished: this process's own, when one went out unanswered ``unanswered`` seconds ago
     (the slot it kept for one read timeout since it was written is free again by then);
     else a sender of the serial that does not share this one's admission.
 
@@ -269,10 +269,12 @@ def still_working(exc: GatewayError, unanswered: float | None) -> None:
     >>> still_working(exc, 1.5)
     >>> print(str(exc)[str(exc).index("This process"):][:70])
     This process's last request of this serial went unanswered 1.5s ago (a
-    >>> exc = RateLimited(explain(-18))
-    >>> still_working(exc, None)
-    >>> print(str(exc)[str(exc).index("No request"):][:64])
-    No request of this process's was left unanswered: another sender
+    >>> for unanswered in (None, 900.0):  # none, or too long ago to be the one
+    ...     exc = RateLimited(explain(-18))
+    ...     still_working(exc, unanswered)
+    ...     print(str(exc)[str(exc).index("None of"):][:78])
+    None of this process's requests of this serial is likely still being worked on
+    None of this process's requests of this serial is likely still being worked on
     """
     if exc.code != -18:
         return
@@ -285,9 +287,10 @@ def still_working(exc: GatewayError, unanswered: float | None) -> None:
         )
     else:
         exc.message += (
-            " No request of this process's was left unanswered: another sender of this "
-            "serial that does not share this one's admission is most likely sending (another "
-            "machine, or a process with another journal, or none), or max_in_flight is above "
+            " None of this process's requests of this serial is likely still being worked "
+            "on: another sender of this serial that does not share this one's admission is "
+            "most likely sending (another machine, or a process with another journal or with "
+            "no journal), or max_in_flight is above "
             "what the gateway allows the serial (1 by default). Give every sender of the "
             "serial one journal (a PostgreSQL one across machines)."
         )
