@@ -236,6 +236,31 @@ def test_client_from_config_without_credentials_names_what_is_missing(
         mandao.Client.from_config()
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            {"hosts": ["http://127.0.0.1:9/webservice.asmx"]},
+            "hosts (from_config(hosts=...)): hosts are given (127.0.0.1:9, …) but "
+            "account_hosts is not",
+        ),
+        ({"signature": "【示例】"}, "signature (from_config(signature=...)): give the name"),
+        ({"protocol": "soap9"}, "protocol (from_config(protocol=...)): "),
+    ],
+)
+def test_from_config_blames_its_keyword_not_a_flag(
+    tmp_path: Path, given: dict[str, object], expected: str
+) -> None:
+    """A bad keyword to from_config is named as the keyword the code gave, not as a CLI
+    flag (--host, --signature) that no one typed."""
+    cfg = tmp_path / "mandao.toml"
+    cfg.write_text(f'sn = "{SN}"\npassword_command = "echo pw"\n', encoding="utf-8")
+    with pytest.raises(mandao.ConfigError) as info:
+        mandao.Client.from_config(cfg, **given)  # type: ignore[arg-type]
+    assert str(info.value).startswith(expected), str(info.value)
+    assert "--" not in str(info.value)  # no flag named (nor --host among the remedies)
+
+
 def test_config_show_is_redacted_and_names_sources(gateway: SandboxGateway) -> None:
     """mandao config show --json gives each value and its source; the password is ***."""
     result = run(["config", "show", "--json"], env=sandbox_env(gateway))

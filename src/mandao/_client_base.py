@@ -220,10 +220,8 @@ class BaseClient(Generic[S]):
         from ._config_file import FILE_KEYS, load_settings
 
         # ``journal`` (a file table, and a constructor keyword) given here wins over the file's.
-        settings = load_settings(
-            path,
-            overrides={k: v for k, v in overrides.items() if k in FILE_KEYS and k != "journal"},
-        )
+        given = {k: v for k, v in overrides.items() if k in FILE_KEYS and k != "journal"}
+        settings = load_settings(path, overrides=given, keywords=True)
         kwargs = settings.client_kwargs()
         kwargs.update((k, v) for k, v in overrides.items() if k not in FILE_KEYS or k == "journal")
         if "sn" not in kwargs:

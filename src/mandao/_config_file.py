@@ -97,7 +97,8 @@ def user_config_dir() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Resolved settings, and where each came from (``sources``: key → file, env var, flag).
+    """Resolved settings, and where each came from (``sources``: key → file, env var, flag
+    or ``from_config(key=...)``).
 
     A ``[journal]`` key set in several places has a source for each of its keys too
     (``journal.path``: ``MANDAO_JOURNAL``); ``sources["journal"]`` is the last that set one.
@@ -219,6 +220,8 @@ def _account_hosts_found(hosts: tuple[str, ...], where: str) -> None:
     places = {
         "MANDAO_HOSTS": "MANDAO_ACCOUNT_HOSTS, --account-host, or account_hosts in mandao.toml",
         "--host": "--account-host, MANDAO_ACCOUNT_HOSTS, or account_hosts in mandao.toml",
+        "from_config(hosts=...)": "account_hosts=..., MANDAO_ACCOUNT_HOSTS, or account_hosts "
+        "in mandao.toml",
     }.get(where, "account_hosts in the same file, MANDAO_ACCOUNT_HOSTS, or --account-host")
     try:
         account_hosts_of(hosts, places=places)
@@ -313,6 +316,8 @@ def _merged(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], d
                 where = next(n for n, k in ENVIRONMENT.items() if k == key)
             elif origin == "flag":
                 where = _FLAGS.get(key, f"--{key.replace('_', '-')}")
+            elif origin == "keyword":
+                where = f"from_config({key}=...)"
             else:
                 where = origin
             if "." in key:  # one key of a table, from the environment
@@ -343,12 +348,15 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     resolve_password: bool = True,
+    keywords: bool = False,
 ) -> Settings:
     """Merge file, environment and ``overrides`` (None values ignored) into Settings.
 
     Args:
         path: the config file; None looks for one (see :func:`find_config_file`).
         overrides: explicit values (CLI flags), highest precedence.
+        keywords: ``overrides`` are ``Client.from_config``'s keywords, not flags (errors
+            name them so).
         environ: the environment (default ``os.environ``).
         resolve_password: run ``password_command`` to get the password (False for display).
 
@@ -363,7 +371,8 @@ def load_settings(
             layers.append((str(found), _read_file(found)))
         given = {key: env[name] for name, key in ENVIRONMENT.items() if env.get(name, "") != ""}
         layers.append(("env", given))
-        layers.append(("flag", {k: v for k, v in (overrides or {}).items() if v is not None}))
+        explicit = {k: v for k, v in (overrides or {}).items() if v is not None}
+        layers.append(("keyword" if keywords else "flag", explicit))
         values, sources = _merged(layers)
     except ConfigError as exc:
         # `mandao config show` reads these very values and would fail the same way: no
