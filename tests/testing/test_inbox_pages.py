@@ -74,12 +74,24 @@ def test_the_list_page_has_the_contracts_elements(gw: SandboxGateway, web: httpx
     _xpath_one(clear, './/button[@id="clear"]')
 
 
-@pytest.mark.parametrize(("tz", "zone"), [("UTC0", "UTC"), ("CST-8", "UTC+08:00")])
+@pytest.mark.parametrize(
+    ("tz", "offset", "zone"),
+    [
+        ("UTC0", timedelta(0), "UTC"),
+        ("CST-8", timedelta(hours=8), "UTC+08:00"),
+        ("XYZ+5:43:30", -timedelta(hours=5, minutes=43, seconds=30), "UTC-05:43:30"),
+    ],
+)
 def test_times_say_their_zone(
-    gw: SandboxGateway, web: httpx.Client, monkeypatch: pytest.MonkeyPatch, tz: str, zone: str
+    gw: SandboxGateway,
+    web: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+    tz: str,
+    offset: timedelta,
+    zone: str,
 ) -> None:
     """A message's time is the machine's, and says which zone that is: in China (CST-8),
-    the same instant eight hours on, marked +08:00."""
+    the same instant eight hours on, marked +08:00; an offset with seconds keeps them."""
     monkeypatch.setenv("TZ", tz)
     time.tzset()
     try:
@@ -89,7 +101,7 @@ def test_times_say_their_zone(
         monkeypatch.undo()
         time.tzset()
     at = datetime.fromisoformat(shown.get("datetime"))
-    local = at.astimezone(timezone(timedelta(hours=8 if zone != "UTC" else 0)))
+    local = at.astimezone(timezone(offset))
     assert shown.text == f"{local:%Y-%m-%d %H:%M:%S} {zone}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -76,8 +76,8 @@ def clock(when: datetime) -> str:
     and replies alike; replies arrive in China time): ``2026-12-03 17:30:00 UTC+08:00``,
     or ``… UTC`` on a machine on UTC."""
     local = when.astimezone()
-    offset = local.utcoffset() or timedelta(0)
-    zone = "" if not offset else local.isoformat()[-6:]  # +08:00
+    z = f"{local:%z}"  # +0800, or +054330 for an offset with seconds
+    zone = f"{z[:3]}:{':'.join(filter(None, (z[3:5], z[5:7])))}" if local.utcoffset() else ""
     return f"{local:%Y-%m-%d %H:%M:%S} UTC{zone}"
 
 
