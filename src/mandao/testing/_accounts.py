@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from ._checks import check_serial
+from ._checks import serial_shaped
 from ._choices import check_max_in_flight
 
 __all__ = [
@@ -83,7 +83,7 @@ class SandboxAccount:
 def check_serial_shape(sn: str) -> None:
     """Raise ValueError unless ``sn`` has the gateway's serial shape, XXX-XXX-XXX-XXXXX: an
     account of any other would answer -602 to every call (as ``mandao.Client`` refuses it)."""
-    if not isinstance(sn, str) or check_serial(sn, "-") is not None:
+    if not isinstance(sn, str) or not serial_shaped(sn):
         raise ValueError(
             f"{sn!r} is not a serial of the gateway's shape XXX-XXX-XXX-XXXXX "
             "(e.g. SDK-TST-010-00001): every call of it would be refused with -602"

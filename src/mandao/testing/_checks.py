@@ -20,7 +20,7 @@ from ._calls import Call
 from ._choices import Rules
 from ._urlcode import url_decode
 
-__all__ = ["Item", "Planner", "check_serial", "md5_pwd", "plan_gx", "plan_sms"]
+__all__ = ["Item", "Planner", "check_serial", "md5_pwd", "plan_gx", "plan_sms", "serial_shaped"]
 
 _SN = re.compile(r"[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{3}-[A-Za-z0-9]{5}")
 _MSGFMT = frozenset({"", "0", "3", "4", "8", "15"})
@@ -59,11 +59,16 @@ class Planner(Protocol):
         ...
 
 
+def serial_shaped(sn: str) -> bool:
+    """Whether ``sn`` has the gateway's serial shape, XXX-XXX-XXX-XXXXX (the whole of it)."""
+    return _SN.fullmatch(sn) is not None
+
+
 def check_serial(sn: str, pwd: str) -> str | None:
     """-601 serial empty, -602 serial malformed, -603 password empty; None if all is well."""
     if not sn:
         return "-601"
-    if not _SN.fullmatch(sn):
+    if not serial_shaped(sn):
         return "-602"
     if not pwd:
         return "-603"
