@@ -100,8 +100,9 @@ def test_log_records_of_an_exchange_are_scrubbed_of_its_secrets(
 ) -> None:
     """Inside ``scrubbing``, a library's record that holds a secret is rewritten; outside,
     only pwd= values are."""
-    from mandao._redact import Secrets, scrubbing
+    from mandao._redact import Secrets, install, scrubbing
 
+    install()  # as a transport does when imported
     caplog.set_level(logging.DEBUG)
     logger = logging.getLogger("httpcore.http11")
     with scrubbing(Secrets([PASSWORD])):
