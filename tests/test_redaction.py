@@ -95,6 +95,34 @@ def test_secrets_are_scrubbed_from_any_text_and_never_shown() -> None:
     assert not Secrets(["", ""])
 
 
+@pytest.mark.parametrize(
+    ("secret", "said", "scrubbed"),
+    [
+        # .NET's UrlEncode and JavaScript's encodeURIComponent leave !*'() unescaped.
+        ("Xk9#pQ2!vR7zLm4", "Xk9%23pQ2!vR7zLm4", "***"),
+        # IIS refusing a "potentially dangerous Request.Form value": HtmlEncode, ' as &#39;.
+        ("p<w'd9x", "(pwd=&quot;p&lt;w&#39;d9x&quot;)", "(pwd=***&quot;***&quot;)"),
+        ("p'w<d 1", "p&#39;w&lt;d 1", "***"),
+        # Each character its own way; the hex of each byte in its own case.
+        ("p<w'd9x", "p%3cw'd9x", "***"),
+        ("p<w'd 9", "p&#x3C;w&apos;d+9", "***"),
+        ("密码#1", "%E5%af%86%e7%A0%81%231 &#23494;&#x7801;&num;1 %u5BC6%u7801%231", "*** *** ***"),
+        # JSON: \u escapes, either case.
+        ("p<w'd9x", '{"pwd": "p\\u003Cw\\u0027d9x"}', '{"pwd": "***"}'),
+        # Not another text: a letter in another case, a character short.
+        ("p<w'd9x", "P%3Cw'd9x p%3cw'd9 p<w'd9X", "P%3Cw'd9x p%3cw'd9 p<w'd9X"),
+    ],
+)
+def test_secrets_are_scrubbed_however_a_server_spells_them(
+    secret: str, said: str, scrubbed: str
+) -> None:
+    """A server's echo is written by the server's encoder: each character of a secret may be
+    spelt its own way, and any way an encoder writes it."""
+    from mandao._redact import Secrets
+
+    assert Secrets([secret]).scrub(said) == scrubbed
+
+
 def test_log_records_of_an_exchange_are_scrubbed_of_its_secrets(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

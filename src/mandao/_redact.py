@@ -8,24 +8,23 @@ same URLs and bodies.
 
 What a server sends back can echo the request anywhere (an error page, a fault string, a
 status line), not only as ``pwd=``: :class:`Secrets` are the exact values one request
-carried (the password, its MD5 form in both cases), and each as a request or a reply may
-spell it (percent-encoded, XML-escaped), scrubbed from every text that came from a server
-before mandao raises, logs or journals it. While a transport carries the
-request they are also scrubbed from the log records of that exchange (:func:`scrubbing`).
-Never from what the user sent, nor from a result the gateway accepted: a short password
-can match digits of an id.
+carried (the password, its MD5 form in both cases), each however an encoder may spell
+it (percent-encoded, HTML- or XML-escaped, JSON-escaped, mixed), scrubbed from every text
+that came from a server before mandao raises, logs or journals it. While a transport
+carries the request they are also scrubbed from the log records of that exchange
+(:func:`scrubbing`). Never from what the user sent, nor from a result the gateway
+accepted: a short password can match digits of an id.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import html
+import functools
+import html.entities
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from urllib.parse import quote, quote_plus
-from xml.sax.saxutils import escape
 
 __all__ = [
     "LIBRARY_LOGGERS",
@@ -61,67 +60,99 @@ LIBRARY_LOGGERS = (
 )
 
 
-_HEX = re.compile(r"%[0-9A-F]{2}")
-#: What a text holds if it spells a value otherwise than as itself (see spellings).
-_ENCODED = re.compile(r"[%&+]")
-_QUOTES = {'"': "&quot;", "'": "&apos;"}
+#: What a text holds if it spells a value otherwise than as itself (see spelling): a %XX,
+#: an entity, a + for a space, a JSON escape.
+_ENCODED = re.compile(r"[%&+\\]")
 
 
-def spellings(value: str) -> set[str]:
-    """``value`` and each way a request or a reply may spell it: percent-encoded as a URL
-    or a form encodes it (hex in either case, a space as ``%20`` or ``+``), XML- or
-    HTML-escaped. A value of ASCII letters and digits (an MD5 form) has only itself.
+@functools.cache
+def _entities() -> dict[str, tuple[str, ...]]:
+    """Each character HTML has a name for, with its names (``<``: ``&lt;``, ``&LT;``)."""
+    names: dict[str, list[str]] = {}
+    for name, char in html.entities.html5.items():
+        if name.endswith(";") and len(char) == 1:
+            names.setdefault(char, []).append(f"&{name}")
+    return {char: tuple(found) for char, found in names.items()}
 
-    >>> sorted(spellings("a#b c"))
-    ['a#b c', 'a%23b%20c', 'a%23b+c']
-    >>> sorted(spellings("p&w<d"))[:3]
-    ['p%26w%3Cd', 'p%26w%3cd', 'p&amp;w&lt;d']
+
+def _hex(number: int, width: int = 2) -> str:
+    """``number`` in hex, either case: ``(?i:3c)``."""
+    return f"(?i:{number:0{width}x})"
+
+
+def _character(char: str) -> str:
+    """A regular expression for ``char`` as any encoder writes it: itself, ``%XX`` for each
+    of its UTF-8 bytes, ``%uXXXX`` (IIS), ``&#NN;``, ``&#xHH;``, its entity names, ``\\uXXXX``
+    or ``\\"`` (JSON), ``+`` for a space. ASCII letters and digits are only themselves: no
+    encoder escapes them."""
+    if char.isascii() and char.isalnum():
+        return char
+    code = ord(char)
+    utf8 = char.encode("utf-8", "surrogatepass")
+    utf16 = char.encode("utf-16-be", "surrogatepass")
+    units = [int.from_bytes(utf16[i : i + 2]) for i in range(0, len(utf16), 2)]
+    forms = [
+        re.escape(char),
+        "".join(f"%{_hex(byte)}" for byte in utf8),
+        "".join(f"%u{_hex(unit, 4)}" for unit in units),
+        f"&#0*{code};",
+        f"&#[xX]0*{_hex(code, 1)};",
+        *map(re.escape, _entities().get(char, ())),
+        "".join(rf"\\u{_hex(unit, 4)}" for unit in units),
+    ]
+    if char in '"\\/':
+        forms.append(re.escape("\\" + char))
+    if char == " ":
+        forms.append(r"\+")
+    return f"(?:{'|'.join(forms)})"
+
+
+def spelling(value: str) -> str:
+    r"""A regular expression for ``value`` however a server's encoder spells it, each
+    character its own way (a URL's or a form's percent-encoding, hex in either case, with or
+    without ``!*'()`` escaped; HTML or XML entities, named or numbered; JSON escapes), mixed.
+
+    >>> echoes = ["Xk9%23pQ2!vR", "Xk9%23pQ2%21vR", "Xk9&#35;pQ2&excl;vR", "Xk9\\u0023pQ2!vR"]
+    >>> [bool(re.fullmatch(spelling("Xk9#pQ2!vR"), echo)) for echo in echoes]
+    [True, True, True, True]
+    >>> echoes = ["p%3cw'd+1", "p&lt;w&#39;d%201", "P<w'd 1", "p<w'd 1 "]
+    >>> [bool(re.fullmatch(spelling("p<w'd 1"), echo)) for echo in echoes]
+    [True, True, False, False]
     """
-    if value.isascii() and value.isalnum():
-        return {value}
-    found = {value, escape(value), escape(value, _QUOTES), html.escape(value)}
-    for encoded in (
-        quote(value, safe=""),
-        quote_plus(value, safe=""),
-        quote(value),
-        quote_plus(value),
-    ):
-        found |= {encoded, _HEX.sub(lambda hexed: hexed.group().lower(), encoded)}
-    return found
+    return "".join(map(_character, value))
 
 
-def _longest_first(values: set[str]) -> tuple[str, ...]:
+def _longest_first(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(values, key=len, reverse=True))
 
 
 class Secrets:
     """The exact secret values one request carries, to scrub from what a server sends back,
-    however it spells them (:func:`spellings`).
+    however it spells them (:func:`spelling`).
 
     Never shown: the repr names how many there are, not what they are.
 
     >>> Secrets(["s3cr3t", "E032A1"]).scrub("echo: pwd s3cr3t, e032a1, E032A1")
     'echo: pwd ***, e032a1, ***'
-    >>> Secrets(["Xk9#pQ2<"]).scrub("A[Xk9%23pQ2%3C] B[Xk9%23pQ2%3c] C[xk9%23pq2%3c]")
+    >>> Secrets(["Xk9#pQ2<"]).scrub("A[Xk9%23pQ2%3C] B[Xk9%23pQ2&lt;] C[xk9%23pq2%3c]")
     'A[***] B[***] C[xk9%23pq2%3c]'
     """
 
-    __slots__ = ("_spelt", "_values")
+    __slots__ = ("_pattern", "_values")
 
     def __init__(self, values: Iterable[str]) -> None:
         # Longest first: a password inside its own MD5 form (or the reverse) goes whole.
         self._values = _longest_first({v for v in values if v})
-        self._spelt: tuple[str, ...] | None = None  # with every spelling, once one may show
+        self._pattern: re.Pattern[str] | None = None  # every spelling, once one may show
 
     def scrub(self, text: str) -> str:
         """``text`` with every secret value, and every ``pwd=`` value, replaced by ``***``."""
-        values = self._values
-        if _ENCODED.search(text):  # an escape or a %: spelt otherwise, maybe (made once)
-            if self._spelt is None:
-                self._spelt = _longest_first({f for v in values for f in spellings(v)})
-            values = self._spelt
-        for value in values:
-            if value in text:
+        if self._values and _ENCODED.search(text):  # spelt otherwise, maybe (made once)
+            if self._pattern is None:
+                self._pattern = re.compile("|".join(map(spelling, self._values)))
+            text = self._pattern.sub("***", text)
+        else:
+            for value in self._values:
                 text = text.replace(value, "***")
         return redact(text)
 
