@@ -37,6 +37,7 @@ from .test_hostile import CONTENT_TYPES, ENVELOPES, Hostile, Make, Request, enve
 make, shared_pool = test_hostile.make, test_hostile.shared_pool  # the fixtures, here too
 
 PASSWORD = "Echo-Me#9&<x y'!"  # long enough not to match by chance in what servers say
+NEW_PASSWORD = 'N3w>Pass w0rd"%'  # what UDPPwd carries as newpwd: as secret as the other
 _LETTERS = frozenset(string.ascii_letters + string.digits)
 
 
@@ -81,8 +82,9 @@ def mixed(value: str) -> str:
 #: The password as other encoders than Python's spell it, written out here by hand (not with
 #: urllib or xml, as mandao might): a server's echo comes from the server's encoder.
 SPELT = {
-    encoder.__name__: encoder(PASSWORD)
+    f"{encoder.__name__}({name})": encoder(value)
     for encoder in (url_encode, encode_uri_component, html_encode, json_escape, mixed)
+    for name, value in (("password", PASSWORD), ("new password", NEW_PASSWORD))
 }
 
 
@@ -93,7 +95,10 @@ def echoed(request: Request) -> str:
     forms = {form for value in found for form in (value, value.lower(), value.upper())}
     # The gateway knows the plain password, whichever form the operation carries; and a
     # server may echo the request as it came, encoded.
-    return f"echo {' '.join(sorted(forms))} {PASSWORD} {' '.join(SPELT.values())} of {text}"
+    said = [PASSWORD, *(v for k, v in SPELT.items() if k.endswith("(password)"))]
+    if "newpwd" in text:  # a request that carries the new password: it is echoed too
+        said += [NEW_PASSWORD, *(v for k, v in SPELT.items() if k.endswith("(new password)"))]
+    return f"echo {' '.join(sorted(forms))} {' '.join(said)} of {text}"
 
 
 def _whole(status: str, kind: str, body: bytes) -> bytes:
@@ -157,7 +162,7 @@ ECHOES: dict[str, Callable[[Request], bytes]] = {
     "chunk size": _chunk,
 }
 CALLS = ("mdsmssend", "mdgxsend", "mdgetSninfo", "Register", "UnRegister", "balance", "mo",
-         "report")  # fmt: skip
+         "report", "UDPPwd")  # fmt: skip
 #: Fetches of what comes back: an MD5-form operation, whose server knows the password.
 FETCHES = ("mo", "report")
 
@@ -184,6 +189,8 @@ def _call(client: Any, name: str) -> object:
         return client.fetch_replies()
     if name == "report":
         return client.fetch_reports()
+    if name == "UDPPwd":
+        return client.change_password(NEW_PASSWORD)
     if name == "Register":
         return client.register(**dict.fromkeys(mandao.OPERATIONS["Register"].params[2:], "x"))
     return client.unregister()
@@ -205,7 +212,8 @@ def test_echoed_secrets_reach_no_log_error_or_journal(
     """Every echo, every operation with a password, at DEBUG: the password and its MD5 form
     (either case) are nowhere in the logs, the errors, the journal or its export."""
     sn = serial()
-    secrets = {PASSWORD, *SPELT.values(), md5_form(sn, PASSWORD), md5_form(sn, PASSWORD).lower()}
+    secrets = {PASSWORD, NEW_PASSWORD, *SPELT.values(), md5_form(sn, PASSWORD),
+               md5_form(sn, PASSWORD).lower()}  # fmt: skip
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
     journal = tmp_path / "journal.sqlite3"
@@ -252,4 +260,8 @@ def test_the_echo_servers_do_echo_the_secrets() -> None:
         assert md5 in said or md5.lower() in said, kind
     # ...and the password, plain and as each encoder spells it, in the echoes long enough.
     result = echoed(request)[:300]  # what the result carries
-    assert [spelt for spelt in (PASSWORD, *SPELT.values()) if spelt not in result] == []
+    spelt = [PASSWORD, *(v for k, v in SPELT.items() if k.endswith("(password)"))]
+    assert [form for form in spelt if form not in result] == []
+    # ...and a new password, where the request carried one.
+    change = Request("POST", "/webservice.asmx/UDPPwd", {}, b"sn=s&pwd=p&newpwd=n")
+    assert [form for form in (NEW_PASSWORD, *SPELT.values()) if form not in echoed(change)] == []

@@ -34,15 +34,16 @@ def encode(built: Built, host: str) -> WireRequest:
 
 def secrets(built: Built, credentials: Credentials | None = None) -> Secrets:
     """The secret values ``built`` carries: the password (plain-form operations) and the
-    MD5 form, upper and lower case; and, given the client's ``credentials``, both forms of
-    its password whichever ``built`` carries (a server that answers an MD5-form operation
-    knows the plain password too, and may echo it)."""
+    MD5 form, upper and lower case, and a new password (``UDPPwd``); and, given the
+    client's ``credentials``, both forms of its password whichever ``built`` carries (a
+    server that answers an MD5-form operation knows the plain password too, and may echo
+    it)."""
     sn, carried = built.fields.get("sn", ""), built.fields.get("pwd", "")
     if not carried or carried == "***":  # a dry run's: nothing to hide
         return Secrets(())
     plain = built.operation.pwd == "plain"  # noqa: S105 (a form's name, not a password)
     md5 = md5_form(sn, carried) if plain else carried
-    values = [carried, md5.upper(), md5.lower()]
+    values = [carried, md5.upper(), md5.lower(), built.fields.get("newpwd", "")]
     if credentials is not None:
         values += credentials.forms()
     return Secrets(dict.fromkeys(values))
