@@ -107,6 +107,24 @@ def test_a_utf8_file_with_a_stray_byte_is_refused_not_read_as_gbk(
     assert [m.content for m in gateway.ledger.messages] == ["你好【示例】"]
 
 
+def test_gbk_rows_appended_to_a_utf8_file_are_refused_though_they_hold_more_chinese(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """A UTF-8 row and GBK rows holding more Chinese than it: read as GBK, the UTF-8 row
+    would go out garbled (你好 as 浣犲ソ). Refused by the first GBK line, the others named."""
+    path = tmp_path / "appended.csv"
+    gbk = [f"1390000113{n},您的验证码是 1234，请勿泄露【示例】" for n in range(6)]
+    path.write_bytes("mobile,content\n13900001122,你好\n".encode()
+                     + "\n".join(gbk).encode("gbk"))  # fmt: skip
+    result = run(["send-file", str(path), "--signature", "示例", "--yes", "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    assert as_json(result)["error"]["message"].startswith(
+        "appended.csv: line 3: byte 0xC4 is not UTF-8, nor are lines 4, 5, 6 and 2 more, "
+        "though the rest is UTF-8"
+    )
+    assert gateway.ledger.messages == []
+
+
 def test_invalid_rows_are_listed_by_line_and_nothing_is_sent(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from ._output import Refusal
 
 __all__ = [
     "AT_FORMATS",
+    "FALLBACKS",
     "Numbers",
     "decode",
     "delivery_time",
@@ -28,9 +29,11 @@ __all__ = [
 
 #: Delivery times as people and spreadsheets write them (China time); seconds optional.
 AT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
-#: Encodings tried in order when the file has no BOM. GB18030 contains GBK, so GBK is
-#: named when it is enough (what Excel on a Chinese Windows writes).
-_FALLBACKS = ("gbk", "gb18030")
+#: Encodings tried in order when the file has no BOM and is not UTF-8: a guess. GB18030
+#: contains GBK, so GBK is named when it is enough (what Excel on a Chinese Windows writes).
+FALLBACKS = ("gbk", "gb18030")
+#: The bytes that open a character of 3 bytes in UTF-8 (U+0800 to U+FFFF: Chinese).
+_OPENS_3 = bytes(range(0xE0, 0xF0))
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8", "utf-8 (with BOM)"),
     (b"\xff\xfe", "utf-16-le", "utf-16"),
@@ -118,12 +121,12 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
         bad = _not_utf8(raw, exc.start)
     if bad is not None:
         raise Refusal(
-            f"{bad}, though the rest is UTF-8 (a cell pasted from a file of another "
-            "encoding?): mend it there, or save the whole file as UTF-8; it is not read as "
-            "GBK, which would send the rest garbled",
+            f"{bad}, though the rest is UTF-8 (a cell or rows pasted from a file of another "
+            "encoding?): mend them, or save the whole file as UTF-8; it is not read as GBK, "
+            "which would send the rest garbled",
             argument=name,
         )
-    for encoding in _FALLBACKS:
+    for encoding in FALLBACKS:
         try:
             return raw.decode(encoding), encoding
         except UnicodeDecodeError:
@@ -134,23 +137,47 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
 
 
 def _not_utf8(raw: bytes, start: int) -> str | None:
-    """Where UTF-8 text ``raw`` has bytes that are not UTF-8 (the first at ``start``), when
-    it has more characters of UTF-8 beyond ASCII than such bytes: a UTF-8 file with a stray
-    byte, not a GBK one (whose text is almost all bytes UTF-8 refuses). None otherwise.
+    """Where text ``raw``, not UTF-8 from byte ``start`` on, is not UTF-8, when it is UTF-8
+    in part: a line of it is UTF-8 holding a character of 3 bytes (Chinese among them), or
+    the whole holds more such characters than bytes UTF-8 refuses. GBK text almost never
+    does either by chance: this is a UTF-8 file with stray bytes or with rows of another
+    encoding, not a GBK one. The lines that are not UTF-8 (the first by its first such
+    byte); None for a file that is not UTF-8 in part.
 
     >>> _not_utf8("你好，Jos".encode() + bytes([0xE9]) + "a 再见".encode(), 12)
     'line 1: byte 0xE9 is not UTF-8'
+    >>> _not_utf8("你好\\n".encode() + "你好\\n你\\n好".encode("gbk"), 7)
+    'line 2: byte 0xC4 is not UTF-8, nor are lines 3, 4'
     >>> _not_utf8("你好".encode("gbk"), 0) is None
     True
     """
-    text = raw.decode("utf-8", "surrogateescape")
-    stray = sum(1 for char in text if "\udc80" <= char <= "\udcff")
-    wide = sum(1 for char in text if char > "\x7f") - stray
-    if wide <= stray:
+    valid = raw.decode("utf-8", "ignore").encode()
+    wide = len(valid) - len(valid.translate(None, _OPENS_3))
+    lines = raw.split(b"\n")
+    if wide <= len(raw) - len(valid) and not any(map(_utf8_with_3_bytes, lines)):
         return None
-    line = raw.count(b"\n", 0, start) + 1
-    more = f" (and {stray - 1} more)" if stray > 1 else ""
-    return f"line {line}: byte 0x{raw[start]:02X}{more} is not UTF-8"
+    bad = [number for number, line in enumerate(lines, start=1) if not _utf8(line)]
+    first = f"line {bad[0]}: byte 0x{raw[start]:02X} is not UTF-8"
+    if len(bad) == 1:
+        return first
+    others = ", ".join(str(number) for number in bad[1:4])
+    more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
+    return f"{first}, nor {'is line' if len(bad) == 2 else 'are lines'} {others}{more}"
+
+
+def _utf8(line: bytes) -> bool:
+    """Whether ``line`` is UTF-8."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _utf8_with_3_bytes(line: bytes) -> bool:
+    """Whether ``line`` is UTF-8 holding a character of 3 bytes (GBK text makes such a
+    line only by chance, and only a short one)."""
+    return not line.isascii() and line.translate(None, _OPENS_3) != line and _utf8(line)
 
 
 @dataclass
