@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mandao.cli._inputs import decode, delivery_time, parse_numbers, point_in_time
+from mandao.cli._table import sample_line
 from mandao.testing import SandboxGateway
 
 from ._cli_helpers import as_json, run, sandbox_env
@@ -160,6 +161,18 @@ def test_the_readers_as_functions() -> None:
     assert point_in_time("2026-05-01 08:00", argument="--since", now=now) == datetime(
         2026, 5, 1, 8, tzinfo=CHINA
     )
+
+
+def test_a_guessed_encodings_sample_is_the_first_cell_beyond_ascii_cut_around_it() -> None:
+    """Below the header (Chinese here), the first cell with more than ASCII, 20 characters
+    before that character and 40 in all; none for UTF-8 (no guess) or ASCII only."""
+    text = f"手机,内容\n1,plain\n2,{'a' * 30}閍{'b' * 30}\n"
+    assert sample_line(text, "gbk") == (
+        f'  line 3 as gbk: "…{"a" * 20}閍{"b" * 19}…" '
+        "(if that is garbled, save the file as UTF-8 and run again)"
+    )
+    assert sample_line(text, "utf-8") is None
+    assert sample_line("手机,内容\n1,plain\n", "gb18030") is None
 
 
 def test_duplicate_rows_in_a_utf8_bom_campaign_go_once(

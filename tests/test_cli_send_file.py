@@ -125,6 +125,25 @@ def test_gbk_rows_appended_to_a_utf8_file_are_refused_though_they_hold_more_chin
     assert gateway.ledger.messages == []
 
 
+def test_a_file_read_as_gbk_shows_how_a_cell_reads_before_it_sends(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """An ASCII file with one Latin-1 byte reads as GBK (é and the next letter make one
+    Chinese character): the dry run and the question show that cell as read, so the
+    operator sees it garbled; a UTF-8 file shows none."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"mobile,content\n13900001122,Notice\n13900001123,Hello Jos\xe9a\n")
+    shown = '  line 3 as gbk: "Hello Jos閍" (if that is garbled, save the file as UTF-8'
+    dry = run(["send-file", str(path), "--signature", "示例", "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert dry.stderr.splitlines()[:2] == [f"{path} (gbk): 2 row(s)", shown + " and run again)"]
+    asked = run(["send-file", str(path), "--signature", "示例"], env=env, stdin="n\n")
+    assert (asked.exit_code, asked.stderr.count(shown)) == (1, 1)
+    path.write_bytes("mobile,content\n13900001122,Hello José\n".encode())
+    utf8 = run(["send-file", str(path), "--signature", "示例", "--dry-run"], env=env)
+    assert (utf8.exit_code, utf8.stderr.count("if that is garbled")) == (0, 0)
+
+
 def test_invalid_rows_are_listed_by_line_and_nothing_is_sent(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

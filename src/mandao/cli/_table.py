@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ConfigError, ValidationError
+from ._inputs import FALLBACKS
 from ._inputs import decode as decode_text
 from ._output import Refusal
 
@@ -32,6 +33,7 @@ __all__ = [
     "decode",
     "read_sheet",
     "records_of",
+    "sample_line",
 ]
 
 #: Columns a file may have; the first two are required.
@@ -62,6 +64,32 @@ def decode(raw: bytes, name: str = "FILE") -> tuple[str, str]:
     ('手机', 'gbk')
     """
     return decode_text(raw, name)
+
+
+def sample_line(text: str, encoding: str, name: str = "FILE") -> str | None:
+    """For a CSV file whose encoding was a guess (GBK or GB18030: no BOM, not UTF-8), its
+    first cell below the header that holds more than ASCII, as read, for the operator to
+    see whether the guess is right (a Latin-1 ``é`` reads as half of a Chinese character).
+    None for an encoding that was no guess, or a file of ASCII only.
+
+    >>> print(sample_line("mobile,content\\n13900001122,Hello Jos閍\\n", "gbk"))
+      line 2 as gbk: "Hello Jos閍" (if that is garbled, save the file as UTF-8 and run again)
+    """
+    if encoding not in FALLBACKS:
+        return None
+    rows = csv_rows(text, name)
+    next(rows, None)  # the header
+    for line, cells in rows:
+        for cell in cells:
+            if not cell.isascii():
+                start = max(0, next(i for i, c in enumerate(cell) if not c.isascii()) - 20)
+                shown = ("…" if start else "") + cell[start : start + 40]
+                shown += "…" if len(cell) > start + 40 else ""
+                return (
+                    f'  line {line} as {encoding}: "{shown}" '
+                    "(if that is garbled, save the file as UTF-8 and run again)"
+                )
+    return None
 
 
 def csv_rows(text: str, name: str = "FILE") -> Iterator[tuple[int, list[str]]]:

@@ -32,7 +32,7 @@ from ._common import EXIT_PARTIAL, Output, confirm
 from ._interrupt import Tracker, interrupted, terminated_as_ctrl_c
 from ._output import Refusal, cli_terms
 from ._progress import progress_bar
-from ._table import SHEET_SUFFIXES, csv_rows, decode, read_sheet, records_of
+from ._table import SHEET_SUFFIXES, csv_rows, decode, read_sheet, records_of, sample_line
 from .send import batch_lines, batches_data, id_lines, send_options, suppression_option
 
 if TYPE_CHECKING:
@@ -122,6 +122,7 @@ def send_file(
         raise click.BadParameter(str(exc), param_hint="--resume-window") from None
     rows_read: Iterable[tuple[int, list[str]]]
     encoding: str | None = None
+    sample: str | None = None  # a guessed encoding's reading of a cell, to show
     if file.suffix.lower() in SHEET_SUFFIXES:
         rows_read, sheet = read_sheet(file, sheet)
     elif sheet is not None:
@@ -132,7 +133,7 @@ def send_file(
         except OSError as exc:
             raise Refusal(f"cannot read it: {exc.strerror}", argument=str(file)) from None
         text, encoding = decode(raw, file.name)
-        rows_read = csv_rows(text, file.name)
+        rows_read, sample = csv_rows(text, file.name), sample_line(text, encoding, file.name)
     settings = {**settings, "signature": signature, "require_signature": require_signature,
                 "suppression": suppression or "auto"}  # fmt: skip
     client = make_client(settings, duplicate_action=duplicate_action)
@@ -170,7 +171,7 @@ def send_file(
         report["already_accepted"] = len(done)
         report["unknown"] = [masked(r) for r in unsure]
         if not out.json:
-            _describe_read(report, bad, unsure)
+            _describe_read(report, bad, unsure, sample)
         if unsure:
             if unknown is None and not dry_run:
                 if out.json:
@@ -309,7 +310,9 @@ def _send(
     return complete
 
 
-def _describe_read(report: dict[str, Any], bad: list[dict[str, Any]], unsure: list[Row]) -> None:
+def _describe_read(
+    report: dict[str, Any], bad: list[dict[str, Any]], unsure: list[Row], sample: str | None
+) -> None:
     err = sys.stderr
     click.echo(
         f"{report['file']} ({report['encoding'] or 'sheet ' + report['sheet']}): "
@@ -318,6 +321,8 @@ def _describe_read(report: dict[str, Any], bad: list[dict[str, Any]], unsure: li
         + (f", {report['repeated']} repeated (sent once)" if report["repeated"] else ""),
         file=err,
     )
+    if sample is not None:  # the encoding was a guess: how a cell reads in it
+        click.echo(sample, file=err)
     for b in bad[:_SHOW]:
         click.echo(f"  line {b['line']} ({b['column']}): {b['message']}", file=err)
     if report["journal"] is None:
