@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mandao.cli._inputs import decode, delivery_time, parse_numbers, point_in_time
+from mandao.cli._output import Refusal
 from mandao.cli._table import sample_line
 from mandao.testing import SandboxGateway
 
@@ -148,6 +149,12 @@ def test_the_readers_as_functions() -> None:
     """decode names what it read; parse_numbers keeps lines; times read as documented."""
     assert decode("13800138000".encode("utf-16-le"), "n.txt") == ("13800138000", "utf-16-le")
     assert decode(b"\xef\xbb\xbf1", "n.txt") == ("1", "utf-8 (with BOM)")
+    with pytest.raises(Refusal) as stray:  # Latin-1 at a line's end: no encoding reads it
+        decode(b"mobile,content\n13900001122,Hello Jos\xe9\n", "n.csv")
+    assert stray.value.message == (
+        "n.csv: line 2: byte 0xE9 is not UTF-8, and the file is not GBK/GB18030 (nor UTF-16) "
+        "either: mend the byte, or save the file as UTF-8"
+    )
     assert parse_numbers("1；2，3\n\n4 # x", "s") == [
         ("1", "s line 1"), ("2", "s line 1"), ("3", "s line 1"), ("4", "s line 3"),
     ]  # fmt: skip

@@ -118,7 +118,7 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        bad = _not_utf8(raw, exc.start)
+        start, bad = exc.start, _not_utf8(raw, exc.start)
     if bad is not None:
         raise Refusal(
             f"{bad}, though the rest is UTF-8 (a cell or rows pasted from a file of another "
@@ -131,8 +131,13 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
             return raw.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise Refusal(  # pragma: no cover - gb18030 decodes almost any byte string
-        "neither UTF-8, UTF-16 nor GBK/GB18030: save it as UTF-8", argument=name
+    # A stray byte in an ASCII file, before a line break or a byte GBK cannot pair it with.
+    line = raw.count(b"\n", 0, start) + 1
+    raise Refusal(
+        f"line {line}: byte 0x{raw[start]:02X} is not UTF-8, and "
+        "the file is not GBK/GB18030 (nor UTF-16) either: mend the byte, or save the file "
+        "as UTF-8",
+        argument=name,
     )
 
 
