@@ -11,17 +11,19 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mandao import Journal
-from mandao.testing import SandboxGateway
+from mandao.testing import Fault, SandboxGateway
 
-from ._cli_helpers import Terminal, as_json, run, sandbox_env
+from ._cli_helpers import HANG, Terminal, as_json, run, sandbox_env
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal and SIGINT")
 
@@ -179,13 +181,15 @@ def test_ctrl_c_at_the_question_is_an_interrupt_not_a_no(
     assert len(gateway.ledger) == 0
 
 
-#: A send's block, interrupted once (its summary under way), then again.
+#: A send's block, interrupted once (its summary under way), then again; with no grace,
+#: so that the second stops at once.
 _TWICE = """
 import os, signal, sys
-from mandao.cli._interrupt import terminated_as_ctrl_c
+from mandao.cli import _interrupt
+_interrupt.GRACE = 0
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal, if inherited off
 try:
-    with terminated_as_ctrl_c():
+    with _interrupt.terminated_as_ctrl_c():
         os.kill(os.getpid(), signal.SIG{first})
         signal.pause()
 except KeyboardInterrupt:
@@ -195,15 +199,92 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.parametrize(("first", "second"), [("INT", "INT"), ("TERM", "INT"), ("INT", "TERM")])
-def test_a_second_interrupt_stops_at_once_without_a_traceback(first: str, second: str) -> None:
-    """Once a send was interrupted, another Ctrl-C (or SIGTERM) while it unwinds or sums up
-    ends the process at once with exit 130 and a line saying so: raised again, it broke
-    off the summary with a traceback (or landed in a callback Python can only print)."""
+def _twice(first: str, second: str) -> str:
+    """What the script above writes on stderr, once it exited 130."""
     script = _TWICE.format(first=first, second=second)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60)  # fmt: skip
     assert done.returncode == 130, done.stderr
-    assert done.stderr.startswith("summing up\ninterrupted again: stopped at once"), done.stderr
-    assert "summed up" not in done.stderr
     assert "Traceback" not in done.stderr
+    return done.stderr
+
+
+@pytest.mark.parametrize(("first", "second"), [("INT", "INT"), ("TERM", "INT"), ("INT", "TERM")])
+def test_a_second_interrupt_after_the_grace_stops_at_once(first: str, second: str) -> None:
+    """Once a send was interrupted, another Ctrl-C (or SIGTERM) after the grace ends the
+    process at once with exit 130 and a line saying so: raised again, it broke off the
+    summary with a traceback (or landed in a callback Python can only print)."""
+    said = _twice(first, second)
+    assert said.startswith("summing up\ninterrupted again: stopped at once"), said
+    assert "summed up" not in said
+
+
+#: `mandao ARGS` with GRACE set to the first argument's seconds.
+_MANDAO = (
+    "import sys; from mandao.cli import _interrupt, main; "
+    "_interrupt.GRACE = float(sys.argv.pop(1)); main(prog_name='mandao')"
+)
+
+
+def _signalled_twice(
+    gateway: SandboxGateway, process: subprocess.Popen[Any], journal: Path, first: int,
+    second: int,
+) -> None:  # fmt: skip
+    """Signal ``process`` (its mdsmssend request hanging at the sandbox) ``first``, then
+    ``second`` once the first has cut the request off. The journal is locked meanwhile: the
+    unknown outcome's write waits, so ``second`` comes while the first unwinds, however
+    fast the two signals are sent and the process goes."""
+    assert gateway.primary.wait_hanging(1, timeout=HANG), "the mdsmssend request never came"
+    lock = sqlite3.connect(journal, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        process.send_signal(first)
+        assert gateway.primary.wait_hanging(0, timeout=HANG), "the request was never cut off"
+        process.send_signal(second)
+    finally:
+        lock.rollback()
+        lock.close()
+
+
+def _hanging_env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
+    """The sandbox account and a journal; send-file's mdsmssend request (its second group)
+    hangs at the sandbox, its read timeout a bound only."""
+    gateway.primary.add_fault(Fault("hang", operation="mdsmssend"))
+    return {
+        **os.environ,
+        **sandbox_env(gateway, duplicate_action=""),
+        "MANDAO_JOURNAL": str(tmp_path / "journal.sqlite3"),
+        "MANDAO_TIMEOUT": f"5,{HANG}",
+        "COLUMNS": "120",
+    }
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM, signal.SIGTERM),
+     (signal.SIGTERM, signal.SIGINT)],
+)  # fmt: skip
+def test_a_second_signal_within_the_grace_keeps_the_summary(
+    gateway: SandboxGateway, tmp_path: Path, first: int, second: int
+) -> None:
+    """A second signal right after the first (a wrapper script forwarding systemd's SIGTERM,
+    Ctrl-C reaching a runner and the command) is the same interrupt: the --json error object
+    still counts 3 sent, 2 unknown, 1 not sent. It stopped at once, without it."""
+    env = _hanging_env(gateway, tmp_path)
+    args = [sys.executable, "-c", _MANDAO, "3600", "send-file", str(_csv(tmp_path / "c.csv")),
+            "--yes", "--json"]  # fmt: skip
+    child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        _signalled_twice(gateway, child, tmp_path / "journal.sqlite3", first, second)
+        out, err = child.communicate(timeout=HANG)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, err
+    assert "interrupted again" not in err
+    assert "Traceback" not in err
+    error = json.loads(out)["error"]
+    named = "SIGTERM" if first == signal.SIGTERM else "Ctrl-C"
+    assert error["message"].startswith(f"interrupted ({named}): 3 sent, 2 of unknown"), error
+    assert (error["sent"], error["unknown"], error["not_sent"]) == (3, 2, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,15 +35,23 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (``kill``, a service manager stopping the job), raised where Ctrl-C is."""
 
 
+#: Seconds after a first interrupt in which another is the same one, ignored: a wrapper
+#: script that forwards the signal (systemd signals the whole control group, the script's
+#: ``trap`` passes it on), Ctrl-C that reaches the whole process group and a runner in it
+#: forwards. After them, another stops at once (:func:`_at_once`).
+GRACE = 1.0
+
+
 @contextmanager
 def terminated_as_ctrl_c() -> Iterator[None]:
     """In the block, SIGTERM stops a send as Ctrl-C does: the request under way ends as
     its outcome says (unknown, if it had left), the journal has it, and the summary says
     what went. Only in the main thread, while SIGTERM has its default action.
 
-    From the first of either on, a second ends the process at once (:func:`_at_once`):
-    raised again while the first unwinds or is summed up, it would break off the summary
-    with a traceback, or land in a callback Python can only print."""
+    From the first of either on, a second within :data:`GRACE` seconds is ignored, and one
+    after them ends the process at once (:func:`_at_once`): raised again while the first
+    unwinds or is summed up, it would break off the summary with a traceback, or land in a
+    callback Python can only print."""
     from .._signals import answering
 
     def stop(signum: int, frame: object) -> None:
@@ -61,11 +70,19 @@ def terminated_as_ctrl_c() -> Iterator[None]:
 
 
 def _then_at_once() -> None:
+    """After a first interrupt: another within :data:`GRACE` seconds is ignored, one after
+    them stops at once."""
+    first = time.monotonic()
+
+    def again(signum: int, frame: object) -> None:
+        if time.monotonic() - first >= GRACE:
+            _at_once()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _at_once)
+        signal.signal(signum, again)
 
 
-def _at_once(signum: int, frame: object) -> NoReturn:
+def _at_once() -> NoReturn:
     """A second interrupt: stop now, saying so (what was journaled stays journaled)."""
     said = "interrupted again: stopped at once, without the summary; the journal has every "
     said += "outcome written so far (mandao journal pending lists the rest)\n"
