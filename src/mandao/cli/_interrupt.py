@@ -55,11 +55,11 @@ def terminated_as_ctrl_c() -> Iterator[None]:
     from .._signals import answering
 
     def stop(signum: int, frame: object) -> None:
-        _then_at_once()
+        _then_at_once((stop, ctrl_c))
         raise Terminated
 
     def ctrl_c(signum: int, frame: object) -> None:
-        _then_at_once()
+        _then_at_once((stop, ctrl_c))
         raise KeyboardInterrupt
 
     with (
@@ -69,9 +69,10 @@ def terminated_as_ctrl_c() -> Iterator[None]:
         yield
 
 
-def _then_at_once() -> None:
+def _then_at_once(ours: tuple[Callable[[int, object], None], ...]) -> None:
     """After a first interrupt: another within :data:`GRACE` seconds is ignored, one after
-    them stops at once."""
+    them stops at once. Only SIGINT and SIGTERM that one of ``ours`` answers: a handler the
+    program set itself, or a signal it ignores (a job started in the background), stays."""
     first = time.monotonic()
 
     def again(signum: int, frame: object) -> None:
@@ -79,7 +80,8 @@ def _then_at_once() -> None:
             _at_once()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, again)
+        if signal.getsignal(signum) in ours:
+            signal.signal(signum, again)
 
 
 def _at_once() -> NoReturn:
