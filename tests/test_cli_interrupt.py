@@ -295,3 +295,28 @@ def test_a_second_signal_within_the_grace_keeps_the_summary(
     named = "SIGTERM" if first == signal.SIGTERM else "Ctrl-C"
     assert error["message"].startswith(f"interrupted ({named}): 3 sent, 2 of unknown"), error
     assert (error["sent"], error["unknown"], error["not_sent"]) == (3, 2, 1)
+
+
+def test_a_second_ctrl_c_after_the_grace_stops_at_once_and_shows_the_cursor(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """On a terminal, a second Ctrl-C after the grace (0 here) stops at once, exit 130, and
+    shows the cursor again that the live progress bar hid, on a line of its own: the bar's
+    own end, which shows it, was not reached yet, and the shell was left with no cursor."""
+    env = _hanging_env(gateway, tmp_path)
+    terminal = Terminal([sys.executable, "-c", _MANDAO, "0", "send-file",
+                         str(_csv(tmp_path / "c.csv")), "--yes"], env)  # fmt: skip
+    try:
+        _signalled_twice(gateway, terminal.process, tmp_path / "journal.sqlite3",
+                         signal.SIGINT, signal.SIGINT)  # fmt: skip
+        status = terminal.finish()
+    finally:
+        if terminal.process.poll() is None:
+            terminal.process.kill()
+    shown = terminal.text
+    assert status == 130, shown
+    assert "interrupted again: stopped at once, without the summary" in shown
+    assert "interrupted (Ctrl-C)" not in shown
+    assert "Traceback" not in shown
+    hidden = shown.rfind("\x1b[?25l")  # the terminal gives a line end as \r\n
+    assert -1 < hidden < shown.rfind("\x1b[?25h\r\ninterrupted again"), shown

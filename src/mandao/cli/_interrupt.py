@@ -85,10 +85,12 @@ def _then_at_once(ours: tuple[Callable[[int, object], None], ...]) -> None:
 
 
 def _at_once() -> NoReturn:
-    """A second interrupt: stop now, saying so (what was journaled stays journaled)."""
+    """A second interrupt: stop now, saying so (what was journaled stays journaled). On a
+    terminal, first show the cursor a live progress bar hid and end the line it is on:
+    the bar's own end, which does both, is not reached."""
     said = "interrupted again: stopped at once, without the summary; the journal has every "
     said += "outcome written so far (mandao journal pending lists the rest)\n"
-    os.write(2, said.encode())
+    os.write(2, (b"\x1b[?25h\n" if os.isatty(2) else b"") + said.encode())
     os._exit(EXIT_INTERRUPTED.code)
 
 
