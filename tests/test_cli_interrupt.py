@@ -185,8 +185,9 @@ def test_ctrl_c_at_the_question_is_an_interrupt_not_a_no(
 #: so that the second stops at once.
 _TWICE = """
 import os, signal, sys
+from mandao import _signals
 from mandao.cli import _interrupt
-_interrupt.GRACE = 0
+_signals.GRACE = 0
 signal.signal(signal.SIGINT, signal.{sigint})  # as at a terminal, or in a background job
 try:
     with _interrupt.terminated_as_ctrl_c():
@@ -228,8 +229,8 @@ def test_sigterm_leaves_an_ignored_sigint_ignored() -> None:
 
 #: `mandao ARGS` with GRACE set to the first argument's seconds.
 _MANDAO = (
-    "import sys; from mandao.cli import _interrupt, main; "
-    "_interrupt.GRACE = float(sys.argv.pop(1)); main(prog_name='mandao')"
+    "import sys; from mandao import _signals; from mandao.cli import main; "
+    "_signals.GRACE = float(sys.argv.pop(1)); main(prog_name='mandao')"
 )
 
 

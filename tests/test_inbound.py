@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 import wsgiref.simple_server
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 
 import mandao
 from mandao.testing import SandboxGateway
-from tests._cli_helpers import interrupted_while_held
+from tests._cli_helpers import HANG, interrupted_while_held
 from tests.conftest import PASSWORD, SN, MakeClient
 
 NUMBERS = [f"139{i:08d}" for i in range(1000)]
@@ -358,6 +360,49 @@ def test_ctrl_c_during_a_fetch_lets_it_end_and_hands_its_replies_to_the_next(
         gateway, [sys.executable, "-c", _INTERRUPTED, *args], env, "mo"
     )
     assert status == 0, err
+    assert out.splitlines() == ["fetching", "interrupted", "['收到'] 1"], (out, err)
+
+
+def _taken(pid: int, signum: int) -> bool:
+    """Whether no thread of process ``pid`` has ``signum`` pending: its handler ran, or is
+    set to run in the main thread at its next step (Linux's /proc)."""
+    bit = 1 << (signum - 1)
+    for status in [Path(f"/proc/{pid}/status"), *Path(f"/proc/{pid}/task").glob("*/status")]:
+        for line in status.read_text().splitlines():
+            if line.startswith(("SigPnd:", "ShdPnd:")) and int(line.split()[1], 16) & bit:
+                return False
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
+def test_a_forwarded_second_ctrl_c_still_lets_the_fetch_end(
+    gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """Ctrl-C twice within the grace (a runner that forwards the signal to the process
+    group it is in): the same one; the fetch still ends and keeps its answer. The second
+    stopped it at once, and the reply mo gave was lost to the journal."""
+    gateway.reply(NUMBERS[0], "收到")
+    script = "import logging; logging.basicConfig()\n" + _INTERRUPTED
+    args = [sys.executable, "-c", script, SN, PASSWORD, ",".join(gateway.hosts),
+            ",".join(gateway.account_hosts), str(journal_path)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with gateway.primary.hold(operation="mo") as held:
+        child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            assert held.wait(1, timeout=HANG), "the mo request never came"
+            child.send_signal(signal.SIGINT)
+            assert child.stderr is not None
+            assert "the fetch ends first" in child.stderr.readline()  # the first was taken
+            child.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + HANG
+            while not _taken(child.pid, signal.SIGINT):  # a condition polled, no timing
+                assert time.monotonic() < deadline, "the second Ctrl-C was never taken"
+                time.sleep(0.001)
+        finally:
+            held.release()
+        out, err = child.communicate(timeout=HANG)
+    assert child.returncode == 0, err
     assert out.splitlines() == ["fetching", "interrupted", "['收到'] 1"], (out, err)
 
 

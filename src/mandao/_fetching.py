@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -149,22 +150,25 @@ class Held:
 @contextmanager
 def through_ctrl_c() -> Iterator[None]:
     """The block carried to its end through a Ctrl-C, raised once it has ended (a second
-    Ctrl-C stops it at once). Only in the main thread, while Python's own handler is set:
-    a program that handles SIGINT itself keeps its way."""
-    from ._signals import answering
+    Ctrl-C stops it at once; one within ``GRACE`` seconds of the first is taken for the same,
+    forwarded). Only in the main thread, while Python's own handler is set: a program that
+    handles SIGINT itself keeps its way."""
+    from . import _signals
 
-    caught: list[int] = []
+    caught: list[float] = []  # when the first came
 
     def later(signum: int, frame: object) -> None:
         if caught:
-            raise KeyboardInterrupt
-        caught.append(signum)
+            if time.monotonic() - caught[0] >= _signals.GRACE:
+                raise KeyboardInterrupt
+            return
+        caught.append(time.monotonic())
         log.warning(
             "Ctrl-C: the fetch ends first (the gateway gives each reply once, and its "
             "answer is being kept); Ctrl-C again stops it now, and may lose it"
         )
 
-    with answering(signal.SIGINT, later, signal.default_int_handler):
+    with _signals.answering(signal.SIGINT, later, signal.default_int_handler):
         yield
     if caught:
         raise KeyboardInterrupt

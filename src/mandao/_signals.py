@@ -8,7 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["answering"]
+__all__ = ["GRACE", "answering"]
+
+#: Seconds after a first interrupt in which another is the same one, ignored: a wrapper
+#: script that forwards the signal (systemd signals the whole control group, the script's
+#: ``trap`` passes it on), Ctrl-C that reaches the whole process group and a runner in it
+#: forwards. After them, another means "stop now".
+GRACE = 1.0
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
+from .. import _signals
 from .._journal.content import pairs_of
 from ._exits import EXIT_INTERRUPTED
 from ._output import Output
@@ -35,24 +36,16 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (``kill``, a service manager stopping the job), raised where Ctrl-C is."""
 
 
-#: Seconds after a first interrupt in which another is the same one, ignored: a wrapper
-#: script that forwards the signal (systemd signals the whole control group, the script's
-#: ``trap`` passes it on), Ctrl-C that reaches the whole process group and a runner in it
-#: forwards. After them, another stops at once (:func:`_at_once`).
-GRACE = 1.0
-
-
 @contextmanager
 def terminated_as_ctrl_c() -> Iterator[None]:
     """In the block, SIGTERM stops a send as Ctrl-C does: the request under way ends as
     its outcome says (unknown, if it had left), the journal has it, and the summary says
     what went. Only in the main thread, while SIGTERM has its default action.
 
-    From the first of either on, a second within :data:`GRACE` seconds is ignored, and one
-    after them ends the process at once (:func:`_at_once`): raised again while the first
-    unwinds or is summed up, it would break off the summary with a traceback, or land in a
-    callback Python can only print."""
-    from .._signals import answering
+    From the first of either on, a second within ``GRACE`` seconds (:mod:`mandao._signals`)
+    is ignored, and one after them ends the process at once (:func:`_at_once`): raised
+    again while the first unwinds or is summed up, it would break off the summary with a
+    traceback, or land in a callback Python can only print."""
 
     def stop(signum: int, frame: object) -> None:
         _then_at_once((stop, ctrl_c))
@@ -63,20 +56,20 @@ def terminated_as_ctrl_c() -> Iterator[None]:
         raise KeyboardInterrupt
 
     with (
-        answering(signal.SIGTERM, stop, signal.SIG_DFL),
-        answering(signal.SIGINT, ctrl_c, signal.default_int_handler),
+        _signals.answering(signal.SIGTERM, stop, signal.SIG_DFL),
+        _signals.answering(signal.SIGINT, ctrl_c, signal.default_int_handler),
     ):
         yield
 
 
 def _then_at_once(ours: tuple[Callable[[int, object], None], ...]) -> None:
-    """After a first interrupt: another within :data:`GRACE` seconds is ignored, one after
-    them stops at once. Only SIGINT and SIGTERM that one of ``ours`` answers: a handler the
+    """After a first interrupt: another within ``GRACE`` seconds is ignored, one after them
+    stops at once. Only SIGINT and SIGTERM that one of ``ours`` answers: a handler the
     program set itself, or a signal it ignores (a job started in the background), stays."""
     first = time.monotonic()
 
     def again(signum: int, frame: object) -> None:
-        if time.monotonic() - first >= GRACE:
+        if time.monotonic() - first >= _signals.GRACE:
             _at_once()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
