@@ -5,7 +5,7 @@ The decisions are the core's :func:`~mandao._core.admission.admit` and
 :func:`~mandao._core.admission.release`; a :class:`State` keeps the current
 :class:`~mandao._core.admission.Admission` where every caller of the serial finds it:
 
-* :class:`LocalState`, in this process's memory (``journal=None``);
+* :class:`~mandao._coordination.local.LocalState`, in this process's memory (``journal=None``);
 * :class:`~mandao._coordination.files.FileState`, in a file beside an SQLite journal, for
   the processes of one machine;
 * :class:`~mandao._coordination.postgres.PostgresState`, in a PostgreSQL journal's
@@ -31,17 +31,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from .._config import LEASE_SLACK
-from .._core.admission import Admission, Change, admit, release
+from .._core.admission import Admission, Change
 from .._core.call import Admit, Granted, Release, Released
 from .._core.failover import FailoverPolicy, RetryBudget
 from .._core.hosts import HostGroups
 from .._errors import SerialBusy
 from . import split
+from .local import LocalState
 
 if TYPE_CHECKING:
     from .._journal import Journal
 
-__all__ = ["LocalState", "SerialStore", "State", "Waiter", "shared"]
+__all__ = ["SerialStore", "State", "Waiter", "shared"]
 
 logger = logging.getLogger("mandao")
 
@@ -98,49 +99,6 @@ class Waiter(Protocol):
     def notify(self) -> None:
         """Wake the caller (with the store's lock held, from any thread)."""
         ...
-
-
-class LocalState:
-    """The admission state in this process's memory, timed by its monotonic clock."""
-
-    blocking = False
-
-    def __init__(self, groups: HostGroups, policy: FailoverPolicy, limit: int | None) -> None:
-        self._policy = policy
-        self.admission = Admission.start(groups, limit)
-
-    def try_admit(
-        self, service: str, exclude: frozenset[int], *, lease: float
-    ) -> tuple[int | None, float | None]:
-        now = time.monotonic()
-        self.admission, granted = admit(
-            self.admission, self._policy, service=service, exclude=exclude, now=now
-        )
-        if granted is not None:
-            return granted, None
-        wakes = self.admission.wakes_at()
-        return None, None if wakes is None else max(0.0, wakes - now)
-
-    def release(self, group: int, change: Change, elapsed: float, *, hold: float) -> None:
-        now = time.monotonic()
-        self.admission = release(
-            self.admission,
-            self._policy,
-            group=group,
-            change=change,
-            elapsed=elapsed,
-            now=now,
-            hold_until=now + hold if hold > 0 else None,
-        )
-
-    def renew(self, group: int, *, lease: float) -> bool:
-        return True  # no other process sees these slots
-
-    def withdraw(self) -> None:
-        pass  # no line but this process's
-
-    def restart(self) -> None:
-        self.admission = Admission.start(self.admission.groups, self.admission.limit)
 
 
 class SerialStore:
