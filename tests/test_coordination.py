@@ -147,10 +147,27 @@ def test_a_wait_behind_an_unanswered_requests_slot_says_so(
     with _heard_waits(monkeypatch) as waits:
         store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001", False)
     ((_, message),) = waits.heard
-    assert "(max_in_flight=1, 1 in flight here or in another process; this process's last " in (
+    assert "(max_in_flight=1, 1 in flight here or in another process; 1 of them unanswered, " in (
         message
     )
-    assert "went unanswered, and keeps its slot one read timeout after it was written)" in message
+    assert "each keeping its slot one read timeout after it was written)" in message
+
+
+def test_a_wait_says_unanswered_only_while_a_slot_is_kept_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once the slot an unanswered request kept is free, and requests since were answered,
+    a wait behind a request in flight says nothing of an unanswered one."""
+    store = _store(limit=1)
+    first = store.admit(Admit("send"), wait=5)
+    store.release(Release(first.group, Change.NONE, linger=True), hold=0.001)
+    after = store.admit(Admit("send"), wait=5)  # once the hold ended
+    store.release(Release(after.group, Change.ANSWERED, elapsed=0.01))
+    store.admit(Admit("send"), wait=5)
+    with _heard_waits(monkeypatch) as waits:
+        store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001", False)
+    ((_, message),) = waits.heard
+    assert "(max_in_flight=1, 1 in flight here or in another process); waiting up to" in message
 
 
 def test_a_lasting_wait_is_logged_while_it_lasts_then_its_end(

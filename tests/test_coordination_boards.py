@@ -3,6 +3,7 @@ state object standing for one process (its own holder, its own file or connectio
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -11,14 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from mandao import Journal, JournalError
+from mandao import Journal, JournalError, SerialBusy
 from mandao._coordination import board as board_module
 from mandao._coordination import split
 from mandao._coordination import store as store_module
 from mandao._coordination.board import BoardState
 from mandao._coordination.files import FileState, beside
 from mandao._coordination.postgres import PostgresState
+from mandao._coordination.store import SerialStore
 from mandao._core.admission import Change
+from mandao._core.call import Admit
 from mandao._core.failover import FailoverPolicy
 from mandao._core.hosts import HostGroups
 
@@ -86,6 +89,34 @@ def test_an_unanswered_request_holds_the_slot_for_others_too(process: Make) -> N
     a.release(0, Change.NO_ANSWER, 0.0, hold=60)
     assert b.try_admit("send", frozenset(), lease=60)[0] is None
     assert a.try_admit("send", frozenset(), lease=60)[0] is None  # its own, too
+
+
+def test_a_wait_on_the_board_says_unanswered_only_of_a_request_that_went_unanswered(
+    process: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process's request in flight is a lease on the board, not an unanswered
+    request; once one of its requests goes out unanswered, its lease, left to run out, is
+    (a waiter's step, asked as it would be two seconds into its wait)."""
+    other = process()
+    store = SerialStore(GROUPS, FailoverPolicy(), limit=1, state=process())
+
+    def waiting() -> str:
+        caplog.clear()
+        with pytest.raises(SerialBusy):
+            store.admit(Admit("send"), wait=0)  # asks the board once
+        with caplog.at_level(logging.INFO, logger="mandao"):
+            store._nap(time.monotonic() - 2, 5.0, None, SN, False)
+        (message,) = [r.getMessage() for r in caplog.records if "waiting for a" in r.getMessage()]
+        return message
+
+    assert other.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert "(max_in_flight=1, 1 in flight here or in another process); waiting" in waiting()
+    other.release(0, Change.ANSWERED, 2.5, hold=0)  # answered, slowly
+    assert other.try_admit("send", frozenset(), lease=60)[0] == 0
+    other.release(0, Change.NO_ANSWER, 0.0, hold=60)
+    assert "1 in flight here or in another process; 1 of them unanswered, each keeping its " in (
+        waiting()
+    )
 
 
 def test_a_switch_made_by_one_process_is_every_processs(process: Make) -> None:

@@ -130,6 +130,7 @@ class BoardState:
         split.HOLDERS.add(self._holder)
         self._mine: dict[int, list[int]] = {}  # group -> ids of this process's leases
         self._misses = 0
+        self.lingering = 0  # leases of requests that went out unanswered, as last seen
         self.looked = -math.inf  # when split.look last looked at the serial's other boards
         self.told: set[str] = set()  # other boards' keys split.look has found
         self.strangers: list[str] = []  # ...and those split.check is yet to name
@@ -182,6 +183,9 @@ class BoardState:
             if now < lease[2] <= now + LONGEST or lease[0] in mine
         ]  # fmt: skip
         board["line"] = [p for p in board["line"] if now - STALE <= p[1] <= now + LONGEST]
+        # A lease nobody holds is a request's that went out unanswered (a hold of a request
+        # in flight, here or in another process, is no such request).
+        self.lingering = sum(lease[3] is None for lease in board["leases"])
         holds = tuple((int(g), float(u)) for i, g, u, _ in board["leases"] if i != own)
         # ...even when another process, seeing its lease run out, dropped it from the board.
         present = {lease[0] for lease in board["leases"]}
@@ -295,6 +299,7 @@ class BoardState:
             kept = [lease for lease in board["leases"] if lease[0] != number]
             if until is not None:
                 kept.append([number, group, until, None])
+                self.lingering += 1
             board["leases"] = kept
             self._write_hosts(board, after)
             return board, after

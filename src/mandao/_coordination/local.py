@@ -20,6 +20,10 @@ class LocalState:
         self._policy = policy
         self.admission = Admission.start(groups, limit)
 
+    @property
+    def lingering(self) -> int:
+        return len(self.admission.holds)  # a hold here is a request's that went unanswered
+
     def try_admit(
         self, service: str, exclude: frozenset[int], *, lease: float
     ) -> tuple[int | None, float | None]:

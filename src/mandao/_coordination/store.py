@@ -65,6 +65,12 @@ class State(Protocol):
         """The state as last seen (for the active host, and for messages)."""
         ...
 
+    @property
+    def lingering(self) -> int:
+        """Of the slots taken as last seen, how many are kept by requests that went out
+        unanswered, one read timeout after they were written (for messages)."""
+        ...
+
     def try_admit(
         self, service: str, exclude: frozenset[int], *, lease: float
     ) -> tuple[int | None, float | None]:
@@ -217,12 +223,11 @@ class SerialStore:
         if lasted < LONG_WAIT:
             return min(nap, LONG_WAIT - lasted), False
         if not told:
-            # Only this process knows its own request went unanswered (others' are leases).
-            then = self._unanswered
+            unanswered = self._shared.lingering
             logger.info("serial %s: waiting for a slot (%s here or in another process%s); "
                         "waiting up to %.0fs more", sn, self.occupancy(),
-                        "; this process's last request went unanswered, and keeps its slot "
-                        "one read timeout after it was written" if then is not None else "",
+                        f"; {unanswered} of them unanswered, each keeping its slot one read "
+                        "timeout after it was written" if unanswered else "",
                         left, extra={"mandao_waiting": sn})  # fmt: skip
         return nap, True
 
