@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import mandao
+from mandao._coordination import store as store_module
 from mandao._coordination.store import SerialStore
 from mandao._core.admission import Change
 from mandao._core.call import Admit, Release
@@ -145,7 +146,7 @@ def test_a_wait_behind_an_unanswered_requests_slot_says_so(
     first = store.admit(Admit("send"), wait=5)
     store.release(Release(first.group, Change.NONE, linger=True), hold=60)
     with _heard_waits(monkeypatch) as waits:
-        store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001", False)
+        store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001")
     ((_, message),) = waits.heard
     assert "(max_in_flight=1, 1 in flight here or in another process; 1 of them unanswered, " in (
         message
@@ -165,7 +166,7 @@ def test_a_wait_says_unanswered_only_while_a_slot_is_kept_so(
     store.release(Release(after.group, Change.ANSWERED, elapsed=0.01))
     store.admit(Admit("send"), wait=5)
     with _heard_waits(monkeypatch) as waits:
-        store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001", False)
+        store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001")
     ((_, message),) = waits.heard
     assert "(max_in_flight=1, 1 in flight here or in another process); waiting up to" in message
 
@@ -213,6 +214,43 @@ def test_a_lasting_wait_of_a_task_is_logged_too(monkeypatch: pytest.MonkeyPatch)
     with _heard_waits(monkeypatch) as waits:
         asyncio.run(main(waits))
     assert [sn for sn, _ in waits.heard] == [SN, None]
+
+
+def test_tasks_waiting_together_say_their_wait_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three tasks queued behind one request in flight are one wait of the serial: one
+    line says it and one its end, not three of each. A wait after the slot came is said
+    again."""
+    from mandao._coordination import aio
+
+    store = _store(limit=1)
+    first = store.admit(Admit("send"), wait=5)
+    nap = store._nap
+    late: set[float] = set()  # the waiters (by when each began) that napped past LONG_WAIT
+
+    def counted(start: float, *rest: object) -> float:
+        if time.monotonic() - start >= store_module.LONG_WAIT:
+            late.add(start)
+        return nap(start, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_nap", counted)
+
+    async def one() -> None:
+        grant = await aio.admit(store, Admit("send"), wait=30, sn=SN, lease=60)
+        store.release(Release(grant.group, Change.ANSWERED, elapsed=0.01))
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(one()) for _ in range(3)]
+        while len(late) < 3:
+            await asyncio.sleep(0.001)  # polling a condition: when it comes is no timing
+        store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
+        await asyncio.gather(*tasks)
+
+    with _heard_waits(monkeypatch) as waits:
+        asyncio.run(main())
+        assert [sn for sn, _ in waits.heard] == [SN, None]
+        store.admit(Admit("send"), wait=5)
+        nap(time.monotonic() - 2, 5.0, None, SN)
+    assert [sn for sn, _ in waits.heard] == [SN, None, SN]
 
 
 def test_waiters_are_served_first_come_first_served() -> None:

@@ -105,7 +105,7 @@ def test_a_wait_on_the_board_says_unanswered_only_of_a_request_that_went_unanswe
         with pytest.raises(SerialBusy):
             store.admit(Admit("send"), wait=0)  # asks the board once
         with caplog.at_level(logging.INFO, logger="mandao"):
-            store._nap(time.monotonic() - 2, 5.0, None, SN, False)
+            store._nap(time.monotonic() - 2, 5.0, None, SN)
         (message,) = [r.getMessage() for r in caplog.records if "waiting for a" in r.getMessage()]
         return message
 

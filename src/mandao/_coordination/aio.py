@@ -90,7 +90,6 @@ async def admit(
     waiter = _Waiter(asyncio.get_running_loop())
     start = time.monotonic()
     granted: int | None = None
-    told = False
     await _locked(store, lambda: store._line.append(waiter), offload)
     try:
         while True:
@@ -104,8 +103,7 @@ async def admit(
             if left <= 0:
                 raise store._busy(sn, wait - left)
             try:
-                nap, told = store._nap(start, left, again, sn, told)
-                async with asyncio.timeout(nap):
+                async with asyncio.timeout(store._nap(start, left, again, sn)):
                     await waiter.event.wait()
             except TimeoutError:
                 pass

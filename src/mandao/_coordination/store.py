@@ -133,6 +133,9 @@ class SerialStore:
         self._lock = threading.Lock()
         # Each waiter's own condition, in order of arrival: a release wakes only the first.
         self._line: deque[Waiter] = deque()
+        # A lasting wait was logged, and no slot came since: the line's other waiters say
+        # nothing (a flag: a task's step, taken without the lock, costs a line at most).
+        self._said = False
 
     @property
     def state(self) -> Admission:
@@ -166,7 +169,6 @@ class SerialStore:
         ticket = threading.Condition(self._lock)
         start = time.monotonic()
         granted: int | None = None
-        told = False
         with self._lock:
             self._line.append(ticket)
             try:
@@ -177,8 +179,7 @@ class SerialStore:
                     left = start + wait - time.monotonic()
                     if left <= 0:
                         raise self._busy(sn, wait - left)
-                    nap, told = self._nap(start, left, again, sn, told)
-                    ticket.wait(nap)
+                    ticket.wait(self._nap(start, left, again, sn))
             except BaseException:
                 if granted is not None:  # interrupted once granted: the slot goes back
                     self._shared.release(granted, Change.NONE, 0.0, hold=0.0)
@@ -205,37 +206,38 @@ class SerialStore:
         url = groups.url(effect.service, group)
         assert url is not None  # noqa: S101 (granted among those serving the service)
         now = time.monotonic()
-        if now - start > LONG_WAIT:
+        if self._said:  # the end of the wait that was logged
+            self._said = False
             logger.info("serial %s: waited %.1fs for a slot", sn, now - start,
                         extra={"mandao_waiting": None})  # fmt: skip
         split.check(self)  # a partner's request out meanwhile is logged
         then = self._unanswered
         return Granted(group, url, serving, now, now - start, None if then is None else now - then)
 
-    def _nap(
-        self, start: float, left: float, again: float | None, sn: str, told: bool
-    ) -> tuple[float, bool]:
-        """How long a waiter sleeps before it asks again (at most ``left``, ``again``), and
-        whether its wait was logged: once it reaches :data:`LONG_WAIT`, it is (``told``:
-        already)."""
+    def _nap(self, start: float, left: float, again: float | None, sn: str) -> float:
+        """How long a waiter sleeps before it asks again (at most ``left``, ``again``). A
+        wait that reaches :data:`LONG_WAIT` is logged then, once until a slot comes, however
+        many callers wait (twenty queued tasks are one wait of the serial)."""
         nap = left if again is None else min(left, again)
         lasted = time.monotonic() - start
         if lasted < LONG_WAIT:
-            return min(nap, LONG_WAIT - lasted), False
-        if not told:
+            return min(nap, LONG_WAIT - lasted)
+        if not self._said:
+            self._said = True
             unanswered = self._shared.lingering
             logger.info("serial %s: waiting for a slot (%s here or in another process%s); "
                         "waiting up to %.0fs more", sn, self.occupancy(),
                         f"; {unanswered} of them unanswered, each keeping its slot one read "
                         "timeout after it was written" if unanswered else "",
                         left, extra={"mandao_waiting": sn})  # fmt: skip
-        return nap, True
+        return nap
 
     def _leave(self, waiter: Waiter, granted: int | None) -> None:
         """``waiter`` leaves the line (with a slot, or giving up); the next may go."""
         try:
             self._line.remove(waiter)
             if granted is None and not self._line:
+                self._said = False  # nobody waits: a wait from now on is said again
                 self._shared.withdraw()
         finally:
             if granted is None or self._room():
