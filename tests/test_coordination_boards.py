@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -473,19 +474,58 @@ def test_a_forked_child_counts_none_of_its_parents_leases_as_its_own(tmp_path: P
     os.waitpid(pid, 0)
 
 
-def test_a_process_letting_more_in_than_this_ones_limit_is_warned_of_once(
+def test_processes_of_another_max_in_flight_each_warn_once_naming_both(
     process: Make, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Another process of the serial with max_in_flight=3 has two requests out: this one,
-    at 1, waits (the board counts them) and says once why the gateway may answer -18;
-    processes of one limit say nothing."""
-    wide, narrow, same = process(3), process(1), process(3)
-    for _ in range(2):
-        assert wide.try_admit("send", frozenset(), lease=60)[0] == 0
-    assert same.try_admit("send", frozenset(), lease=60)[0] == 0  # 3 of its 3
+    """Each lease says the max_in_flight it went out under: a process that sees another's
+    on the board says so once, naming both, the one with the higher limit (whose extra
+    requests the gateway refuses) as well as the other; a lease left to run out after no
+    answer says it too. Processes of one limit say nothing."""
+    wide, same = process(3), process(3)
+    assert wide.try_admit("send", frozenset(), lease=60)[0] == 0
+    assert same.try_admit("send", frozenset(), lease=60)[0] == 0
+    wide.release(0, Change.ANSWERED, 0.01, hold=0)
+    same.release(0, Change.ANSWERED, 0.01, hold=0)
     assert "max_in_flight" not in caplog.text
+    narrow = process(1)
+    assert narrow.try_admit("send", frozenset(), lease=60)[0] == 0
     for _ in range(2):
-        assert narrow.try_admit("send", frozenset(), lease=60)[0] is None
-    (warned,) = [r.getMessage() for r in caplog.records if "max_in_flight=1" in r.getMessage()]
-    assert warned.startswith(f"serial {SN}: 3 requests of the serial were out at once")
-    assert "another process of the serial lets more in" in warned
+        assert wide.try_admit("send", frozenset(), lease=60)[0] == 0  # past the narrow's 1
+    narrow.release(0, Change.ANSWERED, 0.01, hold=0)
+    for _ in range(2):
+        assert narrow.try_admit("send", frozenset(), lease=60)[0] is None  # 2 out
+    said = [r.getMessage() for r in caplog.records if "max_in_flight" in r.getMessage()]
+    assert said == [
+        f"serial {SN}: a request of another process of the serial went out under "
+        f"max_in_flight={there}, and this process uses max_in_flight={here} (its lease is on "
+        "the serial's shared board): the gateway answers -18 to requests past what it "
+        "allows the serial. Give every Client of the serial the same max_in_flight (one "
+        "mandao.toml)"
+        for there, here in ((1, 3), (3, 1))
+    ]
+    caplog.clear()
+    for _ in range(2):
+        wide.release(0, Change.ANSWERED, 0.01, hold=0)
+    assert narrow.try_admit("send", frozenset(), lease=60)[0] == 0
+    narrow.release(0, Change.NO_ANSWER, 0.0, hold=60)
+    unlimited = process(None)
+    assert unlimited.try_admit("send", frozenset(), lease=60)[0] == 0  # no limit: beside it
+    (warned,) = [r.getMessage() for r in caplog.records if "max_in_flight" in r.getMessage()]
+    assert "under max_in_flight=1, and this process uses max_in_flight=None (" in warned
+
+
+def test_a_board_an_earlier_mandao_wrote_reads_its_leases_limits_unknown(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A board of an earlier mandao (no limits after the line) keeps its leases, their
+    limits unknown: no warning of another max_in_flight, and written back it reads."""
+    head = struct.Struct("<iddiBQHH").pack(0, math.nan, math.nan, 0, False, 2, 1, 0)
+    lease = struct.Struct("<Qhdq").pack(1, 0, time.time() + 60, 12345)
+    state = FileState(tmp_path / "j.sqlite3", SN, GROUPS, FailoverPolicy(), 1)
+    state._path.parent.mkdir()
+    state._path.write_bytes(struct.pack("<I", len(head + lease)) + head + lease)
+    assert state.try_admit("send", frozenset(), lease=60)[0] is None  # its lease holds the slot
+    assert "max_in_flight" not in caplog.text
+    (kept,) = board_module.decode(state._path.read_bytes()[4:])["leases"]
+    assert kept[:2] == [1, 0]
+    assert kept[3:] == [12345, board_module.UNKNOWN]

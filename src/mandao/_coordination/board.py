@@ -5,11 +5,12 @@ processes find it):
 
 * the host state: which group is active, since when, how it has been answering, and
   whether the first request back on the preferred group is out;
-* ``leases``: the slots taken, each on a group, until a time. A process takes a lease for
-  its request's timeouts (:meth:`~mandao.Timeouts.lease`); a request that went out
-  unanswered leaves its lease to run out one read timeout after it was written; a process
-  that dies leaves its leases to run out, never sooner than one read timeout, so the
-  gateway is done with what the dead process wrote before another process sends;
+* ``leases``: the slots taken, each on a group, until a time, under the ``max_in_flight``
+  of the process that took it. A process takes a lease for its request's timeouts
+  (:meth:`~mandao.Timeouts.lease`); a request that went out unanswered leaves its lease to
+  run out one read timeout after it was written; a process that dies leaves its leases to
+  run out, never sooner than one read timeout, so the gateway is done with what the dead
+  process wrote before another process sends;
 * ``line``: the processes waiting for a slot, in order of arrival. Only the first asks;
   a process's first waiter refreshes its place each time it asks, so the place of a
   process that died goes stale and is dropped.
@@ -62,13 +63,27 @@ def fresh() -> Board:
             "probing": False, "leases": [], "line": [], "next": 1}  # fmt: skip
 
 
-# A board's bytes: a header, then its leases, then its line, little-endian. A missing
-# time or average is NaN; a lease nobody holds (a request that went out unanswered, left
-# to run out) has holder 0. Packed, not JSON: this runs twice a request.
+# A board's bytes: a header, then its leases, then its line, then each lease's limit,
+# little-endian. A missing time or average is NaN; a lease nobody holds (a request that
+# went out unanswered, left to run out) has holder 0. The limits came after the rest so
+# that a board of an earlier mandao, which has none, reads (its leases' limits unknown),
+# and an earlier mandao reads this one's. Packed, not JSON: this runs twice a request.
 _HEAD = struct.Struct("<iddiBQHH")  # active, switched_at, average, streak, probing, next, n, n
 _LEASE = struct.Struct("<Qhdq")  # number, group, until, holder
 _PLACE = struct.Struct("<qd")  # holder, seen
+_LIMIT = struct.Struct("<i")  # the max_in_flight of the process that took the lease
 _NONE = float("nan")
+UNKNOWN = 0  # a lease's limit on a board an earlier mandao wrote
+UNLIMITED = -1  # max_in_flight=None
+
+
+def limit_code(limit: int | None) -> int:
+    """``max_in_flight`` as a lease keeps it."""
+    return UNLIMITED if limit is None else min(limit, 2**31 - 1)
+
+
+def _shown(code: int) -> str:
+    return "None" if code == UNLIMITED else str(code)
 
 
 def encode(board: Board) -> bytes:
@@ -85,8 +100,9 @@ def encode(board: Board) -> bytes:
         len(line),
     )
     parts = [head]
-    parts += [_LEASE.pack(n, g, u, h or 0) for n, g, u, h in leases]
+    parts += [_LEASE.pack(n, g, u, h or 0) for n, g, u, h, _ in leases]
     parts += [_PLACE.pack(h, seen) for h, seen in line]
+    parts += [_LIMIT.pack(lease[4]) for lease in leases]
     return b"".join(parts)
 
 
@@ -97,11 +113,17 @@ def decode(data: bytes) -> Board:
         at = _HEAD.size
         end = at + leases * _LEASE.size
         lease_rows = [[n, g, u, h or None] for n, g, u, h in _LEASE.iter_unpack(data[at:end])]
-        line = [list(p) for p in _PLACE.iter_unpack(data[end : end + places * _PLACE.size])]
+        at, end = end, end + places * _PLACE.size
+        line = [list(p) for p in _PLACE.iter_unpack(data[at:end])]
+        limits = [n for (n,) in _LIMIT.iter_unpack(data[end : end + leases * _LIMIT.size])]
     except struct.error:
         return fresh()
     if len(line) != places or len(lease_rows) != leases:
         return fresh()
+    if len(limits) != leases:  # none: a board of an earlier mandao
+        limits = [UNKNOWN] * leases
+    for row, limit in zip(lease_rows, limits, strict=True):
+        row.append(limit)
     return {"active": active, "switched_at": None if math.isnan(switched) else switched,
             "streak": streak, "average": None if math.isnan(average) else average,
             "probing": bool(probing), "leases": lease_rows, "line": line,
@@ -118,6 +140,7 @@ class BoardState:
     ) -> None:
         self._policy = policy
         self.admission = Admission.start(groups, limit)
+        self._limit = limit_code(limit)  # what this process's leases say
         urls = (f"{s}={','.join(u or '' for u in us)}" for s, us in sorted(groups.urls.items()))
         self._key = "|".join([sn, *urls])
         self._serial = sn + "|"  # how every key of the serial's boards starts
@@ -134,23 +157,37 @@ class BoardState:
         self.looked = -math.inf  # when split.look last looked at the serial's other boards
         self.told: set[str] = set()  # other boards' keys split.look has found
         self.strangers: list[str] = []  # ...and those split.check is yet to name
-        self._beyond_told = False  # another process's higher max_in_flight was logged
+        self._stranger: int | None = None  # another process's max_in_flight, not yet logged
+        self._stranger_told = False
 
     def restart(self) -> None:
         self._restart()
 
-    def _beyond(self, out: int, limit: int) -> None:
-        """Log, once, that more of the serial's requests are out than this process's
-        limit lets in: another process admits them under a higher one."""
-        if self._beyond_told:
+    def _notice(self, board: Board) -> None:
+        """Note what the board's live leases say beyond the admission, for messages."""
+        leases = board["leases"]
+        # A lease nobody holds is a request's that went out unanswered (a hold of a request
+        # in flight, here or in another process, is no such request).
+        self.lingering = sum(lease[3] is None for lease in leases)
+        if not self._stranger_told:
+            # Another limit than this process's is another process's lease (this process's
+            # all have its own), maybe one left to run out by a process that has ended: the
+            # warning says a request went out under it, not that the process still runs.
+            other = (x[4] for x in leases if x[4] not in (UNKNOWN, self._limit))
+            self._stranger = next(other, None)
+
+    def _tell_stranger(self) -> None:
+        """Log, once, another process's max_in_flight that differs from this one's."""
+        if self._stranger is None or self._stranger_told:
             return
-        self._beyond_told = True
+        self._stranger_told = True
         logger.warning(
-            "serial %s: %d requests of the serial were out at once on its shared board, more "
-            "than this process's max_in_flight=%d: another process of the serial lets more "
-            "in (the gateway answers -18 beyond what it allows the serial). Give every "
-            "Client of the serial the same max_in_flight (one mandao.toml)",
-            self._serial[:-1], out, limit,
+            "serial %s: a request of another process of the serial went out under "
+            "max_in_flight=%s, and this process uses max_in_flight=%s (its lease is on the "
+            "serial's shared board): the gateway answers -18 to requests past what it allows "
+            "the serial. Give every Client of the serial the same max_in_flight (one "
+            "mandao.toml)",
+            self._serial[:-1], _shown(self._stranger), _shown(self._limit),
         )  # fmt: skip
 
     def _tracked(self) -> set[int]:
@@ -183,10 +220,8 @@ class BoardState:
             if now < lease[2] <= now + LONGEST or lease[0] in mine
         ]  # fmt: skip
         board["line"] = [p for p in board["line"] if now - STALE <= p[1] <= now + LONGEST]
-        # A lease nobody holds is a request's that went out unanswered (a hold of a request
-        # in flight, here or in another process, is no such request).
-        self.lingering = sum(lease[3] is None for lease in board["leases"])
-        holds = tuple((int(g), float(u)) for i, g, u, _ in board["leases"] if i != own)
+        self._notice(board)
+        holds = tuple((int(g), float(u)) for i, g, u, *_ in board["leases"] if i != own)
         # ...even when another process, seeing its lease run out, dropped it from the board.
         present = {lease[0] for lease in board["leases"]}
         holds += tuple(
@@ -208,7 +243,7 @@ class BoardState:
 
     @staticmethod
     def _group_of(board: Board, lease: int | None) -> int | None:
-        return next((int(g) for i, g, _, _ in board["leases"] if i == lease), None)
+        return next((int(g) for i, g, *_ in board["leases"] if i == lease), None)
 
     @staticmethod
     def _write_hosts(board: Board, state: Admission) -> None:
@@ -239,7 +274,7 @@ class BoardState:
                 if granted is not None:
                     number = board["next"]
                     board["next"] = number + 1
-                    board["leases"].append([number, granted, now + lease, me])
+                    board["leases"].append([number, granted, now + lease, me, self._limit])
                     board["line"] = [p for p in line if p[0] != me]
                     self._write_hosts(board, after)
                     return board, (after, number, 0.0)
@@ -264,9 +299,7 @@ class BoardState:
             return board, (state, 0, -1.0 if wakes is None else max(0.0, wakes - now))
 
         self.admission, number, wakes = self._update(step)
-        state = self.admission
-        if limit is not None and state.in_flight + len(state.holds) > limit:
-            self._beyond(state.in_flight + len(state.holds), limit)
+        self._tell_stranger()
         if number:
             self._misses = 0
             granted = self.admission.group
@@ -298,7 +331,7 @@ class BoardState:
                             elapsed=elapsed, now=now, hold_until=until)  # fmt: skip
             kept = [lease for lease in board["leases"] if lease[0] != number]
             if until is not None:
-                kept.append([number, group, until, None])
+                kept.append([number, group, until, None, self._limit])
                 self.lingering += 1
             board["leases"] = kept
             self._write_hosts(board, after)
@@ -330,7 +363,8 @@ class BoardState:
                 if any(int(x[1]) != group for x in others):
                     return board, False  # another group in flight meanwhile: -19
             kept = [x for x in board["leases"] if x[0] not in numbers]
-            board["leases"] = kept + [[n, group, now + lease, self._holder] for n in numbers]
+            renewed = [[n, group, now + lease, self._holder, self._limit] for n in numbers]
+            board["leases"] = kept + renewed
             return board, True
 
         return self._update(step)

@@ -123,7 +123,7 @@ def look(board: Board) -> None:
         for key, other, at in found:
             if key in board.told or not mine & _board_hosts(key):
                 continue
-            if any(h and h not in HOLDERS and at < until for _, _, until, h in other["leases"]):
+            if any(h and h not in HOLDERS and at < u for _, _, u, h, _ in other["leases"]):
                 with _lock:
                     board.told.add(key)
                     board.strangers.append(key)
