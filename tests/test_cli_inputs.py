@@ -149,6 +149,9 @@ def test_the_readers_as_functions() -> None:
     """decode names what it read; parse_numbers keeps lines; times read as documented."""
     assert decode("13800138000".encode("utf-16-le"), "n.txt") == ("13800138000", "utf-16-le")
     assert decode(b"\xef\xbb\xbf1", "n.txt") == ("1", "utf-8 (with BOM)")
+    with pytest.raises(Refusal) as accents:  # UTF-8 of accents and emoji, one stray byte
+        decode("1,Bonjour José: café 🎉\n2,Hi Jos".encode() + b"\xe9a\n", "p.csv")
+    assert accents.value.message.startswith("p.csv: line 2: byte 0xE9 is not UTF-8, though")
     with pytest.raises(Refusal) as stray:  # Latin-1 at a line's end: no encoding reads it
         decode(b"mobile,content\n13900001122,Hello Jos\xe9\n", "n.csv")
     assert stray.value.message == (

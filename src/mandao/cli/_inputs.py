@@ -34,6 +34,8 @@ AT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m
 FALLBACKS = ("gbk", "gb18030")
 #: The bytes that open a character of 3 bytes in UTF-8 (U+0800 to U+FFFF: Chinese).
 _OPENS_3 = bytes(range(0xE0, 0xF0))
+#: The bytes that open no character of 2 bytes or more in UTF-8 (ASCII, continuations).
+_NO_OPENER = bytes(range(0xC0))
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8", "utf-8 (with BOM)"),
     (b"\xff\xfe", "utf-16-le", "utf-16"),
@@ -144,7 +146,8 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
 def _not_utf8(raw: bytes, start: int) -> str | None:
     """Where text ``raw``, not UTF-8 from byte ``start`` on, is not UTF-8, when it is UTF-8
     in part: a line of it is UTF-8 holding a character of 3 bytes (Chinese among them), or
-    the whole holds more such characters than bytes UTF-8 refuses. GBK text almost never
+    the whole holds more characters of UTF-8 beyond ASCII (accents, emoji) than bytes UTF-8
+    refuses. GBK text almost never
     does either by chance: this is a UTF-8 file with stray bytes or with rows of another
     encoding, not a GBK one. The lines that are not UTF-8 (the first by its first such
     byte); None for a file that is not UTF-8 in part.
@@ -153,11 +156,13 @@ def _not_utf8(raw: bytes, start: int) -> str | None:
     'line 1: byte 0xE9 is not UTF-8'
     >>> _not_utf8("你好\\n".encode() + "你好\\n你\\n好".encode("gbk"), 7)
     'line 2: byte 0xC4 is not UTF-8, nor are lines 3, 4'
+    >>> _not_utf8("Café, José 🎉\\nJos".encode() + bytes([0xE9]) + b"a", 21)
+    'line 2: byte 0xE9 is not UTF-8'
     >>> _not_utf8("你好".encode("gbk"), 0) is None
     True
     """
     valid = raw.decode("utf-8", "ignore").encode()
-    wide = len(valid) - len(valid.translate(None, _OPENS_3))
+    wide = len(valid.translate(None, _NO_OPENER))  # characters of UTF-8 beyond ASCII
     lines = raw.split(b"\n")
     if wide <= len(raw) - len(valid) and not any(map(_utf8_with_3_bytes, lines)):
         return None
