@@ -109,7 +109,8 @@ def told(exc: BaseException, written: bool, url: str, rrid: str | None) -> BaseE
             f"{f' (rrid {rrid})' if rrid else ''}; it may have been sent, so it is journaled "
             "unknown and not sent again"
         )
-    return asyncio.CancelledError(message).with_traceback(exc.__traceback__)
+    # Not with the cancelled frames: their locals hold the request, credentials and all.
+    return asyncio.CancelledError(message)
 
 
 async def call(
