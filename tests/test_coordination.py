@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ import mandao
 from mandao._coordination import store as store_module
 from mandao._coordination.store import SerialStore
 from mandao._core.admission import Change
-from mandao._core.call import Admit, Release
+from mandao._core.call import Admit, Granted, Release
 from mandao._core.failover import FailoverPolicy
 from mandao._core.hosts import HostGroups
 from mandao.testing import Fault, SandboxGateway
@@ -251,6 +252,47 @@ def test_tasks_waiting_together_say_their_wait_once(monkeypatch: pytest.MonkeyPa
         store.admit(Admit("send"), wait=5)
         nap(time.monotonic() - 2, 5.0, None, SN)
     assert [sn for sn, _ in waits.heard] == [SN, None, SN]
+
+
+def test_callers_waiting_in_turn_say_their_wait_once_until_the_last_has_its_slot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three threads queued behind a request in flight, each holding its slot in turn: one
+    line says the wait, and one its end once the last has a slot (the first grant ended the
+    wait's lines, and the others, still waiting, were never said)."""
+    store = _store(limit=1)
+    held = store.admit(Admit("send"), wait=5)
+    nap = store._nap
+    late: set[float] = set()  # the waiters (by when each began) that napped past LONG_WAIT
+
+    def counted(start: float, *rest: object) -> float:
+        if time.monotonic() - start >= store_module.LONG_WAIT:
+            late.add(start)
+        return nap(start, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_nap", counted)
+    grants: queue.Queue[Granted] = queue.Queue()
+    callers = [
+        threading.Thread(target=lambda: grants.put(store.admit(Admit("send"), wait=30, sn=SN)))
+        for _ in range(3)
+    ]
+    with _heard_waits(monkeypatch) as waits:
+        for caller in callers:
+            caller.start()
+        deadline = time.monotonic() + 30
+        while len(late) < 3:  # a condition polled: when it comes is no timing
+            assert time.monotonic() < deadline, "the callers never waited"
+            time.sleep(0.001)
+        heard = []
+        for _ in callers:
+            store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
+            held = grants.get(timeout=30)
+            heard.append([sn for sn, _ in waits.heard])
+        store.release(Release(held.group, Change.ANSWERED, elapsed=0.01))
+        for caller in callers:
+            caller.join(30)
+    assert heard == [[SN], [SN], [SN, None]]
+    assert "nothing of this process's waits for one now" in waits.heard[-1][1]
 
 
 def test_waiters_are_served_first_come_first_served() -> None:

@@ -117,7 +117,7 @@ async def admit(
             )
         elif isinstance(exc, asyncio.CancelledError) and not exc.args:
             # Said by the TimeoutError of asyncio.timeout() or wait_for(), as its cause.
-            raise asyncio.CancelledError(_why(store, sn, start, lease)) from None
+            raise asyncio.CancelledError(_why(store, sn, start)) from None
         raise
     finally:
         final = granted
@@ -128,20 +128,12 @@ async def admit(
         await _locked(store, leave, offload)
 
 
-def _why(store: SerialStore, sn: str, start: float, lease: float) -> str:
+def _why(store: SerialStore, sn: str, start: float) -> str:
     """What a task cancelled while it waited for a slot was waiting for."""
-    now = time.monotonic()
-    why = (
-        f"not sent: cancelled after waiting {now - start:.1f}s for a slot of serial {sn} "
-        f"({store.occupancy()} here or in another process)"
+    return (
+        f"not sent: cancelled after waiting {time.monotonic() - start:.1f}s for a slot of "
+        f"serial {sn} ({store.taken()})"
     )
-    then = store._unanswered
-    if then is not None and now - then < lease:
-        why += (
-            f"; this process's last request of the serial went unanswered {now - then:.1f}s "
-            "ago, and keeps its slot one read timeout after it was written"
-        )
-    return why
 
 
 async def kept(

@@ -206,9 +206,10 @@ class SerialStore:
         url = groups.url(effect.service, group)
         assert url is not None  # noqa: S101 (granted among those serving the service)
         now = time.monotonic()
-        if self._said:  # the end of the wait that was logged
+        if self._said and len(self._line) == 1:  # the last of the wait that was logged
             self._said = False
-            logger.info("serial %s: waited %.1fs for a slot", sn, now - start,
+            logger.info("serial %s: waited %.1fs for a slot; nothing of this process's "
+                        "waits for one now", sn, now - start,
                         extra={"mandao_waiting": None})  # fmt: skip
         split.check(self)  # a partner's request out meanwhile is logged
         then = self._unanswered
@@ -216,21 +217,28 @@ class SerialStore:
 
     def _nap(self, start: float, left: float, again: float | None, sn: str) -> float:
         """How long a waiter sleeps before it asks again (at most ``left``, ``again``). A
-        wait that reaches :data:`LONG_WAIT` is logged then, once until a slot comes, however
-        many callers wait (twenty queued tasks are one wait of the serial)."""
+        wait that reaches :data:`LONG_WAIT` is logged then, once until no caller is left
+        waiting, however many wait (twenty queued tasks are one wait of the serial); the
+        last of them to get a slot logs its end."""
         nap = left if again is None else min(left, again)
         lasted = time.monotonic() - start
         if lasted < LONG_WAIT:
             return min(nap, LONG_WAIT - lasted)
         if not self._said:
             self._said = True
-            unanswered = self._shared.lingering
-            logger.info("serial %s: waiting for a slot (%s here or in another process%s); "
-                        "waiting up to %.0fs more", sn, self.occupancy(),
-                        f"; {unanswered} of them unanswered, each keeping its slot one read "
-                        "timeout after it was written" if unanswered else "",
-                        left, extra={"mandao_waiting": sn})  # fmt: skip
+            logger.info("serial %s: waiting for a slot (%s); waiting up to %.0fs more", sn,
+                        self.taken(), left, extra={"mandao_waiting": sn})  # fmt: skip
         return nap
+
+    def taken(self) -> str:
+        """The serial's slots as taken, for a message: how many are in flight, and how many
+        of them a request that went out unanswered keeps."""
+        unanswered = self._shared.lingering
+        kept = (
+            f"; {unanswered} of them unanswered, each keeping its slot one read timeout after "
+            "it was written"
+        )
+        return f"{self.occupancy()} here or in another process{kept if unanswered else ''}"
 
     def _leave(self, waiter: Waiter, granted: int | None) -> None:
         """``waiter`` leaves the line (with a slot, or giving up); the next may go."""
