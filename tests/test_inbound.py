@@ -374,6 +374,44 @@ def _taken(pid: int, signum: int) -> bool:
     return True
 
 
+def _fetch_ctrl_c_twice(
+    gateway: SandboxGateway, journal_path: Path, grace: float
+) -> tuple[int, list[str], str]:
+    """A fetch Ctrl-C'd twice while mo's answer is held, the second once the first was
+    taken, with ``_signals.GRACE`` at ``grace``: (exit status, every line of its stdout,
+    stderr)."""
+    gateway.reply(NUMBERS[0], "收到")
+    script = (
+        f"import logging; logging.basicConfig()\nimport mandao._signals as s; s.GRACE = {grace}"
+    )
+    args = [sys.executable, "-c", script + _INTERRUPTED, SN, PASSWORD, ",".join(gateway.hosts),
+            ",".join(gateway.account_hosts), str(journal_path)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with gateway.primary.hold(operation="mo") as held:
+        child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)  # fmt: skip
+        assert child.stdout is not None
+        assert child.stderr is not None
+        try:
+            assert child.stdout.readline() == "fetching\n"
+            assert held.wait(1, timeout=HANG), "the mo request never came"
+            child.send_signal(signal.SIGINT)
+            assert "the fetch ends first" in child.stderr.readline()  # the first was taken
+            child.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + HANG
+            while not _taken(child.pid, signal.SIGINT):  # a condition polled, no timing
+                assert time.monotonic() < deadline, "the second Ctrl-C was never taken"
+                time.sleep(0.001)
+            if grace == 0:  # stopped at once: it says so while mo's answer is still held
+                assert child.stdout.readline() == "interrupted\n"
+                child.kill()  # its next fetch would wait for the slot the cut one keeps
+        finally:
+            held.release()
+        out, err = child.communicate(timeout=HANG)
+    read = ["fetching", "interrupted"] if grace == 0 else ["fetching"]
+    return child.returncode, read + out.splitlines(), err
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
 def test_a_forwarded_second_ctrl_c_still_lets_the_fetch_end(
     gateway: SandboxGateway, journal_path: Path
@@ -381,29 +419,18 @@ def test_a_forwarded_second_ctrl_c_still_lets_the_fetch_end(
     """Ctrl-C twice within the grace (a runner that forwards the signal to the process
     group it is in): the same one; the fetch still ends and keeps its answer. The second
     stopped it at once, and the reply mo gave was lost to the journal."""
-    gateway.reply(NUMBERS[0], "收到")
-    script = "import logging; logging.basicConfig()\n" + _INTERRUPTED
-    args = [sys.executable, "-c", script, SN, PASSWORD, ",".join(gateway.hosts),
-            ",".join(gateway.account_hosts), str(journal_path)]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    with gateway.primary.hold(operation="mo") as held:
-        child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE)  # fmt: skip
-        try:
-            assert held.wait(1, timeout=HANG), "the mo request never came"
-            child.send_signal(signal.SIGINT)
-            assert child.stderr is not None
-            assert "the fetch ends first" in child.stderr.readline()  # the first was taken
-            child.send_signal(signal.SIGINT)
-            deadline = time.monotonic() + HANG
-            while not _taken(child.pid, signal.SIGINT):  # a condition polled, no timing
-                assert time.monotonic() < deadline, "the second Ctrl-C was never taken"
-                time.sleep(0.001)
-        finally:
-            held.release()
-        out, err = child.communicate(timeout=HANG)
-    assert child.returncode == 0, err
-    assert out.splitlines() == ["fetching", "interrupted", "['收到'] 1"], (out, err)
+    status, out, err = _fetch_ctrl_c_twice(gateway, journal_path, grace=3600)
+    assert status == 0, err
+    assert out == ["fetching", "interrupted", "['收到'] 1"], (out, err)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
+def test_a_second_ctrl_c_after_the_grace_stops_the_fetch_at_once(
+    gateway: SandboxGateway, journal_path: Path
+) -> None:
+    """After the grace, a second Ctrl-C is meant: the fetch stops before its answer came."""
+    _, out, err = _fetch_ctrl_c_twice(gateway, journal_path, grace=0)
+    assert out == ["fetching", "interrupted"], (out, err)
 
 
 @pytest.fixture

@@ -159,7 +159,7 @@ def through_ctrl_c() -> Iterator[None]:
 
     def later(signum: int, frame: object) -> None:
         if caught:
-            if time.monotonic() - caught[0] >= _signals.GRACE:
+            if not _signals.in_grace(caught[0]):
                 raise KeyboardInterrupt
             return
         caught.append(time.monotonic())

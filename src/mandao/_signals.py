@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["GRACE", "answering"]
+__all__ = ["GRACE", "answering", "in_grace"]
 
 #: Seconds after a first interrupt in which another is the same one, ignored: a wrapper
 #: script that forwards the signal (systemd signals the whole control group, the script's
 #: ``trap`` passes it on), Ctrl-C that reaches the whole process group and a runner in it
 #: forwards. After them, another means "stop now".
 GRACE = 1.0
+
+
+def in_grace(first: float) -> bool:
+    """Whether an interrupt now comes within :data:`GRACE` of one at ``first`` (monotonic
+    seconds): the same one, forwarded."""
+    return time.monotonic() - first < GRACE
 
 
 @contextmanager

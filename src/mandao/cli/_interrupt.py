@@ -69,7 +69,7 @@ def _then_at_once(ours: tuple[Callable[[int, object], None], ...]) -> None:
     first = time.monotonic()
 
     def again(signum: int, frame: object) -> None:
-        if time.monotonic() - first >= _signals.GRACE:
+        if not _signals.in_grace(first):
             _at_once()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
