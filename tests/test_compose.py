@@ -175,6 +175,8 @@ def test_a_signature_with_a_control_character_is_refused_naming_it() -> None:
         "signature: holds the control character U+001B at position 1, which no phone shows; "
         "remove it, got '示\\x1b例'"
     )
+    with pytest.raises(mandao.ValidationError, match="a signature is one line of text"):
+        mandao.Client(sn="SDK-TST-010-00001", password="-", signature="示例\r\n")
 
 
 def test_content_rules_are_a_frozen_keyword_only_value() -> None:

@@ -122,7 +122,7 @@ class ContentRules:
                     argument=name,
                 )
         limit = self.max_segments  # an int, not a bool (an int subclass)
-        if limit is not None and (type(limit) is not int or limit < 1):
+        if limit is not None and (type(limit) is bool or not isinstance(limit, int) or limit < 1):
             raise ValidationError(
                 f"expected a positive whole number or None, got {limit!r}", argument="max_segments"
             )

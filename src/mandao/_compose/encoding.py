@@ -46,8 +46,15 @@ def control_in_name(name: str) -> str | None:
 
     >>> control_in_name("示\x1b例")
     'holds the control character U+001B at position 1, which no phone shows; remove it'
+    >>> control_in_name("示例\n")
+    'holds a tab or line break (U+000A) at position 2: a signature is one line of text; remove it'
     """
     found = _ANY_CONTROL.search(name)
+    if found is not None and found[0] in "\t\n\r":
+        return (
+            f"holds a tab or line break (U+{ord(found[0]):04X}) at position {found.start()}: "
+            "a signature is one line of text; remove it"
+        )
     return None if found is None else _control(found, "").rstrip()
 
 
