@@ -153,10 +153,10 @@ def test_the_readers_as_functions() -> None:
         decode("1,Bonjour José: café 🎉\n2,Hi Jos".encode() + b"\xe9a\n", "p.csv")
     assert accents.value.message.startswith("p.csv: line 2: byte 0xE9 is not UTF-8, though")
     with pytest.raises(Refusal) as stray:  # Latin-1 at a line's end: no encoding reads it
-        decode(b"mobile,content\n13900001122,Hello Jos\xe9\n", "n.csv")
+        decode(b"mobile,content\n13900001122,Hello Jos\xe9\n13900001123,Jos\xe9a\n", "n.csv")
     assert stray.value.message == (
-        "n.csv: line 2: byte 0xE9 is not UTF-8, and the file is not GBK/GB18030 (nor UTF-16) "
-        "either: mend the byte, or save the file as UTF-8"
+        "n.csv: line 2: byte 0xE9 is not UTF-8, nor is line 3, and the file is not "
+        "GBK/GB18030 (nor UTF-16) either: mend them, or save the file as UTF-8"
     )
     assert parse_numbers("1；2，3\n\n4 # x", "s") == [
         ("1", "s line 1"), ("2", "s line 1"), ("3", "s line 1"), ("4", "s line 3"),

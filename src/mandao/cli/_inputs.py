@@ -134,11 +134,9 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     # A stray byte in an ASCII file, before a line break or a byte GBK cannot pair it with.
-    line = raw.count(b"\n", 0, start) + 1
     raise Refusal(
-        f"line {line}: byte 0x{raw[start]:02X} is not UTF-8, and "
-        "the file is not GBK/GB18030 (nor UTF-16) either: mend the byte, or save the file "
-        "as UTF-8",
+        f"{_lines_not_utf8(raw, start)}, and the file is not GBK/GB18030 (nor UTF-16) "
+        "either: mend them, or save the file as UTF-8",
         argument=name,
     )
 
@@ -166,7 +164,13 @@ def _not_utf8(raw: bytes, start: int) -> str | None:
     lines = raw.split(b"\n")
     if wide <= len(raw) - len(valid) and not any(map(_utf8_with_3_bytes, lines)):
         return None
-    bad = [number for number, line in enumerate(lines, start=1) if not _utf8(line)]
+    return _lines_not_utf8(raw, start)
+
+
+def _lines_not_utf8(raw: bytes, start: int) -> str:
+    """The lines of ``raw`` that are not UTF-8, the first by its first such byte (at
+    ``start``)."""
+    bad = [number for number, line in enumerate(raw.split(b"\n"), start=1) if not _utf8(line)]
     first = f"line {bad[0]}: byte 0x{raw[start]:02X} is not UTF-8"
     if len(bad) == 1:
         return first
