@@ -217,6 +217,19 @@ def test_a_lasting_wait_of_a_task_is_logged_too(monkeypatch: pytest.MonkeyPatch)
     assert [sn for sn, _ in waits.heard] == [SN, None]
 
 
+def _late_naps(store: SerialStore, monkeypatch: pytest.MonkeyPatch) -> set[float]:
+    """The waiters of ``store`` (by when each began) that napped past LONG_WAIT, as they do."""
+    nap, late = store._nap, set()
+
+    def counted(start: float, *rest: object) -> float:
+        if time.monotonic() - start >= store_module.LONG_WAIT:
+            late.add(start)
+        return nap(start, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "_nap", counted)
+    return late
+
+
 def test_tasks_waiting_together_say_their_wait_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Three tasks queued behind one request in flight are one wait of the serial: one
     line says it and one its end, not three of each. A wait after the slot came is said
@@ -225,15 +238,7 @@ def test_tasks_waiting_together_say_their_wait_once(monkeypatch: pytest.MonkeyPa
 
     store = _store(limit=1)
     first = store.admit(Admit("send"), wait=5)
-    nap = store._nap
-    late: set[float] = set()  # the waiters (by when each began) that napped past LONG_WAIT
-
-    def counted(start: float, *rest: object) -> float:
-        if time.monotonic() - start >= store_module.LONG_WAIT:
-            late.add(start)
-        return nap(start, *rest)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store, "_nap", counted)
+    nap, late = store._nap, _late_naps(store, monkeypatch)
 
     async def one() -> None:
         grant = await aio.admit(store, Admit("send"), wait=30, sn=SN, lease=60)
@@ -262,15 +267,7 @@ def test_callers_waiting_in_turn_say_their_wait_once_until_the_last_has_its_slot
     wait's lines, and the others, still waiting, were never said)."""
     store = _store(limit=1)
     held = store.admit(Admit("send"), wait=5)
-    nap = store._nap
-    late: set[float] = set()  # the waiters (by when each began) that napped past LONG_WAIT
-
-    def counted(start: float, *rest: object) -> float:
-        if time.monotonic() - start >= store_module.LONG_WAIT:
-            late.add(start)
-        return nap(start, *rest)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store, "_nap", counted)
+    late = _late_naps(store, monkeypatch)
     grants: queue.Queue[Granted] = queue.Queue()
     callers = [
         threading.Thread(target=lambda: grants.put(store.admit(Admit("send"), wait=30, sn=SN)))
