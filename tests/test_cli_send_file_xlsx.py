@@ -286,18 +286,20 @@ def test_a_formula_excel_computed_to_the_empty_text_reads_as_empty(tmp_path: Pat
 def test_a_formula_whose_saved_value_is_an_error_is_refused_by_its_cells(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:
-    """``#N/A`` saved by Excel is not a text to send: the cells and their errors are named."""
+    """``#N/A`` saved by Excel is not a text to send, nor an error typed as a value (an
+    export that wrote ``t="e"``): the cells and their errors are named."""
     rows: list[tuple[object, ...]] = [
         ("mobile", "content"),
         (13800138000, "=VLOOKUP(1,Z1:Z2,2)"),
         (13800138001, "=1/0"),
+        (13800138002, "#REF!"),  # openpyxl writes it as an error value, t="e"
     ]
     saved = {"B2": ("e", "#N/A"), "B3": ("e", "#DIV/0!")}
     path = _with_saved_values(_xlsx(tmp_path / "c.xlsx", ("S", rows)), saved)
     result = run(["send-file", str(path), "--yes", "--json"], env=env)
     assert result.exit_code == 2, result.output
     message = as_json(result)["error"]["message"]
-    assert "B2 (#N/A), B3 (#DIV/0!): a formula whose saved value is an error" in message
+    assert "B2 (#N/A), B3 (#DIV/0!), B4 (#REF!): a cell whose value is an error" in message
     assert gateway.ledger.messages == []
 
 

@@ -169,6 +169,7 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
             # The values the program that saved the workbook computed, for those cells.
             values, _, _ = _read(load_workbook, path, title, data_only=True)
             _computed(cells, values, formulas, path.name)
+        _no_errors(cells, path.name)
     except ValidationError:
         raise
     except Exception as exc:  # a damaged file fails deep inside zipfile or the XML parser
@@ -246,32 +247,41 @@ def _read(
 
 def _computed(cells: Cells, values: Cells, formulas: list[tuple[int, int]], name: str) -> None:
     """Put each formula's saved value in its place; refuse a formula with none (written
-    by a program that does not compute formulas, it would read as an empty cell) or
-    whose saved value is an error (``#N/A`` would be sent as the text)."""
+    by a program that does not compute formulas, it would read as an empty cell)."""
     from openpyxl.utils import get_column_letter
 
-    unsaved, errors = [], []
+    unsaved = []
     for row, column in formulas:
         value, _, kind = values[row][column] if column < len(values[row]) else (None, None, "n")
-        where = f"{get_column_letter(column + 1)}{row + 1}"
-        if kind == "e":
-            errors.append(f"{where} ({value})")
-        elif value is None and kind == "str":
+        if value is None and kind == "str":
             value = ""  # computed, to the empty text: Excel writes <c t="str"><v></v>
-        elif value is None:
-            unsaved.append(where)
+        elif value is None and kind != "e":
+            unsaved.append(f"{get_column_letter(column + 1)}{row + 1}")
         cells[row][column] = (value, cells[row][column][1], kind)
-    if errors:
-        raise Refusal(
-            f"{_first(errors)}: a formula whose saved value is an error; correct the "
-            "formula (or type the value) and save the file again",
-            argument=name,
-        )
     if unsaved:
         raise Refusal(
             f"{_first(unsaved)}: a formula with no saved value (the program that wrote the "
             "workbook did not compute it); open and save the file in Excel or LibreOffice, "
             "or type the values in",
+            argument=name,
+        )
+
+
+def _no_errors(cells: Cells, name: str) -> None:
+    """Refuse the cells whose value is an error (``#N/A``, a formula's or typed): it
+    would be sent as that text."""
+    from openpyxl.utils import get_column_letter
+
+    errors = [
+        f"{get_column_letter(column + 1)}{row + 1} ({value})"
+        for row, values in enumerate(cells)
+        for column, (value, _, kind) in enumerate(values)
+        if kind == "e"
+    ]
+    if errors:
+        raise Refusal(
+            f"{_first(errors)}: a cell whose value is an error; correct the formula (or "
+            "type the value) and save the file again",
             argument=name,
         )
 
