@@ -44,6 +44,9 @@ class Store(Protocol):
     @property
     def state(self) -> Admission: ...
 
+    @property
+    def board(self) -> Board | None: ...
+
 
 class Board(Protocol):
     """What this module reads and keeps of a ``board.BoardState``."""
@@ -139,12 +142,12 @@ def check(store: Store) -> None:
     """Log a warning when a partner of ``store`` (which just let a request out) has a
     request out or lingering, the first time for that pair; and for each board of another
     process that ``look`` found."""
-    shared = getattr(store, "_shared", None)  # a board (others, below), or the process's
+    board = store.board  # others' boards (below), if the serial is on one
     found: list[str] = []
-    if getattr(shared, "strangers", None):  # mostly empty: no lock taken on every grant
+    if board is not None and board.strangers:  # mostly empty: no lock on every grant
         with _lock:  # taken whole: a thread's look may add to it meanwhile
-            found, shared.strangers = shared.strangers, []  # type: ignore[union-attr]
-    mine = getattr(shared, "key", "")
+            found, board.strangers = board.strangers, []
+    mine = "" if board is None else board.key
     for stranger in found:
         logger.warning(
             "serial %s: a request of another process was out on this journal's serial "

@@ -37,6 +37,7 @@ from .._core.failover import FailoverPolicy, RetryBudget
 from .._core.hosts import HostGroups
 from .._errors import SerialBusy
 from . import split
+from .board import BoardState
 from .local import LocalState
 
 if TYPE_CHECKING:
@@ -136,6 +137,11 @@ class SerialStore:
         # A lasting wait was logged, and no slot came since: the line's other waiters say
         # nothing (a flag: a task's step, taken without the lock, costs a line at most).
         self._said = False
+
+    @property
+    def board(self) -> BoardState | None:
+        """The serial's board shared with other processes, if it is on one."""
+        return self._shared if isinstance(self._shared, BoardState) else None
 
     @property
     def state(self) -> Admission:
