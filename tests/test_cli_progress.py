@@ -104,6 +104,20 @@ def test_without_a_bar_on_a_terminal_a_lasting_wait_is_a_line_on_stderr(
     assert capsys.readouterr().err == said
 
 
+def test_the_clients_warnings_during_a_send_are_warning_lines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The wait's handler on the mandao logger keeps Python's last-resort one off: the
+    client's warnings (another process's max_in_flight on the board) were lost without -v."""
+    log = logging.getLogger("mandao")
+    with progress_bar(1, "sending", enabled=False):
+        log.warning("serial SDK-1: another process uses max_in_flight=3")
+        log.info("serial SDK-1: nothing to say at INFO")
+    assert capsys.readouterr().err == (
+        "warning: serial SDK-1: another process uses max_in_flight=3\n"
+    )
+
+
 def test_disabled_bar_imports_nothing_and_writes_nothing() -> None:
     """enabled=False: the callback does nothing, rich is not loaded, nothing is written."""
     code = (
