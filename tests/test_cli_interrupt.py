@@ -254,6 +254,30 @@ def _signalled_twice(
         lock.close()
 
 
+def test_signals_until_the_process_ends_leave_the_exit_130(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """A wrapper that keeps forwarding SIGTERM: the send sums up and exits 130. A signal
+    that came while Python shut down (its handler put back to the default) killed it by
+    the signal (143 in a shell) after the summary."""
+    env = _hanging_env(gateway, tmp_path)
+    args = [sys.executable, "-c", _MANDAO, "3600", "send-file", str(_csv(tmp_path / "c.csv")),
+            "--yes", "--json"]  # fmt: skip
+    child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        _signalled_twice(gateway, child, tmp_path / "journal.sqlite3", signal.SIGTERM,
+                         signal.SIGTERM)  # fmt: skip
+        while child.poll() is None:  # every step of its end, shutdown included, gets one
+            child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=HANG)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, err
+    assert json.loads(out)["error"]["message"].startswith("interrupted (SIGTERM): 3 sent")
+
+
 def _hanging_env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
     """The sandbox account and a journal; send-file's mdsmssend request (its second group)
     hangs at the sandbox, its read timeout a bound only."""

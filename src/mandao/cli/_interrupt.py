@@ -8,6 +8,7 @@ unwinds). Without a journal only the batches reported finished are known.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import time
@@ -72,9 +73,17 @@ def _then_at_once(ours: tuple[Callable[[int, object], None], ...]) -> None:
         if not _signals.in_grace(first):
             _at_once()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) in ours:
-            signal.signal(signum, again)
+    def exiting() -> None:
+        # Python's shutdown puts a handler of its own back to the default (die by the
+        # signal, not exit 130): one that comes then is ignored, the process ends anyway.
+        for signum in replaced:
+            if signal.getsignal(signum) is again:
+                signal.signal(signum, signal.SIG_IGN)
+
+    replaced = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) in ours]
+    for signum in replaced:
+        signal.signal(signum, again)
+    atexit.register(exiting)
 
 
 def _at_once() -> NoReturn:
