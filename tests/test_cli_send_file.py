@@ -88,6 +88,20 @@ def test_utf8_bom_and_gbk_files_are_read_and_named(
     assert (data["encoding"], data["recipients"]) == (named, 4)
 
 
+def test_excels_unicode_text_export_tab_separated_utf16_is_read(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Excel's "Unicode text" (.txt) is UTF-16 with tabs between cells (a text may hold a
+    comma): read as such, every row sent whole. It was refused as one unknown column."""
+    rows = [("13800138000", "您好，明天见【示例】"), ("13900139000", "a, b and c【示例】")]
+    path = tmp_path / "c.txt"
+    lines = ["手机\t内容", *("\t".join(row) for row in rows)]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-16"))
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert _sent(gateway) == Counter(rows)
+
+
 def test_a_utf8_file_with_a_stray_byte_is_refused_not_read_as_gbk(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

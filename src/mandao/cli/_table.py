@@ -93,14 +93,16 @@ def sample_line(text: str, encoding: str, name: str = "FILE") -> str | None:
 
 
 def csv_rows(text: str, name: str = "FILE") -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record of ``text`` with the line it starts on.
+    """Each CSV record of ``text`` with the line it starts on. Cells are split by commas,
+    or by tabs when the header has tabs and no comma (Excel's "Unicode text" export).
 
     Raises:
         Refusal: a quoted cell that no quote closes (it would hold the rest of the file),
             or a record the reader cannot take (naming the file ``name`` and the line).
     """
     lines = io.StringIO(text, newline="").readlines()  # as the reader counts them
-    reader = csv.reader(lines)
+    header = lines[0] if lines else ""
+    reader = csv.reader(lines, delimiter="\t" if "\t" in header and "," not in header else ",")
     while True:
         line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
         try:
