@@ -149,6 +149,12 @@ def test_the_readers_as_functions() -> None:
     """decode names what it read; parse_numbers keeps lines; times read as documented."""
     assert decode("13800138000".encode("utf-16-le"), "n.txt") == ("13800138000", "utf-16-le")
     assert decode(b"\xef\xbb\xbf1", "n.txt") == ("1", "utf-8 (with BOM)")
+    with pytest.raises(Refusal) as bom:  # UTF-8 with a BOM, GBK rows appended
+        decode(b"\xef\xbb\xbf" + "1,你好\n".encode() + "2,你好\n3,再见\n".encode("gbk"), "b.csv")
+    assert bom.value.message == (
+        "b.csv: line 2: byte 0xC4 is not UTF-8, nor is line 3, though the file starts as "
+        "UTF-8 (its BOM says so): mend them, or save the whole file as UTF-8"
+    )
     with pytest.raises(Refusal) as accents:  # UTF-8 of accents and emoji, one stray byte
         decode("1,Bonjour José: café 🎉\n2,Hi Jos".encode() + b"\xe9a\n", "p.csv")
     assert accents.value.message.startswith("p.csv: line 2: byte 0xE9 is not UTF-8, though")

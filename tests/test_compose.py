@@ -177,6 +177,9 @@ def test_a_signature_with_a_control_character_is_refused_naming_it() -> None:
     )
     with pytest.raises(mandao.ValidationError, match="a signature is one line of text"):
         mandao.Client(sn="SDK-TST-010-00001", password="-", signature="示例\r\n")
+    for separator in ("\x85", "\u2028", "\u2029"):  # NEL, Unicode's line and paragraph ones
+        with pytest.raises(mandao.ValidationError, match="a signature is one line of text"):
+            mandao.Client(sn="SDK-TST-010-00001", password="-", signature=f"示{separator}例")
 
 
 def test_content_rules_are_a_frozen_keyword_only_value() -> None:

@@ -21,8 +21,10 @@ __all__ = [
 #: the C1 controls (U+0085 comes with text pasted from old Windows programs).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_BUT_NUL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-#: In a name (the signature), tab and line breaks too.
-_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: In a name (the signature), tab and line breaks too (Unicode's line and paragraph
+#: separators among them).
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_BREAKS = "\t\n\r\x0b\x0c\x85\u2028\u2029"
 
 
 def control_in(texts: Sequence[str], joined: str) -> tuple[int, str] | None:
@@ -50,7 +52,7 @@ def control_in_name(name: str) -> str | None:
     'holds a tab or line break (U+000A) at position 2: a signature is one line of text; remove it'
     """
     found = _ANY_CONTROL.search(name)
-    if found is not None and found[0] in "\t\n\r":
+    if found is not None and found[0] in _BREAKS:
         return (
             f"holds a tab or line break (U+{ord(found[0]):04X}) at position {found.start()}: "
             "a signature is one line of text; remove it"

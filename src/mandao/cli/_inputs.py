@@ -111,7 +111,14 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
             try:
                 return raw[len(bom) :].decode(encoding), shown
             except UnicodeDecodeError as exc:
-                raise Refusal(f"not valid {shown}: {exc.reason}", argument=name) from None
+                if encoding != "utf-8":
+                    raise Refusal(f"not valid {shown}: {exc.reason}", argument=name) from None
+                where = _lines_not_utf8(raw[len(bom) :], exc.start)
+                raise Refusal(
+                    f"{where}, though the file starts as UTF-8 (its BOM says so): mend them, "
+                    "or save the whole file as UTF-8",
+                    argument=name,
+                ) from None
     if len(raw) >= 4 and raw[1::2].count(0) > len(raw) // 4 and raw[0::2].count(0) == 0:
         try:  # UTF-16 without a BOM: every other byte is zero in ASCII-heavy text
             return raw.decode("utf-16-le"), "utf-16-le"
