@@ -260,21 +260,9 @@ def test_signals_until_the_process_ends_leave_the_exit_130(
     """A wrapper that keeps forwarding SIGTERM: the send sums up and exits 130. A signal
     that came while Python shut down (its handler put back to the default) killed it by
     the signal (143 in a shell) after the summary."""
-    env = _hanging_env(gateway, tmp_path)
-    args = [sys.executable, "-c", _MANDAO, "3600", "send-file", str(_csv(tmp_path / "c.csv")),
-            "--yes", "--json"]  # fmt: skip
-    child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        _signalled_twice(gateway, child, tmp_path / "journal.sqlite3", signal.SIGTERM,
-                         signal.SIGTERM)  # fmt: skip
-        while child.poll() is None:  # every step of its end, shutdown included, gets one
-            child.send_signal(signal.SIGTERM)
-        out, err = child.communicate(timeout=HANG)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 130, err
+    status, out, err = _json_send_signalled(gateway, tmp_path, signal.SIGTERM, signal.SIGTERM,
+                                            until_ended=True)  # fmt: skip
+    assert status == 130, err
     assert json.loads(out)["error"]["message"].startswith("interrupted (SIGTERM): 3 sent")
 
 
@@ -291,6 +279,29 @@ def _hanging_env(gateway: SandboxGateway, tmp_path: Path) -> dict[str, str]:
     }
 
 
+def _json_send_signalled(
+    gateway: SandboxGateway, tmp_path: Path, first: int, second: int, *,
+    until_ended: bool = False,
+) -> tuple[int, str, str]:  # fmt: skip
+    """``send-file --json`` (the grace an hour) signalled ``first`` then ``second`` as
+    :func:`_signalled_twice` does, then (``until_ended``) ``second`` again and again until
+    it has ended: (exit status, stdout, stderr)."""
+    env = _hanging_env(gateway, tmp_path)
+    args = [sys.executable, "-c", _MANDAO, "3600", "send-file", str(_csv(tmp_path / "c.csv")),
+            "--yes", "--json"]  # fmt: skip
+    child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        _signalled_twice(gateway, child, tmp_path / "journal.sqlite3", first, second)
+        while until_ended and child.poll() is None:  # each step of its end gets one
+            child.send_signal(second)
+        out, err = child.communicate(timeout=HANG)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    return child.returncode, out, err
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [(signal.SIGINT, signal.SIGINT), (signal.SIGTERM, signal.SIGTERM),
@@ -302,18 +313,8 @@ def test_a_second_signal_within_the_grace_keeps_the_summary(
     """A second signal right after the first (a wrapper script forwarding systemd's SIGTERM,
     Ctrl-C reaching a runner and the command) is the same interrupt: the --json error object
     still counts 3 sent, 2 unknown, 1 not sent. It stopped at once, without it."""
-    env = _hanging_env(gateway, tmp_path)
-    args = [sys.executable, "-c", _MANDAO, "3600", "send-file", str(_csv(tmp_path / "c.csv")),
-            "--yes", "--json"]  # fmt: skip
-    child = subprocess.Popen(args, env=env, text=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        _signalled_twice(gateway, child, tmp_path / "journal.sqlite3", first, second)
-        out, err = child.communicate(timeout=HANG)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 130, err
+    status, out, err = _json_send_signalled(gateway, tmp_path, first, second)
+    assert status == 130, err
     assert "interrupted again" not in err
     assert "Traceback" not in err
     error = json.loads(out)["error"]
