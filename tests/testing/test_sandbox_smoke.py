@@ -93,3 +93,21 @@ def test_its_clients_take_hosts_of_their_own(gw):
     assert gw.async_client(SN, PASSWORD, account_hosts=[gw.account_hosts[1]]).account_hosts == (
         gw.account_hosts[1],
     )
+
+
+def test_a_fresh_listener_never_gets_a_port_an_earlier_one_had() -> None:
+    """The OS offers a port again now and then (dozens in a thousand binds here); the
+    client keeps a serial's state per host list, so a sandbox per test must not come back
+    on an earlier test's port and meet its lingering request."""
+    from mandao.testing._server import Listener, Reply
+
+    ports = []
+    for _ in range(1000):
+        listener = Listener(lambda request, peer, closing: Reply(b""))
+        listener.up()
+        ports.append(listener.port)
+        listener.down()
+    assert len(set(ports)) == len(ports)
+    listener.up()  # down and up again: the same port, as before
+    assert listener.port == ports[-1]
+    listener.down()

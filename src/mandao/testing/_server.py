@@ -4,6 +4,11 @@ A ``Listener`` can be up (serving), down (nothing listens: connection refused), 
 black-holed (a socket listens but its accept queue is full, so a client's connect times
 out, as a host that drops SYNs does). ``up`` always re-binds the same port. Everything
 binds 127.0.0.1 only.
+
+A listener asked for port 0 gets one that no earlier listener of this process had
+(``RECENT`` of them are remembered): the client keeps state per host list (a serial's
+admission, a request that may still linger at the gateway), so a fresh sandbox per test
+must not come back on a port an earlier test's sandbox had, as the OS does now and then.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import select
 import socket
 import struct
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, Literal, cast
@@ -23,6 +29,46 @@ __all__ = ["LOOPBACK", "Handler", "Listener", "Reply"]
 
 LOOPBACK = "127.0.0.1"
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: How many ports of this process's earlier listeners a new one avoids.
+RECENT = 4096
+#: How many ports the OS may offer before one it offers again is taken anyway.
+_OFFERS = 64
+_given: deque[int] = deque(maxlen=RECENT)
+_given_lock = threading.Lock()
+
+
+def _listening(port: int, backlog: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # Re-binding the same port right after down() must not fail on TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((LOOPBACK, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def fresh(backlog: int) -> socket.socket:
+    """A socket listening on a port no earlier listener of this process had (of the last
+    ``RECENT``): one the OS offers again is kept bound meanwhile, so it offers another."""
+    offered: list[socket.socket] = []
+    try:
+        with _given_lock:
+            for _ in range(_OFFERS):
+                sock = _listening(0, backlog)
+                port = sock.getsockname()[1]
+                if port not in _given:
+                    break
+                offered.append(sock)
+            else:  # a host of thousands of sandboxes: take the last one offered
+                sock = offered.pop()
+            _given.append(port)
+            return sock
+    finally:
+        for old in offered:
+            old.close()
 
 
 @dataclass(frozen=True)
@@ -78,14 +124,9 @@ class Listener:
             return self._hanging_changed.wait_for(lambda: self._hanging == count, timeout)
 
     def _bind(self, backlog: int) -> socket.socket:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        # Re-binding the same port right after down() must not fail on TIME_WAIT.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((LOOPBACK, self._port))
-            sock.listen(backlog)
+            sock = _listening(self._port, backlog) if self._port else fresh(backlog)
         except OSError as exc:
-            sock.close()
             where = f" ({self.label})" if self.label else ""
             raise OSError(
                 exc.errno, f"cannot listen on {LOOPBACK}:{self._port}{where}: {exc.strerror}"
