@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import subprocess
@@ -156,3 +157,19 @@ pool.warning("after")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)  # fmt: skip
     assert done.stderr == "WARNING psycopg.pool: inside 1\nafter\n"
+
+
+def test_json_may_come_before_the_command(gateway: SandboxGateway) -> None:
+    """`mandao --json send ...` is `mandao send ... --json`: one JSON document; its
+    errors too. As `-v`, it may come before the command."""
+    env = sandbox_env(gateway)
+    before = run(["--json", "send", "13800138000", "-t", "前置【示例】"], env=env)
+    after = run(["send", "13900139000", "-t", "后置【示例】", "--json"], env=env)
+    assert before.exit_code == after.exit_code == 0, before.output
+    sent, also = json.loads(before.stdout), json.loads(after.stdout)
+    assert sent.keys() == also.keys()
+    assert sent["recipients"] == 1
+    assert sent["complete"]
+    refused = run(["--json", "explain", "no-such-code"])
+    assert refused.exit_code != 0
+    assert json.loads(refused.stdout)["error"]["type"]

@@ -118,5 +118,8 @@ class _LazyGroup(Commands):
 @click.group(cls=_LazyGroup)
 @click.version_option(__version__, prog_name="mandao")
 @click.option("-v", "--verbose", count=True, help="As a command's own -v; may come before it.")
-def main(verbose: int) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="As a command's own --json; may come before it."
+)
+def main(verbose: int, as_json: bool) -> None:
     """mandao: send SMS through the Mandao (entinfo.cn) gateway, and test against a sandbox."""

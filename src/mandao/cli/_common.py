@@ -39,6 +39,7 @@ __all__ = [
     "OTHER_EXITS",
     "ExitCode",
     "Output",
+    "before_the_command",
     "client_options",
     "common_options",
     "confirm",
@@ -154,8 +155,8 @@ def common_options(func: F) -> F:
     )
     @functools.wraps(func)
     def wrapper(*args: Any, as_json: bool, verbose: int, **kwargs: Any) -> Any:
-        undo = _setup_logging(verbose + _before_the_command())
-        out = Output(as_json)
+        undo = _setup_logging(verbose + before_the_command("verbose"))
+        out = Output(as_json or bool(before_the_command("as_json")))
         try:
             with out.warnings_as_lines():
                 return func(*args, out=out, **kwargs)
@@ -167,11 +168,12 @@ def common_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _before_the_command() -> int:
-    """The ``-v`` given to ``mandao`` itself (``mandao -v account``), if it ran the command."""
+def before_the_command(name: str) -> int:
+    """The ``-v`` count (``verbose``) or ``--json`` (``as_json``) given to ``mandao``
+    itself (``mandao -v --json account``), if it ran the command."""
     ctx = click.get_current_context(silent=True)
     root = ctx.find_root() if ctx is not None else None
-    return int(root.params.get("verbose") or 0) if root is not None and root is not ctx else 0
+    return int(root.params.get(name) or 0) if root is not None and root is not ctx else 0
 
 
 def client_options(func: F) -> F:

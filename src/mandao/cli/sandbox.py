@@ -34,6 +34,7 @@ from mandao.testing import (
     SandboxGateway,
 )
 
+from ._common import before_the_command
 from ._sandbox_options import (
     EXPORTED_SUFFIXES,
     check_ledger,
@@ -244,6 +245,7 @@ def sandbox(
     port 8060), over SOAP 1.1/1.2, HTTP GET/POST and the .ashx handlers, and the inbox:
     a web page and a JSON API showing every message accepted.
     """
+    as_json = as_json or bool(before_the_command("as_json"))
     parsed_accounts = dict(
         parse_account(a, balance, not unregistered)
         for a in accounts or (f"{DEFAULT_SN}:{DEFAULT_PASSWORD}",)
