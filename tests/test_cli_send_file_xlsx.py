@@ -287,20 +287,36 @@ def test_a_formula_whose_saved_value_is_an_error_is_refused_by_its_cells(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:
     """``#N/A`` saved by Excel is not a text to send, nor an error typed as a value (an
-    export that wrote ``t="e"``): the cells and their errors are named."""
+    export that wrote ``t="e"``): its row is a bad one, naming its cells and errors;
+    ``--skip-invalid`` sends the other rows."""
     rows: list[tuple[object, ...]] = [
-        ("mobile", "content"),
-        (13800138000, "=VLOOKUP(1,Z1:Z2,2)"),
-        (13800138001, "=1/0"),
+        ("mobile", "content", "ext"),
+        (13800138000, "=VLOOKUP(1,Z1:Z2,2)", "=1/0"),
+        (13800138001, "=1/0", 7),
         (13800138002, "#REF!"),  # openpyxl writes it as an error value, t="e"
+        (13800138003, NOTICE),
+        (13800138004, "#N/A 不是错误【示例】"),  # a text that starts so: sent as typed
     ]
-    saved = {"B2": ("e", "#N/A"), "B3": ("e", "#DIV/0!")}
+    saved = {"B2": ("e", "#N/A"), "C2": ("e", "#DIV/0!"), "B3": ("e", "#DIV/0!")}
     path = _with_saved_values(_xlsx(tmp_path / "c.xlsx", ("S", rows)), saved)
     result = run(["send-file", str(path), "--yes", "--json"], env=env)
     assert result.exit_code == 2, result.output
-    message = as_json(result)["error"]["message"]
-    assert "B2 (#N/A), B3 (#DIV/0!), B4 (#REF!): a cell whose value is an error" in message
+    error = as_json(result)["error"]
+    assert "3 invalid row(s), nothing sent" in error["message"]
+    told = (
+        "a cell whose value is an error; correct the formula (or type the value) and "
+        "save the file again"
+    )
+    assert [(r["line"], r["column"], r["message"]) for r in error["rows"]] == [
+        (2, "content", f"B2 (#N/A), C2 (#DIV/0!): {told}"),
+        (3, "content", f"B3 (#DIV/0!): {told}"),
+        (4, "content", f"B4 (#REF!): {told}"),
+    ]
     assert gateway.ledger.messages == []
+    result = run(["send-file", str(path), "--yes", "--json", "--skip-invalid"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [m.mobile for m in gateway.ledger.messages] == ["13800138003", "13800138004"]
+    assert [r["line"] for r in as_json(result)["invalid"]] == [2, 3, 4]
 
 
 def test_a_formula_with_no_saved_value_is_refused_by_its_cells_not_read_as_empty(

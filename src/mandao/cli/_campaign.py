@@ -19,7 +19,7 @@ from .._errors import InvalidRecipients, ValidationError
 from .._journal.content import pairs_of
 from ._inputs import delivery_time
 from ._output import cli_terms
-from ._table import Record
+from ._table import ErrorCell, Record
 
 if TYPE_CHECKING:
     from .._client import Client
@@ -66,6 +66,7 @@ def check_rows(
         try:
             if extra:
                 raise ValidationError("more cells than the header has columns", argument="row")
+            _no_errors(record)
             mobile = normalize_mobiles([record["mobile"]])[0]
             # The text as it will be sent (signature added): what the journal records.
             with warnings.catch_warnings(record=True) as caught:
@@ -96,6 +97,18 @@ def check_rows(
             continue
         rows.append(Row(line, mobile, sent, ext, stime))
     return rows, bad, notes + _repeated(rows)
+
+
+def _no_errors(record: dict[str, str]) -> None:
+    """Refuse a record with a cell whose value is an error: it would be sent as that text."""
+    errors = [(column, value) for column, value in record.items() if isinstance(value, ErrorCell)]
+    if errors:
+        named = ", ".join(f"{value.cell} ({value})" for _, value in errors)
+        raise ValidationError(
+            f"{named}: a cell whose value is an error; correct the formula (or type the "
+            "value) and save the file again",
+            argument=errors[0][0],
+        )
 
 
 def _repeated(rows: list[Row]) -> list[str]:

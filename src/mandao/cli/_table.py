@@ -28,6 +28,7 @@ __all__ = [
     "COLUMNS",
     "HEADERS",
     "SHEET_SUFFIXES",
+    "ErrorCell",
     "Record",
     "csv_rows",
     "decode",
@@ -35,6 +36,20 @@ __all__ = [
     "records_of",
     "sample_line",
 ]
+
+
+class ErrorCell(str):
+    """A workbook cell whose value is an error (``#N/A``, a formula's saved value or
+    typed as a value): its text, which is not one to send, and its reference (``B2``).
+    ``check_rows`` makes its row a bad one."""
+
+    cell: str
+
+    def __new__(cls, value: str, cell: str) -> ErrorCell:
+        made = super().__new__(cls, value)
+        made.cell = cell
+        return made
+
 
 #: Columns a file may have; the first two are required.
 COLUMNS = ("mobile", "content", "ext", "at")
@@ -171,14 +186,20 @@ def read_sheet(path: Path, sheet: str | None = None) -> tuple[list[tuple[int, li
             # The values the program that saved the workbook computed, for those cells.
             values, _, _ = _read(load_workbook, path, title, data_only=True)
             _computed(cells, values, formulas, path.name)
-        _no_errors(cells, path.name)
     except ValidationError:
         raise
     except Exception as exc:  # a damaged file fails deep inside zipfile or the XML parser
         raise Refusal(f"not a workbook openpyxl can read: {exc}", argument=path.name) from exc
+    from openpyxl.utils import get_column_letter
+
     rows = []
     for number, row in enumerate(cells, start=1):
-        texts = [_cell(value, number_format) for value, number_format, _ in row]
+        texts = [
+            ErrorCell(str(value), f"{get_column_letter(column)}{number}")
+            if kind == "e"
+            else _cell(value, number_format)
+            for column, (value, number_format, kind) in enumerate(row, start=1)
+        ]
         while texts and not texts[-1].strip():
             texts.pop()  # a sheet row has no length: trailing blanks are not cells
         if texts:
@@ -265,25 +286,6 @@ def _computed(cells: Cells, values: Cells, formulas: list[tuple[int, int]], name
             f"{_first(unsaved)}: a formula with no saved value (the program that wrote the "
             "workbook did not compute it); open and save the file in Excel or LibreOffice, "
             "or type the values in",
-            argument=name,
-        )
-
-
-def _no_errors(cells: Cells, name: str) -> None:
-    """Refuse the cells whose value is an error (``#N/A``, a formula's or typed): it
-    would be sent as that text."""
-    from openpyxl.utils import get_column_letter
-
-    errors = [
-        f"{get_column_letter(column + 1)}{row + 1} ({value})"
-        for row, values in enumerate(cells)
-        for column, (value, _, kind) in enumerate(values)
-        if kind == "e"
-    ]
-    if errors:
-        raise Refusal(
-            f"{_first(errors)}: a cell whose value is an error; correct the formula (or "
-            "type the value) and save the file again",
             argument=name,
         )
 
