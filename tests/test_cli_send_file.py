@@ -121,6 +121,28 @@ def test_a_utf8_file_with_a_stray_byte_is_refused_not_read_as_gbk(
     assert [m.content for m in gateway.ledger.messages] == ["你好【示例】"]
 
 
+def test_a_header_garbled_by_the_guessed_encoding_says_what_the_file_was_read_as(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """A Big5 file (Traditional Chinese Excel) is no UTF-8, and reads as GB18030, garbled:
+    the refused header names the encoding it was read in and what to do. A GBK file with a
+    header of other names is refused without it (its header reads right)."""
+    path = tmp_path / "big5.csv"
+    path.write_bytes("手機號碼,短信內容\n13800138000,您好【示例】\n".encode("big5"))
+    result = run(["send-file", str(path), "--dry-run", "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    message = as_json(result)["error"]["message"]
+    assert "the header row must name the columns" in message
+    assert message.endswith(
+        "(the file was read as GB18030, as Excel on a Chinese Windows saves one; a file "
+        "saved in another encoding, Big5 or Shift-JIS say, reads garbled so: save it as UTF-8)"
+    )
+    path.write_bytes("电话,短信\n13800138000,您好【示例】\n".encode("gbk"))
+    message = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))["error"]
+    assert message["message"].endswith("got 电话, 短信")
+    assert gateway.ledger.messages == []
+
+
 def test_gbk_rows_appended_to_a_utf8_file_are_refused_though_they_hold_more_chinese(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

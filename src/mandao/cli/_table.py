@@ -310,9 +310,11 @@ def _cell(value: object, number_format: str | None) -> str:
     return str(value)
 
 
-def records_of(rows: Iterable[tuple[int, list[str]]], name: str = "FILE") -> Iterator[Record]:
+def records_of(
+    rows: Iterable[tuple[int, list[str]]], name: str = "FILE", encoding: str | None = None
+) -> Iterator[Record]:
     """Each non-empty record after the header row (see :data:`Record`); ``name`` is the
-    file's, for the errors."""
+    file's, and ``encoding`` the one it was read in, for the errors."""
     rows = iter(rows)
     given = [h.strip() for h in next(rows, (0, []))[1]]
     header = [_COLUMN_OF.get(h.lower(), h.lower()) for h in given]
@@ -323,7 +325,7 @@ def records_of(rows: Iterable[tuple[int, list[str]]], name: str = "FILE") -> Ite
         raise Refusal(
             f"the header row must name the columns mobile and content (and optionally ext, "
             f"at), each once, in English or Chinese: {named}; got "
-            f"{', '.join(given) or 'nothing'}",
+            f"{', '.join(given) or 'nothing'}{_read_as(encoding, given)}",
             argument=name,
         )
     for line, cells in rows:
@@ -331,3 +333,27 @@ def records_of(rows: Iterable[tuple[int, list[str]]], name: str = "FILE") -> Ite
             continue
         padded = cells + [""] * (len(header) - len(cells))
         yield line, dict(zip(header, padded, strict=False)), len(cells) > len(header)
+
+
+def _read_as(encoding: str | None, header: list[str]) -> str:
+    """What to add when a header read in a guessed encoding looks garbled: a file of
+    another (Big5, Shift-JIS) reads as that encoding's rarer characters."""
+    if encoding not in FALLBACKS or not any(_rare(c) for h in header for c in h):
+        return ""
+    return (
+        f" (the file was read as {encoding.upper()}, as Excel on a Chinese Windows saves "
+        "one; a file saved in another encoding, Big5 or Shift-JIS say, reads garbled so: "
+        "save it as UTF-8)"
+    )
+
+
+def _rare(char: str) -> bool:
+    """Whether ``char`` is unlikely in a column's name: not ASCII, GB2312's punctuation
+    (rows 1-3) or its common hanzi (level 1, rows 16-55); kana, Cyrillic, rarer hanzi."""
+    if char.isascii():
+        return False
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return True
+    return not (0xA1 <= lead <= 0xA3 or 0xB0 <= lead <= 0xD7)

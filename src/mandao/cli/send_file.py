@@ -138,7 +138,7 @@ def send_file(
                 "suppression": suppression or "auto"}  # fmt: skip
     client = make_client(settings, duplicate_action=duplicate_action)
     with client:
-        rows, bad, notes = check_rows(client, records_of(rows_read, file.name), msgfmt)
+        rows, bad, notes = check_rows(client, records_of(rows_read, file.name, encoding), msgfmt)
         if bad and not skip_invalid:
             raise Refusal(
                 f"{len(bad)} invalid row(s), nothing sent (--skip-invalid sends the others)",
