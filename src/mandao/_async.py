@@ -109,8 +109,7 @@ def told(exc: BaseException, written: bool, url: str, rrid: str | None) -> BaseE
             f"{f' (rrid {rrid})' if rrid else ''}; it may have been sent, so it is journaled "
             "unknown and not sent again"
         )
-    # Not with the cancelled frames: their locals hold the request, credentials and all.
-    return asyncio.CancelledError(message)
+    return asyncio.CancelledError(message).with_traceback(exc.__traceback__)
 
 
 async def call(
