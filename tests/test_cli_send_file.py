@@ -275,6 +275,27 @@ def test_an_unterminated_quote_is_named_by_its_line_not_read_as_one_cell(
     assert (data["rows"], data["invalid"]) == (4, [])
 
 
+def test_an_unterminated_quote_in_a_tab_separated_file_is_named_too(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Excel's "Unicode text" splits cells by tabs: a quote opened after a tab and never
+    closed is refused as after a comma (it would send the next rows' numbers and texts to
+    one phone); a quote after a comma inside a tab-split cell opens nothing."""
+    path = tmp_path / "c.txt"
+    lines = ["mobile\tcontent", '13800138000\t"双十一大促【示例】', f"13800138001\t{NOTICE}"]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-16"))
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    message = as_json(result)["error"]["message"]
+    assert message.startswith("c.txt: unterminated quote from line 2: ")
+    assert gateway.ledger.messages == []
+    lines = ["mobile\tcontent", f"13800138000\t{NOTICE}", '13800138001\t你好,"张三 说【示例】']
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-16"))
+    result = run(["send-file", str(path), "--yes", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [m.content for m in gateway.ledger.messages] == [NOTICE, '你好,"张三 说【示例】']
+
+
 def test_a_header_row_naming_mobile_and_content_is_required(
     env: dict[str, str], tmp_path: Path
 ) -> None:

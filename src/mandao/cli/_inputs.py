@@ -161,6 +161,8 @@ def _not_utf8(raw: bytes, start: int) -> str | None:
     'line 1: byte 0xE9 is not UTF-8'
     >>> _not_utf8("你好\\n".encode() + "你好\\n你\\n好".encode("gbk"), 7)
     'line 2: byte 0xC4 is not UTF-8, nor are lines 3, 4'
+    >>> _not_utf8("你好\\r".encode() + "你好\\r你".encode("gbk"), 7)  # Excel for Mac's line ends
+    'line 2: byte 0xC4 is not UTF-8, nor is line 3'
     >>> _not_utf8("Café, José 🎉\\nJos".encode() + bytes([0xE9]) + b"a", 21)
     'line 2: byte 0xE9 is not UTF-8'
     >>> _not_utf8("你好".encode("gbk"), 0) is None
@@ -168,7 +170,7 @@ def _not_utf8(raw: bytes, start: int) -> str | None:
     """
     valid = raw.decode("utf-8", "ignore").encode()
     wide = len(valid.translate(None, _NO_OPENER))  # characters of UTF-8 beyond ASCII
-    lines = raw.split(b"\n")
+    lines = raw.splitlines()
     if wide <= len(raw) - len(valid) and not any(map(_utf8_with_3_bytes, lines)):
         return None
     return _lines_not_utf8(raw, start)
@@ -177,7 +179,7 @@ def _not_utf8(raw: bytes, start: int) -> str | None:
 def _lines_not_utf8(raw: bytes, start: int) -> str:
     """The lines of ``raw`` that are not UTF-8, the first by its first such byte (at
     ``start``)."""
-    bad = [number for number, line in enumerate(raw.split(b"\n"), start=1) if not _utf8(line)]
+    bad = [number for number, line in enumerate(raw.splitlines(), start=1) if not _utf8(line)]
     first = f"line {bad[0]}: byte 0x{raw[start]:02X} is not UTF-8"
     if len(bad) == 1:
         return first

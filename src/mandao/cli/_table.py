@@ -117,26 +117,30 @@ def csv_rows(text: str, name: str = "FILE") -> Iterator[tuple[int, list[str]]]:
     """
     lines = io.StringIO(text, newline="").readlines()  # as the reader counts them
     header = lines[0] if lines else ""
-    reader = csv.reader(lines, delimiter="\t" if "\t" in header and "," not in header else ",")
+    delimiter = "\t" if "\t" in header and "," not in header else ","
+    reader = csv.reader(lines, delimiter=delimiter)
     while True:
         line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
         try:
             cells = next(reader, None)
         except csv.Error as exc:  # a cell over the reader's limit: the rest of the file?
-            raise _unterminated(lines, line, name) or Refusal(
+            raise _unterminated(lines, line, name, delimiter) or Refusal(
                 f"line {line}: not CSV the reader can take ({exc})", argument=name
             ) from None
         if cells is None:
             return
-        if reader.line_num == len(lines) and (unclosed := _unterminated(lines, line, name)):
-            raise unclosed  # the last record reached the end inside a quoted cell
+        last = reader.line_num == len(lines)  # did the last record end inside a quote?
+        if last and (unclosed := _unterminated(lines, line, name, delimiter)):
+            raise unclosed
         yield line, cells
 
 
-def _unterminated(lines: list[str], start: int, name: str) -> Refusal | None:
+def _unterminated(lines: list[str], start: int, name: str, delimiter: str) -> Refusal | None:
     """The refusal of a quoted cell in the record from line ``start`` to the end of the
-    file that no quote closes, as Excel's dialect reads it (a cell that starts with ``"``
-    runs to the next ``"`` not doubled); None when every quoted cell closes."""
+    file that no quote closes, as Excel's dialect reads it with cells split by
+    ``delimiter`` (a cell that starts with ``"`` runs to the next ``"`` not doubled);
+    None when every quoted cell closes."""
+    ends = delimiter + "\r\n"
     state, opened = "start", 0
     for number, text in enumerate(lines[start - 1 :], start=start):
         for char in text:
@@ -144,7 +148,7 @@ def _unterminated(lines: list[str], start: int, name: str) -> Refusal | None:
                 state = "closed" if char == '"' else state
             elif state == "closed" and char == '"':
                 state = "quoted"  # "" inside a quoted cell: one quote
-            elif char in ",\r\n":
+            elif char in ends:
                 state = "start"
             elif state == "start" and char == '"':
                 state, opened = "quoted", number
