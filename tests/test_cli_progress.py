@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from mandao import Batch, Numbers
+from mandao.cli._common import _setup_logging
 from mandao.cli._progress import progress_bar
 
 
@@ -104,18 +105,25 @@ def test_without_a_bar_on_a_terminal_a_lasting_wait_is_a_line_on_stderr(
     assert capsys.readouterr().err == said
 
 
-def test_the_clients_warnings_during_a_send_are_warning_lines(
+def test_the_clients_warnings_are_warning_lines_said_once_with_or_without_v(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The wait's handler on the mandao logger keeps Python's last-resort one off: the
-    client's warnings (another process's max_in_flight on the board) were lost without -v."""
+    """A command's logging keeps Python's last-resort handler (a bare message) off the
+    client's warnings (another process's max_in_flight on the board), during a send's bar
+    or not: ``warning:`` lines; with -v the log's own lines, each once (not twice)."""
     log = logging.getLogger("mandao")
-    with progress_bar(1, "sending", enabled=False):
-        log.warning("serial SDK-1: another process uses max_in_flight=3")
-        log.info("serial SDK-1: nothing to say at INFO")
-    assert capsys.readouterr().err == (
-        "warning: serial SDK-1: another process uses max_in_flight=3\n"
-    )
+    said = "serial SDK-1: another process uses max_in_flight=3"
+    for verbose, shown in ((0, "warning: "), (1, "WARNING mandao: ")):
+        undo = _setup_logging(verbose)
+        try:
+            with progress_bar(1, "sending", enabled=False):
+                log.warning(said)
+                log.info("serial SDK-1: nothing to say without -v")
+            log.warning("%s, outside the bar", said)
+        finally:
+            undo()
+        lines = [line for line in capsys.readouterr().err.splitlines() if "INFO" not in line]
+        assert lines == [f"{shown}{said}", f"{shown}{said}, outside the bar"]
 
 
 def test_disabled_bar_imports_nothing_and_writes_nothing() -> None:

@@ -7,6 +7,7 @@ warnings are written by :class:`~._output.Output`. Nothing here imports zeep or 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -59,25 +60,40 @@ _QUIET_AT_V = ("zeep",)
 _LIBRARIES = ("psycopg", "urllib3", "zeep", "httpx", "httpcore")
 
 
+class _WarningLines(logging.Handler):
+    """A record of the ``mandao`` logger as a ``warning: …`` line on stderr, redacted."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from .._redact import RedactingFilter
+
+        RedactingFilter().filter(record)
+        try:
+            sys.stderr.write(f"warning: {record.getMessage()}\n")
+        except Exception:  # a handler reports its own failures
+            self.handleError(record)
+
+
 def _setup_logging(verbose: int) -> Callable[[], None]:
     """-v: every logger at DEBUG to stderr (request lines), redacted; zeep at INFO unless -vv.
     Without -v, the libraries' own warnings are not printed.
 
     Returns what undoes it (a command run in process, as tests do, leaves nothing behind).
     """
-    import logging  # here, not at the top: offline commands start fast
-
     if not verbose:
         # The command says what went wrong itself; a library's warnings (psycopg's pool
         # discarding a connection the server closed, and recovering) are for -v only.
-        silent = logging.NullHandler()
+        # mandao's own are ``warning:`` lines, as a Python warning is (the handler keeps
+        # Python's last-resort one, which prints the bare message, off them).
+        silent, said = logging.NullHandler(), _WarningLines(logging.WARNING)
         libraries = [logging.getLogger(name) for name in _LIBRARIES]
         for library in libraries:
             library.addHandler(silent)
+        logging.getLogger("mandao").addHandler(said)
 
         def unquiet() -> None:
             for library in libraries:
                 library.removeHandler(silent)
+            logging.getLogger("mandao").removeHandler(said)
 
         return unquiet
 

@@ -117,7 +117,7 @@ def _said(text: str, waiting: bool) -> None:
 def _waits_shown(describe: Callable[[str, bool], None], label: str) -> Iterator[None]:
     """While the block runs, the client's log of a wait for a slot (which a lasting wait
     gives as it happens, and its end) changes the bar's text through ``describe`` (the
-    text, and whether it is a wait's); its warnings are ``warning:`` lines on stderr."""
+    text, and whether it is a wait's)."""
     import logging
 
     class Shown(logging.Handler):
@@ -126,9 +126,6 @@ def _waits_shown(describe: Callable[[str, bool], None], label: str) -> Iterator[
                 sn = record.mandao_waiting
                 waiting = sn is not None
                 describe(WAITING.format(label=label, sn=sn) if waiting else label, waiting)
-            elif record.levelno >= logging.WARNING:
-                # A handler here keeps Python's last-resort one off: the warning is said.
-                sys.stderr.write(f"warning: {record.getMessage()}\n")
 
     logger, handler = logging.getLogger("mandao"), Shown(logging.INFO)
     level = logger.level
