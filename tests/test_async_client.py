@@ -301,6 +301,21 @@ async def test_a_task_cancelled_once_written_is_unknown_and_keeps_the_slot(
             assert "1 of them unanswered, each keeping its slot one read timeout" in str(cause)
 
 
+async def test_a_task_cancelled_once_written_without_a_journal_says_no_journal(
+    gateway: SandboxGateway,
+) -> None:
+    """With the journal off nothing is journaled: the message does not claim it is."""
+    async with _client(gateway, timeout=mandao.Timeouts(1, 30, wait=0.2)) as client:
+        with gateway.primary.hold() as held:
+            task = asyncio.create_task(client.send("13800138000", "已写出【示例】"))
+            await asyncio.to_thread(held.wait, timeout=30)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError) as error:
+                await task
+    assert str(error.value).startswith("outcome unknown: cancelled after the request was")
+    assert str(error.value).endswith("; it may have been sent, so it is not sent again")
+
+
 async def test_sync_and_async_clients_share_one_admission(gateway: SandboxGateway) -> None:
     """A Client in threads and an AsyncClient on the loop, one serial: one store, and the
     sandbox never sees two requests at once."""

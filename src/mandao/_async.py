@@ -96,9 +96,12 @@ async def written(worker: Executor, write: Callable[[], None]) -> None:
     future.result()
 
 
-def told(exc: BaseException, written: bool, url: str, rrid: str | None) -> BaseException:
-    """A bare cancellation of a send as one that says what became of its request, for
-    its caller (a TimeoutError's cause, too); one with a message of its own is kept."""
+def told(
+    exc: BaseException, written: bool, url: str, rrid: str | None, *, journaled: bool
+) -> BaseException:
+    """A bare cancellation of a send as one that says what became of its request (and
+    whether a journal says so), for its caller (a TimeoutError's cause, too); one with a
+    message of its own is kept."""
     if not isinstance(exc, asyncio.CancelledError) or exc.args:
         return exc
     if not written:
@@ -106,8 +109,8 @@ def told(exc: BaseException, written: bool, url: str, rrid: str | None) -> BaseE
     else:
         message = (
             f"outcome unknown: cancelled after the request was written to {url}"
-            f"{f' (rrid {rrid})' if rrid else ''}; it may have been sent, so it is journaled "
-            "unknown and not sent again"
+            f"{f' (rrid {rrid})' if rrid else ''}; it may have been sent, so it is "
+            f"{'journaled unknown and ' if journaled else ''}not sent again"
         )
     return asyncio.CancelledError(message).with_traceback(exc.__traceback__)
 
@@ -152,7 +155,7 @@ async def call(
                         return Interrupted(store.lost(grant, sn), False)
                 except (asyncio.CancelledError, *UNWRITTEN) as exc:
                     # Nothing left (the row is in, or none).
-                    return Interrupted(exc, False, told(exc, False, url, rrid))
+                    return Interrupted(exc, False, told(exc, False, url, rrid, journaled=True))
             began = written_at = time.monotonic()
             left = False
 
@@ -165,7 +168,7 @@ async def call(
                     built, url, on_written=wrote, budget=effect.budget
                 )
             except asyncio.CancelledError as exc:
-                return Interrupted(exc, left, told(exc, left, url, rrid))
+                return Interrupted(exc, left, told(exc, left, url, rrid, journaled=journaled))
             outcome = classify(exchange, host=url, operation=op.name, rrid=rrid,
                                recipients=recipients)  # fmt: skip
             if isinstance(outcome, str):
