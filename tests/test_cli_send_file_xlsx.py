@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from mandao import ValidationError
 from mandao.cli._table import read_sheet
 from mandao.testing import SandboxGateway
 
@@ -317,6 +318,17 @@ def test_a_formula_whose_saved_value_is_an_error_is_refused_by_its_cells(
     assert result.exit_code == 0, result.output
     assert [m.mobile for m in gateway.ledger.messages] == ["13800138003", "13800138004"]
     assert [r["line"] for r in as_json(result)["invalid"]] == [2, 3, 4]
+
+
+def test_an_error_typed_formula_with_no_value_saved_is_a_formula_with_no_saved_value(
+    tmp_path: Path,
+) -> None:
+    """``<c t="e"><f>1/0</f><v></v></c>``: no error was saved, so none is named (it was
+    ``C2 (None)``): the formula has no saved value."""
+    rows: list[tuple[object, ...]] = [("mobile", "content", "ext"), (13800138000, NOTICE, "=1/0")]
+    path = _with_saved_values(_xlsx(tmp_path / "c.xlsx", ("S", rows)), {"C2": ("e", "")})
+    with pytest.raises(ValidationError, match=r"C2: a formula with no saved value"):
+        read_sheet(path)
 
 
 def test_a_formula_with_no_saved_value_is_refused_by_its_cells_not_read_as_empty(

@@ -282,7 +282,7 @@ def _computed(cells: Cells, values: Cells, formulas: list[tuple[int, int]], name
         value, _, kind = values[row][column] if column < len(values[row]) else (None, None, "n")
         if value is None and kind == "str":
             value = ""  # computed, to the empty text: Excel writes <c t="str"><v></v>
-        elif value is None and kind != "e":
+        elif value is None:  # an error (t="e") with no value saved is no error read
             unsaved.append(f"{get_column_letter(column + 1)}{row + 1}")
         cells[row][column] = (value, cells[row][column][1], kind)
     if unsaved:
