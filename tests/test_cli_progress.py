@@ -72,12 +72,15 @@ def test_the_bar_says_when_a_send_waits_for_the_serials_slot() -> None:
     console = Console(file=out, force_terminal=True, width=160, color_system=None)
     log = logging.getLogger("mandao")
     with progress_bar(4, "sending", enabled=True, console=console) as advance:
-        log.info("serial SDK-1: waiting for a slot", extra={"mandao_waiting": "SDK-1"})
+        why = "max_in_flight=1, 1 in flight here; waiting up to 29s more"
+        log.info(
+            "serial SDK-1: waiting for a slot", extra={"mandao_waiting": "SDK-1", "mandao_why": why}
+        )
         waiting = out.getvalue()
         log.warning("something else")
         log.info("serial SDK-1: waited 3.0s for a slot", extra={"mandao_waiting": None})
         advance(_batch(0, 1, _mobiles(0, 4)))
-    assert "sending: waiting for a slot of serial SDK-1 (an earlier request holds it)" in waiting
+    assert f"sending: waiting for a slot of serial SDK-1 ({why})" in waiting
     last = [frame for frame in out.getvalue().split("\r") if "sending" in frame][-1]
     assert "waiting" not in last
     assert "4/4" in last

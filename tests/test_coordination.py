@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -152,7 +153,7 @@ def test_a_wait_behind_an_unanswered_requests_slot_says_so(
     assert "(max_in_flight=1, 1 in flight here or in another process; 1 of them unanswered, " in (
         message
     )
-    assert "each keeping its slot one read timeout after it was written)" in message
+    assert "each keeping its slot one read timeout after it was written; waiting up to" in message
 
 
 def test_a_wait_says_unanswered_only_while_a_slot_is_kept_so(
@@ -169,7 +170,7 @@ def test_a_wait_says_unanswered_only_while_a_slot_is_kept_so(
     with _heard_waits(monkeypatch) as waits:
         store._nap(time.monotonic() - 2, 5.0, None, "SDK-TST-010-00001")
     ((_, message),) = waits.heard
-    assert "(max_in_flight=1, 1 in flight here or in another process); waiting up to" in message
+    assert "(max_in_flight=1, 1 in flight here or in another process; waiting up to" in message
 
 
 def test_a_lasting_wait_is_logged_while_it_lasts_then_its_end(
@@ -195,6 +196,61 @@ def test_a_lasting_wait_is_logged_while_it_lasts_then_its_end(
     assert waits.heard[-1][0] is None
     assert "waited" in waits.heard[-1][1]
     assert [sn for sn, _ in waits.heard].count("") == 1  # once, however often it asked
+
+
+def test_a_logged_wait_whose_last_waiter_gives_up_logs_its_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wait's end is said when its last waiter gives up (SerialBusy) too, as when it
+    gets a slot: a progress bar showing "waiting for a slot" is told, and the next wait is
+    said again."""
+    store = _store(limit=1)
+    first = store.admit(Admit("send"), wait=5)
+    with _heard_waits(monkeypatch) as waits:
+        with pytest.raises(mandao.SerialBusy):
+            store.admit(Admit("send"), wait=0.2)
+        assert [sn for sn, _ in waits.heard] == ["", None]
+        assert waits.heard[-1][1].startswith("serial : gave up waiting for a slot after ")
+        waits.told.clear()
+        got: list[object] = []
+        again = threading.Thread(target=lambda: got.append(store.admit(Admit("send"), wait=30)))
+        again.start()
+        assert waits.told.wait(10), "the next wait was never logged"
+        store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
+        again.join(10)
+    assert got
+    assert [sn for sn, _ in waits.heard] == ["", None, "", None]
+
+
+def test_a_waits_end_gives_how_long_the_serial_waited_not_its_last_waiter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two waiters, the second come later: the end (said by the second as it gets its
+    slot) gives the wait since the first began."""
+    store = _store(limit=1)
+    first = store.admit(Admit("send"), wait=5)
+    grants: list[Granted] = []
+    with _heard_waits(monkeypatch) as waits:
+        one = threading.Thread(target=lambda: grants.append(store.admit(Admit("send"), wait=30)))
+        one.start()
+        assert waits.told.wait(10)
+        began = store._said  # when the wait that was logged began: the first's
+        assert began is not None
+        while time.monotonic() < began + 0.5:  # the first has waited half a second
+            threading.Event().wait(0.01)
+        two = threading.Thread(target=lambda: grants.append(store.admit(Admit("send"), wait=30)))
+        two.start()
+        while len(store._line) < 2:  # polling a condition: when it holds is no timing
+            threading.Event().wait(0.001)
+        store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
+        one.join(10)
+        store.release(Release(grants[0].group, Change.ANSWERED, elapsed=0.01))
+        two.join(10)
+    ended = time.monotonic()
+    assert len(grants) == 2
+    (end,) = [message for sn, message in waits.heard if sn is None]
+    waited = float(re.search(r"waited (\d+\.\d)s", end).group(1))  # type: ignore[union-attr]
+    assert 0.5 <= waited <= ended - began + 0.05
 
 
 def test_a_lasting_wait_of_a_task_is_logged_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
+from functools import partial
 from typing import TypeVar
 
 from .._core.admission import Change
@@ -90,20 +91,27 @@ async def admit(
     waiter = _Waiter(asyncio.get_running_loop())
     start = time.monotonic()
     granted: int | None = None
+
+    def ask() -> tuple[Granted | None, float | None]:
+        # With the lock held, the grant's bookkeeping too (a worker's _leave may run).
+        nonlocal granted
+        granted, again = store._ask(waiter, effect, lease)
+        grant = None if granted is None else store._granted(effect, granted, start, sn)
+        return grant, again
+
     await _locked(store, lambda: store._line.append(waiter), offload)
     try:
         while True:
             waiter.event.clear()  # before asking: a release after the ask sets it again
-            granted, again = await _locked(
-                store, lambda: store._ask(waiter, effect, lease), offload
-            )
-            if granted is not None:
-                return store._granted(effect, granted, start, sn)
+            grant, again = await _locked(store, ask, offload)
+            if grant is not None:
+                return grant
             left = start + wait - time.monotonic()
             if left <= 0:
-                raise store._busy(sn, wait - left)
+                raise await _locked(store, partial(store._busy, sn, wait - left), offload)
+            nap = await _locked(store, partial(store._nap, start, left, again, sn), offload)
             try:
-                async with asyncio.timeout(store._nap(start, left, again, sn)):
+                async with asyncio.timeout(nap):
                     await waiter.event.wait()
             except TimeoutError:
                 pass
@@ -123,7 +131,7 @@ async def admit(
         final = granted
 
         def leave() -> None:
-            store._leave(waiter, final)
+            store._leave(waiter, final, sn)
 
         await _locked(store, leave, offload)
 

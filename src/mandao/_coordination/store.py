@@ -134,9 +134,9 @@ class SerialStore:
         self._lock = threading.Lock()
         # Each waiter's own condition, in order of arrival: a release wakes only the first.
         self._line: deque[Waiter] = deque()
-        # A lasting wait was logged, and no slot came since: the line's other waiters say
-        # nothing (a flag: a task's step, taken without the lock, costs a line at most).
-        self._said = False
+        # When the wait that was logged began (None: none is), until the last in line gets
+        # its slot or gives up: the line's other waiters say nothing meanwhile.
+        self._said: float | None = None
 
     @property
     def board(self) -> BoardState | None:
@@ -191,7 +191,7 @@ class SerialStore:
                     self._shared.release(granted, Change.NONE, 0.0, hold=0.0)
                 raise
             finally:
-                self._leave(ticket, granted)
+                self._leave(ticket, granted, sn)
 
     # The steps of a wait, for this module's threads and for asyncio tasks (``aio``);
     # each is called with the lock held.
@@ -212,11 +212,11 @@ class SerialStore:
         url = groups.url(effect.service, group)
         assert url is not None  # noqa: S101 (granted among those serving the service)
         now = time.monotonic()
-        if self._said and len(self._line) == 1:  # the last of the wait that was logged
-            self._said = False
+        if self._said is not None and len(self._line) == 1:  # the last of the logged wait
             logger.info("serial %s: waited %.1fs for a slot; nothing of this process's "
-                        "waits for one now", sn, now - start,
+                        "waits for one now", sn, now - self._said,
                         extra={"mandao_waiting": None})  # fmt: skip
+            self._said = None
         split.check(self)  # a partner's request out meanwhile is logged
         then = self._unanswered
         return Granted(group, url, serving, now, now - start, None if then is None else now - then)
@@ -230,10 +230,11 @@ class SerialStore:
         lasted = time.monotonic() - start
         if lasted < LONG_WAIT:
             return min(nap, LONG_WAIT - lasted)
-        if not self._said:
-            self._said = True
-            logger.info("serial %s: waiting for a slot (%s); waiting up to %.0fs more", sn,
-                        self.taken(), left, extra={"mandao_waiting": sn})  # fmt: skip
+        if self._said is None:
+            self._said = start
+            why = f"{self.taken()}; waiting up to {left:.0f}s more"
+            logger.info("serial %s: waiting for a slot (%s)", sn, why,
+                        extra={"mandao_waiting": sn, "mandao_why": why})  # fmt: skip
         return nap
 
     def taken(self) -> str:
@@ -246,12 +247,18 @@ class SerialStore:
         )
         return f"{self.occupancy()} here or in another process{kept if unanswered else ''}"
 
-    def _leave(self, waiter: Waiter, granted: int | None) -> None:
-        """``waiter`` leaves the line (with a slot, or giving up); the next may go."""
+    def _leave(self, waiter: Waiter, granted: int | None, sn: str) -> None:
+        """``waiter`` leaves the line (with a slot, or giving up); the next may go. The
+        last of a logged wait to give up logs its end, as one granted does."""
         try:
             self._line.remove(waiter)
             if granted is None and not self._line:
-                self._said = False  # nobody waits: a wait from now on is said again
+                if self._said is not None:  # nobody waits: a wait from now on is said again
+                    logger.info("serial %s: gave up waiting for a slot after %.1fs; nothing "
+                                "of this process's waits for one now", sn,
+                                time.monotonic() - self._said,
+                                extra={"mandao_waiting": None})  # fmt: skip
+                    self._said = None
                 self._shared.withdraw()
         finally:
             if granted is None or self._room():

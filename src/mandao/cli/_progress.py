@@ -103,7 +103,7 @@ def progress_bar(
 
 #: What the bar says while a send waits for a slot of the serial (a campaign resumed behind
 #: an unanswered request, whose slot is held one read timeout after it was written).
-WAITING = "{label}: waiting for a slot of serial {sn} (an earlier request holds it)"
+WAITING = "{label}: waiting for a slot of serial {sn} ({why})"
 
 
 def _said(text: str, waiting: bool) -> None:
@@ -125,7 +125,8 @@ def _waits_shown(describe: Callable[[str, bool], None], label: str) -> Iterator[
             if hasattr(record, "mandao_waiting"):
                 sn = record.mandao_waiting
                 waiting = sn is not None
-                describe(WAITING.format(label=label, sn=sn) if waiting else label, waiting)
+                why = getattr(record, "mandao_why", "an earlier request holds it")
+                describe(WAITING.format(label=label, sn=sn, why=why) if waiting else label, waiting)
 
     logger, handler = logging.getLogger("mandao"), Shown(logging.INFO)
     level = logger.level
