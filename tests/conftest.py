@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -89,8 +90,13 @@ def any_client(make_client: MakeClient) -> mandao.Client:
 def _private_user_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Point platformdirs (and mandao's env settings) away from the real user folders."""
+    """Point platformdirs (and mandao's env settings) away from the real user folders,
+    and temporary files (a `mandao sandbox` run's journal folder, kept after it) into the
+    test's own folders, for this process and the commands it runs."""
     home = tmp_path_factory.mktemp("xdg")
+    (home / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(home / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", str(home / "tmp"))
     for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, str(home / name.lower()))
     for name in ("MANDAO_CONFIG", "MANDAO_CACHE_DIR", "MANDAO_SN", "MANDAO_PASSWORD",

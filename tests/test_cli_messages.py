@@ -378,3 +378,14 @@ def test_a_hint_naming_a_longer_command_is_kept_from_the_shorter_one() -> None:
     with click.Context(click.Command("send"), info_name="send", parent=group):
         hint = "`mandao send-file` resumes; `mandao send --dry-run` shows it; `mandao sender` x"
         assert _new_advice(hint, "failed") == "`mandao send-file` resumes; `mandao sender` x"
+
+
+def test_a_missing_argument_file_is_flagged_by_the_name_its_usage_gives(tmp_path: Path) -> None:
+    """The JSON's ``flag`` names an argument as its message and usage do (FILE), an
+    option by its flags."""
+    missing = run(["send-file", str(tmp_path / "nosuch.csv"), "--json"])
+    error = as_json(missing)["error"]
+    assert (missing.exit_code, error["flag"]) == (2, "FILE")
+    assert "'FILE'" in error["message"]
+    bad = as_json(run(["send", "13800138000", "-t", "x", "--protocol", "soap9", "--json"]))
+    assert bad["error"]["flag"] == "--protocol"

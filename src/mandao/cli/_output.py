@@ -269,7 +269,12 @@ def usage_error(exc: click.ClickException, as_json: bool) -> NoReturn:
     param = getattr(exc, "param", None)
     hint = getattr(exc, "param_hint", None)
     if param is not None and not hint:
-        hint = "/".join(getattr(param, "opts", []) or [param.name or ""])
+        # An argument by the name its usage and message give it (FILE), an option by its flags.
+        hint = (
+            param.human_readable_name
+            if isinstance(param, click.Argument)
+            else "/".join(getattr(param, "opts", []) or [param.name or ""])
+        )
     option = getattr(exc, "option_name", None)
     if hint or option:
         data["flag"] = hint if isinstance(hint, str) else "/".join(hint or [option])
