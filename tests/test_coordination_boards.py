@@ -111,7 +111,7 @@ def test_a_wait_on_the_board_says_unanswered_only_of_a_request_that_went_unanswe
         return message
 
     assert other.try_admit("send", frozenset(), lease=60)[0] == 0
-    assert "(max_in_flight=1, 1 in flight here or in another process); waiting" in waiting()
+    assert "(max_in_flight=1, 1 in flight here or in another process; waiting up to" in waiting()
     other.release(0, Change.ANSWERED, 2.5, hold=0)  # answered, slowly
     assert other.try_admit("send", frozenset(), lease=60)[0] == 0
     other.release(0, Change.NO_ANSWER, 0.0, hold=60)

@@ -111,3 +111,29 @@ def test_a_fresh_listener_never_gets_a_port_an_earlier_one_had() -> None:
     listener.up()  # down and up again: the same port, as before
     assert listener.port == ports[-1]
     listener.down()
+
+
+def test_a_down_hosts_ports_stay_its_own_until_the_sandbox_stops() -> None:
+    """A host taken down keeps its ports (bound, not listening: connects are refused), so
+    a sandbox of another test process cannot take one meanwhile and answer in its place
+    (it did: -2 from the other sandbox's accounts, then "address already in use" on up);
+    ``stop`` gives them back."""
+    import socket
+
+    with SandboxGateway(accounts={SN: PASSWORD}) as gw:
+        ports = (gw.primary.send_port, gw.primary.account_port)
+        gw.primary.down()
+        for port in ports:
+            other = socket.socket()
+            with pytest.raises(OSError, match="in use"):
+                other.bind(("127.0.0.1", port))
+            other.close()
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", port), timeout=10).close()
+        gw.primary.up()
+        assert (gw.primary.send_port, gw.primary.account_port) == ports
+        assert gw.primary.state == "up"
+    for port in ports:  # given back
+        again = socket.socket()
+        again.bind(("127.0.0.1", port))
+        again.close()

@@ -121,6 +121,11 @@ class SandboxHost:
             else:
                 listener.blackhole()
 
+    def _close(self) -> None:
+        """Both ports down and given back: the gateway's ``stop``."""
+        self._send.close()
+        self._account.close()
+
     # -- faults -----------------------------------------------------------------------------
     def fail(self, kind: str, **options: Any) -> Fault:
         """Arm a fault on this host and return it.

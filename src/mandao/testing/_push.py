@@ -175,7 +175,7 @@ class PushReceiver:
 
     def stop(self) -> None:
         """Stop listening."""
-        self._listener.down()
+        self._listener.close()
 
     @property
     def url(self) -> str:

@@ -108,8 +108,8 @@ class SandboxGateway(InboxMixin):
     def stop(self) -> None:
         """Close every port and connection, drop pushes not made yet; safe to call twice."""
         self._stop_inbox()
-        self.primary.down()
-        self.backup.down()
+        self.primary._close()
+        self.backup._close()
         self._pusher.close()
         self._started = False
 

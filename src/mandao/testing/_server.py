@@ -2,8 +2,9 @@
 
 A ``Listener`` can be up (serving), down (nothing listens: connection refused), or
 black-holed (a socket listens but its accept queue is full, so a client's connect times
-out, as a host that drops SYNs does). ``up`` always re-binds the same port. Everything
-binds 127.0.0.1 only.
+out, as a host that drops SYNs does). ``up`` always re-binds the same port, which a down
+listener holds meanwhile (bound, not listening: connects are refused) so that no other
+program takes it; ``close`` gives it back. Everything binds 127.0.0.1 only.
 
 A listener asked for port 0 gets one that no earlier listener of this process had
 (``RECENT`` of them are remembered): the client keeps state per host list (a serial's
@@ -37,12 +38,24 @@ _given: deque[int] = deque(maxlen=RECENT)
 _given_lock = threading.Lock()
 
 
-def _listening(port: int, backlog: int) -> socket.socket:
+def _bound(port: int) -> socket.socket:
+    """A socket bound to ``port`` (0: one the OS chooses), not listening: a connect to it
+    is refused, and no other program's socket can take the port meanwhile."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        # Re-binding the same port right after down() must not fail on TIME_WAIT.
+        # Re-binding the same port right after down() must not fail on TIME_WAIT, and a
+        # listener may bind the port while a socket of ours that does not listen holds it.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((LOOPBACK, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _listening(port: int, backlog: int) -> socket.socket:
+    sock = _bound(port)
+    try:
         sock.listen(backlog)
     except OSError:
         sock.close()
@@ -52,20 +65,20 @@ def _listening(port: int, backlog: int) -> socket.socket:
 
 def fresh(backlog: int) -> socket.socket:
     """A socket listening on a port no earlier listener of this process had (of the last
-    ``RECENT``): one the OS offers again is kept bound meanwhile, so it offers another."""
+    ``RECENT``): one the OS offers again is kept bound meanwhile, so it offers another.
+    The listener binds the port by its number (the one offered holds it meanwhile): the
+    kernel keeps a port so bound through a ``shutdown``, for ``down`` to hold it."""
     offered: list[socket.socket] = []
     try:
         with _given_lock:
             for _ in range(_OFFERS):
-                sock = _listening(0, backlog)
-                port = sock.getsockname()[1]
+                offered.append(_bound(0))
+                port = offered[-1].getsockname()[1]
                 if port not in _given:
                     break
-                offered.append(sock)
-            else:  # a host of thousands of sandboxes: take the last one offered
-                sock = offered.pop()
+            # else: a host of thousands of sandboxes: the last one offered is taken
             _given.append(port)
-            return sock
+            return _listening(port, backlog)
     finally:
         for old in offered:
             old.close()
@@ -105,6 +118,10 @@ class Listener:
         self._conns: set[socket.socket] = set()
         self._closing = threading.Event()
         self._port = port
+        # While nothing listens (down), a socket bound to the port that does not listen:
+        # connects are refused, and no other program (a sandbox of another test process)
+        # takes the port meanwhile, so up() finds it free. close() gives it back.
+        self._held: socket.socket | None = None
         self.state: Literal["up", "down", "blackhole"] = "down"
 
     @property
@@ -141,6 +158,7 @@ class Listener:
                 return
             self._teardown()
             sock = self._bind(128)
+            self._let_go()
             self._sock = sock
             self._closing = threading.Event()
             self.state = "up"
@@ -150,9 +168,17 @@ class Listener:
         ).start()
 
     def down(self) -> None:
-        """Stop listening and cut every open connection: new connects are refused."""
+        """Stop listening and cut every open connection: new connects are refused. The
+        port stays this listener's until ``close``."""
         with self._lock:
             self._teardown()
+            self.state = "down"
+
+    def close(self) -> None:
+        """As ``down``, and the port is given back (``up`` binds it again if it can)."""
+        with self._lock:
+            self._teardown()
+            self._let_go()
             self.state = "down"
 
     def blackhole(self) -> None:
@@ -160,6 +186,7 @@ class Listener:
         with self._lock:
             self._teardown()
             sock = self._bind(0)
+            self._let_go()
             self._sock = sock
             # Fill the accept queue from our own side until one more connect would hang.
             for _ in range(64):
@@ -176,9 +203,13 @@ class Listener:
     def _teardown(self) -> None:
         self._closing.set()
         if self._sock is not None:
-            # shutdown wakes the thread blocked in accept(); close alone may not.
+            # shutdown wakes the thread blocked in accept(); close alone may not. The port
+            # is held before the listener goes, so it is never free in between.
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
+            if self._held is None:
+                with contextlib.suppress(OSError):  # unheld, it is as before: free a while
+                    self._held = _bound(self._port)
             self._sock.close()
             self._sock = None
         for filler in self._fillers:
@@ -188,6 +219,11 @@ class Listener:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
         self._conns.clear()
+
+    def _let_go(self) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     def _accept_loop(self, sock: socket.socket, closing: threading.Event) -> None:
         while not closing.is_set():
