@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -92,9 +93,11 @@ class Cluster:
 
     def start(self) -> Cluster:
         """Make the cluster and start its server; return self."""
-        self.folder = Path(tempfile.mkdtemp(prefix="mandao-pg-"))
+        root = os.geteuid() == 0  # initdb refuses root: the server runs as postgres
+        where = _reachable() if root else None
+        self.folder = Path(tempfile.mkdtemp(prefix="mandao-pg-", dir=where))
         try:
-            if os.geteuid() == 0:  # initdb refuses root: the server runs as postgres
+            if root:
                 import pwd
 
                 entry = pwd.getpwnam("postgres")
@@ -157,3 +160,13 @@ class Cluster:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _reachable() -> str | None:
+    """Where root makes the folder of a server that runs as postgres: the temporary
+    folder, or ``/tmp`` when postgres could not reach into it (a private ``TMPDIR``, as a
+    test runner's per-test folders are: mode 0700)."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if all(folder.stat().st_mode & stat.S_IXOTH for folder in (base, *base.parents)):
+        return None
+    return "/tmp"  # noqa: S108 (the one folder every user may reach; mkdtemp's own, 0700)
