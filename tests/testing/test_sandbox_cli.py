@@ -77,6 +77,61 @@ def test_parse_fault_rejects_bad_specs(spec):
         parse_fault(spec)
 
 
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ("primary:slow:delay=abc", "delay must be a number, got 'abc'"),
+        ("primary:slow:delay=", "delay must be a number, got ''"),
+        ("primary:slow:delay=nan", "delay must be a finite number, got 'nan'"),
+        ("backup:hang:times=x", "times must be a whole number, got 'x'"),
+        ("primary:huge:size=1.5", "size must be a whole number, got '1.5'"),
+        ("primary:hang:dealy=1", "unknown fault option 'dealy' (did you mean `delay`?)"),
+        ("primary:hang:x=1", "one of times, probability, seed, delay"),
+        ("primary:html:process=ture", "process must be true or false (or yes/no"),
+        ("primary:hang:times=1,times=2", "times is given twice"),
+        ("primary:hang:kind=slow", "HOST:KIND"),
+        ("primary:explode", "unknown fault kind 'explode'"),
+        ("middle:hang", "HOST primary|backup"),
+        ("primary:http-error:status=200", "400 to 599"),
+    ],
+)
+def test_a_bad_fault_spec_says_what_is_wrong_naming_the_flag(spec, said):
+    """Each refusal names --fault and the option or value at fault (a value that is not a
+    number is no ValueError traceback; a misspelt option gets the nearest one)."""
+    with pytest.raises(click.BadParameter) as caught:
+        parse_fault(spec)
+    assert caught.value.param_hint == "--fault"
+    assert said in caught.value.format_message()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("true", True), ("TRUE", True), ("Yes", True), ("1", True), ("on", True),
+     ("false", False), ("No", False), ("0", False), ("OFF", False)],
+)  # fmt: skip
+def test_a_fault_boolean_is_read_in_each_spelling(text, value):
+    """process= takes true/false, yes/no, on/off, 1/0, whatever their case."""
+    assert parse_fault(f"primary:html:process={text}")[1].process is value
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_fault_value_not_a_number_is_a_usage_error(as_json):
+    """`mandao sandbox --fault primary:slow:delay=abc`: exit 2 naming --fault, no traceback;
+    under --json one JSON line, as other usage errors."""
+    args = ["sandbox", *(["--json"] if as_json else []), "--fault", "primary:slow:delay=abc"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    if as_json:
+        (line,) = result.stdout.splitlines()
+        error = json.loads(line)["error"]
+        assert (error["exit"], error["flag"]) == (2, "--fault")
+        assert "delay must be a number, got 'abc'" in error["message"]
+    else:
+        assert "Invalid value for --fault: fault option delay must be a number" in result.output
+
+
 def test_bad_account_is_usage_error():
     """--account without a colon, and no MANDAO_PASSWORD to take its password from, exits
     with a usage error before listening; so does an empty serial or password."""

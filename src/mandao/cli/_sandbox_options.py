@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import math
 import os
 import shlex
 import tempfile
@@ -31,34 +32,64 @@ __all__ = [
     "start",
 ]
 
-_FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(Fault)}
+#: The options of a ``--fault`` spec: the fields of ``Fault`` but its kind (the spec's
+#: second part), with their types as written.
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(Fault) if f.name != "kind"}
+#: A boolean option's spellings, read without regard to case ("on"/"off": as 0.1 read them).
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True,
+             "false": False, "no": False, "off": False, "0": False}  # fmt: skip
 #: A ``--ledger`` with one of these suffixes is written whole at exit (as in 0.1); any
 #: other is JSON Lines written as it goes.
 EXPORTED_SUFFIXES = (".json", ".csv")
 
 
+def _bad_fault(message: str) -> click.BadParameter:
+    return click.BadParameter(message, param_hint="--fault")
+
+
 def _convert(name: str, value: str) -> Any:
-    kind = str(_FIELD_TYPES.get(name, ""))
-    if not kind:
-        raise click.BadParameter(f"unknown fault option {name!r}")
-    if kind.startswith("int"):
-        return int(value)
-    if kind.startswith("float"):
-        return float(value)
+    """A ``--fault`` option's text as its field's type; a usage error naming ``--fault``
+    for an unknown option (with the nearest one) or a value not of that type."""
+    if name == "kind":
+        raise _bad_fault("the kind is not an option: it is the second part, HOST:KIND:...")
+    kind = _FIELD_TYPES.get(name)
+    if kind is None:
+        import difflib  # here, not at the top: only a misspelt option needs it
+
+        near = difflib.get_close_matches(name, list(_FIELD_TYPES), n=1)
+        meant = f" (did you mean `{near[0]}`?)" if near else ""
+        raise _bad_fault(f"unknown fault option {name!r}{meant}; one of {', '.join(_FIELD_TYPES)}")
     if kind.startswith("bool"):
-        return value.lower() in ("1", "true", "yes", "on")
+        if value.lower() not in _BOOLEANS:
+            raise _bad_fault(f"fault option {name} must be true or false (or yes/no, on/off, 1/0), "
+                             f"got {value!r}")  # fmt: skip
+        return _BOOLEANS[value.lower()]
+    if kind.startswith("int"):
+        try:
+            return int(value)
+        except ValueError:
+            raise _bad_fault(f"fault option {name} must be a whole number, got {value!r}") from None
+    if kind.startswith("float"):
+        try:
+            number = float(value)
+        except ValueError:
+            raise _bad_fault(f"fault option {name} must be a number, got {value!r}") from None
+        if not math.isfinite(number):  # float() reads nan and inf; no fault means them
+            raise _bad_fault(f"fault option {name} must be a finite number, got {value!r}")
+        return number
     return value
 
 
 def parse_fault(spec: str) -> tuple[str, Fault]:
-    """``HOST:KIND[:key=value,...]`` → (host name, Fault).
+    """``HOST:KIND[:key=value,...]`` → (host name, Fault); a usage error naming ``--fault``
+    for a spec, an option or a value that is not one.
 
     >>> parse_fault("backup:http-error:status=503,times=2")
     ('backup', Fault('http-error', times=2, status=503))
     """
     parts = spec.split(":", 2)
     if len(parts) < 2 or parts[0] not in ("primary", "backup"):
-        raise click.BadParameter(
+        raise _bad_fault(
             f"expected HOST:KIND[:key=value,...] with HOST primary|backup, got {spec!r}"
         )
     options: dict[str, Any] = {}
@@ -66,12 +97,14 @@ def parse_fault(spec: str) -> tuple[str, Fault]:
         for item in parts[2].split(","):
             key, sep, value = item.partition("=")
             if not sep:
-                raise click.BadParameter(f"fault option {item!r} is not key=value")
+                raise _bad_fault(f"fault option {item!r} is not key=value")
+            if key.strip() in options:
+                raise _bad_fault(f"fault option {key.strip()} is given twice in {spec!r}")
             options[key.strip()] = _convert(key.strip(), value.strip())
     try:
         return parts[0], Fault(parts[1], **options)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
-        raise click.BadParameter(str(exc)) from exc
+        raise _bad_fault(str(exc)) from exc
 
 
 _PORT_FLAGS = {
