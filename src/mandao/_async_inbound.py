@@ -64,6 +64,7 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
     """The methods of :class:`mandao.AsyncClient` for replies and delivery reports."""
 
     _code: str | bool | None = False
+    _no_journal: str | None = None  # as ClientInbound's
 
     @functools.cached_property
     def _held(self) -> Held:
@@ -114,7 +115,8 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
         """As :meth:`Client.fetch_replies`."""
         from ._fetching import ReplyFetch, _journal
 
-        await self._off_loop(lambda: _journal(self.journal, "replies"))  # before GetCode
+        # Refused before GetCode is asked:
+        await self._off_loop(lambda: _journal(self.journal, "replies", self._no_journal))
         number = await self.service_number()
         fetch = await self._off_loop(
             lambda: ReplyFetch.start(self.journal, self.sn, operation, self._inbound, number)
@@ -135,11 +137,13 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
 
     async def fetch_reports(self, *, rrid: str | None = None) -> Fetched[Report]:
         """As :meth:`Client.fetch_reports`."""
-        from ._fetching import ReportFetch
+        from ._fetching import ReportFetch, _journal
 
-        fetch = await self._off_loop(
-            lambda: ReportFetch.start(self.journal, self.sn, rrid, self._inbound)
-        )
+        def start() -> ReportFetch:
+            journal = _journal(self.journal, "delivery reports", self._no_journal)
+            return ReportFetch.start(journal, self.sn, rrid, self._inbound)
+
+        fetch = await self._off_loop(start)
         await self._off_loop(fetch.recover)
         values = await self._off_loop(fetch.values)
 
@@ -175,7 +179,7 @@ class AsyncInbound(BaseClient["httpx.AsyncClient"]):
         from ._coordination.pollers import poller
         from ._fetching import _journal
 
-        journal = await self._off_loop(lambda: _journal(self.journal, kind))
+        journal = await self._off_loop(lambda: _journal(self.journal, kind, self._no_journal))
         stop = stop or asyncio.Event()
         stopping = threading.Event()  # the worker's view of ``stop``, for the lock's wait
         loop = asyncio.get_running_loop()

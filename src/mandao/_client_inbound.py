@@ -56,6 +56,7 @@ class ClientInbound(BaseClient["requests.Session"]):
     """The methods of :class:`mandao.Client` for replies and delivery reports."""
 
     _code: str | bool | None = False  # the service number GetCode gave (False: not asked)
+    _no_journal: str | None = None  # what a fetch without a journal says to do (the sandbox's)
 
     @functools.cached_property
     def _held(self) -> Held:
@@ -119,7 +120,7 @@ class ClientInbound(BaseClient["requests.Session"]):
         """
         from ._fetching import ReplyFetch, _journal, through_ctrl_c
 
-        _journal(self.journal, "replies")  # refused before GetCode is asked
+        _journal(self.journal, "replies", self._no_journal)  # refused before GetCode is asked
         fetch = ReplyFetch.start(
             self.journal, self.sn, operation, self._inbound, self.service_number()
         )
@@ -146,9 +147,10 @@ class ClientInbound(BaseClient["requests.Session"]):
             GatewayError: the gateway refused (-16: a bad parameter; -7, -17: no permission).
             OutcomeUnknown: no answer came; the cursor did not move, so nothing is lost.
         """
-        from ._fetching import ReportFetch, through_ctrl_c
+        from ._fetching import ReportFetch, _journal, through_ctrl_c
 
-        fetch = ReportFetch.start(self.journal, self.sn, rrid, self._inbound)
+        journal = _journal(self.journal, "delivery reports", self._no_journal)
+        fetch = ReportFetch.start(journal, self.sn, rrid, self._inbound)
         fetch.recover()
         values = fetch.values()
         with self._held.handing("reports", fetch), through_ctrl_c():
@@ -186,7 +188,7 @@ class ClientInbound(BaseClient["requests.Session"]):
         from ._coordination.pollers import poller
         from ._fetching import _journal
 
-        journal = _journal(self.journal, kind)
+        journal = _journal(self.journal, kind, self._no_journal)
         stop = stop or threading.Event()
         with poller(journal, self.sn, kind, stop.wait, every) as held:
             delay = every

@@ -187,12 +187,12 @@ def service_code(answer: str | MandaoError) -> str | bool | None:
     return False if again else None
 
 
-def _journal(journal: Journal | None, what: str) -> Journal:
-    if journal is None:
+def _journal(journal: Journal | None, what: str, advice: str | None = None) -> Journal:
+    if journal is None:  # ``advice``: what to do instead, when not the default's journal
         raise ConfigError(
             f"fetching {what} needs a journal: the gateway gives each reply once, so mandao "
             "commits what it answered before reading it, and keeps the cursors there; "
-            "make the client with a journal (the default), not journal=None"
+            f"{advice or 'make the client with a journal (the default), not journal=None'}"
         )
     return journal
 

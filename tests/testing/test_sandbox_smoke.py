@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import urllib.request
 
 import pytest
 
+import mandao
 from mandao.testing import SandboxGateway
 
 SN = "SDK-TST-010-00001"
@@ -93,6 +95,59 @@ def test_its_clients_take_hosts_of_their_own(gw):
     assert gw.async_client(SN, PASSWORD, account_hosts=[gw.account_hosts[1]]).account_hosts == (
         gw.account_hosts[1],
     )
+
+
+def _refusal(fetch) -> str:
+    """The message of the ConfigError ``fetch()`` raises."""
+    with pytest.raises(mandao.ConfigError, match="needs a journal") as caught:
+        fetch()
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("maker", ["client", "client_for"])
+@pytest.mark.parametrize("what", ["fetch_replies", "fetch_reports", "poll_replies", "poll_reports"])
+def test_a_sandbox_client_without_a_journal_says_to_give_its_maker_one(gw, maker, what):
+    """gw.client() and gw.client_for() keep no journal unless given one: fetching replies
+    or reports (or polling them) says to give them journal=PATH, not the default client's
+    "not journal=None", which the caller never wrote."""
+    made = gw.client(SN, PASSWORD) if maker == "client" else gw.client_for()
+    with made as client:
+        method = getattr(client, what)
+        said = _refusal(lambda: next(method()) if what.startswith("poll") else method())
+    assert "gw.client_for(journal=tmp_path / 'journal.sqlite3')" in said
+    assert "not journal=None" not in said
+
+
+def test_a_sandbox_async_client_without_a_journal_says_so_too(gw):
+    """gw.async_client() likewise."""
+
+    async def fetch(what: str) -> None:
+        async with gw.async_client(SN, PASSWORD) as client:
+            await getattr(client, what)()
+
+    for what in ("fetch_replies", "fetch_reports"):
+        said = _refusal(lambda what=what: asyncio.run(fetch(what)))
+        assert "journal=PATH" in said
+        assert "not journal=None" not in said
+
+
+def test_a_client_made_with_journal_none_keeps_its_advice(gw):
+    """A Client made with journal=None, not by the sandbox, is told so, as before; and a
+    sandbox client given journal=PATH, as the sandbox's advice says, fetches."""
+    plain = mandao.Client(SN, PASSWORD, hosts=gw.hosts, account_hosts=gw.account_hosts,
+                          journal=None)  # fmt: skip
+    with plain:
+        for fetch in (plain.fetch_replies, plain.fetch_reports):
+            said = _refusal(fetch)
+            assert "make the client with a journal (the default), not journal=None" in said
+            assert "sandbox" not in said
+
+
+def test_a_sandbox_client_given_a_journal_fetches(gw, tmp_path):
+    """The advice works: gw.client_for(journal=PATH) fetches replies and reports."""
+    with gw.client_for(journal=tmp_path / "journal.sqlite3") as client:
+        assert list(client.fetch_replies()) == []
+        assert list(client.fetch_reports()) == []
 
 
 def test_a_fresh_listener_never_gets_a_port_an_earlier_one_had() -> None:

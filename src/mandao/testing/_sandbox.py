@@ -30,6 +30,13 @@ _NO_ACCOUNT = (
     "the sandbox has no account: add one with gw.add_account(sn, password) "
     "or SandboxGateway(accounts={sn: password})"
 )
+#: What a client made here says to do when a fetch needs the journal it was made without
+#: (the client's own advice, "not journal=None", names what the caller never wrote).
+_NO_JOURNAL = (
+    "the sandbox's gw.client(), gw.async_client() and gw.client_for() (the mandao_client "
+    "fixture's) keep no journal unless given one: pass journal=PATH, e.g. "
+    "gw.client_for(journal=tmp_path / 'journal.sqlite3')"
+)
 
 
 class SandboxGateway(InboxMixin):
@@ -175,12 +182,15 @@ class SandboxGateway(InboxMixin):
         """A ``mandao.Client`` pointed at this gateway's hosts (extra keywords passed on).
 
         It keeps no send journal unless given ``journal=``: sandbox sends do not belong in
-        the journal of real ones. ``hosts=`` or ``account_hosts=`` given replace the
-        gateway's (one host of it, say).
+        the journal of real ones (a fetch of replies or reports without one says to give it
+        one). ``hosts=`` or ``account_hosts=`` given replace the gateway's (one host of it,
+        say).
         """
         import mandao  # lazily: the sandbox itself never needs the client
 
-        return mandao.Client(sn=sn, password=password, **self._pointed(kwargs))
+        client = mandao.Client(sn=sn, password=password, **self._pointed(kwargs))
+        client._no_journal = _NO_JOURNAL  # the journal is off because this made it so
+        return client
 
     def _pointed(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """``kwargs`` with this gateway's hosts and no journal, where they name none."""
@@ -192,7 +202,9 @@ class SandboxGateway(InboxMixin):
         makes a ``Client`` (no journal unless given ``journal=``)."""
         import mandao
 
-        return mandao.AsyncClient(sn=sn, password=password, **self._pointed(kwargs))
+        client = mandao.AsyncClient(sn=sn, password=password, **self._pointed(kwargs))
+        client._no_journal = _NO_JOURNAL
+        return client
 
     def client_for(self, sn: str | None = None, **kwargs: Any) -> Client:
         """A ``mandao.Client`` for a sandbox serial (default: the first), with its password.
