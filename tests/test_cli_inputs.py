@@ -118,7 +118,10 @@ def test_a_bad_header_names_the_file_and_the_columns_it_takes(tmp_path: Path) ->
                                                         "MANDAO_PASSWORD": "x"})  # fmt: skip
     error = as_json(result)["error"]
     assert result.exit_code == 2
-    assert error["message"].startswith("名单.csv: the header row must name the columns")
+    assert error["message"].startswith(
+        "名单.csv: unknown columns '电话' (did you mean '手机号码'?), '文本'; no content column; "
+        "the header row must name the columns"
+    )
     assert "手机号码" in error["message"]
     assert "短信内容" in error["message"]
 

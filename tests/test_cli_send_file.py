@@ -309,6 +309,33 @@ def test_a_header_row_naming_mobile_and_content_is_required(
     assert "header" in as_json(result)["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("header", "fault"),
+    [
+        ("mobile,content,exts", "unknown column 'exts' (did you mean 'ext'?)"),
+        ("手机号码,短信内容,定时间", "unknown column '定时间' (did you mean '定时时间'?)"),
+        ("mobile,text", "unknown column 'text' (did you mean 'content'?)"),  # not 'ext'
+        ("mobile,content,ext,扩展号", "'ext' and '扩展号' both name the ext column"),
+        ("mobile,内容,备注", "unknown column '备注'"),
+    ],
+    ids=["misspelt", "chinese", "text", "twice", "not-near"],
+)
+def test_a_refused_header_names_the_column_at_fault_before_the_names_taken(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path, header: str, fault: str
+) -> None:
+    """The refusal says which given column is wrong, with the name it is nearest to, and
+    then, as before, the names each column takes; nothing is sent. Before, it gave only
+    the list and the header back: which of the header's cells was wrong was left to find."""
+    rows = [(*row, "", "")[: header.count(",") + 1] for row in ROWS]
+    result = run(["send-file", str(_csv(tmp_path / "c.csv", rows, header)), "--yes", "--json"],
+                 env=env)  # fmt: skip
+    assert result.exit_code == 2, result.output
+    message = as_json(result)["error"]["message"]
+    assert message.startswith(f"c.csv: {fault}; the header row must name the columns mobile")
+    assert message.endswith("at (定时时间/发送时间); got " + header.replace(",", ", "))
+    assert gateway.ledger.messages == []
+
+
 def test_repeated_rows_are_sent_once(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

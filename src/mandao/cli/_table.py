@@ -61,6 +61,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "at": ("at", "定时时间", "发送时间", "定时"),
 }
 _COLUMN_OF = {name: column for column, names in HEADERS.items() for name in names}
+#: Names a header is likely to give a column by, that difflib would not lead to it
+#: (``text`` is nearest ``ext``; ``send`` takes the content as ``--text``).
+_LIKELY = {"text": "content", "message": "content", "sms": "content", "phone": "mobile",
+           "电话": "手机号码"}  # fmt: skip
 #: How a date-and-time cell is written out: the first ``at`` form send-file accepts.
 AT_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: Workbooks read through openpyxl (the ``excel`` extra); any other file is read as CSV.
@@ -327,9 +331,9 @@ def records_of(
     if missing or unknown or len(set(header)) != len(header):
         named = ", ".join(f"{c} ({'/'.join(HEADERS[c][1:3])})" for c in COLUMNS)
         raise Refusal(
-            f"the header row must name the columns mobile and content (and optionally ext, "
-            f"at), each once, in English or Chinese: {named}; got "
-            f"{', '.join(given) or 'nothing'}{_read_as(encoding, given)}",
+            f"{_header_faults(given, header, unknown, missing)}; the header row must name the "
+            "columns mobile and content (and optionally ext, at), each once, in English or "
+            f"Chinese: {named}; got {', '.join(given) or 'nothing'}{_read_as(encoding, given)}",
             argument=name,
         )
     for line, cells in rows:
@@ -337,6 +341,38 @@ def records_of(
             continue
         padded = cells + [""] * (len(header) - len(cells))
         yield line, dict(zip(header, padded, strict=False)), len(cells) > len(header)
+
+
+def _header_faults(
+    given: list[str], header: list[str], unknown: list[str], missing: list[str]
+) -> str:
+    """Which of the header's cells are wrong: each unknown one with the name it is nearest
+    to (``unknown column 'exts' (did you mean 'ext'?)``), a column named twice, a
+    required one that none names (and no unknown one is near).
+
+    >>> _header_faults(["mobile", "exts"], ["mobile", "exts"], ["exts"], ["content"])
+    "unknown column 'exts' (did you mean 'ext'?); no content column"
+    """
+    import difflib  # here, not at the top: only a refused header needs it
+
+    faults, meant = [], set()
+    if unknown:
+        named = []
+        for cell in unknown:
+            near = _LIKELY.get(cell.lower()) or next(
+                iter(difflib.get_close_matches(cell.lower(), list(_COLUMN_OF), n=1)), None
+            )
+            meant.add(_COLUMN_OF.get(near or "", ""))
+            shown = repr(cell) if cell else "'' (an empty header cell)"
+            named.append(f"{shown} (did you mean {near!r}?)" if near else shown)
+        faults.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(named)}")
+    for column in COLUMNS:
+        twice = [g for g, h in zip(given, header, strict=True) if h == column]
+        if len(twice) > 1:
+            faults.append(f"{' and '.join(map(repr, twice))} both name the {column} column")
+    if absent := [c for c in missing if c not in meant]:
+        faults.append(f"no {' or '.join(absent)} column")
+    return "; ".join(faults)
 
 
 def _read_as(encoding: str | None, header: list[str]) -> str:
