@@ -148,6 +148,20 @@ def test_a_bad_at_names_the_flag() -> None:
     assert "yyyy-MM-dd HH:mm" in error["message"]
 
 
+def test_an_at_of_a_date_with_no_time_says_to_add_the_time() -> None:
+    """`--at 2027-01-05`: the refusal says it is a date with no time of day, and to add the
+    time (it is not sent at midnight); before, it gave only the form expected."""
+    result = run(["send", "13800138000", "-t", TEXT, "--at", "2027-01-05", "--json"],
+                 env={"MANDAO_SN": "SDK-TST-010-00001", "MANDAO_PASSWORD": "x"})  # fmt: skip
+    error = as_json(result)["error"]
+    assert (result.exit_code, error["flag"]) == (2, "--at")
+    assert error["message"] == (
+        "--at: expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got '2027-01-05', a date with "
+        "no time of day: add the time to send at ('2027-01-05 09:00'); a date alone is not "
+        "sent at midnight"
+    )
+
+
 def test_the_readers_as_functions() -> None:
     """decode names what it read; parse_numbers keeps lines; times read as documented."""
     assert decode("13800138000".encode("utf-16-le"), "n.txt") == ("13800138000", "utf-16-le")

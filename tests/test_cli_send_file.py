@@ -221,6 +221,29 @@ def test_a_bad_rows_message_speaks_the_command_lines_terms(
     assert "Client(" not in content
 
 
+def test_an_at_of_a_date_with_no_time_says_to_add_the_time(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """An `at` cell of a date alone (`2027-01-05`, `2027/1/5`, what a spreadsheet's date
+    format writes) is a bad row whose message says to add the time of day, and how in a
+    spreadsheet, worded as a sheet's date cell is (test_cli_send_file_xlsx); a text that
+    is no date at all keeps the plain message."""
+    rows = [(*ROWS[0], "2027-01-05"), (*ROWS[1], "2027/1/5"), (*ROWS[2], "明早")]
+    path = _csv(tmp_path / "c.csv", rows, header="mobile,content,at")
+    error = as_json(run(["send-file", str(path), "--yes", "--json"], env=env))["error"]
+    expected = "expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got"
+    added = (
+        "a date with no time of day: add the time to send at ('{} 09:00'); a date alone is "
+        "not sent at midnight; in a spreadsheet, format the column as date and time"
+    )
+    assert error["details"] == [
+        f"line 2 (at): {expected} '2027-01-05', {added.format('2027-01-05')}",
+        f"line 3 (at): {expected} '2027/1/5', {added.format('2027/1/5')}",
+        f"line 4 (at): {expected} '明早'",
+    ]
+    assert gateway.ledger.messages == []
+
+
 def test_a_mobile_in_scientific_notation_says_to_format_the_column_as_text(
     env: dict[str, str], tmp_path: Path
 ) -> None:

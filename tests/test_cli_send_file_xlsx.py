@@ -120,13 +120,17 @@ def test_a_bad_row_is_named_by_its_sheet_row_and_nothing_is_sent(
 def test_a_date_without_a_time_is_refused_not_sent_at_midnight(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:
-    """An `at` cell formatted as a date only is refused by row, as the CSV's date would be."""
+    """An `at` cell formatted as a date only is refused by row, as the CSV's date would be,
+    in the same words: add the time of day, and format the column as date and time."""
     rows = [CAMPAIGN[0], CAMPAIGN[1], ("13700137000", PARCEL, None, LATER.date())]
     result = run(["send-file", str(_xlsx(tmp_path / "c.xlsx", ("S", rows))), "--yes", "--json"],
                  env=env)  # fmt: skip
     assert result.exit_code == 2
+    day = LATER.date()
     assert as_json(result)["error"]["details"] == [
-        f"line 3 (at): expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got '{LATER.date()}'"
+        f"line 3 (at): expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got '{day}', a date "
+        f"with no time of day: add the time to send at ('{day} 09:00'); a date alone is not "
+        "sent at midnight; in a spreadsheet, format the column as date and time"
     ]
     assert gateway.ledger.messages == []
 

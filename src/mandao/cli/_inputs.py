@@ -29,6 +29,8 @@ __all__ = [
 
 #: Delivery times as people and spreadsheets write them (China time); seconds optional.
 AT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+#: The same dates with no time of day: refused, saying to add one (not sent at midnight).
+_DATES = ("%Y-%m-%d", "%Y/%m/%d")
 #: Encodings tried in order when the file has no BOM and is not UTF-8: a guess. GB18030
 #: contains GBK, so GBK is named when it is enough (what Excel on a Chinese Windows writes).
 FALLBACKS = ("gbk", "gb18030")
@@ -50,7 +52,8 @@ def delivery_time(value: str, *, argument: str = "--at") -> datetime | None:
     datetime.datetime(2026, 12, 26, 9, 0)
 
     Raises:
-        ValidationError: none of :data:`AT_FORMATS`, naming ``argument``.
+        ValidationError: none of :data:`AT_FORMATS`, naming ``argument``; a date with no
+            time (a CSV's, or a sheet's cell formatted as a date) says to add one.
     """
     value = value.strip()
     if not value:
@@ -60,9 +63,23 @@ def delivery_time(value: str, *, argument: str = "--at") -> datetime | None:
             return datetime.strptime(value, fmt)
         except ValueError:
             continue
-    raise ValidationError(
-        f"expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got {value!r}", argument=argument
-    )
+    expected = f"expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got {value!r}"
+    if any(_parses(value, fmt) for fmt in _DATES):
+        expected += (
+            f", a date with no time of day: add the time to send at ('{value} 09:00'); a "
+            "date alone is not sent at midnight"
+        )
+        if argument != "--at":  # a file's column: a spreadsheet's date format drops the time
+            expected += "; in a spreadsheet, format the column as date and time"
+    raise ValidationError(expected, argument=argument)
+
+
+def _parses(value: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
 
 
 def point_in_time(value: str, *, argument: str, now: datetime | None = None) -> datetime:
