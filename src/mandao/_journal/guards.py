@@ -28,6 +28,7 @@ __all__ = [
     "DuplicateWarning",
     "registration_guard",
     "screen",
+    "span",
     "unseen_for",
 ]
 
@@ -123,7 +124,7 @@ def screen(
         seen = _duplicates(guard, journal, sn, plan, drops)
         found = list(dict.fromkeys(n for numbers in seen for n in numbers))
         if found:
-            window = _span(guard.window)
+            window = span(guard.window)
             message = f"{count_of(found)} sent the same text within {window}: {shown(found)}"
             if guard.action == "refuse":
                 raise ValidationError(
@@ -186,7 +187,7 @@ def _reused(plan: Plan, journal: Journal, sn: str) -> None:
         )  # fmt: skip
 
 
-def _span(window: timedelta) -> str:
+def span(window: timedelta) -> str:
     """``window`` in words: ``10 minutes``, ``1 hour 30 minutes``, ``2 days``."""
     seconds, parts = int(window.total_seconds()), []
     for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):

@@ -18,14 +18,22 @@ from typing import TYPE_CHECKING, Any
 from .._errors import InvalidRecipients, ValidationError
 from .._journal.content import pairs_of
 from ._inputs import delivery_time
-from ._output import cli_terms
+from ._output import Refusal, cli_terms
 from ._table import ErrorCell, Record
 
 if TYPE_CHECKING:
     from .._client import Client
     from .._journal import Journal
 
-__all__ = ["Row", "check_rows", "journal_states", "masked", "rows_by_group", "unknown_note"]
+__all__ = [
+    "Row",
+    "check_rows",
+    "journal_states",
+    "masked",
+    "refusal_by_rows",
+    "rows_by_group",
+    "unknown_note",
+]
 
 #: A number as a spreadsheet shows one too long for its column: ``1.39E+10``.
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]*)?[eE]\+?[0-9]+")
@@ -157,6 +165,55 @@ def rows_by_group(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
     for row in rows:
         groups.setdefault((row.ext, row.at), []).append(row)
     return groups
+
+
+def refusal_by_rows(client: Client, rows: list[Row], name: str) -> Refusal | None:
+    """The client's refusal of numbers (``--suppression error``, or the duplicate guard's
+    ``refuse``) as a refusal of the file ``name``, naming the rows by line (the client's
+    names numbers, and a NUMBERS argument ``send-file`` does not have); None when neither
+    explains it."""
+    journal, guard = client.journal, client.duplicate_guard
+    if journal is None:
+        return None
+    listed: list[Row] = []
+    for ext, group in _by_ext(rows).items():
+        found = journal.suppressed([r.mobile for r in group], sn=client.sn, ext=ext)
+        listed += [r for r in group if r.mobile in found]
+    listed.sort(key=lambda r: r.line)
+    if listed:
+        return Refusal(
+            f"{len(listed)} row(s) with a number on the suppression list: {_lines(listed, 20)}; "
+            "nothing sent (take them out, or --suppression skip to leave them out)",
+            argument=name,
+        )
+    if guard is None or guard.action != "refuse":
+        return None
+    from .._journal.guards import span
+
+    hits = journal.duplicates([(r.mobile, r.text) for r in rows], guard.window, sn=client.sn)
+    listed = sorted((r for r in rows if (r.mobile, r.text) in hits), key=lambda r: r.line)
+    if not listed:
+        return None
+    return Refusal(
+        f"{len(listed)} row(s) whose number was sent the same text within "
+        f"{span(guard.window)}: {_lines(listed, 5)}; nothing sent (--duplicate-action skip "
+        "sends the others)",  # the hint adds --no-duplicate-guard, as for `send`
+        argument=name,
+        extra={"rows": [masked(r) for r in listed]},
+    )
+
+
+def _by_ext(rows: list[Row]) -> dict[str, list[Row]]:
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        groups.setdefault(row.ext, []).append(row)
+    return groups
+
+
+def _lines(rows: list[Row], show: int) -> str:
+    """The first ``show`` of ``rows`` by line and masked number, and how many more."""
+    named = ", ".join(f"line {r['line']} ({r['mobile']})" for r in map(masked, rows[:show]))
+    return named + (f" and {len(rows) - show} more" if len(rows) > show else "")
 
 
 def masked(row: Row) -> dict[str, Any]:

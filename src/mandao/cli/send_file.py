@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._errors import ConfigError, MandaoError, ValidationError
-from ._campaign import Row, check_rows, journal_states, masked, rows_by_group, unknown_note
+from ._campaign import (
+    Row,
+    check_rows,
+    journal_states,
+    masked,
+    refusal_by_rows,
+    rows_by_group,
+    unknown_note,
+)
 from ._common import EXIT_PARTIAL, Output, confirm
 from ._interrupt import Tracker, interrupted, terminated_as_ctrl_c
 from ._output import Refusal, cli_terms
@@ -203,13 +211,12 @@ def send_file(
                                            at=key[1] or None, msgfmt=msgfmt, dry_run=True)
                      for key, rows in grouped.items()}  # fmt: skip
         except ValidationError as exc:
-            # The client's refusal (--suppression error) names numbers: say which rows.
-            refusal = (
-                _suppressed_rows(client, grouped, file.name) if exc.argument == "mobiles" else None
-            )
-            if refusal is None:
+            # The client's refusal (--suppression error, the guard) names numbers: say
+            # which rows.
+            named = exc.argument == "mobiles" and refusal_by_rows(client, todo, file.name)
+            if not named:
                 raise
-            raise refusal from None
+            raise named from None
         # What the client leaves out (the suppression list, the duplicate guard), by row.
         report["skipped"] = [
             {**masked(grouped[key][skip.position]), "kind": skip.kind, "reason": skip.reason}
@@ -335,28 +342,6 @@ def _describe_read(
             click.echo(f"  line {r['line']}: {r['mobile']} {r['content']}", file=err)
         if len(unsure) > _SHOW:
             click.echo(f"  … and {len(unsure) - _SHOW} more", file=err)
-
-
-def _suppressed_rows(
-    client: Client, grouped: dict[tuple[str, str], list[Row]], name: str
-) -> Refusal | None:
-    """The rows whose numbers are on the suppression list, by line, as a refusal of the
-    file (the client's own refusal names numbers, not rows); None when there are none."""
-    if client.journal is None:
-        return None
-    listed = []
-    for (ext, _), group in grouped.items():
-        found = client.journal.suppressed([r.mobile for r in group], sn=client.sn, ext=ext)
-        listed += [masked(r) for r in group if r.mobile in found]
-    if not listed:
-        return None
-    lines = ", ".join(f"line {r['line']} ({r['mobile']})" for r in listed[:_SHOW])
-    more = f" and {len(listed) - _SHOW} more" if len(listed) > _SHOW else ""
-    return Refusal(
-        f"{len(listed)} row(s) with a number on the suppression list: {lines}{more}; "
-        "nothing sent (take them out, or --suppression skip to leave them out)",
-        argument=name,
-    )
 
 
 def _describe_skipped(skipped: list[dict[str, Any]]) -> None:
