@@ -99,10 +99,14 @@ def test_a_dry_run_says_what_a_real_run_does_with_the_unknown_rows(
 def test_a_dry_run_with_only_unknown_rows_left_says_they_are_left_out(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:
-    """Every other row accepted: not a bare `nothing to send`."""
+    """Every other row accepted: not a bare `nothing to send`; the accepted ones are
+    counted too, with how to send them again."""
     path = tmp_path / "c.csv"
     path.write_text("\n".join(["mobile,content", *(",".join(r) for r in ROWS)]) + "\n")
     _interrupted(gateway, env, path)
     dry = run(["send-file", str(path), "--dry-run"], env=env)
-    assert dry.stdout == "nothing to send; 2 row(s) of unknown outcome left out\n"
+    assert dry.stdout.startswith(
+        "nothing to send; 2 row(s) of unknown outcome left out; 2 row(s) already accepted by "
+        "an earlier run within 3 days, skipped: --no-resume --no-duplicate-guard sends them"
+    )
     assert "a real run lists them and asks" in dry.stderr

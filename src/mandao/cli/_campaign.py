@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Row",
+    "accepted_note",
     "check_rows",
     "journal_states",
     "masked",
@@ -157,6 +158,27 @@ def journal_states(
                 continue
             states[(mobile, text)] = "accepted" if outcome == "accepted" else "unknown"
     return states
+
+
+def accepted_note(client: Client, done: list[Row], window: timedelta) -> str:
+    """What the resume says of the rows ``done`` it skips, accepted within ``window``, and
+    how to send them again: ``--no-resume``, with ``--no-duplicate-guard`` too for those
+    the guard would refuse or leave out (sent within its own window)."""
+    from .._journal.guards import span
+
+    note = f"{len(done)} row(s) already accepted by an earlier run within {span(window)}"
+    how = "--no-resume sends them again"
+    guard = client.duplicate_guard
+    if client.journal is not None and guard is not None and guard.action != "warn":
+        pairs = [(r.mobile, r.text) for r in done]
+        recent = client.journal.duplicates(pairs, guard.window, sn=client.sn)
+        stopped = sum(pair in recent for pair in pairs)
+        within = f"sent within the duplicate guard's {span(guard.window)}"
+        if stopped == len(done):
+            how = f"--no-resume --no-duplicate-guard sends them again (they were {within})"
+        elif stopped:
+            how += f", with --no-duplicate-guard for the {stopped} {within}"
+    return f"{note}, skipped: {how}"
 
 
 def rows_by_group(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:

@@ -11,14 +11,13 @@ group, each group through :meth:`mandao.Client.send_many` (a text shared by seve
 numbers as group sends, the rest as personalised sends). With the journal on, a second
 run skips every (mobile, text) the journal records as accepted and asks about the ones
 whose outcome it does not know, so an interrupted campaign resumes without sending
-anyone twice.
+anyone twice; ``--no-resume`` sends the campaign again on purpose (the duplicate guard
+still looks, within its own window).
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
-from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ import click
 from .._errors import ConfigError, MandaoError, ValidationError
 from ._campaign import (
     Row,
+    accepted_note,
     check_rows,
     journal_states,
     masked,
@@ -36,33 +36,35 @@ from ._campaign import (
     rows_by_group,
     unknown_note,
 )
+from ._campaign_text import describe_plan, describe_read, describe_result, describe_skipped
 from ._common import EXIT_PARTIAL, Output, confirm
 from ._interrupt import Tracker, interrupted, terminated_as_ctrl_c
 from ._output import Refusal, cli_terms
 from ._progress import progress_bar
 from ._table import SHEET_SUFFIXES, csv_rows, decode, read_sheet, records_of, sample_line
-from .send import batch_lines, batches_data, id_lines, send_options, suppression_option
+from .send import batch_lines, batches_data, send_options, suppression_option
 
 if TYPE_CHECKING:
     from .._client import Client
 
 __all__ = ["Row", "send_file"]
 
-_SHOW = 20
-_GROUP_STATES = {
-    "partial": "partly sent",
-    "failed": "failed",
-    "not_sent": "not sent (the campaign stopped at an earlier group)",
-}
-_RESUME = (
-    "to resume, run the same command again: the rows the journal shows accepted are "
-    "skipped, and those of unknown outcome are listed for you to decide "
-    "(--resend-unknown or --skip-unknown); settle them first, so fewer are left to guess: "
+_RESUMED = (
+    "the rows the journal shows accepted are skipped, and those of unknown outcome are "
+    "listed for you to decide (--resend-unknown or --skip-unknown); settle them first, so "
+    "fewer are left to guess: "
     "`mandao reports` marks sent each one a delivery report names (a report can take "
     "minutes to come; a request that never reached the gateway gets none), and `mandao "
     "journal pending --against FILE` settles them from a record of what the gateway accepted"
 )
-_NO_RESUME = (
+_RESUME = "to resume, run the same command again: " + _RESUMED
+#: After --no-resume, the same command would send everything again.
+_RESUME_AGAIN = (
+    "to resume, run it again without --no-resume, with a --resume-window that reaches back "
+    "to this run's start but not to the run before (else the rows that run sent, and this "
+    "one had not reached, are skipped too): " + _RESUMED
+)
+_NO_JOURNAL = (
     "the journal is off ([journal] enabled = false), so a second run cannot skip what was "
     "sent: check the gateway's reports first"
 )
@@ -93,6 +95,12 @@ _NO_RESUME = (
     show_default=True,
     help="How far back the journal is read for rows already sent (e.g. 12h, 3d).",
 )
+@click.option(
+    "--no-resume",
+    is_flag=True,
+    help="Send again what earlier runs sent: skip no row the journal shows accepted, ask "
+    "about none of unknown outcome (the duplicate guard still looks, within its window).",
+)
 @suppression_option("auto")
 @send_options
 def send_file(
@@ -103,6 +111,7 @@ def send_file(
     yes: bool,
     unknown: str | None,
     resume_window: str,
+    no_resume: bool,
     signature: str | None,
     require_signature: bool | None,
     msgfmt: str | None,
@@ -118,16 +127,14 @@ def send_file(
     Shows recipients, segments and billable messages and asks first (--yes does not).
     Rows the journal records as accepted are skipped, so a second run resumes an
     interrupted campaign; rows of unknown outcome are listed and asked about.
+    --no-resume sends the campaign again (add --no-duplicate-guard within the guard's
+    10 minutes).
     """
     from .._compose.content import UnencodableWarning
     from .._compose.plan import RepeatedNumberWarning
-    from .._config_file import parse_duration
     from ._common import make_client
 
-    try:
-        window = timedelta(seconds=parse_duration(resume_window, where="--resume-window"))
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc), param_hint="--resume-window") from None
+    window = _window(resume_window, no_resume, unknown)
     rows_read: Iterable[tuple[int, list[str]]]
     encoding: str | None = None
     sample: str | None = None  # a guessed encoding's reading of a cell, to show
@@ -171,15 +178,17 @@ def send_file(
             "journal": str(client.journal.path) if client.journal is not None else None,
         }
         todo, done, unsure = unique, [], []
-        if client.journal is not None:
+        report["resume"] = client.journal is not None and not no_resume
+        if client.journal is not None and not no_resume:
             states = journal_states(client.journal, client.sn, unique, window)
             done = [r for r in unique if states.get((r.mobile, r.text)) == "accepted"]
             unsure = [r for r in unique if states.get((r.mobile, r.text)) == "unknown"]
             todo = [r for r in unique if (r.mobile, r.text) not in states]
         report["already_accepted"] = len(done)
         report["unknown"] = [masked(r) for r in unsure]
+        accepted = accepted_note(client, done, window) if done else None
         if not out.json:
-            _describe_read(report, bad, unsure, sample)
+            describe_read(report, bad, unsure, sample, accepted)
         if unsure:
             if unknown is None and not dry_run:
                 if out.json:
@@ -223,7 +232,7 @@ def send_file(
             for key, plan in plans.items() for skip in plan.skipped
         ]  # fmt: skip
         if not out.json:
-            _describe_skipped(report["skipped"])
+            describe_skipped(report["skipped"])
         # A group whose every row is left out sends nothing, and says nothing of itself.
         sending = {key: plan for key, plan in plans.items() if plan.requests}
         report["groups"] = [
@@ -240,10 +249,11 @@ def send_file(
             report["sent"] = 0
             left = len(unsure) if dry_run and unknown != "resend" else 0  # the note says why
             out.result(report, "nothing to send" + (
-                f"; {left} row(s) of unknown outcome left out" if left else ""))  # fmt: skip
+                f"; {left} row(s) of unknown outcome left out" if left else "") + (
+                f"; {accepted}" if accepted else ""))  # fmt: skip
             return
         if dry_run:
-            out.result({"dry_run": True, **report}, lambda: _describe_plan(report, dry=True))
+            out.result({"dry_run": True, **report}, lambda: describe_plan(report, dry=True))
             return
         if not yes:
             if out.json:
@@ -252,7 +262,7 @@ def send_file(
                     "(with --json there is no one to ask)",
                     argument="yes",
                 )
-            _describe_plan(report, dry=False)
+            describe_plan(report, dry=False)
             confirm("Send?", remedy="pass --yes to send without being asked", abort=True)
         # Every outcome is in the journal once its call returned: a resume reads them.
         tracker = Tracker(lambda batch: None)
@@ -264,11 +274,35 @@ def send_file(
             interrupted(
                 out, journal=client.journal, sn=client.sn, tracker=tracker,
                 planned=[(r.mobile, r.text) for r in todo],
-                resume=_RESUME if client.journal is not None else _NO_RESUME, by=stop,
+                resume=_NO_JOURNAL if client.journal is None else _RESUME_AGAIN if no_resume
+                else _RESUME, by=stop,
             )  # fmt: skip
-    out.result(report, lambda: _describe_result(report))
+    out.result(report, lambda: describe_result(report))
     if not complete:
         raise SystemExit(EXIT_PARTIAL.code)
+
+
+def _window(resume_window: str, no_resume: bool, unknown: str | None) -> timedelta:
+    """``--resume-window`` as a timedelta, checked against ``--no-resume``, with which
+    neither it nor ``--resend-unknown``/``--skip-unknown`` agrees: it reads no journal."""
+    from .._config_file import parse_duration
+
+    if no_resume:
+        source = click.get_current_context().get_parameter_source("resume_window")
+        given = ["--resume-window"] if source == click.core.ParameterSource.COMMANDLINE else []
+        given += [f"--{unknown}-unknown"] if unknown else []
+        if given:
+            raise click.UsageError(
+                f"--no-resume and {given[0]} disagree: with --no-resume no earlier run is "
+                f"read, so {given[0]} has nothing to do; give one of them"
+            )
+    try:
+        return timedelta(seconds=parse_duration(resume_window, where="--resume-window"))
+    except ConfigError as exc:
+        message = str(exc).removeprefix("--resume-window: ")  # click names the flag
+        if "positive" in message:
+            message += "; to skip nothing an earlier run sent, give --no-resume instead"
+        raise click.BadParameter(message, param_hint="--resume-window") from None
 
 
 def _send(
@@ -315,80 +349,3 @@ def _send(
     report["complete"] = complete
     report["sent"] = sum(g.get("billable_sent", 0) for g in report["groups"])
     return complete
-
-
-def _describe_read(
-    report: dict[str, Any], bad: list[dict[str, Any]], unsure: list[Row], sample: str | None
-) -> None:
-    err = sys.stderr
-    click.echo(
-        f"{report['file']} ({report['encoding'] or 'sheet ' + report['sheet']}): "
-        f"{report['rows']} row(s)"
-        + (f", {len(bad)} invalid (skipped)" if bad else "")
-        + (f", {report['repeated']} repeated (sent once)" if report["repeated"] else ""),
-        file=err,
-    )
-    if sample is not None:  # the encoding was a guess: how a cell reads in it
-        click.echo(sample, file=err)
-    for b in bad[:_SHOW]:
-        click.echo(f"  line {b['line']} ({b['column']}): {b['message']}", file=err)
-    if report["journal"] is None:
-        click.echo("journal off: rows sent by an earlier run cannot be skipped", file=err)
-    elif report["already_accepted"]:
-        click.echo(f"{report['already_accepted']} row(s) already accepted (skipped)", file=err)
-    if unsure:
-        click.echo(f"{len(unsure)} row(s) of unknown outcome (may have been sent):", file=err)
-        for r in report["unknown"][:_SHOW]:
-            click.echo(f"  line {r['line']}: {r['mobile']} {r['content']}", file=err)
-        if len(unsure) > _SHOW:
-            click.echo(f"  … and {len(unsure) - _SHOW} more", file=err)
-
-
-def _describe_skipped(skipped: list[dict[str, Any]]) -> None:
-    if not skipped:
-        return
-    kinds = ", ".join(f"{n} {k}" for k, n in Counter(s["kind"] for s in skipped).items())
-    click.echo(f"{len(skipped)} row(s) left out ({kinds}):", err=True)
-    for s in skipped[:_SHOW]:
-        click.echo(f"  line {s['line']}: {s['mobile']}: {s['reason']}", err=True)
-    if len(skipped) > _SHOW:
-        click.echo(f"  … and {len(skipped) - _SHOW} more; --json lists each", err=True)
-
-
-def _describe_plan(report: dict[str, Any], *, dry: bool) -> None:
-    err = None if dry else sys.stderr
-    left = len(report["unknown"]) if report["unknown_action"] != "resend" else 0
-    click.echo(
-        f"{'dry run: ' if dry else ''}{report['recipients']} recipient(s) in "
-        f"{len(report['groups'])} group(s), {report['billable']} billable message(s)"
-        + ("; nothing sent" if dry else "")
-        + (f"; {left} row(s) of unknown outcome left out" if left else ""),
-        file=err,
-    )
-    for g in report["groups"]:
-        click.echo(
-            f"  ext={g['ext'] or '-'} at={g['at'] or 'now'}: {g['recipients']} recipient(s), "
-            f"up to {g['segments']} segment(s), {g['billable']} billable, "
-            f"{g['requests']} request(s) ({'+'.join(g['operations'])})",
-            file=err,
-        )
-
-
-def _describe_result(report: dict[str, Any]) -> None:
-    state = "sent" if report["complete"] else "partly sent"
-    click.echo(f"{state}: {report['sent']} of {report['billable']} billable message(s)")
-    for g in report["groups"]:
-        state = _GROUP_STATES.get(g["state"], g["state"])
-        line = f"  ext={g['ext'] or '-'} at={g['at'] or 'now'}: {state}"
-        # A group of several requests has an id for each: one line each, as `send` shows.
-        ids = id_lines(g.get("batches", []))
-        if ids:
-            click.echo(f"{line}, one id per batch:")
-            for entry in ids:
-                click.echo(f"    {entry}")
-        else:
-            click.echo(line + (f" id={g['id']}" if g.get("id") else ""))
-        if g.get("error"):
-            click.echo(f"    {g['error']}", err=True)
-        for line in g.get("problems", []):
-            click.echo(f"    {line}", err=True)
