@@ -144,6 +144,8 @@ def test_ctrl_c_in_send_of_several_batches_summarises_and_skip_resumes(
            "1 not sent" in err  # fmt: skip
     assert "--duplicate-action skip" in err
     assert "Traceback" not in err
+    # The bar (on a file: drawn once, as it ends) is put away before the summary is said.
+    assert "sending" not in err[err.index("interrupted (") :], err
     assert out == ""
     again = run(
         [*args, "--duplicate-action", "skip", "--json"], env={**env, "MANDAO_TIMEOUT": "1,5"}

@@ -257,18 +257,22 @@ def send(
                 )
             confirm(question, remedy="pass --yes to send without being asked", abort=True)
         several = len(plan.requests) > 1
-        with progress_bar(cost.recipients, "sending", enabled=several and not out.json) as bar:
-            tracker = Tracker(bar)
-            try:
+        tracker: Tracker | None = None
+        try:
+            # The bar is put away before a Ctrl-C's summary is said (not drawn after it).
+            with progress_bar(cost.recipients, "sending", enabled=several and not out.json) as bar:
+                tracker = Tracker(bar)
                 with terminated_as_ctrl_c():
                     result = client.send(given.values, text, progress=tracker, **options)
-            except KeyboardInterrupt as stop:
-                sent_text = client.prepare_content(text)
-                interrupted(
-                    out, journal=client.journal, sn=client.sn, tracker=tracker,
-                    planned=[(m, sent_text) for r in plan.requests for m in r.recipients],
-                    resume=_RESUME if client.journal is not None else _NO_RESUME, by=stop,
-                )  # fmt: skip
+        except KeyboardInterrupt as stop:
+            if tracker is None:  # before the send began: nothing was sent
+                raise
+            sent_text = client.prepare_content(text)
+            interrupted(
+                out, journal=client.journal, sn=client.sn, tracker=tracker,
+                planned=[(m, sent_text) for r in plan.requests for m in r.recipients],
+                resume=_RESUME if client.journal is not None else _NO_RESUME, by=stop,
+            )  # fmt: skip
     out.result(_data(result, given), lambda: _show(result, given))
     if not result.complete:
         raise SystemExit(EXIT_PARTIAL.code)
