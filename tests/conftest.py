@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import tempfile
 from collections.abc import Callable, Iterator
@@ -86,17 +87,22 @@ def any_client(make_client: MakeClient) -> mandao.Client:
     return make_client(timeout=(1, 5))
 
 
+#: The temporary folder the run was given, before each test is given its own in it.
+_TEMP = tempfile.gettempdir()
+
+
 @pytest.fixture(autouse=True)
 def _private_user_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> Iterator[None]:
     """Point platformdirs (and mandao's env settings) away from the real user folders,
-    and temporary files (a `mandao sandbox` run's journal folder, kept after it) into the
-    test's own folders, for this process and the commands it runs."""
+    and temporary files (a `mandao sandbox` run's journal folder, kept after it) into a
+    folder of the test's own, for this process and the commands it runs, removed after
+    it. A short path: a Unix socket made in it (Chromium's, PostgreSQL's) has 107 bytes."""
     home = tmp_path_factory.mktemp("xdg")
-    (home / "tmp").mkdir()
-    monkeypatch.setenv("TMPDIR", str(home / "tmp"))
-    monkeypatch.setattr(tempfile, "tempdir", str(home / "tmp"))
+    temporary = tempfile.mkdtemp(prefix="mandao-test-", dir=_TEMP)
+    monkeypatch.setenv("TMPDIR", temporary)
+    monkeypatch.setattr(tempfile, "tempdir", temporary)
     for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, str(home / name.lower()))
     for name in ("MANDAO_CONFIG", "MANDAO_CACHE_DIR", "MANDAO_SN", "MANDAO_PASSWORD",
@@ -104,13 +110,24 @@ def _private_user_dirs(
                  "MANDAO_PROTOCOL", "MANDAO_TIMEOUT", "MANDAO_SIGNATURE",
                  "MANDAO_JOURNAL"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
+    yield
+    shutil.rmtree(temporary, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def postgresql_server() -> Iterator[postgres.Server | str]:
-    """The session's PostgreSQL server (tests/postgres.py), or why there is none."""
-    with postgres.server() as found:
+    """The session's PostgreSQL server (tests/postgres.py), or why there is none. It
+    outlives the test that starts it: its folder is not that test's temporary one."""
+    server = postgres.server()
+    given, tempfile.tempdir = tempfile.tempdir, _TEMP
+    try:
+        found = server.__enter__()
+    finally:
+        tempfile.tempdir = given
+    try:
         yield found
+    finally:
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture
