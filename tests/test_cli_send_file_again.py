@@ -60,6 +60,27 @@ def test_the_guards_refusal_names_the_file_and_the_rows_by_line(
     assert (again.exit_code, as_json(again)["sent"]) == (0, 7), again.output
 
 
+def test_a_suppressed_row_left_out_by_skip_does_not_take_the_guards_refusal(
+    gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
+) -> None:
+    """With the suppression list's default, skip, a suppressed number is left out, not the
+    reason the send is refused: the guard's refusal names the duplicate rows only (it
+    said the suppressed row was, and to pass --suppression skip, which was in effect)."""
+    path = _campaign(tmp_path / "c.csv", 1)
+    assert run(["send-file", str(path), "--yes", "--json"], env=env).exit_code == 0
+    assert run(["suppress", "add", "13900139000"], env=env).exit_code == 0
+    with path.open("a", encoding="utf-8") as more:
+        more.write(f"13900139000,{NOTICE}\n")
+    result = run(["send-file", str(path), "--yes", "--no-resume", "--json"], env=env)
+    assert result.exit_code == 2, result.output
+    error = as_json(result)["error"]
+    assert error["message"].startswith(
+        "c.csv: 1 row(s) whose number was sent the same text within 10 minutes: line 2 "
+        "(138****8000); nothing sent"
+    )
+    assert "suppression" not in error["message"]
+
+
 def test_no_resume_sends_a_campaign_again_on_purpose(
     gateway: SandboxGateway, env: dict[str, str], tmp_path: Path
 ) -> None:

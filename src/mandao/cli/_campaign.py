@@ -197,12 +197,14 @@ def refusal_by_rows(client: Client, rows: list[Row], name: str) -> Refusal | Non
     journal, guard = client.journal, client.duplicate_guard
     if journal is None:
         return None
+    suppression = client._suppression  # skip, error or off (the client's own screen reads it)
     listed: list[Row] = []
-    for ext, group in _by_ext(rows).items():
-        found = journal.suppressed([r.mobile for r in group], sn=client.sn, ext=ext)
-        listed += [r for r in group if r.mobile in found]
-    listed.sort(key=lambda r: r.line)
-    if listed:
+    if suppression != "off":
+        for ext, group in _by_ext(rows).items():
+            found = journal.suppressed([r.mobile for r in group], sn=client.sn, ext=ext)
+            listed += [r for r in group if r.mobile in found]
+        listed.sort(key=lambda r: r.line)
+    if listed and suppression == "error":
         return Refusal(
             f"{len(listed)} row(s) with a number on the suppression list: {_lines(listed, 20)}; "
             "nothing sent (take them out, or --suppression skip to leave them out)",
@@ -212,8 +214,9 @@ def refusal_by_rows(client: Client, rows: list[Row], name: str) -> Refusal | Non
         return None
     from .._journal.guards import span
 
-    hits = journal.duplicates([(r.mobile, r.text) for r in rows], guard.window, sn=client.sn)
-    listed = sorted((r for r in rows if (r.mobile, r.text) in hits), key=lambda r: r.line)
+    left = [r for r in rows if r not in listed]  # with suppression skip: the guard's too
+    hits = journal.duplicates([(r.mobile, r.text) for r in left], guard.window, sn=client.sn)
+    listed = sorted((r for r in left if (r.mobile, r.text) in hits), key=lambda r: r.line)
     if not listed:
         return None
     return Refusal(
