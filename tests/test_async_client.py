@@ -285,8 +285,11 @@ async def test_a_task_cancelled_once_written_is_unknown_and_keeps_the_slot(
             assert attempt.outcome == "unknown"
             assert attempt.detail == ("interrupted after the request was written: CancelledError()")
             # The caller's error keeps the frames of the cancellation it tells of.
-            frames = {frame.name for frame in traceback.extract_tb(told.__traceback__)}
-            assert "_receive_response_headers" in frames  # httpcore, waiting for the answer
+            # Where the cancellation struck: in httpcore (or httpx), waiting for the answer.
+            files = {
+                Path(frame.filename).parts for frame in traceback.extract_tb(told.__traceback__)
+            }
+            assert any({"httpcore", "httpx"} & set(parts) for parts in files)
             with pytest.raises(mandao.SerialBusy):
                 await client.send("13800138001", "等不到【示例】")
             # A caller's own timeout, shorter than the wait: its TimeoutError's cause says

@@ -137,9 +137,10 @@ def test_a_header_garbled_by_the_guessed_encoding_says_what_the_file_was_read_as
         "(the file was read as GB18030, as Excel on a Chinese Windows saves one; a file "
         "saved in another encoding, Big5 or Shift-JIS say, reads garbled so: save it as UTF-8)"
     )
-    path.write_bytes("电话,短信\n13800138000,您好【示例】\n".encode("gbk"))
-    message = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))["error"]
-    assert message["message"].endswith("got 电话, 短信")
+    for header in ("电话,短信", "手机号码,短信内容,昵称"):  # read right: 昵 is a rare hanzi
+        path.write_bytes(f"{header}\n13800138000,您好【示例】\n".encode("gbk"))
+        error = as_json(run(["send-file", str(path), "--dry-run", "--json"], env=env))["error"]
+        assert error["message"].endswith(f"got {header.replace(',', ', ')}")
     assert gateway.ledger.messages == []
 
 

@@ -83,9 +83,8 @@ def test_fault_matrix(gw: SandboxGateway, kind: str, operation: str, protocol: s
         unknown += isinstance(info.value, mandao.OutcomeUnknown)
     # The next send, by a Client of the same serial and hosts (so of the same admission and
     # active host), with room for an answer on a loaded machine: 0.5 s was not always.
-    follower = _client(gw, protocol=protocol, timeout=(1, 10))
-    follow = _send(follower, operation, mobile, f"矩阵 {kind} 后【示例】")
-    follower.close()
+    with _client(gw, protocol=protocol, timeout=(1, 10)) as follower:
+        follow = _send(follower, operation, mobile, f"矩阵 {kind} 后【示例】")
     sent += 1
     assert follow.host in gw.hosts
     on_ledger = len(gw.ledger.for_mobile(mobile))

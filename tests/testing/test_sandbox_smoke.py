@@ -193,3 +193,32 @@ def test_a_down_hosts_ports_stay_its_own_until_the_sandbox_stops() -> None:
     # Given back: no socket of the host's holds them (binding one now would race the other
     # test processes, which may take a port as soon as it is free).
     assert [listener._held for listener in (gw.primary._send, gw.primary._account)] == [None] * 2
+
+
+def test_where_a_port_is_not_bound_twice_listeners_work_without_holding_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Off Linux (BSD, macOS) a port held by one socket is not bound by another: a
+    listener binds its port once, and holds nothing while down; fifty listeners get
+    fifty ports, and up, down and up again serve the same one."""
+    import socket
+
+    from mandao.testing import _server
+
+    monkeypatch.setattr(_server, "HOLDS", False)
+    answer = _server.Reply(b"")
+    listeners = [_server.Listener(lambda request, peer, closing: answer) for _ in range(50)]
+    for listener in listeners:
+        listener.up()
+    assert len({listener.port for listener in listeners}) == 50
+    first = listeners[0]
+    first.down()
+    assert first._held is None
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", first.port), timeout=10).close()
+    port = first.port
+    first.up()
+    assert first.port == port
+    socket.create_connection(("127.0.0.1", port), timeout=10).close()
+    for listener in listeners:
+        listener.close()

@@ -330,10 +330,11 @@ def records_of(
     unknown = [g for g, h in zip(given, header, strict=True) if h not in COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
         named = ", ".join(f"{c} ({'/'.join(HEADERS[c][1:3])})" for c in COLUMNS)
+        got = f"{', '.join(given) or 'nothing'}{_read_as(encoding, given, header)}"
         raise Refusal(
             f"{_header_faults(given, header, unknown, missing)}; the header row must name the "
             "columns mobile and content (and optionally ext, at), each once, in English or "
-            f"Chinese: {named}; got {', '.join(given) or 'nothing'}{_read_as(encoding, given)}",
+            f"Chinese: {named}; got {got}",
             argument=name,
         )
     for line, cells in rows:
@@ -352,6 +353,9 @@ def _header_faults(
 
     >>> _header_faults(["mobile", "exts"], ["mobile", "exts"], ["exts"], ["content"])
     "unknown column 'exts' (did you mean 'ext'?); no content column"
+    >>> _header_faults(["mobile", "content", "ext", "exts"], ["mobile", "content", "ext",
+    ...                "exts"], ["exts"], [])
+    "unknown column 'exts'"
     """
     import difflib  # here, not at the top: only a refused header needs it
 
@@ -362,6 +366,8 @@ def _header_faults(
             near = _LIKELY.get(cell.lower()) or next(
                 iter(difflib.get_close_matches(cell.lower(), list(_COLUMN_OF), n=1)), None
             )
+            if near and _COLUMN_OF.get(near) in header:  # that column is there already
+                near = None
             meant.add(_COLUMN_OF.get(near or "", ""))
             shown = repr(cell) if cell else "'' (an empty header cell)"
             named.append(f"{shown} (did you mean {near!r}?)" if near else shown)
@@ -375,10 +381,14 @@ def _header_faults(
     return "; ".join(faults)
 
 
-def _read_as(encoding: str | None, header: list[str]) -> str:
+def _read_as(encoding: str | None, given: list[str], header: list[str]) -> str:
     """What to add when a header read in a guessed encoding looks garbled: a file of
-    another (Big5, Shift-JIS) reads as that encoding's rarer characters."""
-    if encoding not in FALLBACKS or not any(_rare(c) for h in header for c in h):
+    another (Big5, Shift-JIS) reads as that encoding's rarer characters, and none of its
+    cells names a column (one that does was read right: a rare hanzi is then a name's,
+    ``昵称``)."""
+    if encoding not in FALLBACKS or any(column in COLUMNS for column in header):
+        return ""
+    if not any(_rare(c) for cell in given for c in cell):
         return ""
     return (
         f" (the file was read as {encoding.upper()}, as Excel on a Chinese Windows saves "

@@ -127,8 +127,8 @@ def send_file(
     Shows recipients, segments and billable messages and asks first (--yes does not).
     Rows the journal records as accepted are skipped, so a second run resumes an
     interrupted campaign; rows of unknown outcome are listed and asked about.
-    --no-resume sends the campaign again (add --no-duplicate-guard within the guard's
-    10 minutes).
+    --no-resume sends the campaign again (add --no-duplicate-guard within the
+    duplicate guard's window, 10 minutes unless set).
     """
     from .._compose.content import UnencodableWarning
     from .._compose.plan import RepeatedNumberWarning

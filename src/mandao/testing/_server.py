@@ -3,8 +3,10 @@
 A ``Listener`` can be up (serving), down (nothing listens: connection refused), or
 black-holed (a socket listens but its accept queue is full, so a client's connect times
 out, as a host that drops SYNs does). ``up`` always re-binds the same port, which a down
-listener holds meanwhile (bound, not listening: connects are refused) so that no other
-program takes it; ``close`` gives it back. Everything binds 127.0.0.1 only.
+listener holds meanwhile (bound, not listening: connects are refused) so that the OS
+hands it to no other socket (a sandbox of another process asking for port 0); ``close``
+gives it back. (On Linux: elsewhere a port is not bound twice, and is free while down.)
+Everything binds 127.0.0.1 only.
 
 A listener asked for port 0 gets one that no earlier listener of this process had
 (``RECENT`` of them are remembered): the client keeps state per host list (a serial's
@@ -18,6 +20,7 @@ import contextlib
 import select
 import socket
 import struct
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -35,6 +38,9 @@ RECENT = 4096
 #: How many ports the OS may offer before one it offers again is taken anyway.
 _OFFERS = 64
 _given: deque[int] = deque(maxlen=RECENT)
+#: Whether a port a socket of ours holds (bound, not listening) can be bound again by a
+#: listener of ours: Linux's SO_REUSEADDR allows it; BSD's and macOS's need SO_REUSEPORT.
+HOLDS = sys.platform.startswith("linux")
 _given_lock = threading.Lock()
 
 
@@ -78,6 +84,8 @@ def fresh(backlog: int) -> socket.socket:
                     break
             # else: a host of thousands of sandboxes: the last one offered is taken
             _given.append(port)
+            if not HOLDS:  # the port is bound once: free a moment, as the OS had it
+                offered.pop().close()
             return _listening(port, backlog)
     finally:
         for old in offered:
@@ -119,8 +127,8 @@ class Listener:
         self._closing = threading.Event()
         self._port = port
         # While nothing listens (down), a socket bound to the port that does not listen:
-        # connects are refused, and no other program (a sandbox of another test process)
-        # takes the port meanwhile, so up() finds it free. close() gives it back.
+        # connects are refused, and the OS hands the port to no other socket meanwhile (a
+        # sandbox of another test process), so up() finds it free. close() gives it back.
         self._held: socket.socket | None = None
         self.state: Literal["up", "down", "blackhole"] = "down"
 
@@ -207,7 +215,7 @@ class Listener:
             # is held before the listener goes, so it is never free in between.
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
-            if self._held is None:
+            if self._held is None and HOLDS:
                 with contextlib.suppress(OSError):  # unheld, it is as before: free a while
                     self._held = _bound(self._port)
             self._sock.close()
