@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -58,13 +59,10 @@ def delivery_time(value: str, *, argument: str = "--at") -> datetime | None:
     value = value.strip()
     if not value:
         return None
-    for fmt in AT_FORMATS:
-        try:
-            return datetime.strptime(value, fmt)
-        except ValueError:
-            continue
+    if (at := _parsed(value, AT_FORMATS)) is not None:
+        return at
     expected = f"expected 'yyyy-MM-dd HH:mm[:ss]' (China time), got {value!r}"
-    if any(_parses(value, fmt) for fmt in _DATES):
+    if _parsed(value, _DATES) is not None:
         expected += (
             f", a date with no time of day: add the time to send at ('{value} 09:00'); a "
             "date alone is not sent at midnight"
@@ -74,12 +72,14 @@ def delivery_time(value: str, *, argument: str = "--at") -> datetime | None:
     raise ValidationError(expected, argument=argument)
 
 
-def _parses(value: str, fmt: str) -> bool:
-    try:
-        datetime.strptime(value, fmt)
-    except ValueError:
-        return False
-    return True
+def _parsed(value: str, formats: Iterable[str]) -> datetime | None:
+    """``value`` read by the first of ``formats`` that reads it; None if none does."""
+    for fmt in formats:
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def point_in_time(value: str, *, argument: str, now: datetime | None = None) -> datetime:
