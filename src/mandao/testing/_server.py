@@ -46,7 +46,7 @@ _given_lock = threading.Lock()
 
 def _bound(port: int) -> socket.socket:
     """A socket bound to ``port`` (0: one the OS chooses), not listening: a connect to it
-    is refused, and no other program's socket can take the port meanwhile."""
+    is refused, and the OS hands the port to no other socket meanwhile."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         # Re-binding the same port right after down() must not fail on TIME_WAIT, and a
