@@ -44,6 +44,19 @@ def test_replies_then_send_file_skips_the_opt_out(gateway: SandboxGateway, tmp_p
     code = run(["send", "13800138000", "-t", "验证码 1234【示例】", "--json"], env=env)
     assert code.exit_code == 0, code.output
     assert len(gateway.ledger.for_mobile("13800138000")) == 1
+    # ... and says so, masked, with what leaves it out; an explicit off says nothing.
+    assert code.stderr == (
+        "warning: 1 of the numbers opted out (on the suppression list): 138****8000; sent "
+        "to anyway, as send does by default (a verification code must reach them); "
+        "--suppression skip leaves them out, --suppression off says nothing\n"
+    )
+    quiet = run(["send", "13800138000", "-t", "验证码 5678【示例】", "--suppression", "off"],
+                env=env)  # fmt: skip
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+    skipped = run(["send", "13800138000", "13900139000", "-t", "验证码 9012【示例】",
+                   "--suppression", "skip", "--json"], env=env)  # fmt: skip
+    assert "opted out" not in skipped.stderr
+    assert len(gateway.ledger.for_mobile("13800138000")) == 2
 
 
 def test_reports_show_what_the_journal_matched(gateway: SandboxGateway, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ __all__ = [
     "check_rows",
     "journal_states",
     "masked",
+    "opted_out_note",
     "refusal_by_rows",
     "rows_by_group",
     "unknown_note",
@@ -225,6 +226,26 @@ def refusal_by_rows(client: Client, rows: list[Row], name: str) -> Refusal | Non
         "sends the others)",  # the hint adds --no-duplicate-guard, as for `send`
         argument=name,
         extra={"rows": [masked(r) for r in listed]},
+    )
+
+
+def opted_out_note(client: Client, mobiles: Sequence[str], ext: str) -> str | None:
+    """What to say of the numbers of ``mobiles`` on the suppression list that a send goes
+    to, as ``send`` does by default (a verification code must reach who opted out of
+    marketing); None for none, or with the journal off."""
+    if client.journal is None:
+        return None
+    from .._journal import mask
+
+    listed = sorted(client.journal.suppressed(mobiles, sn=client.sn, ext=ext))
+    if not listed:
+        return None
+    more = f" and {len(listed) - 3} more" if len(listed) > 3 else ""
+    return (
+        f"{len(listed)} of the numbers opted out (on the suppression list): "
+        f"{', '.join(mask(m) for m in listed[:3])}{more}; sent to anyway, as send does by "
+        "default (a verification code must reach them); --suppression skip leaves them "
+        "out, --suppression off says nothing"
     )
 
 

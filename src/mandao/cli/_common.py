@@ -41,6 +41,7 @@ __all__ = [
     "ExitCode",
     "Output",
     "before_the_command",
+    "by_default",
     "client_options",
     "common_options",
     "confirm",
@@ -182,6 +183,12 @@ def common_options(func: F) -> F:
             undo()
 
     return wrapper  # type: ignore[return-value]
+
+
+def by_default(name: str) -> bool:
+    """Whether the running command's option ``name`` was left to its default."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source in (None, click.core.ParameterSource.DEFAULT)
 
 
 def before_the_command(name: str) -> int:

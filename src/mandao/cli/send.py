@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .._errors import InvalidRecipients
+from ._campaign import opted_out_note
 from ._common import (
     EXIT_PARTIAL,
     Output,
+    by_default,
     client_options,
     common_options,
     confirm,
@@ -241,6 +243,9 @@ def send(
             plan = client.send(given.values, text, dry_run=True, **options)
         except InvalidRecipients as exc:
             raise _invalid(exc, given) from None
+        said = by_default("suppression") and opted_out_note(client, plan.recipients, ext)
+        if said:  # the default, off, sends to them: said, as an explicit off is not
+            out.warn(said)
         if dry_run:
             out.result(_dry_data(plan, given), lambda: _show_dry(plan, given))
             return
