@@ -204,6 +204,12 @@ def test_prune_refusals_are_sentences_in_the_command_lines_terms(book: Journal) 
     assert young.exit_code == 3
     assert "needs --override" in young.stderr
     assert "override=True" not in young.stderr
+    # The hint says why, not where the journal is (nothing is wrong with it).
+    recent = as_json(run([*_journal(book, "prune"), "--before", "2099-01-01", "--json"]))
+    assert recent["error"]["message"].startswith("refusing to prune rows younger than 180 days")
+    assert recent["error"]["hint"] == (
+        "the vendor's terms (item 6) keep send logs six months; --override prunes them anyway"
+    )
     with sqlite3.connect(book.path) as conn:
         conn.execute("UPDATE entries SET rrid = '1' WHERE seq = 1")
     result = run([*_journal(book, "prune"), "--before", "2000-01-01"])

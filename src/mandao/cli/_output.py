@@ -82,6 +82,9 @@ _GUARD_HINT = (
 #: A journal command given a journal that does not exist: its message says where one is
 #: looked for, and `mandao journal verify` would fail the same way, so no hint follows.
 _NO_JOURNAL = "no journal at "
+#: A prune the retention refuses: why (the journal is fine; `journal path` would not help).
+_YOUNG_PRUNE = ("refusing to prune rows younger than", "retention below")
+_PRUNE_HINT = "the vendor's terms (item 6) keep send logs six months; --override prunes them anyway"
 
 
 def cli_terms(text: str) -> str:
@@ -205,6 +208,8 @@ class Output:
             hint = _GUARD_HINT
         elif message.startswith(_NO_JOURNAL):
             hint = None
+        elif message.startswith(_YOUNG_PRUNE):
+            hint = _PRUNE_HINT
         if hint is not None and (hint := _new_advice(hint, message)):
             data["hint"] = hint
         lines = [*getattr(exc, "details", ()), *details]
