@@ -92,10 +92,16 @@ def test_large_send_without_a_terminal_says_to_pass_yes(gateway: SandboxGateway)
 
 
 def test_large_send_from_stdin_requires_yes(gateway: SandboxGateway) -> None:
-    """Numbers on stdin leave no one to ask, so a large send needs --yes (usage, exit 2)."""
+    """Numbers on stdin leave no one to ask, so a large send needs --yes (exit 2), an
+    error of the same kind and flag as send-file's and a question no one answered."""
     result = run(["send", "-", "-t", TEXT], env=sandbox_env(gateway), stdin="\n".join(_many(120)))
     assert result.exit_code == 2
     assert "--yes" in result.output
+    given = run(["send", "-", "-t", TEXT, "--json"], env=sandbox_env(gateway),
+                stdin="\n".join(_many(120)))  # fmt: skip
+    error = as_json(given)["error"]
+    assert (given.exit_code, error["kind"], error["flag"]) == (2, "invalid-input", "--yes")
+    assert len(gateway.ledger.messages) == 0
 
 
 def test_invalid_number_exits_2_with_json_error(gateway: SandboxGateway) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .._errors import InvalidRecipients
+from .._errors import InvalidRecipients, ValidationError
 from ._campaign import opted_out_note
 from ._common import (
     EXIT_PARTIAL,
@@ -255,10 +255,11 @@ def send(
                 f"Send to {cost.recipients} recipients, {cost.segments} segment(s) each: "
                 f"{cost.billable} billable messages?"
             )
-            if from_stdin or out.json:
-                raise click.UsageError(
+            if from_stdin or out.json:  # as send-file's and a question no one answered
+                raise ValidationError(
                     f"{question[:-1]}: add --yes to confirm (numbers came from stdin "
-                    "or --json was given, so there is no one to ask)"
+                    "or --json was given, so there is no one to ask)",
+                    argument="yes",
                 )
             confirm(question, remedy="pass --yes to send without being asked", abort=True)
         several = len(plan.requests) > 1
