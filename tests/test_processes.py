@@ -239,6 +239,42 @@ def test_clients_in_threads_and_a_fork_share_nothing_they_should_not(
     assert gateway.peak_in_flight(SN) == 1
 
 
+def test_a_fork_after_a_send_does_not_share_the_parents_connections(
+    gateway: SandboxGateway, tmp_path: Path
+) -> None:
+    """A Client that sent before fork (gunicorn --preload, a Celery prefork worker) keeps
+    an idle connection in its pool: a child that wrote on it could read the answer to
+    another process's request (a worker was handed another's id). The child's pools start
+    empty; the parent's keep theirs; the child's send is its own."""
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    client = gateway.client(SN, PASSWORD, journal=tmp_path / "j.sqlite3", timeout=(1, 5))
+    assert client.send("13800138000", "分叉前【示例】").complete
+    adapter = client._requests().get_adapter(gateway.hosts[0])
+    assert len(adapter.poolmanager.pools) == 1  # the parent's, with its kept-alive socket
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            pools = len(adapter.poolmanager.pools)
+            result = client.send("13800138001", "子进程【示例】")
+            os.write(write, f"{pools} {result.id}".encode())
+        except BaseException as exc:  # reported to the parent
+            os.write(write, type(exc).__name__.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        told = pipe.read()
+    os.waitpid(pid, 0)
+    (child,) = gateway.ledger.for_mobile("13800138001")
+    assert told == f"0 {child.id}"
+    assert len(adapter.poolmanager.pools) == 1
+    assert client.send("13800138002", "分叉后【示例】").complete
+    client.close()
+
+
 def test_a_journal_url_with_a_password_carries_the_admission_too(
     gateway: SandboxGateway, postgresql_server: object, postgresql_url: str
 ) -> None:

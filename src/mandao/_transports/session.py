@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -85,8 +86,31 @@ class Session(requests.Session):
         }
 
 
+#: Every session a client carries its requests in, for a forked child to start afresh.
+_CARRIERS: weakref.WeakSet[requests.Session] = weakref.WeakSet()
+
+
 def session(given: requests.Session | None = None) -> requests.Session:
-    """``given``, or a new :class:`Session`; either way it says who is calling."""
+    """``given``, or a new :class:`Session`; either way it says who is calling, and a
+    process forked after it was made uses connections of its own (:func:`_forked`)."""
     carrier = given or Session()
     carrier.headers["User-Agent"] = f"mandao/{__version__} zeep/{zeep.__version__}"
+    _CARRIERS.add(carrier)
     return carrier
+
+
+def _forked() -> None:
+    """In a forked child, give each session's adapters new, empty pools: the parent's
+    kept-alive connections are the parent's (a child that wrote on one read the answer
+    to another process's request: gunicorn --preload, a Celery prefork worker). The
+    child's copies of the old sockets close as they are collected; the parent keeps its
+    own. A pickled adapter is remade so (requests' own ``__setstate__``); the pools' locks,
+    which a parent's thread may have held, are left behind with them."""
+    for carrier in list(_CARRIERS):
+        for adapter in carrier.adapters.values():
+            if isinstance(adapter, requests.adapters.HTTPAdapter):
+                remade: Any = adapter  # the stubs do not declare the pickle methods
+                remade.__setstate__(remade.__getstate__())
+
+
+os.register_at_fork(after_in_child=_forked)
