@@ -87,3 +87,20 @@ def test_a_config_error_can_name_its_host() -> None:
     error = mandao.ConfigError("no service here", host="http://h/x", operation="balance")
     assert str(error) == "no service here (operation=balance, host=http://h/x)"
     assert mandao.ConfigError("bad", path=Path("m.toml")).message == "m.toml: bad"
+
+
+def test_not_sent_and_outcome_unknown_errors_say_what_to_do() -> None:
+    """Printed in a log, an error says the next step as a gateway error's hint does: one of
+    unknown outcome may have been sent (match it to the reports), one not sent is safe to
+    send again. A message that says it already (a code's own hint) gets no second one."""
+    unknown = mandao.OutcomeUnknown("read timeout after the request was written",
+                                    host="http://h/webservice.asmx", rrid="7")  # fmt: skip
+    assert str(unknown) == (
+        "read timeout after the request was written → it may have been sent: match it to "
+        "the delivery reports by rrid, then decide (host=http://h/webservice.asmx, rrid=7)"
+    )
+    assert str(mandao.AllHostsFailed("no host took the request")) == (
+        "no host took the request → nothing was sent, so it is safe to send again"
+    )
+    internal = mandao.GatewayInternalError(mandao.explain(-11), raw="-11", rrid="7")
+    assert str(internal).count("→") == 1

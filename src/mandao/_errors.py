@@ -42,7 +42,7 @@ kept, redacted, as ``__cause__`` (and as ``cause`` on an OutcomeUnknown).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -84,7 +84,10 @@ class MandaoError(Exception):
         host: the service URL the request went to, if any.
         operation: the gateway operation (``mdsmssend``, ``Register``, ...), if any.
         rrid: the request's rrid, if one was set.
+        advice: what to do, the class's, which ``str()`` adds after ``→`` (unless said).
     """
+
+    advice: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -101,16 +104,12 @@ class MandaoError(Exception):
         self.rrid = rrid
 
     def __str__(self) -> str:
-        where = [
-            f"{name}={value}"
-            for name, value in (
-                ("operation", self.operation),
-                ("host", self.host),
-                ("rrid", self.rrid),
-            )
-            if value
-        ]
-        return f"{self.message} ({', '.join(where)})" if where else self.message
+        context = (("operation", self.operation), ("host", self.host), ("rrid", self.rrid))
+        where = ", ".join(f"{name}={value}" for name, value in context if value)
+        text = self.message
+        if self.advice is not None and "→" not in text:
+            text = f"{text} → {self.advice}"
+        return f"{text} ({where})" if where else text
 
 
 class ConfigError(MandaoError):
@@ -145,8 +144,7 @@ class ConfigError(MandaoError):
 class JournalError(MandaoError):
     """The journal cannot be written or read, or refuses an operation (a too-young prune).
 
-    Raised before a request leaves when its ``pending`` row cannot be written: nothing was
-    sent.
+    Raised before a request leaves when its ``pending`` row cannot be written: not sent.
     """
 
 
@@ -298,6 +296,8 @@ class OutcomeUnknown(MandaoError):
             urllib3's ``MaxRetryError.reason``.
     """
 
+    advice = "it may have been sent: match it to the delivery reports by rrid, then decide"
+
     def __init__(
         self,
         message: str,
@@ -339,6 +339,8 @@ class GatewayUnreachable(MandaoError):
     Attributes:
         causes: for each host tried, in order, what went wrong.
     """
+
+    advice = "nothing was sent, so it is safe to send again"
 
     def __init__(
         self,

@@ -182,6 +182,8 @@ class Output:
         info = getattr(exc, "info", None)
         if info is not None:  # the gateway's hint has a line (a field) of its own below
             message = message.replace(f" → {info.hint_en}", "", 1)
+        if exc.advice is not None:  # so has the class's, in the command line's words
+            message = message.replace(f" → {exc.advice}", "", 1)
         argument = getattr(exc, "argument", None)
         flag = None
         if argument is not None:
