@@ -114,6 +114,15 @@ def _private_user_dirs(
     shutil.rmtree(temporary, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _warnings_said_afresh() -> None:
+    """Each test hears the client's warnings as a process does first (a warning said again
+    within 30 s goes on at DEBUG: not one an earlier test of this worker said)."""
+    from mandao import _log
+
+    _log.repeats.forget()
+
+
 @pytest.fixture(scope="session")
 def postgresql_server() -> Iterator[postgres.Server | str]:
     """The session's PostgreSQL server (tests/postgres.py), or why there is none. It

@@ -115,8 +115,9 @@ def test_the_clients_warnings_are_warning_lines_said_once_with_or_without_v(
     client's warnings (another process's max_in_flight on the board), during a send's bar
     or not: ``warning:`` lines; with -v the log's own lines, each once (not twice)."""
     log = logging.getLogger("mandao")
-    said = "serial SDK-1: another process uses max_in_flight=3"
     for verbose, shown in ((0, "warning: "), (1, "WARNING mandao: ")):
+        # Each its own words: one said again within 30 s would go on at DEBUG.
+        said = f"serial SDK-1: another process uses max_in_flight={3 + verbose}"
         undo = _setup_logging(verbose)
         try:
             with progress_bar(1, "sending", enabled=False):

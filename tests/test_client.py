@@ -438,3 +438,28 @@ def test_account_hosts_follow_custom_hosts_or_must_be_given() -> None:
     given = mandao.Client(SN, PASSWORD, hosts=["http://127.0.0.1:18061/x.asmx"],
                           account_hosts=[local], journal=None)  # fmt: skip
     assert given.account_hosts == (local,)
+
+
+def test_an_outage_says_each_warning_once_a_while_not_once_a_request(
+    gateway: SandboxGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Both hosts down: every send says a host unreachable and the switch to the other.
+    Said again word for word within 30 s, those lines go on at DEBUG (200 tasks made 440
+    warnings); a new one (another host, another reason) is a warning again."""
+    import logging
+
+    gateway.primary.down()
+    gateway.backup.down()
+    with (
+        gateway.client(SN, PASSWORD, timeout=(1, 5)) as client,
+        caplog.at_level(logging.DEBUG, logger="mandao"),
+    ):
+        for number in ("13800138000", "13800138001", "13800138002"):
+            with pytest.raises(mandao.AllHostsFailed):
+                client.send(number, "停电【示例】")
+    said = [
+        (r.levelname, r.getMessage()) for r in caplog.records if "unreachable" in r.getMessage()
+    ]
+    warned = [message for level, message in said if level == "WARNING"]
+    assert len(warned) == len(set(warned)) >= 2  # each host's, once
+    assert len(said) > len(warned)  # the rest at DEBUG, not gone
