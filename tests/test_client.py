@@ -463,3 +463,21 @@ def test_an_outage_says_each_warning_once_a_while_not_once_a_request(
     warned = [message for level, message in said if level == "WARNING"]
     assert len(warned) == len(set(warned)) >= 2  # each host's, once
     assert len(said) > len(warned)  # the rest at DEBUG, not gone
+
+
+def test_a_send_host_without_an_account_url_is_warned_of(gateway: SandboxGateway) -> None:
+    """account_hosts pairs with hosts by host: one fewer leaves a host whose account calls
+    go to another host while sends are on it (-19 at the real gateway): said at once,
+    pointing at the caller's line; paired lists say nothing."""
+    with pytest.warns(UserWarning, match=r"account_hosts has no URL on the host of") as said:
+        mandao.Client(SN, PASSWORD, hosts=gateway.hosts, account_hosts=gateway.account_hosts[:1],
+                      journal=None)  # fmt: skip
+    (warning,) = said
+    assert warning.filename == __file__
+    assert gateway.hosts[1] in str(warning.message)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mandao.Client(SN, PASSWORD, hosts=gateway.hosts, account_hosts=gateway.account_hosts,
+                      journal=None)  # fmt: skip

@@ -25,6 +25,7 @@ from ._client_checks import (
     check_max_in_flight,
     check_register,
     check_session,
+    paired_hosts,
 )
 from ._compose.content import ContentRules
 from ._config import (
@@ -38,7 +39,6 @@ from ._config import (
     short_host,
 )
 from ._config import batch_size as check_batch_size
-from ._core.hosts import HostGroups
 from ._credentials import Credentials
 from ._errors import ConfigError, ValidationError
 from ._operations import OPERATIONS, PROTOCOLS, Operation, Protocol
@@ -135,7 +135,7 @@ class BaseClient(Generic[S]):
         self._hosts: dict[ServiceName, tuple[str, ...]] = {"send": send, "account": (
             account_hosts_of(send) if account_hosts is None
             else check_hosts(account_hosts, argument="account_hosts"))}  # fmt: skip
-        self._groups = HostGroups.pair(self._hosts)
+        self._groups = paired_hosts(self._hosts)  # warns of a send host without account
         self._max_in_flight = check_max_in_flight(max_in_flight)
         self._failover = failover
         self._lock = threading.Lock()

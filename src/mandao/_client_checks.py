@@ -6,10 +6,11 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ._config import ReplyLimits
 from ._config_values import POSTGRESQL_SCHEMES
+from ._core.hosts import HostGroups
 from ._errors import ConfigError, ValidationError
 from ._operations import OPERATIONS
 
@@ -29,6 +30,7 @@ __all__ = [
     "check_register",
     "check_session",
     "foreign_scheme",
+    "paired_hosts",
 ]
 
 T = TypeVar("T")
@@ -206,3 +208,27 @@ def check_journal(spec: T) -> T:
     if refused := foreign_scheme(spec):
         raise ValidationError(refused, argument="journal")
     return spec
+
+
+def paired_hosts(hosts: Mapping[Any, tuple[str, ...]]) -> HostGroups:
+    """The services' URL lists paired by host (``HostGroups.pair``), with a warning for a
+    host of ``hosts`` that ``account_hosts`` has no URL on: while sends go there, account
+    calls (balance, replies, reports) go to another host, another address of the serial at
+    the same time, which the gateway may refuse (-19)."""
+    import warnings
+
+    from ._compose.content import outside
+
+    groups = HostGroups.pair(hosts)
+    send, account = groups.urls["send"], groups.urls["account"]
+    alone = [url for url, other in zip(send, account, strict=True) if url and not other]
+    if alone:
+        warnings.warn(
+            f"account_hosts has no URL on the host of {', '.join(alone)} (the lists pair by "
+            "host): while sends go there, account calls go to another host, which the "
+            "gateway may refuse as a second address of the serial (-19); give account_hosts "
+            "a URL on each host of hosts",
+            UserWarning,
+            stacklevel=outside(),
+        )
+    return groups
