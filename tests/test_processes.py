@@ -334,6 +334,7 @@ def test_a_rate_limit_with_nothing_of_ours_out_points_at_another_sender(
         "another sender of this serial"
     ) in message
     assert "Give every sender of the serial one journal" in message
+    assert "or a process of this journal was killed with a request out" in message
     assert "went unanswered" not in message
 
 

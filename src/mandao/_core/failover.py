@@ -291,7 +291,9 @@ def still_working(exc: GatewayError, unanswered: float | None) -> None:
             "on: another sender of this serial that does not share this one's admission is "
             "most likely sending (another machine, or a process with another journal or with "
             "no journal), or max_in_flight is above "
-            "what the gateway allows the serial (1 by default). Give every sender of the "
-            "serial one journal (a PostgreSQL one across machines)."
+            "what the gateway allows the serial (1 by default), or a process of this "
+            "journal was killed with a request out that the gateway took longer to answer "
+            "than the process's lease (connect + read timeout + 1 s). Give every sender of "
+            "the serial one journal (a PostgreSQL one across machines)."
         )
     exc.args = (exc.message,)
