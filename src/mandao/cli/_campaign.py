@@ -19,13 +19,14 @@ from .._errors import InvalidRecipients, ValidationError
 from .._journal.content import pairs_of
 from ._inputs import delivery_time
 from ._output import Refusal, cli_terms
-from ._table import ErrorCell, Record
+from ._table import ErrorCell, Record, first_of
 
 if TYPE_CHECKING:
     from .._client import Client
     from .._journal import Journal
 
 __all__ = [
+    "SHOW",
     "Row",
     "accepted_note",
     "check_rows",
@@ -37,6 +38,8 @@ __all__ = [
     "unknown_note",
 ]
 
+#: How many rows a listing on the terminal shows, and a refusal names, before "and N more".
+SHOW = 20
 #: A number as a spreadsheet shows one too long for its column: ``1.39E+10``.
 _SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]*)?[eE]\+?[0-9]+")
 _AS_NUMBER = (
@@ -201,13 +204,13 @@ def refusal_by_rows(client: Client, rows: list[Row], name: str) -> Refusal | Non
     suppression = client._suppression  # skip, error or off (the client's own screen reads it)
     listed: list[Row] = []
     if suppression != "off":
-        for ext, group in _by_ext(rows).items():
+        for (ext, _), group in rows_by_group(rows).items():
             found = journal.suppressed([r.mobile for r in group], sn=client.sn, ext=ext)
             listed += [r for r in group if r.mobile in found]
         listed.sort(key=lambda r: r.line)
     if listed and suppression == "error":
         return Refusal(
-            f"{len(listed)} row(s) with a number on the suppression list: {_lines(listed, 20)}; "
+            f"{len(listed)} row(s) with a number on the suppression list: {_lines(listed, SHOW)}; "
             "nothing sent (take them out, or --suppression skip to leave them out)",
             argument=name,
         )
@@ -240,26 +243,17 @@ def opted_out_note(client: Client, mobiles: Sequence[str], ext: str) -> str | No
     listed = sorted(client.journal.suppressed(mobiles, sn=client.sn, ext=ext))
     if not listed:
         return None
-    more = f" and {len(listed) - 3} more" if len(listed) > 3 else ""
     return (
         f"{len(listed)} of the numbers opted out (on the suppression list): "
-        f"{', '.join(mask(m) for m in listed[:3])}{more}; sent to anyway, as send does by "
+        f"{first_of([mask(m) for m in listed])}; sent to anyway, as send does by "
         "default (a verification code must reach them); --suppression skip leaves them "
         "out, --suppression off says nothing"
     )
 
 
-def _by_ext(rows: list[Row]) -> dict[str, list[Row]]:
-    groups: dict[str, list[Row]] = {}
-    for row in rows:
-        groups.setdefault(row.ext, []).append(row)
-    return groups
-
-
 def _lines(rows: list[Row], show: int) -> str:
     """The first ``show`` of ``rows`` by line and masked number, and how many more."""
-    named = ", ".join(f"line {r['line']} ({r['mobile']})" for r in map(masked, rows[:show]))
-    return named + (f" and {len(rows) - show} more" if len(rows) > show else "")
+    return first_of([f"line {r['line']} ({r['mobile']})" for r in map(masked, rows)], show)
 
 
 def masked(row: Row) -> dict[str, Any]:

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from ._campaign import SHOW, Row
 from .send import id_lines
-
-if TYPE_CHECKING:
-    from ._campaign import Row
 
 __all__ = ["describe_plan", "describe_read", "describe_result", "describe_skipped"]
 
-_SHOW = 20
 _GROUP_STATES = {
     "partial": "partly sent",
     "failed": "failed",
@@ -39,7 +36,7 @@ def describe_read(
     )
     if sample is not None:  # the encoding was a guess: how a cell reads in it
         click.echo(sample, file=err)
-    for b in bad[:_SHOW]:
+    for b in bad[:SHOW]:
         click.echo(f"  line {b['line']} ({b['column']}): {b['message']}", file=err)
     if report["journal"] is None:
         click.echo("journal off: rows sent by an earlier run cannot be skipped", file=err)
@@ -49,10 +46,10 @@ def describe_read(
         click.echo(accepted, file=err)
     if unsure:
         click.echo(f"{len(unsure)} row(s) of unknown outcome (may have been sent):", file=err)
-        for r in report["unknown"][:_SHOW]:
+        for r in report["unknown"][:SHOW]:
             click.echo(f"  line {r['line']}: {r['mobile']} {r['content']}", file=err)
-        if len(unsure) > _SHOW:
-            click.echo(f"  … and {len(unsure) - _SHOW} more", file=err)
+        if len(unsure) > SHOW:
+            click.echo(f"  … and {len(unsure) - SHOW} more", file=err)
 
 
 def describe_skipped(skipped: list[dict[str, Any]]) -> None:
@@ -60,10 +57,10 @@ def describe_skipped(skipped: list[dict[str, Any]]) -> None:
         return
     kinds = ", ".join(f"{n} {k}" for k, n in Counter(s["kind"] for s in skipped).items())
     click.echo(f"{len(skipped)} row(s) left out ({kinds}):", err=True)
-    for s in skipped[:_SHOW]:
+    for s in skipped[:SHOW]:
         click.echo(f"  line {s['line']}: {s['mobile']}: {s['reason']}", err=True)
-    if len(skipped) > _SHOW:
-        click.echo(f"  … and {len(skipped) - _SHOW} more; --json lists each", err=True)
+    if len(skipped) > SHOW:
+        click.echo(f"  … and {len(skipped) - SHOW} more; --json lists each", err=True)
 
 
 def describe_plan(report: dict[str, Any], *, dry: bool) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "Record",
     "csv_rows",
     "decode",
+    "first_of",
     "read_sheet",
     "records_of",
     "sample_line",
@@ -291,17 +292,21 @@ def _computed(cells: Cells, values: Cells, formulas: list[tuple[int, int]], name
         cells[row][column] = (value, cells[row][column][1], kind)
     if unsaved:
         raise Refusal(
-            f"{_first(unsaved)}: a formula with no saved value (the program that wrote the "
+            f"{first_of(unsaved)}: a formula with no saved value (the program that wrote the "
             "workbook did not compute it); open and save the file in Excel or LibreOffice, "
             "or type the values in",
             argument=name,
         )
 
 
-def _first(cells: list[str]) -> str:
-    """The first three of ``cells`` and how many more."""
-    more = f" and {len(cells) - 3} more" if len(cells) > 3 else ""
-    return f"{', '.join(cells[:3])}{more}"
+def first_of(items: list[str], show: int = 3) -> str:
+    """The first ``show`` of ``items``, and how many more.
+
+    >>> first_of(["A2", "B3", "C4", "D5"])
+    'A2, B3, C4 and 1 more'
+    """
+    more = f" and {len(items) - show} more" if len(items) > show else ""
+    return f"{', '.join(items[:show])}{more}"
 
 
 def _cell(value: object, number_format: str | None) -> str:
