@@ -139,6 +139,14 @@ def _heard_waits(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Waits]:
         logger.setLevel(level)
 
 
+def _admitting(store: SerialStore, into: list[Granted]) -> threading.Thread:
+    """A thread, started, that waits up to 30 s for a slot of ``store`` and puts its grant
+    ``into`` the list."""
+    thread = threading.Thread(target=lambda: into.append(store.admit(Admit("send"), wait=30)))
+    thread.start()
+    return thread
+
+
 def test_a_wait_behind_an_unanswered_requests_slot_says_so(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -180,10 +188,9 @@ def test_a_lasting_wait_is_logged_while_it_lasts_then_its_end(
     behind an unanswered request's slot is not silent), and its end is said too."""
     store = _store(limit=1)
     first = store.admit(Admit("send"), wait=5)
-    got: list[object] = []
+    got: list[Granted] = []
     with _heard_waits(monkeypatch) as waits:
-        waiter = threading.Thread(target=lambda: got.append(store.admit(Admit("send"), wait=30)))
-        waiter.start()
+        waiter = _admitting(store, got)
         assert waits.told.wait(10), "the wait was never logged"
         assert not got  # said while it waits, not once it is over
         ((sn, message),) = waits.heard
@@ -212,9 +219,8 @@ def test_a_logged_wait_whose_last_waiter_gives_up_logs_its_end(
         assert [sn for sn, _ in waits.heard] == ["", None]
         assert waits.heard[-1][1].startswith("serial : gave up waiting for a slot after ")
         waits.told.clear()
-        got: list[object] = []
-        again = threading.Thread(target=lambda: got.append(store.admit(Admit("send"), wait=30)))
-        again.start()
+        got: list[Granted] = []
+        again = _admitting(store, got)
         assert waits.told.wait(10), "the next wait was never logged"
         store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
         again.join(10)
@@ -231,15 +237,13 @@ def test_a_waits_end_gives_how_long_the_serial_waited_not_its_last_waiter(
     first = store.admit(Admit("send"), wait=5)
     grants: list[Granted] = []
     with _heard_waits(monkeypatch) as waits:
-        one = threading.Thread(target=lambda: grants.append(store.admit(Admit("send"), wait=30)))
-        one.start()
+        one = _admitting(store, grants)
         assert waits.told.wait(10)
         began = store._said  # when the wait that was logged began: the first's
         assert began is not None
         while time.monotonic() < began + 0.5:  # the first has waited half a second
             threading.Event().wait(0.01)
-        two = threading.Thread(target=lambda: grants.append(store.admit(Admit("send"), wait=30)))
-        two.start()
+        two = _admitting(store, grants)
         while len(store._line) < 2:  # polling a condition: when it holds is no timing
             threading.Event().wait(0.001)
         store.release(Release(first.group, Change.ANSWERED, elapsed=0.01))
