@@ -37,7 +37,7 @@ from ._campaign import (
     unknown_note,
 )
 from ._campaign_text import describe_plan, describe_read, describe_result, describe_skipped
-from ._common import EXIT_PARTIAL, Output, confirm
+from ._common import EXIT_PARTIAL, Output, by_default, confirm
 from ._interrupt import Tracker, interrupted, terminated_as_ctrl_c
 from ._output import Refusal, cli_terms
 from ._progress import progress_bar
@@ -288,8 +288,7 @@ def _window(resume_window: str, no_resume: bool, unknown: str | None) -> timedel
     from .._config_file import parse_duration
 
     if no_resume:
-        source = click.get_current_context().get_parameter_source("resume_window")
-        given = ["--resume-window"] if source == click.core.ParameterSource.COMMANDLINE else []
+        given = [] if by_default("resume_window") else ["--resume-window"]
         given += [f"--{unknown}-unknown"] if unknown else []
         if given:
             raise click.UsageError(
